@@ -1,0 +1,13 @@
+package dev.vertice.common;
+
+/** {@code ResourceTypes} names the resource types served on the Watch stream. */
+public final class ResourceTypes {
+
+  /** Type URL of {@code vertice.discovery.v1.Endpoints}: the instances of one service. */
+  public static final String ENDPOINTS = "type.googleapis.com/vertice.discovery.v1.Endpoints";
+
+  /** The subscription name that means "every resource of the type". */
+  public static final String WILDCARD = "*";
+
+  private ResourceTypes() {}
+}

@@ -1,0 +1,170 @@
+package dev.vertice.controlplane;
+
+import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.push.ConvergenceListener;
+import dev.vertice.controlplane.push.PushEngine;
+import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.server.DiscoveryGrpcService;
+import dev.vertice.controlplane.server.RegistryGrpcService;
+import io.grpc.BindableService;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * {@code ControlPlane} wires the registry, the push engine and the gRPC services that expose them.
+ * It binds no port: {@link ControlPlaneServer} does, and tests bind {@link #services()} to an
+ * in-process server.
+ */
+public final class ControlPlane implements AutoCloseable {
+
+  private final Registry registry;
+  private final PushEngine engine;
+  private final RegistryGrpcService registryService;
+  private final DiscoveryGrpcService discoveryService;
+  private final ExecutorService pushExecutor;
+  private final ScheduledExecutorService ownedScheduler;
+
+  private ControlPlane(Builder b) {
+    ScheduledExecutorService scheduler = b.scheduler;
+    if (scheduler == null) {
+      scheduler = Executors.newSingleThreadScheduledExecutor(daemon("vertice-leases"));
+      ownedScheduler = scheduler;
+    } else {
+      ownedScheduler = null;
+    }
+    this.registry = new Registry(b.registryConfig, b.ticker, scheduler, b.ids, b.registryEvents);
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    this.pushExecutor = Executors.newFixedThreadPool(threads, daemon("vertice-push"));
+    this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener);
+    registry.setChangeListener(engine::onChange);
+    this.registryService = new RegistryGrpcService(registry);
+    this.discoveryService = new DiscoveryGrpcService(engine);
+  }
+
+  /** Returns a builder with production defaults (system time, secure random ids). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the gRPC services to bind: RegistryService and DiscoveryService. */
+  public List<BindableService> services() {
+    return List.of(registryService, discoveryService);
+  }
+
+  public Registry registry() {
+    return registry;
+  }
+
+  public PushEngine engine() {
+    return engine;
+  }
+
+  /**
+   * Ends every Watch and KeepAlive stream with UNAVAILABLE, so that clients reconnect (to another
+   * replica if there is one). Leases keep their TTL: a server going away starts no grace period.
+   */
+  public void shutdownStreams() {
+    registryService.shutdown();
+    engine.close();
+  }
+
+  @Override
+  public void close() {
+    shutdownStreams();
+    registry.close();
+    pushExecutor.shutdown();
+    try {
+      pushExecutor.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ownedScheduler != null) {
+      ownedScheduler.shutdownNow();
+    }
+  }
+
+  static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Returns 128 random bits as hex from a {@link SecureRandom}: unguessable lease ids. */
+  public static Supplier<String> secureIds() {
+    SecureRandom random = new SecureRandom();
+    HexFormat hex = HexFormat.of();
+    return () -> {
+      byte[] b = new byte[16];
+      random.nextBytes(b);
+      return hex.formatHex(b);
+    };
+  }
+
+  /** {@code Builder} configures a {@link ControlPlane}. */
+  public static final class Builder {
+    private RegistryConfig registryConfig = RegistryConfig.ofDefaults();
+    private PushLimits pushLimits = PushLimits.DEFAULT;
+    private Ticker ticker = Ticker.system();
+    private ScheduledExecutorService scheduler;
+    private Supplier<String> ids = secureIds();
+    private RegistryEvents registryEvents = RegistryEvents.NONE;
+    private ConvergenceListener convergenceListener = ConvergenceListener.NONE;
+
+    private Builder() {}
+
+    public Builder registryConfig(RegistryConfig v) {
+      this.registryConfig = v;
+      return this;
+    }
+
+    public Builder pushLimits(PushLimits v) {
+      this.pushLimits = v;
+      return this;
+    }
+
+    /** Time source; tests pass a fake clock together with its {@link #scheduler}. */
+    public Builder ticker(Ticker v) {
+      this.ticker = v;
+      return this;
+    }
+
+    /** Scheduler for lease expiry; by default a daemon thread owned by the control plane. */
+    public Builder scheduler(ScheduledExecutorService v) {
+      this.scheduler = v;
+      return this;
+    }
+
+    public Builder ids(Supplier<String> v) {
+      this.ids = v;
+      return this;
+    }
+
+    public Builder registryEvents(RegistryEvents v) {
+      this.registryEvents = v;
+      return this;
+    }
+
+    public Builder convergenceListener(ConvergenceListener v) {
+      this.convergenceListener = v;
+      return this;
+    }
+
+    public ControlPlane build() {
+      return new ControlPlane(this);
+    }
+  }
+}

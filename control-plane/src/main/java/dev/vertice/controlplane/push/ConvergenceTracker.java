@@ -1,0 +1,184 @@
+package dev.vertice.controlplane.push;
+
+import dev.vertice.common.Ticker;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * {@code ConvergenceTracker} measures, per change, the time until every subscriber that needed it
+ * has answered (ACK or NACK).
+ *
+ * <p>A subscriber that needed version {@code v} of a resource answers it by answering any response
+ * that covers {@code v}: because pushes coalesce, one ACK of a newer version answers every older
+ * change it replaced. Memory is bounded: at most {@code maxChangesPerResource} changes per
+ * resource wait; older ones are dropped as abandoned.
+ *
+ * <p>Thread-safe; a leaf lock (never calls out while holding it, except completing futures after
+ * release).
+ */
+final class ConvergenceTracker {
+
+  private static final class Change {
+    final long version;
+    final long changedAtNanos;
+    final int subscribers;
+    int remaining;
+    int nacks;
+    CompletableFuture<Convergence> future;
+
+    Change(long version, long changedAtNanos, int subscribers) {
+      this.version = version;
+      this.changedAtNanos = changedAtNanos;
+      this.subscribers = subscribers;
+      this.remaining = subscribers;
+    }
+  }
+
+  private record Key(String typeUrl, String name) {}
+
+  private final Object lock = new Object();
+  private final Map<Key, ArrayDeque<Change>> pending = new HashMap<>();
+  private final Ticker ticker;
+  private final ConvergenceListener listener;
+  private final int maxChangesPerResource;
+
+  ConvergenceTracker(Ticker ticker, ConvergenceListener listener, int maxChangesPerResource) {
+    this.ticker = ticker;
+    this.listener = listener;
+    this.maxChangesPerResource = maxChangesPerResource;
+  }
+
+  /** Records a change that {@code subscribers} subscribers need. */
+  void onChange(String typeUrl, String name, long version, long changedAtNanos, int subscribers) {
+    if (subscribers == 0) {
+      return;
+    }
+    Change dropped = null;
+    synchronized (lock) {
+      ArrayDeque<Change> changes = pending.computeIfAbsent(new Key(typeUrl, name), k -> new ArrayDeque<>());
+      changes.addLast(new Change(version, changedAtNanos, subscribers));
+      if (changes.size() > maxChangesPerResource) {
+        dropped = changes.pollFirst();
+      }
+    }
+    if (dropped != null) {
+      abandon(typeUrl, name, dropped);
+    }
+  }
+
+  /**
+   * Records that one subscriber answered every change of the resource with a version in {@code
+   * (fromExclusive, toInclusive]}.
+   */
+  void onAnswered(String typeUrl, String name, String nodeKind, long fromExclusive, long toInclusive, boolean nacked) {
+    if (toInclusive <= fromExclusive) {
+      return;
+    }
+    long now = ticker.nanoTime();
+    List<Change> done = new ArrayList<>(1);
+    long lastAnsweredChangeAt = Long.MIN_VALUE;
+    synchronized (lock) {
+      Key key = new Key(typeUrl, name);
+      ArrayDeque<Change> changes = pending.get(key);
+      if (changes == null) {
+        return;
+      }
+      for (Iterator<Change> it = changes.iterator(); it.hasNext(); ) {
+        Change c = it.next();
+        if (c.version <= fromExclusive) {
+          continue;
+        }
+        if (c.version > toInclusive) {
+          break;
+        }
+        lastAnsweredChangeAt = c.changedAtNanos;
+        if (nacked) {
+          c.nacks++;
+        }
+        if (--c.remaining == 0) {
+          it.remove();
+          done.add(c);
+        }
+      }
+      if (changes.isEmpty()) {
+        pending.remove(key);
+      }
+    }
+    if (lastAnsweredChangeAt != Long.MIN_VALUE) {
+      listener.onSubscriberAnswered(typeUrl, nodeKind, now - lastAnsweredChangeAt, nacked);
+    }
+    for (Change c : done) {
+      long nanos = now - c.changedAtNanos;
+      listener.onConverged(typeUrl, name, c.version, nanos, c.subscribers);
+      if (c.future != null) {
+        c.future.complete(new Convergence(c.version, nanos, c.subscribers, c.nacks, true));
+      }
+    }
+  }
+
+  /** Records that a subscriber will never answer changes after {@code fromExclusive} (it left). */
+  void onGone(String typeUrl, String name, long fromExclusive) {
+    List<Change> done = new ArrayList<>(1);
+    synchronized (lock) {
+      Key key = new Key(typeUrl, name);
+      ArrayDeque<Change> changes = pending.get(key);
+      if (changes == null) {
+        return;
+      }
+      for (Iterator<Change> it = changes.iterator(); it.hasNext(); ) {
+        Change c = it.next();
+        if (c.version > fromExclusive && --c.remaining == 0) {
+          it.remove();
+          done.add(c);
+        }
+      }
+      if (changes.isEmpty()) {
+        pending.remove(key);
+      }
+    }
+    for (Change c : done) {
+      abandon(typeUrl, name, c);
+    }
+  }
+
+  /**
+   * Returns a future that completes when the change of {@code name} at {@code version} has
+   * converged, or at once when nothing waits for it (no subscriber needed it, or it converged).
+   */
+  CompletableFuture<Convergence> whenConverged(String typeUrl, String name, long version) {
+    synchronized (lock) {
+      ArrayDeque<Change> changes = pending.get(new Key(typeUrl, name));
+      if (changes != null) {
+        for (Change c : changes) {
+          if (c.version == version) {
+            if (c.future == null) {
+              c.future = new CompletableFuture<>();
+            }
+            return c.future;
+          }
+        }
+      }
+    }
+    return CompletableFuture.completedFuture(new Convergence(version, 0, 0, 0, true));
+  }
+
+  /** Returns the number of changes still waiting for answers. */
+  int waitingChanges() {
+    synchronized (lock) {
+      return pending.values().stream().mapToInt(ArrayDeque::size).sum();
+    }
+  }
+
+  private void abandon(String typeUrl, String name, Change c) {
+    listener.onAbandoned(typeUrl, name, c.version);
+    if (c.future != null) {
+      c.future.complete(new Convergence(c.version, ticker.nanoTime() - c.changedAtNanos,
+          c.subscribers, c.nacks, false));
+    }
+  }
+}

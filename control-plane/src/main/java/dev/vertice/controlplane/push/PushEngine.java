@@ -1,0 +1,237 @@
+package dev.vertice.controlplane.push;
+
+import dev.vertice.common.ResourceTypes;
+import dev.vertice.common.Ticker;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code PushEngine} pushes resource changes to subscribers as fast as each one can take them.
+ *
+ * <p>The owner of the facts reports changes through {@link #onChange}, in one order (revisions
+ * increase). The engine marks the resource pending at every subscriber interested in it; each
+ * subscriber keeps at most one pending entry per resource, and its stream is drained on the
+ * shared executor while its {@link PushSink} is ready, reading the newest value at send time. So
+ * a change goes out as soon as the stream can take it (no debounce), a subscriber that stops
+ * reading never blocks the others, and never holds more than one pending value per subscribed
+ * resource.
+ *
+ * <p>The engine knows nothing of gRPC: the service layer adapts a stream to a {@link PushSink}
+ * and feeds requests to the {@link Subscriber}.
+ *
+ * <p>Thread-safe. Lock order: engine, then subscriber, then the convergence tracker; resource
+ * sources are read with no lock held.
+ */
+public final class PushEngine implements AutoCloseable {
+
+  private final Object lock = new Object();
+  private final Map<String, ResourceSource> sources;
+  private final Executor executor;
+  private final Ticker ticker;
+  private final PushLimits limits;
+  private final ConvergenceTracker convergence;
+
+  // guarded by lock
+  private final Map<String, Map<String, Set<Subscriber>>> explicit = new HashMap<>();
+  private final Map<String, Set<Subscriber>> wildcard = new HashMap<>();
+  private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+  private volatile long revision;
+  private boolean closed;
+
+  final AtomicLong batchesSent = new AtomicLong();
+  final AtomicLong resourcesSent = new AtomicLong();
+  final AtomicLong acks = new AtomicLong();
+  final AtomicLong nacks = new AtomicLong();
+
+  /**
+   * Creates an engine.
+   *
+   * @param sources one source per resource type served
+   * @param executor runs subscriber drains; drains of one subscriber never overlap
+   * @param ticker time source for convergence
+   * @param limits per-subscriber bounds
+   * @param listener receives convergence measurements
+   */
+  public PushEngine(Collection<ResourceSource> sources, Executor executor, Ticker ticker, PushLimits limits,
+      ConvergenceListener listener) {
+    Map<String, ResourceSource> byType = new HashMap<>();
+    for (ResourceSource s : sources) {
+      byType.put(s.typeUrl(), s);
+    }
+    this.sources = Map.copyOf(byType);
+    this.executor = executor;
+    this.ticker = ticker;
+    this.limits = limits;
+    this.convergence = new ConvergenceTracker(ticker, listener, limits.maxTrackedChangesPerResource());
+  }
+
+  /** Returns whether {@code typeUrl} is served. */
+  public boolean servesType(String typeUrl) {
+    return sources.containsKey(typeUrl);
+  }
+
+  /** Returns the revision of the last change reported. */
+  public long revision() {
+    return revision;
+  }
+
+  /** Returns the limits this engine enforces. */
+  public PushLimits limits() {
+    return limits;
+  }
+
+  /**
+   * Sets the starting revision (for example after loading state) without pushing anything.
+   * Revisions never go backwards.
+   */
+  public void advanceRevision(long to) {
+    synchronized (lock) {
+      revision = Math.max(revision, to);
+    }
+  }
+
+  /**
+   * Opens a subscriber for one stream.
+   *
+   * @param nodeId the client's identifier, for logs
+   * @param nodeKind the client's kind ("gateway", "sidecar", ...), for metrics
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Subscriber open(String nodeId, String nodeKind, PushSink sink) {
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("push engine closed");
+      }
+      Subscriber s = new Subscriber(this, nodeId, nodeKind, sink);
+      subscribers.add(s);
+      return s;
+    }
+  }
+
+  /**
+   * Reports that resource {@code name} of {@code typeUrl} changed (or was removed) at {@code
+   * version}. Must be called in increasing version order, by the single writer of the facts.
+   *
+   * @param changedAtNanos the {@link Ticker} reading when the change was committed
+   */
+  public void onChange(String typeUrl, String name, long version, long changedAtNanos) {
+    synchronized (lock) {
+      if (version > revision) {
+        revision = version;
+      }
+      Set<Subscriber> interested = new LinkedHashSet<>();
+      Map<String, Set<Subscriber>> byName = explicit.get(typeUrl);
+      if (byName != null) {
+        Set<Subscriber> named = byName.get(name);
+        if (named != null) {
+          interested.addAll(named);
+        }
+      }
+      Set<Subscriber> all = wildcard.get(typeUrl);
+      if (all != null) {
+        interested.addAll(all);
+      }
+      // The tracker must know the change before any subscriber can answer it.
+      convergence.onChange(typeUrl, name, version, changedAtNanos, interested.size());
+      for (Subscriber s : interested) {
+        s.markChanged(typeUrl, name, version);
+      }
+    }
+  }
+
+  /**
+   * Returns a future completed when every subscriber that needed the change of {@code name} at
+   * {@code version} has answered it, or at once when none is waiting.
+   */
+  public CompletableFuture<Convergence> whenConverged(String typeUrl, String name, long version) {
+    return convergence.whenConverged(typeUrl, name, version);
+  }
+
+  /** Returns the engine's counters. */
+  public PushStats stats() {
+    long pending = 0;
+    for (Subscriber s : subscribers) {
+      pending += s.pendingCount();
+    }
+    return new PushStats(subscribers.size(), batchesSent.get(), resourcesSent.get(), acks.get(), nacks.get(), pending,
+        convergence.waitingChanges());
+  }
+
+  /** Ends every subscriber's stream with {@link SubscriberCloseReason#SHUTTING_DOWN}; no new subscriber opens. */
+  @Override
+  public void close() {
+    List<Subscriber> open;
+    synchronized (lock) {
+      closed = true;
+      open = new ArrayList<>(subscribers);
+    }
+    for (Subscriber s : open) {
+      s.closeByServer(SubscriberCloseReason.SHUTTING_DOWN);
+    }
+  }
+
+  // --- called by Subscriber ---
+
+  ResourceSource source(String typeUrl) {
+    return sources.get(typeUrl);
+  }
+
+  Object lock() {
+    return lock;
+  }
+
+  Executor executor() {
+    return executor;
+  }
+
+  Ticker ticker() {
+    return ticker;
+  }
+
+  ConvergenceTracker convergence() {
+    return convergence;
+  }
+
+  /** Index updates; caller holds the engine lock. */
+  void indexExplicit(String typeUrl, String name, Subscriber s, boolean add) {
+    Map<String, Set<Subscriber>> byName = explicit.computeIfAbsent(typeUrl, t -> new HashMap<>());
+    if (add) {
+      byName.computeIfAbsent(name, n -> new LinkedHashSet<>(2)).add(s);
+    } else {
+      Set<Subscriber> set = byName.get(name);
+      if (set != null && set.remove(s) && set.isEmpty()) {
+        byName.remove(name);
+      }
+    }
+  }
+
+  /** Index updates; caller holds the engine lock. */
+  void indexWildcard(String typeUrl, Subscriber s, boolean add) {
+    if (add) {
+      wildcard.computeIfAbsent(typeUrl, t -> new LinkedHashSet<>()).add(s);
+    } else {
+      Set<Subscriber> set = wildcard.get(typeUrl);
+      if (set != null) {
+        set.remove(s);
+      }
+    }
+  }
+
+  /** Caller holds the engine lock. */
+  void forget(Subscriber s) {
+    subscribers.remove(s);
+  }
+
+  static boolean isWildcard(String name) {
+    return ResourceTypes.WILDCARD.equals(name);
+  }
+}

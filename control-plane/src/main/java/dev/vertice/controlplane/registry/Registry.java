@@ -1,0 +1,483 @@
+package dev.vertice.controlplane.registry;
+
+import com.google.protobuf.Any;
+import dev.vertice.api.discovery.v1.Endpoints;
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.common.ResourceTypes;
+import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.push.Resource;
+import dev.vertice.controlplane.push.ResourceSource;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code Registry} owns the set of live instances and their leases, and is the source of the
+ * {@code Endpoints} resources.
+ *
+ * <p>One writer: every change to instances happens under one lock, gets the next revision, and is
+ * reported to the {@link ChangeListener} in revision order while the lock is held. Lease renewals
+ * do not take that lock: a lease's deadline is an atomic value, and expiry claims it with a
+ * compare-and-set, so a renewal and an expiry racing for the same lease have exactly one winner.
+ *
+ * <p>Reads ({@link #get}, {@link #names}) are lock-free on the fast path: each service keeps an
+ * immutable snapshot of its Endpoints, rebuilt at most once per version when first read.
+ *
+ * <p>Time comes from the injected {@link Ticker}; lease expiry runs on the injected scheduler every
+ * {@link RegistryConfig#expiryResolution()}.
+ */
+public final class Registry implements ResourceSource, AutoCloseable {
+
+  private static final Logger log = Logger.getLogger(Registry.class.getName());
+
+  /** Deadline value of a lease that expired or was released. */
+  private static final long DEAD = Long.MIN_VALUE;
+
+  /** {@code ChangeListener} receives every change, in revision order, under the registry lock. */
+  @FunctionalInterface
+  public interface ChangeListener {
+    void onChange(String typeUrl, String name, long version, long changedAtNanos);
+  }
+
+  private static final class Lease {
+    final String id;
+    final String service;
+    final String instanceId;
+    volatile long ttlNanos;
+    final AtomicLong deadline;
+    volatile boolean inGrace;
+    long slot = Long.MIN_VALUE; // guarded by slots
+
+    Lease(String id, String service, String instanceId, long ttlNanos, long deadline) {
+      this.id = id;
+      this.service = service;
+      this.instanceId = instanceId;
+      this.ttlNanos = ttlNanos;
+      this.deadline = new AtomicLong(deadline);
+    }
+  }
+
+  private static final class Slot {
+    Instance instance;
+    Lease lease;
+    long keepaliveNanos;
+
+    Slot(Instance instance, Lease lease, long keepaliveNanos) {
+      this.instance = instance;
+      this.lease = lease;
+      this.keepaliveNanos = keepaliveNanos;
+    }
+  }
+
+  private static final class ServiceEntry {
+    final String name;
+    final TreeMap<String, Slot> instances = new TreeMap<>(); // guarded by the registry lock
+    volatile long version;
+    volatile Resource snapshot;
+
+    ServiceEntry(String name) {
+      this.name = name;
+    }
+  }
+
+  private final Object lock = new Object();
+  private final RegistryConfig config;
+  private final Ticker ticker;
+  private final Supplier<String> ids;
+  private final RegistryEvents events;
+  private final ConcurrentHashMap<String, ServiceEntry> services = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
+  private final TreeMap<Long, List<Lease>> slots = new TreeMap<>();
+  private final ScheduledFuture<?> expiryTask;
+  private final long resolutionNanos;
+  private long lastProcessedSlot; // guarded by slots
+  private long revision; // guarded by lock
+  private int instanceCount; // guarded by lock
+  private volatile ChangeListener listener = (t, n, v, at) -> {};
+
+  /**
+   * Creates a registry and starts its lease expiry on {@code scheduler}.
+   *
+   * @param ids generates lease ids and instance ids (must be unique and hard to guess)
+   */
+  public Registry(RegistryConfig config, Ticker ticker, ScheduledExecutorService scheduler, Supplier<String> ids,
+      RegistryEvents events) {
+    this.config = config;
+    this.ticker = ticker;
+    this.ids = ids;
+    this.events = events;
+    this.resolutionNanos = config.expiryResolution().toNanos();
+    this.lastProcessedSlot = Math.floorDiv(ticker.nanoTime(), resolutionNanos);
+    this.expiryTask = scheduler.scheduleAtFixedRate(this::expireDueSafely, resolutionNanos, resolutionNanos,
+        TimeUnit.NANOSECONDS);
+  }
+
+  /** Sets who receives changes; call before the first write. */
+  public void setChangeListener(ChangeListener listener) {
+    this.listener = listener;
+  }
+
+  /** Returns the lease rules. */
+  public RegistryConfig config() {
+    return config;
+  }
+
+  /**
+   * Adds an instance or updates it in place ({@code instance.service} and {@code
+   * instance.instance_id} identify it; an empty id gets a generated one). The instance must be
+   * validated and normalised. A repeat of the same request renews the lease and changes nothing
+   * else.
+   *
+   * @param ttl the lease TTL, within the config's bounds
+   * @param keepaliveInterval the ping interval to hand back
+   * @throws CapacityExceededException when the registry is full
+   */
+  public Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
+      throws CapacityExceededException {
+    long ttlNanos = ttl.toNanos();
+    Registration result;
+    boolean created;
+    synchronized (lock) {
+      Instance stored = instance.getInstanceId().isEmpty()
+          ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
+          : instance;
+      String service = stored.getService();
+      ServiceEntry entry = services.get(service);
+      Slot slot = entry == null ? null : entry.instances.get(stored.getInstanceId());
+      long now = ticker.nanoTime();
+      created = slot == null;
+      if (created) {
+        if (instanceCount >= config.maxInstances()) {
+          throw new CapacityExceededException("the registry holds its limit of " + config.maxInstances()
+              + " instances; register after others leave, or raise the limit");
+        }
+        if (entry == null) {
+          entry = new ServiceEntry(service);
+          services.put(service, entry);
+        }
+        Lease lease = newLease(service, stored.getInstanceId(), ttlNanos, now);
+        entry.instances.put(stored.getInstanceId(), new Slot(stored, lease, keepaliveInterval.toNanos()));
+        instanceCount++;
+        commit(entry, now);
+      } else {
+        slot.keepaliveNanos = keepaliveInterval.toNanos();
+        Lease lease = slot.lease;
+        lease.ttlNanos = ttlNanos;
+        if (!renew(lease, now)) {
+          // Expiry claimed the lease a moment ago but could not remove the instance yet: replace it.
+          slot.lease = newLease(service, stored.getInstanceId(), ttlNanos, now);
+        }
+        if (!slot.instance.equals(stored)) {
+          slot.instance = stored;
+          commit(entry, now);
+        }
+      }
+      result = new Registration(stored, slot(entry, stored.getInstanceId()).lease.id, ttl, keepaliveInterval,
+          entry.version, created);
+    }
+    events.onRegistered(result.instance().getService(), result.instance().getInstanceId(), created);
+    return result;
+  }
+
+  /**
+   * Removes an instance and its lease at once.
+   *
+   * @return the service's Endpoints version after the removal
+   */
+  public long deregister(String service, String instanceId) throws NotFoundException {
+    long version;
+    synchronized (lock) {
+      ServiceEntry entry = services.get(service);
+      Slot slot = entry == null ? null : entry.instances.get(instanceId);
+      if (slot == null) {
+        throw notFound(service, instanceId);
+      }
+      slot.lease.deadline.set(DEAD);
+      version = remove(entry, instanceId, slot);
+    }
+    events.onRemoved(service, instanceId, RemovalReason.DEREGISTERED);
+    return version;
+  }
+
+  /**
+   * Sets an instance's health.
+   *
+   * @return the service's Endpoints version after the call (unchanged when the health was already
+   *     {@code health})
+   */
+  public long setHealth(String service, String instanceId, HealthStatus health) throws NotFoundException {
+    synchronized (lock) {
+      ServiceEntry entry = services.get(service);
+      Slot slot = entry == null ? null : entry.instances.get(instanceId);
+      if (slot == null) {
+        throw notFound(service, instanceId);
+      }
+      if (slot.instance.getHealth() != health) {
+        slot.instance = slot.instance.toBuilder().setHealth(health).build();
+        commit(entry, ticker.nanoTime());
+      }
+      return entry.version;
+    }
+  }
+
+  /**
+   * Renews a lease for its full TTL.
+   *
+   * @return the remaining TTL in nanoseconds, or empty when the lease is unknown or expired
+   */
+  public OptionalLong keepAlive(String leaseId) {
+    Lease lease = leases.get(leaseId);
+    if (lease == null || !renew(lease, ticker.nanoTime())) {
+      return OptionalLong.empty();
+    }
+    events.onKeepAlive();
+    return OptionalLong.of(lease.ttlNanos);
+  }
+
+  /**
+   * Starts the grace period of leases whose KeepAlive stream ended without Deregister: each expires
+   * after the grace unless renewed (on any stream) first, or at its own deadline if that is sooner.
+   */
+  public void keepAliveStreamEnded(Collection<String> leaseIds) {
+    long graceDeadline = ticker.nanoTime() + config.grace().toNanos();
+    for (String id : leaseIds) {
+      Lease lease = leases.get(id);
+      if (lease == null) {
+        continue;
+      }
+      while (true) {
+        long d = lease.deadline.get();
+        if (d == DEAD || d <= graceDeadline) {
+          break;
+        }
+        if (lease.deadline.compareAndSet(d, graceDeadline)) {
+          lease.inGrace = true;
+          schedule(lease, graceDeadline);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Returns an immutable copy of one service, or null when it has no instance. */
+  public ServiceView service(String service) {
+    synchronized (lock) {
+      ServiceEntry entry = services.get(service);
+      if (entry == null) {
+        return null;
+      }
+      List<Instance> list = new ArrayList<>(entry.instances.size());
+      for (Slot s : entry.instances.values()) {
+        list.add(s.instance);
+      }
+      return new ServiceView(service, entry.version, list);
+    }
+  }
+
+  /** Returns a summary of every service, sorted by name. */
+  public List<ServiceSummary> services() {
+    synchronized (lock) {
+      List<ServiceSummary> out = new ArrayList<>(services.size());
+      for (ServiceEntry e : new TreeMap<>(services).values()) {
+        int serving = 0;
+        for (Slot s : e.instances.values()) {
+          if (s.instance.getHealth() == HealthStatus.HEALTH_STATUS_SERVING) {
+            serving++;
+          }
+        }
+        out.add(new ServiceSummary(e.name, e.instances.size(), serving, e.version));
+      }
+      return out;
+    }
+  }
+
+  /** Returns the revision of the last change. */
+  public long revision() {
+    synchronized (lock) {
+      return revision;
+    }
+  }
+
+  /** Returns the number of registered instances. */
+  public int instanceCount() {
+    synchronized (lock) {
+      return instanceCount;
+    }
+  }
+
+  // --- ResourceSource ---
+
+  @Override
+  public String typeUrl() {
+    return ResourceTypes.ENDPOINTS;
+  }
+
+  @Override
+  public Resource get(String name) {
+    ServiceEntry e = services.get(name);
+    if (e == null) {
+      return null;
+    }
+    Resource snap = e.snapshot;
+    if (snap != null && snap.version() == e.version) {
+      return snap;
+    }
+    synchronized (lock) {
+      e = services.get(name);
+      if (e == null) {
+        return null;
+      }
+      snap = e.snapshot;
+      if (snap == null || snap.version() != e.version) {
+        Endpoints.Builder b = Endpoints.newBuilder().setService(name);
+        for (Slot s : e.instances.values()) {
+          b.addInstances(s.instance);
+        }
+        Any any = Any.pack(b.build());
+        snap = new Resource(ResourceTypes.ENDPOINTS, name, e.version, any, any.getSerializedSize());
+        e.snapshot = snap;
+      }
+      return snap;
+    }
+  }
+
+  @Override
+  public Collection<String> names() {
+    return services.keySet();
+  }
+
+  /** Stops lease expiry. */
+  @Override
+  public void close() {
+    expiryTask.cancel(false);
+  }
+
+  // --- internals ---
+
+  /** Runs every due expiry; public for schedulers that drive the registry by hand. */
+  void expireDue() {
+    long now = ticker.nanoTime();
+    List<Lease> due = new ArrayList<>();
+    synchronized (slots) {
+      long nowSlot = Math.floorDiv(now, resolutionNanos);
+      Map<Long, List<Lease>> head = slots.headMap(nowSlot, true);
+      for (List<Lease> l : head.values()) {
+        due.addAll(l);
+      }
+      head.clear();
+      lastProcessedSlot = Math.max(lastProcessedSlot, nowSlot);
+    }
+    for (Lease lease : due) {
+      long d = lease.deadline.get();
+      if (d == DEAD || d > now) {
+        continue; // released, or renewed (and scheduled again)
+      }
+      if (lease.deadline.compareAndSet(d, DEAD)) {
+        expire(lease, lease.inGrace ? RemovalReason.GRACE_EXPIRED : RemovalReason.EXPIRED);
+      }
+    }
+  }
+
+  private void expireDueSafely() {
+    try {
+      expireDue();
+    } catch (RuntimeException e) {
+      // A failure here must not cancel the periodic task.
+      log.log(Level.SEVERE, "lease expiry failed", e);
+    }
+  }
+
+  private void expire(Lease lease, RemovalReason reason) {
+    boolean removed = false;
+    synchronized (lock) {
+      leases.remove(lease.id, lease);
+      ServiceEntry entry = services.get(lease.service);
+      Slot slot = entry == null ? null : entry.instances.get(lease.instanceId);
+      if (slot != null && slot.lease == lease) {
+        remove(entry, lease.instanceId, slot);
+        removed = true;
+      }
+    }
+    if (removed) {
+      log.info(() -> "lease " + reason.name().toLowerCase() + ": removed " + lease.service + "/" + lease.instanceId);
+      events.onRemoved(lease.service, lease.instanceId, reason);
+    }
+  }
+
+  /** Caller holds lock. */
+  private long remove(ServiceEntry entry, String instanceId, Slot slot) {
+    entry.instances.remove(instanceId);
+    leases.remove(slot.lease.id, slot.lease);
+    instanceCount--;
+    if (entry.instances.isEmpty()) {
+      services.remove(entry.name);
+    }
+    commit(entry, ticker.nanoTime());
+    return entry.version;
+  }
+
+  /** Caller holds lock: gives the change the next revision and reports it. */
+  private void commit(ServiceEntry entry, long now) {
+    long v = ++revision;
+    entry.version = v;
+    listener.onChange(ResourceTypes.ENDPOINTS, entry.name, v, now);
+  }
+
+  /** Caller holds lock. */
+  private Lease newLease(String service, String instanceId, long ttlNanos, long now) {
+    Lease lease = new Lease(ids.get(), service, instanceId, ttlNanos, now + ttlNanos);
+    leases.put(lease.id, lease);
+    schedule(lease, now + ttlNanos);
+    return lease;
+  }
+
+  private boolean renew(Lease lease, long now) {
+    long next = now + lease.ttlNanos;
+    while (true) {
+      long d = lease.deadline.get();
+      if (d == DEAD) {
+        return false;
+      }
+      if (lease.deadline.compareAndSet(d, next)) {
+        lease.inGrace = false;
+        schedule(lease, next);
+        return true;
+      }
+    }
+  }
+
+  private void schedule(Lease lease, long deadline) {
+    long slot = Math.floorDiv(deadline + resolutionNanos - 1, resolutionNanos);
+    synchronized (slots) {
+      if (slot <= lastProcessedSlot) {
+        slot = lastProcessedSlot + 1;
+      }
+      if (lease.slot == slot) {
+        return;
+      }
+      lease.slot = slot;
+      slots.computeIfAbsent(slot, s -> new ArrayList<>(4)).add(lease);
+    }
+  }
+
+  private static Slot slot(ServiceEntry entry, String instanceId) {
+    return entry.instances.get(instanceId);
+  }
+
+  private static NotFoundException notFound(String service, String instanceId) {
+    return new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+  }
+}

@@ -1,0 +1,44 @@
+package dev.vertice.controlplane.server;
+
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.util.List;
+
+/** {@code GrpcErrors} builds the statuses the control plane answers with. */
+final class GrpcErrors {
+
+  private GrpcErrors() {}
+
+  /** INVALID_ARGUMENT carrying a {@code google.rpc.BadRequest} that names every bad field. */
+  static StatusRuntimeException invalidArgument(List<BadRequest.FieldViolation> violations) {
+    StringBuilder message = new StringBuilder("invalid request: ");
+    for (int i = 0; i < violations.size(); i++) {
+      if (i > 0) {
+        message.append("; ");
+      }
+      message.append(violations.get(i).getField()).append(": ").append(violations.get(i).getDescription());
+    }
+    com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+        .setCode(Code.INVALID_ARGUMENT_VALUE)
+        .setMessage(message.toString())
+        .addDetails(com.google.protobuf.Any.pack(BadRequest.newBuilder().addAllFieldViolations(violations).build()))
+        .build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+
+  static StatusRuntimeException notFound(String message) {
+    return Status.NOT_FOUND.withDescription(message).asRuntimeException();
+  }
+
+  static StatusRuntimeException resourceExhausted(String message) {
+    return Status.RESOURCE_EXHAUSTED.withDescription(message).asRuntimeException();
+  }
+
+  static StatusRuntimeException shuttingDown() {
+    return Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect (to another replica if any)")
+        .asRuntimeException();
+  }
+}

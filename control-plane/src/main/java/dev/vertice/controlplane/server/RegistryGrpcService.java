@@ -1,0 +1,287 @@
+package dev.vertice.controlplane.server;
+
+import com.google.protobuf.util.Durations;
+import dev.vertice.api.registry.v1.DeregisterRequest;
+import dev.vertice.api.registry.v1.DeregisterResponse;
+import dev.vertice.api.registry.v1.GetServiceRequest;
+import dev.vertice.api.registry.v1.GetServiceResponse;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.api.registry.v1.KeepAliveRequest;
+import dev.vertice.api.registry.v1.KeepAliveResponse;
+import dev.vertice.api.registry.v1.Lease;
+import dev.vertice.api.registry.v1.ListServicesRequest;
+import dev.vertice.api.registry.v1.ListServicesResponse;
+import dev.vertice.api.registry.v1.RegisterRequest;
+import dev.vertice.api.registry.v1.RegisterResponse;
+import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import dev.vertice.api.registry.v1.SetHealthRequest;
+import dev.vertice.api.registry.v1.SetHealthResponse;
+import dev.vertice.controlplane.registry.CapacityExceededException;
+import dev.vertice.controlplane.registry.NotFoundException;
+import dev.vertice.controlplane.registry.Registration;
+import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.ServiceSummary;
+import dev.vertice.controlplane.registry.ServiceView;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code RegistryGrpcService} translates RegistryService calls into {@link Registry} operations:
+ * validation and normalisation here, state there.
+ */
+public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServiceImplBase {
+
+  /** Most distinct leases one KeepAlive stream may carry. */
+  public static final int MAX_LEASES_PER_STREAM = 1024;
+
+  private final Registry registry;
+  private final Set<KeepAliveCall> keepAliveCalls = ConcurrentHashMap.newKeySet();
+  private volatile boolean shuttingDown;
+
+  public RegistryGrpcService(Registry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
+    Validation v = new Validation();
+    Instance instance = v.instance(request);
+    Duration ttl = v.ttl(request, registry.config());
+    Duration keepalive = v.keepalive(request, registry.config(), ttl);
+    if (!v.ok()) {
+      response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    Registration r;
+    try {
+      r = registry.register(instance, ttl, keepalive);
+    } catch (CapacityExceededException e) {
+      response.onError(GrpcErrors.resourceExhausted(e.getMessage()));
+      return;
+    }
+    response.onNext(RegisterResponse.newBuilder()
+        .setInstanceId(r.instance().getInstanceId())
+        .setService(r.instance().getService())
+        .setLease(Lease.newBuilder()
+            .setLeaseId(r.leaseId())
+            .setTtl(Durations.fromNanos(r.ttl().toNanos()))
+            .setKeepaliveInterval(Durations.fromNanos(r.keepaliveInterval().toNanos())))
+        .setResourceVersion(Long.toString(r.resourceVersion()))
+        .build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> response) {
+    Validation v = new Validation();
+    String service = v.service("service", request.getService());
+    v.instanceId("instance_id", request.getInstanceId());
+    if (!v.ok()) {
+      response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    try {
+      long version = registry.deregister(service, request.getInstanceId());
+      response.onNext(DeregisterResponse.newBuilder().setResourceVersion(Long.toString(version)).build());
+      response.onCompleted();
+    } catch (NotFoundException e) {
+      response.onError(GrpcErrors.notFound(e.getMessage()));
+    }
+  }
+
+  @Override
+  public void setHealth(SetHealthRequest request, StreamObserver<SetHealthResponse> response) {
+    Validation v = new Validation();
+    String service = v.service("service", request.getService());
+    v.instanceId("instance_id", request.getInstanceId());
+    v.health("health", request.getHealth());
+    if (!v.ok()) {
+      response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    try {
+      long version = registry.setHealth(service, request.getInstanceId(), request.getHealth());
+      response.onNext(SetHealthResponse.newBuilder().setResourceVersion(Long.toString(version)).build());
+      response.onCompleted();
+    } catch (NotFoundException e) {
+      response.onError(GrpcErrors.notFound(e.getMessage()));
+    }
+  }
+
+  @Override
+  public void listServices(ListServicesRequest request, StreamObserver<ListServicesResponse> response) {
+    ListServicesResponse.Builder out = ListServicesResponse.newBuilder()
+        .setSystemVersion(Long.toString(registry.revision()));
+    for (ServiceSummary s : registry.services()) {
+      out.addServices(dev.vertice.api.registry.v1.ServiceSummary.newBuilder()
+          .setService(s.service())
+          .setInstanceCount(s.instances())
+          .setServingCount(s.serving())
+          .setResourceVersion(Long.toString(s.version())));
+    }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void getService(GetServiceRequest request, StreamObserver<GetServiceResponse> response) {
+    Validation v = new Validation();
+    String service = v.service("service", request.getService());
+    if (!v.ok()) {
+      response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    ServiceView view = registry.service(service);
+    if (view == null) {
+      response.onError(GrpcErrors.notFound("service '" + service + "' has no instances"));
+      return;
+    }
+    response.onNext(GetServiceResponse.newBuilder()
+        .setService(view.service())
+        .setResourceVersion(Long.toString(view.version()))
+        .addAllInstances(view.instances())
+        .build());
+    response.onCompleted();
+  }
+
+  @Override
+  public StreamObserver<KeepAliveRequest> keepAlive(StreamObserver<KeepAliveResponse> response) {
+    KeepAliveCall call = new KeepAliveCall((ServerCallStreamObserver<KeepAliveResponse>) response);
+    keepAliveCalls.add(call);
+    if (shuttingDown) {
+      call.fail(GrpcErrors.shuttingDown());
+    }
+    return call;
+  }
+
+  /** Ends every KeepAlive stream with UNAVAILABLE so that clients reconnect elsewhere; leases keep their TTL. */
+  public void shutdown() {
+    shuttingDown = true;
+    for (KeepAliveCall call : keepAliveCalls) {
+      call.fail(GrpcErrors.shuttingDown());
+    }
+  }
+
+  /**
+   * One KeepAlive stream. Inbound flow control is manual: the next ping is requested only once the
+   * answer to the previous one could be sent, so a client that stops reading cannot make the server
+   * buffer answers.
+   */
+  private final class KeepAliveCall implements StreamObserver<KeepAliveRequest> {
+    private final ServerCallStreamObserver<KeepAliveResponse> out;
+    private final Set<String> leases = new HashSet<>(); // guarded by this
+    private boolean done; // guarded by this
+    private boolean wantMore; // guarded by this
+
+    KeepAliveCall(ServerCallStreamObserver<KeepAliveResponse> out) {
+      this.out = out;
+      out.disableAutoRequest();
+      out.setOnReadyHandler(this::onReady);
+      out.setOnCancelHandler(this::ended);
+      out.request(1);
+    }
+
+    @Override
+    public void onNext(KeepAliveRequest ping) {
+      synchronized (this) {
+        if (done) {
+          return;
+        }
+        String leaseId = ping.getLeaseId();
+        if (leaseId.isEmpty()) {
+          Validation v = new Validation();
+          v.violation("lease_id", "is empty");
+          failLocked(GrpcErrors.invalidArgument(v.violations()), true);
+          return;
+        }
+        if (!leases.contains(leaseId) && leases.size() >= MAX_LEASES_PER_STREAM) {
+          failLocked(GrpcErrors.resourceExhausted("a KeepAlive stream carries at most " + MAX_LEASES_PER_STREAM
+              + " leases; open another stream"), true);
+          return;
+        }
+        OptionalLong remaining = registry.keepAlive(leaseId);
+        if (remaining.isEmpty()) {
+          leases.remove(leaseId);
+          failLocked(GrpcErrors.notFound("lease '" + Validation.clip(leaseId)
+              + "' is unknown or expired; register again"), true);
+          return;
+        }
+        leases.add(leaseId);
+        out.onNext(KeepAliveResponse.newBuilder()
+            .setLeaseId(leaseId)
+            .setRemainingTtl(Durations.fromNanos(remaining.getAsLong()))
+            .build());
+        if (out.isReady()) {
+          out.request(1);
+        } else {
+          wantMore = true;
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended();
+    }
+
+    @Override
+    public void onCompleted() {
+      synchronized (this) {
+        if (!done) {
+          out.onCompleted();
+        }
+      }
+      ended();
+    }
+
+    private void onReady() {
+      synchronized (this) {
+        if (wantMore && !done) {
+          wantMore = false;
+          out.request(1);
+        }
+      }
+    }
+
+    /** The client ended the stream (or cancelled it): its leases enter the grace period. */
+    private void ended() {
+      Set<String> held;
+      synchronized (this) {
+        boolean serverEnded = done;
+        done = true;
+        held = serverEnded ? Set.of() : Set.copyOf(leases);
+        leases.clear();
+      }
+      keepAliveCalls.remove(this);
+      registry.keepAliveStreamEnded(held);
+    }
+
+    void fail(RuntimeException status) {
+      synchronized (this) {
+        failLocked(status, false);
+      }
+    }
+
+    /** Caller holds this. {@code graceForOthers}: the leases still held enter the grace period. */
+    private void failLocked(RuntimeException status, boolean graceForOthers) {
+      if (done) {
+        return;
+      }
+      done = true;
+      Set<String> held = graceForOthers ? Set.copyOf(leases) : Set.of();
+      leases.clear();
+      keepAliveCalls.remove(this);
+      try {
+        out.onError(status);
+      } catch (IllegalStateException alreadyClosed) {
+        // The call was cancelled concurrently; nothing left to tell the client.
+      }
+      registry.keepAliveStreamEnded(held);
+    }
+  }
+}
