@@ -1,0 +1,187 @@
+package dev.vertice.controlplane.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.common.ResourceTypes;
+import dev.vertice.testkit.FakeClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class RegistryTest {
+
+  private static final Duration TTL = Duration.ofSeconds(10);
+  private static final Duration KEEPALIVE = Duration.ofSeconds(5);
+
+  private final FakeClock clock = new FakeClock();
+  private final List<String> changes = new ArrayList<>();
+  private final List<String> removals = new ArrayList<>();
+  private Registry registry;
+
+  @BeforeEach
+  void setUp() {
+    AtomicInteger ids = new AtomicInteger();
+    registry = new Registry(RegistryConfig.custom().grace(Duration.ofSeconds(5)).maxInstances(3).build(), clock,
+        clock.scheduler(), () -> String.format("%032d", ids.incrementAndGet()), new RegistryEvents() {
+          @Override
+          public void onRemoved(String service, String instanceId, RemovalReason reason) {
+            removals.add(service + "/" + instanceId + ":" + reason);
+          }
+        });
+    registry.setChangeListener((type, name, version, at) -> {
+      assertEquals(ResourceTypes.ENDPOINTS, type);
+      changes.add(name + "@" + version);
+    });
+  }
+
+  @AfterEach
+  void tearDown() {
+    registry.close();
+  }
+
+  private static Instance instance(String id) {
+    return Instance.newBuilder().setService("orders").setInstanceId(id).setAddress("10.0.0.1").setPort(8080)
+        .setProtocol(Protocol.PROTOCOL_HTTP).setVersion("v1").setWeight(100)
+        .setHealth(HealthStatus.HEALTH_STATUS_SERVING).build();
+  }
+
+  @Test
+  void expiredLeaseRemovesInstanceAndPushesRemoval() throws Exception {
+    registry.register(instance("a"), TTL, KEEPALIVE);
+    clock.forwardTime(TTL.minusMillis(200));
+    assertEquals(1, registry.instanceCount(), "still alive just before the TTL");
+    clock.forwardTime(Duration.ofMillis(300));
+    assertEquals(0, registry.instanceCount());
+    assertNull(registry.get("orders"), "the Endpoints resource is gone");
+    assertEquals(List.of("orders@1", "orders@2"), changes, "the removal was reported as a change");
+    assertEquals(List.of("orders/a:EXPIRED"), removals);
+  }
+
+  @Test
+  void keepAliveRenewsTheLeaseForItsFullTtl() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    for (int i = 0; i < 10; i++) {
+      clock.forwardTime(KEEPALIVE);
+      assertEquals(TTL.toNanos(), registry.keepAlive(r.leaseId()).orElseThrow());
+    }
+    assertEquals(1, registry.instanceCount(), "50 s of keepalives outlive a 10 s TTL");
+    clock.forwardTime(TTL.plusMillis(200));
+    assertEquals(0, registry.instanceCount());
+    assertTrue(registry.keepAlive(r.leaseId()).isEmpty(), "an expired lease cannot be renewed");
+  }
+
+  @Test
+  void brokenStreamGraceKeepsInstanceWhenRenewedInTime() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    registry.keepAliveStreamEnded(Set.of(r.leaseId()));
+    clock.forwardTime(Duration.ofSeconds(4));
+    assertTrue(registry.keepAlive(r.leaseId()).isPresent(), "a ping within the grace keeps the lease");
+    clock.forwardTime(Duration.ofSeconds(6));
+    assertEquals(1, registry.instanceCount(), "renewed for a full TTL, not the grace");
+    assertEquals(List.of("orders@1"), changes, "no flap: nothing was pushed");
+  }
+
+  @Test
+  void brokenStreamGraceRemovesInstanceWhenNotRenewed() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    registry.keepAliveStreamEnded(Set.of(r.leaseId()));
+    clock.forwardTime(Duration.ofMillis(4900));
+    assertEquals(1, registry.instanceCount());
+    clock.forwardTime(Duration.ofMillis(200));
+    assertEquals(0, registry.instanceCount(), "removed after the 5 s grace, long before the 10 s TTL");
+    assertEquals(List.of("orders/a:GRACE_EXPIRED"), removals);
+  }
+
+  @Test
+  void graceNeverExtendsALeaseBeyondItsDeadline() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    clock.forwardTime(Duration.ofSeconds(8));
+    registry.keepAliveStreamEnded(Set.of(r.leaseId()));
+    clock.forwardTime(Duration.ofMillis(2100));
+    assertEquals(0, registry.instanceCount(), "expired at its own deadline, 2 s later, not after 5 s of grace");
+    assertEquals(List.of("orders/a:EXPIRED"), removals);
+  }
+
+  @Test
+  void reRegisteringIsAnIdempotentUpsert() throws Exception {
+    Registration first = registry.register(instance("a"), TTL, KEEPALIVE);
+    clock.forwardTime(Duration.ofSeconds(8));
+    Registration again = registry.register(instance("a"), TTL, KEEPALIVE);
+    assertEquals(first.leaseId(), again.leaseId(), "same lease");
+    assertEquals(first.resourceVersion(), again.resourceVersion(), "nothing pushed changed: same version");
+    assertFalse(again.created());
+    assertEquals(List.of("orders@1"), changes);
+    clock.forwardTime(Duration.ofSeconds(8));
+    assertEquals(1, registry.instanceCount(), "the repeat renewed the lease");
+
+    Registration moved = registry.register(instance("a").toBuilder().setPort(9090).build(), TTL, KEEPALIVE);
+    assertEquals(first.leaseId(), moved.leaseId());
+    assertNotEquals(first.resourceVersion(), moved.resourceVersion(), "a changed field is pushed");
+    assertEquals(9090, registry.service("orders").instances().get(0).getPort());
+  }
+
+  @Test
+  void deregisterRemovesAtOnceAndReleasesTheLease() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    registry.deregister("orders", "a");
+    assertEquals(0, registry.instanceCount());
+    assertTrue(registry.keepAlive(r.leaseId()).isEmpty());
+    assertThrows(NotFoundException.class, () -> registry.deregister("orders", "a"));
+    assertEquals(List.of("orders/a:DEREGISTERED"), removals);
+  }
+
+  @Test
+  void setHealthPushesOnlyRealChanges() throws Exception {
+    registry.register(instance("a"), TTL, KEEPALIVE);
+    long v = registry.setHealth("orders", "a", HealthStatus.HEALTH_STATUS_NOT_SERVING);
+    assertEquals(v, registry.setHealth("orders", "a", HealthStatus.HEALTH_STATUS_NOT_SERVING));
+    assertEquals(List.of("orders@1", "orders@2"), changes);
+    assertEquals(0, registry.services().get(0).serving());
+    assertThrows(NotFoundException.class, () -> registry.setHealth("orders", "zz", HealthStatus.HEALTH_STATUS_SERVING));
+  }
+
+  @Test
+  void registrationsBeyondTheLimitAreRejectedAndChangeNothing() throws Exception {
+    registry.register(instance("a"), TTL, KEEPALIVE);
+    registry.register(instance("b"), TTL, KEEPALIVE);
+    registry.register(instance("c"), TTL, KEEPALIVE);
+    CapacityExceededException e =
+        assertThrows(CapacityExceededException.class, () -> registry.register(instance("d"), TTL, KEEPALIVE));
+    assertTrue(e.getMessage().contains("3"), e.getMessage());
+    assertEquals(3, registry.instanceCount());
+    registry.register(instance("a").toBuilder().setZone("z1").build(), TTL, KEEPALIVE);
+    assertEquals("z1", registry.service("orders").instances().get(0).getZone(), "updates still work when full");
+  }
+
+  @Test
+  void snapshotIsBuiltOncePerVersion() throws Exception {
+    registry.register(instance("a"), TTL, KEEPALIVE);
+    assertTrue(registry.get("orders") == registry.get("orders"), "same immutable snapshot for the same version");
+    registry.register(instance("b"), TTL, KEEPALIVE);
+    assertEquals(2, registry.get("orders").version());
+  }
+
+  @Test
+  void renewalAndExpiryRacingHaveExactlyOneWinner() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    clock.forwardTime(TTL);
+    // At the deadline the lease is expired for a renewal and for the sweeper alike.
+    boolean renewed = registry.keepAlive(r.leaseId()).isPresent();
+    clock.forwardTime(Duration.ofMillis(200));
+    assertEquals(renewed ? 1 : 0, registry.instanceCount());
+    assertEquals(renewed ? List.of() : List.of("orders/a:EXPIRED"), removals);
+  }
+}
