@@ -1,0 +1,155 @@
+package dev.vertice.bench;
+
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.ControlPlane;
+import dev.vertice.controlplane.push.ConvergenceListener;
+import dev.vertice.controlplane.push.PushBatch;
+import dev.vertice.controlplane.push.PushEngine;
+import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.push.PushSink;
+import dev.vertice.controlplane.push.Subscriber;
+import dev.vertice.controlplane.push.SubscriberCloseReason;
+import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.registry.RegistryEvents;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code MemoryBench} measures retained heap per registered instance (registry state, lease and
+ * expiry bookkeeping) and per watch subscription (engine index and subscriber state), with the
+ * registry and push engine built in-process and no gRPC around them. Heap is read after full
+ * collections, before and after.
+ */
+@Command(name = "memory", mixinStandardHelpOptions = true,
+    description = "Heap bytes per registered instance and per watch subscription.")
+final class MemoryBench implements Callable<Integer> {
+
+  @Option(names = "--instances", defaultValue = "100000", description = "Instances to register. Default: ${DEFAULT-VALUE}.")
+  int instances;
+
+  @Option(names = "--services", defaultValue = "1000", description = "Services they spread over. Default: ${DEFAULT-VALUE}.")
+  int services;
+
+  @Option(names = "--subscribers", defaultValue = "1000", description = "Watch streams. Default: ${DEFAULT-VALUE}.")
+  int subscribers;
+
+  @Option(names = "--names-per-subscriber", defaultValue = "100",
+      description = "Services each stream subscribes to. Default: ${DEFAULT-VALUE}.")
+  int namesPerSubscriber;
+
+  @Option(names = "--json", description = "One JSON object per run on stdout (the table goes to stderr).")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (instances <= 0 || services <= 0 || subscribers <= 0 || namesPerSubscriber <= 0
+        || namesPerSubscriber > services) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "counts must be positive and --names-per-subscriber at most --services");
+    }
+    Report report = new Report("memory", json);
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    Registry registry = new Registry(RegistryConfig.custom().maxInstances(Math.max(instances, 1)).build(),
+        Ticker.system(), scheduler, ControlPlane.secureIds(), RegistryEvents.NONE);
+    // Drains run inline: sinks discard, so the measurement holds state, not queued messages.
+    PushEngine engine = new PushEngine(List.of(registry), Runnable::run, Ticker.system(),
+        new PushLimits(Math.max(namesPerSubscriber, 1), 512, 1 << 20, 1024, 64), ConvergenceListener.NONE);
+    registry.setChangeListener(engine::onChange);
+
+    long base = usedHeap();
+    for (int i = 0; i < instances; i++) {
+      registry.register(instance(i), Duration.ofSeconds(60), Duration.ofSeconds(30));
+    }
+    long afterInstances = usedHeap();
+
+    for (int s = 0; s < services; s++) {
+      registry.get("svc-" + s); // materialise each service's pushed snapshot once
+    }
+    long afterSnapshots = usedHeap();
+
+    List<Subscriber> subs = new ArrayList<>(subscribers);
+    List<String> names = new ArrayList<>();
+    for (int s = 0; s < subscribers; s++) {
+      Subscriber sub = engine.open("node-" + s, "bench", new DiscardingSink());
+      names.clear();
+      for (int k = 0; k < namesPerSubscriber; k++) {
+        names.add("svc-" + ((s + k) % services));
+      }
+      sub.subscribe(registry.typeUrl(), names, Map.of());
+      subs.add(sub);
+    }
+    long afterSubscriptions = usedHeap();
+    long subscriptionCount = (long) subscribers * namesPerSubscriber;
+
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("instances", instances);
+    row.put("services", services);
+    row.put("bytes_per_instance", (double) (afterInstances - base) / instances);
+    row.put("snapshot_bytes_per_instance", (double) (afterSnapshots - afterInstances) / instances);
+    row.put("subscriptions", subscriptionCount);
+    row.put("bytes_per_subscription", (double) (afterSubscriptions - afterSnapshots) / subscriptionCount);
+    report.add(row);
+    report.printTable();
+
+    // Keep everything reachable until measured.
+    if (subs.size() != subscribers || registry.instanceCount() != instances) {
+      throw new IllegalStateException("state changed during the measurement");
+    }
+    registry.close();
+    scheduler.shutdownNow();
+    return 0;
+  }
+
+  private Instance instance(int i) {
+    return Instance.newBuilder()
+        .setService("svc-" + (i % services))
+        .setInstanceId("svc-" + (i % services) + "-" + Integer.toHexString(0x100000 + i))
+        .setAddress("10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255))
+        .setPort(8080)
+        .setProtocol(Protocol.PROTOCOL_HTTP)
+        .setVersion("v1")
+        .setZone("zone-" + (i % 3))
+        .setWeight(100)
+        .setHealth(HealthStatus.HEALTH_STATUS_SERVING)
+        .putMetadata("team", "platform")
+        .build();
+  }
+
+  private static long usedHeap() throws InterruptedException {
+    Runtime rt = Runtime.getRuntime();
+    long used = Long.MAX_VALUE;
+    // Several full collections until the figure settles.
+    for (int i = 0; i < 5; i++) {
+      System.gc();
+      Thread.sleep(100);
+      used = Math.min(used, rt.totalMemory() - rt.freeMemory());
+    }
+    return used;
+  }
+
+  /** A sink that is always ready and drops what it is sent. */
+  private static final class DiscardingSink implements PushSink {
+    @Override
+    public boolean isReady() {
+      return true;
+    }
+
+    @Override
+    public void send(PushBatch batch) {}
+
+    @Override
+    public void close(SubscriberCloseReason reason) {}
+  }
+}

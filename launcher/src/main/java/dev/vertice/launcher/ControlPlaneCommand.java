@@ -1,0 +1,139 @@
+package dev.vertice.launcher;
+
+import dev.vertice.controlplane.ControlPlane;
+import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.registry.RegistryConfig;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ControlPlaneCommand} runs the control plane until SIGTERM or Ctrl-C. */
+@Command(name = "control-plane", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Runs the control plane on the embedded in-memory store.",
+        "Every option can also be set with the environment variable shown; flags win."},
+    footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
+        "Exit codes: 0 after a clean shutdown, 1 on a run-time failure, 2 on invalid configuration."})
+public final class ControlPlaneCommand implements Callable<Integer> {
+
+  private static final Logger log = Logger.getLogger("vertice.control-plane");
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--host", defaultValue = "${env:VERTICE_HOST:-0.0.0.0}",
+      description = "Address to listen on (VERTICE_HOST). Default: ${DEFAULT-VALUE}.")
+  String host;
+
+  @Option(names = "--port", defaultValue = "${env:VERTICE_PORT:-7700}",
+      description = "gRPC port; 0 picks a free one (VERTICE_PORT). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--lease-ttl", defaultValue = "${env:VERTICE_LEASE_TTL:-60s}", converter = DurationConverter.class,
+      description = "Lease TTL when a registration sets none (VERTICE_LEASE_TTL). Default: ${DEFAULT-VALUE}.")
+  Duration leaseTtl;
+
+  @Option(names = "--keepalive-interval", defaultValue = "${env:VERTICE_KEEPALIVE_INTERVAL:-30s}",
+      converter = DurationConverter.class,
+      description = "Keepalive interval handed to clients that set none; at most half the TTL is used"
+          + " (VERTICE_KEEPALIVE_INTERVAL). Default: ${DEFAULT-VALUE}.")
+  Duration keepalive;
+
+  @Option(names = "--min-lease-ttl", defaultValue = "${env:VERTICE_MIN_LEASE_TTL:-5s}",
+      converter = DurationConverter.class,
+      description = "Shortest TTL a registration may ask for (VERTICE_MIN_LEASE_TTL). Default: ${DEFAULT-VALUE}.")
+  Duration minTtl;
+
+  @Option(names = "--max-lease-ttl", defaultValue = "${env:VERTICE_MAX_LEASE_TTL:-1h}",
+      converter = DurationConverter.class,
+      description = "Longest TTL a registration may ask for (VERTICE_MAX_LEASE_TTL). Default: ${DEFAULT-VALUE}.")
+  Duration maxTtl;
+
+  @Option(names = "--lease-grace", defaultValue = "${env:VERTICE_LEASE_GRACE:-5s}", converter = DurationConverter.class,
+      description = "How long a lease survives after its KeepAlive stream broke without Deregister"
+          + " (VERTICE_LEASE_GRACE). Default: ${DEFAULT-VALUE}.")
+  Duration grace;
+
+  @Option(names = "--max-instances", defaultValue = "${env:VERTICE_MAX_INSTANCES:-1000000}",
+      description = "Most instances the registry holds (VERTICE_MAX_INSTANCES). Default: ${DEFAULT-VALUE}.")
+  int maxInstances;
+
+  @Option(names = "--max-message-bytes", defaultValue = "${env:VERTICE_MAX_MESSAGE_BYTES:-1048576}",
+      description = "Largest request message accepted (VERTICE_MAX_MESSAGE_BYTES). Default: ${DEFAULT-VALUE}.")
+  int maxMessageBytes;
+
+  @Option(names = "--max-subscriptions", defaultValue = "${env:VERTICE_MAX_SUBSCRIPTIONS:-10000}",
+      description = "Most resource names one Watch stream may subscribe to, per type"
+          + " (VERTICE_MAX_SUBSCRIPTIONS). Default: ${DEFAULT-VALUE}.")
+  int maxSubscriptions;
+
+  @Option(names = "--shutdown-grace", defaultValue = "${env:VERTICE_SHUTDOWN_GRACE:-10s}",
+      converter = DurationConverter.class,
+      description = "How long unary calls may finish at shutdown (VERTICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
+  Duration shutdownGrace;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    long startNanos = System.nanoTime();
+    RegistryConfig registryConfig = registryConfig();
+    PushLimits limits = pushLimits();
+    check("--port", port >= 0 && port <= 65535, port + " is outside 0..65535");
+    check("--host", !host.isBlank(), "is empty");
+    check("--max-message-bytes", maxMessageBytes >= 4096, maxMessageBytes + " is below 4096");
+
+    ControlPlane controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).build();
+    ControlPlaneServer server;
+    try {
+      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes);
+    } catch (IOException e) {
+      controlPlane.close();
+      throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      Logging.shutdownLine(log.getName(), "shutting down: ending streams so that clients reconnect elsewhere");
+      server.stop(shutdownGrace);
+      Logging.shutdownLine(log.getName(), "stopped");
+      stopped.countDown();
+      // A clean stop on SIGTERM exits 0, not the JVM's 143.
+      Runtime.getRuntime().halt(0);
+    }, "vertice-shutdown"));
+    long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+    log.info(String.format("vertice %s control plane listening on %s:%d (store: memory, %s); ready in %d ms"
+            + " (%d ms since JVM start)", Main.version(), host, server.port(), registryConfig,
+        (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
+    stopped.await();
+    return 0;
+  }
+
+  private RegistryConfig registryConfig() {
+    try {
+      return RegistryConfig.custom()
+          .minTtl(minTtl).maxTtl(maxTtl).defaultTtl(leaseTtl).defaultKeepalive(keepalive).grace(grace)
+          .maxInstances(maxInstances).build();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid lease settings (--lease-ttl,"
+          + " --keepalive-interval, --min-lease-ttl, --max-lease-ttl, --lease-grace, --max-instances): "
+          + e.getMessage());
+    }
+  }
+
+  private PushLimits pushLimits() {
+    check("--max-subscriptions", maxSubscriptions > 0, maxSubscriptions + " must be positive");
+    PushLimits d = PushLimits.DEFAULT;
+    return new PushLimits(maxSubscriptions, d.maxResourcesPerBatch(), d.maxBatchBytes(), d.maxOutstandingBatches(),
+        d.maxTrackedChangesPerResource());
+  }
+
+  private void check(String option, boolean ok, String problem) {
+    if (!ok) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": " + problem);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.vertice.launcher;
+
+import dev.vertice.bench.BenchCommand;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code Main} is the {@code vertice} command: one entry point for every component and the CLI.
+ *
+ * <p>Exit codes: 0 success, 1 failure at run time, 2 invalid configuration (the message names the
+ * setting).
+ */
+@Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Vertice: a push-based service registry and control plane.",
+    subcommands = {ControlPlaneCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    Logging.configure();
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns the exit code. */
+  public static int run(String... args) {
+    return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+  }
+
+  /** Runs the command line with the given output streams and returns the exit code (for tests). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setOut(out);
+    cli.setErr(err);
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** Returns the build's version, from the jar manifest. */
+  public static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"vertice " + version()};
+    }
+  }
+}

@@ -1,0 +1,131 @@
+package dev.vertice.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vertice.testkit.Await;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.NettyChannelBuilder;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ControlPlaneCommandTest {
+
+  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
+  private final List<Process> processes = new ArrayList<>();
+
+  @TempDir
+  Path tmp;
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (Process p : processes) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "--port|70000|--port",
+    "--port|http|--port",
+    "--lease-ttl|5x|--lease-ttl",
+    "--lease-ttl|2h|--lease-ttl",
+    "--lease-grace|-1s|--lease-grace",
+    "--max-instances|0|--max-instances",
+    "--max-message-bytes|10|--max-message-bytes",
+    "--max-subscriptions|0|--max-subscriptions",
+    "--shutdown-grace|soon|--shutdown-grace"
+  })
+  void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
+        "control-plane", "--host", "127.0.0.1", option, value);
+    assertEquals(2, code, err.toString());
+    assertTrue(err.toString().contains(named), err.toString());
+  }
+
+  @Test
+  void helpDocumentsEverySettingWithItsDefaultAndVariable() {
+    StringWriter out = new StringWriter();
+    assertEquals(0, Main.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "control-plane",
+        "--help"));
+    for (String s : List.of("--port", "VERTICE_PORT", "Default: 7700", "--lease-ttl", "Default: 60s",
+        "--lease-grace", "Default: 5s", "--keepalive-interval", "Default: 30s")) {
+      assertTrue(out.toString().replaceAll("\\s+", " ").contains(s), "help lacks " + s + ":\n" + out);
+    }
+  }
+
+  @Test
+  void environmentVariableIsValidatedLikeTheFlag() throws Exception {
+    Process p = start(Map.of("VERTICE_LEASE_TTL", "forever"), null);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue());
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(err.contains("--lease-ttl"), err);
+  }
+
+  @Test
+  void startsServesAndStopsCleanlyOnSigterm() throws Exception {
+    // The log goes to a file: reading a child's pipe while it exits can lose its last lines.
+    Path log = Files.createTempFile(tmp, "control-plane", ".log");
+    Process p = start(Map.of(), log);
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+        () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
+    assertTrue(ready.contains("store: memory"), ready);
+    Matcher m = LISTENING.matcher(ready);
+    assertTrue(m.find());
+    int port = Integer.parseInt(m.group(1));
+    ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+          HealthGrpc.newBlockingStub(c).check(HealthCheckRequest.getDefaultInstance()).getStatus());
+    } finally {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    p.destroy(); // SIGTERM
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s");
+    List<String> lines = lines(log);
+    assertEquals(0, p.exitValue(), String.join("\n", lines));
+    assertTrue(lines.stream().anyMatch(l -> l.contains("stopped")), String.join("\n", lines));
+  }
+
+  private static List<String> lines(Path file) {
+    try {
+      return Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private Process start(Map<String, String> env, Path log) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        "dev.vertice.launcher.Main", "control-plane", "--host", "127.0.0.1", "--port", "0");
+    pb.environment().putAll(env);
+    if (log != null) {
+      pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    }
+    Process p = pb.start();
+    processes.add(p);
+    return p;
+  }
+}
