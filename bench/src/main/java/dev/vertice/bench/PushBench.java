@@ -44,8 +44,15 @@ final class PushBench implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "300", description = "Measured changes per run. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--warmup", defaultValue = "100", description = "Unmeasured changes first. Default: ${DEFAULT-VALUE}.")
-  int warmup;
+  @Option(names = "--warmup-seconds", defaultValue = "20",
+      description = "Unmeasured changes first, for this long: the JIT compiles gRPC, Netty and protobuf for well"
+          + " over 10 s in a cold JVM. Default: ${DEFAULT-VALUE}.")
+  int warmupSeconds;
+
+  @Option(names = "--watchers-per-connection", defaultValue = "1",
+      description = "Watch streams sharing one client connection; 1 is one connection per watcher, as separate"
+          + " gateways and sidecars have. Default: ${DEFAULT-VALUE}.")
+  int perConnection;
 
   @Option(names = "--json", description = "One JSON object per run on stdout (the table goes to stderr).")
   boolean json;
@@ -54,9 +61,9 @@ final class PushBench implements Callable<Integer> {
   public Integer call() throws Exception {
     Report report = new Report("push", json);
     for (int n : watchers) {
-      if (n <= 0 || rounds <= 0 || warmup < 0) {
+      if (n <= 0 || rounds <= 0 || warmupSeconds < 0 || perConnection <= 0) {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-            "--watchers and --rounds must be positive, --warmup not negative");
+            "--watchers and --rounds must be positive, --warmup-seconds not negative");
       }
       report.add(run(n));
     }
@@ -84,9 +91,13 @@ final class PushBench implements Callable<Integer> {
 
       AtomicReference<Round> round = new AtomicReference<>(new Round(Long.MAX_VALUE, n));
       List<Watcher> ws = new ArrayList<>(n);
+      Channel shared = null;
       for (int i = 0; i < n; i++) {
         Watcher w = new Watcher(round);
-        DiscoveryServiceGrpc.newStub(bench.channel()).watch(w);
+        if (i % perConnection == 0) {
+          shared = bench.channel();
+        }
+        DiscoveryServiceGrpc.newStub(shared).watch(w);
         w.subscribe("bench-" + i);
         ws.add(w);
       }
@@ -97,11 +108,16 @@ final class PushBench implements Callable<Integer> {
       }
 
       long[] latencies = new long[rounds];
-      for (int r = -warmup; r < rounds; r++) {
+      long warmupEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSeconds);
+      int seq = 0;
+      for (int r = -1; r < rounds; r++) {
+        if (r == -1 && System.nanoTime() < warmupEnd) {
+          r--; // still warming up: stay before the first measured round
+        }
         measuring.set(r >= 0);
         long start = System.nanoTime();
         var resp = registry.register(RegisterRequest.newBuilder()
-            .setInstance(instance.putMetadata("seq", Integer.toString(r + warmup + 1))).build());
+            .setInstance(instance.putMetadata("seq", Integer.toString(++seq))).build());
         Round current = new Round(Long.parseLong(resp.getResourceVersion()), n);
         round.set(current);
         for (Watcher w : ws) {
@@ -114,6 +130,9 @@ final class PushBench implements Callable<Integer> {
         if (r >= 0) {
           latencies[r] = current.lastArrival.get() - start;
         }
+        // Each change is measured alone: the next starts once every watcher ACKed this one.
+        bench.server.controlPlane().engine()
+            .whenConverged(ResourceTypes.ENDPOINTS, SERVICE, current.version).get(30, TimeUnit.SECONDS);
       }
       measuring.set(false);
       for (Watcher w : ws) {
@@ -124,6 +143,7 @@ final class PushBench implements Callable<Integer> {
       long[] conv = convergence.stream().mapToLong(Long::longValue).sorted().toArray();
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("watchers", n);
+      row.put("connections", (n + perConnection - 1) / perConnection);
       row.put("rounds", rounds);
       row.put("p50_ms", Report.millis(Report.quantile(sorted, 0.50)));
       row.put("p99_ms", Report.millis(Report.quantile(sorted, 0.99)));
