@@ -33,6 +33,11 @@ import picocli.CommandLine.Option;
     description = "Sustained registrations/s and keepalives/s.")
 final class RegisterBench implements Callable<Integer> {
 
+  /** Leases kept for the keepalive phase. */
+  private static final int MAX_LEASES_KEPT = 200_000;
+
+  private final AtomicLong kept = new AtomicLong();
+
   @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds per phase. Default: ${DEFAULT-VALUE}.")
   int seconds;
 
@@ -115,7 +120,7 @@ final class RegisterBench implements Callable<Integer> {
       stubs.get((int) (n++ % stubs.size())).register(req, new StreamObserver<>() {
         @Override
         public void onNext(RegisterResponse r) {
-          if (leases.size() < 200_000) {
+          if (kept.incrementAndGet() <= MAX_LEASES_KEPT) {
             leases.add(r.getLease().getLeaseId());
           }
         }
@@ -148,8 +153,13 @@ final class RegisterBench implements Callable<Integer> {
     AtomicBoolean running = new AtomicBoolean(true);
     List<Pinger> pingers = new ArrayList<>();
     long start = System.nanoTime();
+    // A stream may carry at most 1024 leases: each gets its own slice.
+    int slice = Math.min(1000, leases.size() / streams);
+    if (slice == 0) {
+      throw new IllegalStateException("too few leases (" + leases.size() + ") for " + streams + " streams");
+    }
     for (int i = 0; i < streams; i++) {
-      Pinger p = new Pinger(leases, i, answered, running);
+      Pinger p = new Pinger(leases.subList(i * slice, (i + 1) * slice), answered, running);
       RegistryServiceGrpc.newStub(channels.get(i % channels.size())).keepAlive(p);
       pingers.add(p);
       p.start(pipeline);
@@ -173,9 +183,8 @@ final class RegisterBench implements Callable<Integer> {
     private int next;
     private boolean stopped;
 
-    Pinger(List<String> leases, int offset, AtomicLong answered, AtomicBoolean running) {
+    Pinger(List<String> leases, AtomicLong answered, AtomicBoolean running) {
       this.leases = leases;
-      this.next = offset * 997;
       this.answered = answered;
       this.running = running;
     }
@@ -213,7 +222,10 @@ final class RegisterBench implements Callable<Integer> {
     @Override
     public void onError(Throwable t) {
       synchronized (this) {
-        stopped = true;
+        if (!stopped) {
+          stopped = true;
+          System.err.println("keepalive stream failed: " + t);
+        }
       }
     }
 
