@@ -1,0 +1,143 @@
+package dev.vertice.client.internal;
+
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.client.ServiceListener;
+import dev.vertice.client.ServiceSnapshot;
+import dev.vertice.client.WatchClient;
+import io.grpc.Attributes;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.NameResolver;
+import io.grpc.Status;
+import io.grpc.StatusOr;
+import io.grpc.SynchronizationContext;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code VerticeNameResolver} resolves {@code vertice:///service} to the service's SERVING
+ * instances, as pushed to a {@link WatchClient}: every pushed change becomes a new resolution
+ * result, so nothing polls and {@link #refresh()} does nothing.
+ *
+ * <p>Each instance becomes one {@link EquivalentAddressGroup} carrying its weight, version label,
+ * zone and instance id as attributes. A service without SERVING instances (or without instances)
+ * is reported as an UNAVAILABLE error. Results carry a service config selecting {@code
+ * round_robin}.
+ *
+ * <p>Instance addresses are turned into {@link InetSocketAddress}es on the watch client's listener
+ * thread; IP literals need no lookup, host names are looked up there (blocking that thread).
+ */
+public final class VerticeNameResolver extends NameResolver {
+
+  /** Attribute: the instance's load-balancing weight (1-10000). */
+  public static final Attributes.Key<Integer> WEIGHT = Attributes.Key.create("vertice.weight");
+  /** Attribute: the instance's version label, for example {@code v1}. */
+  public static final Attributes.Key<String> VERSION = Attributes.Key.create("vertice.version");
+  /** Attribute: the instance's zone (may be empty). */
+  public static final Attributes.Key<String> ZONE = Attributes.Key.create("vertice.zone");
+  /** Attribute: the instance id. */
+  public static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("vertice.instanceId");
+
+  /** The service config every result carries: round-robin over the SERVING instances. */
+  public static final Map<String, ?> SERVICE_CONFIG =
+      Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
+
+  private final String service;
+  private final WatchClient watchClient;
+  private final SynchronizationContext syncContext;
+  private final ConfigOrError serviceConfig;
+  private final ServiceListener watcher = new ServiceListener() {
+    @Override
+    public void onUpdate(ServiceSnapshot snapshot) {
+      if (snapshot.service().equals(service)) {
+        publish(resultFor(snapshot));
+      }
+    }
+
+    @Override
+    public void onRemoved(String removed) {
+      if (removed.equals(service)) {
+        publish(StatusOr.fromStatus(Status.UNAVAILABLE.withDescription(
+            "service '" + service + "' has no instances in the Vertice registry")));
+      }
+    }
+  };
+  private Listener2 listener; // only touched in syncContext
+  private boolean shutdown; // only touched in syncContext
+
+  /**
+   * {@code VerticeNameResolver} resolves {@code service} (canonical) through {@code watchClient}.
+   *
+   * @param args the channel's arguments: its synchronization context and service config parser
+   */
+  public VerticeNameResolver(String service, WatchClient watchClient, Args args) {
+    this.service = service;
+    this.watchClient = watchClient;
+    this.syncContext = args.getSynchronizationContext();
+    this.serviceConfig = args.getServiceConfigParser().parseServiceConfig(SERVICE_CONFIG);
+  }
+
+  /** {@code getServiceAuthority} returns the service name, the authority of calls on the channel. */
+  @Override
+  public String getServiceAuthority() {
+    return service;
+  }
+
+  /**
+   * {@code start} listens to the watch client and subscribes to the service; results follow on
+   * every pushed change (the first one as soon as the control plane has answered).
+   */
+  @Override
+  public void start(Listener2 listener) {
+    this.listener = listener;
+    // Listen first: the listener's replay and later pushes cover whatever the subscription brings.
+    watchClient.addListener(watcher);
+    watchClient.subscribe(service);
+  }
+
+  /** {@code refresh} does nothing: changes are pushed, there is nothing to poll. */
+  @Override
+  public void refresh() {
+    // Updates are pushed; there is nothing to poll.
+  }
+
+  /** {@code shutdown} stops listening; the subscription stays, the watch client may be shared. */
+  @Override
+  public void shutdown() {
+    shutdown = true;
+    // The subscription stays: the watch client may be shared with other channels.
+    watchClient.removeListener(watcher);
+  }
+
+  private StatusOr<List<EquivalentAddressGroup>> resultFor(ServiceSnapshot snapshot) {
+    List<Instance> serving = snapshot.serving();
+    if (serving.isEmpty()) {
+      return StatusOr.fromStatus(Status.UNAVAILABLE.withDescription("service '" + service + "' has "
+          + snapshot.instances().size() + " instances in the Vertice registry, none SERVING"));
+    }
+    List<EquivalentAddressGroup> groups = new ArrayList<>(serving.size());
+    for (Instance i : serving) {
+      Attributes attrs = Attributes.newBuilder()
+          .set(WEIGHT, i.getWeight())
+          .set(VERSION, i.getVersion())
+          .set(ZONE, i.getZone())
+          .set(INSTANCE_ID, i.getInstanceId())
+          .build();
+      groups.add(new EquivalentAddressGroup(new InetSocketAddress(i.getAddress(), i.getPort()), attrs));
+    }
+    return StatusOr.fromValue(List.copyOf(groups));
+  }
+
+  private void publish(StatusOr<List<EquivalentAddressGroup>> addresses) {
+    ResolutionResult result = ResolutionResult.newBuilder()
+        .setAddressesOrError(addresses)
+        .setServiceConfig(serviceConfig)
+        .build();
+    syncContext.execute(() -> {
+      if (!shutdown && listener != null) {
+        listener.onResult2(result);
+      }
+    });
+  }
+}

@@ -1,0 +1,209 @@
+package dev.vertice.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.controlplane.ControlPlane;
+import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.testkit.Await;
+import dev.vertice.testkit.FakeClock;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** RegistryClient against real control planes on loopback. */
+class RegistryClientTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (int i = cleanup.size() - 1; i >= 0; i--) {
+      cleanup.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    cleanup.add(resource);
+    return resource;
+  }
+
+  private static InstanceSpec.Builder echo(String id) {
+    return InstanceSpec.builder("echo").instanceId(id).address("127.0.0.1").port(9001);
+  }
+
+  @Test
+  void registerReturnsTheLeaseGrantedByTheControlPlane() {
+    TestControlPlane cp = track(TestControlPlane.start());
+    RegistryClient client = track(RegistryClient.builder().controlPlane(cp.address()).build());
+
+    Registration r = client.register(InstanceSpec.builder("ECHO").address("127.0.0.1").port(9001)
+        .ttl(Duration.ofSeconds(20)).keepaliveInterval(Duration.ofSeconds(4)).build());
+
+    assertEquals("echo", r.service());
+    assertTrue(r.instanceId().startsWith("echo-"), "a generated id: " + r.instanceId());
+    assertEquals(Duration.ofSeconds(20), r.ttl());
+    assertEquals(Duration.ofSeconds(4), r.keepaliveInterval());
+    assertEquals(HealthStatus.HEALTH_STATUS_SERVING, r.health());
+    assertEquals(List.of(r.instanceId()), cp.instanceIds("echo"));
+    assertSame(r, client.register(echo(r.instanceId()).build()), "the same instance keeps its handle");
+    assertEquals(List.of(r), client.registrations());
+  }
+
+  @Test
+  void keepsTheLeaseAliveBeyondItsTtlWhilePingsArrive() {
+    FakeClock clock = new FakeClock();
+    AtomicLong renewals = new AtomicLong();
+    ControlPlane.Builder builder = ControlPlane.builder().ticker(clock).scheduler(clock.scheduler())
+        .registryEvents(new RegistryEvents() {
+          @Override
+          public void onKeepAlive() {
+            renewals.incrementAndGet();
+          }
+        });
+    TestControlPlane cp = track(TestControlPlane.start(builder, 0));
+    RegistryClient client = track(RegistryClient.builder().controlPlane(cp.address())
+        .scheduler(clock.scheduler()).build());
+    Registration r = client.register(echo("kept").ttl(Duration.ofSeconds(5))
+        .keepaliveInterval(Duration.ofSeconds(1)).build());
+    cp.register("echo", "unkept", 9002, Duration.ofSeconds(5)); // same TTL, nobody pings it
+    Await.until("the ping sent when the stream opened", TIMEOUT, () -> r.renewals() >= 1);
+
+    for (int second = 1; second <= 20; second++) {
+      long before = renewals.get();
+      clock.forwardTime(Duration.ofSeconds(1));
+      Await.until("a ping in second " + second, TIMEOUT, () -> renewals.get() > before);
+    }
+
+    assertEquals(List.of("kept"), cp.instanceIds("echo"), "20 s with a 5 s TTL: only the pinged lease lives");
+    assertTrue(r.renewals() >= 20, "renewals: " + r.renewals());
+    assertEquals(0, r.reregistrations());
+  }
+
+  @Test
+  void registersTheSameInstanceAgainAfterAControlPlaneRestartLostItsLease() {
+    TestControlPlane first = track(TestControlPlane.start());
+    int port = first.port();
+    RegistryClient client = track(RegistryClient.builder().controlPlane(first.address()).build());
+    Registration r = client.register(echo("survivor").ttl(Duration.ofSeconds(10))
+        .keepaliveInterval(Duration.ofMillis(200)).build());
+    r.setHealth(HealthStatus.HEALTH_STATUS_DRAINING);
+    String firstLease = r.leaseId();
+
+    first.stop();
+    TestControlPlane second = track(TestControlPlane.start(ControlPlane.builder(), port));
+
+    Await.until("registered again on the new control plane", TIMEOUT,
+        () -> second.instanceIds("echo").equals(List.of("survivor")));
+    Await.until("the new lease is used", TIMEOUT, () -> r.reregistrations() == 1);
+    assertNotEquals(firstLease, r.leaseId());
+    assertTrue(r.isActive());
+    Instance stored = second.controlPlane.registry().service("echo").instances().get(0);
+    assertEquals(HealthStatus.HEALTH_STATUS_DRAINING, stored.getHealth(), "the current health is registered");
+    long renewed = r.renewals();
+    Await.until("pings renew the new lease", TIMEOUT, () -> r.renewals() > renewed + 1);
+  }
+
+  @Test
+  void closeDeregistersEveryInstanceAndWatchersSeeTheRemoval() {
+    TestControlPlane cp = track(TestControlPlane.start());
+    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    Recorder recorder = new Recorder();
+    watch.addListener(recorder);
+    watch.subscribe("echo");
+    RegistryClient client = RegistryClient.builder().controlPlane(cp.address()).build();
+    cleanup.add(client);
+    Registration one = client.register(echo("one").build());
+    Registration two = client.register(echo("two").port(9002).build());
+    Await.until("both pushed", TIMEOUT, () -> recorder.saw("update echo [one:SERVING,two:SERVING]"));
+
+    client.close();
+
+    Await.until("removal pushed", TIMEOUT, () -> recorder.saw("removed echo"));
+    assertEquals(List.of(), cp.instanceIds("echo"));
+    assertFalse(one.isActive() || two.isActive());
+    assertThrows(IllegalStateException.class, () -> client.register(echo("three").build()));
+  }
+
+  @Test
+  void deregisterRemovesAtOnceAndIsIdempotent() {
+    TestControlPlane cp = track(TestControlPlane.start());
+    RegistryClient client = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    Registration r = client.register(echo("gone").build());
+
+    r.deregister();
+    r.deregister();
+
+    assertEquals(List.of(), cp.instanceIds("echo"));
+    assertFalse(r.isActive());
+    assertEquals(List.of(), client.registrations());
+    assertThrows(IllegalStateException.class, () -> r.setHealth(HealthStatus.HEALTH_STATUS_SERVING));
+  }
+
+  @Test
+  void unaryCallsFailOverToTheNextAddressWhenOneIsUnavailable() {
+    TestControlPlane dead = TestControlPlane.start();
+    String deadAddress = dead.address();
+    dead.stop();
+    TestControlPlane live = track(TestControlPlane.start());
+    RegistryClient client = track(RegistryClient.builder().controlPlane(deadAddress + "," + live.address())
+        .callTimeout(Duration.ofSeconds(2)).random(new Random(3)).build());
+
+    Registration r = client.register(echo("e1").keepaliveInterval(Duration.ofMillis(200)).build());
+
+    assertEquals(List.of("e1"), live.instanceIds("echo"));
+    long renewed = r.renewals();
+    Await.until("pings reach the live replica", TIMEOUT, () -> r.renewals() > renewed);
+  }
+
+  @Test
+  void invalidRegistrationIsRejectedWithInvalidArgumentAndNothingIsKept() {
+    TestControlPlane cp = track(TestControlPlane.start());
+    RegistryClient client = track(RegistryClient.builder().controlPlane(cp.address()).build());
+
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> client.register(echo("e1").ttl(Duration.ofMillis(10)).build()));
+
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("ttl"), e.getStatus().getDescription());
+    assertEquals(List.of(), client.registrations());
+  }
+
+  @Test
+  void setHealthOnAnInstanceTheControlPlaneLostRegistersItAgainWithThatHealth() {
+    TestControlPlane cp = track(TestControlPlane.start());
+    RegistryClient client = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    Registration r = client.register(echo("e1").build());
+    cp.deregister("echo", "e1"); // behind the client's back, as an operator would
+
+    r.setHealth(HealthStatus.HEALTH_STATUS_NOT_SERVING);
+
+    Await.until("registered again", TIMEOUT, () -> cp.instanceIds("echo").equals(List.of("e1")));
+    assertEquals(HealthStatus.HEALTH_STATUS_NOT_SERVING,
+        cp.controlPlane.registry().service("echo").instances().get(0).getHealth());
+    Await.until("counted", TIMEOUT, () -> r.reregistrations() == 1);
+  }
+
+  @Test
+  void specRejectsBadFieldsBeforeAnyCall() {
+    assertThrows(IllegalArgumentException.class, () -> InstanceSpec.builder("bad name!").address("h").port(1).build());
+    assertThrows(IllegalArgumentException.class, () -> InstanceSpec.builder("ok").address("h").port(0).build());
+    assertThrows(IllegalArgumentException.class, () -> InstanceSpec.builder("ok").port(80).build());
+    assertThrows(IllegalArgumentException.class,
+        () -> InstanceSpec.builder("ok").address("h").port(80).ttl(Duration.ZERO).build());
+  }
+}

@@ -1,0 +1,227 @@
+package dev.vertice.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.testkit.Await;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.NameResolverRegistry;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real grpc-java channels on {@code vertice:///echo} targets, resolved by a real control plane's
+ * pushes, calling real upstream servers (the grpc.health.v1 service) on loopback.
+ */
+class VerticeNameResolverTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (int i = cleanup.size() - 1; i >= 0; i--) {
+      cleanup.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    cleanup.add(resource);
+    return resource;
+  }
+
+  /** An upstream gRPC server that counts the calls it serves. */
+  private static final class Upstream implements AutoCloseable {
+    final AtomicInteger calls = new AtomicInteger();
+    final Server server;
+
+    Upstream() throws Exception {
+      HealthStatusManager health = new HealthStatusManager();
+      ServerInterceptor counter = new ServerInterceptor() {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+            ServerCallHandler<Q, R> next) {
+          calls.incrementAndGet();
+          return next.startCall(call, headers);
+        }
+      };
+      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+          .addService(ServerInterceptors.intercept(health.getHealthService(), counter))
+          .build().start();
+    }
+
+    int port() {
+      return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+    }
+
+    @Override
+    public void close() {
+      server.shutdownNow();
+      WatchClientTest.awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
+    }
+  }
+
+  private Registration registerUpstream(RegistryClient registry, String id, Upstream upstream) {
+    return registry.register(InstanceSpec.builder("echo").instanceId(id).address("127.0.0.1")
+        .port(upstream.port()).protocol(Protocol.PROTOCOL_GRPC).build());
+  }
+
+  private ManagedChannel channel(String target, WatchClient watch) {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext()
+        .setNameResolverArg(VerticeNameResolverProvider.WATCH_CLIENT, watch)
+        .build();
+    track(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    return channel;
+  }
+
+  private static HealthCheckResponse call(ManagedChannel channel) {
+    return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.getDefaultInstance());
+  }
+
+  @Test
+  void callsAreBalancedOverInstancesAndStopReachingADeregisteredOneWithoutANewChannel() throws Exception {
+    TestControlPlane cp = track(TestControlPlane.start());
+    Upstream first = track(new Upstream());
+    Upstream second = track(new Upstream());
+    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    registerUpstream(registry, "first", first);
+    Registration secondRegistration = registerUpstream(registry, "second", second);
+    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    ManagedChannel channel = channel("vertice:///echo", watch);
+
+    Await.until("both upstreams serve calls", TIMEOUT, () -> {
+      call(channel);
+      return first.calls.get() > 0 && second.calls.get() > 0;
+    });
+    first.calls.set(0);
+    second.calls.set(0);
+    for (int i = 0; i < 20; i++) {
+      call(channel);
+    }
+    assertEquals(10, first.calls.get(), "round robin over two ready upstreams alternates");
+    assertEquals(10, second.calls.get());
+
+    secondRegistration.deregister();
+    Await.until("the removal reaches the channel", TIMEOUT, () -> {
+      second.calls.set(0);
+      for (int i = 0; i < 10; i++) {
+        call(channel);
+      }
+      return second.calls.get() == 0;
+    });
+    first.calls.set(0);
+    for (int i = 0; i < 20; i++) {
+      call(channel);
+    }
+    assertEquals(20, first.calls.get());
+    assertEquals(0, second.calls.get());
+  }
+
+  @Test
+  void serviceWithoutServingInstancesFailsCallsUntilAnInstanceServes() throws Exception {
+    TestControlPlane cp = track(TestControlPlane.start());
+    Upstream upstream = track(new Upstream());
+    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    Registration r = registry.register(InstanceSpec.builder("echo").instanceId("u1").address("127.0.0.1")
+        .port(upstream.port()).health(HealthStatus.HEALTH_STATUS_NOT_SERVING).build());
+    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    ManagedChannel channel = channel("vertice:///echo", watch);
+
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call(channel));
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("none SERVING"), e.getStatus().getDescription());
+
+    r.setHealth(HealthStatus.HEALTH_STATUS_SERVING);
+    Await.until("the instance serves", TIMEOUT, () -> {
+      try {
+        call(channel);
+        return true;
+      } catch (StatusRuntimeException notYet) {
+        return false;
+      }
+    });
+    assertTrue(upstream.calls.get() > 0);
+  }
+
+  @Test
+  void unknownServiceFailsCallsWithUnavailable() {
+    TestControlPlane cp = track(TestControlPlane.start());
+    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    ManagedChannel channel = channel("vertice:///nobody", watch);
+
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call(channel));
+
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("no instances"), e.getStatus().getDescription());
+  }
+
+  @Test
+  void aProviderRegisteredWithItsOwnWatchClientResolvesPlainTargets() throws Exception {
+    TestControlPlane cp = track(TestControlPlane.start());
+    Upstream upstream = track(new Upstream());
+    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    registry.register(InstanceSpec.builder("OSINT_SERVICE").instanceId("o1").address("127.0.0.1")
+        .port(upstream.port()).build());
+    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    VerticeNameResolverProvider provider = new VerticeNameResolverProvider(watch);
+    NameResolverRegistry.getDefaultRegistry().register(provider);
+    track(() -> NameResolverRegistry.getDefaultRegistry().deregister(provider));
+    assertEquals(provider, NameResolverRegistry.getDefaultRegistry().getProviderForScheme("vertice"),
+        "an explicit provider outranks the default one");
+
+    ManagedChannel channel = ManagedChannelBuilder.forTarget("vertice:///OSINT_SERVICE").usePlaintext().build();
+    track(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+
+    assertEquals(HealthCheckResponse.ServingStatus.SERVING, call(channel).getStatus());
+    assertEquals(1, upstream.calls.get());
+  }
+
+  @Test
+  void theDefaultProviderIsFoundThroughTheServiceLoader() {
+    assertInstanceOf(VerticeNameResolverProvider.class,
+        NameResolverRegistry.getDefaultRegistry().getProviderForScheme(VerticeNameResolverProvider.SCHEME));
+  }
+
+  @Test
+  void targetsNameOneServiceWithoutAuthority() {
+    assertEquals("osint-service", VerticeNameResolverProvider.serviceName(URI.create("vertice:///OSINT_SERVICE")));
+    assertThrows(IllegalArgumentException.class,
+        () -> VerticeNameResolverProvider.serviceName(URI.create("vertice://cp:7700/echo")));
+    assertThrows(IllegalArgumentException.class,
+        () -> VerticeNameResolverProvider.serviceName(URI.create("vertice:///")));
+    assertThrows(IllegalArgumentException.class,
+        () -> VerticeNameResolverProvider.serviceName(URI.create("vertice:///a/b")));
+    assertThrows(IllegalArgumentException.class,
+        () -> VerticeNameResolverProvider.serviceName(URI.create("vertice:echo")));
+    assertNull(new VerticeNameResolverProvider().newNameResolver(URI.create("dns:///echo"), null),
+        "other schemes are not ours");
+  }
+}

@@ -1,0 +1,334 @@
+package dev.vertice.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.controlplane.ControlPlane;
+import dev.vertice.testkit.Await;
+import dev.vertice.testkit.FakeClock;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/** WatchClient against real control planes (loopback, or in-process where a stream must be cut). */
+class WatchClientTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (int i = cleanup.size() - 1; i >= 0; i--) {
+      cleanup.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    cleanup.add(resource);
+    return resource;
+  }
+
+  private TestControlPlane controlPlane() {
+    return track(TestControlPlane.start());
+  }
+
+  private WatchClient watch(String addresses) {
+    return track(WatchClient.builder().controlPlane(addresses).nodeId("test").build());
+  }
+
+  @Test
+  void listenerSeesRegistrationHealthChangeAndDeregistrationInOrder() throws Exception {
+    TestControlPlane cp = controlPlane();
+    WatchClient watch = watch(cp.address());
+    Recorder recorder = new Recorder();
+    watch.addListener(recorder);
+    // The env-var spelling names echo-service; the first answer is "it does not exist (yet)".
+    assertEquals(Optional.empty(), watch.awaitService("ECHO_SERVICE", TIMEOUT));
+    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+
+    Registration r = registry.register(InstanceSpec.builder("echo-service").instanceId("e1").address("127.0.0.1")
+        .port(9001).protocol(Protocol.PROTOCOL_GRPC).build());
+    Await.until("registration pushed", TIMEOUT, () -> recorder.saw("update echo-service [e1:SERVING]"));
+    r.setHealth(HealthStatus.HEALTH_STATUS_NOT_SERVING);
+    Await.until("health change pushed", TIMEOUT, () -> recorder.saw("update echo-service [e1:NOT_SERVING]"));
+    r.deregister();
+    Await.until("removal pushed", TIMEOUT, () -> recorder.events().size() == 4);
+
+    assertEquals(List.of("removed echo-service", "update echo-service [e1:SERVING]",
+        "update echo-service [e1:NOT_SERVING]", "removed echo-service"), recorder.events());
+    assertTrue(recorder.threads().stream().allMatch(t -> t.startsWith("vertice-watch-listeners")),
+        "listeners run on the listener executor, not on gRPC threads: " + recorder.threads());
+    assertEquals(Optional.empty(), watch.get("echo-service"));
+  }
+
+  @Test
+  void snapshotsHoldEveryInstanceAndServingFiltersByHealth() throws Exception {
+    TestControlPlane cp = controlPlane();
+    cp.register("echo", "b", 9002);
+    cp.register("echo", "a", 9001);
+    cp.setHealth("echo", "b", HealthStatus.HEALTH_STATUS_DRAINING);
+    WatchClient watch = watch(cp.address());
+
+    ServiceSnapshot s = watch.awaitService("echo", TIMEOUT).orElseThrow();
+
+    assertEquals("[a:SERVING,b:DRAINING]", Recorder.describe(s.instances()));
+    assertEquals("[a:SERVING]", Recorder.describe(s.serving()));
+    assertEquals(s, watch.get("echo").orElseThrow());
+    assertEquals(s, watch.get("ECHO").orElseThrow(), "get accepts any spelling");
+    assertEquals(cp.controlPlane.registry().service("echo").version(), Long.parseLong(s.version()));
+  }
+
+  @Test
+  void awaitServiceAnswersEmptyForAServiceWithoutInstances() throws Exception {
+    TestControlPlane cp = controlPlane();
+    WatchClient watch = watch(cp.address());
+
+    assertEquals(Optional.empty(), watch.awaitService("nobody-here", TIMEOUT));
+    assertEquals(Optional.empty(), watch.awaitService("nobody-here", Duration.ofMillis(1)),
+        "a known answer returns at once");
+  }
+
+  @Test
+  void awaitServiceTimesOutWhenNoControlPlaneAnswers() {
+    TestControlPlane cp = controlPlane();
+    String address = cp.address();
+    cp.stop();
+    WatchClient watch = watch(address);
+
+    assertThrows(TimeoutException.class, () -> watch.awaitService("echo", Duration.ofMillis(200)));
+    assertFalse(watch.isConnected());
+  }
+
+  @Test
+  void addListenerReplaysTheCurrentStateBeforeLaterChanges() throws Exception {
+    TestControlPlane cp = controlPlane();
+    cp.register("echo", "e1", 9001);
+    WatchClient watch = watch(cp.address());
+    watch.awaitService("echo", TIMEOUT);
+    watch.awaitService("ghost", TIMEOUT);
+
+    Recorder recorder = new Recorder();
+    watch.addListener(recorder);
+    cp.register("echo", "e2", 9002);
+
+    Await.until("the later change", TIMEOUT, () -> recorder.events().size() == 3);
+    assertEquals(List.of("update echo [e1:SERVING]", "removed ghost", "update echo [e1:SERVING,e2:SERVING]"),
+        recorder.events());
+  }
+
+  @Test
+  void subscribeAllFollowsEveryServiceAndItsRemoval() {
+    TestControlPlane cp = controlPlane();
+    cp.register("alpha", "a1", 9001);
+    WatchClient watch = watch(cp.address());
+    Recorder recorder = new Recorder();
+    watch.addListener(recorder);
+    watch.subscribeAll();
+
+    Await.until("alpha", TIMEOUT, () -> watch.get("alpha").isPresent());
+    cp.register("beta", "b1", 9002);
+    Await.until("beta", TIMEOUT, () -> watch.get("beta").isPresent());
+    cp.deregister("alpha", "a1");
+    Await.until("alpha removed", TIMEOUT, () -> recorder.saw("removed alpha"));
+
+    assertEquals(List.of("beta"), List.copyOf(watch.snapshots().keySet()));
+    assertEquals(List.of("update alpha [a1:SERVING]", "update beta [b1:SERVING]", "removed alpha"),
+        recorder.events());
+  }
+
+  @Test
+  void unsubscribeDropsTheServiceAndStopsItsUpdates() throws Exception {
+    TestControlPlane cp = controlPlane();
+    cp.register("echo", "e1", 9001);
+    cp.register("other", "o1", 9002);
+    WatchClient watch = watch(cp.address());
+    Recorder recorder = new Recorder();
+    watch.addListener(recorder);
+    watch.awaitService("echo", TIMEOUT);
+    watch.awaitService("other", TIMEOUT);
+
+    watch.unsubscribe("echo");
+    cp.register("echo", "e2", 9003);
+    cp.register("other", "o2", 9004);
+    Await.until("the later change of other", TIMEOUT, () -> recorder.saw("update other [o1:SERVING,o2:SERVING]"));
+
+    assertEquals(Optional.empty(), watch.get("echo"));
+    assertEquals(List.of("update echo [e1:SERVING]", "update other [o1:SERVING]", "removed echo",
+        "update other [o1:SERVING,o2:SERVING]"), recorder.events());
+  }
+
+  /**
+   * Two in-process servers front the same control plane; cutting the first one's streams makes the
+   * client reconnect to the second, which must send only what changed meanwhile.
+   */
+  @Test
+  void reconnectResumesWithHeldVersionsAndReceivesOnlyTheDifferences() throws IOException {
+    ControlPlane cp = track(ControlPlane.builder().build());
+    String first = InProcessServerBuilder.generateName();
+    String second = InProcessServerBuilder.generateName();
+    Server server1 = track(new ServerCloser(inProcessServer(first, cp))).server;
+    track(new ServerCloser(inProcessServer(second, cp)));
+    ManagedChannel channel1 = track(new ChannelCloser(InProcessChannelBuilder.forName(first).build())).channel;
+    ManagedChannel channel2 = track(new ChannelCloser(InProcessChannelBuilder.forName(second).build())).channel;
+    RegistryClient registry = track(RegistryClient.builder().channel(channel2).build());
+    for (String service : List.of("alpha", "beta", "gamma")) {
+      registry.register(InstanceSpec.builder(service).instanceId(service + "-1").address("10.0.0.1").port(80).build());
+    }
+    FakeClock clock = new FakeClock();
+    WatchClient watch = track(WatchClient.builder().channels(List.of(channel1, channel2))
+        .ticker(clock).scheduler(clock.scheduler()).random(new Random(5)).build());
+    watch.subscribe("alpha");
+    watch.subscribe("beta");
+    watch.subscribe("gamma");
+    Await.until("three services cached", TIMEOUT, () -> watch.snapshots().size() == 3);
+    assertEquals(Optional.of("channel[0]:" + channel1.authority()), watch.connectedTo());
+
+    server1.shutdownNow();
+    Await.until("the stream to the first server fails", TIMEOUT, () -> !watch.isConnected());
+    Await.until("the reconnect timer is armed", TIMEOUT, () -> clock.pendingTasks() == 1);
+    Await.until("the control plane forgets that stream", TIMEOUT, () -> cp.engine().stats().subscribers() == 0);
+    registry.register(InstanceSpec.builder("beta").instanceId("beta-2").address("10.0.0.2").port(80).build());
+    registry.registrations().stream().filter(r -> r.service().equals("gamma")).findFirst().orElseThrow().deregister();
+    long sentBefore = cp.engine().stats().resourcesSent();
+    String alphaVersion = watch.get("alpha").orElseThrow().version();
+
+    clock.forwardTime(Duration.ofSeconds(1)); // past the first backoff delay: reconnect to the second server
+    Await.until("beta changed and gamma removed", TIMEOUT,
+        () -> watch.get("beta").map(s -> s.instances().size() == 2).orElse(false) && watch.get("gamma").isEmpty());
+
+    assertEquals(Optional.of("channel[1]:" + channel2.authority()), watch.connectedTo());
+    assertEquals(2, cp.engine().stats().resourcesSent() - sentBefore,
+        "only the changed beta and the removed gamma are sent; alpha, held at its version, is not");
+    assertEquals(alphaVersion, watch.get("alpha").orElseThrow().version());
+  }
+
+  @Test
+  void failsOverToTheNextControlPlaneAndServesTheLastStateWhileDisconnected() {
+    TestControlPlane a = controlPlane();
+    TestControlPlane b = controlPlane();
+    a.register("echo", "a1", 9001);
+    // B's history is longer than A's so that versions differ (see the disabled test below).
+    b.register("echo", "b1", 9001);
+    b.register("echo", "b2", 9002);
+    FakeClock clock = new FakeClock();
+    WatchClient watch = track(WatchClient.builder().controlPlane(a.address() + "," + b.address())
+        .ticker(clock).scheduler(clock.scheduler()).random(new Random(9)).build());
+    watch.subscribe("echo");
+    Await.until("A's state", TIMEOUT, () -> watch.get("echo").isPresent());
+    assertEquals(Optional.of(a.address()), watch.connectedTo());
+    assertEquals(Duration.ZERO, watch.staleness());
+
+    a.stop();
+    Await.until("disconnected from A", TIMEOUT, () -> !watch.isConnected());
+    Await.until("the reconnect timer is armed", TIMEOUT, () -> clock.pendingTasks() == 1);
+    clock.forwardTime(Duration.ofMillis(50)); // shorter than any first backoff delay (80-120 ms)
+    assertEquals(Duration.ofMillis(50), watch.staleness());
+    assertEquals("[a1:SERVING]", Recorder.describe(watch.get("echo").orElseThrow().instances()),
+        "stale beats empty: the last state is still served");
+
+    clock.forwardTime(Duration.ofMillis(200)); // the reconnect timer fires: on to B
+    Await.until("B's state", TIMEOUT,
+        () -> watch.get("echo").map(s -> s.instances().size() == 2).orElse(false));
+    assertEquals(Optional.of(b.address()), watch.connectedTo());
+    assertEquals(Duration.ZERO, watch.staleness());
+    b.register("echo", "b3", 9003);
+    Await.until("B's later registration", TIMEOUT,
+        () -> watch.get("echo").map(s -> s.instances().size() == 3).orElse(false));
+    assertEquals("[b1:SERVING,b2:SERVING,b3:SERVING]", Recorder.describe(watch.get("echo").orElseThrow().instances()));
+  }
+
+  /**
+   * Demonstrates a control-plane bug: resource versions are per-process revisions, not content
+   * digests, so two in-memory replicas (or a restarted control plane) give equal versions to
+   * different content. The resuming client sends the version it holds, the server takes it as
+   * "already held" and never sends its own content.
+   */
+  @Test
+  @Disabled("control-plane bug: Endpoints versions collide across in-memory replicas; reported, not fixed here")
+  void failoverToAReplicaWhoseVersionCollidesStillConverges() {
+    TestControlPlane a = controlPlane();
+    TestControlPlane b = controlPlane();
+    a.register("echo", "a1", 9001); // version 1 on A
+    b.register("echo", "b1", 9001); // version 1 on B, other content
+    WatchClient watch = watch(a.address() + "," + b.address());
+    watch.subscribe("echo");
+    Await.until("A's state", TIMEOUT, () -> watch.get("echo").isPresent());
+
+    a.stop();
+
+    Await.until("B's state", TIMEOUT, () -> watch.get("echo")
+        .map(s -> s.instances().stream().map(Instance::getInstanceId).toList().equals(List.of("b1")))
+        .orElse(false));
+  }
+
+  @Test
+  void closeEndsTheStreamAndFailsPendingWaits() throws Exception {
+    TestControlPlane cp = controlPlane();
+    WatchClient watch = WatchClient.builder().controlPlane(cp.address()).build();
+    try {
+      watch.awaitService("ghost", TIMEOUT);
+      Await.until("one subscriber", TIMEOUT, () -> cp.controlPlane.engine().stats().subscribers() == 1);
+    } finally {
+      watch.close();
+    }
+    Await.until("the server forgets the subscriber", TIMEOUT,
+        () -> cp.controlPlane.engine().stats().subscribers() == 0);
+    assertThrows(IllegalStateException.class, () -> watch.subscribe("echo"));
+    watch.close(); // idempotent
+  }
+
+  private static Server inProcessServer(String name, ControlPlane cp) throws IOException {
+    InProcessServerBuilder b = InProcessServerBuilder.forName(name);
+    cp.services().forEach(b::addService);
+    return b.build().start();
+  }
+
+  /** A wait that may be interrupted. */
+  interface Wait {
+    boolean await() throws InterruptedException;
+  }
+
+  static void awaitQuietly(Wait wait) {
+    try {
+      wait.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Shuts a server down at cleanup. */
+  record ServerCloser(Server server) implements AutoCloseable {
+    @Override
+    public void close() {
+      server.shutdownNow();
+      awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
+    }
+  }
+
+  /** Shuts a channel down at cleanup. */
+  record ChannelCloser(ManagedChannel channel) implements AutoCloseable {
+    @Override
+    public void close() {
+      channel.shutdownNow();
+      awaitQuietly(() -> channel.awaitTermination(5, TimeUnit.SECONDS));
+    }
+  }
+}
