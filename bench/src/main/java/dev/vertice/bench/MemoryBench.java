@@ -12,6 +12,7 @@ import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.push.PushSink;
 import dev.vertice.controlplane.push.Subscriber;
 import dev.vertice.controlplane.push.SubscriberCloseReason;
+import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
@@ -65,7 +66,8 @@ final class MemoryBench implements Callable<Integer> {
         Ticker.system(), scheduler, ControlPlane.secureIds(), RegistryEvents.NONE);
     // Drains run inline: sinks discard, so the measurement holds state, not queued messages.
     PushEngine engine = new PushEngine(List.of(registry), Runnable::run, Ticker.system(),
-        new PushLimits(Math.max(namesPerSubscriber, 1), 512, 1 << 20, 1024, 64), ConvergenceListener.NONE);
+        new PushLimits(Math.max(namesPerSubscriber, 1), 512, 1 << 20, 1024, 64), ConvergenceListener.NONE,
+        Versions.randomEpoch());
     registry.setChangeListener(engine::onChange);
 
     long base = usedHeap();
@@ -147,7 +149,9 @@ final class MemoryBench implements Callable<Integer> {
     }
 
     @Override
-    public void send(PushBatch batch) {}
+    public boolean send(PushBatch batch) {
+      return true;
+    }
 
     @Override
     public void close(SubscriberCloseReason reason) {}

@@ -10,6 +10,7 @@ import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.push.ConvergenceListener;
+import dev.vertice.controlplane.push.Versions;
 import io.grpc.Channel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -89,11 +90,12 @@ final class PushBench implements Callable<Integer> {
           .setAddress("127.0.0.1").setPort(8080);
       registry.register(RegisterRequest.newBuilder().setInstance(instance.putMetadata("seq", "0")).build());
 
+      Versions versions = bench.server.controlPlane().engine().versions();
       AtomicReference<Round> round = new AtomicReference<>(new Round(Long.MAX_VALUE, n));
       List<Watcher> ws = new ArrayList<>(n);
       Channel shared = null;
       for (int i = 0; i < n; i++) {
-        Watcher w = new Watcher(round);
+        Watcher w = new Watcher(round, versions);
         if (i % perConnection == 0) {
           shared = bench.channel();
         }
@@ -118,7 +120,7 @@ final class PushBench implements Callable<Integer> {
         long start = System.nanoTime();
         var resp = registry.register(RegisterRequest.newBuilder()
             .setInstance(instance.putMetadata("seq", Integer.toString(++seq))).build());
-        Round current = new Round(Long.parseLong(resp.getResourceVersion()), n);
+        Round current = new Round(versions.parse(resp.getResourceVersion()), n);
         round.set(current);
         for (Watcher w : ws) {
           w.check(current);
@@ -170,14 +172,16 @@ final class PushBench implements Callable<Integer> {
   static final class Watcher implements ClientResponseObserver<WatchRequest, WatchResponse> {
     final CountDownLatch subscribed = new CountDownLatch(1);
     private final AtomicReference<Round> round;
+    private final Versions versions;
     private ClientCallStreamObserver<WatchRequest> out;
     private record Seen(long version, long atNanos) {}
 
     private volatile Seen seen = new Seen(0, 0);
     private Round counted; // guarded by this
 
-    Watcher(AtomicReference<Round> round) {
+    Watcher(AtomicReference<Round> round, Versions versions) {
       this.round = round;
+      this.versions = versions;
     }
 
     @Override
@@ -197,7 +201,7 @@ final class PushBench implements Callable<Integer> {
       long now = System.nanoTime();
       for (Resource res : r.getResourcesList()) {
         if (res.getName().equals(SERVICE)) {
-          seen = new Seen(Long.parseLong(res.getVersion()), now);
+          seen = new Seen(versions.parse(res.getVersion()), now);
         }
       }
       synchronized (this) {

@@ -4,6 +4,7 @@ import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
@@ -48,9 +49,12 @@ public final class ControlPlane implements AutoCloseable {
     this.registry = new Registry(b.registryConfig, b.ticker, scheduler, b.ids, b.registryEvents);
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     this.pushExecutor = Executors.newFixedThreadPool(threads, daemon("vertice-push"));
-    this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener);
+    // The in-memory store starts a new history at every start: a new epoch.
+    Versions versions = b.versions != null ? b.versions : Versions.randomEpoch();
+    this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
+        versions);
     registry.setChangeListener(engine::onChange);
-    this.registryService = new RegistryGrpcService(registry);
+    this.registryService = new RegistryGrpcService(registry, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
   }
 
@@ -125,8 +129,15 @@ public final class ControlPlane implements AutoCloseable {
     private Supplier<String> ids = secureIds();
     private RegistryEvents registryEvents = RegistryEvents.NONE;
     private ConvergenceListener convergenceListener = ConvergenceListener.NONE;
+    private Versions versions;
 
     private Builder() {}
+
+    /** How versions are rendered; by default a random epoch for each start. */
+    public Builder versions(Versions v) {
+      this.versions = v;
+      return this;
+    }
 
     public Builder registryConfig(RegistryConfig v) {
       this.registryConfig = v;

@@ -39,6 +39,7 @@ public final class PushEngine implements AutoCloseable {
   private final Ticker ticker;
   private final PushLimits limits;
   private final ConvergenceTracker convergence;
+  private final Versions versions;
 
   // guarded by lock
   private final Map<String, Map<String, Set<Subscriber>>> explicit = new HashMap<>();
@@ -60,9 +61,10 @@ public final class PushEngine implements AutoCloseable {
    * @param ticker time source for convergence
    * @param limits per-subscriber bounds
    * @param listener receives convergence measurements
+   * @param versions renders revisions for clients and reads the versions they hold
    */
   public PushEngine(Collection<ResourceSource> sources, Executor executor, Ticker ticker, PushLimits limits,
-      ConvergenceListener listener) {
+      ConvergenceListener listener, Versions versions) {
     Map<String, ResourceSource> byType = new HashMap<>();
     for (ResourceSource s : sources) {
       byType.put(s.typeUrl(), s);
@@ -72,6 +74,12 @@ public final class PushEngine implements AutoCloseable {
     this.ticker = ticker;
     this.limits = limits;
     this.convergence = new ConvergenceTracker(ticker, listener, limits.maxTrackedChangesPerResource());
+    this.versions = versions;
+  }
+
+  /** Returns how versions are rendered and read. */
+  public Versions versions() {
+    return versions;
   }
 
   /** Returns whether {@code typeUrl} is served. */

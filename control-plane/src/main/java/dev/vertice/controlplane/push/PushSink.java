@@ -12,8 +12,8 @@ public interface PushSink {
   /** Returns whether the transport can take another batch without buffering beyond its window. */
   boolean isReady();
 
-  /** Sends one batch. */
-  void send(PushBatch batch);
+  /** Sends one batch; returns false when the stream had already ended and nothing was sent. */
+  boolean send(PushBatch batch);
 
   /** Ends the stream because the engine closes the subscriber (for example at shutdown). */
   void close(SubscriberCloseReason reason);

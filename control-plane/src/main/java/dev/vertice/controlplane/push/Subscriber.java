@@ -73,6 +73,8 @@ public final class Subscriber {
     final ArrayDeque<Entry> pending = new ArrayDeque<>();
     boolean wildcard;
     boolean initialSeen;
+    /** A subscribe request has not been answered yet: answer it even when nothing differs. */
+    boolean syncOwed;
     int explicitCount;
 
     TypeState(String typeUrl, ResourceSource source) {
@@ -129,7 +131,7 @@ public final class Subscriber {
     // Read wildcard names before taking locks: sources are read with no lock held.
     boolean wantsWildcard = names.stream().anyMatch(PushEngine::isWildcard);
     Collection<String> existing = wantsWildcard ? List.copyOf(source.names()) : List.of();
-    boolean signal;
+    boolean signal = false;
     synchronized (engine.lock()) {
       synchronized (this) {
         if (closed) {
@@ -182,11 +184,13 @@ public final class Subscriber {
           for (Map.Entry<String, String> held : initialVersions.entrySet()) {
             Entry e = ts.entries.get(held.getKey());
             if (e != null && e.sent == NONE) {
-              e.sent = parseVersion(held.getValue());
+              long v = engine.versions().parse(held.getValue());
+              e.sent = v > 0 ? v : UNKNOWN;
             }
           }
         }
-        signal = !ts.pending.isEmpty();
+        ts.syncOwed = true;
+        signal = true;
       }
     }
     if (signal) {
@@ -402,9 +406,10 @@ public final class Subscriber {
           if (batch == null) {
             break;
           }
-          sink.send(batch);
-          engine.batchesSent.incrementAndGet();
-          engine.resourcesSent.addAndGet(batch.resources().size() + batch.removed().size());
+          if (sink.send(batch)) {
+            engine.batchesSent.incrementAndGet();
+            engine.resourcesSent.addAndGet(batch.resources().size() + batch.removed().size());
+          }
         }
       }
       missed = wip.addAndGet(-missed);
@@ -422,7 +427,7 @@ public final class Subscriber {
         }
         ts = null;
         for (TypeState t : types.values()) {
-          if (!t.pending.isEmpty()) {
+          if (!t.pending.isEmpty() || t.syncOwed) {
             ts = t;
             break;
           }
@@ -502,9 +507,11 @@ public final class Subscriber {
           e.lastSent = s;
           sents.add(s);
         }
-        if (sents.isEmpty()) {
+        if (sents.isEmpty() && !ts.syncOwed) {
           nonce = -1;
         } else {
+          // Any response answers the pending subscribe request: the client is now in sync.
+          ts.syncOwed = false;
           nonce = ++nonceCounter;
           outstanding.put(nonce, sents);
           if (outstanding.size() > engine.limits().maxOutstandingBatches()) {
@@ -562,12 +569,5 @@ public final class Subscriber {
     }
   }
 
-  private static long parseVersion(String v) {
-    try {
-      long parsed = Long.parseLong(v);
-      return parsed > 0 ? parsed : UNKNOWN;
-    } catch (NumberFormatException e) {
-      return UNKNOWN;
-    }
-  }
+
 }

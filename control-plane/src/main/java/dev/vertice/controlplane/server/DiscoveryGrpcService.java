@@ -12,6 +12,7 @@ import dev.vertice.controlplane.push.PushSink;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.Subscriber;
 import dev.vertice.controlplane.push.SubscriberCloseReason;
+import dev.vertice.controlplane.push.Versions;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -136,22 +137,25 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
     }
 
     @Override
-    public void send(PushBatch batch) {
+    public boolean send(PushBatch batch) {
+      Versions versions = engine.versions();
       WatchResponse.Builder r = WatchResponse.newBuilder()
           .setTypeUrl(batch.typeUrl())
-          .setSystemVersion(Long.toString(batch.systemVersion()))
+          .setSystemVersion(versions.format(batch.systemVersion()))
           .setNonce(batch.nonce())
           .addAllRemovedResources(batch.removed());
       for (Resource res : batch.resources()) {
         r.addResourcesBuilder()
             .setName(res.name())
-            .setVersion(Long.toString(res.version()))
+            .setVersion(versions.format(res.version()))
             .setResource((Any) res.value());
       }
       synchronized (this) {
-        if (!closed) {
-          out.onNext(r.build());
+        if (closed) {
+          return false;
         }
+        out.onNext(r.build());
+        return true;
       }
     }
 

@@ -16,6 +16,7 @@ import dev.vertice.api.registry.v1.RegisterResponse;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.api.registry.v1.SetHealthResponse;
+import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.CapacityExceededException;
 import dev.vertice.controlplane.registry.NotFoundException;
 import dev.vertice.controlplane.registry.Registration;
@@ -40,11 +41,14 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   public static final int MAX_LEASES_PER_STREAM = 1024;
 
   private final Registry registry;
+  private final Versions versions;
   private final Set<KeepAliveCall> keepAliveCalls = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
-  public RegistryGrpcService(Registry registry) {
+  /** Creates the service over {@code registry}, rendering resource versions with {@code versions}. */
+  public RegistryGrpcService(Registry registry, Versions versions) {
     this.registry = registry;
+    this.versions = versions;
   }
 
   @Override
@@ -71,7 +75,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
             .setLeaseId(r.leaseId())
             .setTtl(Durations.fromNanos(r.ttl().toNanos()))
             .setKeepaliveInterval(Durations.fromNanos(r.keepaliveInterval().toNanos())))
-        .setResourceVersion(Long.toString(r.resourceVersion()))
+        .setResourceVersion(versions.format(r.resourceVersion()))
         .build());
     response.onCompleted();
   }
@@ -87,7 +91,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     }
     try {
       long version = registry.deregister(service, request.getInstanceId());
-      response.onNext(DeregisterResponse.newBuilder().setResourceVersion(Long.toString(version)).build());
+      response.onNext(DeregisterResponse.newBuilder().setResourceVersion(versions.format(version)).build());
       response.onCompleted();
     } catch (NotFoundException e) {
       response.onError(GrpcErrors.notFound(e.getMessage()));
@@ -106,7 +110,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     }
     try {
       long version = registry.setHealth(service, request.getInstanceId(), request.getHealth());
-      response.onNext(SetHealthResponse.newBuilder().setResourceVersion(Long.toString(version)).build());
+      response.onNext(SetHealthResponse.newBuilder().setResourceVersion(versions.format(version)).build());
       response.onCompleted();
     } catch (NotFoundException e) {
       response.onError(GrpcErrors.notFound(e.getMessage()));
@@ -116,13 +120,13 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   @Override
   public void listServices(ListServicesRequest request, StreamObserver<ListServicesResponse> response) {
     ListServicesResponse.Builder out = ListServicesResponse.newBuilder()
-        .setSystemVersion(Long.toString(registry.revision()));
+        .setSystemVersion(versions.format(registry.revision()));
     for (ServiceSummary s : registry.services()) {
       out.addServices(dev.vertice.api.registry.v1.ServiceSummary.newBuilder()
           .setService(s.service())
           .setInstanceCount(s.instances())
           .setServingCount(s.serving())
-          .setResourceVersion(Long.toString(s.version())));
+          .setResourceVersion(versions.format(s.version())));
     }
     response.onNext(out.build());
     response.onCompleted();
@@ -143,7 +147,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     }
     response.onNext(GetServiceResponse.newBuilder()
         .setService(view.service())
-        .setResourceVersion(Long.toString(view.version()))
+        .setResourceVersion(versions.format(view.version()))
         .addAllInstances(view.instances())
         .build());
     response.onCompleted();
@@ -205,17 +209,16 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
           return;
         }
         OptionalLong remaining = registry.keepAlive(leaseId);
+        KeepAliveResponse.Builder answer = KeepAliveResponse.newBuilder().setLeaseId(leaseId);
         if (remaining.isEmpty()) {
+          // Answered per ping so that the other leases on this stream are not disturbed.
           leases.remove(leaseId);
-          failLocked(GrpcErrors.notFound("lease '" + Validation.clip(leaseId)
-              + "' is unknown or expired; register again"), true);
-          return;
+          answer.setExpired(true);
+        } else {
+          leases.add(leaseId);
+          answer.setRemainingTtl(Durations.fromNanos(remaining.getAsLong()));
         }
-        leases.add(leaseId);
-        out.onNext(KeepAliveResponse.newBuilder()
-            .setLeaseId(leaseId)
-            .setRemainingTtl(Durations.fromNanos(remaining.getAsLong()))
-            .build());
+        out.onNext(answer.build());
         if (out.isReady()) {
           out.request(1);
         } else {

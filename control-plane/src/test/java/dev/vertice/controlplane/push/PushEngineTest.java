@@ -39,8 +39,12 @@ class PushEngineTest {
           public void onAbandoned(String typeUrl, String name, long version) {
             abandoned.incrementAndGet();
           }
-        });
+        }, new Versions("e1"));
     source.attach(engine);
+  }
+
+  private static String v(long revision) {
+    return "e1-" + revision;
   }
 
   private Subscriber open(TestSink sink) {
@@ -116,10 +120,27 @@ class PushEngineTest {
     long vb = source.put("b", "2");
     source.put("c", "1");
     TestSink sink = new TestSink();
-    open(sink).subscribe(T, List.of("*"), Map.of("a", Long.toString(va), "b", Long.toString(vb - 1), "gone", "1"));
-    List<String> got = sink.log();
-    assertTrue(got.containsAll(List.of("b@" + vb, "c@4", "-gone")), got.toString());
-    assertEquals(3, got.size(), "'a' is held at its current version: not sent; " + got);
+    open(sink).subscribe(T, List.of("*"), Map.of("a", v(va), "b", v(vb - 1), "gone", "e1-1", "stale", "e0-3"));
+    assertEquals(java.util.Set.of("b@" + vb, "c@4", "-gone", "-stale"), java.util.Set.copyOf(sink.log()),
+        "'a' is held at its current version: not sent; 'stale' is held from another epoch and does not exist");
+    assertEquals(1, sink.count(), "in one response");
+  }
+
+  @Test
+  void versionsFromAnotherEpochAreResent() throws Exception {
+    long va = source.put("a", "1");
+    TestSink sink = new TestSink();
+    open(sink).subscribe(T, List.of("a"), Map.of("a", "e0-" + va));
+    assertEquals(List.of("a@" + va), sink.log());
+  }
+
+  @Test
+  void aSubscribeThatChangesNothingIsStillAnswered() throws Exception {
+    long va = source.put("a", "1");
+    TestSink sink = new TestSink();
+    open(sink).subscribe(T, List.of("a"), Map.of("a", v(va)));
+    assertEquals(1, sink.count(), "an empty response tells the client it is in sync");
+    assertEquals(List.of(), sink.log());
   }
 
   @Test
@@ -128,7 +149,7 @@ class PushEngineTest {
     TestSink sink = new TestSink();
     Subscriber s = open(sink);
     s.subscribe(T, List.of("b"), Map.of());
-    s.subscribe(T, List.of("a"), Map.of("a", Long.toString(va)));
+    s.subscribe(T, List.of("a"), Map.of("a", v(va)));
     assertEquals(List.of("-b", "a@" + va), sink.log());
   }
 
@@ -142,9 +163,10 @@ class PushEngineTest {
     assertEquals("cannot parse", s.lastNack());
     assertEquals(1, engine.stats().nacks());
     s.subscribe(T, List.of("a"), Map.of());
-    assertEquals(1, sink.count(), "not resent at the same version");
+    assertEquals(2, sink.count(), "the repeated subscribe is answered...");
+    assertEquals(List.of("a@1"), sink.log(), "...but the NACKed version is not resent");
     source.put("a", "good");
-    assertEquals(2, sink.count());
+    assertEquals(3, sink.count());
     assertTrue(s.answer(sink.last().nonce(), null));
     assertEquals(1, engine.stats().acks());
     assertFalse(s.answer("999", null), "unknown nonce");
@@ -262,7 +284,7 @@ class PushEngineTest {
   @Test
   void largeBatchesAreSplitByBytes() throws Exception {
     PushEngine small = new PushEngine(List.of(source), Runnable::run, clock, new PushLimits(100, 512, 10, 64, 8),
-        ConvergenceListener.NONE);
+        ConvergenceListener.NONE, new Versions("e1"));
     source.attach(small);
     for (int i = 0; i < 5; i++) {
       source.put("r" + i, "123456");

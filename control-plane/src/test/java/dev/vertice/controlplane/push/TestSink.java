@@ -15,8 +15,9 @@ final class TestSink implements PushSink {
   }
 
   @Override
-  public synchronized void send(PushBatch batch) {
+  public synchronized boolean send(PushBatch batch) {
     batches.add(batch);
+    return true;
   }
 
   @Override

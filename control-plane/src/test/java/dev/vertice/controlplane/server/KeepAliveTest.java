@@ -1,6 +1,7 @@
 package dev.vertice.controlplane.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.api.registry.v1.Instance;
@@ -61,12 +62,39 @@ class KeepAliveTest {
   }
 
   @Test
-  void unknownLeaseEndsTheStreamWithNotFound() throws Exception {
+  void unknownLeaseIsAnsweredExpiredAndTheStreamGoesOn() throws Exception {
+    String lease = register("a");
     Pinger p = Pinger.open(cp);
-    p.send("no-such-lease");
-    Status s = p.closed.get(5, TimeUnit.SECONDS);
-    assertEquals(Status.Code.NOT_FOUND, s.getCode());
-    assertTrue(s.getDescription().contains("register again"), s.getDescription());
+    KeepAliveResponse unknown = p.ping("no-such-lease");
+    assertTrue(unknown.getExpired());
+    assertFalse(unknown.hasRemainingTtl());
+    KeepAliveResponse known = p.ping(lease);
+    assertFalse(known.getExpired(), "the other lease on the stream is still served");
+    assertEquals(10, known.getRemainingTtl().getSeconds());
+    assertFalse(p.closed.isDone());
+    p.complete();
+  }
+
+  @Test
+  void expiredLeaseIsAnsweredExpired() throws Exception {
+    String lease = register("a");
+    cp.clock.forwardTime(Duration.ofSeconds(11));
+    assertEquals(0, instances());
+    Pinger p = Pinger.open(cp);
+    assertTrue(p.ping(lease).getExpired(), "register again");
+    p.complete();
+  }
+
+  @Test
+  void moreThanTheLeaseLimitOnOneStreamIsResourceExhausted() throws Exception {
+    Pinger p = Pinger.open(cp);
+    for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
+      p.send(register("i" + i));
+    }
+    p.send(register("one-too-many"));
+    Status s = p.closed.get(10, TimeUnit.SECONDS);
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode());
+    assertTrue(s.getDescription().contains("1024"), s.getDescription());
   }
 
   @Test
