@@ -6,6 +6,10 @@ import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +21,9 @@ final class BenchServer implements AutoCloseable {
 
   final ControlPlaneServer server;
   private final List<ManagedChannel> channels = new ArrayList<>();
+  // The watchers' side gets one event loop per core too, like the server.
+  private final EventLoopGroup clientLoops =
+      new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), NioIoHandler.newFactory());
 
   BenchServer(ConvergenceListener listener) throws IOException {
     ControlPlane cp = ControlPlane.builder()
@@ -29,6 +36,7 @@ final class BenchServer implements AutoCloseable {
   ManagedChannel channel() {
     // The bench's callbacks never block, so they run on the transport threads.
     ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().directExecutor()
+        .eventLoopGroup(clientLoops).channelType(NioSocketChannel.class)
         .flowControlWindow(NettyChannelBuilder.DEFAULT_FLOW_CONTROL_WINDOW)
         .maxInboundMessageSize(16 << 20).build();
     channels.add(c);
@@ -44,5 +52,6 @@ final class BenchServer implements AutoCloseable {
       c.awaitTermination(5, TimeUnit.SECONDS);
     }
     server.stop(Duration.ofSeconds(2));
+    clientLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }

@@ -16,8 +16,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -47,8 +45,7 @@ public final class ControlPlane implements AutoCloseable {
       ownedScheduler = null;
     }
     this.registry = new Registry(b.registryConfig, b.ticker, scheduler, b.ids, b.registryEvents);
-    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    this.pushExecutor = Executors.newFixedThreadPool(threads, daemon("vertice-push"));
+    this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
     // The in-memory store starts a new history at every start: a new epoch.
     Versions versions = b.versions != null ? b.versions : Versions.randomEpoch();
     this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
@@ -130,8 +127,18 @@ public final class ControlPlane implements AutoCloseable {
     private RegistryEvents registryEvents = RegistryEvents.NONE;
     private ConvergenceListener convergenceListener = ConvergenceListener.NONE;
     private Versions versions;
+    private int pushThreads = Runtime.getRuntime().availableProcessors();
 
     private Builder() {}
+
+    /** Threads that build and hand responses to the transport; default one per core. */
+    public Builder pushThreads(int v) {
+      if (v <= 0) {
+        throw new IllegalArgumentException("pushThreads must be positive: " + v);
+      }
+      this.pushThreads = v;
+      return this;
+    }
 
     /** How versions are rendered; by default a random epoch for each start. */
     public Builder versions(Versions v) {
