@@ -128,9 +128,6 @@ public final class Subscriber {
     if (source == null) {
       throw new IllegalArgumentException("unknown resource type: " + typeUrl);
     }
-    // Read wildcard names before taking locks: sources are read with no lock held.
-    boolean wantsWildcard = names.stream().anyMatch(PushEngine::isWildcard);
-    Collection<String> existing = wantsWildcard ? List.copyOf(source.names()) : List.of();
     boolean signal = false;
     synchronized (engine.lock()) {
       synchronized (this) {
@@ -161,7 +158,9 @@ public final class Subscriber {
               ts.wildcard = true;
               engine.indexWildcard(typeUrl, this, true);
             }
-            for (String name : existing) {
+            // Listed under the engine lock (names() takes no lock): a resource created before this
+            // point is listed here, one created after it reaches this subscriber through onChange.
+            for (String name : source.names()) {
               queue(ts, entry(ts, name, since));
             }
             if (first) {
