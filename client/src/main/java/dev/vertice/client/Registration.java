@@ -11,9 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code Registration} is the handle of one instance registered through a {@link RegistryClient},
  * which keeps its lease alive until {@link #deregister()} or {@link RegistryClient#close()}.
  *
- * <p>The lease may change over the handle's life: when the control plane no longer knows it (a
- * restart lost the state, or it expired), the client registers the same instance again (same
- * service, instance id and fields, current health) and continues with the new lease.
+ * <p>The lease may change over the handle's life: when the control plane answers a KeepAlive ping
+ * with {@code expired} (a restart lost its state, or the lease expired) or no longer knows the
+ * instance, the client registers the same instance again (same service, instance id and fields,
+ * current health) and continues with the new lease.
  *
  * <p>Thread-safe. Getters read immutable values published by the client and never block.
  */
@@ -37,6 +38,7 @@ public final class Registration {
   boolean registering;
   ScheduledFuture<?> pingTask;
   ScheduledFuture<?> retryTask;
+  RegistryClient.Lane lane;
   final Backoff backoff;
 
   Registration(RegistryClient client, String service, String instanceId, Backoff backoff) {
@@ -84,7 +86,7 @@ public final class Registration {
     return active;
   }
 
-  /** {@code renewals} returns the number of KeepAlive pings the control plane answered for this handle. */
+  /** {@code renewals} returns the number of KeepAlive pings the control plane answered with a renewal for this handle. */
   public long renewals() {
     return renewals.get();
   }

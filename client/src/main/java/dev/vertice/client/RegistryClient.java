@@ -22,14 +22,16 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,12 +44,15 @@ import java.util.logging.Logger;
 /**
  * {@code RegistryClient} registers instances with the control plane and keeps their leases alive.
  *
- * <p>All leases of one client share one KeepAlive stream; each lease is pinged at its keepalive
- * interval. When the stream fails, the client reconnects after a jittered exponential {@link
- * BackoffConfig backoff}, to the next control-plane address, and pings every lease at once (a
- * broken stream starts the server's grace period). When the control plane answers NOT_FOUND for a
- * lease (it restarted and lost its state, or the lease expired), the client registers the same
- * instance again and continues with the new lease.
+ * <p>Leases are pinged on KeepAlive streams, each lease at its keepalive interval. One stream
+ * carries at most {@value #MAX_LEASES_PER_STREAM} leases (the control plane's limit); a client
+ * holding more registrations opens one more stream per {@value #MAX_LEASES_PER_STREAM} leases.
+ * When a stream fails, the client reconnects it after a jittered exponential {@link BackoffConfig
+ * backoff}, to the next control-plane address, and pings each of its leases at once (a broken
+ * stream starts the server's grace period). When the control plane answers a ping with {@code
+ * expired} (it restarted and lost its state, or the lease expired), the client registers that
+ * instance again (same instance id and fields, current health) and continues with the new lease;
+ * the other leases on the stream are not disturbed.
  *
  * <p>Unary calls ({@link #register}, {@link Registration#setHealth}, {@link
  * Registration#deregister}) block the caller, with a deadline of {@link Builder#callTimeout} per
@@ -65,6 +70,8 @@ public final class RegistryClient implements AutoCloseable {
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(5);
   /** Time {@link #close()} spends deregistering when none is configured. */
   public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
+  /** Most leases one KeepAlive stream may carry: the control plane ends a stream at the next one. */
+  public static final int MAX_LEASES_PER_STREAM = 1024;
 
   private final ControlPlaneChannels channels;
   private final ScheduledExecutorService scheduler;
@@ -76,11 +83,9 @@ public final class RegistryClient implements AutoCloseable {
 
   private final Object lock = new Object();
   // guarded by lock
-  private final Backoff streamBackoff;
   private final Map<String, Registration> registrations = new LinkedHashMap<>();
   private final Map<String, Registration> byLease = new HashMap<>();
-  private KeepAliveStream stream;
-  private ScheduledFuture<?> reconnectTask;
+  private final List<Lane> lanes = new ArrayList<>();
   private boolean closed;
 
   private RegistryClient(Builder b, ControlPlaneChannels channels) {
@@ -96,7 +101,6 @@ public final class RegistryClient implements AutoCloseable {
     this.backoffConfig = b.backoff;
     this.callTimeout = b.callTimeout;
     this.closeTimeout = b.closeTimeout;
-    this.streamBackoff = new Backoff(backoffConfig, random);
   }
 
   /** {@code builder} returns a builder; a control plane (addresses or channels) must be set. */
@@ -142,7 +146,7 @@ public final class RegistryClient implements AutoCloseable {
           ? HealthStatus.HEALTH_STATUS_SERVING : stored.getInstance().getHealth());
       r.lost = false;
       applyLeaseLocked(r, response.getLease());
-      ensureStreamLocked();
+      ensureStreamLocked(r.lane);
       return r;
     }
   }
@@ -167,10 +171,6 @@ public final class RegistryClient implements AutoCloseable {
         return;
       }
       closed = true;
-      if (reconnectTask != null) {
-        reconnectTask.cancel(false);
-        reconnectTask = null;
-      }
       active = new ArrayList<>(registrations.values());
       for (Registration r : active) {
         deactivateLocked(r);
@@ -190,9 +190,9 @@ public final class RegistryClient implements AutoCloseable {
       log.log(Level.WARNING, "could not deregister every instance on close; the rest expire with their leases", e);
     }
     synchronized (lock) {
-      if (stream != null) {
-        stream.halfClose();
-        stream = null;
+      // Only now: ending the streams earlier would start the grace period of leases still being deregistered.
+      for (Lane lane : List.copyOf(lanes)) {
+        retireLocked(lane);
       }
     }
     channels.close();
@@ -235,10 +235,14 @@ public final class RegistryClient implements AutoCloseable {
   }
 
   void deregister(Registration r) {
+    Lane lane;
+    String leaseId;
     synchronized (lock) {
       if (!r.isActive()) {
         return;
       }
+      lane = r.lane;
+      leaseId = r.lease().id();
       deactivateLocked(r);
     }
     try {
@@ -249,9 +253,15 @@ public final class RegistryClient implements AutoCloseable {
         throw e;
       }
     }
+    if (lane != null) {
+      synchronized (lock) {
+        // The lease is gone now: free its place on the stream.
+        releaseLocked(lane, leaseId);
+      }
+    }
   }
 
-  // --- leases and pings, under lock ---
+  // --- leases, lanes and pings, under lock ---
 
   private void applyLeaseLocked(Registration r, Lease granted) {
     Registration.Lease old = r.lease();
@@ -259,9 +269,13 @@ public final class RegistryClient implements AutoCloseable {
         ProtoDurations.fromProto(granted.getTtl()), ProtoDurations.fromProto(granted.getKeepaliveInterval()));
     if (old != null && !old.id().equals(next.id())) {
       byLease.remove(old.id(), r);
+      if (r.lane != null) {
+        releaseLocked(r.lane, old.id());
+      }
     }
     r.lease(next);
     byLease.put(next.id(), r);
+    placeLocked(r, next.id());
     if (r.pingTask == null || old == null || !old.keepaliveInterval().equals(next.keepaliveInterval())) {
       if (r.pingTask != null) {
         r.pingTask.cancel(false);
@@ -271,33 +285,103 @@ public final class RegistryClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Puts {@code leaseId} of {@code r} on a lane with room: its own lane when possible, else the
+   * first lane below the limit, else a new lane.
+   */
+  private void placeLocked(Registration r, String leaseId) {
+    Lane current = r.lane;
+    if (current != null && (current.slots.contains(leaseId) || current.slots.size() < MAX_LEASES_PER_STREAM)) {
+      current.slots.add(leaseId);
+      return;
+    }
+    if (current != null) {
+      leaveLaneLocked(r);
+    }
+    Lane target = null;
+    for (Lane lane : lanes) {
+      if (lane.slots.size() < MAX_LEASES_PER_STREAM) {
+        target = lane;
+        break;
+      }
+    }
+    if (target == null) {
+      target = new Lane(new Backoff(backoffConfig, random));
+      lanes.add(target);
+    }
+    target.members.add(r);
+    target.slots.add(leaseId);
+    r.lane = target;
+  }
+
+  private void leaveLaneLocked(Registration r) {
+    Lane lane = r.lane;
+    r.lane = null;
+    if (lane != null && lane.members.remove(r) && lane.members.isEmpty() && !closed) {
+      retireLocked(lane);
+    }
+  }
+
+  /** Ends {@code lane}'s stream (the server then forgets its leases) and forgets the lane. */
+  private void retireLocked(Lane lane) {
+    lanes.remove(lane);
+    if (lane.reconnectTask != null) {
+      lane.reconnectTask.cancel(false);
+      lane.reconnectTask = null;
+    }
+    KeepAliveStream s = lane.stream;
+    lane.stream = null;
+    lane.slots.clear();
+    if (s != null) {
+      s.halfClose();
+    }
+  }
+
+  /**
+   * Frees the place of a dead lease on {@code lane}'s stream. The control plane counts a lease
+   * against a stream's limit from its first ping until a ping on that stream is answered expired
+   * (or the stream ends), even after a Deregister: so the dead lease is pinged once more, and the
+   * expired answer frees its place.
+   */
+  private void releaseLocked(Lane lane, String leaseId) {
+    if (lane.stream == null) {
+      lane.slots.remove(leaseId); // a new stream starts with the leases of its members only
+    } else if (lane.slots.contains(leaseId)) {
+      lane.stream.send(leaseId);
+    }
+  }
+
   private void ping(Registration r) {
     synchronized (lock) {
-      if (!closed && r.isActive() && !r.lost && stream != null) {
-        stream.send(r.lease().id());
+      Lane lane = r.lane;
+      if (!closed && r.isActive() && !r.lost && lane != null && lane.stream != null) {
+        lane.stream.send(r.lease().id());
       }
     }
   }
 
-  private void ensureStreamLocked() {
-    if (closed || stream != null || reconnectTask != null) {
+  private void ensureStreamLocked(Lane lane) {
+    if (closed || lane == null || lane.stream != null || lane.reconnectTask != null || !lanes.contains(lane)) {
       return;
     }
-    boolean anyLease = registrations.values().stream().anyMatch(r -> !r.lost);
+    boolean anyLease = lane.members.stream().anyMatch(r -> !r.lost);
     if (!anyLease) {
-      return; // opened again once a registration holds a lease
+      return; // opened again once a member holds a lease
     }
     int index = channels.current();
     channels.prepare(index);
-    KeepAliveStream s = new KeepAliveStream(index);
-    stream = s;
+    KeepAliveStream s = new KeepAliveStream(lane, index);
+    lane.stream = s;
     RegistryServiceGrpc.newStub(channels.channel(index)).keepAlive(s);
-    if (stream != s) {
+    if (lane.stream != s) {
       return; // failed at once (a direct executor delivered the failure inline)
     }
+    // The server counts leases per stream: a new one holds only what it is about to be sent.
+    lane.slots.clear();
     // A new stream pings every lease at once: the old stream's end started their grace period.
-    for (Registration r : registrations.values()) {
+    for (Registration r : lane.members) {
       if (!r.lost) {
+        lane.slots.add(r.lease().id());
         s.send(r.lease().id());
       }
     }
@@ -305,14 +389,21 @@ public final class RegistryClient implements AutoCloseable {
 
   private void onPingAnswered(KeepAliveStream s, KeepAliveResponse response) {
     synchronized (lock) {
-      if (s != stream) {
+      Lane lane = s.lane;
+      if (s != lane.stream) {
         return;
       }
-      s.inFlight.poll();
       s.answered++;
-      streamBackoff.reset();
-      Registration r = byLease.get(response.getLeaseId());
-      if (r != null) {
+      lane.backoff.reset();
+      String leaseId = response.getLeaseId();
+      Registration r = byLease.get(leaseId);
+      if (response.getExpired()) {
+        // The server no longer carries this lease on the stream.
+        lane.slots.remove(leaseId);
+        if (r != null && r.isActive() && !r.lost && r.lease().id().equals(leaseId)) {
+          markLostLocked(r, "the control plane answered that the lease expired");
+        }
+      } else if (r != null) {
         r.renewed();
       }
     }
@@ -320,44 +411,30 @@ public final class RegistryClient implements AutoCloseable {
 
   private void onStreamFailed(KeepAliveStream s, Status status) {
     synchronized (lock) {
-      if (s != stream) {
+      Lane lane = s.lane;
+      if (s != lane.stream) {
         return;
       }
-      stream = null;
+      lane.stream = null;
       if (closed) {
         return;
       }
-      long delay;
-      if (status.getCode() == Status.Code.NOT_FOUND) {
-        // The server answers pings in order and ends the stream at the first unknown lease: the
-        // oldest unanswered ping names it.
-        String leaseId = s.inFlight.peek();
-        Registration r = leaseId == null ? null : byLease.get(leaseId);
-        if (r != null && r.isActive() && !r.lost) {
-          markLostLocked(r, "KeepAlive answered NOT_FOUND");
-        }
-        // Reconnect at once for the other leases (now in their grace period), unless this stream
-        // achieved nothing: then pace attempts like any failure.
-        delay = s.answered > 0 || r == null ? 0 : streamBackoff.nextDelayNanos();
-      } else {
-        channels.failed(s.index);
-        delay = streamBackoff.nextDelayNanos();
-        log.log(s.answered > 0 ? Level.INFO : Level.FINE, () -> "KeepAlive stream to " + channels.label(s.index)
-            + " ended: " + status + "; reconnecting to " + channels.label(channels.current()) + " in "
-            + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
-      }
-      if (delay == 0) {
-        ensureStreamLocked();
-      } else {
-        reconnectTask = scheduler.schedule(this::reconnect, delay, TimeUnit.NANOSECONDS);
-      }
+      channels.failed(s.index);
+      long delay = lane.backoff.nextDelayNanos();
+      boolean brokeALimit = status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+          || status.getCode() == Status.Code.INVALID_ARGUMENT; // the client broke the protocol: worth seeing
+      Level level = brokeALimit ? Level.WARNING : s.answered > 0 ? Level.INFO : Level.FINE;
+      log.log(level, () -> "KeepAlive stream to " + channels.label(s.index) + " ended: " + status
+          + "; reconnecting to " + channels.label(channels.current()) + " in "
+          + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
+      lane.reconnectTask = scheduler.schedule(() -> reconnect(lane), delay, TimeUnit.NANOSECONDS);
     }
   }
 
-  private void reconnect() {
+  private void reconnect(Lane lane) {
     synchronized (lock) {
-      reconnectTask = null;
-      ensureStreamLocked();
+      lane.reconnectTask = null;
+      ensureStreamLocked(lane);
     }
   }
 
@@ -398,7 +475,7 @@ public final class RegistryClient implements AutoCloseable {
         if (!r.request.equals(sent)) {
           startRegisterLocked(r); // the health changed meanwhile: the upsert carries it
         }
-        ensureStreamLocked();
+        ensureStreamLocked(r.lane);
       } else {
         Status status = Status.fromThrowable(error);
         if (retryable(status.getCode())) {
@@ -438,6 +515,7 @@ public final class RegistryClient implements AutoCloseable {
       r.retryTask.cancel(false);
       r.retryTask = null;
     }
+    leaveLaneLocked(r);
   }
 
   private void deregisterQuietly(RegisterRequest registered, Duration timeout) {
@@ -477,15 +555,37 @@ public final class RegistryClient implements AutoCloseable {
     return service + "/" + instanceId;
   }
 
+  /**
+   * {@code Lane} is one KeepAlive stream slot: the registrations whose leases it carries and the
+   * stream currently open for them (all guarded by the client's lock).
+   */
+  static final class Lane {
+    /** Registrations pinged on this lane, whether or not they hold a live lease right now. */
+    final Set<Registration> members = new LinkedHashSet<>();
+    /**
+     * Lease ids the control plane may count against the current stream's limit: the members'
+     * leases and dead leases not yet answered expired on it. Never more than {@link
+     * #MAX_LEASES_PER_STREAM}.
+     */
+    final Set<String> slots = new HashSet<>();
+    final Backoff backoff;
+    KeepAliveStream stream;
+    ScheduledFuture<?> reconnectTask;
+
+    Lane(Backoff backoff) {
+      this.backoff = backoff;
+    }
+  }
+
   /** One KeepAlive stream; pings are sent under the client's lock, one at a time. */
   private final class KeepAliveStream implements ClientResponseObserver<KeepAliveRequest, KeepAliveResponse> {
+    final Lane lane;
     final int index;
-    /** Lease ids of pings not answered yet, oldest first (guarded by lock). */
-    final ArrayDeque<String> inFlight = new ArrayDeque<>();
     int answered; // guarded by lock
     private ClientCallStreamObserver<KeepAliveRequest> requests;
 
-    KeepAliveStream(int index) {
+    KeepAliveStream(Lane lane, int index) {
+      this.lane = lane;
       this.index = index;
     }
 
@@ -495,7 +595,6 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     void send(String leaseId) {
-      inFlight.add(leaseId);
       requests.onNext(KeepAliveRequest.newBuilder().setLeaseId(leaseId).build());
     }
 

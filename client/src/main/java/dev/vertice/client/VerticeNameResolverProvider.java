@@ -29,11 +29,13 @@ import java.util.Objects;
  * </ol>
  *
  * <p>The resolver subscribes to the service and reports one address per SERVING instance; a
- * service without SERVING instances is an UNAVAILABLE resolution error. Note that grpc-java's
- * {@code round_robin} treats a resolution error as transient: a channel that was already connected
- * keeps using its connections until the next non-empty result. Each result carries a service
- * config selecting {@code round_robin} (a channel built with {@code disableServiceConfigLookUp()}
- * ignores it).
+ * service without SERVING instances is an UNAVAILABLE resolution error. Each result carries a
+ * service config selecting the {@link VerticeRoundRobinLoadBalancerProvider vertice_round_robin}
+ * policy: when the last SERVING instance turns DRAINING or NOT_SERVING (or leaves), new calls fail
+ * at once with UNAVAILABLE instead of reaching it, and succeed again on the same channel once an
+ * instance serves. A channel built with {@code disableServiceConfigLookUp()} ignores that config;
+ * with grpc-java's {@code round_robin}, which treats a resolution error as transient, it would keep
+ * calling the last addresses.
  *
  * <p>Thread-safe.
  */

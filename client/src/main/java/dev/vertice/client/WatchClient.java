@@ -64,8 +64,10 @@ import java.util.logging.Logger;
  * <p><b>Failures.</b> When the stream fails (UNAVAILABLE, the server ending it, any error) the
  * client keeps serving its last state and reconnects after a jittered exponential {@link
  * BackoffConfig backoff}, to the next control-plane address. It resumes by sending the versions
- * it holds, so the server sends only what differs. {@link #isConnected()} and {@link #staleness()}
- * say how fresh the cache is.
+ * it holds (opaque strings, compared by the server for equality only), so the server sends only
+ * what differs. The server answers every subscribing request, with an empty response when the
+ * client already holds everything: the first response on a stream therefore means the cache is in
+ * sync again. {@link #isSynced()} and {@link #staleness()} say how fresh the cache is.
  *
  * <p>Thread-safe. Time comes from the injected {@link Ticker} and timers run on the injected
  * scheduler, so tests can drive reconnects and staleness with a fake clock.
@@ -106,8 +108,10 @@ public final class WatchClient implements AutoCloseable {
   private boolean closed;
 
   private volatile boolean connected;
+  private volatile boolean synced;
   private volatile int connectedIndex = -1;
-  private volatile long disconnectedAtNanos;
+  /** When the last stream that was in sync ended (or the client was created, before its first sync). */
+  private volatile long lostAtNanos;
   private volatile long lastResponseNanos;
   private volatile boolean anyResponse;
 
@@ -130,7 +134,7 @@ public final class WatchClient implements AutoCloseable {
     }
     this.backoff = new Backoff(b.backoff, b.random);
     this.node = Node.newBuilder().setId(b.nodeId).setKind(b.nodeKind).setZone(b.zone).build();
-    this.disconnectedAtNanos = ticker.nanoTime();
+    this.lostAtNanos = ticker.nanoTime();
   }
 
   /** {@code builder} returns a builder; a control plane (addresses or channels) must be set. */
@@ -323,22 +327,36 @@ public final class WatchClient implements AutoCloseable {
 
   /**
    * {@code isConnected} returns whether a Watch stream to a control plane is established (from the
-   * moment the transport accepted it until it fails).
+   * moment the transport accepted it until it fails), whether or not it has answered yet; see
+   * {@link #isSynced()} for whether the cache is current.
    */
   public boolean isConnected() {
     return connected;
   }
 
   /**
-   * {@code staleness} returns how out of date the cache may be: zero while connected; otherwise the
-   * time since the connection was lost (or since the client was created, before its first
-   * connection), measured with the injected {@link Ticker}.
+   * {@code isSynced} returns whether the cache is in sync with a control plane: the current stream
+   * has delivered its first response (the answer to the subscription, possibly empty when nothing
+   * changed since the last stream) and has not failed since. A response the client rejected (NACK)
+   * counts too: the server has nothing more to send until that resource changes. A stream opened
+   * with no subscription and an empty cache awaits no answer: it is in sync once established.
+   * Subscriptions added later do not affect it; {@link #awaitService} waits for their answers.
+   */
+  public boolean isSynced() {
+    return synced;
+  }
+
+  /**
+   * {@code staleness} returns how out of date the cache may be: zero while {@link #isSynced()
+   * synced}; otherwise the time since the last stream that was in sync was lost (or since the
+   * client was created, before its first sync), measured with the injected {@link Ticker}. A
+   * reconnect does not end staleness; the first response on the new stream does.
    */
   public Duration staleness() {
-    if (connected) {
+    if (synced) {
       return Duration.ZERO;
     }
-    return Duration.ofNanos(Math.max(0, ticker.nanoTime() - disconnectedAtNanos));
+    return Duration.ofNanos(Math.max(0, ticker.nanoTime() - lostAtNanos));
   }
 
   /**
@@ -414,14 +432,6 @@ public final class WatchClient implements AutoCloseable {
   }
 
   private void openStreamLocked() {
-    int index = channels.current();
-    channels.prepare(index);
-    WatchStream s = new WatchStream(index);
-    stream = s;
-    DiscoveryServiceGrpc.newStub(channels.channel(index)).watch(s);
-    if (stream != s) {
-      return; // the call failed at once (a direct executor delivered the failure inline)
-    }
     WatchRequest.Builder first = WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS).setNode(node);
     if (wildcard) {
       first.addSubscribe(ResourceTypes.WILDCARD);
@@ -431,6 +441,16 @@ public final class WatchClient implements AutoCloseable {
     for (ServiceSnapshot held : cache.values()) {
       first.putInitialResourceVersions(held.service(), held.version());
     }
+    int index = channels.current();
+    channels.prepare(index);
+    // A request that subscribes to nothing and holds nothing is not answered: nothing to wait for.
+    WatchStream s = new WatchStream(index,
+        first.getSubscribeCount() > 0 || first.getInitialResourceVersionsCount() > 0);
+    stream = s;
+    DiscoveryServiceGrpc.newStub(channels.channel(index)).watch(s);
+    if (stream != s) {
+      return; // the call failed at once (a direct executor delivered the failure inline)
+    }
     s.send(first.build());
   }
 
@@ -438,6 +458,9 @@ public final class WatchClient implements AutoCloseable {
     synchronized (lock) {
       if (s == stream && !closed) {
         markConnectedLocked(s);
+        if (!s.answerAwaited) {
+          markSyncedLocked(s);
+        }
       }
     }
   }
@@ -473,16 +496,26 @@ public final class WatchClient implements AutoCloseable {
       s.established = true;
       connectedIndex = s.index;
       connected = true;
+    }
+  }
+
+  /** The first response on {@code s} arrived: the cache holds what the control plane holds. */
+  private void markSyncedLocked(WatchStream s) {
+    if (!s.synced) {
+      s.synced = true;
+      synced = true;
+      // Only an answer proves the replica works: a stream accepted and then failed keeps backing off.
       backoff.reset();
     }
   }
 
   private void markDisconnectedLocked() {
-    if (connected) {
-      // Written before the flag: a reader that sees "disconnected" sees when it happened.
-      disconnectedAtNanos = ticker.nanoTime();
-      connected = false;
+    if (synced) {
+      // Written before the flags: a reader that sees "not synced" sees when the sync was lost.
+      lostAtNanos = ticker.nanoTime();
+      synced = false;
     }
+    connected = false;
   }
 
   // --- responses ---
@@ -503,6 +536,7 @@ public final class WatchClient implements AutoCloseable {
         nacks.incrementAndGet();
         log.warning(() -> "rejecting watch response " + response.getNonce() + " from " + channels.label(s.index)
             + " (keeping the previous state): " + problem);
+        markSyncedLocked(s); // before the NACK: whoever sees the NACK sees the client synced
         s.send(WatchRequest.newBuilder()
             .setTypeUrl(ResourceTypes.ENDPOINTS)
             .setResponseNonce(response.getNonce())
@@ -537,6 +571,8 @@ public final class WatchClient implements AutoCloseable {
         complete(name, Optional.empty());
       }
       dispatchLocked(changes);
+      markSyncedLocked(s); // before the ACK: whoever sees the ACK sees the client synced
+      // Every response is ACKed, an empty one (the answer to a subscription that brought nothing new) too.
       s.send(WatchRequest.newBuilder()
           .setTypeUrl(ResourceTypes.ENDPOINTS)
           .setResponseNonce(response.getNonce())
@@ -653,11 +689,15 @@ public final class WatchClient implements AutoCloseable {
   /** One Watch stream; its requests are sent under the client's lock, one at a time. */
   private final class WatchStream implements ClientResponseObserver<WatchRequest, WatchResponse> {
     final int index;
+    /** Whether the first request subscribes or resumes, so that the server answers it. */
+    final boolean answerAwaited;
     boolean established; // guarded by lock
+    boolean synced; // guarded by lock
     private ClientCallStreamObserver<WatchRequest> requests;
 
-    WatchStream(int index) {
+    WatchStream(int index, boolean answerAwaited) {
       this.index = index;
+      this.answerAwaited = answerAwaited;
     }
 
     @Override

@@ -17,7 +17,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -94,28 +96,141 @@ class RegistryClientTest {
     assertEquals(0, r.reregistrations());
   }
 
+  /**
+   * A restarted control plane has lost every lease: it answers each lease's ping with {@code
+   * expired}, and the client registers each instance again, with its current health.
+   */
   @Test
-  void registersTheSameInstanceAgainAfterAControlPlaneRestartLostItsLease() {
+  void registersEveryInstanceAgainAfterAControlPlaneRestartLostTheirLeases() {
     TestControlPlane first = track(TestControlPlane.start());
     int port = first.port();
     RegistryClient client = track(RegistryClient.builder().controlPlane(first.address()).build());
-    Registration r = client.register(echo("survivor").ttl(Duration.ofSeconds(10))
-        .keepaliveInterval(Duration.ofMillis(200)).build());
-    r.setHealth(HealthStatus.HEALTH_STATUS_DRAINING);
-    String firstLease = r.leaseId();
+    Map<String, HealthStatus> healths = Map.of(
+        "draining", HealthStatus.HEALTH_STATUS_DRAINING,
+        "serving", HealthStatus.HEALTH_STATUS_SERVING,
+        "unknown", HealthStatus.HEALTH_STATUS_UNKNOWN);
+    List<Registration> registrations = new ArrayList<>();
+    Map<Registration, String> firstLeases = new HashMap<>();
+    for (String id : List.of("draining", "serving", "unknown")) {
+      Registration r = client.register(echo(id).ttl(Duration.ofSeconds(10))
+          .keepaliveInterval(Duration.ofMillis(200)).build());
+      r.setHealth(healths.get(id));
+      registrations.add(r);
+      firstLeases.put(r, r.leaseId());
+    }
 
     first.stop();
     TestControlPlane second = track(TestControlPlane.start(ControlPlane.builder(), port));
 
-    Await.until("registered again on the new control plane", TIMEOUT,
-        () -> second.instanceIds("echo").equals(List.of("survivor")));
-    Await.until("the new lease is used", TIMEOUT, () -> r.reregistrations() == 1);
-    assertNotEquals(firstLease, r.leaseId());
-    assertTrue(r.isActive());
-    Instance stored = second.controlPlane.registry().service("echo").instances().get(0);
-    assertEquals(HealthStatus.HEALTH_STATUS_DRAINING, stored.getHealth(), "the current health is registered");
-    long renewed = r.renewals();
-    Await.until("pings renew the new lease", TIMEOUT, () -> r.renewals() > renewed + 1);
+    Await.until("every instance registered again on the new control plane", TIMEOUT,
+        () -> second.instanceIds("echo").equals(List.of("draining", "serving", "unknown")));
+    for (Registration r : registrations) {
+      Await.until(r + " uses its new lease", TIMEOUT, () -> r.reregistrations() == 1);
+      assertNotEquals(firstLeases.get(r), r.leaseId());
+      assertTrue(r.isActive());
+    }
+    for (Instance stored : second.controlPlane.registry().service("echo").instances()) {
+      assertEquals(healths.get(stored.getInstanceId()), stored.getHealth(), "the current health is registered");
+    }
+    Map<Registration, Long> renewed = new HashMap<>();
+    registrations.forEach(r -> renewed.put(r, r.renewals()));
+    Await.until("pings renew every new lease", TIMEOUT,
+        () -> registrations.stream().allMatch(r -> r.renewals() > renewed.get(r) + 1));
+    assertTrue(registrations.stream().allMatch(r -> r.reregistrations() == 1), "registered again once each");
+  }
+
+  /**
+   * One lease of a stream answered {@code expired} (its instance was deregistered behind the
+   * client's back): that instance alone is registered again, and the stream goes on carrying the
+   * other leases.
+   */
+  @Test
+  void anExpiredAnswerRegistersThatInstanceAgainWithoutDisturbingTheOtherLeases() throws Exception {
+    FakeClock clock = new FakeClock();
+    CountingControlPlane cp = track(new CountingControlPlane(ControlPlane.builder()));
+    RegistryClient client = track(RegistryClient.builder().channel(cp.channel).scheduler(clock.scheduler()).build());
+    List<Registration> all = new ArrayList<>();
+    for (String id : List.of("a", "b", "c")) {
+      all.add(client.register(echo(id).ttl(Duration.ofSeconds(30)).keepaliveInterval(Duration.ofSeconds(1)).build()));
+    }
+    Registration a = all.get(0);
+    Registration b = all.get(1);
+    Registration c = all.get(2);
+    clock.forwardTime(Duration.ofSeconds(1));
+    Await.until("every lease pinged", TIMEOUT, () -> all.stream().allMatch(r -> r.renewals() >= 1));
+    String lostLease = b.leaseId();
+
+    cp.deregister("echo", "b");
+    clock.forwardTime(Duration.ofSeconds(1));
+
+    Await.until("b registered again", TIMEOUT, () -> b.reregistrations() == 1);
+    assertEquals(List.of("a", "b", "c"), cp.instanceIds("echo"));
+    assertNotEquals(lostLease, b.leaseId());
+    assertEquals(1, cp.expiredAnswers());
+    long aBefore = a.renewals();
+    long bBefore = b.renewals();
+    long cBefore = c.renewals();
+    clock.forwardTime(Duration.ofSeconds(1));
+    Await.until("the next pings renew all three", TIMEOUT,
+        () -> a.renewals() > aBefore && b.renewals() > bBefore && c.renewals() > cBefore);
+    assertEquals(0, a.reregistrations() + c.reregistrations(), "the other leases were not disturbed");
+    assertEquals(1, cp.keepAliveStreams(), "the stream stayed open");
+  }
+
+  @Test
+  void moreRegistrationsThanOneStreamMayCarryAreSpreadOverSeveralStreams() throws Exception {
+    FakeClock clock = new FakeClock();
+    CountingControlPlane cp = track(new CountingControlPlane(ControlPlane.builder()));
+    RegistryClient client = track(RegistryClient.builder().channel(cp.channel).scheduler(clock.scheduler()).build());
+    int count = RegistryClient.MAX_LEASES_PER_STREAM + 10;
+    List<Registration> all = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      all.add(client.register(echo("e" + i).ttl(Duration.ofSeconds(30)).keepaliveInterval(Duration.ofSeconds(1))
+          .build()));
+    }
+
+    clock.forwardTime(Duration.ofSeconds(1)); // one ping per lease
+    clock.forwardTime(Duration.ofSeconds(1)); // and another
+
+    Await.until("every lease renewed twice", TIMEOUT, () -> all.stream().allMatch(r -> r.renewals() >= 2));
+    assertEquals(2, cp.keepAliveStreams(), "1024 leases on the first stream, the rest on a second");
+    assertEquals(0, cp.expiredAnswers());
+    assertTrue(all.stream().allMatch(r -> r.reregistrations() == 0));
+    assertEquals(count, cp.instanceIds("echo").size());
+  }
+
+  /**
+   * The control plane counts a lease against its stream's limit until a ping is answered expired,
+   * even after Deregister; the client pings the dead lease once, so that a full stream can take a
+   * new lease instead of failing or needing another stream.
+   */
+  @Test
+  void aDeregisteredLeaseFreesItsPlaceOnAFullStream() throws Exception {
+    FakeClock clock = new FakeClock();
+    CountingControlPlane cp = track(new CountingControlPlane(ControlPlane.builder()));
+    RegistryClient client = track(RegistryClient.builder().channel(cp.channel).scheduler(clock.scheduler()).build());
+    List<Registration> all = new ArrayList<>();
+    for (int i = 0; i < RegistryClient.MAX_LEASES_PER_STREAM; i++) {
+      all.add(client.register(echo("e" + i).ttl(Duration.ofSeconds(30)).keepaliveInterval(Duration.ofSeconds(1))
+          .build()));
+    }
+    clock.forwardTime(Duration.ofSeconds(1));
+    Await.until("every lease pinged: the stream is full", TIMEOUT, () -> all.stream().allMatch(r -> r.renewals() >= 1));
+
+    all.remove(0).deregister(); // pings the dead lease once more
+    clock.forwardTime(Duration.ofSeconds(1));
+    // Answers come in ping order: once these are in, so is the expired answer to the dead lease.
+    Await.until("the pings after the deregistration answered", TIMEOUT,
+        () -> all.stream().allMatch(r -> r.renewals() >= 2));
+    assertEquals(1, cp.expiredAnswers());
+    all.add(client.register(echo("newcomer").ttl(Duration.ofSeconds(30)).keepaliveInterval(Duration.ofSeconds(1))
+        .build()));
+    clock.forwardTime(Duration.ofSeconds(1));
+
+    Await.until("every lease renewed, the newcomer's too", TIMEOUT,
+        () -> all.stream().allMatch(r -> r.renewals() >= (r.instanceId().equals("newcomer") ? 1 : 3)));
+    assertEquals(1, cp.keepAliveStreams(), "the newcomer took the freed place on the one stream");
+    assertTrue(all.stream().allMatch(r -> r.reregistrations() == 0));
   }
 
   @Test

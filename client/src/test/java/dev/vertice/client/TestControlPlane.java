@@ -1,6 +1,7 @@
 package dev.vertice.client;
 
 import dev.vertice.api.registry.v1.DeregisterRequest;
+import dev.vertice.api.registry.v1.GetServiceRequest;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.RegisterRequest;
@@ -94,6 +95,12 @@ final class TestControlPlane implements AutoCloseable {
   void setHealth(String service, String instanceId, HealthStatus health) {
     registry.withDeadlineAfter(5, TimeUnit.SECONDS).setHealth(SetHealthRequest.newBuilder()
         .setService(service).setInstanceId(instanceId).setHealth(health).build());
+  }
+
+  /** Returns the version of {@code service}'s Endpoints resource, as the registry API reports it. */
+  String resourceVersion(String service) {
+    return registry.withDeadlineAfter(5, TimeUnit.SECONDS)
+        .getService(GetServiceRequest.newBuilder().setService(service).build()).getResourceVersion();
   }
 
   /** Returns the instance ids the registry holds for {@code service} (empty when it has none). */

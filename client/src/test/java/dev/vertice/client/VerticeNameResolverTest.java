@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.client.internal.VerticeNameResolver;
+import dev.vertice.client.internal.VerticeRoundRobinLoadBalancer;
 import dev.vertice.testkit.Await;
+import io.grpc.ConnectivityState;
+import io.grpc.LoadBalancerRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -30,6 +34,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -169,6 +174,104 @@ class VerticeNameResolverTest {
       }
     });
     assertTrue(upstream.calls.get() > 0);
+  }
+
+  /**
+   * The last SERVING instance turns DRAINING: new calls on the channel fail at once with
+   * UNAVAILABLE and none reaches it (plain round_robin would keep calling it); once it serves
+   * again, calls on the same channel succeed.
+   */
+  @Test
+  void drainingTheLastServingInstanceFailsNewCallsAtOnceUntilItServesAgain() throws Exception {
+    TestControlPlane cp = track(TestControlPlane.start());
+    Upstream upstream = track(new Upstream());
+    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    Registration r = registerUpstream(registry, "u1", upstream);
+    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    ManagedChannel channel = channel("vertice:///echo", watch);
+    assertEquals(HealthCheckResponse.ServingStatus.SERVING, call(channel).getStatus());
+
+    r.setHealth(HealthStatus.HEALTH_STATUS_DRAINING);
+
+    Await.until("the drain reaches the channel", TIMEOUT, () -> {
+      try {
+        call(channel);
+        return false;
+      } catch (StatusRuntimeException e) {
+        return true;
+      }
+    });
+    int reached = upstream.calls.get();
+    for (int i = 0; i < 20; i++) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call(channel));
+      // UNAVAILABLE, not DEADLINE_EXCEEDED: the call failed at once instead of waiting for an address.
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+      assertTrue(e.getStatus().getDescription().startsWith("no SERVING instance of echo: "),
+          e.getStatus().getDescription());
+    }
+    assertEquals(reached, upstream.calls.get(), "no call reached the drained instance");
+    assertEquals(ConnectivityState.TRANSIENT_FAILURE, channel.getState(false));
+
+    r.setHealth(HealthStatus.HEALTH_STATUS_SERVING);
+
+    Await.until("calls succeed again on the same channel", TIMEOUT, () -> {
+      try {
+        return call(channel).getStatus() == HealthCheckResponse.ServingStatus.SERVING;
+      } catch (StatusRuntimeException notYet) {
+        return false;
+      }
+    });
+    assertTrue(upstream.calls.get() > reached);
+  }
+
+  @Test
+  void deregisteringTheLastInstanceFailsNewCallsAtOnce() throws Exception {
+    TestControlPlane cp = track(TestControlPlane.start());
+    Upstream upstream = track(new Upstream());
+    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    Registration r = registerUpstream(registry, "u1", upstream);
+    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    ManagedChannel channel = channel("vertice:///echo", watch);
+    call(channel);
+
+    r.deregister();
+
+    Await.until("the removal reaches the channel", TIMEOUT, () -> {
+      try {
+        call(channel);
+        return false;
+      } catch (StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+      }
+    });
+    int reached = upstream.calls.get();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call(channel));
+    assertTrue(e.getStatus().getDescription().contains("no instances"), e.getStatus().getDescription());
+    assertEquals(reached, upstream.calls.get());
+  }
+
+  @Test
+  void theDrainAwarePolicyIsRegisteredAndSelectedByTheResolversServiceConfig() {
+    assertInstanceOf(VerticeRoundRobinLoadBalancerProvider.class,
+        LoadBalancerRegistry.getDefaultRegistry().getProvider(VerticeRoundRobinLoadBalancerProvider.POLICY_NAME));
+    assertEquals(Map.of("loadBalancingConfig", List.of(
+            Map.of("vertice_round_robin", Map.of("service", "echo")), Map.of("round_robin", Map.of()))),
+        VerticeNameResolver.serviceConfig("echo"));
+  }
+
+  @Test
+  void policyConfigIsParsedWithoutThrowing() {
+    VerticeRoundRobinLoadBalancerProvider provider = new VerticeRoundRobinLoadBalancerProvider();
+
+    assertEquals(new VerticeRoundRobinLoadBalancer.Config("echo"),
+        provider.parseLoadBalancingPolicyConfig(Map.of("service", "echo")).getConfig());
+    assertEquals(new VerticeRoundRobinLoadBalancer.Config(null),
+        provider.parseLoadBalancingPolicyConfig(Map.of()).getConfig());
+    Status wrongType = provider.parseLoadBalancingPolicyConfig(Map.of("service", 7.0)).getError();
+    assertEquals(Status.Code.INVALID_ARGUMENT, wrongType.getCode());
+    assertTrue(wrongType.getDescription().contains("7.0"), wrongType.getDescription());
+    Status unknown = provider.parseLoadBalancingPolicyConfig(Map.of("choiceCount", 2.0)).getError();
+    assertTrue(unknown.getDescription().contains("choiceCount"), unknown.getDescription());
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.vertice.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.controlplane.ControlPlane;
+import dev.vertice.controlplane.push.PushStats;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.FakeClock;
 import io.grpc.ManagedChannel;
@@ -24,7 +26,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** WatchClient against real control planes (loopback, or in-process where a stream must be cut). */
@@ -93,7 +94,7 @@ class WatchClientTest {
     assertEquals("[a:SERVING]", Recorder.describe(s.serving()));
     assertEquals(s, watch.get("echo").orElseThrow());
     assertEquals(s, watch.get("ECHO").orElseThrow(), "get accepts any spelling");
-    assertEquals(cp.controlPlane.registry().service("echo").version(), Long.parseLong(s.version()));
+    assertEquals(cp.resourceVersion("echo"), s.version(), "the version the registry API reports, compared as is");
   }
 
   @Test
@@ -225,7 +226,6 @@ class WatchClientTest {
     TestControlPlane a = controlPlane();
     TestControlPlane b = controlPlane();
     a.register("echo", "a1", 9001);
-    // B's history is longer than A's so that versions differ (see the disabled test below).
     b.register("echo", "b1", 9001);
     b.register("echo", "b2", 9002);
     FakeClock clock = new FakeClock();
@@ -234,12 +234,14 @@ class WatchClientTest {
     watch.subscribe("echo");
     Await.until("A's state", TIMEOUT, () -> watch.get("echo").isPresent());
     assertEquals(Optional.of(a.address()), watch.connectedTo());
+    assertTrue(watch.isSynced());
     assertEquals(Duration.ZERO, watch.staleness());
 
     a.stop();
     Await.until("disconnected from A", TIMEOUT, () -> !watch.isConnected());
     Await.until("the reconnect timer is armed", TIMEOUT, () -> clock.pendingTasks() == 1);
     clock.forwardTime(Duration.ofMillis(50)); // shorter than any first backoff delay (80-120 ms)
+    assertFalse(watch.isSynced());
     assertEquals(Duration.ofMillis(50), watch.staleness());
     assertEquals("[a1:SERVING]", Recorder.describe(watch.get("echo").orElseThrow().instances()),
         "stale beats empty: the last state is still served");
@@ -248,6 +250,7 @@ class WatchClientTest {
     Await.until("B's state", TIMEOUT,
         () -> watch.get("echo").map(s -> s.instances().size() == 2).orElse(false));
     assertEquals(Optional.of(b.address()), watch.connectedTo());
+    assertTrue(watch.isSynced());
     assertEquals(Duration.ZERO, watch.staleness());
     b.register("echo", "b3", 9003);
     Await.until("B's later registration", TIMEOUT,
@@ -256,27 +259,91 @@ class WatchClientTest {
   }
 
   /**
-   * Demonstrates a control-plane bug: resource versions are per-process revisions, not content
-   * digests, so two in-memory replicas (or a restarted control plane) give equal versions to
-   * different content. The resuming client sends the version it holds, the server takes it as
-   * "already held" and never sends its own content.
+   * Two control planes with their own in-memory stores share no history: both give "echo" the
+   * same revision, with other content. Versions carry each store's epoch, so the version the
+   * client resumes with means nothing to B, which sends its own content.
    */
   @Test
-  @Disabled("control-plane bug: Endpoints versions collide across in-memory replicas; reported, not fixed here")
   void failoverToAReplicaWhoseVersionCollidesStillConverges() {
     TestControlPlane a = controlPlane();
     TestControlPlane b = controlPlane();
-    a.register("echo", "a1", 9001); // version 1 on A
-    b.register("echo", "b1", 9001); // version 1 on B, other content
+    a.register("echo", "a1", 9001);
+    b.register("echo", "b1", 9001);
+    assertEquals(a.controlPlane.registry().service("echo").version(),
+        b.controlPlane.registry().service("echo").version(), "the same revision on both");
+    assertNotEquals(a.resourceVersion("echo"), b.resourceVersion("echo"), "but not the same version");
     WatchClient watch = watch(a.address() + "," + b.address());
     watch.subscribe("echo");
     Await.until("A's state", TIMEOUT, () -> watch.get("echo").isPresent());
 
     a.stop();
 
-    Await.until("B's state", TIMEOUT, () -> watch.get("echo")
-        .map(s -> s.instances().stream().map(Instance::getInstanceId).toList().equals(List.of("b1")))
-        .orElse(false));
+    Await.until("B's state", TIMEOUT, () -> instanceIds(watch.get("echo")).equals(List.of("b1")));
+    assertEquals(b.resourceVersion("echo"), watch.get("echo").orElseThrow().version());
+  }
+
+  /**
+   * A control plane restarted on the same address lost its state and counts revisions from the
+   * start again; what the client holds is resent because its version names the old history.
+   */
+  @Test
+  void aRestartedControlPlaneResendsWhatTheClientHeldFromBeforeTheRestart() {
+    TestControlPlane first = controlPlane();
+    int port = first.port();
+    first.register("echo", "before", 9001);
+    WatchClient watch = watch(first.address());
+    watch.subscribe("echo");
+    Await.until("the first state", TIMEOUT, () -> watch.get("echo").isPresent());
+    String heldVersion = watch.get("echo").orElseThrow().version();
+
+    first.stop();
+    TestControlPlane second = track(TestControlPlane.start(ControlPlane.builder(), port));
+    second.register("echo", "after", 9001);
+
+    Await.until("the restarted control plane's state", TIMEOUT,
+        () -> instanceIds(watch.get("echo")).equals(List.of("after")));
+    assertNotEquals(heldVersion, watch.get("echo").orElseThrow().version());
+    Await.until("in sync again", TIMEOUT, watch::isSynced);
+  }
+
+  /**
+   * Resuming with nothing changed is answered by an empty response: the client ACKs it, and it
+   * ends the staleness that started when the previous stream was lost (not when the new one
+   * opened).
+   */
+  @Test
+  void resumeWithNothingChangedIsAnsweredEmptyAckedAndEndsStaleness() throws IOException {
+    ControlPlane cp = track(ControlPlane.builder().build());
+    String first = InProcessServerBuilder.generateName();
+    String second = InProcessServerBuilder.generateName();
+    Server server1 = track(new ServerCloser(inProcessServer(first, cp))).server;
+    track(new ServerCloser(inProcessServer(second, cp)));
+    ManagedChannel channel1 = track(new ChannelCloser(InProcessChannelBuilder.forName(first).build())).channel;
+    ManagedChannel channel2 = track(new ChannelCloser(InProcessChannelBuilder.forName(second).build())).channel;
+    RegistryClient registry = track(RegistryClient.builder().channel(channel2).build());
+    registry.register(InstanceSpec.builder("echo").instanceId("e1").address("10.0.0.1").port(80).build());
+    FakeClock clock = new FakeClock();
+    WatchClient watch = track(WatchClient.builder().channels(List.of(channel1, channel2))
+        .ticker(clock).scheduler(clock.scheduler()).random(new Random(5)).build());
+    watch.subscribe("echo");
+    Await.until("echo cached and acked", TIMEOUT, () -> watch.get("echo").isPresent() && cp.engine().stats().acks() >= 1);
+    ServiceSnapshot held = watch.get("echo").orElseThrow();
+
+    server1.shutdownNow();
+    Await.until("the stream to the first server fails", TIMEOUT, () -> !watch.isConnected());
+    Await.until("the reconnect timer is armed", TIMEOUT, () -> clock.pendingTasks() == 1);
+    Await.until("the control plane forgets that stream", TIMEOUT, () -> cp.engine().stats().subscribers() == 0);
+    long responses = watch.responsesReceived();
+    PushStats before = cp.engine().stats();
+    clock.forwardTime(Duration.ofSeconds(1)); // the reconnect, to the second server
+
+    Await.until("the empty answer is ACKed", TIMEOUT, () -> cp.engine().stats().acks() == before.acks() + 1);
+    assertEquals(before.batchesSent() + 1, cp.engine().stats().batchesSent(), "one response");
+    assertEquals(before.resourcesSent(), cp.engine().stats().resourcesSent(), "holding no resource");
+    assertEquals(responses + 1, watch.responsesReceived());
+    assertTrue(watch.isSynced());
+    assertEquals(Duration.ZERO, watch.staleness());
+    assertEquals(held, watch.get("echo").orElseThrow(), "the cache is unchanged");
   }
 
   @Test
@@ -293,6 +360,10 @@ class WatchClientTest {
         () -> cp.controlPlane.engine().stats().subscribers() == 0);
     assertThrows(IllegalStateException.class, () -> watch.subscribe("echo"));
     watch.close(); // idempotent
+  }
+
+  private static List<String> instanceIds(Optional<ServiceSnapshot> snapshot) {
+    return snapshot.map(s -> s.instances().stream().map(Instance::getInstanceId).toList()).orElse(List.of());
   }
 
   private static Server inProcessServer(String name, ControlPlane cp) throws IOException {

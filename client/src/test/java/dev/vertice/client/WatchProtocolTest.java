@@ -16,14 +16,18 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.FakeClock;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +76,7 @@ class WatchProtocolTest {
   }
 
   private final ScriptedDiscovery discovery = new ScriptedDiscovery();
+  private final FakeClock clock = new FakeClock();
   private Server server;
   private ManagedChannel channel;
   private WatchClient watch;
@@ -81,7 +86,8 @@ class WatchProtocolTest {
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name).addService(discovery).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
-    watch = WatchClient.builder().channel(channel).nodeId("gw-7").nodeKind("gateway").zone("eu-1").build();
+    watch = WatchClient.builder().channel(channel).nodeId("gw-7").nodeKind("gateway").zone("eu-1")
+        .ticker(clock).scheduler(clock.scheduler()).random(new Random(1)).build();
   }
 
   @AfterEach
@@ -179,13 +185,71 @@ class WatchProtocolTest {
         List.of()));
     discovery.next();
 
-    discovery.responses.onError(io.grpc.Status.UNAVAILABLE.withDescription("going away").asRuntimeException());
+    discovery.responses.onError(Status.UNAVAILABLE.withDescription("going away").asRuntimeException());
+    Await.until("the stream fails", TIMEOUT, () -> !watch.isConnected());
+    clock.forwardTime(Duration.ofSeconds(1)); // past the backoff delay (at most 120 ms)
 
-    WatchRequest resume = discovery.next(); // after the backoff delay (at most 120 ms)
+    WatchRequest resume = discovery.next();
     assertEquals("gw-7", resume.getNode().getId());
     assertEquals(List.of("*", "echo"), resume.getSubscribeList());
-    assertEquals(java.util.Map.of("echo", "4", "more", "9"), resume.getInitialResourceVersionsMap());
+    assertEquals(Map.of("echo", "4", "more", "9"), resume.getInitialResourceVersionsMap());
     assertEquals("4", watch.get("echo").orElseThrow().version(), "the cache survived the broken stream");
+  }
+
+  @Test
+  void emptyResponseIsAckedLikeAnyOther() throws Exception {
+    discovery.next();
+    watch.subscribe("echo");
+    discovery.next();
+
+    discovery.responses.onNext(response("1", List.of(), List.of()));
+
+    WatchRequest ack = discovery.next();
+    assertEquals("1", ack.getResponseNonce());
+    assertFalse(ack.hasErrorDetail(), "an empty response is ACKed like any other");
+    assertEquals(Map.of(), watch.snapshots());
+    assertEquals(1, watch.responsesReceived());
+  }
+
+  @Test
+  void aClientThatSubscribesToNothingAwaitsNoAnswer() throws Exception {
+    WatchRequest first = discovery.next();
+    assertEquals(0, first.getSubscribeCount());
+
+    Await.until("in sync once connected", TIMEOUT, watch::isSynced);
+    assertEquals(Duration.ZERO, watch.staleness());
+  }
+
+  @Test
+  void afterAReconnectStalenessRunsFromTheLossUntilTheFirstResponseOnTheNewStream() throws Exception {
+    discovery.next();
+    watch.subscribe("echo");
+    discovery.next();
+    discovery.responses.onNext(response("1", List.of(endpoints("echo", "a7-4", "e1")), List.of()));
+    discovery.next();
+    assertTrue(watch.isSynced());
+
+    discovery.responses.onError(Status.UNAVAILABLE.withDescription("going away").asRuntimeException());
+    Await.until("the stream fails", TIMEOUT, () -> !watch.isConnected());
+    assertFalse(watch.isSynced());
+    clock.forwardTime(Duration.ofMillis(40));
+    assertEquals(Duration.ofMillis(40), watch.staleness());
+    clock.forwardTime(Duration.ofMillis(460)); // past the backoff delay: the client reconnects
+    WatchRequest resume = discovery.next();
+    assertEquals(Map.of("echo", "a7-4"), resume.getInitialResourceVersionsMap());
+    Await.until("the new stream is established", TIMEOUT, watch::isConnected);
+    clock.forwardTime(Duration.ofMillis(100));
+
+    assertFalse(watch.isSynced(), "connected, but not answered yet");
+    assertEquals(Duration.ofMillis(600), watch.staleness(), "counted from the loss, not from the reconnect");
+
+    discovery.responses.onNext(response("2", List.of(), List.of())); // the client holds everything
+    WatchRequest ack = discovery.next();
+    assertEquals("2", ack.getResponseNonce());
+    assertFalse(ack.hasErrorDetail());
+    assertTrue(watch.isSynced());
+    assertEquals(Duration.ZERO, watch.staleness());
+    assertEquals("a7-4", watch.get("echo").orElseThrow().version(), "the cache is kept");
   }
 
   private static WatchResponse response(String nonce, List<Resource> resources, List<String> removed) {

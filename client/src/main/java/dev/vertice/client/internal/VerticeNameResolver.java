@@ -3,6 +3,7 @@ package dev.vertice.client.internal;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.ServiceListener;
 import dev.vertice.client.ServiceSnapshot;
+import dev.vertice.client.VerticeRoundRobinLoadBalancerProvider;
 import dev.vertice.client.WatchClient;
 import io.grpc.Attributes;
 import io.grpc.EquivalentAddressGroup;
@@ -23,7 +24,9 @@ import java.util.Map;
  * <p>Each instance becomes one {@link EquivalentAddressGroup} carrying its weight, version label,
  * zone and instance id as attributes. A service without SERVING instances (or without instances)
  * is reported as an UNAVAILABLE error. Results carry a service config selecting {@code
- * round_robin}.
+ * vertice_round_robin} (which fails calls at once on such an error, instead of calling the last
+ * addresses as {@code round_robin} would), falling back to {@code round_robin} where that policy is
+ * not registered.
  *
  * <p>Instance addresses are turned into {@link InetSocketAddress}es on the watch client's listener
  * thread; IP literals need no lookup, host names are looked up there (blocking that thread).
@@ -39,9 +42,10 @@ public final class VerticeNameResolver extends NameResolver {
   /** Attribute: the instance id. */
   public static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("vertice.instanceId");
 
-  /** The service config every result carries: round-robin over the SERVING instances. */
-  public static final Map<String, ?> SERVICE_CONFIG =
-      Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
+  /** The policy selected first by the service config: drain-aware round-robin. */
+  public static final String POLICY = VerticeRoundRobinLoadBalancerProvider.POLICY_NAME;
+  /** The policy selected when {@link #POLICY} is not registered. */
+  public static final String FALLBACK_POLICY = "round_robin";
 
   private final String service;
   private final WatchClient watchClient;
@@ -75,7 +79,18 @@ public final class VerticeNameResolver extends NameResolver {
     this.service = service;
     this.watchClient = watchClient;
     this.syncContext = args.getSynchronizationContext();
-    this.serviceConfig = args.getServiceConfigParser().parseServiceConfig(SERVICE_CONFIG);
+    this.serviceConfig = args.getServiceConfigParser().parseServiceConfig(serviceConfig(service));
+  }
+
+  /**
+   * {@code serviceConfig} returns the service config every result for {@code service} carries:
+   * round-robin over the SERVING instances, with {@value #POLICY} preferred to {@value
+   * #FALLBACK_POLICY}.
+   */
+  public static Map<String, ?> serviceConfig(String service) {
+    return Map.of("loadBalancingConfig", List.of(
+        Map.of(POLICY, Map.of("service", service)),
+        Map.of(FALLBACK_POLICY, Map.of())));
   }
 
   /** {@code getServiceAuthority} returns the service name, the authority of calls on the channel. */

@@ -247,6 +247,12 @@ public final class Registry implements ResourceSource, AutoCloseable {
     return OptionalLong.of(lease.ttlNanos);
   }
 
+  /** Returns whether {@code leaseId} names a live lease. */
+  public boolean hasLease(String leaseId) {
+    Lease lease = leases.get(leaseId);
+    return lease != null && lease.deadline.get() != DEAD;
+  }
+
   /**
    * Starts the grace period of leases whose KeepAlive stream ended without Deregister: each expires
    * after the grace unless renewed (on any stream) first, or at its own deadline if that is sooner.

@@ -204,9 +204,13 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
           return;
         }
         if (!leases.contains(leaseId) && leases.size() >= MAX_LEASES_PER_STREAM) {
-          failLocked(GrpcErrors.resourceExhausted("a KeepAlive stream carries at most " + MAX_LEASES_PER_STREAM
-              + " leases; open another stream"), true);
-          return;
+          // Only live leases count: those deregistered or expired since their last ping leave room.
+          leases.removeIf(id -> !registry.hasLease(id));
+          if (leases.size() >= MAX_LEASES_PER_STREAM && registry.hasLease(leaseId)) {
+            failLocked(GrpcErrors.resourceExhausted("a KeepAlive stream carries at most " + MAX_LEASES_PER_STREAM
+                + " leases; open another stream"), true);
+            return;
+          }
         }
         OptionalLong remaining = registry.keepAlive(leaseId);
         KeepAliveResponse.Builder answer = KeepAliveResponse.newBuilder().setLeaseId(leaseId);

@@ -91,10 +91,27 @@ class KeepAliveTest {
     for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
       p.send(register("i" + i));
     }
+    p.awaitAnswers(RegistryGrpcService.MAX_LEASES_PER_STREAM);
+    assertTrue(p.ping("no-such-lease").getExpired(), "a full stream still answers an unknown lease");
     p.send(register("one-too-many"));
     Status s = p.closed.get(10, TimeUnit.SECONDS);
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode());
     assertTrue(s.getDescription().contains("1024"), s.getDescription());
+  }
+
+  @Test
+  void deregisteredLeasesLeaveRoomOnAFullStream() throws Exception {
+    Pinger p = Pinger.open(cp);
+    for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
+      p.send(register("i" + i));
+    }
+    p.awaitAnswers(RegistryGrpcService.MAX_LEASES_PER_STREAM);
+    registry.deregister(dev.vertice.api.registry.v1.DeregisterRequest.newBuilder().setService("orders")
+        .setInstanceId("i0").build());
+    KeepAliveResponse r = p.ping(register("newcomer"));
+    assertFalse(r.getExpired());
+    assertFalse(p.closed.isDone(), "the dead lease's place was reused");
+    p.complete();
   }
 
   @Test
@@ -173,6 +190,15 @@ class KeepAliveTest {
 
     void cancel() {
       out.cancel("client breaks the stream", null);
+    }
+
+    /** Takes {@code n} answers, failing if they do not all arrive within 10 s. */
+    void awaitAnswers(int n) throws InterruptedException {
+      for (int i = 0; i < n; i++) {
+        if (answers.poll(10, TimeUnit.SECONDS) == null) {
+          throw new AssertionError("only " + i + " of " + n + " answers arrived");
+        }
+      }
     }
 
     void complete() {

@@ -90,6 +90,9 @@ class WatchProtocolTest {
     WatchResponse delta = second.nextAcked();
     assertEquals(java.util.Set.of("payments@" + payments, "inventory@" + inventory, "-ledger"),
         java.util.Set.copyOf(names(delta)), "orders is held at its current version: not resent");
+    // The counter moves just after the send: wait for it, then check nothing more was sent.
+    dev.vertice.testkit.Await.until("the server counted its sends",
+        () -> cp.controlPlane.engine().stats().resourcesSent() - sentBefore >= 3);
     assertEquals(3, cp.controlPlane.engine().stats().resourcesSent() - sentBefore);
   }
 

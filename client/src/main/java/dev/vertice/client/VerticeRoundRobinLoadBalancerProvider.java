@@ -1,0 +1,102 @@
+package dev.vertice.client;
+
+import dev.vertice.client.internal.VerticeRoundRobinLoadBalancer;
+import io.grpc.LoadBalancer;
+import io.grpc.LoadBalancerProvider;
+import io.grpc.LoadBalancerRegistry;
+import io.grpc.NameResolver;
+import io.grpc.Status;
+import java.util.Map;
+
+/**
+ * {@code VerticeRoundRobinLoadBalancerProvider} provides the {@value #POLICY_NAME} load-balancing
+ * policy: round-robin over the resolved addresses that stops sending new calls anywhere as soon as
+ * the service has no SERVING instance.
+ *
+ * <p>grpc-java's {@code round_robin} takes a resolver error or an empty address list for a
+ * transient resolver problem and keeps sending new calls to the last addresses, so a channel whose
+ * last SERVING instance turned DRAINING or NOT_SERVING would keep calling it. This policy delegates
+ * to {@code round_robin} while addresses exist; on an error or an empty list it closes the
+ * delegate's connections and fails new calls at once with UNAVAILABLE ({@code "no SERVING instance
+ * of <service>: <reason>"}), until addresses come back and a fresh {@code round_robin} connects to
+ * them. Wait-for-ready calls wait instead of failing.
+ *
+ * <p>Found through {@code META-INF/services}; the {@code vertice:///} name resolver selects it in
+ * its service config. Configuration (optional): {@code {"service": "<name>"}}, the name used in
+ * errors (default: the channel's authority, which for {@code vertice:///} targets is the service).
+ *
+ * <p>Thread-safe; the balancers it creates run on their channel's synchronization context.
+ */
+public final class VerticeRoundRobinLoadBalancerProvider extends LoadBalancerProvider {
+
+  /** The policy name to use in a service config's {@code loadBalancingConfig}. */
+  public static final String POLICY_NAME = "vertice_round_robin";
+
+  /** {@code VerticeRoundRobinLoadBalancerProvider} is instantiated by {@code ServiceLoader}. */
+  public VerticeRoundRobinLoadBalancerProvider() {}
+
+  /**
+   * {@code isAvailable} returns true. (The {@code round_robin} delegate is looked up when a balancer
+   * is created: asking the registry here would re-enter its initialisation.)
+   */
+  @Override
+  public boolean isAvailable() {
+    return true;
+  }
+
+  /** {@code getPriority} returns 5, grpc's default: no other provider uses this name. */
+  @Override
+  public int getPriority() {
+    return 5;
+  }
+
+  /** {@code getPolicyName} returns {@value #POLICY_NAME}. */
+  @Override
+  public String getPolicyName() {
+    return POLICY_NAME;
+  }
+
+  /**
+   * {@code newLoadBalancer} creates a balancer for the channel behind {@code helper}.
+   *
+   * @throws IllegalStateException when no {@code round_robin} policy is registered
+   */
+  @Override
+  public LoadBalancer newLoadBalancer(LoadBalancer.Helper helper) {
+    LoadBalancerProvider roundRobin = roundRobin();
+    if (roundRobin == null) {
+      throw new IllegalStateException("policy '" + VerticeRoundRobinLoadBalancer.DELEGATE_POLICY
+          + "' is not registered; " + POLICY_NAME + " delegates to it");
+    }
+    return new VerticeRoundRobinLoadBalancer(helper, roundRobin);
+  }
+
+  /**
+   * {@code parseLoadBalancingPolicyConfig} reads {@code {"service": "<name>"}} (the field is
+   * optional); any other field, or a service that is not a non-empty string, is an
+   * INVALID_ARGUMENT error naming the rejected value. Never throws.
+   */
+  @Override
+  public NameResolver.ConfigOrError parseLoadBalancingPolicyConfig(Map<String, ?> rawConfig) {
+    Map<String, ?> raw = rawConfig == null ? Map.of() : rawConfig;
+    for (String key : raw.keySet()) {
+      if (!"service".equals(key)) {
+        return NameResolver.ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(
+            POLICY_NAME + " config has an unknown field '" + key + "'; only 'service' is accepted"));
+      }
+    }
+    Object service = raw.get("service");
+    if (service == null) {
+      return NameResolver.ConfigOrError.fromConfig(new VerticeRoundRobinLoadBalancer.Config(null));
+    }
+    if (!(service instanceof String s) || s.isEmpty()) {
+      return NameResolver.ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(
+          POLICY_NAME + " config field 'service' must be a non-empty string: " + service));
+    }
+    return NameResolver.ConfigOrError.fromConfig(new VerticeRoundRobinLoadBalancer.Config(s));
+  }
+
+  private static LoadBalancerProvider roundRobin() {
+    return LoadBalancerRegistry.getDefaultRegistry().getProvider(VerticeRoundRobinLoadBalancer.DELEGATE_POLICY);
+  }
+}
