@@ -44,12 +44,16 @@ final class BenchServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     for (ManagedChannel c : channels) {
       c.shutdownNow();
     }
-    for (ManagedChannel c : channels) {
-      c.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      for (ManagedChannel c : channels) {
+        c.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     server.stop(Duration.ofSeconds(2));
     clientLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
