@@ -8,6 +8,10 @@ import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.Store;
+import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.store.redis.RedisStore;
+import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.RegistryGrpcService;
 import io.grpc.BindableService;
@@ -30,6 +34,7 @@ import java.util.function.Supplier;
 public final class ControlPlane implements AutoCloseable {
 
   private final Registry registry;
+  private final Store store;
   private final PushEngine engine;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
@@ -45,13 +50,39 @@ public final class ControlPlane implements AutoCloseable {
       ownedScheduler = null;
     }
     this.registry = new Registry(b.registryConfig, b.ticker, scheduler, b.ids, b.registryEvents);
+    Versions versions;
+    RedisStore redisStore = null;
+    if (b.redis == null) {
+      this.store = registry;
+      // The in-memory store starts a new history at every start: a new epoch.
+      versions = b.versions != null ? b.versions : Versions.randomEpoch();
+    } else {
+      try {
+        redisStore = new RedisStore(b.redis, b.registryConfig, registry, b.ticker, scheduler, b.ids,
+            b.registryEvents);
+      } catch (StoreUnavailableException e) {
+        closeEarly(registry, ownedScheduler);
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+      this.store = redisStore;
+      // Replicas of one store share its history, and so its epoch.
+      versions = new Versions(redisStore.epoch());
+    }
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    // The in-memory store starts a new history at every start: a new epoch.
-    Versions versions = b.versions != null ? b.versions : Versions.randomEpoch();
     this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
         versions);
     registry.setChangeListener(engine::onChange);
-    this.registryService = new RegistryGrpcService(registry, versions);
+    if (redisStore != null) {
+      try {
+        redisStore.start();
+      } catch (StoreUnavailableException e) {
+        redisStore.close();
+        pushExecutor.shutdownNow();
+        closeEarly(registry, ownedScheduler);
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }
+    this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
   }
 
@@ -65,8 +96,14 @@ public final class ControlPlane implements AutoCloseable {
     return List.of(registryService, discoveryService);
   }
 
+  /** Returns the local view of the registry (reads and watches are served from it). */
   public Registry registry() {
     return registry;
+  }
+
+  /** Returns the store that takes writes: the registry itself, or Redis. */
+  public Store store() {
+    return store;
   }
 
   public PushEngine engine() {
@@ -85,6 +122,9 @@ public final class ControlPlane implements AutoCloseable {
   @Override
   public void close() {
     shutdownStreams();
+    if (store != registry) {
+      store.close();
+    }
     registry.close();
     pushExecutor.shutdown();
     try {
@@ -92,6 +132,13 @@ public final class ControlPlane implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (ownedScheduler != null) {
+      ownedScheduler.shutdownNow();
+    }
+  }
+
+  private static void closeEarly(Registry registry, ScheduledExecutorService ownedScheduler) {
+    registry.close();
     if (ownedScheduler != null) {
       ownedScheduler.shutdownNow();
     }
@@ -128,8 +175,18 @@ public final class ControlPlane implements AutoCloseable {
     private ConvergenceListener convergenceListener = ConvergenceListener.NONE;
     private Versions versions;
     private int pushThreads = Runtime.getRuntime().availableProcessors();
+    private RedisStoreConfig redis;
 
     private Builder() {}
+
+    /**
+     * Keeps the registry in Redis, shared with other replicas, instead of in memory. {@link #build()}
+     * then fails with {@link IllegalStateException} when Redis cannot be reached.
+     */
+    public Builder redis(RedisStoreConfig v) {
+      this.redis = v;
+      return this;
+    }
 
     /** Threads that build and hand responses to the transport; default one per core. */
     public Builder pushThreads(int v) {

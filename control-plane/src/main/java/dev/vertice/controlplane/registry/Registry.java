@@ -39,7 +39,7 @@ import java.util.logging.Logger;
  * <p>Time comes from the injected {@link Ticker}; lease expiry runs on the injected scheduler every
  * {@link RegistryConfig#expiryResolution()}.
  */
-public final class Registry implements ResourceSource, AutoCloseable {
+public final class Registry implements Store, ResourceSource {
 
   private static final Logger log = Logger.getLogger(Registry.class.getName());
 
@@ -131,8 +131,96 @@ public final class Registry implements ResourceSource, AutoCloseable {
   }
 
   /** Returns the lease rules. */
+  @Override
   public RegistryConfig config() {
     return config;
+  }
+
+  /** The in-memory registry is its own view. */
+  @Override
+  public Registry view() {
+    return this;
+  }
+
+  /**
+   * Applies a change decided by a shared store, in revision order: a non-null {@code instance}
+   * adds or replaces {@code service/instanceId}, null removes it. A replica fed from a change log
+   * uses this instead of the write methods; it holds no lease for such instances. A revision not
+   * above the last applied one is ignored, so replaying the log is harmless.
+   *
+   * @param changedAtNanos when the change was observed, for convergence
+   */
+  public void apply(String service, String instanceId, Instance instance, long revision, long changedAtNanos) {
+    synchronized (lock) {
+      if (revision <= this.revision) {
+        return;
+      }
+      ServiceEntry entry = services.get(service);
+      if (instance != null) {
+        if (entry == null) {
+          entry = new ServiceEntry(service);
+          services.put(service, entry);
+        }
+        Slot slot = entry.instances.get(instanceId);
+        if (slot == null) {
+          entry.instances.put(instanceId, new Slot(instance, null, 0));
+          instanceCount++;
+        } else {
+          slot.instance = instance;
+        }
+      } else {
+        if (entry == null || entry.instances.remove(instanceId) == null) {
+          this.revision = revision;
+          return;
+        }
+        instanceCount--;
+        if (entry.instances.isEmpty()) {
+          services.remove(service);
+        }
+      }
+      this.revision = revision;
+      entry.version = revision;
+      listener.onChange(ResourceTypes.ENDPOINTS, service, revision, changedAtNanos);
+    }
+  }
+
+  /**
+   * Replaces the whole view with {@code state} (service to instances) at {@code revision}, as a
+   * replica does when the change log no longer reaches back to what it holds. Every service that
+   * differs is reported changed at {@code versions.get(service)} (or {@code revision}).
+   */
+  public void replaceAll(java.util.Map<String, List<Instance>> state, java.util.Map<String, Long> versions,
+      long revision, long changedAtNanos) {
+    synchronized (lock) {
+      for (String service : List.copyOf(services.keySet())) {
+        if (!state.containsKey(service)) {
+          ServiceEntry gone = services.remove(service);
+          instanceCount -= gone.instances.size();
+          gone.version = revision;
+          listener.onChange(ResourceTypes.ENDPOINTS, service, revision, changedAtNanos);
+        }
+      }
+      for (java.util.Map.Entry<String, List<Instance>> e : state.entrySet()) {
+        long version = versions.getOrDefault(e.getKey(), revision);
+        ServiceEntry entry = services.get(e.getKey());
+        if (entry != null && entry.version == version) {
+          continue; // unchanged
+        }
+        if (entry == null) {
+          entry = new ServiceEntry(e.getKey());
+          services.put(e.getKey(), entry);
+        }
+        instanceCount -= entry.instances.size();
+        entry.instances.clear();
+        for (Instance i : e.getValue()) {
+          entry.instances.put(i.getInstanceId(), new Slot(i, null, 0));
+        }
+        instanceCount += entry.instances.size();
+        entry.version = version;
+        listener.onChange(ResourceTypes.ENDPOINTS, e.getKey(), version, changedAtNanos);
+      }
+      this.revision = Math.max(this.revision, revision);
+    }
   }
 
   /**
@@ -145,6 +233,7 @@ public final class Registry implements ResourceSource, AutoCloseable {
    * @param keepaliveInterval the ping interval to hand back
    * @throws CapacityExceededException when the registry is full
    */
+  @Override
   public Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
       throws CapacityExceededException {
     long ttlNanos = ttl.toNanos();
@@ -197,6 +286,7 @@ public final class Registry implements ResourceSource, AutoCloseable {
    *
    * @return the service's Endpoints version after the removal
    */
+  @Override
   public long deregister(String service, String instanceId) throws NotFoundException {
     long version;
     synchronized (lock) {
@@ -218,6 +308,7 @@ public final class Registry implements ResourceSource, AutoCloseable {
    * @return the service's Endpoints version after the call (unchanged when the health was already
    *     {@code health})
    */
+  @Override
   public long setHealth(String service, String instanceId, HealthStatus health) throws NotFoundException {
     synchronized (lock) {
       ServiceEntry entry = services.get(service);
@@ -238,6 +329,7 @@ public final class Registry implements ResourceSource, AutoCloseable {
    *
    * @return the remaining TTL in nanoseconds, or empty when the lease is unknown or expired
    */
+  @Override
   public OptionalLong keepAlive(String leaseId) {
     Lease lease = leases.get(leaseId);
     if (lease == null || !renew(lease, ticker.nanoTime())) {
@@ -248,6 +340,7 @@ public final class Registry implements ResourceSource, AutoCloseable {
   }
 
   /** Returns whether {@code leaseId} names a live lease. */
+  @Override
   public boolean hasLease(String leaseId) {
     Lease lease = leases.get(leaseId);
     return lease != null && lease.deadline.get() != DEAD;
@@ -257,6 +350,7 @@ public final class Registry implements ResourceSource, AutoCloseable {
    * Starts the grace period of leases whose KeepAlive stream ended without Deregister: each expires
    * after the grace unless renewed (on any stream) first, or at its own deadline if that is sooner.
    */
+  @Override
   public void keepAliveStreamEnded(Collection<String> leaseIds) {
     long graceDeadline = ticker.nanoTime() + config.grace().toNanos();
     for (String id : leaseIds) {

@@ -37,6 +37,10 @@ final class GrpcErrors {
     return Status.RESOURCE_EXHAUSTED.withDescription(message).asRuntimeException();
   }
 
+  static StatusRuntimeException unavailable(String message) {
+    return Status.UNAVAILABLE.withDescription(message).asRuntimeException();
+  }
+
   static StatusRuntimeException shuttingDown() {
     return Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect (to another replica if any)")
         .asRuntimeException();

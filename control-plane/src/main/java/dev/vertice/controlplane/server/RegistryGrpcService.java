@@ -23,6 +23,8 @@ import dev.vertice.controlplane.registry.Registration;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.ServiceSummary;
 import dev.vertice.controlplane.registry.ServiceView;
+import dev.vertice.controlplane.registry.Store;
+import dev.vertice.controlplane.registry.StoreUnavailableException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -40,14 +42,19 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   /** Most distinct leases one KeepAlive stream may carry. */
   public static final int MAX_LEASES_PER_STREAM = 1024;
 
+  private final Store store;
   private final Registry registry;
   private final Versions versions;
   private final Set<KeepAliveCall> keepAliveCalls = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
-  /** Creates the service over {@code registry}, rendering resource versions with {@code versions}. */
-  public RegistryGrpcService(Registry registry, Versions versions) {
-    this.registry = registry;
+  /**
+   * Creates the service: writes go to {@code store}, reads come from its local view, and resource
+   * versions are rendered with {@code versions}.
+   */
+  public RegistryGrpcService(Store store, Versions versions) {
+    this.store = store;
+    this.registry = store.view();
     this.versions = versions;
   }
 
@@ -55,17 +62,20 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
     Validation v = new Validation();
     Instance instance = v.instance(request);
-    Duration ttl = v.ttl(request, registry.config());
-    Duration keepalive = v.keepalive(request, registry.config(), ttl);
+    Duration ttl = v.ttl(request, store.config());
+    Duration keepalive = v.keepalive(request, store.config(), ttl);
     if (!v.ok()) {
       response.onError(GrpcErrors.invalidArgument(v.violations()));
       return;
     }
     Registration r;
     try {
-      r = registry.register(instance, ttl, keepalive);
+      r = store.register(instance, ttl, keepalive);
     } catch (CapacityExceededException e) {
       response.onError(GrpcErrors.resourceExhausted(e.getMessage()));
+      return;
+    } catch (StoreUnavailableException e) {
+      response.onError(GrpcErrors.unavailable(e.getMessage()));
       return;
     }
     response.onNext(RegisterResponse.newBuilder()
@@ -90,11 +100,13 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       return;
     }
     try {
-      long version = registry.deregister(service, request.getInstanceId());
+      long version = store.deregister(service, request.getInstanceId());
       response.onNext(DeregisterResponse.newBuilder().setResourceVersion(versions.format(version)).build());
       response.onCompleted();
     } catch (NotFoundException e) {
       response.onError(GrpcErrors.notFound(e.getMessage()));
+    } catch (StoreUnavailableException e) {
+      response.onError(GrpcErrors.unavailable(e.getMessage()));
     }
   }
 
@@ -109,11 +121,13 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       return;
     }
     try {
-      long version = registry.setHealth(service, request.getInstanceId(), request.getHealth());
+      long version = store.setHealth(service, request.getInstanceId(), request.getHealth());
       response.onNext(SetHealthResponse.newBuilder().setResourceVersion(versions.format(version)).build());
       response.onCompleted();
     } catch (NotFoundException e) {
       response.onError(GrpcErrors.notFound(e.getMessage()));
+    } catch (StoreUnavailableException e) {
+      response.onError(GrpcErrors.unavailable(e.getMessage()));
     }
   }
 
@@ -205,14 +219,20 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
         }
         if (!leases.contains(leaseId) && leases.size() >= MAX_LEASES_PER_STREAM) {
           // Only live leases count: those deregistered or expired since their last ping leave room.
-          leases.removeIf(id -> !registry.hasLease(id));
-          if (leases.size() >= MAX_LEASES_PER_STREAM && registry.hasLease(leaseId)) {
+          leases.removeIf(id -> !store.hasLease(id));
+          if (leases.size() >= MAX_LEASES_PER_STREAM && store.hasLease(leaseId)) {
             failLocked(GrpcErrors.resourceExhausted("a KeepAlive stream carries at most " + MAX_LEASES_PER_STREAM
                 + " leases; open another stream"), true);
             return;
           }
         }
-        OptionalLong remaining = registry.keepAlive(leaseId);
+        OptionalLong remaining;
+        try {
+          remaining = store.keepAlive(leaseId);
+        } catch (StoreUnavailableException e) {
+          failLocked(GrpcErrors.unavailable(e.getMessage()), false);
+          return;
+        }
         KeepAliveResponse.Builder answer = KeepAliveResponse.newBuilder().setLeaseId(leaseId);
         if (remaining.isEmpty()) {
           // Answered per ping so that the other leases on this stream are not disturbed.
@@ -265,7 +285,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
         leases.clear();
       }
       keepAliveCalls.remove(this);
-      registry.keepAliveStreamEnded(held);
+      store.keepAliveStreamEnded(held);
     }
 
     void fail(RuntimeException status) {
@@ -288,7 +308,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       } catch (IllegalStateException alreadyClosed) {
         // The call was cancelled concurrently; nothing left to tell the client.
       }
-      registry.keepAliveStreamEnded(held);
+      store.keepAliveStreamEnded(held);
     }
   }
 }

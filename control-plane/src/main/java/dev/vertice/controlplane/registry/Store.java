@@ -1,0 +1,51 @@
+package dev.vertice.controlplane.registry;
+
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.OptionalLong;
+
+/**
+ * {@code Store} is the single writer of registry facts: instances and their leases.
+ *
+ * <p>Every accepted write gets the next revision and reaches the {@link Registry} view, and from
+ * it every watcher, in revision order. The in-memory {@link Registry} is its own store; {@code
+ * RedisStore} keeps the facts in Redis and feeds the local view from Redis's ordered change log,
+ * so that several control-plane replicas share one history.
+ *
+ * <p>Writes throw {@link StoreUnavailableException} when the store cannot be reached; nothing
+ * changed then. Implementations are thread-safe.
+ */
+public interface Store extends AutoCloseable {
+
+  /** Returns the lease rules. */
+  RegistryConfig config();
+
+  /** Adds or updates an instance (validated and normalised); see {@link Registry#register}. */
+  Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
+      throws CapacityExceededException, StoreUnavailableException;
+
+  /** Removes an instance and its lease; returns the service's version after the removal. */
+  long deregister(String service, String instanceId) throws NotFoundException, StoreUnavailableException;
+
+  /** Sets an instance's health; returns the service's version after the call. */
+  long setHealth(String service, String instanceId, HealthStatus health)
+      throws NotFoundException, StoreUnavailableException;
+
+  /** Renews a lease; returns the remaining TTL in nanoseconds, or empty when the lease is unknown or expired. */
+  OptionalLong keepAlive(String leaseId) throws StoreUnavailableException;
+
+  /** Returns whether {@code leaseId} names a live lease (best effort when the store is unreachable). */
+  boolean hasLease(String leaseId);
+
+  /** Starts the grace period of leases whose KeepAlive stream ended without Deregister. */
+  void keepAliveStreamEnded(Collection<String> leaseIds);
+
+  /** Returns the local view that serves reads and watches. */
+  Registry view();
+
+  /** Stops background work (expiry, log reading) and releases connections. */
+  @Override
+  void close();
+}

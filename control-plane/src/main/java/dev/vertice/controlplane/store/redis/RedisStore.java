@@ -1,0 +1,522 @@
+package dev.vertice.controlplane.store.redis;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.registry.CapacityExceededException;
+import dev.vertice.controlplane.registry.NotFoundException;
+import dev.vertice.controlplane.registry.Registration;
+import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.RemovalReason;
+import dev.vertice.controlplane.registry.Store;
+import dev.vertice.controlplane.registry.StoreUnavailableException;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code RedisStore} keeps the registry's facts in Redis so that several control-plane replicas
+ * share them, and feeds this replica's {@link Registry} view from Redis's ordered change log.
+ *
+ * <p>Every write is one Lua script: it changes the instance, takes the next revision, and appends
+ * the change to a Redis Stream, atomically. Each replica reads the stream in order and applies it
+ * to its view, so revisions (and so resource versions) are the same on every replica, and a watch
+ * can resume on any of them. A replica whose position was trimmed from the log reloads a snapshot.
+ * A write returns once this replica's view holds it (read-your-writes on one replica).
+ *
+ * <p>Leases live in Redis with deadlines taken from Redis's own clock. Expiry is a script that
+ * removes due leases atomically, so it happens exactly once whichever replicas run it. Redis calls
+ * go through a resilience4j circuit breaker: while Redis is unreachable, writes fail at once with
+ * {@link StoreUnavailableException}, reads and watches are served from the view, and no lease is
+ * expired; when Redis is reachable again, every lease gets a full TTL from that moment (clients
+ * could not renew while it was down), and the log is read on from where this replica stopped.
+ */
+public final class RedisStore implements Store {
+
+  private static final Logger log = Logger.getLogger(RedisStore.class.getName());
+  private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  private static final int EXPIRE_BATCH = 1000;
+  private static final Duration READ_YOUR_WRITES_WAIT = Duration.ofSeconds(2);
+
+  private final RedisStoreConfig redisConfig;
+  private final RegistryConfig config;
+  private final Registry view;
+  private final Ticker ticker;
+  private final Supplier<String> ids;
+  private final RegistryEvents events;
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, byte[]> connection;
+  private final StatefulRedisConnection<String, byte[]> logConnection;
+  private final RedisCommands<String, byte[]> redis;
+  private final CircuitBreaker breaker;
+  private final Map<String, Script> scripts = new HashMap<>();
+  private final byte[] prefix;
+  private final String epoch;
+  private final ScheduledExecutorService scheduler;
+  private ScheduledFuture<?> expiryTask;
+  private final Thread logReader;
+  private final Object applied = new Object();
+  private volatile boolean closed;
+  private volatile boolean renewAllOwed;
+  private String lastLogId = "0-0"; // reader thread only
+
+  /**
+   * Connects to Redis and reads the shared epoch; {@link #start()} then loads the state.
+   *
+   * @param view an empty in-memory view that this store feeds (it holds no leases)
+   * @throws StoreUnavailableException when Redis cannot be reached at start
+   */
+  public RedisStore(RedisStoreConfig redisConfig, RegistryConfig config, Registry view, Ticker ticker,
+      ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events)
+      throws StoreUnavailableException {
+    this.redisConfig = redisConfig;
+    this.config = config;
+    this.view = view;
+    this.ticker = ticker;
+    this.ids = ids;
+    this.events = events;
+    this.prefix = redisConfig.prefix().getBytes(StandardCharsets.UTF_8);
+    this.client = RedisClient.create(uri(redisConfig));
+    client.setOptions(ClientOptions.builder()
+        // Fail at once while disconnected instead of queueing: the breaker decides what follows.
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .autoReconnect(true)
+        .timeoutOptions(TimeoutOptions.enabled(redisConfig.commandTimeout()))
+        .build());
+    this.breaker = CircuitBreaker.of("redis-store", CircuitBreakerConfig.custom()
+        .failureRateThreshold(50)
+        .slidingWindowSize(20)
+        .minimumNumberOfCalls(5)
+        .waitDurationInOpenState(Duration.ofSeconds(1))
+        .permittedNumberOfCallsInHalfOpenState(3)
+        .automaticTransitionFromOpenToHalfOpenEnabled(true)
+        .recordExceptions(RedisException.class)
+        .build());
+    breaker.getEventPublisher().onStateTransition(e -> {
+      log.warning("Redis store circuit breaker: " + e.getStateTransition());
+      if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+        renewAllOwed = true;
+      }
+    });
+    try {
+      this.connection = client.connect(CODEC);
+      this.logConnection = client.connect(CODEC);
+    } catch (RedisException e) {
+      client.shutdown();
+      throw new StoreUnavailableException("cannot reach Redis at " + redisConfig + ": " + e.getMessage(), e);
+    }
+    this.redis = connection.sync();
+    for (String name : List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "renew_all",
+        "snapshot")) {
+      scripts.put(name, new Script(load("common") + "\n" + load(name)));
+    }
+    redis.set(key("epoch"), HexFormat.of().formatHex(randomBytes()).getBytes(StandardCharsets.UTF_8),
+        io.lettuce.core.SetArgs.Builder.nx());
+    this.epoch = new String(redis.get(key("epoch")), StandardCharsets.UTF_8);
+    this.scheduler = scheduler;
+    this.logReader = new Thread(this::readLog, "vertice-redis-log");
+    logReader.setDaemon(true);
+  }
+
+  /**
+   * Loads the current state into the view and starts following the change log and expiring
+   * leases. Call once, after the view's change listener is in place.
+   */
+  public void start() throws StoreUnavailableException {
+    loadSnapshot();
+    logReader.start();
+    long every = Math.max(config.expiryResolution().toMillis(), 100);
+    this.expiryTask = scheduler.scheduleWithFixedDelay(this::expireDue, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Returns the epoch of the shared history: the same on every replica of this store. */
+  public String epoch() {
+    return epoch;
+  }
+
+  /** Returns the circuit breaker's state, for status and metrics. */
+  public CircuitBreaker.State breakerState() {
+    return breaker.getState();
+  }
+
+  @Override
+  public RegistryConfig config() {
+    return config;
+  }
+
+  @Override
+  public Registry view() {
+    return view;
+  }
+
+  @Override
+  public Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
+      throws CapacityExceededException, StoreUnavailableException {
+    Instance stored = instance.getInstanceId().isEmpty()
+        ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
+        : instance;
+    List<Object> r = call("register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
+        ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength());
+    long revision = (Long) r.get(0);
+    if (revision < 0) {
+      throw new CapacityExceededException("the registry holds its limit of " + config.maxInstances()
+          + " instances; register after others leave, or raise the limit");
+    }
+    awaitApplied(revision);
+    boolean created = (Long) r.get(2) == 1;
+    events.onRegistered(stored.getService(), stored.getInstanceId(), created);
+    return new Registration(stored, string(r.get(1)), ttl, keepaliveInterval, revision, created);
+  }
+
+  @Override
+  public long deregister(String service, String instanceId) throws NotFoundException, StoreUnavailableException {
+    long revision = (Long) call("deregister", service, instanceId, redisConfig.maxLogLength()).get(0);
+    if (revision < 0) {
+      throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+    }
+    awaitApplied(revision);
+    events.onRemoved(service, instanceId, RemovalReason.DEREGISTERED);
+    return revision;
+  }
+
+  @Override
+  public long setHealth(String service, String instanceId, HealthStatus health)
+      throws NotFoundException, StoreUnavailableException {
+    // Lua cannot edit protobuf: read, change, and compare-and-set, again if another write came between.
+    for (int attempt = 0; attempt < 10; attempt++) {
+      byte[] current = guarded(() -> redis.hget(key("svc:" + service), instanceId));
+      if (current == null) {
+        throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+      }
+      Instance updated;
+      try {
+        updated = Instance.parseFrom(current).toBuilder().setHealth(health).build();
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("unreadable instance in Redis: " + service + "/" + instanceId, e);
+      }
+      long revision = (Long) call("replace", service, instanceId, current, updated.toByteArray(),
+          redisConfig.maxLogLength()).get(0);
+      if (revision == -1) {
+        throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+      }
+      if (revision > 0) {
+        awaitApplied(revision);
+        return revision;
+      }
+    }
+    throw new StoreUnavailableException("instance " + service + "/" + instanceId
+        + " kept changing during the health update; retry", null);
+  }
+
+  @Override
+  public OptionalLong keepAlive(String leaseId) throws StoreUnavailableException {
+    long ttlMs = eval("keepalive", ScriptOutputType.INTEGER, leaseId);
+    if (ttlMs < 0) {
+      return OptionalLong.empty();
+    }
+    events.onKeepAlive();
+    return OptionalLong.of(TimeUnit.MILLISECONDS.toNanos(ttlMs));
+  }
+
+  @Override
+  public boolean hasLease(String leaseId) {
+    try {
+      return guarded(() -> redis.exists(key("lease:" + leaseId))) > 0;
+    } catch (StoreUnavailableException e) {
+      return true; // cannot tell: keep counting it
+    }
+  }
+
+  @Override
+  public void keepAliveStreamEnded(Collection<String> leaseIds) {
+    if (leaseIds.isEmpty()) {
+      return;
+    }
+    List<Object> args = new ArrayList<>();
+    args.add(config.grace().toMillis());
+    args.addAll(leaseIds);
+    try {
+      eval("grace", ScriptOutputType.INTEGER, args.toArray());
+    } catch (StoreUnavailableException e) {
+      // The leases keep their deadlines; without Redis nothing expires anyway.
+      log.warning("could not start the grace period of " + leaseIds.size() + " leases: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (expiryTask != null) {
+      expiryTask.cancel(false);
+    }
+    logReader.interrupt();
+    connection.close();
+    logConnection.close();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    try {
+      logReader.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // --- the change log ---
+
+  private void readLog() {
+    RedisCommands<String, byte[]> reader = logConnection.sync();
+    long backoffMs = 100;
+    while (!closed) {
+      try {
+        List<StreamMessage<String, byte[]>> batch = readFrom(reader, lastLogId);
+        long now = ticker.nanoTime();
+        for (StreamMessage<String, byte[]> m : batch) {
+          long revision = Long.parseLong(string(m.getBody().get("r")));
+          if (revision > view.revision() + 1) {
+            // Changes between what the view holds and this one were trimmed away: reload.
+            log.info("change log trimmed past revision " + view.revision() + "; reloading a snapshot");
+            loadSnapshot();
+            break;
+          }
+          apply(m, revision, now);
+          lastLogId = m.getId();
+        }
+        synchronized (applied) {
+          applied.notifyAll();
+        }
+        backoffMs = 100;
+      } catch (RedisException | StoreUnavailableException e) {
+        if (closed) {
+          return;
+        }
+        log.log(Level.FINE, "reading the change log failed; retrying", e);
+        try {
+          Thread.sleep(backoffMs); // reconnect backoff, not a poll: the next XREAD blocks on Redis
+        } catch (InterruptedException ie) {
+          return;
+        }
+        backoffMs = Math.min(backoffMs * 2, 2000);
+      }
+    }
+  }
+
+  // Lettuce's xread takes a generic varargs array; one offset is passed, so no heap pollution.
+  @SuppressWarnings("unchecked")
+  private List<StreamMessage<String, byte[]>> readFrom(RedisCommands<String, byte[]> reader, String id) {
+    return reader.xread(XReadArgs.Builder.block(1000).count(512), XReadArgs.StreamOffset.from(key("log"), id));
+  }
+
+  private void apply(StreamMessage<String, byte[]> m, long revision, long now) {
+    Map<String, byte[]> body = m.getBody();
+    String service = string(body.get("s"));
+    String id = string(body.get("i"));
+    byte[] data = body.get("d");
+    Instance instance = null;
+    if (data != null && data.length > 0) {
+      try {
+        instance = Instance.parseFrom(data);
+      } catch (InvalidProtocolBufferException e) {
+        log.severe("unreadable change at revision " + revision + " (" + service + "/" + id + "); skipped");
+      }
+    }
+    view.apply(service, id, instance, revision, now);
+    String reason = string(body.get("x"));
+    if (reason.equals("EXPIRED") || reason.equals("GRACE_EXPIRED")) {
+      log.info(() -> "lease " + reason.toLowerCase() + ": removed " + service + "/" + id);
+    }
+  }
+
+  private void loadSnapshot() throws StoreUnavailableException {
+    List<Object> snap = call("snapshot");
+    long revision = (Long) snap.get(0);
+    Map<String, List<Instance>> state = new HashMap<>();
+    Map<String, Long> versions = new HashMap<>();
+    for (int k = 2; k < snap.size(); k++) {
+      List<?> svc = (List<?>) snap.get(k);
+      String service = string(svc.get(0));
+      List<Instance> instances = new ArrayList<>();
+      for (Object bytes : (List<?>) svc.get(2)) {
+        try {
+          instances.add(Instance.parseFrom((byte[]) bytes));
+        } catch (InvalidProtocolBufferException e) {
+          log.severe("unreadable instance of " + service + " in Redis; skipped");
+        }
+      }
+      instances.sort((a, b) -> a.getInstanceId().compareTo(b.getInstanceId()));
+      state.put(service, instances);
+      versions.put(service, (Long) svc.get(1));
+    }
+    view.replaceAll(state, versions, revision, ticker.nanoTime());
+    lastLogId = string(snap.get(1));
+    synchronized (applied) {
+      applied.notifyAll();
+    }
+  }
+
+  private void awaitApplied(long revision) {
+    long deadline = System.nanoTime() + READ_YOUR_WRITES_WAIT.toNanos();
+    synchronized (applied) {
+      while (view.revision() < revision) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          log.warning("revision " + revision + " not yet read from the change log after " + READ_YOUR_WRITES_WAIT);
+          return;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(applied, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  // --- leases ---
+
+  private void expireDue() {
+    if (breaker.getState() != CircuitBreaker.State.CLOSED) {
+      return; // a lease that cannot be verified is never expired
+    }
+    try {
+      if (renewAllOwed) {
+        long n = eval("renew_all", ScriptOutputType.INTEGER);
+        renewAllOwed = false;
+        log.info("Redis reachable again: gave " + n + " leases a full TTL from now");
+        return;
+      }
+      long removed;
+      do {
+        removed = eval("expire", ScriptOutputType.INTEGER, EXPIRE_BATCH, redisConfig.maxLogLength());
+      } while (removed == EXPIRE_BATCH && !closed);
+    } catch (StoreUnavailableException e) {
+      log.log(Level.FINE, "lease expiry skipped: Redis unreachable", e);
+    } catch (RuntimeException e) {
+      log.log(Level.SEVERE, "lease expiry failed", e);
+    }
+  }
+
+  // --- Redis plumbing ---
+
+  private List<Object> call(String script, Object... args) throws StoreUnavailableException {
+    return eval(script, ScriptOutputType.MULTI, args);
+  }
+
+  private <T> T eval(String name, ScriptOutputType type, Object... args) throws StoreUnavailableException {
+    byte[][] values = new byte[args.length + 1][];
+    values[0] = prefix;
+    for (int i = 0; i < args.length; i++) {
+      values[i + 1] = args[i] instanceof byte[] b ? b : String.valueOf(args[i]).getBytes(StandardCharsets.UTF_8);
+    }
+    Script script = scripts.get(name);
+    return guarded(() -> {
+      try {
+        return redis.evalsha(script.sha, type, new String[0], values);
+      } catch (RedisNoScriptException e) {
+        // A restarted or newly promoted Redis has an empty script cache.
+        return redis.eval(script.source, type, new String[0], values);
+      }
+    });
+  }
+
+  private <T> T guarded(Supplier<T> call) throws StoreUnavailableException {
+    try {
+      return breaker.executeSupplier(call);
+    } catch (CallNotPermittedException e) {
+      throw new StoreUnavailableException("the registry store (Redis) is unreachable; writes are refused until it"
+          + " returns (reads and watches continue from memory)", e);
+    } catch (RedisException e) {
+      throw new StoreUnavailableException("the registry store (Redis) failed: " + e.getMessage(), e);
+    }
+  }
+
+  private String key(String name) {
+    return redisConfig.prefix() + ":" + name;
+  }
+
+  private static String string(Object bytes) {
+    return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
+  }
+
+  private static RedisURI uri(RedisStoreConfig c) {
+    RedisURI.Builder b;
+    if (c.sentinelMaster() == null) {
+      b = RedisURI.Builder.redis(c.hosts().get(0).host(), c.hosts().get(0).port());
+    } else {
+      b = RedisURI.Builder.sentinel(c.hosts().get(0).host(), c.hosts().get(0).port(), c.sentinelMaster());
+      for (RedisStoreConfig.HostPort hp : c.hosts().subList(1, c.hosts().size())) {
+        b.withSentinel(hp.host(), hp.port());
+      }
+    }
+    return b.withDatabase(c.database()).withTimeout(c.commandTimeout()).build();
+  }
+
+  private static byte[] randomBytes() {
+    byte[] b = new byte[4];
+    new java.security.SecureRandom().nextBytes(b);
+    return b;
+  }
+
+  private static String load(String name) {
+    String path = "/dev/vertice/controlplane/store/redis/" + name + ".lua";
+    try (InputStream in = RedisStore.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing script " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + path, e);
+    }
+  }
+
+  /** A Lua script and its SHA-1, for EVALSHA. */
+  private static final class Script {
+    final String source;
+    final String sha;
+
+    Script(String source) {
+      this.source = source;
+      try {
+        this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
+            .digest(source.getBytes(StandardCharsets.UTF_8)));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+-- Shared by every Vertice script. ARGV[1] is the key prefix, e.g. "{vertice}": one hash tag, so
+-- every key lives in one slot and a script may touch any of them.
+local P = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Appends one change to the log and returns its revision. data == '' means "removed".
+local function log_change(svc, id, data, reason, maxlog)
+  local rev = redis.call('INCR', P .. ':rev')
+  if redis.call('HLEN', P .. ':svc:' .. svc) == 0 then
+    redis.call('HDEL', P .. ':versions', svc)
+  else
+    redis.call('HSET', P .. ':versions', svc, rev)
+  end
+  redis.call('XADD', P .. ':log', 'MAXLEN', '~', maxlog, '*', 'r', rev, 's', svc, 'i', id, 'd', data, 'x', reason)
+  return rev
+end
+-- Removes an instance and its lease; returns the revision of the removal.
+local function remove_instance(svc, id, lease, reason, maxlog)
+  redis.call('HDEL', P .. ':lease-of:' .. svc, id)
+  redis.call('HDEL', P .. ':svc:' .. svc, id)
+  redis.call('DEL', P .. ':lease:' .. lease)
+  redis.call('ZREM', P .. ':deadlines', lease)
+  redis.call('DECR', P .. ':count')
+  return log_change(svc, id, '', reason, maxlog)
+end

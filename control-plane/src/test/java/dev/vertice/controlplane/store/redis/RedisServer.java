@@ -1,0 +1,85 @@
+package dev.vertice.controlplane.store.redis;
+
+import dev.vertice.testkit.Await;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real redis-server process for tests: a free loopback port, its own data directory, append-only
+ * file with fsync on every write. Never a Redis that happens to run on 6379. When redis-server is
+ * missing the test fails (the README's test command installs it).
+ */
+final class RedisServer implements AutoCloseable {
+
+  private final Path dir;
+  private final int port;
+  private Process process;
+
+  RedisServer(Path dir) throws IOException {
+    this.dir = dir;
+    try (ServerSocket s = new ServerSocket(0)) {
+      this.port = s.getLocalPort();
+    }
+    start();
+  }
+
+  int port() {
+    return port;
+  }
+
+  String url() {
+    return "redis://127.0.0.1:" + port + "/0";
+  }
+
+  /** Starts (or restarts) the server on the same port and data directory. */
+  void start() throws IOException {
+    Path binary = Path.of("/usr/bin/redis-server");
+    if (!Files.isExecutable(binary)) {
+      throw new AssertionError("redis-server is not installed: run ./vertice test, which installs it, or"
+          + " apt-get install redis-server");
+    }
+    process = new ProcessBuilder(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--dir", dir.toString(), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+        "--protected-mode", "no", "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
+    Await.until("redis-server answers PING on " + port, Duration.ofSeconds(10), this::answersPing);
+  }
+
+  /** Stops the server at once (SIGKILL): no shutdown save, only what the append-only file holds. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  boolean answersPing() {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(1000);
+      OutputStream out = s.getOutputStream();
+      out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[7];
+      int n = in.readNBytes(buf, 0, 7);
+      return n == 7 && new String(buf, StandardCharsets.US_ASCII).equals("+PONG\r\n");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      kill();
+    }
+  }
+
+}
