@@ -1,7 +1,6 @@
 package dev.vertice.client;
 
 import dev.vertice.api.registry.v1.DeregisterRequest;
-import dev.vertice.api.registry.v1.DeregisterResponse;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.KeepAliveRequest;
 import dev.vertice.api.registry.v1.KeepAliveResponse;
@@ -12,11 +11,9 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.client.internal.Backoff;
 import dev.vertice.client.internal.ControlPlaneChannels;
+import dev.vertice.client.internal.ControlPlaneConnection;
 import dev.vertice.client.internal.ProtoDurations;
-import dev.vertice.client.internal.Threads;
 import dev.vertice.client.internal.UnaryCalls;
-import dev.vertice.common.Ticker;
-import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -24,13 +21,11 @@ import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -45,8 +40,8 @@ import java.util.logging.Logger;
  * {@code RegistryClient} registers instances with the control plane and keeps their leases alive.
  *
  * <p>Leases are pinged on KeepAlive streams, each lease at its keepalive interval. One stream
- * carries at most {@value #MAX_LEASES_PER_STREAM} leases (the control plane's limit); a client
- * holding more registrations opens one more stream per {@value #MAX_LEASES_PER_STREAM} leases.
+ * carries at most {@value #MAX_LEASES_PER_STREAM} live leases (the control plane's limit); a client
+ * holding more registrations opens one more stream per {@value #MAX_LEASES_PER_STREAM} of them.
  * When a stream fails, the client reconnects it after a jittered exponential {@link BackoffConfig
  * backoff}, to the next control-plane address, and pings each of its leases at once (a broken
  * stream starts the server's grace period). When the control plane answers a ping with {@code
@@ -59,8 +54,8 @@ import java.util.logging.Logger;
  * attempt, moving on to the next replica when one is UNAVAILABLE. {@link #close()} deregisters
  * every instance (best effort, bounded by {@link Builder#closeTimeout}) and releases channels.
  *
- * <p>Thread-safe. Time comes from the injected {@link Ticker} and timers run on the injected
- * scheduler, so tests can drive pings and reconnects with a fake clock.
+ * <p>Thread-safe. Pings, reconnects and retries run on the injected scheduler, so tests can drive
+ * them with a fake clock.
  */
 public final class RegistryClient implements AutoCloseable {
 
@@ -70,14 +65,15 @@ public final class RegistryClient implements AutoCloseable {
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(5);
   /** Time {@link #close()} spends deregistering when none is configured. */
   public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
-  /** Most leases one KeepAlive stream may carry: the control plane ends a stream at the next one. */
+  /**
+   * Most live leases one KeepAlive stream may carry: the control plane ends a stream that pings one
+   * more. Deregistered and expired leases do not count.
+   */
   public static final int MAX_LEASES_PER_STREAM = 1024;
 
+  private final ControlPlaneConnection connection;
   private final ControlPlaneChannels channels;
   private final ScheduledExecutorService scheduler;
-  private final ScheduledExecutorService ownedScheduler;
-  private final Random random;
-  private final BackoffConfig backoffConfig;
   private final Duration callTimeout;
   private final Duration closeTimeout;
 
@@ -88,17 +84,10 @@ public final class RegistryClient implements AutoCloseable {
   private final List<Lane> lanes = new ArrayList<>();
   private boolean closed;
 
-  private RegistryClient(Builder b, ControlPlaneChannels channels) {
-    this.channels = channels;
-    if (b.scheduler == null) {
-      this.ownedScheduler = Threads.scheduler("vertice-registry-timer");
-      this.scheduler = ownedScheduler;
-    } else {
-      this.ownedScheduler = null;
-      this.scheduler = b.scheduler;
-    }
-    this.random = b.random;
-    this.backoffConfig = b.backoff;
+  private RegistryClient(Builder b) {
+    this.connection = b.connect("vertice-registry-timer", WatchClient.DEFAULT_MAX_INBOUND_MESSAGE_BYTES);
+    this.channels = connection.channels();
+    this.scheduler = connection.scheduler();
     this.callTimeout = b.callTimeout;
     this.closeTimeout = b.closeTimeout;
   }
@@ -124,26 +113,16 @@ public final class RegistryClient implements AutoCloseable {
     RegisterRequest request = spec.toRequest();
     RegisterResponse response = UnaryCalls.await(
         UnaryCalls.call(channels, RegistryServiceGrpc.getRegisterMethod(), request, callTimeout));
-    RegisterRequest stored = request.toBuilder()
-        .setInstance(request.getInstance().toBuilder()
-            .setService(response.getService())
-            .setInstanceId(response.getInstanceId()))
-        .build();
+    RegisterRequest registered = asRegistered(request, response);
     synchronized (lock) {
       if (closed) {
-        deregisterQuietly(stored, callTimeout);
+        deregisterQuietly(registered, callTimeout);
         throw new IllegalStateException("the registry client was closed during register");
       }
-      String key = key(response.getService(), response.getInstanceId());
-      Registration r = registrations.get(key);
-      if (r == null) {
-        r = new Registration(this, response.getService(), response.getInstanceId(),
-            new Backoff(backoffConfig, random));
-        registrations.put(key, r);
-      }
-      r.request = stored;
-      r.health(stored.getInstance().getHealth() == HealthStatus.HEALTH_STATUS_UNSPECIFIED
-          ? HealthStatus.HEALTH_STATUS_SERVING : stored.getInstance().getHealth());
+      Registration r = registrations.computeIfAbsent(key(response.getService(), response.getInstanceId()),
+          k -> new Registration(this, response.getService(), response.getInstanceId(), connection.newBackoff()));
+      r.request = registered;
+      r.health(healthOf(registered));
       r.lost = false;
       applyLeaseLocked(r, response.getLease());
       ensureStreamLocked(r.lane);
@@ -171,34 +150,15 @@ public final class RegistryClient implements AutoCloseable {
         return;
       }
       closed = true;
-      active = new ArrayList<>(registrations.values());
-      for (Registration r : active) {
-        deactivateLocked(r);
-      }
+      active = List.copyOf(registrations.values());
+      active.forEach(this::deactivateLocked);
     }
-    List<CompletableFuture<DeregisterResponse>> calls = new ArrayList<>();
-    for (Registration r : active) {
-      calls.add(UnaryCalls.call(channels, RegistryServiceGrpc.getDeregisterMethod(), deregisterRequest(r),
-          closeTimeout));
-    }
-    try {
-      CompletableFuture.allOf(calls.toArray(CompletableFuture<?>[]::new))
-          .get(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      log.log(Level.WARNING, "could not deregister every instance on close; the rest expire with their leases", e);
-    }
+    deregisterAll(active);
     synchronized (lock) {
       // Only now: ending the streams earlier would start the grace period of leases still being deregistered.
-      for (Lane lane : List.copyOf(lanes)) {
-        retireLocked(lane);
-      }
+      List.copyOf(lanes).forEach(this::retireLocked);
     }
-    channels.close();
-    if (ownedScheduler != null) {
-      ownedScheduler.shutdownNow();
-    }
+    connection.close();
   }
 
   // --- called by Registration ---
@@ -235,14 +195,10 @@ public final class RegistryClient implements AutoCloseable {
   }
 
   void deregister(Registration r) {
-    Lane lane;
-    String leaseId;
     synchronized (lock) {
       if (!r.isActive()) {
         return;
       }
-      lane = r.lane;
-      leaseId = r.lease().id();
       deactivateLocked(r);
     }
     try {
@@ -252,11 +208,12 @@ public final class RegistryClient implements AutoCloseable {
       if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
         throw e;
       }
-    }
-    if (lane != null) {
+    } finally {
       synchronized (lock) {
-        // The lease is gone now: free its place on the stream.
-        releaseLocked(lane, leaseId);
+        // Left only now: until Deregister is answered, the control plane counts the lease against the
+        // stream's limit. After a failure the lease lives on until its TTL; should a newcomer overfill
+        // the stream meanwhile, the stream fails and reopens with the live leases only.
+        leaveLaneLocked(r);
       }
     }
   }
@@ -267,50 +224,38 @@ public final class RegistryClient implements AutoCloseable {
     Registration.Lease old = r.lease();
     Registration.Lease next = new Registration.Lease(granted.getLeaseId(),
         ProtoDurations.fromProto(granted.getTtl()), ProtoDurations.fromProto(granted.getKeepaliveInterval()));
-    if (old != null && !old.id().equals(next.id())) {
+    if (old != null) {
       byLease.remove(old.id(), r);
-      if (r.lane != null) {
-        releaseLocked(r.lane, old.id());
-      }
     }
     r.lease(next);
     byLease.put(next.id(), r);
-    placeLocked(r, next.id());
+    placeLocked(r);
     if (r.pingTask == null || old == null || !old.keepaliveInterval().equals(next.keepaliveInterval())) {
-      if (r.pingTask != null) {
-        r.pingTask.cancel(false);
-      }
-      long interval = Math.max(1, next.keepaliveInterval().toNanos());
-      r.pingTask = scheduler.scheduleAtFixedRate(() -> ping(r), interval, interval, TimeUnit.NANOSECONDS);
+      schedulePingsLocked(r, next.keepaliveInterval());
     }
   }
 
   /**
-   * Puts {@code leaseId} of {@code r} on a lane with room: its own lane when possible, else the
-   * first lane below the limit, else a new lane.
+   * Puts {@code r} on the first lane with room, else on a new lane. A registration keeps its lane
+   * across lease changes: its new lease replaces a dead one, which the control plane no longer
+   * counts.
    */
-  private void placeLocked(Registration r, String leaseId) {
-    Lane current = r.lane;
-    if (current != null && (current.slots.contains(leaseId) || current.slots.size() < MAX_LEASES_PER_STREAM)) {
-      current.slots.add(leaseId);
+  private void placeLocked(Registration r) {
+    if (r.lane != null) {
       return;
-    }
-    if (current != null) {
-      leaveLaneLocked(r);
     }
     Lane target = null;
     for (Lane lane : lanes) {
-      if (lane.slots.size() < MAX_LEASES_PER_STREAM) {
+      if (lane.members.size() < MAX_LEASES_PER_STREAM) {
         target = lane;
         break;
       }
     }
     if (target == null) {
-      target = new Lane(new Backoff(backoffConfig, random));
+      target = new Lane(connection.newBackoff());
       lanes.add(target);
     }
     target.members.add(r);
-    target.slots.add(leaseId);
     r.lane = target;
   }
 
@@ -331,30 +276,23 @@ public final class RegistryClient implements AutoCloseable {
     }
     KeepAliveStream s = lane.stream;
     lane.stream = null;
-    lane.slots.clear();
     if (s != null) {
       s.halfClose();
     }
   }
 
-  /**
-   * Frees the place of a dead lease on {@code lane}'s stream. The control plane counts a lease
-   * against a stream's limit from its first ping until a ping on that stream is answered expired
-   * (or the stream ends), even after a Deregister: so the dead lease is pinged once more, and the
-   * expired answer frees its place.
-   */
-  private void releaseLocked(Lane lane, String leaseId) {
-    if (lane.stream == null) {
-      lane.slots.remove(leaseId); // a new stream starts with the leases of its members only
-    } else if (lane.slots.contains(leaseId)) {
-      lane.stream.send(leaseId);
+  private void schedulePingsLocked(Registration r, Duration interval) {
+    if (r.pingTask != null) {
+      r.pingTask.cancel(false);
     }
+    long nanos = Math.max(1, interval.toNanos());
+    r.pingTask = scheduler.scheduleAtFixedRate(() -> ping(r), nanos, nanos, TimeUnit.NANOSECONDS);
   }
 
   private void ping(Registration r) {
     synchronized (lock) {
       Lane lane = r.lane;
-      if (!closed && r.isActive() && !r.lost && lane != null && lane.stream != null) {
+      if (!closed && holdsLease(r) && lane != null && lane.stream != null) {
         lane.stream.send(r.lease().id());
       }
     }
@@ -364,8 +302,7 @@ public final class RegistryClient implements AutoCloseable {
     if (closed || lane == null || lane.stream != null || lane.reconnectTask != null || !lanes.contains(lane)) {
       return;
     }
-    boolean anyLease = lane.members.stream().anyMatch(r -> !r.lost);
-    if (!anyLease) {
+    if (lane.members.stream().noneMatch(RegistryClient::holdsLease)) {
       return; // opened again once a member holds a lease
     }
     int index = channels.current();
@@ -376,12 +313,9 @@ public final class RegistryClient implements AutoCloseable {
     if (lane.stream != s) {
       return; // failed at once (a direct executor delivered the failure inline)
     }
-    // The server counts leases per stream: a new one holds only what it is about to be sent.
-    lane.slots.clear();
     // A new stream pings every lease at once: the old stream's end started their grace period.
     for (Registration r : lane.members) {
-      if (!r.lost) {
-        lane.slots.add(r.lease().id());
+      if (holdsLease(r)) {
         s.send(r.lease().id());
       }
     }
@@ -398,9 +332,7 @@ public final class RegistryClient implements AutoCloseable {
       String leaseId = response.getLeaseId();
       Registration r = byLease.get(leaseId);
       if (response.getExpired()) {
-        // The server no longer carries this lease on the stream.
-        lane.slots.remove(leaseId);
-        if (r != null && r.isActive() && !r.lost && r.lease().id().equals(leaseId)) {
+        if (r != null && holdsLease(r) && r.lease().id().equals(leaseId)) {
           markLostLocked(r, "the control plane answered that the lease expired");
         }
       } else if (r != null) {
@@ -459,47 +391,62 @@ public final class RegistryClient implements AutoCloseable {
   }
 
   private void onRegistered(Registration r, RegisterRequest sent, RegisterResponse response, Throwable error) {
-    boolean undo = false;
+    boolean abandoned;
     synchronized (lock) {
       r.registering = false;
-      if (!r.isActive() || closed) {
-        // Deregistered while the call was in flight: do not leave the instance behind.
-        undo = error == null;
-      } else if (error == null) {
-        r.lost = false;
-        r.backoff.reset();
-        applyLeaseLocked(r, response.getLease());
-        r.reregistered();
-        log.info(() -> "registered " + r.service() + "/" + r.instanceId() + " again with lease "
-            + response.getLease().getLeaseId());
-        if (!r.request.equals(sent)) {
-          startRegisterLocked(r); // the health changed meanwhile: the upsert carries it
-        }
-        ensureStreamLocked(r.lane);
-      } else {
-        Status status = Status.fromThrowable(error);
-        if (retryable(status.getCode())) {
-          long delay = r.backoff.nextDelayNanos();
-          log.log(Level.WARNING, () -> "registering " + r.service() + "/" + r.instanceId() + " again failed: "
-              + status + "; retrying in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
-          r.retryTask = scheduler.schedule(() -> {
-            synchronized (lock) {
-              r.retryTask = null;
-              startRegisterLocked(r);
-            }
-          }, delay, TimeUnit.NANOSECONDS);
+      abandoned = !r.isActive() || closed;
+      if (!abandoned) {
+        if (error == null) {
+          registeredAgainLocked(r, sent, response);
         } else {
-          log.severe(() -> "the control plane refused to register " + r.service() + "/" + r.instanceId()
-              + " again: " + status + "; giving the registration up");
-          deactivateLocked(r);
+          registeringAgainFailedLocked(r, Status.fromThrowable(error));
         }
       }
     }
-    if (undo) {
+    if (abandoned && error == null) {
+      // Deregistered while the call was in flight: do not leave the instance behind.
       deregisterQuietly(sent, closeTimeout);
     }
   }
 
+  private void registeredAgainLocked(Registration r, RegisterRequest sent, RegisterResponse response) {
+    r.lost = false;
+    r.backoff.reset();
+    applyLeaseLocked(r, response.getLease());
+    r.reregistered();
+    log.info(() -> "registered " + r.service() + "/" + r.instanceId() + " again with lease "
+        + response.getLease().getLeaseId());
+    if (!r.request.equals(sent)) {
+      startRegisterLocked(r); // the health changed meanwhile: the upsert carries it
+    }
+    ensureStreamLocked(r.lane);
+  }
+
+  private void registeringAgainFailedLocked(Registration r, Status status) {
+    if (!retryable(status.getCode())) {
+      log.severe(() -> "the control plane refused to register " + r.service() + "/" + r.instanceId()
+          + " again: " + status + "; giving the registration up");
+      deactivateLocked(r);
+      leaveLaneLocked(r); // its lease is dead already
+      return;
+    }
+    long delay = r.backoff.nextDelayNanos();
+    log.log(Level.WARNING, () -> "registering " + r.service() + "/" + r.instanceId() + " again failed: "
+        + status + "; retrying in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
+    r.retryTask = scheduler.schedule(() -> retryRegister(r), delay, TimeUnit.NANOSECONDS);
+  }
+
+  private void retryRegister(Registration r) {
+    synchronized (lock) {
+      r.retryTask = null;
+      startRegisterLocked(r);
+    }
+  }
+
+  /**
+   * Stops everything the client does for {@code r}. It keeps its place on its lane: the caller
+   * leaves the lane once the control plane no longer counts the lease.
+   */
   private void deactivateLocked(Registration r) {
     r.deactivate();
     registrations.remove(key(r.service(), r.instanceId()), r);
@@ -515,7 +462,26 @@ public final class RegistryClient implements AutoCloseable {
       r.retryTask.cancel(false);
       r.retryTask = null;
     }
-    leaveLaneLocked(r);
+  }
+
+  // --- helpers ---
+
+  /**
+   * Deregisters {@code inactive} in parallel, waiting at most the close timeout: the instances not
+   * deregistered by then expire with their leases.
+   */
+  private void deregisterAll(List<Registration> inactive) {
+    CompletableFuture<?>[] calls = inactive.stream()
+        .map(r -> UnaryCalls.call(channels, RegistryServiceGrpc.getDeregisterMethod(), deregisterRequest(r),
+            closeTimeout))
+        .toArray(CompletableFuture<?>[]::new);
+    try {
+      CompletableFuture.allOf(calls).get(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.log(Level.WARNING, "could not deregister every instance on close; the rest expire with their leases", e);
+    }
   }
 
   private void deregisterQuietly(RegisterRequest registered, Duration timeout) {
@@ -528,6 +494,29 @@ public final class RegistryClient implements AutoCloseable {
 
   private static DeregisterRequest deregisterRequest(Registration r) {
     return DeregisterRequest.newBuilder().setService(r.service()).setInstanceId(r.instanceId()).build();
+  }
+
+  /**
+   * {@code request} as the control plane stored it, to register the instance again later: under
+   * the canonical service name, with the instance id it chose when none was given.
+   */
+  private static RegisterRequest asRegistered(RegisterRequest request, RegisterResponse response) {
+    return request.toBuilder()
+        .setInstance(request.getInstance().toBuilder()
+            .setService(response.getService())
+            .setInstanceId(response.getInstanceId()))
+        .build();
+  }
+
+  /** The health the control plane registered: it takes an unspecified one as SERVING. */
+  private static HealthStatus healthOf(RegisterRequest registered) {
+    HealthStatus health = registered.getInstance().getHealth();
+    return health == HealthStatus.HEALTH_STATUS_UNSPECIFIED ? HealthStatus.HEALTH_STATUS_SERVING : health;
+  }
+
+  /** Whether {@code r} holds a lease worth pinging: active, and not waiting to be registered again. */
+  private static boolean holdsLease(Registration r) {
+    return r.isActive() && !r.lost;
   }
 
   private static boolean retryable(Status.Code code) {
@@ -560,14 +549,13 @@ public final class RegistryClient implements AutoCloseable {
    * stream currently open for them (all guarded by the client's lock).
    */
   static final class Lane {
-    /** Registrations pinged on this lane, whether or not they hold a live lease right now. */
-    final Set<Registration> members = new LinkedHashSet<>();
     /**
-     * Lease ids the control plane may count against the current stream's limit: the members'
-     * leases and dead leases not yet answered expired on it. Never more than {@link
-     * #MAX_LEASES_PER_STREAM}.
+     * Registrations pinged on this lane, at most {@link #MAX_LEASES_PER_STREAM}. Each holds at most
+     * one live lease, and the control plane counts only live leases against the stream's limit,
+     * so the members' count bounds what the stream carries. A member keeps its place while it is
+     * registered again, and while its Deregister call is in flight.
      */
-    final Set<String> slots = new HashSet<>();
+    final Set<Registration> members = new LinkedHashSet<>();
     final Backoff backoff;
     KeepAliveStream stream;
     ScheduledFuture<?> reconnectTask;
@@ -622,70 +610,14 @@ public final class RegistryClient implements AutoCloseable {
    * {@code Builder} configures a {@link RegistryClient}; not thread-safe. Exactly one of {@link
    * #controlPlane(String)} (or its overloads) and {@link #channels(List)} must be set.
    */
-  public static final class Builder {
-    private ControlPlaneAddresses addresses;
-    private List<? extends Channel> channels;
-    private BackoffConfig backoff = BackoffConfig.ofDefaults();
-    private ScheduledExecutorService scheduler;
-    private Random random = new Random();
+  public static final class Builder extends ConnectionBuilder<Builder> {
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
     private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
 
     private Builder() {}
 
-    /**
-     * {@code controlPlane} sets the control-plane replicas as a comma-separated {@code host:port}
-     * list; the client builds (and owns) a plaintext channel to each.
-     *
-     * @throws IllegalArgumentException when the list is malformed
-     */
-    public Builder controlPlane(String commaSeparated) {
-      return controlPlane(ControlPlaneAddresses.parse(commaSeparated));
-    }
-
-    /** {@code controlPlane} sets the control-plane replicas as {@code host:port} strings. */
-    public Builder controlPlane(List<String> addresses) {
-      return controlPlane(new ControlPlaneAddresses(addresses));
-    }
-
-    /** {@code controlPlane} sets the control-plane replicas. */
-    public Builder controlPlane(ControlPlaneAddresses addresses) {
-      this.addresses = Objects.requireNonNull(addresses, "addresses");
-      return this;
-    }
-
-    /**
-     * {@code channels} sets ready-made channels, one per replica, tried in order (for example
-     * in-process channels in tests). The client borrows them: {@link #close()} leaves them open.
-     */
-    public Builder channels(List<? extends Channel> channels) {
-      this.channels = List.copyOf(channels);
-      return this;
-    }
-
-    /** {@code channel} is {@link #channels(List)} with one channel. */
-    public Builder channel(Channel channel) {
-      return channels(List.of(channel));
-    }
-
-    /** {@code backoff} sets the reconnect backoff (default {@link BackoffConfig#ofDefaults()}). */
-    public Builder backoff(BackoffConfig v) {
-      this.backoff = Objects.requireNonNull(v, "backoff");
-      return this;
-    }
-
-    /**
-     * {@code scheduler} sets the scheduler of pings and reconnects (default: a daemon thread owned
-     * and shut down by the client). A borrowed scheduler is not shut down.
-     */
-    public Builder scheduler(ScheduledExecutorService v) {
-      this.scheduler = Objects.requireNonNull(v, "scheduler");
-      return this;
-    }
-
-    /** {@code random} sets the source of backoff jitter (default: an unseeded {@link Random}). */
-    public Builder random(Random v) {
-      this.random = Objects.requireNonNull(v, "random");
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -715,8 +647,7 @@ public final class RegistryClient implements AutoCloseable {
      * @throws IllegalStateException when neither or both of addresses and channels are set
      */
     public RegistryClient build() {
-      return new RegistryClient(this,
-          WatchClient.resolveChannels(addresses, channels, WatchClient.DEFAULT_MAX_INBOUND_MESSAGE_BYTES));
+      return new RegistryClient(this);
     }
 
     private static Duration positive(String name, Duration v) {

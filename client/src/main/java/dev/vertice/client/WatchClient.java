@@ -11,12 +11,12 @@ import dev.vertice.api.discovery.v1.WatchResponse;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.internal.Backoff;
 import dev.vertice.client.internal.ControlPlaneChannels;
+import dev.vertice.client.internal.ControlPlaneConnection;
 import dev.vertice.client.internal.SerialExecutor;
 import dev.vertice.client.internal.Threads;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.common.ServiceNames;
 import dev.vertice.common.Ticker;
-import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -84,9 +83,9 @@ public final class WatchClient implements AutoCloseable {
   /** google.rpc.Code.INVALID_ARGUMENT, sent in the error_detail of a NACK. */
   private static final int INVALID_ARGUMENT = 3;
 
+  private final ControlPlaneConnection connection;
   private final ControlPlaneChannels channels;
   private final ScheduledExecutorService scheduler;
-  private final ScheduledExecutorService ownedScheduler;
   private final ExecutorService ownedListenerExecutor;
   private final Executor listenerExecutor;
   private final Ticker ticker;
@@ -115,16 +114,11 @@ public final class WatchClient implements AutoCloseable {
   private volatile long lastResponseNanos;
   private volatile boolean anyResponse;
 
-  private WatchClient(Builder b, ControlPlaneChannels channels) {
-    this.channels = channels;
+  private WatchClient(Builder b) {
+    this.connection = b.connect("vertice-watch-timer", b.maxInboundMessageBytes);
+    this.channels = connection.channels();
+    this.scheduler = connection.scheduler();
     this.ticker = b.ticker;
-    if (b.scheduler == null) {
-      this.ownedScheduler = Threads.scheduler("vertice-watch-timer");
-      this.scheduler = ownedScheduler;
-    } else {
-      this.ownedScheduler = null;
-      this.scheduler = b.scheduler;
-    }
     if (b.listenerExecutor == null) {
       this.ownedListenerExecutor = Executors.newSingleThreadExecutor(Threads.daemon("vertice-watch-listeners"));
       this.listenerExecutor = new SerialExecutor(ownedListenerExecutor);
@@ -132,7 +126,7 @@ public final class WatchClient implements AutoCloseable {
       this.ownedListenerExecutor = null;
       this.listenerExecutor = new SerialExecutor(b.listenerExecutor);
     }
-    this.backoff = new Backoff(b.backoff, b.random);
+    this.backoff = connection.newBackoff();
     this.node = Node.newBuilder().setId(b.nodeId).setKind(b.nodeKind).setZone(b.zone).build();
     this.lostAtNanos = ticker.nanoTime();
   }
@@ -153,8 +147,8 @@ public final class WatchClient implements AutoCloseable {
     String name = canonical(service);
     synchronized (lock) {
       checkOpen();
-      if (explicit.add(name) && stream != null) {
-        stream.send(WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS).addSubscribe(name).build());
+      if (explicit.add(name)) {
+        sendLocked(request().addSubscribe(name));
       }
     }
   }
@@ -169,10 +163,7 @@ public final class WatchClient implements AutoCloseable {
       checkOpen();
       if (!wildcard) {
         wildcard = true;
-        if (stream != null) {
-          stream.send(WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS)
-              .addSubscribe(ResourceTypes.WILDCARD).build());
-        }
+        sendLocked(request().addSubscribe(ResourceTypes.WILDCARD));
       }
     }
   }
@@ -191,9 +182,7 @@ public final class WatchClient implements AutoCloseable {
         return;
       }
       absent.remove(name);
-      if (stream != null) {
-        stream.send(WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS).addUnsubscribe(name).build());
-      }
+      sendLocked(request().addUnsubscribe(name));
       if (!wildcard && cache.remove(name) != null) {
         dispatchLocked(List.of(Change.removed(name)));
       }
@@ -210,10 +199,7 @@ public final class WatchClient implements AutoCloseable {
         return;
       }
       wildcard = false;
-      if (stream != null) {
-        stream.send(WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS)
-            .addUnsubscribe(ResourceTypes.WILDCARD).build());
-      }
+      sendLocked(request().addUnsubscribe(ResourceTypes.WILDCARD));
       List<Change> changes = new ArrayList<>();
       for (String name : List.copyOf(cache.keySet())) {
         if (!explicit.contains(name) && cache.remove(name) != null) {
@@ -268,8 +254,8 @@ public final class WatchClient implements AutoCloseable {
       }
       waiters.computeIfAbsent(name, n -> new ArrayList<>()).add(answer);
       // Explicitly, even under a wildcard: only a named subscription is answered when absent.
-      if (explicit.add(name) && stream != null) {
-        stream.send(WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS).addSubscribe(name).build());
+      if (explicit.add(name)) {
+        sendLocked(request().addSubscribe(name));
       }
     }
     try {
@@ -277,15 +263,7 @@ public final class WatchClient implements AutoCloseable {
     } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException | InterruptedException e) {
-      synchronized (lock) {
-        List<CompletableFuture<Optional<ServiceSnapshot>>> list = waiters.get(name);
-        if (list != null) {
-          list.remove(answer);
-          if (list.isEmpty()) {
-            waiters.remove(name);
-          }
-        }
-      }
+      forgetWaiter(name, answer);
       if (e instanceof TimeoutException) {
         throw new TimeoutException("no answer for service '" + name + "' within " + timeout
             + (connected ? "" : " (not connected to the control plane)"));
@@ -414,10 +392,7 @@ public final class WatchClient implements AutoCloseable {
     }
     IllegalStateException closedError = new IllegalStateException("the watch client was closed");
     pending.forEach(f -> f.completeExceptionally(closedError));
-    channels.close();
-    if (ownedScheduler != null) {
-      ownedScheduler.shutdownNow();
-    }
+    connection.close();
     if (ownedListenerExecutor != null) {
       ownedListenerExecutor.shutdown();
     }
@@ -432,7 +407,7 @@ public final class WatchClient implements AutoCloseable {
   }
 
   private void openStreamLocked() {
-    WatchRequest.Builder first = WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS).setNode(node);
+    WatchRequest.Builder first = request().setNode(node);
     if (wildcard) {
       first.addSubscribe(ResourceTypes.WILDCARD);
     }
@@ -537,47 +512,52 @@ public final class WatchClient implements AutoCloseable {
         log.warning(() -> "rejecting watch response " + response.getNonce() + " from " + channels.label(s.index)
             + " (keeping the previous state): " + problem);
         markSyncedLocked(s); // before the NACK: whoever sees the NACK sees the client synced
-        s.send(WatchRequest.newBuilder()
-            .setTypeUrl(ResourceTypes.ENDPOINTS)
+        s.send(request()
             .setResponseNonce(response.getNonce())
             .setErrorDetail(ErrorDetail.newBuilder().setCode(INVALID_ARGUMENT).setMessage(problem))
             .build());
         return;
       }
-
-      List<Change> changes = new ArrayList<>();
-      for (ServiceSnapshot snapshot : decoded) {
-        String name = snapshot.service();
-        if (!wildcard && !explicit.contains(name)) {
-          continue; // unsubscribed while the response was in flight
-        }
-        absent.remove(name);
-        ServiceSnapshot old = cache.put(name, snapshot);
-        if (old == null || !old.equals(snapshot)) {
-          changes.add(Change.updated(snapshot));
-        }
-        complete(name, Optional.of(snapshot));
-      }
-      for (String name : response.getRemovedResourcesList()) {
-        boolean named = explicit.contains(name);
-        if (!wildcard && !named) {
-          continue;
-        }
-        ServiceSnapshot old = cache.remove(name);
-        boolean newlyAbsent = named && absent.add(name);
-        if (old != null || newlyAbsent) {
-          changes.add(Change.removed(name));
-        }
-        complete(name, Optional.empty());
-      }
-      dispatchLocked(changes);
+      dispatchLocked(applyLocked(decoded, response.getRemovedResourcesList()));
       markSyncedLocked(s); // before the ACK: whoever sees the ACK sees the client synced
       // Every response is ACKed, an empty one (the answer to a subscription that brought nothing new) too.
-      s.send(WatchRequest.newBuilder()
-          .setTypeUrl(ResourceTypes.ENDPOINTS)
-          .setResponseNonce(response.getNonce())
-          .build());
+      s.send(request().setResponseNonce(response.getNonce()).build());
     }
+  }
+
+  /**
+   * Applies a decoded response to the cache and answers the waiters it concerns; returns the
+   * changes listeners should see. Services no longer subscribed are skipped: the response may have
+   * been in flight when they were unsubscribed.
+   */
+  private List<Change> applyLocked(List<ServiceSnapshot> changed, List<String> removed) {
+    List<Change> changes = new ArrayList<>();
+    for (ServiceSnapshot snapshot : changed) {
+      String name = snapshot.service();
+      if (!wildcard && !explicit.contains(name)) {
+        continue;
+      }
+      absent.remove(name);
+      ServiceSnapshot old = cache.put(name, snapshot);
+      if (old == null || !old.equals(snapshot)) {
+        changes.add(Change.updated(snapshot));
+      }
+      complete(name, Optional.of(snapshot));
+    }
+    for (String name : removed) {
+      boolean named = explicit.contains(name);
+      if (!wildcard && !named) {
+        continue;
+      }
+      ServiceSnapshot old = cache.remove(name);
+      // Remembered as absent only when subscribed by name: awaitService and a new listener are told about those.
+      boolean newlyAbsent = named && absent.add(name);
+      if (old != null || newlyAbsent) {
+        changes.add(Change.removed(name));
+      }
+      complete(name, Optional.empty());
+    }
+    return changes;
   }
 
   /** Unpacks and checks every resource; returns why the response is unacceptable, or null. */
@@ -635,6 +615,16 @@ public final class WatchClient implements AutoCloseable {
     }
   }
 
+  /** Drops a waiter that gave up (timed out or interrupted). */
+  private void forgetWaiter(String name, CompletableFuture<Optional<ServiceSnapshot>> answer) {
+    synchronized (lock) {
+      List<CompletableFuture<Optional<ServiceSnapshot>>> list = waiters.get(name);
+      if (list != null && list.remove(answer) && list.isEmpty()) {
+        waiters.remove(name);
+      }
+    }
+  }
+
   /** Caller holds lock, so that notifications are queued in the order the changes were applied. */
   private void dispatchLocked(List<Change> changes) {
     if (changes.isEmpty() || listeners.isEmpty()) {
@@ -657,6 +647,18 @@ public final class WatchClient implements AutoCloseable {
           log.log(Level.WARNING, "service listener " + l + " threw; continuing", e);
         }
       }
+    }
+  }
+
+  /** A request of the one resource type the client watches. */
+  private static WatchRequest.Builder request() {
+    return WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS);
+  }
+
+  /** Sends {@code request} on the current stream; without one, the next stream's first request carries it. */
+  private void sendLocked(WatchRequest.Builder request) {
+    if (stream != null) {
+      stream.send(request.build());
     }
   }
 
@@ -734,54 +736,19 @@ public final class WatchClient implements AutoCloseable {
    * {@code Builder} configures a {@link WatchClient}; not thread-safe. Exactly one of {@link
    * #controlPlane(String)} (or its overloads) and {@link #channels(List)} must be set.
    */
-  public static final class Builder {
-    private ControlPlaneAddresses addresses;
-    private List<? extends Channel> channels;
+  public static final class Builder extends ConnectionBuilder<Builder> {
     private String nodeId = defaultNodeId();
     private String nodeKind = DEFAULT_NODE_KIND;
     private String zone = "";
-    private BackoffConfig backoff = BackoffConfig.ofDefaults();
     private Ticker ticker = Ticker.system();
-    private ScheduledExecutorService scheduler;
-    private Random random = new Random();
     private Executor listenerExecutor;
     private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
 
     private Builder() {}
 
-    /**
-     * {@code controlPlane} sets the control-plane replicas as a comma-separated {@code host:port}
-     * list; the client builds (and owns) a plaintext channel to each.
-     *
-     * @throws IllegalArgumentException when the list is malformed
-     */
-    public Builder controlPlane(String commaSeparated) {
-      return controlPlane(ControlPlaneAddresses.parse(commaSeparated));
-    }
-
-    /** {@code controlPlane} sets the control-plane replicas as {@code host:port} strings. */
-    public Builder controlPlane(List<String> addresses) {
-      return controlPlane(new ControlPlaneAddresses(addresses));
-    }
-
-    /** {@code controlPlane} sets the control-plane replicas. */
-    public Builder controlPlane(ControlPlaneAddresses addresses) {
-      this.addresses = Objects.requireNonNull(addresses, "addresses");
+    @Override
+    Builder self() {
       return this;
-    }
-
-    /**
-     * {@code channels} sets ready-made channels, one per replica, tried in order (for example
-     * in-process channels in tests). The client borrows them: {@link #close()} leaves them open.
-     */
-    public Builder channels(List<? extends Channel> channels) {
-      this.channels = List.copyOf(channels);
-      return this;
-    }
-
-    /** {@code channel} is {@link #channels(List)} with one channel. */
-    public Builder channel(Channel channel) {
-      return channels(List.of(channel));
     }
 
     /** {@code nodeId} sets the identifier sent to the control plane (default: host name and pid). */
@@ -805,30 +772,9 @@ public final class WatchClient implements AutoCloseable {
       return this;
     }
 
-    /** {@code backoff} sets the reconnect backoff (default {@link BackoffConfig#ofDefaults()}). */
-    public Builder backoff(BackoffConfig v) {
-      this.backoff = Objects.requireNonNull(v, "backoff");
-      return this;
-    }
-
     /** {@code ticker} sets the time source of staleness (default: {@link Ticker#system()}). */
     public Builder ticker(Ticker v) {
       this.ticker = Objects.requireNonNull(v, "ticker");
-      return this;
-    }
-
-    /**
-     * {@code scheduler} sets the scheduler of reconnect timers (default: a daemon thread owned and
-     * shut down by the client). A borrowed scheduler is not shut down.
-     */
-    public Builder scheduler(ScheduledExecutorService v) {
-      this.scheduler = Objects.requireNonNull(v, "scheduler");
-      return this;
-    }
-
-    /** {@code random} sets the source of backoff jitter (default: an unseeded {@link Random}). */
-    public Builder random(Random v) {
-      this.random = Objects.requireNonNull(v, "random");
       return this;
     }
 
@@ -862,32 +808,21 @@ public final class WatchClient implements AutoCloseable {
      * @throws IllegalStateException when neither or both of addresses and channels are set
      */
     public WatchClient build() {
-      ControlPlaneChannels ch = resolveChannels(addresses, channels, maxInboundMessageBytes);
-      WatchClient client = new WatchClient(this, ch);
+      WatchClient client = new WatchClient(this);
       client.start();
       return client;
     }
-  }
 
-  static ControlPlaneChannels resolveChannels(ControlPlaneAddresses addresses, List<? extends Channel> channels,
-      int maxInboundMessageBytes) {
-    if ((addresses == null) == (channels == null)) {
-      throw new IllegalStateException("set exactly one of controlPlane(...) and channels(...)");
+    private static String requireText(String what, String v) {
+      if (v == null || v.isBlank()) {
+        throw new IllegalArgumentException(what + " must not be empty: '" + v + "'");
+      }
+      return v;
     }
-    return addresses != null
-        ? ControlPlaneChannels.forAddresses(addresses, maxInboundMessageBytes)
-        : ControlPlaneChannels.forChannels(channels);
-  }
 
-  static String requireText(String what, String v) {
-    if (v == null || v.isBlank()) {
-      throw new IllegalArgumentException(what + " must not be empty: '" + v + "'");
+    private static String defaultNodeId() {
+      String host = System.getenv("HOSTNAME");
+      return (host == null || host.isBlank() ? "java" : host) + "-" + ProcessHandle.current().pid();
     }
-    return v;
-  }
-
-  private static String defaultNodeId() {
-    String host = System.getenv("HOSTNAME");
-    return (host == null || host.isBlank() ? "java" : host) + "-" + ProcessHandle.current().pid();
   }
 }

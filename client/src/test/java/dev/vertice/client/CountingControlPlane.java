@@ -71,8 +71,8 @@ final class CountingControlPlane implements AutoCloseable {
   public void close() {
     channel.shutdownNow();
     server.shutdownNow();
-    WatchClientTest.awaitQuietly(() -> channel.awaitTermination(5, TimeUnit.SECONDS));
-    WatchClientTest.awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
+    TestResources.awaitQuietly(() -> channel.awaitTermination(5, TimeUnit.SECONDS));
+    TestResources.awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
     controlPlane.close();
   }
 

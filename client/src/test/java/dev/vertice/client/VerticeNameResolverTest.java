@@ -32,13 +32,12 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Real grpc-java channels on {@code vertice:///echo} targets, resolved by a real control plane's
@@ -48,19 +47,8 @@ class VerticeNameResolverTest {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-  private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-  @AfterEach
-  void tearDown() throws Exception {
-    for (int i = cleanup.size() - 1; i >= 0; i--) {
-      cleanup.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T resource) {
-    cleanup.add(resource);
-    return resource;
-  }
+  @RegisterExtension
+  final TestResources resources = new TestResources();
 
   /** An upstream gRPC server that counts the calls it serves. */
   private static final class Upstream implements AutoCloseable {
@@ -89,8 +77,18 @@ class VerticeNameResolverTest {
     @Override
     public void close() {
       server.shutdownNow();
-      WatchClientTest.awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
+      TestResources.awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
     }
+  }
+
+  /** One upstream registered as {@code echo/u1}, and a channel to {@code vertice:///echo}. */
+  private record OneUpstream(Upstream upstream, Registration registration, ManagedChannel channel) {}
+
+  private OneUpstream oneUpstream() throws Exception {
+    TestControlPlane cp = resources.controlPlane();
+    Upstream upstream = resources.track(new Upstream());
+    Registration registration = registerUpstream(resources.registryClient(cp), "u1", upstream);
+    return new OneUpstream(upstream, registration, channel("vertice:///echo", resources.watchClient(cp)));
   }
 
   private Registration registerUpstream(RegistryClient registry, String id, Upstream upstream) {
@@ -99,11 +97,9 @@ class VerticeNameResolverTest {
   }
 
   private ManagedChannel channel(String target, WatchClient watch) {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext()
+    return resources.channel(ManagedChannelBuilder.forTarget(target).usePlaintext()
         .setNameResolverArg(VerticeNameResolverProvider.WATCH_CLIENT, watch)
-        .build();
-    track(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    return channel;
+        .build());
   }
 
   private static HealthCheckResponse call(ManagedChannel channel) {
@@ -113,13 +109,13 @@ class VerticeNameResolverTest {
 
   @Test
   void callsAreBalancedOverInstancesAndStopReachingADeregisteredOneWithoutANewChannel() throws Exception {
-    TestControlPlane cp = track(TestControlPlane.start());
-    Upstream first = track(new Upstream());
-    Upstream second = track(new Upstream());
-    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    TestControlPlane cp = resources.controlPlane();
+    Upstream first = resources.track(new Upstream());
+    Upstream second = resources.track(new Upstream());
+    RegistryClient registry = resources.registryClient(cp);
     registerUpstream(registry, "first", first);
     Registration secondRegistration = registerUpstream(registry, "second", second);
-    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    WatchClient watch = resources.watchClient(cp);
     ManagedChannel channel = channel("vertice:///echo", watch);
 
     Await.until("both upstreams serve calls", TIMEOUT, () -> {
@@ -152,12 +148,12 @@ class VerticeNameResolverTest {
 
   @Test
   void serviceWithoutServingInstancesFailsCallsUntilAnInstanceServes() throws Exception {
-    TestControlPlane cp = track(TestControlPlane.start());
-    Upstream upstream = track(new Upstream());
-    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    TestControlPlane cp = resources.controlPlane();
+    Upstream upstream = resources.track(new Upstream());
+    RegistryClient registry = resources.registryClient(cp);
     Registration r = registry.register(InstanceSpec.builder("echo").instanceId("u1").address("127.0.0.1")
         .port(upstream.port()).health(HealthStatus.HEALTH_STATUS_NOT_SERVING).build());
-    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    WatchClient watch = resources.watchClient(cp);
     ManagedChannel channel = channel("vertice:///echo", watch);
 
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call(channel));
@@ -183,12 +179,10 @@ class VerticeNameResolverTest {
    */
   @Test
   void drainingTheLastServingInstanceFailsNewCallsAtOnceUntilItServesAgain() throws Exception {
-    TestControlPlane cp = track(TestControlPlane.start());
-    Upstream upstream = track(new Upstream());
-    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
-    Registration r = registerUpstream(registry, "u1", upstream);
-    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
-    ManagedChannel channel = channel("vertice:///echo", watch);
+    OneUpstream echo = oneUpstream();
+    Upstream upstream = echo.upstream();
+    Registration r = echo.registration();
+    ManagedChannel channel = echo.channel();
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, call(channel).getStatus());
 
     r.setHealth(HealthStatus.HEALTH_STATUS_DRAINING);
@@ -226,12 +220,10 @@ class VerticeNameResolverTest {
 
   @Test
   void deregisteringTheLastInstanceFailsNewCallsAtOnce() throws Exception {
-    TestControlPlane cp = track(TestControlPlane.start());
-    Upstream upstream = track(new Upstream());
-    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
-    Registration r = registerUpstream(registry, "u1", upstream);
-    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
-    ManagedChannel channel = channel("vertice:///echo", watch);
+    OneUpstream echo = oneUpstream();
+    Upstream upstream = echo.upstream();
+    Registration r = echo.registration();
+    ManagedChannel channel = echo.channel();
     call(channel);
 
     r.deregister();
@@ -276,8 +268,8 @@ class VerticeNameResolverTest {
 
   @Test
   void unknownServiceFailsCallsWithUnavailable() {
-    TestControlPlane cp = track(TestControlPlane.start());
-    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    TestControlPlane cp = resources.controlPlane();
+    WatchClient watch = resources.watchClient(cp);
     ManagedChannel channel = channel("vertice:///nobody", watch);
 
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call(channel));
@@ -288,20 +280,20 @@ class VerticeNameResolverTest {
 
   @Test
   void aProviderRegisteredWithItsOwnWatchClientResolvesPlainTargets() throws Exception {
-    TestControlPlane cp = track(TestControlPlane.start());
-    Upstream upstream = track(new Upstream());
-    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    TestControlPlane cp = resources.controlPlane();
+    Upstream upstream = resources.track(new Upstream());
+    RegistryClient registry = resources.registryClient(cp);
     registry.register(InstanceSpec.builder("OSINT_SERVICE").instanceId("o1").address("127.0.0.1")
         .port(upstream.port()).build());
-    WatchClient watch = track(WatchClient.builder().controlPlane(cp.address()).build());
+    WatchClient watch = resources.watchClient(cp);
     VerticeNameResolverProvider provider = new VerticeNameResolverProvider(watch);
     NameResolverRegistry.getDefaultRegistry().register(provider);
-    track(() -> NameResolverRegistry.getDefaultRegistry().deregister(provider));
+    resources.track(() -> NameResolverRegistry.getDefaultRegistry().deregister(provider));
     assertEquals(provider, NameResolverRegistry.getDefaultRegistry().getProviderForScheme("vertice"),
         "an explicit provider outranks the default one");
 
-    ManagedChannel channel = ManagedChannelBuilder.forTarget("vertice:///OSINT_SERVICE").usePlaintext().build();
-    track(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    ManagedChannel channel = resources.channel(
+        ManagedChannelBuilder.forTarget("vertice:///OSINT_SERVICE").usePlaintext().build());
 
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, call(channel).getStatus());
     assertEquals(1, upstream.calls.get());

@@ -19,51 +19,67 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** WatchClient against real control planes (loopback, or in-process where a stream must be cut). */
 class WatchClientTest {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-  private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-  @AfterEach
-  void tearDown() throws Exception {
-    for (int i = cleanup.size() - 1; i >= 0; i--) {
-      cleanup.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T resource) {
-    cleanup.add(resource);
-    return resource;
-  }
-
-  private TestControlPlane controlPlane() {
-    return track(TestControlPlane.start());
-  }
+  @RegisterExtension
+  final TestResources resources = new TestResources();
 
   private WatchClient watch(String addresses) {
-    return track(WatchClient.builder().controlPlane(addresses).nodeId("test").build());
+    return resources.track(WatchClient.builder().controlPlane(addresses).nodeId("test").build());
+  }
+
+  /**
+   * {@code Fronts} is one control plane served by two in-process servers: a channel to each, and a
+   * registry client on the second (the one that stays up).
+   */
+  private final class Fronts {
+    final ControlPlane cp = resources.track(ControlPlane.builder().build());
+    final Server server1;
+    final ManagedChannel channel1;
+    final ManagedChannel channel2;
+    final RegistryClient registry;
+
+    Fronts() throws IOException {
+      String first = InProcessServerBuilder.generateName();
+      String second = InProcessServerBuilder.generateName();
+      server1 = resources.inProcessServer(first, cp);
+      resources.inProcessServer(second, cp);
+      channel1 = resources.channel(InProcessChannelBuilder.forName(first).build());
+      channel2 = resources.channel(InProcessChannelBuilder.forName(second).build());
+      registry = resources.track(RegistryClient.builder().channel(channel2).build());
+    }
+
+    /** A watch client that tries the first server, then the second, its time and timers on {@code clock}. */
+    WatchClient watch(FakeClock clock) {
+      return resources.track(WatchClient.builder().channels(List.of(channel1, channel2))
+          .ticker(clock).scheduler(clock.scheduler()).random(new Random(5)).build());
+    }
+
+    /** Cuts the first server's streams, as a crash would. */
+    void stopFirst() {
+      server1.shutdownNow();
+    }
   }
 
   @Test
   void listenerSeesRegistrationHealthChangeAndDeregistrationInOrder() throws Exception {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     WatchClient watch = watch(cp.address());
     Recorder recorder = new Recorder();
     watch.addListener(recorder);
     // The env-var spelling names echo-service; the first answer is "it does not exist (yet)".
     assertEquals(Optional.empty(), watch.awaitService("ECHO_SERVICE", TIMEOUT));
-    RegistryClient registry = track(RegistryClient.builder().controlPlane(cp.address()).build());
+    RegistryClient registry = resources.registryClient(cp);
 
     Registration r = registry.register(InstanceSpec.builder("echo-service").instanceId("e1").address("127.0.0.1")
         .port(9001).protocol(Protocol.PROTOCOL_GRPC).build());
@@ -82,7 +98,7 @@ class WatchClientTest {
 
   @Test
   void snapshotsHoldEveryInstanceAndServingFiltersByHealth() throws Exception {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     cp.register("echo", "b", 9002);
     cp.register("echo", "a", 9001);
     cp.setHealth("echo", "b", HealthStatus.HEALTH_STATUS_DRAINING);
@@ -99,7 +115,7 @@ class WatchClientTest {
 
   @Test
   void awaitServiceAnswersEmptyForAServiceWithoutInstances() throws Exception {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     WatchClient watch = watch(cp.address());
 
     assertEquals(Optional.empty(), watch.awaitService("nobody-here", TIMEOUT));
@@ -109,7 +125,7 @@ class WatchClientTest {
 
   @Test
   void awaitServiceTimesOutWhenNoControlPlaneAnswers() {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     String address = cp.address();
     cp.stop();
     WatchClient watch = watch(address);
@@ -120,7 +136,7 @@ class WatchClientTest {
 
   @Test
   void addListenerReplaysTheCurrentStateBeforeLaterChanges() throws Exception {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     cp.register("echo", "e1", 9001);
     WatchClient watch = watch(cp.address());
     watch.awaitService("echo", TIMEOUT);
@@ -137,7 +153,7 @@ class WatchClientTest {
 
   @Test
   void subscribeAllFollowsEveryServiceAndItsRemoval() {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     cp.register("alpha", "a1", 9001);
     WatchClient watch = watch(cp.address());
     Recorder recorder = new Recorder();
@@ -157,7 +173,7 @@ class WatchClientTest {
 
   @Test
   void unsubscribeDropsTheServiceAndStopsItsUpdates() throws Exception {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     cp.register("echo", "e1", 9001);
     cp.register("other", "o1", 9002);
     WatchClient watch = watch(cp.address());
@@ -182,27 +198,21 @@ class WatchClientTest {
    */
   @Test
   void reconnectResumesWithHeldVersionsAndReceivesOnlyTheDifferences() throws IOException {
-    ControlPlane cp = track(ControlPlane.builder().build());
-    String first = InProcessServerBuilder.generateName();
-    String second = InProcessServerBuilder.generateName();
-    Server server1 = track(new ServerCloser(inProcessServer(first, cp))).server;
-    track(new ServerCloser(inProcessServer(second, cp)));
-    ManagedChannel channel1 = track(new ChannelCloser(InProcessChannelBuilder.forName(first).build())).channel;
-    ManagedChannel channel2 = track(new ChannelCloser(InProcessChannelBuilder.forName(second).build())).channel;
-    RegistryClient registry = track(RegistryClient.builder().channel(channel2).build());
+    Fronts fronts = new Fronts();
+    ControlPlane cp = fronts.cp;
+    RegistryClient registry = fronts.registry;
     for (String service : List.of("alpha", "beta", "gamma")) {
       registry.register(InstanceSpec.builder(service).instanceId(service + "-1").address("10.0.0.1").port(80).build());
     }
     FakeClock clock = new FakeClock();
-    WatchClient watch = track(WatchClient.builder().channels(List.of(channel1, channel2))
-        .ticker(clock).scheduler(clock.scheduler()).random(new Random(5)).build());
+    WatchClient watch = fronts.watch(clock);
     watch.subscribe("alpha");
     watch.subscribe("beta");
     watch.subscribe("gamma");
     Await.until("three services cached", TIMEOUT, () -> watch.snapshots().size() == 3);
-    assertEquals(Optional.of("channel[0]:" + channel1.authority()), watch.connectedTo());
+    assertEquals(Optional.of("channel[0]:" + fronts.channel1.authority()), watch.connectedTo());
 
-    server1.shutdownNow();
+    fronts.stopFirst();
     Await.until("the stream to the first server fails", TIMEOUT, () -> !watch.isConnected());
     Await.until("the reconnect timer is armed", TIMEOUT, () -> clock.pendingTasks() == 1);
     Await.until("the control plane forgets that stream", TIMEOUT, () -> cp.engine().stats().subscribers() == 0);
@@ -215,7 +225,7 @@ class WatchClientTest {
     Await.until("beta changed and gamma removed", TIMEOUT,
         () -> watch.get("beta").map(s -> s.instances().size() == 2).orElse(false) && watch.get("gamma").isEmpty());
 
-    assertEquals(Optional.of("channel[1]:" + channel2.authority()), watch.connectedTo());
+    assertEquals(Optional.of("channel[1]:" + fronts.channel2.authority()), watch.connectedTo());
     assertEquals(2, cp.engine().stats().resourcesSent() - sentBefore,
         "only the changed beta and the removed gamma are sent; alpha, held at its version, is not");
     assertEquals(alphaVersion, watch.get("alpha").orElseThrow().version());
@@ -223,13 +233,13 @@ class WatchClientTest {
 
   @Test
   void failsOverToTheNextControlPlaneAndServesTheLastStateWhileDisconnected() {
-    TestControlPlane a = controlPlane();
-    TestControlPlane b = controlPlane();
+    TestControlPlane a = resources.controlPlane();
+    TestControlPlane b = resources.controlPlane();
     a.register("echo", "a1", 9001);
     b.register("echo", "b1", 9001);
     b.register("echo", "b2", 9002);
     FakeClock clock = new FakeClock();
-    WatchClient watch = track(WatchClient.builder().controlPlane(a.address() + "," + b.address())
+    WatchClient watch = resources.track(WatchClient.builder().controlPlane(a.address() + "," + b.address())
         .ticker(clock).scheduler(clock.scheduler()).random(new Random(9)).build());
     watch.subscribe("echo");
     Await.until("A's state", TIMEOUT, () -> watch.get("echo").isPresent());
@@ -265,8 +275,8 @@ class WatchClientTest {
    */
   @Test
   void failoverToAReplicaWhoseVersionCollidesStillConverges() {
-    TestControlPlane a = controlPlane();
-    TestControlPlane b = controlPlane();
+    TestControlPlane a = resources.controlPlane();
+    TestControlPlane b = resources.controlPlane();
     a.register("echo", "a1", 9001);
     b.register("echo", "b1", 9001);
     assertEquals(a.controlPlane.registry().service("echo").version(),
@@ -288,7 +298,7 @@ class WatchClientTest {
    */
   @Test
   void aRestartedControlPlaneResendsWhatTheClientHeldFromBeforeTheRestart() {
-    TestControlPlane first = controlPlane();
+    TestControlPlane first = resources.controlPlane();
     int port = first.port();
     first.register("echo", "before", 9001);
     WatchClient watch = watch(first.address());
@@ -297,7 +307,7 @@ class WatchClientTest {
     String heldVersion = watch.get("echo").orElseThrow().version();
 
     first.stop();
-    TestControlPlane second = track(TestControlPlane.start(ControlPlane.builder(), port));
+    TestControlPlane second = resources.controlPlane(ControlPlane.builder(), port);
     second.register("echo", "after", 9001);
 
     Await.until("the restarted control plane's state", TIMEOUT,
@@ -313,23 +323,16 @@ class WatchClientTest {
    */
   @Test
   void resumeWithNothingChangedIsAnsweredEmptyAckedAndEndsStaleness() throws IOException {
-    ControlPlane cp = track(ControlPlane.builder().build());
-    String first = InProcessServerBuilder.generateName();
-    String second = InProcessServerBuilder.generateName();
-    Server server1 = track(new ServerCloser(inProcessServer(first, cp))).server;
-    track(new ServerCloser(inProcessServer(second, cp)));
-    ManagedChannel channel1 = track(new ChannelCloser(InProcessChannelBuilder.forName(first).build())).channel;
-    ManagedChannel channel2 = track(new ChannelCloser(InProcessChannelBuilder.forName(second).build())).channel;
-    RegistryClient registry = track(RegistryClient.builder().channel(channel2).build());
-    registry.register(InstanceSpec.builder("echo").instanceId("e1").address("10.0.0.1").port(80).build());
+    Fronts fronts = new Fronts();
+    ControlPlane cp = fronts.cp;
+    fronts.registry.register(InstanceSpec.builder("echo").instanceId("e1").address("10.0.0.1").port(80).build());
     FakeClock clock = new FakeClock();
-    WatchClient watch = track(WatchClient.builder().channels(List.of(channel1, channel2))
-        .ticker(clock).scheduler(clock.scheduler()).random(new Random(5)).build());
+    WatchClient watch = fronts.watch(clock);
     watch.subscribe("echo");
     Await.until("echo cached and acked", TIMEOUT, () -> watch.get("echo").isPresent() && cp.engine().stats().acks() >= 1);
     ServiceSnapshot held = watch.get("echo").orElseThrow();
 
-    server1.shutdownNow();
+    fronts.stopFirst();
     Await.until("the stream to the first server fails", TIMEOUT, () -> !watch.isConnected());
     Await.until("the reconnect timer is armed", TIMEOUT, () -> clock.pendingTasks() == 1);
     Await.until("the control plane forgets that stream", TIMEOUT, () -> cp.engine().stats().subscribers() == 0);
@@ -348,7 +351,7 @@ class WatchClientTest {
 
   @Test
   void closeEndsTheStreamAndFailsPendingWaits() throws Exception {
-    TestControlPlane cp = controlPlane();
+    TestControlPlane cp = resources.controlPlane();
     WatchClient watch = WatchClient.builder().controlPlane(cp.address()).build();
     try {
       watch.awaitService("ghost", TIMEOUT);
@@ -364,42 +367,5 @@ class WatchClientTest {
 
   private static List<String> instanceIds(Optional<ServiceSnapshot> snapshot) {
     return snapshot.map(s -> s.instances().stream().map(Instance::getInstanceId).toList()).orElse(List.of());
-  }
-
-  private static Server inProcessServer(String name, ControlPlane cp) throws IOException {
-    InProcessServerBuilder b = InProcessServerBuilder.forName(name);
-    cp.services().forEach(b::addService);
-    return b.build().start();
-  }
-
-  /** A wait that may be interrupted. */
-  interface Wait {
-    boolean await() throws InterruptedException;
-  }
-
-  static void awaitQuietly(Wait wait) {
-    try {
-      wait.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Shuts a server down at cleanup. */
-  record ServerCloser(Server server) implements AutoCloseable {
-    @Override
-    public void close() {
-      server.shutdownNow();
-      awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
-    }
-  }
-
-  /** Shuts a channel down at cleanup. */
-  record ChannelCloser(ManagedChannel channel) implements AutoCloseable {
-    @Override
-    public void close() {
-      channel.shutdownNow();
-      awaitQuietly(() -> channel.awaitTermination(5, TimeUnit.SECONDS));
-    }
   }
 }

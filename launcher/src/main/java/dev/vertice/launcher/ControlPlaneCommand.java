@@ -4,6 +4,7 @@ import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /** {@code ControlPlaneCommand} runs the control plane until SIGTERM or Ctrl-C. */
 @Command(name = "control-plane", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Runs the control plane on the embedded in-memory store.",
+    description = {"Runs the control plane: on the embedded in-memory store, or as one of several replicas"
+        + " sharing Redis (--store).",
         "Every option can also be set with the environment variable shown; flags win."},
     footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
         "Exit codes: 0 after a clean shutdown, 1 on a run-time failure, 2 on invalid configuration."})
@@ -34,6 +36,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "${env:VERTICE_PORT:-7700}",
       description = "gRPC port; 0 picks a free one (VERTICE_PORT). Default: ${DEFAULT-VALUE}.")
   int port;
+
+  @Option(names = "--store", defaultValue = "${env:VERTICE_STORE:-memory}",
+      description = "Where the registry lives: memory (one process), redis://host:port/db, or"
+          + " redis-sentinel://host:port,host:port/mastername to share it between replicas (VERTICE_STORE)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String store;
 
   @Option(names = "--lease-ttl", defaultValue = "${env:VERTICE_LEASE_TTL:-60s}", converter = DurationConverter.class,
       description = "Lease TTL when a registration sets none (VERTICE_LEASE_TTL). Default: ${DEFAULT-VALUE}.")
@@ -87,7 +95,14 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--host", !host.isBlank(), "is empty");
     check("--max-message-bytes", maxMessageBytes >= 4096, maxMessageBytes + " is below 4096");
 
-    ControlPlane controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).build();
+    RedisStoreConfig redis = redisStore();
+    ControlPlane controlPlane;
+    try {
+      controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis).build();
+    } catch (IllegalStateException e) {
+      log.severe("cannot start: " + e.getMessage());
+      return 1;
+    }
     ControlPlaneServer server;
     try {
       server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes);
@@ -105,11 +120,24 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s control plane listening on %s:%d (store: memory, %s); ready in %d ms"
-            + " (%d ms since JVM start)", Main.version(), host, server.port(), registryConfig,
+    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s); ready in %d ms"
+            + " (%d ms since JVM start)", Main.version(), host, server.port(), redis == null ? "memory" : redis,
+        registryConfig,
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;
+  }
+
+  private RedisStoreConfig redisStore() {
+    if (store.strip().equals("memory")) {
+      return null;
+    }
+    try {
+      return RedisStoreConfig.parse(store);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --store: " + e.getMessage()
+          + " (or memory)");
+    }
   }
 
   private RegistryConfig registryConfig() {

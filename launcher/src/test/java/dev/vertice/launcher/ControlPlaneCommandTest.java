@@ -53,7 +53,10 @@ class ControlPlaneCommandTest {
     "--max-instances|0|--max-instances",
     "--max-message-bytes|10|--max-message-bytes",
     "--max-subscriptions|0|--max-subscriptions",
-    "--shutdown-grace|soon|--shutdown-grace"
+    "--shutdown-grace|soon|--shutdown-grace",
+    "--store|postgres://db|--store",
+    "--store|redis://host:port|--store",
+    "--store|redis-sentinel://127.0.0.1:26379|--store"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     StringWriter err = new StringWriter();

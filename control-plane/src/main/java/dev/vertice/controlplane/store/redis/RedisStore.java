@@ -194,6 +194,9 @@ public final class RedisStore implements Store {
     List<Object> r = call("register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
         ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength());
     long revision = (Long) r.get(0);
+    if (revision >= 0) {
+      replicated();
+    }
     if (revision < 0) {
       throw new CapacityExceededException("the registry holds its limit of " + config.maxInstances()
           + " instances; register after others leave, or raise the limit");
@@ -210,6 +213,7 @@ public final class RedisStore implements Store {
     if (revision < 0) {
       throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
     }
+    replicated();
     awaitApplied(revision);
     events.onRemoved(service, instanceId, RemovalReason.DEREGISTERED);
     return revision;
@@ -236,6 +240,7 @@ public final class RedisStore implements Store {
         throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
       }
       if (revision > 0) {
+        replicated();
         awaitApplied(revision);
         return revision;
       }
@@ -294,6 +299,42 @@ public final class RedisStore implements Store {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Waits until the configured number of Redis replicas hold every write made so far on this
+   * connection, so that a Sentinel failover cannot lose an acknowledged write. When fewer replicas
+   * are connected (after a failover took the only one away), every connected replica must hold it,
+   * and the master's append-only file is the rest of the guarantee.
+   */
+  private void replicated() throws StoreUnavailableException {
+    int want = redisConfig.minReplicas();
+    if (want == 0) {
+      return;
+    }
+    // Half the command timeout, so that WAIT answers before the client gives up on it.
+    long waitMs = Math.max(1, redisConfig.commandTimeout().toMillis() / 2);
+    long got = guarded(() -> redis.waitForReplication(want, waitMs));
+    if (got >= want) {
+      return;
+    }
+    long connected = connectedReplicas();
+    if (got >= connected) {
+      return;
+    }
+    throw new StoreUnavailableException("the write reached the Redis master but only " + got + " of " + connected
+        + " connected replicas in time, so a failover could lose it; retry (Register and SetHealth are idempotent)",
+        null);
+  }
+
+  private long connectedReplicas() throws StoreUnavailableException {
+    String info = guarded(() -> redis.info("replication"));
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("connected_slaves:")) {
+        return Long.parseLong(line.substring("connected_slaves:".length()).strip());
+      }
+    }
+    return 0;
   }
 
   // --- the change log ---

@@ -21,10 +21,12 @@ import java.util.Objects;
  * @param commandTimeout how long one command may take before it counts as a failure
  * @param maxLogLength approximate number of changes kept in the log; a replica further behind
  *     reloads a snapshot
+ * @param minReplicas Redis replicas that must hold a write before it is acknowledged (Redis WAIT):
+ *     1 with Sentinel, so that a failover loses no acknowledged write; 0 for a single server
  */
 public record RedisStoreConfig(
     List<HostPort> hosts, String sentinelMaster, int database, String prefix, Duration commandTimeout,
-    long maxLogLength) {
+    long maxLogLength, int minReplicas) {
 
   /** The default key prefix. */
   public static final String DEFAULT_PREFIX = "{vertice}";
@@ -80,17 +82,18 @@ public record RedisStoreConfig(
         throw new IllegalArgumentException("'" + value + "': the database must be a number, not '" + path + "'");
       }
     }
-    return new RedisStoreConfig(hosts, master, db, DEFAULT_PREFIX, Duration.ofSeconds(2), 100_000);
+    return new RedisStoreConfig(hosts, master, db, DEFAULT_PREFIX, Duration.ofSeconds(2), 100_000,
+        sentinel ? 1 : 0);
   }
 
   /** Returns a copy with another key prefix (tests isolate themselves with one). */
   public RedisStoreConfig withPrefix(String p) {
-    return new RedisStoreConfig(hosts, sentinelMaster, database, p, commandTimeout, maxLogLength);
+    return new RedisStoreConfig(hosts, sentinelMaster, database, p, commandTimeout, maxLogLength, minReplicas);
   }
 
   /** Returns a copy with another log length bound. */
   public RedisStoreConfig withMaxLogLength(long n) {
-    return new RedisStoreConfig(hosts, sentinelMaster, database, prefix, commandTimeout, n);
+    return new RedisStoreConfig(hosts, sentinelMaster, database, prefix, commandTimeout, n, minReplicas);
   }
 
   private static HostPort hostPort(String value, String hp, int defaultPort) {

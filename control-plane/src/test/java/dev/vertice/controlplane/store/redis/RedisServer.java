@@ -22,14 +22,25 @@ final class RedisServer implements AutoCloseable {
 
   private final Path dir;
   private final int port;
+  private final Integer replicaOf;
   private Process process;
 
   RedisServer(Path dir) throws IOException {
-    this.dir = dir;
-    try (ServerSocket s = new ServerSocket(0)) {
-      this.port = s.getLocalPort();
-    }
+    this(dir, null);
+  }
+
+  /** A server in {@code dir}; with {@code replicaOf}, a replica of the server on that port. */
+  RedisServer(Path dir, Integer replicaOf) throws IOException {
+    this.dir = Files.createDirectories(dir);
+    this.replicaOf = replicaOf;
+    this.port = freePort();
     start();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
   }
 
   int port() {
@@ -47,10 +58,16 @@ final class RedisServer implements AutoCloseable {
       throw new AssertionError("redis-server is not installed: run ./vertice test, which installs it, or"
           + " apt-get install redis-server");
     }
-    process = new ProcessBuilder(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--dir", dir.toString(), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-        "--protected-mode", "no", "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(binary.toString(), "--port",
+        Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(), "--appendonly", "yes",
+        "--appendfsync", "always", "--save", "", "--protected-mode", "no", "--daemonize", "no",
+        "--repl-diskless-sync-delay", "0", "--logfile",
+        dir.resolve("redis.log").toString()));
+    if (replicaOf != null) {
+      cmd.addAll(java.util.List.of("--replicaof", "127.0.0.1", replicaOf.toString()));
+    }
+    process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile())
+        .start();
     Await.until("redis-server answers PING on " + port, Duration.ofSeconds(10), this::answersPing);
   }
 
@@ -58,6 +75,18 @@ final class RedisServer implements AutoCloseable {
   void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Returns whether this replica's link to its master is up (INFO replication). */
+  boolean inSync() {
+    io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + port);
+    try (var c = client.connect()) {
+      return c.sync().info("replication").contains("master_link_status:up");
+    } catch (RuntimeException e) {
+      return false;
+    } finally {
+      client.shutdown();
+    }
   }
 
   boolean answersPing() {
@@ -76,9 +105,14 @@ final class RedisServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (process != null && process.isAlive()) {
-      kill();
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -1,0 +1,106 @@
+package dev.vertice.client;
+
+import dev.vertice.client.internal.ControlPlaneChannels;
+import dev.vertice.client.internal.ControlPlaneConnection;
+import io.grpc.Channel;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * {@code ConnectionBuilder} holds the settings every client builder shares: which control plane to
+ * talk to (addresses or ready-made channels), the reconnect backoff, the scheduler of timers and
+ * the source of jitter. Not thread-safe.
+ *
+ * <p>Package-private on purpose: its setters appear on {@link RegistryClient.Builder} and {@link
+ * WatchClient.Builder}, which return themselves ({@code B}) so that calls chain.
+ *
+ * @param <B> the concrete builder
+ */
+abstract class ConnectionBuilder<B extends ConnectionBuilder<B>> {
+
+  private ControlPlaneAddresses addresses;
+  private List<? extends Channel> channels;
+  private BackoffConfig backoff = BackoffConfig.ofDefaults();
+  private ScheduledExecutorService scheduler;
+  private Random random = new Random();
+
+  ConnectionBuilder() {}
+
+  /** {@code self} returns this builder as its concrete type. */
+  abstract B self();
+
+  /**
+   * {@code controlPlane} sets the control-plane replicas as a comma-separated {@code host:port}
+   * list; the client builds (and owns) a plaintext channel to each.
+   *
+   * @throws IllegalArgumentException when the list is malformed
+   */
+  public B controlPlane(String commaSeparated) {
+    return controlPlane(ControlPlaneAddresses.parse(commaSeparated));
+  }
+
+  /** {@code controlPlane} sets the control-plane replicas as {@code host:port} strings. */
+  public B controlPlane(List<String> addresses) {
+    return controlPlane(new ControlPlaneAddresses(addresses));
+  }
+
+  /** {@code controlPlane} sets the control-plane replicas. */
+  public B controlPlane(ControlPlaneAddresses addresses) {
+    this.addresses = Objects.requireNonNull(addresses, "addresses");
+    return self();
+  }
+
+  /**
+   * {@code channels} sets ready-made channels, one per replica, tried in order (for example
+   * in-process channels in tests). The client borrows them: its {@code close()} leaves them open.
+   */
+  public B channels(List<? extends Channel> channels) {
+    this.channels = List.copyOf(channels);
+    return self();
+  }
+
+  /** {@code channel} is {@link #channels(List)} with one channel. */
+  public B channel(Channel channel) {
+    return channels(List.of(channel));
+  }
+
+  /** {@code backoff} sets the reconnect backoff (default {@link BackoffConfig#ofDefaults()}). */
+  public B backoff(BackoffConfig v) {
+    this.backoff = Objects.requireNonNull(v, "backoff");
+    return self();
+  }
+
+  /**
+   * {@code scheduler} sets the scheduler the client's timers run on: reconnects, and a registry
+   * client's pings and re-registration retries (default: a daemon thread owned and shut down by
+   * the client). A borrowed scheduler is not shut down.
+   */
+  public B scheduler(ScheduledExecutorService v) {
+    this.scheduler = Objects.requireNonNull(v, "scheduler");
+    return self();
+  }
+
+  /** {@code random} sets the source of backoff jitter (default: an unseeded {@link Random}). */
+  public B random(Random v) {
+    this.random = Objects.requireNonNull(v, "random");
+    return self();
+  }
+
+  /**
+   * {@code connect} turns the settings into a connection; channels built from addresses accept
+   * responses of up to {@code maxInboundMessageBytes} and connect lazily, on their first call.
+   *
+   * @throws IllegalStateException when neither or both of addresses and channels are set
+   */
+  ControlPlaneConnection connect(String timerThreadName, int maxInboundMessageBytes) {
+    if ((addresses == null) == (channels == null)) {
+      throw new IllegalStateException("set exactly one of controlPlane(...) and channels(...)");
+    }
+    ControlPlaneChannels replicas = addresses != null
+        ? ControlPlaneChannels.forAddresses(addresses, maxInboundMessageBytes)
+        : ControlPlaneChannels.forChannels(channels);
+    return new ControlPlaneConnection(replicas, scheduler, timerThreadName, backoff, random);
+  }
+}

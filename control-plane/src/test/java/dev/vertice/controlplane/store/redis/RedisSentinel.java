@@ -1,0 +1,63 @@
+package dev.vertice.controlplane.store.redis;
+
+import dev.vertice.testkit.Await;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** A real redis-sentinel process watching master "mymaster"; fails the test when not installed. */
+final class RedisSentinel implements AutoCloseable {
+
+  static final String MASTER = "mymaster";
+
+  private final int port;
+  private final Process process;
+
+  RedisSentinel(Path dir, int masterPort) throws IOException {
+    Path binary = Path.of("/usr/bin/redis-sentinel");
+    if (!Files.isExecutable(binary)) {
+      throw new AssertionError("redis-sentinel is not installed: run ./vertice test, which installs it, or"
+          + " apt-get install redis-sentinel");
+    }
+    this.port = RedisServer.freePort();
+    Files.createDirectories(dir);
+    Path conf = dir.resolve("sentinel.conf");
+    Files.writeString(conf, String.join("\n",
+        "port " + port,
+        "bind 127.0.0.1",
+        "protected-mode no",
+        "dir " + dir,
+        "logfile " + dir.resolve("sentinel.log"),
+        "sentinel monitor " + MASTER + " 127.0.0.1 " + masterPort + " 2",
+        "sentinel down-after-milliseconds " + MASTER + " 1000",
+        "sentinel failover-timeout " + MASTER + " 5000",
+        "sentinel parallel-syncs " + MASTER + " 1",
+        ""));
+    process = new ProcessBuilder(binary.toString(), conf.toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("sentinel.out").toFile()).start();
+    Await.until("redis-sentinel listens on " + port, Duration.ofSeconds(10), () -> {
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+
+  int port() {
+    return port;
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
