@@ -518,8 +518,9 @@ public final class WatchClient implements AutoCloseable {
             .build());
         return;
       }
+      // Synced before the cache changes and before the ACK: whoever sees either sees the client synced.
+      markSyncedLocked(s);
       dispatchLocked(applyLocked(decoded, response.getRemovedResourcesList()));
-      markSyncedLocked(s); // before the ACK: whoever sees the ACK sees the client synced
       // Every response is ACKed, an empty one (the answer to a subscription that brought nothing new) too.
       s.send(request().setResponseNonce(response.getNonce()).build());
     }

@@ -1,6 +1,10 @@
 package dev.vertice.controlplane;
 
+import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import io.grpc.BindableService;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
@@ -13,6 +17,9 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,6 +33,9 @@ public final class ControlPlaneServer implements AutoCloseable {
 
   private static final Logger log = Logger.getLogger(ControlPlaneServer.class.getName());
 
+  /** Threads for RegistryService calls when the store is remote (their calls wait on Redis). */
+  static final int STORE_CALL_THREADS = 64;
+
   /** Largest request message accepted; larger ones fail with RESOURCE_EXHAUSTED. */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
 
@@ -33,6 +43,7 @@ public final class ControlPlaneServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
+  private final ExecutorService storeCalls;
   private final Server server;
 
   /**
@@ -51,8 +62,8 @@ public final class ControlPlaneServer implements AutoCloseable {
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         .channelType(NioServerSocketChannel.class)
-        // Every handler is non-blocking (short critical sections, no I/O): running them on the
-        // transport threads saves a thread hand-off per message.
+        // Handlers that only touch memory (short critical sections, no I/O) run on the transport
+        // threads, which saves a thread hand-off per message.
         .directExecutor()
         // A fixed window turns off BDP probing, which pings on every read of a busy stream.
         .flowControlWindow(NettyServerBuilder.DEFAULT_FLOW_CONTROL_WINDOW)
@@ -64,9 +75,26 @@ public final class ControlPlaneServer implements AutoCloseable {
     for (BindableService s : controlPlane.services()) {
       b.addService(s);
     }
+    if (controlPlane.store() != controlPlane.registry()) {
+      // Writes to a remote store wait on the network (Redis, replication): they must never hold
+      // a transport thread, or every stream on it would stall. They get threads of their own.
+      this.storeCalls = Executors.newFixedThreadPool(STORE_CALL_THREADS, daemon("vertice-store-call"));
+      b.callExecutor(new ServerCallExecutorSupplier() {
+        @Override
+        public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
+          return call.getMethodDescriptor().getServiceName().equals(RegistryServiceGrpc.SERVICE_NAME)
+              ? storeCalls : null;
+        }
+      });
+    } else {
+      this.storeCalls = null;
+    }
     try {
       this.server = b.build().start();
     } catch (IOException e) {
+      if (storeCalls != null) {
+        storeCalls.shutdownNow();
+      }
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw e;
@@ -103,6 +131,9 @@ public final class ControlPlaneServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     controlPlane.close();
+    if (storeCalls != null) {
+      storeCalls.shutdownNow();
+    }
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }

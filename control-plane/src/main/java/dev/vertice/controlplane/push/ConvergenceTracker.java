@@ -8,6 +8,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code ConvergenceTracker} measures, per change, the time until every subscriber that needed it
@@ -18,8 +20,8 @@ import java.util.concurrent.CompletableFuture;
  * change it replaced. Memory is bounded: at most {@code maxChangesPerResource} changes per
  * resource wait; older ones are dropped as abandoned.
  *
- * <p>Thread-safe; a leaf lock (never calls out while holding it, except completing futures after
- * release).
+ * <p>Thread-safe. Its own lock is a leaf: listeners and futures are called after releasing it
+ * (though possibly under the caller's locks), and a failing listener is logged, never propagated.
  */
 final class ConvergenceTracker {
 
@@ -110,19 +112,26 @@ final class ConvergenceTracker {
       }
     }
     if (lastAnsweredChangeAt != Long.MIN_VALUE) {
-      listener.onSubscriberAnswered(typeUrl, nodeKind, now - lastAnsweredChangeAt, nacked);
+      long nanos = now - lastAnsweredChangeAt;
+      notify(() -> listener.onSubscriberAnswered(typeUrl, nodeKind, nanos, nacked));
     }
     for (Change c : done) {
       long nanos = now - c.changedAtNanos;
-      listener.onConverged(typeUrl, name, c.version, nanos, c.subscribers);
+      notify(() -> listener.onConverged(typeUrl, name, c.version, nanos, c.subscribers));
       if (c.future != null) {
         c.future.complete(new Convergence(c.version, nanos, c.subscribers, c.nacks, true));
       }
     }
   }
 
-  /** Records that a subscriber will never answer changes after {@code fromExclusive} (it left). */
-  void onGone(String typeUrl, String name, long fromExclusive) {
+  /**
+   * Records that a subscriber will never answer the changes it was counted for in {@code
+   * (fromExclusive, toInclusive]} (it left, or its responses were forgotten).
+   */
+  void onGone(String typeUrl, String name, long fromExclusive, long toInclusive) {
+    if (toInclusive <= fromExclusive) {
+      return;
+    }
     List<Change> done = new ArrayList<>(1);
     synchronized (lock) {
       Key key = new Key(typeUrl, name);
@@ -132,6 +141,9 @@ final class ConvergenceTracker {
       }
       for (Iterator<Change> it = changes.iterator(); it.hasNext(); ) {
         Change c = it.next();
+        if (c.version > toInclusive) {
+          break;
+        }
         if (c.version > fromExclusive && --c.remaining == 0) {
           it.remove();
           done.add(c);
@@ -167,6 +179,15 @@ final class ConvergenceTracker {
     return CompletableFuture.completedFuture(new Convergence(version, 0, 0, 0, true));
   }
 
+  /** Runs a listener callback; a failing listener must not break pushes. */
+  private static void notify(Runnable callback) {
+    try {
+      callback.run();
+    } catch (RuntimeException e) {
+      Logger.getLogger(ConvergenceTracker.class.getName()).log(Level.WARNING, "convergence listener failed", e);
+    }
+  }
+
   /** Returns the number of changes still waiting for answers. */
   int waitingChanges() {
     synchronized (lock) {
@@ -175,7 +196,7 @@ final class ConvergenceTracker {
   }
 
   private void abandon(String typeUrl, String name, Change c) {
-    listener.onAbandoned(typeUrl, name, c.version);
+    notify(() -> listener.onAbandoned(typeUrl, name, c.version));
     if (c.future != null) {
       c.future.complete(new Convergence(c.version, ticker.nanoTime() - c.changedAtNanos,
           c.subscribers, c.nacks, false));

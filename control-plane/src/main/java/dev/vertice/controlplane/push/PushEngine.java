@@ -132,21 +132,33 @@ public final class PushEngine implements AutoCloseable {
    * @param changedAtNanos the {@link Ticker} reading when the change was committed
    */
   public void onChange(String typeUrl, String name, long version, long changedAtNanos) {
+    ResourceSource source = sources.get(typeUrl);
     synchronized (lock) {
       if (version > revision) {
         revision = version;
       }
-      Set<Subscriber> interested = new LinkedHashSet<>();
+      Set<Subscriber> candidates = new LinkedHashSet<>();
       Map<String, Set<Subscriber>> byName = explicit.get(typeUrl);
       if (byName != null) {
         Set<Subscriber> named = byName.get(name);
         if (named != null) {
-          interested.addAll(named);
+          candidates.addAll(named);
         }
       }
       Set<Subscriber> all = wildcard.get(typeUrl);
       if (all != null) {
-        interested.addAll(all);
+        candidates.addAll(all);
+      }
+      if (candidates.isEmpty()) {
+        return;
+      }
+      // names() takes no lock: whether the resource exists after this change.
+      boolean exists = source != null && source.names().contains(name);
+      List<Subscriber> interested = new ArrayList<>(candidates.size());
+      for (Subscriber s : candidates) {
+        if (s.accepts(typeUrl, name, version, exists)) {
+          interested.add(s);
+        }
       }
       // The tracker must know the change before any subscriber can answer it.
       convergence.onChange(typeUrl, name, version, changedAtNanos, interested.size());

@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code Subscriber} is the engine's side of one Watch stream: what it subscribes to, what the
@@ -19,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * once for one subscriber, and only while the sink is ready. Thread-safe.
  */
 public final class Subscriber {
+
+  private static final Logger log = Logger.getLogger(Subscriber.class.getName());
 
   /** The client holds nothing for the name. */
   private static final long NONE = -1;
@@ -34,21 +38,22 @@ public final class Subscriber {
     boolean explicit;
     /** What the client holds: a version, NONE, UNKNOWN or ABSENT. */
     long sent = NONE;
-    /** Highest revision whose changes of this name a sent response covers. */
+    /**
+     * Highest revision whose changes of this name a sent response covers; changes above it that
+     * this subscriber was counted for are still owed.
+     */
     long covered;
-    /** Highest revision whose changes of this name the client answered. */
-    long answered;
-    /** Version of the last change dispatched to this entry. */
-    long lastDispatched;
     boolean queued;
+    /** Unsubscribed or closed: its answers no longer count, what it owed was abandoned. */
     boolean gone;
+    /** Left the map after its removal was sent (wildcard): it owes only its outstanding responses. */
+    boolean dropped;
     Sent lastSent;
 
     Entry(String typeUrl, String name, long since) {
       this.typeUrl = typeUrl;
       this.name = name;
       this.covered = since;
-      this.answered = since;
     }
   }
 
@@ -199,13 +204,14 @@ public final class Subscriber {
 
   /** Removes names (or "*") from the subscription of {@code typeUrl}; unknown names are ignored. */
   public void unsubscribe(String typeUrl, Collection<String> names) {
-    List<Entry> gone = new ArrayList<>();
+    List<Owed> gone = new ArrayList<>();
     synchronized (engine.lock()) {
       synchronized (this) {
         TypeState ts = types.get(typeUrl);
         if (ts == null || closed) {
           return;
         }
+        long goneAt = engine.revision();
         for (String n : names) {
           if (PushEngine.isWildcard(n)) {
             if (ts.wildcard) {
@@ -215,7 +221,7 @@ public final class Subscriber {
                 Entry e = it.next();
                 if (!e.explicit) {
                   it.remove();
-                  retire(e, gone);
+                  retire(e, goneAt, gone);
                 }
               }
             }
@@ -227,15 +233,16 @@ public final class Subscriber {
               engine.indexExplicit(typeUrl, n, this, false);
               if (!ts.wildcard) {
                 ts.entries.remove(n);
-                retire(e, gone);
+                retire(e, goneAt, gone);
               }
             }
           }
         }
         ts.pending.removeIf(e -> e.gone);
+        collectUnanswered(gone);
       }
     }
-    reportGone(gone);
+    abandon(gone);
   }
 
   /**
@@ -264,9 +271,6 @@ public final class Subscriber {
       }
       for (Sent s : sents) {
         s.answered = true;
-        if (!s.entry.gone) {
-          s.entry.answered = Math.max(s.entry.answered, s.to);
-        }
       }
     }
     (nacked ? engine.nacks : engine.acks).incrementAndGet();
@@ -285,13 +289,14 @@ public final class Subscriber {
 
   /** The client's stream ended: forget every subscription; changes it still owed are abandoned. */
   public void onStreamClosed() {
-    List<Entry> gone = new ArrayList<>();
+    List<Owed> gone = new ArrayList<>();
     synchronized (engine.lock()) {
       synchronized (this) {
         if (closed && closeReason == null) {
           return;
         }
         closed = true;
+        long goneAt = engine.revision();
         for (TypeState ts : types.values()) {
           if (ts.wildcard) {
             engine.indexWildcard(ts.typeUrl, this, false);
@@ -300,25 +305,26 @@ public final class Subscriber {
             if (e.explicit) {
               engine.indexExplicit(ts.typeUrl, e.name, this, false);
             }
-            retire(e, gone);
+            retire(e, goneAt, gone);
           }
           ts.entries.clear();
           ts.pending.clear();
         }
-        // Entries dropped after a removal was sent may still owe an answer.
+        // Entries dropped after their removal was sent still owe their unanswered responses.
         for (List<Sent> sents : outstanding.values()) {
-          for (Sent s : sents) {
-            if (!s.answered && !s.entry.gone) {
-              retire(s.entry, gone);
+          for (Sent sent : sents) {
+            if (!sent.answered && !sent.entry.gone) {
+              retire(sent.entry, goneAt, gone);
             }
           }
         }
+        collectUnanswered(gone);
         outstanding.clear();
         closeReason = null;
         engine.forget(this);
       }
     }
-    reportGone(gone);
+    abandon(gone);
   }
 
   /** Returns the number of resources waiting to be sent to this subscriber. */
@@ -348,7 +354,39 @@ public final class Subscriber {
 
   // --- engine side ---
 
-  /** Caller holds the engine lock. */
+  /**
+   * Says whether this subscriber needs the change of {@code name} at {@code version} (caller holds
+   * the engine lock). A wildcard subscriber does not need the removal of a resource it was never
+   * sent; an entry that was waiting to send such a resource is dropped, so that a subscriber which
+   * stopped reading holds entries only for resources that exist.
+   */
+  boolean accepts(String typeUrl, String name, long version, boolean exists) {
+    List<Owed> dropped = null;
+    synchronized (this) {
+      TypeState ts = types.get(typeUrl);
+      if (ts == null || closed) {
+        return false;
+      }
+      Entry e = ts.entries.get(name);
+      if (e == null) {
+        return ts.wildcard && exists;
+      }
+      if (exists || e.explicit || e.sent != NONE) {
+        return true;
+      }
+      ts.entries.remove(name);
+      if (e.queued) {
+        ts.pending.remove(e);
+        e.queued = false;
+      }
+      dropped = new ArrayList<>(1);
+      retire(e, version - 1, dropped);
+    }
+    abandon(dropped);
+    return false;
+  }
+
+  /** Caller holds the engine lock, and {@link #accepts} said yes. */
   void markChanged(String typeUrl, String name, long version) {
     boolean signal = false;
     synchronized (this) {
@@ -358,13 +396,9 @@ public final class Subscriber {
       }
       Entry e = ts.entries.get(name);
       if (e == null) {
-        if (!ts.wildcard) {
-          return;
-        }
         e = new Entry(typeUrl, name, version - 1);
         ts.entries.put(name, e);
       }
-      e.lastDispatched = Math.max(e.lastDispatched, version);
       signal = queue(ts, e);
     }
     if (signal) {
@@ -396,20 +430,26 @@ public final class Subscriber {
       synchronized (this) {
         close = closeReason;
       }
-      if (close != null) {
-        sink.close(close);
-        onStreamClosed();
-      } else {
-        while (sink.isReady()) {
-          PushBatch batch = nextBatch();
-          if (batch == null) {
-            break;
-          }
-          if (sink.send(batch)) {
-            engine.batchesSent.incrementAndGet();
-            engine.resourcesSent.addAndGet(batch.resources().size() + batch.removed().size());
+      try {
+        if (close != null) {
+          sink.close(close);
+          onStreamClosed();
+        } else {
+          while (sink.isReady()) {
+            PushBatch batch = nextBatch();
+            if (batch == null) {
+              break;
+            }
+            if (sink.send(batch)) {
+              engine.batchesSent.incrementAndGet();
+              engine.resourcesSent.addAndGet(batch.resources().size() + batch.removed().size());
+            }
           }
         }
+      } catch (RuntimeException e) {
+        // Never leave the loop with work counted: this subscriber would never send again.
+        log.log(Level.SEVERE, "push to " + nodeId + " failed; ending its stream", e);
+        closeByServer(SubscriberCloseReason.INTERNAL_ERROR);
       }
       missed = wip.addAndGet(-missed);
     } while (missed != 0);
@@ -458,7 +498,8 @@ public final class Subscriber {
       List<Resource> resources = new ArrayList<>();
       List<String> removed = new ArrayList<>();
       List<Sent> sents = new ArrayList<>();
-      List<Entry> answeredNow = new ArrayList<>();
+      List<Owed> answeredNow = new ArrayList<>();
+      List<Owed> evicted = new ArrayList<>();
       long nonce;
       synchronized (this) {
         if (closed) {
@@ -478,60 +519,67 @@ public final class Subscriber {
             continue;
           }
           Resource r = values[i];
-          long to = Math.max(revision, e.lastDispatched);
+          // Changes up to the revision read before the values are reflected in them; a later
+          // change re-queues the entry and is covered then.
+          long to = revision;
           if (r != null ? e.sent == r.version() : e.sent == ABSENT) {
-            // The client already holds this content: an answer to what it was sent covers the change.
+            // The client already holds this content: the answer to what it was sent covers the change.
             if (to > e.covered) {
               if (e.lastSent != null && !e.lastSent.answered) {
                 e.lastSent.to = Math.max(e.lastSent.to, to);
               } else {
-                answeredNow.add(e);
+                answeredNow.add(new Owed(e, e.covered, to));
               }
+              e.covered = to;
             }
             continue;
           }
           if (r != null) {
             resources.add(r);
             e.sent = r.version();
-            to = Math.max(to, r.version());
           } else {
             removed.add(e.name);
             e.sent = ABSENT;
-            if (!e.explicit) {
+            if (!e.explicit && !e.queued) {
               ts.entries.remove(e.name);
+              e.dropped = true;
             }
           }
-          Sent s = new Sent(e, e.covered, to);
-          e.covered = Math.max(e.covered, to);
-          e.lastSent = s;
-          sents.add(s);
+          Sent sent = new Sent(e, e.covered, Math.max(e.covered, to));
+          e.covered = sent.to;
+          e.lastSent = sent;
+          sents.add(sent);
         }
-        if (sents.isEmpty() && !ts.syncOwed) {
+        // The answer to a subscribe is the response that leaves nothing of it pending.
+        boolean syncs = ts.syncOwed && ts.pending.isEmpty();
+        if (sents.isEmpty() && !syncs) {
           nonce = -1;
         } else {
-          // Any response answers the pending subscribe request: the client is now in sync.
-          ts.syncOwed = false;
+          if (syncs) {
+            ts.syncOwed = false;
+          }
           nonce = ++nonceCounter;
           outstanding.put(nonce, sents);
           if (outstanding.size() > engine.limits().maxOutstandingBatches()) {
+            // Too many unanswered responses: forget the oldest; what it covered is abandoned for
+            // this subscriber, and its late answer is ignored.
             Iterator<Map.Entry<Long, List<Sent>>> it = outstanding.entrySet().iterator();
             for (Sent old : it.next().getValue()) {
-              old.answered = true; // never will be: stop extending it
+              if (!old.answered) {
+                old.answered = true;
+                if (!old.entry.gone) {
+                  evicted.add(new Owed(old.entry, old.from, old.to));
+                }
+              }
             }
             it.remove();
           }
         }
       }
-      for (Entry e : answeredNow) {
-        long from;
-        long to = Math.max(revision, e.lastDispatched);
-        synchronized (this) {
-          from = e.covered;
-          e.covered = Math.max(e.covered, to);
-          e.answered = Math.max(e.answered, to);
-        }
-        engine.convergence().onAnswered(ts.typeUrl, e.name, nodeKind, from, to, false);
+      for (Owed o : answeredNow) {
+        engine.convergence().onAnswered(o.entry.typeUrl, o.entry.name, nodeKind, o.from, o.to, false);
       }
+      abandon(evicted);
       if (nonce > 0) {
         return new PushBatch(ts.typeUrl, revision, resources, removed, Long.toString(nonce));
       }
@@ -554,19 +602,39 @@ public final class Subscriber {
     return true;
   }
 
-  /** Caller holds this. */
-  private static void retire(Entry e, List<Entry> gone) {
-    if (!e.gone) {
-      e.gone = true;
-      gone.add(e);
+  /** A range of one entry's changes, (from, to], still owed an answer. */
+  private record Owed(Entry entry, long from, long to) {}
+
+  /**
+   * Caller holds this (and the engine lock, so that no change above {@code goneAt} counted this
+   * subscriber): marks the entry gone and records the changes it was counted for but never sent.
+   */
+  private static void retire(Entry e, long goneAt, List<Owed> out) {
+    if (e.gone) {
+      return;
+    }
+    e.gone = true;
+    if (!e.dropped && goneAt > e.covered) {
+      out.add(new Owed(e, e.covered, goneAt));
     }
   }
 
-  private void reportGone(List<Entry> gone) {
-    for (Entry e : gone) {
-      engine.convergence().onGone(e.typeUrl, e.name, e.answered);
+  /** Caller holds this: records the unanswered responses of gone entries, and stops counting them. */
+  private void collectUnanswered(List<Owed> out) {
+    for (List<Sent> sents : outstanding.values()) {
+      for (Sent sent : sents) {
+        if (sent.entry.gone && !sent.answered) {
+          sent.answered = true;
+          out.add(new Owed(sent.entry, sent.from, sent.to));
+        }
+      }
     }
   }
 
-
+  /** Tells the tracker that this subscriber will never answer {@code owed}. Called with no subscriber lock. */
+  private void abandon(List<Owed> owed) {
+    for (Owed o : owed) {
+      engine.convergence().onGone(o.entry.typeUrl, o.entry.name, o.from, o.to);
+    }
+  }
 }

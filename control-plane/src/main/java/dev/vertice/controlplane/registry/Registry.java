@@ -45,6 +45,8 @@ public final class Registry implements Store, ResourceSource {
 
   /** Deadline value of a lease that expired or was released. */
   private static final long DEAD = Long.MIN_VALUE;
+  /** Slot value of a lease in no expiry slot. */
+  private static final long UNSCHEDULED = Long.MAX_VALUE;
 
   /** {@code ChangeListener} receives every change, in revision order, under the registry lock. */
   @FunctionalInterface
@@ -59,7 +61,9 @@ public final class Registry implements Store, ResourceSource {
     volatile long ttlNanos;
     final AtomicLong deadline;
     volatile boolean inGrace;
-    long slot = Long.MIN_VALUE; // guarded by slots
+    /** The KeepAlive stream that renewed the lease last, or null. */
+    volatile String renewedBy;
+    long slot = UNSCHEDULED; // guarded by slots
 
     Lease(String id, String service, String instanceId, long ttlNanos, long deadline) {
       this.id = id;
@@ -327,14 +331,16 @@ public final class Registry implements Store, ResourceSource {
   /**
    * Renews a lease for its full TTL.
    *
+   * @param streamId the KeepAlive stream the ping came on
    * @return the remaining TTL in nanoseconds, or empty when the lease is unknown or expired
    */
   @Override
-  public OptionalLong keepAlive(String leaseId) {
+  public OptionalLong keepAlive(String leaseId, String streamId) {
     Lease lease = leases.get(leaseId);
     if (lease == null || !renew(lease, ticker.nanoTime())) {
       return OptionalLong.empty();
     }
+    lease.renewedBy = streamId;
     events.onKeepAlive();
     return OptionalLong.of(lease.ttlNanos);
   }
@@ -351,12 +357,12 @@ public final class Registry implements Store, ResourceSource {
    * after the grace unless renewed (on any stream) first, or at its own deadline if that is sooner.
    */
   @Override
-  public void keepAliveStreamEnded(Collection<String> leaseIds) {
+  public void keepAliveStreamEnded(String streamId, Collection<String> leaseIds) {
     long graceDeadline = ticker.nanoTime() + config.grace().toNanos();
     for (String id : leaseIds) {
       Lease lease = leases.get(id);
-      if (lease == null) {
-        continue;
+      if (lease == null || !java.util.Objects.equals(lease.renewedBy, streamId)) {
+        continue; // gone, or kept alive by a newer stream since
       }
       while (true) {
         long d = lease.deadline.get();
@@ -408,6 +414,13 @@ public final class Registry implements Store, ResourceSource {
   public long revision() {
     synchronized (lock) {
       return revision;
+    }
+  }
+
+  /** Returns how many lease entries wait in expiry slots (one per live lease at most). */
+  int scheduledExpiries() {
+    synchronized (slots) {
+      return slots.values().stream().mapToInt(List::size).sum();
     }
   }
 
@@ -467,7 +480,7 @@ public final class Registry implements Store, ResourceSource {
 
   // --- internals ---
 
-  /** Runs every due expiry; public for schedulers that drive the registry by hand. */
+  /** Runs every due expiry (the periodic task; package-private for tests). */
   void expireDue() {
     long now = ticker.nanoTime();
     List<Lease> due = new ArrayList<>();
@@ -479,14 +492,26 @@ public final class Registry implements Store, ResourceSource {
       }
       head.clear();
       lastProcessedSlot = Math.max(lastProcessedSlot, nowSlot);
+      for (Lease lease : due) {
+        lease.slot = UNSCHEDULED;
+      }
     }
     for (Lease lease : due) {
       long d = lease.deadline.get();
-      if (d == DEAD || d > now) {
-        continue; // released, or renewed (and scheduled again)
+      if (d == DEAD) {
+        continue; // released
+      }
+      if (d > now) {
+        schedule(lease, d); // renewed since it was slotted
+        continue;
       }
       if (lease.deadline.compareAndSet(d, DEAD)) {
         expire(lease, lease.inGrace ? RemovalReason.GRACE_EXPIRED : RemovalReason.EXPIRED);
+      } else {
+        long renewed = lease.deadline.get();
+        if (renewed != DEAD) {
+          schedule(lease, renewed); // renewed in the meantime
+        }
       }
     }
   }
@@ -559,14 +584,25 @@ public final class Registry implements Store, ResourceSource {
     }
   }
 
+  /**
+   * Makes sure the lease sits in an expiry slot no later than {@code deadline}. Renewals only move
+   * deadlines later, so a lease stays in its slot until the slot comes due; {@link #expireDue} then
+   * moves it to the slot of its current deadline. A lease is in one slot at a time.
+   */
   private void schedule(Lease lease, long deadline) {
     long slot = Math.floorDiv(deadline + resolutionNanos - 1, resolutionNanos);
     synchronized (slots) {
       if (slot <= lastProcessedSlot) {
         slot = lastProcessedSlot + 1;
       }
-      if (lease.slot == slot) {
-        return;
+      if (lease.slot <= slot) {
+        return; // already due no later than that
+      }
+      if (lease.slot != UNSCHEDULED) {
+        List<Lease> old = slots.get(lease.slot);
+        if (old != null) {
+          old.remove(lease);
+        }
       }
       lease.slot = slot;
       slots.computeIfAbsent(slot, s -> new ArrayList<>(4)).add(lease);

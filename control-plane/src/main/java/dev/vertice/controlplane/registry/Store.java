@@ -33,14 +33,21 @@ public interface Store extends AutoCloseable {
   long setHealth(String service, String instanceId, HealthStatus health)
       throws NotFoundException, StoreUnavailableException;
 
-  /** Renews a lease; returns the remaining TTL in nanoseconds, or empty when the lease is unknown or expired. */
-  OptionalLong keepAlive(String leaseId) throws StoreUnavailableException;
+  /**
+   * Renews a lease on behalf of KeepAlive stream {@code streamId}; returns the remaining TTL in
+   * nanoseconds, or empty when the lease is unknown or expired.
+   */
+  OptionalLong keepAlive(String leaseId, String streamId) throws StoreUnavailableException;
 
   /** Returns whether {@code leaseId} names a live lease (best effort when the store is unreachable). */
   boolean hasLease(String leaseId);
 
-  /** Starts the grace period of leases whose KeepAlive stream ended without Deregister. */
-  void keepAliveStreamEnded(Collection<String> leaseIds);
+  /**
+   * Starts the grace period of leases whose KeepAlive stream {@code streamId} ended without
+   * Deregister. A lease renewed since by another stream (the client reconnected before this end
+   * was noticed) is left alone.
+   */
+  void keepAliveStreamEnded(String streamId, Collection<String> leaseIds);
 
   /** Returns the local view that serves reads and watches. */
   Registry view();

@@ -46,6 +46,9 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   private final Registry registry;
   private final Versions versions;
   private final Set<KeepAliveCall> keepAliveCalls = ConcurrentHashMap.newKeySet();
+  /** Names this server's KeepAlive streams uniquely, also among replicas sharing a store. */
+  private final String streamPrefix = Long.toHexString(new java.security.SecureRandom().nextLong()) + "-";
+  private final java.util.concurrent.atomic.AtomicLong streams = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean shuttingDown;
 
   /**
@@ -192,6 +195,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
    */
   private final class KeepAliveCall implements StreamObserver<KeepAliveRequest> {
     private final ServerCallStreamObserver<KeepAliveResponse> out;
+    private final String id = streamPrefix + streams.incrementAndGet();
     private final Set<String> leases = new HashSet<>(); // guarded by this
     private boolean done; // guarded by this
     private boolean wantMore; // guarded by this
@@ -228,7 +232,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
         }
         OptionalLong remaining;
         try {
-          remaining = store.keepAlive(leaseId);
+          remaining = store.keepAlive(leaseId, id);
         } catch (StoreUnavailableException e) {
           failLocked(GrpcErrors.unavailable(e.getMessage()), false);
           return;
@@ -285,7 +289,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
         leases.clear();
       }
       keepAliveCalls.remove(this);
-      store.keepAliveStreamEnded(held);
+      store.keepAliveStreamEnded(id, held);
     }
 
     void fail(RuntimeException status) {
@@ -308,7 +312,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       } catch (IllegalStateException alreadyClosed) {
         // The call was cancelled concurrently; nothing left to tell the client.
       }
-      store.keepAliveStreamEnded(held);
+      store.keepAliveStreamEnded(id, held);
     }
   }
 }

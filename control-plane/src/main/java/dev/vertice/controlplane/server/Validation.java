@@ -90,8 +90,8 @@ final class Validation {
       instanceId("instance.instance_id", in.getInstanceId());
     }
     address("instance.address", in.getAddress());
-    if (in.getPort() < 1 || in.getPort() > 65535) {
-      violation("instance.port", in.getPort() + " is outside 1..65535");
+    if (in.getPort() == 0 || Integer.compareUnsigned(in.getPort(), 65535) > 0) {
+      violation("instance.port", Integer.toUnsignedString(in.getPort()) + " is outside 1..65535");
     }
     if (in.getProtocol() == Protocol.UNRECOGNIZED) {
       violation("instance.protocol", "unknown value " + in.getProtocolValue());
@@ -110,8 +110,10 @@ final class Validation {
     }
     if (in.getWeight() == 0) {
       out.setWeight(DEFAULT_WEIGHT);
-    } else if (in.getWeight() > MAX_WEIGHT) {
-      violation("instance.weight", in.getWeight() + " is outside " + MIN_WEIGHT + ".." + MAX_WEIGHT);
+    } else if (Integer.compareUnsigned(in.getWeight(), MAX_WEIGHT) > 0) {
+      // uint32 on the wire: read unsigned, so that 2^31 and above are not taken for negatives.
+      violation("instance.weight", Integer.toUnsignedString(in.getWeight()) + " is outside " + MIN_WEIGHT + ".."
+          + MAX_WEIGHT);
     }
     if (in.getHealth() == HealthStatus.UNRECOGNIZED) {
       violation("instance.health", "unknown value " + in.getHealthValue());

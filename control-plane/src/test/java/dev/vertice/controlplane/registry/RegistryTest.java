@@ -75,20 +75,21 @@ class RegistryTest {
     Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
     for (int i = 0; i < 10; i++) {
       clock.forwardTime(KEEPALIVE);
-      assertEquals(TTL.toNanos(), registry.keepAlive(r.leaseId()).orElseThrow());
+      assertEquals(TTL.toNanos(), registry.keepAlive(r.leaseId(), "s1").orElseThrow());
     }
     assertEquals(1, registry.instanceCount(), "50 s of keepalives outlive a 10 s TTL");
     clock.forwardTime(TTL.plusMillis(200));
     assertEquals(0, registry.instanceCount());
-    assertTrue(registry.keepAlive(r.leaseId()).isEmpty(), "an expired lease cannot be renewed");
+    assertTrue(registry.keepAlive(r.leaseId(), "s1").isEmpty(), "an expired lease cannot be renewed");
   }
 
   @Test
   void brokenStreamGraceKeepsInstanceWhenRenewedInTime() throws Exception {
     Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
-    registry.keepAliveStreamEnded(Set.of(r.leaseId()));
+    registry.keepAlive(r.leaseId(), "s1");
+    registry.keepAliveStreamEnded("s1", Set.of(r.leaseId()));
     clock.forwardTime(Duration.ofSeconds(4));
-    assertTrue(registry.keepAlive(r.leaseId()).isPresent(), "a ping within the grace keeps the lease");
+    assertTrue(registry.keepAlive(r.leaseId(), "s1").isPresent(), "a ping within the grace keeps the lease");
     clock.forwardTime(Duration.ofSeconds(6));
     assertEquals(1, registry.instanceCount(), "renewed for a full TTL, not the grace");
     assertEquals(List.of("orders@1"), changes, "no flap: nothing was pushed");
@@ -97,7 +98,8 @@ class RegistryTest {
   @Test
   void brokenStreamGraceRemovesInstanceWhenNotRenewed() throws Exception {
     Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
-    registry.keepAliveStreamEnded(Set.of(r.leaseId()));
+    registry.keepAlive(r.leaseId(), "s1");
+    registry.keepAliveStreamEnded("s1", Set.of(r.leaseId()));
     clock.forwardTime(Duration.ofMillis(4900));
     assertEquals(1, registry.instanceCount());
     clock.forwardTime(Duration.ofMillis(200));
@@ -108,11 +110,35 @@ class RegistryTest {
   @Test
   void graceNeverExtendsALeaseBeyondItsDeadline() throws Exception {
     Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    registry.keepAlive(r.leaseId(), "s1");
     clock.forwardTime(Duration.ofSeconds(8));
-    registry.keepAliveStreamEnded(Set.of(r.leaseId()));
+    registry.keepAliveStreamEnded("s1", Set.of(r.leaseId()));
     clock.forwardTime(Duration.ofMillis(2100));
     assertEquals(0, registry.instanceCount(), "expired at its own deadline, 2 s later, not after 5 s of grace");
     assertEquals(List.of("orders/a:EXPIRED"), removals);
+  }
+
+  @Test
+  void theLateEndOfAStaleStreamDoesNotShortenALeaseKeptAliveOnANewOne() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    registry.keepAlive(r.leaseId(), "old");
+    registry.keepAlive(r.leaseId(), "new"); // the client reconnected before the old stream's end was noticed
+    registry.keepAliveStreamEnded("old", Set.of(r.leaseId()));
+    clock.forwardTime(Duration.ofSeconds(9));
+    assertEquals(1, registry.instanceCount(), "no grace for a lease a newer stream keeps alive");
+  }
+
+  @Test
+  void aLeaseSitsInOneExpirySlotHoweverOftenItIsRenewed() throws Exception {
+    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
+    for (int i = 0; i < 1000; i++) {
+      clock.forwardTime(Duration.ofMillis(150));
+      registry.keepAlive(r.leaseId(), "s1");
+    }
+    assertEquals(1, registry.scheduledExpiries(), "renewals move no slot entries: one per lease");
+    clock.forwardTime(TTL.plusMillis(200));
+    assertEquals(0, registry.instanceCount());
+    assertEquals(0, registry.scheduledExpiries());
   }
 
   @Test
@@ -138,7 +164,7 @@ class RegistryTest {
     Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
     registry.deregister("orders", "a");
     assertEquals(0, registry.instanceCount());
-    assertTrue(registry.keepAlive(r.leaseId()).isEmpty());
+    assertTrue(registry.keepAlive(r.leaseId(), "s1").isEmpty());
     assertThrows(NotFoundException.class, () -> registry.deregister("orders", "a"));
     assertEquals(List.of("orders/a:DEREGISTERED"), removals);
   }
@@ -179,7 +205,7 @@ class RegistryTest {
     Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
     clock.forwardTime(TTL);
     // At the deadline the lease is expired for a renewal and for the sweeper alike.
-    boolean renewed = registry.keepAlive(r.leaseId()).isPresent();
+    boolean renewed = registry.keepAlive(r.leaseId(), "s1").isPresent();
     clock.forwardTime(Duration.ofMillis(200));
     assertEquals(renewed ? 1 : 0, registry.instanceCount());
     assertEquals(renewed ? List.of() : List.of("orders/a:EXPIRED"), removals);

@@ -78,6 +78,8 @@ class WatchProtocolTest {
     Map<String, String> held = new java.util.HashMap<>();
     initial.getResourcesList().forEach(r -> held.put(r.getName(), r.getVersion()));
     first.cancel();
+    dev.vertice.testkit.Await.until("the first stream is gone",
+        () -> cp.controlPlane.engine().stats().subscribers() == 0);
 
     // While the client is away: payments changes, ledger disappears, inventory appears.
     String payments = register("payments", "b").getResourceVersion();

@@ -250,8 +250,8 @@ public final class RedisStore implements Store {
   }
 
   @Override
-  public OptionalLong keepAlive(String leaseId) throws StoreUnavailableException {
-    long ttlMs = eval("keepalive", ScriptOutputType.INTEGER, leaseId);
+  public OptionalLong keepAlive(String leaseId, String streamId) throws StoreUnavailableException {
+    long ttlMs = eval("keepalive", ScriptOutputType.INTEGER, leaseId, streamId == null ? "" : streamId);
     if (ttlMs < 0) {
       return OptionalLong.empty();
     }
@@ -269,12 +269,13 @@ public final class RedisStore implements Store {
   }
 
   @Override
-  public void keepAliveStreamEnded(Collection<String> leaseIds) {
+  public void keepAliveStreamEnded(String streamId, Collection<String> leaseIds) {
     if (leaseIds.isEmpty()) {
       return;
     }
     List<Object> args = new ArrayList<>();
     args.add(config.grace().toMillis());
+    args.add(streamId == null ? "" : streamId);
     args.addAll(leaseIds);
     try {
       eval("grace", ScriptOutputType.INTEGER, args.toArray());

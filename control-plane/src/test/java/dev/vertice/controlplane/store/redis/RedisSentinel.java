@@ -40,7 +40,7 @@ final class RedisSentinel implements AutoCloseable {
         .redirectOutput(dir.resolve("sentinel.out").toFile()).start();
     Await.until("redis-sentinel listens on " + port, Duration.ofSeconds(10), () -> {
       try (Socket s = new Socket("127.0.0.1", port)) {
-        return true;
+        return s.isConnected();
       } catch (IOException e) {
         return false;
       }
