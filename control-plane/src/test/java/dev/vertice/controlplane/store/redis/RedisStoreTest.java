@@ -21,6 +21,8 @@ import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.RedisSentinel;
+import dev.vertice.testkit.RedisServer;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;

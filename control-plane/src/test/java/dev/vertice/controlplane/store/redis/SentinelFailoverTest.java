@@ -6,6 +6,8 @@ import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.RedisSentinel;
+import dev.vertice.testkit.RedisServer;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;

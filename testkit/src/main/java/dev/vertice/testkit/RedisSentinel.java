@@ -1,6 +1,5 @@
-package dev.vertice.controlplane.store.redis;
+package dev.vertice.testkit;
 
-import dev.vertice.testkit.Await;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -8,15 +7,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** A real redis-sentinel process watching master "mymaster"; fails the test when not installed. */
-final class RedisSentinel implements AutoCloseable {
+/** {@code RedisSentinel} is a real redis-sentinel process watching master "mymaster"; fails the test when not installed. */
+public final class RedisSentinel implements AutoCloseable {
 
-  static final String MASTER = "mymaster";
+  /** The monitored master's name. */
+  public static final String MASTER = "mymaster";
 
   private final int port;
   private final Process process;
 
-  RedisSentinel(Path dir, int masterPort) throws IOException {
+  /** Starts a Sentinel in {@code dir} watching the master on {@code masterPort}. */
+  public RedisSentinel(Path dir, int masterPort) throws IOException {
     Path binary = Path.of("/usr/bin/redis-sentinel");
     if (!Files.isExecutable(binary)) {
       throw new AssertionError("redis-sentinel is not installed: run ./vertice test, which installs it, or"
@@ -47,7 +48,8 @@ final class RedisSentinel implements AutoCloseable {
     });
   }
 
-  int port() {
+  /** Returns the Sentinel's port. */
+  public int port() {
     return port;
   }
 

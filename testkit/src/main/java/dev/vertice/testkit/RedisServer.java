@@ -1,6 +1,5 @@
-package dev.vertice.controlplane.store.redis;
+package dev.vertice.testkit;
 
-import dev.vertice.testkit.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,45 +13,49 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real redis-server process for tests: a free loopback port, its own data directory, append-only
+ * {@code RedisServer} is a real redis-server process for tests: a free loopback port, its own data directory, append-only
  * file with fsync on every write. Never a Redis that happens to run on 6379. When redis-server is
  * missing the test fails (the README's test command installs it).
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
 
   private final Path dir;
   private final int port;
   private final Integer replicaOf;
   private Process process;
 
-  RedisServer(Path dir) throws IOException {
+  /** Starts a server with its data in {@code dir}. */
+  public RedisServer(Path dir) throws IOException {
     this(dir, null);
   }
 
   /** A server in {@code dir}; with {@code replicaOf}, a replica of the server on that port. */
-  RedisServer(Path dir, Integer replicaOf) throws IOException {
+  public RedisServer(Path dir, Integer replicaOf) throws IOException {
     this.dir = Files.createDirectories(dir);
     this.replicaOf = replicaOf;
     this.port = freePort();
     start();
   }
 
-  static int freePort() throws IOException {
+  /** Returns a loopback port that was free a moment ago. */
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
 
-  int port() {
+  /** Returns the server's port. */
+  public int port() {
     return port;
   }
 
-  String url() {
+  /** Returns the server's address as a {@code --store} value. */
+  public String url() {
     return "redis://127.0.0.1:" + port + "/0";
   }
 
   /** Starts (or restarts) the server on the same port and data directory. */
-  void start() throws IOException {
+  public void start() throws IOException {
     Path binary = Path.of("/usr/bin/redis-server");
     if (!Files.isExecutable(binary)) {
       throw new AssertionError("redis-server is not installed: run ./vertice test, which installs it, or"
@@ -72,24 +75,39 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Stops the server at once (SIGKILL): no shutdown save, only what the append-only file holds. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
   /** Returns whether this replica's link to its master is up (INFO replication). */
-  boolean inSync() {
-    io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + port);
-    try (var c = client.connect()) {
-      return c.sync().info("replication").contains("master_link_status:up");
-    } catch (RuntimeException e) {
-      return false;
-    } finally {
-      client.shutdown();
+  public boolean inSync() {
+    return info("replication").contains("master_link_status:up");
+  }
+
+  /** Returns the text of INFO {@code section}, or "" when the server does not answer. */
+  public String info(String section) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(1000);
+      OutputStream out = s.getOutputStream();
+      out.write(("INFO " + section + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      // A bulk string: "$<length>\r\n<text>\r\n".
+      StringBuilder header = new StringBuilder();
+      int c;
+      while ((c = in.read()) != -1 && c != '\n') {
+        header.append((char) c);
+      }
+      int length = Integer.parseInt(header.toString().strip().substring(1));
+      return new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      return "";
     }
   }
 
-  boolean answersPing() {
+  /** Returns whether the server answers PING. */
+  public boolean answersPing() {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(1000);
       OutputStream out = s.getOutputStream();
