@@ -230,6 +230,38 @@ class RedisStoreTest {
     assertEquals(0, logEvents("kept", "EXPIRED"), "the lease got a fresh TTL when Redis returned");
   }
 
+  @Test
+  void aReplicaWhoseNextChangeWasTrimmedFromTheLogReloadsASnapshot() throws Exception {
+    Replica a = replica();
+    registry(a).register(registration("orders", "a-1", 60_000));
+    Replica b = replica();
+    assertEquals(1, b.controlPlane.registry().instanceCount());
+    // What a replica finds after being away while the log was trimmed: the next entry it can read
+    // is ten revisions ahead of what it holds, and the state it missed is only in the data.
+    Instance missed = Instance.newBuilder().setService("orders").setInstanceId("missed").setAddress("10.0.0.9")
+        .setPort(80).setVersion("v1").setWeight(100).setHealth(HealthStatus.HEALTH_STATUS_SERVING).build();
+    RedisClient client = RedisClient.create(redis.url());
+    try (StatefulRedisConnection<String, byte[]> c = client.connect(io.lettuce.core.codec.RedisCodec.of(
+        io.lettuce.core.codec.StringCodec.UTF8, io.lettuce.core.codec.ByteArrayCodec.INSTANCE))) {
+      String p = RedisStoreConfig.DEFAULT_PREFIX;
+      long rev = c.sync().incrby(p + ":rev", 10);
+      c.sync().hset(p + ":svc:orders", "missed", missed.toByteArray());
+      c.sync().hset(p + ":versions", "orders", Long.toString(rev).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      c.sync().xadd(p + ":log", java.util.Map.of("r", Long.toString(rev).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          "s", "orders".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          "i", "missed".getBytes(java.nio.charset.StandardCharsets.UTF_8), "d", missed.toByteArray(),
+          "x", new byte[0]));
+    } finally {
+      client.shutdown();
+    }
+    for (Replica r : replicas) {
+      Await.until("the replica reloaded the state it could not read from the log",
+          () -> r.controlPlane.registry().instanceCount() == 2);
+    }
+    assertEquals(List.of("a-1", "missed"), b.controlPlane.registry().service("orders").instances().stream()
+        .map(Instance::getInstanceId).toList());
+  }
+
   /** Counts the change-log events of {@code instanceId} with removal reason {@code reason}. */
   private long logEvents(String instanceId, String reason) {
     RedisClient client = RedisClient.create(redis.url());
