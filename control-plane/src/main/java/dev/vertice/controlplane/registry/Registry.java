@@ -191,10 +191,11 @@ public final class Registry implements Store, ResourceSource {
   /**
    * Replaces the whole view with {@code state} (service to instances) at {@code revision}, as a
    * replica does when the change log no longer reaches back to what it holds. Every service that
-   * differs is reported changed at {@code versions.get(service)} (or {@code revision}).
+   * differs is reported changed at {@code versions.get(service)} (or {@code revision}). With {@code
+   * force}, every service is replaced and the revision may go back: the store lost history.
    */
   public void replaceAll(java.util.Map<String, List<Instance>> state, java.util.Map<String, Long> versions,
-      long revision, long changedAtNanos) {
+      long revision, long changedAtNanos, boolean force) {
     synchronized (lock) {
       for (String service : List.copyOf(services.keySet())) {
         if (!state.containsKey(service)) {
@@ -207,7 +208,7 @@ public final class Registry implements Store, ResourceSource {
       for (java.util.Map.Entry<String, List<Instance>> e : state.entrySet()) {
         long version = versions.getOrDefault(e.getKey(), revision);
         ServiceEntry entry = services.get(e.getKey());
-        if (entry != null && entry.version == version) {
+        if (entry != null && entry.version == version && !force) {
           continue; // unchanged
         }
         if (entry == null) {
@@ -223,7 +224,8 @@ public final class Registry implements Store, ResourceSource {
         entry.version = version;
         listener.onChange(ResourceTypes.ENDPOINTS, e.getKey(), version, changedAtNanos);
       }
-      this.revision = Math.max(this.revision, revision);
+      // Forced: the store's history went back, and the view follows it.
+      this.revision = force ? revision : Math.max(this.revision, revision);
     }
   }
 

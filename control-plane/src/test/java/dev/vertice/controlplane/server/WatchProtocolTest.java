@@ -77,6 +77,8 @@ class WatchProtocolTest {
     assertEquals(3, initial.getResourcesCount());
     Map<String, String> held = new java.util.HashMap<>();
     initial.getResourcesList().forEach(r -> held.put(r.getName(), r.getVersion()));
+    dev.vertice.testkit.Await.until("the server counted the first stream's sends",
+        () -> cp.controlPlane.engine().stats().resourcesSent() == 3);
     first.cancel();
     dev.vertice.testkit.Await.until("the first stream is gone",
         () -> cp.controlPlane.engine().stats().subscribers() == 0);

@@ -82,18 +82,24 @@ public final class RedisStore implements Store {
   private final RegistryEvents events;
   private final RedisClient client;
   private final StatefulRedisConnection<String, byte[]> connection;
+  private final StatefulRedisConnection<String, byte[]> writeConnection;
   private final StatefulRedisConnection<String, byte[]> logConnection;
+  /** Keepalives, grace, expiry, lease checks, snapshots: never queued behind a WAIT. */
   private final RedisCommands<String, byte[]> redis;
+  /** Writes and their WAIT: WAIT must run on the connection that wrote, and blocks it meanwhile. */
+  private final RedisCommands<String, byte[]> writes;
   private final CircuitBreaker breaker;
   private final Map<String, Script> scripts = new HashMap<>();
   private final byte[] prefix;
   private final String epoch;
   private final ScheduledExecutorService scheduler;
+  private final long sweepMs;
+  /** No sweep for this long means Redis was unreachable for every replica: lease time stands still. */
+  private final long outageThresholdMs;
   private ScheduledFuture<?> expiryTask;
   private final Thread logReader;
   private final Object applied = new Object();
   private volatile boolean closed;
-  private volatile boolean renewAllOwed;
   private String lastLogId = "0-0"; // reader thread only
 
   /**
@@ -128,28 +134,41 @@ public final class RedisStore implements Store {
         .automaticTransitionFromOpenToHalfOpenEnabled(true)
         .recordExceptions(RedisException.class)
         .build());
-    breaker.getEventPublisher().onStateTransition(e -> {
-      log.warning("Redis store circuit breaker: " + e.getStateTransition());
-      if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
-        renewAllOwed = true;
-      }
-    });
+    breaker.getEventPublisher().onStateTransition(e ->
+        log.warning("Redis store circuit breaker: " + e.getStateTransition()));
     try {
       this.connection = client.connect(CODEC);
+      this.writeConnection = client.connect(CODEC);
       this.logConnection = client.connect(CODEC);
     } catch (RedisException e) {
       client.shutdown();
       throw new StoreUnavailableException("cannot reach Redis at " + redisConfig + ": " + e.getMessage(), e);
     }
     this.redis = connection.sync();
-    for (String name : List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "renew_all",
-        "snapshot")) {
+    this.writes = writeConnection.sync();
+    for (String name : List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "snapshot")) {
       scripts.put(name, new Script(load("common") + "\n" + load(name)));
     }
-    redis.set(key("epoch"), HexFormat.of().formatHex(randomBytes()).getBytes(StandardCharsets.UTF_8),
-        io.lettuce.core.SetArgs.Builder.nx());
-    this.epoch = new String(redis.get(key("epoch")), StandardCharsets.UTF_8);
+    String sharedEpoch;
+    try {
+      sharedEpoch = guarded(() -> {
+        redis.set(key("epoch"), HexFormat.of().formatHex(randomBytes()).getBytes(StandardCharsets.UTF_8),
+            io.lettuce.core.SetArgs.Builder.nx());
+        byte[] e = redis.get(key("epoch"));
+        return e == null ? null : new String(e, StandardCharsets.UTF_8);
+      });
+      if (sharedEpoch == null) {
+        throw new StoreUnavailableException("Redis at " + redisConfig + " lost the key " + key("epoch")
+            + " right after writing it; is maxmemory-policy noeviction?", null);
+      }
+    } catch (StoreUnavailableException e) {
+      closeConnections();
+      throw e;
+    }
+    this.epoch = sharedEpoch;
     this.scheduler = scheduler;
+    this.sweepMs = Math.max(config.expiryResolution().toMillis(), 100);
+    this.outageThresholdMs = Math.max(1_000, 10 * sweepMs);
     this.logReader = new Thread(this::readLog, "vertice-redis-log");
     logReader.setDaemon(true);
   }
@@ -159,10 +178,9 @@ public final class RedisStore implements Store {
    * leases. Call once, after the view's change listener is in place.
    */
   public void start() throws StoreUnavailableException {
-    loadSnapshot();
+    loadSnapshot(false);
     logReader.start();
-    long every = Math.max(config.expiryResolution().toMillis(), 100);
-    this.expiryTask = scheduler.scheduleWithFixedDelay(this::expireDue, every, every, TimeUnit.MILLISECONDS);
+    this.expiryTask = scheduler.scheduleWithFixedDelay(this::expireDue, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
   }
 
   /** Returns the epoch of the shared history: the same on every replica of this store. */
@@ -191,7 +209,7 @@ public final class RedisStore implements Store {
     Instance stored = instance.getInstanceId().isEmpty()
         ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
         : instance;
-    List<Object> r = call("register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
+    List<Object> r = write("register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
         ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength());
     long revision = (Long) r.get(0);
     if (revision >= 0) {
@@ -209,7 +227,7 @@ public final class RedisStore implements Store {
 
   @Override
   public long deregister(String service, String instanceId) throws NotFoundException, StoreUnavailableException {
-    long revision = (Long) call("deregister", service, instanceId, redisConfig.maxLogLength()).get(0);
+    long revision = (Long) write("deregister", service, instanceId, redisConfig.maxLogLength()).get(0);
     if (revision < 0) {
       throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
     }
@@ -224,7 +242,7 @@ public final class RedisStore implements Store {
       throws NotFoundException, StoreUnavailableException {
     // Lua cannot edit protobuf: read, change, and compare-and-set, again if another write came between.
     for (int attempt = 0; attempt < 10; attempt++) {
-      byte[] current = guarded(() -> redis.hget(key("svc:" + service), instanceId));
+      byte[] current = guarded(() -> writes.hget(key("svc:" + service), instanceId));
       if (current == null) {
         throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
       }
@@ -234,7 +252,7 @@ public final class RedisStore implements Store {
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException("unreadable instance in Redis: " + service + "/" + instanceId, e);
       }
-      long revision = (Long) call("replace", service, instanceId, current, updated.toByteArray(),
+      long revision = (Long) write("replace", service, instanceId, current, updated.toByteArray(),
           redisConfig.maxLogLength()).get(0);
       if (revision == -1) {
         throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
@@ -251,7 +269,7 @@ public final class RedisStore implements Store {
 
   @Override
   public OptionalLong keepAlive(String leaseId, String streamId) throws StoreUnavailableException {
-    long ttlMs = eval("keepalive", ScriptOutputType.INTEGER, leaseId, streamId == null ? "" : streamId);
+    long ttlMs = eval(redis, "keepalive", ScriptOutputType.INTEGER, leaseId, streamId == null ? "" : streamId);
     if (ttlMs < 0) {
       return OptionalLong.empty();
     }
@@ -278,7 +296,7 @@ public final class RedisStore implements Store {
     args.add(streamId == null ? "" : streamId);
     args.addAll(leaseIds);
     try {
-      eval("grace", ScriptOutputType.INTEGER, args.toArray());
+      eval(redis, "grace", ScriptOutputType.INTEGER, args.toArray());
     } catch (StoreUnavailableException e) {
       // The leases keep their deadlines; without Redis nothing expires anyway.
       log.warning("could not start the grace period of " + leaseIds.size() + " leases: " + e.getMessage());
@@ -292,9 +310,7 @@ public final class RedisStore implements Store {
       expiryTask.cancel(false);
     }
     logReader.interrupt();
-    connection.close();
-    logConnection.close();
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    closeConnections();
     try {
       logReader.join(2000);
     } catch (InterruptedException e) {
@@ -315,7 +331,7 @@ public final class RedisStore implements Store {
     }
     // Half the command timeout, so that WAIT answers before the client gives up on it.
     long waitMs = Math.max(1, redisConfig.commandTimeout().toMillis() / 2);
-    long got = guarded(() -> redis.waitForReplication(want, waitMs));
+    long got = guarded(() -> writes.waitForReplication(want, waitMs));
     if (got >= want) {
       return;
     }
@@ -338,21 +354,49 @@ public final class RedisStore implements Store {
     return 0;
   }
 
+  private void closeConnections() {
+    connection.close();
+    writeConnection.close();
+    logConnection.close();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+  }
+
   // --- the change log ---
 
   private void readLog() {
     RedisCommands<String, byte[]> reader = logConnection.sync();
     long backoffMs = 100;
+    boolean reload = false;
     while (!closed) {
       try {
+        if (reload) {
+          loadSnapshot(true);
+          reload = false;
+        }
         List<StreamMessage<String, byte[]>> batch = readFrom(reader, lastLogId);
         long now = ticker.nanoTime();
         for (StreamMessage<String, byte[]> m : batch) {
-          long revision = Long.parseLong(string(m.getBody().get("r")));
+          long revision = revisionOf(m);
+          if (revision < 0) {
+            log.severe("unreadable change-log entry " + m.getId() + "; skipped");
+            lastLogId = m.getId();
+            continue;
+          }
           if (revision > view.revision() + 1) {
             // Changes between what the view holds and this one were trimmed away: reload.
             log.info("change log trimmed past revision " + view.revision() + "; reloading a snapshot");
-            loadSnapshot();
+            loadSnapshot(false);
+            break;
+          }
+          if (revision <= view.revision()) {
+            // A new entry that does not advance the history: Redis lost writes this replica had
+            // applied (restarted from an older file, or a lagging replica was promoted). Redis's
+            // state is the truth from here: take it whole.
+            log.warning("Redis's history went back from revision " + view.revision() + " to " + revision
+                + " (lost writes: restart from an older file, or failover to a lagging replica);"
+                + " reloading its state. Watchers holding versions above " + (revision - 1)
+                + " may keep stale values until the next change; use appendfsync always and min-replicas-to-write");
+            loadSnapshot(true);
             break;
           }
           apply(m, revision, now);
@@ -362,11 +406,17 @@ public final class RedisStore implements Store {
           applied.notifyAll();
         }
         backoffMs = 100;
-      } catch (RedisException | StoreUnavailableException e) {
+      } catch (StoreUnavailableException | RuntimeException e) {
         if (closed) {
           return;
         }
-        log.log(Level.FINE, "reading the change log failed; retrying", e);
+        if (!(e instanceof RedisException) && !(e instanceof StoreUnavailableException)) {
+          // Never let the reader die: a view that stops following the log serves a frozen registry.
+          log.log(Level.SEVERE, "applying the change log failed; reloading a snapshot", e);
+          reload = true;
+        } else {
+          log.log(Level.FINE, "reading the change log failed; retrying", e);
+        }
         try {
           Thread.sleep(backoffMs); // reconnect backoff, not a poll: the next XREAD blocks on Redis
         } catch (InterruptedException ie) {
@@ -374,6 +424,14 @@ public final class RedisStore implements Store {
         }
         backoffMs = Math.min(backoffMs * 2, 2000);
       }
+    }
+  }
+
+  private static long revisionOf(StreamMessage<String, byte[]> m) {
+    try {
+      return Long.parseLong(string(m.getBody().get("r")));
+    } catch (NumberFormatException e) {
+      return -1;
     }
   }
 
@@ -403,8 +461,8 @@ public final class RedisStore implements Store {
     }
   }
 
-  private void loadSnapshot() throws StoreUnavailableException {
-    List<Object> snap = call("snapshot");
+  private void loadSnapshot(boolean force) throws StoreUnavailableException {
+    List<Object> snap = eval(redis, "snapshot", ScriptOutputType.MULTI);
     long revision = (Long) snap.get(0);
     Map<String, List<Instance>> state = new HashMap<>();
     Map<String, Long> versions = new HashMap<>();
@@ -423,7 +481,7 @@ public final class RedisStore implements Store {
       state.put(service, instances);
       versions.put(service, (Long) svc.get(1));
     }
-    view.replaceAll(state, versions, revision, ticker.nanoTime());
+    view.replaceAll(state, versions, revision, ticker.nanoTime(), force);
     lastLogId = string(snap.get(1));
     synchronized (applied) {
       applied.notifyAll();
@@ -452,19 +510,14 @@ public final class RedisStore implements Store {
   // --- leases ---
 
   private void expireDue() {
-    if (breaker.getState() != CircuitBreaker.State.CLOSED) {
-      return; // a lease that cannot be verified is never expired
+    if (breaker.getState() == CircuitBreaker.State.OPEN) {
+      return; // a lease that cannot be verified is never expired; half-open, this sweep is a probe
     }
     try {
-      if (renewAllOwed) {
-        long n = eval("renew_all", ScriptOutputType.INTEGER);
-        renewAllOwed = false;
-        log.info("Redis reachable again: gave " + n + " leases a full TTL from now");
-        return;
-      }
       long removed;
       do {
-        removed = eval("expire", ScriptOutputType.INTEGER, EXPIRE_BATCH, redisConfig.maxLogLength());
+        removed = eval(redis, "expire", ScriptOutputType.INTEGER, EXPIRE_BATCH, redisConfig.maxLogLength(),
+            outageThresholdMs);
       } while (removed == EXPIRE_BATCH && !closed);
     } catch (StoreUnavailableException e) {
       log.log(Level.FINE, "lease expiry skipped: Redis unreachable", e);
@@ -475,11 +528,13 @@ public final class RedisStore implements Store {
 
   // --- Redis plumbing ---
 
-  private List<Object> call(String script, Object... args) throws StoreUnavailableException {
-    return eval(script, ScriptOutputType.MULTI, args);
+  /** Runs a write script on the write connection (see {@link #replicated()}). */
+  private List<Object> write(String script, Object... args) throws StoreUnavailableException {
+    return eval(writes, script, ScriptOutputType.MULTI, args);
   }
 
-  private <T> T eval(String name, ScriptOutputType type, Object... args) throws StoreUnavailableException {
+  private <T> T eval(RedisCommands<String, byte[]> on, String name, ScriptOutputType type, Object... args)
+      throws StoreUnavailableException {
     byte[][] values = new byte[args.length + 1][];
     values[0] = prefix;
     for (int i = 0; i < args.length; i++) {
@@ -488,10 +543,10 @@ public final class RedisStore implements Store {
     Script script = scripts.get(name);
     return guarded(() -> {
       try {
-        return redis.evalsha(script.sha, type, new String[0], values);
+        return on.evalsha(script.sha, type, new String[0], values);
       } catch (RedisNoScriptException e) {
         // A restarted or newly promoted Redis has an empty script cache.
-        return redis.eval(script.source, type, new String[0], values);
+        return on.eval(script.source, type, new String[0], values);
       }
     });
   }

@@ -16,11 +16,13 @@ end
 redis.call('HSET', P .. ':lease:' .. lease, 's', svc, 'i', id, 't', ttl)
 redis.call('HDEL', P .. ':lease:' .. lease, 'g')
 redis.call('ZADD', P .. ':deadlines', now_ms() + ttl, lease)
+-- Lease time starts with the first lease, even before the first sweep (see expire.lua).
+redis.call('SET', P .. ':swept', now_ms(), 'NX')
 local rev
 if redis.call('HGET', P .. ':svc:' .. svc, id) ~= data then
   redis.call('HSET', P .. ':svc:' .. svc, id, data)
   rev = log_change(svc, id, data, '', maxlog)
 else
-  rev = tonumber(redis.call('HGET', P .. ':versions', svc))
+  rev = tonumber(redis.call('HGET', P .. ':versions', svc) or '0')
 end
 return {rev, lease, created}

@@ -10,7 +10,7 @@ if current ~= expected then
   return {-2}
 end
 if current == data then
-  return {tonumber(redis.call('HGET', P .. ':versions', svc))}
+  return {tonumber(redis.call('HGET', P .. ':versions', svc) or '0')}
 end
 redis.call('HSET', P .. ':svc:' .. svc, id, data)
 return {log_change(svc, id, data, '', maxlog)}

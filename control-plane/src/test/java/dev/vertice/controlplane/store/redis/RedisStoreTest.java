@@ -200,34 +200,76 @@ class RedisStoreTest {
   @Test
   void duringARedisOutageWritesAreRefusedNothingExpiresAndStateReconcilesAfter() throws Exception {
     Replica a = replica();
-    registry(a).register(registration("orders", "kept", 1_000));
-    redis.kill();
-    // Longer than the lease's TTL: no replica can verify it, so none expires it.
-    StatusRuntimeException refused = Await.value("writes are refused while Redis is down",
-        java.time.Duration.ofSeconds(10), () -> {
-          try {
-            registry(a).register(registration("orders", "new", 60_000));
-            return null;
-          } catch (StatusRuntimeException e) {
-            return e;
+    String lease = registry(a).register(registration("orders", "kept", 1_000)).getLease().getLeaseId();
+    // The instance's client stays alive throughout: it pings every 300 ms, and its pings fail
+    // while Redis is down.
+    java.util.concurrent.atomic.AtomicBoolean pinging = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicInteger expiredAnswers = new java.util.concurrent.atomic.AtomicInteger();
+    Thread client = new Thread(() -> {
+      // Like RegistryClient: one KeepAlive stream, opened again after it failed.
+      BlockingQueue<Object> answers = new LinkedBlockingQueue<>();
+      io.grpc.stub.StreamObserver<KeepAliveRequest> stream = null;
+      while (pinging.get()) {
+        if (stream == null) {
+          answers.clear();
+          stream = RegistryServiceGrpc.newStub(a.channel).keepAlive(failuresToo(answers));
+        }
+        try {
+          stream.onNext(KeepAliveRequest.newBuilder().setLeaseId(lease).build());
+          Object answer = answers.poll(300, TimeUnit.MILLISECONDS);
+          if (answer instanceof KeepAliveResponse r && r.getExpired()) {
+            expiredAnswers.incrementAndGet();
+          } else if (answer instanceof Throwable) {
+            stream = null; // Redis down: the server ended the stream; reconnect next interval
           }
-        });
-    assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
-    assertTrue(refused.getStatus().getDescription().contains("Redis"), refused.getStatus().getDescription());
-    TimeUnit.MILLISECONDS.sleep(1_500); // the outage lasts longer than the 1 s TTL
-    assertEquals(1, a.controlPlane.registry().instanceCount(), "reads go on from memory; nothing removed");
-
-    redis.start();
-    Await.until("writes are accepted again", java.time.Duration.ofSeconds(15), () -> {
-      try {
-        registry(a).register(registration("orders", "new", 60_000));
-        return true;
-      } catch (StatusRuntimeException e) {
-        return false;
+          TimeUnit.MILLISECONDS.sleep(300); // the client's keepalive interval
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          stream = null;
+        }
+      }
+      if (stream != null) {
+        stream.onCompleted();
       }
     });
-    assertEquals(2, a.controlPlane.registry().instanceCount(), "pushes resume");
-    assertEquals(0, logEvents("kept", "EXPIRED"), "the lease got a fresh TTL when Redis returned");
+    client.start();
+    try {
+      redis.kill();
+      StatusRuntimeException refused = Await.value("writes are refused while Redis is down",
+          java.time.Duration.ofSeconds(10), () -> {
+            try {
+              registry(a).register(registration("orders", "new", 60_000));
+              return null;
+            } catch (StatusRuntimeException e) {
+              return e;
+            }
+          });
+      assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+      assertTrue(refused.getStatus().getDescription().contains("Redis"), refused.getStatus().getDescription());
+      TimeUnit.MILLISECONDS.sleep(1_500); // the outage lasts longer than the 1 s TTL
+      assertEquals(1, a.controlPlane.registry().instanceCount(), "reads go on from memory; nothing removed");
+
+      redis.start();
+      Await.until("writes are accepted again", java.time.Duration.ofSeconds(15), () -> {
+        try {
+          registry(a).register(registration("orders", "new", 60_000));
+          return true;
+        } catch (StatusRuntimeException e) {
+          return false;
+        }
+      });
+      Await.until("pushes resume", () -> a.controlPlane.registry().instanceCount() == 2);
+      // Two more TTLs of live pings after the outage: the live client's instance never went.
+      TimeUnit.MILLISECONDS.sleep(2_000);
+      assertEquals(2, a.controlPlane.registry().instanceCount());
+      assertEquals(0, logEvents("kept", "EXPIRED"), "a live client's lease did not expire for the outage");
+      assertEquals(0, expiredAnswers.get());
+    } finally {
+      pinging.set(false);
+      client.interrupt();
+      client.join(5000);
+    }
   }
 
   @Test
@@ -262,6 +304,19 @@ class RedisStoreTest {
         .map(Instance::getInstanceId).toList());
   }
 
+  @Test
+  void anUnreadableLogEntryIsSkippedAndTheReplicaKeepsFollowing() throws Exception {
+    Replica a = replica();
+    RedisClient client = RedisClient.create(redis.url());
+    try (StatefulRedisConnection<String, String> c = client.connect()) {
+      c.sync().xadd(RedisStoreConfig.DEFAULT_PREFIX + ":log", java.util.Map.of("note", "written by someone else"));
+    } finally {
+      client.shutdown();
+    }
+    registry(a).register(registration("orders", "after-garbage", 60_000));
+    Await.until("the reader is alive and applied the next change", () -> a.controlPlane.registry().instanceCount() == 1);
+  }
+
   /** Counts the change-log events of {@code instanceId} with removal reason {@code reason}. */
   private long logEvents(String instanceId, String reason) {
     RedisClient client = RedisClient.create(redis.url());
@@ -273,6 +328,27 @@ class RedisStoreTest {
     } finally {
       client.shutdown();
     }
+  }
+
+  /** Collects answers, and the error that ends the stream, into one queue. */
+  private static <Q> ClientResponseObserver<Q, KeepAliveResponse> failuresToo(BlockingQueue<Object> into) {
+    return new ClientResponseObserver<>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<Q> requestStream) {}
+
+      @Override
+      public void onNext(KeepAliveResponse value) {
+        into.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        into.add(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   private static <Q, T> ClientResponseObserver<Q, T> collect(BlockingQueue<T> into) {
