@@ -11,6 +11,7 @@ import io.grpc.Channel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,13 +22,15 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code RegisterBench} measures sustained Register calls per second (new instances, with
  * {@code --concurrency} calls in flight) and KeepAlive pings per second (pipelined on a few
- * streams), against a control plane in the same JVM over loopback.
+ * streams), against a control plane in the same JVM over loopback, on the in-memory store or on
+ * Redis ({@code --store}).
  */
 @Command(name = "register", mixinStandardHelpOptions = true,
     description = "Sustained registrations/s and keepalives/s.")
@@ -37,6 +40,12 @@ final class RegisterBench implements Callable<Integer> {
   private static final int MAX_LEASES_KEPT = 200_000;
 
   private final AtomicLong kept = new AtomicLong();
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--store", defaultValue = "memory", description = BenchStore.DESCRIPTION)
+  String store;
 
   @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds per phase. Default: ${DEFAULT-VALUE}.")
   int seconds;
@@ -66,11 +75,18 @@ final class RegisterBench implements Callable<Integer> {
   public Integer call() throws Exception {
     if (seconds <= 0 || concurrency <= 0 || connections <= 0 || streams <= 0 || pipeline <= 0 || services <= 0
         || warmupSeconds < 0) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "every count and duration must be positive");
+      throw new CommandLine.ParameterException(spec.commandLine(), "every count and duration must be positive");
     }
+    BenchStore on = BenchStore.parse(spec, store);
     Report report = new Report("register", json);
-    try (BenchServer bench = new BenchServer(ConvergenceListener.NONE)) {
+    BenchServer started;
+    try {
+      started = new BenchServer(on, 1, r -> ConvergenceListener.NONE);
+    } catch (IllegalStateException | IOException e) {
+      spec.commandLine().getErr().println("cannot start the control plane: " + e.getMessage());
+      return 1;
+    }
+    try (BenchServer bench = started) {
       List<Channel> channels = new ArrayList<>();
       for (int i = 0; i < connections; i++) {
         channels.add(bench.channel());
@@ -85,11 +101,11 @@ final class RegisterBench implements Callable<Integer> {
       long[] ka = keepAlivePhase(channels, leaseList, seconds);
       double keepalivesPerS = ka[0] / (ka[1] / 1e9);
       Map<String, Object> row = new LinkedHashMap<>();
-      row.put("store", "memory");
+      row.put("store", on.kind());
       row.put("concurrency", concurrency);
       row.put("registrations_per_s", registrationsPerS);
       row.put("keepalives_per_s", keepalivesPerS);
-      row.put("instances", bench.server.controlPlane().registry().instanceCount());
+      row.put("instances", bench.replica(0).controlPlane().registry().instanceCount());
       report.add(row);
     }
     report.printTable();

@@ -130,10 +130,17 @@ public final class ControlPlaneServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    controlPlane.close();
     if (storeCalls != null) {
+      // Let calls already running on the store (a grace period being started) finish first.
+      storeCalls.shutdown();
+      try {
+        storeCalls.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       storeCalls.shutdownNow();
     }
+    controlPlane.close();
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }

@@ -108,7 +108,7 @@ public final class Registry implements Store, ResourceSource {
   private final ScheduledFuture<?> expiryTask;
   private final long resolutionNanos;
   private long lastProcessedSlot; // guarded by slots
-  private long revision; // guarded by lock
+  private volatile long revision; // written under lock; read without it
   private int instanceCount; // guarded by lock
   private volatile ChangeListener listener = (t, n, v, at) -> {};
 
@@ -414,9 +414,7 @@ public final class Registry implements Store, ResourceSource {
 
   /** Returns the revision of the last change. */
   public long revision() {
-    synchronized (lock) {
-      return revision;
-    }
+    return revision;
   }
 
   /** Returns how many lease entries wait in expiry slots (one per live lease at most). */
