@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,7 @@ public final class ControlPlaneServer implements AutoCloseable {
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final ExecutorService storeCalls;
+  private final ScheduledExecutorService healthCheck;
   private final Server server;
 
   /**
@@ -99,9 +101,29 @@ public final class ControlPlaneServer implements AutoCloseable {
       workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw e;
     }
-    health.setStatus("", ServingStatus.SERVING);
-    health.setStatus("vertice.registry.v1.RegistryService", ServingStatus.SERVING);
-    health.setStatus("vertice.discovery.v1.DiscoveryService", ServingStatus.SERVING);
+    setHealth(ServingStatus.SERVING);
+    // A replica whose view stopped following a shared store serves a frozen registry: it says so
+    // on grpc.health.v1, so that load balancers and probes move traffic to replicas that follow.
+    this.healthCheck = Executors.newSingleThreadScheduledExecutor(daemon("vertice-health"));
+    healthCheck.scheduleWithFixedDelay(this::checkStore, 1, 1, TimeUnit.SECONDS);
+  }
+
+  private volatile boolean serving = true;
+
+  private void checkStore() {
+    boolean following = controlPlane.store().following();
+    if (following != serving) {
+      serving = following;
+      log.warning(following ? "the store is followed again: SERVING"
+          : "the store cannot be followed (Redis unreachable): NOT_SERVING; watches are served from a frozen view");
+      setHealth(following ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    }
+  }
+
+  private void setHealth(ServingStatus status) {
+    health.setStatus("", status);
+    health.setStatus("vertice.registry.v1.RegistryService", status);
+    health.setStatus("vertice.discovery.v1.DiscoveryService", status);
   }
 
   /** Returns the bound port. */
@@ -118,6 +140,7 @@ public final class ControlPlaneServer implements AutoCloseable {
    * reconnect elsewhere, lets unary calls finish for up to {@code grace}, then stops.
    */
   public void stop(Duration grace) {
+    healthCheck.shutdownNow();
     health.enterTerminalState();
     controlPlane.shutdownStreams();
     server.shutdown();

@@ -49,6 +49,14 @@ public interface Store extends AutoCloseable {
    */
   void keepAliveStreamEnded(String streamId, Collection<String> leaseIds);
 
+  /**
+   * Returns whether this replica's view follows the store: false while a shared store is
+   * unreachable (the view is then frozen: served, but stale). The in-memory store always follows.
+   */
+  default boolean following() {
+    return true;
+  }
+
   /** Returns the local view that serves reads and watches. */
   Registry view();
 

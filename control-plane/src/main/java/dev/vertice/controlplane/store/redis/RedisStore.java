@@ -73,6 +73,8 @@ public final class RedisStore implements Store {
   private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
   private static final int EXPIRE_BATCH = 1000;
   private static final Duration READ_YOUR_WRITES_WAIT = Duration.ofSeconds(2);
+  /** Longer than one blocking log read (1 s) plus a reconnect: a reader silent for this long is cut off. */
+  private static final Duration FOLLOW_TIMEOUT = Duration.ofSeconds(5);
 
   private final RedisStoreConfig redisConfig;
   private final RegistryConfig config;
@@ -101,6 +103,8 @@ public final class RedisStore implements Store {
   private final Object applied = new Object();
   private volatile boolean closed;
   private String lastLogId = "0-0"; // reader thread only
+  /** When the reader last heard from Redis (an XREAD returned, with or without entries). */
+  private volatile long lastLogContactNanos;
 
   /**
    * Connects to Redis and reads the shared epoch; {@link #start()} then loads the state.
@@ -179,6 +183,7 @@ public final class RedisStore implements Store {
    */
   public void start() throws StoreUnavailableException {
     loadSnapshot(false);
+    lastLogContactNanos = ticker.nanoTime();
     logReader.start();
     this.expiryTask = scheduler.scheduleWithFixedDelay(this::expireDue, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
   }
@@ -186,6 +191,16 @@ public final class RedisStore implements Store {
   /** Returns the epoch of the shared history: the same on every replica of this store. */
   public String epoch() {
     return epoch;
+  }
+
+  /**
+   * Returns whether the view follows Redis: the log reader heard from it within the last few
+   * seconds (it blocks at most one second per read) and the breaker is not open.
+   */
+  @Override
+  public boolean following() {
+    return breaker.getState() != CircuitBreaker.State.OPEN
+        && ticker.nanoTime() - lastLogContactNanos < FOLLOW_TIMEOUT.toNanos();
   }
 
   /** Returns the circuit breaker's state, for status and metrics. */
@@ -375,6 +390,7 @@ public final class RedisStore implements Store {
         }
         List<StreamMessage<String, byte[]>> batch = readFrom(reader, lastLogId);
         long now = ticker.nanoTime();
+        lastLogContactNanos = now;
         for (StreamMessage<String, byte[]> m : batch) {
           long revision = revisionOf(m);
           if (revision < 0) {

@@ -249,6 +249,8 @@ class RedisStoreTest {
       assertTrue(refused.getStatus().getDescription().contains("Redis"), refused.getStatus().getDescription());
       TimeUnit.MILLISECONDS.sleep(1_500); // the outage lasts longer than the 1 s TTL
       assertEquals(1, a.controlPlane.registry().instanceCount(), "reads go on from memory; nothing removed");
+      Await.until("the replica says it no longer follows the store", java.time.Duration.ofSeconds(10),
+          () -> !a.store().following());
 
       redis.start();
       Await.until("writes are accepted again", java.time.Duration.ofSeconds(15), () -> {
@@ -260,6 +262,7 @@ class RedisStoreTest {
         }
       });
       Await.until("pushes resume", () -> a.controlPlane.registry().instanceCount() == 2);
+      Await.until("the replica follows the store again", () -> a.store().following());
       // Two more TTLs of live pings after the outage: the live client's instance never went.
       TimeUnit.MILLISECONDS.sleep(2_000);
       assertEquals(2, a.controlPlane.registry().instanceCount());
