@@ -73,6 +73,7 @@ public final class RedisStore implements Store {
   private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
   private static final int EXPIRE_BATCH = 1000;
   private static final Duration READ_YOUR_WRITES_WAIT = Duration.ofSeconds(2);
+  private static final int WRITE_CONNECTIONS = 4;
   /** Longer than one blocking log read (1 s) plus a reconnect: a reader silent for this long is cut off. */
   private static final Duration FOLLOW_TIMEOUT = Duration.ofSeconds(5);
 
@@ -84,12 +85,16 @@ public final class RedisStore implements Store {
   private final RegistryEvents events;
   private final RedisClient client;
   private final StatefulRedisConnection<String, byte[]> connection;
-  private final StatefulRedisConnection<String, byte[]> writeConnection;
+  private final List<StatefulRedisConnection<String, byte[]>> writeConnections = new ArrayList<>();
   private final StatefulRedisConnection<String, byte[]> logConnection;
   /** Keepalives, grace, expiry, lease checks, snapshots: never queued behind a WAIT. */
   private final RedisCommands<String, byte[]> redis;
-  /** Writes and their WAIT: WAIT must run on the connection that wrote, and blocks it meanwhile. */
-  private final RedisCommands<String, byte[]> writes;
+  /**
+   * Writes and their WAIT, spread over a few connections: WAIT must run on the connection that
+   * wrote, and blocks it meanwhile.
+   */
+  private final List<RedisCommands<String, byte[]>> writes = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicInteger nextWriter = new java.util.concurrent.atomic.AtomicInteger();
   private final CircuitBreaker breaker;
   private final Map<String, Script> scripts = new HashMap<>();
   private final byte[] prefix;
@@ -142,14 +147,18 @@ public final class RedisStore implements Store {
         log.warning("Redis store circuit breaker: " + e.getStateTransition()));
     try {
       this.connection = client.connect(CODEC);
-      this.writeConnection = client.connect(CODEC);
+      for (int i = 0; i < WRITE_CONNECTIONS; i++) {
+        writeConnections.add(client.connect(CODEC));
+      }
       this.logConnection = client.connect(CODEC);
     } catch (RedisException e) {
       client.shutdown();
       throw new StoreUnavailableException("cannot reach Redis at " + redisConfig + ": " + e.getMessage(), e);
     }
     this.redis = connection.sync();
-    this.writes = writeConnection.sync();
+    for (StatefulRedisConnection<String, byte[]> c : writeConnections) {
+      writes.add(c.sync());
+    }
     for (String name : List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "snapshot")) {
       scripts.put(name, new Script(load("common") + "\n" + load(name)));
     }
@@ -224,11 +233,12 @@ public final class RedisStore implements Store {
     Instance stored = instance.getInstanceId().isEmpty()
         ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
         : instance;
-    List<Object> r = write("register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
+    RedisCommands<String, byte[]> w = writer();
+    List<Object> r = write(w, "register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
         ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength());
     long revision = (Long) r.get(0);
     if (revision >= 0) {
-      replicated();
+      replicated(w);
     }
     if (revision < 0) {
       throw new CapacityExceededException("the registry holds its limit of " + config.maxInstances()
@@ -242,11 +252,12 @@ public final class RedisStore implements Store {
 
   @Override
   public long deregister(String service, String instanceId) throws NotFoundException, StoreUnavailableException {
-    long revision = (Long) write("deregister", service, instanceId, redisConfig.maxLogLength()).get(0);
+    RedisCommands<String, byte[]> w = writer();
+    long revision = (Long) write(w, "deregister", service, instanceId, redisConfig.maxLogLength()).get(0);
     if (revision < 0) {
       throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
     }
-    replicated();
+    replicated(w);
     awaitApplied(revision);
     events.onRemoved(service, instanceId, RemovalReason.DEREGISTERED);
     return revision;
@@ -256,8 +267,9 @@ public final class RedisStore implements Store {
   public long setHealth(String service, String instanceId, HealthStatus health)
       throws NotFoundException, StoreUnavailableException {
     // Lua cannot edit protobuf: read, change, and compare-and-set, again if another write came between.
+    RedisCommands<String, byte[]> w = writer();
     for (int attempt = 0; attempt < 10; attempt++) {
-      byte[] current = guarded(() -> writes.hget(key("svc:" + service), instanceId));
+      byte[] current = guarded(() -> w.hget(key("svc:" + service), instanceId));
       if (current == null) {
         throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
       }
@@ -267,13 +279,13 @@ public final class RedisStore implements Store {
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException("unreadable instance in Redis: " + service + "/" + instanceId, e);
       }
-      long revision = (Long) write("replace", service, instanceId, current, updated.toByteArray(),
+      long revision = (Long) write(w, "replace", service, instanceId, current, updated.toByteArray(),
           redisConfig.maxLogLength()).get(0);
       if (revision == -1) {
         throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
       }
       if (revision > 0) {
-        replicated();
+        replicated(w);
         awaitApplied(revision);
         return revision;
       }
@@ -339,14 +351,14 @@ public final class RedisStore implements Store {
    * are connected (after a failover took the only one away), every connected replica must hold it,
    * and the master's append-only file is the rest of the guarantee.
    */
-  private void replicated() throws StoreUnavailableException {
+  private void replicated(RedisCommands<String, byte[]> w) throws StoreUnavailableException {
     int want = redisConfig.minReplicas();
     if (want == 0) {
       return;
     }
     // Half the command timeout, so that WAIT answers before the client gives up on it.
     long waitMs = Math.max(1, redisConfig.commandTimeout().toMillis() / 2);
-    long got = guarded(() -> writes.waitForReplication(want, waitMs));
+    long got = guarded(() -> w.waitForReplication(want, waitMs));
     if (got >= want) {
       return;
     }
@@ -371,7 +383,7 @@ public final class RedisStore implements Store {
 
   private void closeConnections() {
     connection.close();
-    writeConnection.close();
+    writeConnections.forEach(StatefulRedisConnection::close);
     logConnection.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }
@@ -544,9 +556,15 @@ public final class RedisStore implements Store {
 
   // --- Redis plumbing ---
 
-  /** Runs a write script on the write connection (see {@link #replicated()}). */
-  private List<Object> write(String script, Object... args) throws StoreUnavailableException {
-    return eval(writes, script, ScriptOutputType.MULTI, args);
+  /** Picks the write connection for one write and its WAIT. */
+  private RedisCommands<String, byte[]> writer() {
+    return writes.get(Math.floorMod(nextWriter.getAndIncrement(), writes.size()));
+  }
+
+  /** Runs a write script on write connection {@code w} (see {@link #replicated}). */
+  private List<Object> write(RedisCommands<String, byte[]> w, String script, Object... args)
+      throws StoreUnavailableException {
+    return eval(w, script, ScriptOutputType.MULTI, args);
   }
 
   private <T> T eval(RedisCommands<String, byte[]> on, String name, ScriptOutputType type, Object... args)
