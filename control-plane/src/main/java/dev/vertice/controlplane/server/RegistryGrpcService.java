@@ -98,19 +98,8 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     Validation v = new Validation();
     String service = v.service("service", request.getService());
     v.instanceId("instance_id", request.getInstanceId());
-    if (!v.ok()) {
-      response.onError(GrpcErrors.invalidArgument(v.violations()));
-      return;
-    }
-    try {
-      long version = store.deregister(service, request.getInstanceId());
-      response.onNext(DeregisterResponse.newBuilder().setResourceVersion(versions.format(version)).build());
-      response.onCompleted();
-    } catch (NotFoundException e) {
-      response.onError(GrpcErrors.notFound(e.getMessage()));
-    } catch (StoreUnavailableException e) {
-      response.onError(GrpcErrors.unavailable(e.getMessage()));
-    }
+    write(v, response, () -> store.deregister(service, request.getInstanceId()),
+        version -> DeregisterResponse.newBuilder().setResourceVersion(version).build());
   }
 
   @Override
@@ -119,13 +108,25 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     String service = v.service("service", request.getService());
     v.instanceId("instance_id", request.getInstanceId());
     v.health("health", request.getHealth());
+    write(v, response, () -> store.setHealth(service, request.getInstanceId(), request.getHealth()),
+        version -> SetHealthResponse.newBuilder().setResourceVersion(version).build());
+  }
+
+  /** A write to one existing instance: it returns the service's new version. */
+  @FunctionalInterface
+  private interface InstanceWrite {
+    long run() throws NotFoundException, StoreUnavailableException;
+  }
+
+  /** Answers an instance write: its violations, its result, or the store's error, as a status. */
+  private <T> void write(Validation v, StreamObserver<T> response, InstanceWrite write,
+      java.util.function.Function<String, T> answer) {
     if (!v.ok()) {
       response.onError(GrpcErrors.invalidArgument(v.violations()));
       return;
     }
     try {
-      long version = store.setHealth(service, request.getInstanceId(), request.getHealth());
-      response.onNext(SetHealthResponse.newBuilder().setResourceVersion(versions.format(version)).build());
+      response.onNext(answer.apply(versions.format(write.run())));
       response.onCompleted();
     } catch (NotFoundException e) {
       response.onError(GrpcErrors.notFound(e.getMessage()));

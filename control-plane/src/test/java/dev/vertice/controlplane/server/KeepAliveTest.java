@@ -88,10 +88,7 @@ class KeepAliveTest {
   @Test
   void moreThanTheLeaseLimitOnOneStreamIsResourceExhausted() throws Exception {
     Pinger p = Pinger.open(cp);
-    for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
-      p.send(register("i" + i));
-    }
-    p.awaitAnswers(RegistryGrpcService.MAX_LEASES_PER_STREAM);
+    fill(p);
     assertTrue(p.ping("no-such-lease").getExpired(), "a full stream still answers an unknown lease");
     p.send(register("one-too-many"));
     Status s = p.closed.get(10, TimeUnit.SECONDS);
@@ -102,10 +99,7 @@ class KeepAliveTest {
   @Test
   void deregisteredLeasesLeaveRoomOnAFullStream() throws Exception {
     Pinger p = Pinger.open(cp);
-    for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
-      p.send(register("i" + i));
-    }
-    p.awaitAnswers(RegistryGrpcService.MAX_LEASES_PER_STREAM);
+    fill(p);
     registry.deregister(dev.vertice.api.registry.v1.DeregisterRequest.newBuilder().setService("orders")
         .setInstanceId("i0").build());
     KeepAliveResponse r = p.ping(register("newcomer"));
@@ -156,6 +150,14 @@ class KeepAliveTest {
     p.complete();
     cp.clock.forwardTime(Duration.ofMillis(5_100));
     assertEquals(0, instances());
+  }
+
+  /** Puts as many leases on {@code p} as one stream may carry, and takes their answers. */
+  private void fill(Pinger p) throws InterruptedException {
+    for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
+      p.send(register("i" + i));
+    }
+    p.awaitAnswers(RegistryGrpcService.MAX_LEASES_PER_STREAM);
   }
 
   /** A KeepAlive stream driven by the test. */
