@@ -18,8 +18,10 @@ const protobuf = require('protobufjs');
 const PROTO_DIR = process.env.VERTICE_PROTO_DIR || path.resolve(__dirname, '..', '..', 'proto');
 const FILES = ['vertice/registry/v1/registry.proto', 'vertice/discovery/v1/discovery.proto'];
 const ENDPOINTS_TYPE = 'type.googleapis.com/vertice.discovery.v1.Endpoints';
+const POLICY_TYPE = 'type.googleapis.com/vertice.discovery.v1.TrafficPolicy';
 const INVALID_ARGUMENT = 3; // google.rpc.Code
 const CALL_TIMEOUT_MS = 10_000;
+const MAX_RESPONSE_BYTES = 16 << 20; // as the Java WatchClient
 // Status codes after which the same request is worth retrying (on a new stream, after a backoff).
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED,
   grpc.status.UNKNOWN, grpc.status.INTERNAL, grpc.status.RESOURCE_EXHAUSTED]);
@@ -37,7 +39,10 @@ const DiscoveryService = api.vertice.discovery.v1.DiscoveryService;
 const root = new protobuf.Root();
 root.resolvePath = (origin, target) => path.join(PROTO_DIR, target);
 root.loadSync(FILES, { keepCase: true });
-const Endpoints = root.lookupType('vertice.discovery.v1.Endpoints');
+const MESSAGE_TYPES = {
+  [ENDPOINTS_TYPE]: root.lookupType('vertice.discovery.v1.Endpoints'),
+  [POLICY_TYPE]: root.lookupType('vertice.discovery.v1.TrafficPolicy'),
+};
 
 /** Prints events: one line of text each, or one JSON object per line with --json. */
 class Output {
@@ -212,69 +217,92 @@ async function register(client, request, out, stop) {
 // --- watch ---------------------------------------------------------------------------------------
 
 /**
- * Watches Endpoints resources and keeps the versions it holds. Every response is either applied and
- * ACKed, or NACKed with the reason when a resource cannot be decoded or is refused (--reject); what
- * was held is then kept. After a broken stream it resumes: the first request carries the held
- * versions (initial_resource_versions), so only what differs is sent, and the first answer means
- * "in sync".
+ * Watches Endpoints (and with --policies TrafficPolicy) resources and keeps the versions it holds.
+ * Every response is either applied and ACKed, or NACKed with the reason when a resource cannot be
+ * decoded or is refused (--reject); what was held is then kept. After a broken stream it resumes:
+ * the first request per type carries the held versions (initial_resource_versions), so only what
+ * differs is sent, and the first answer per type means "in sync".
  */
-async function watch(client, names, node, reject, out, stop) {
-  const held = new Map(); // name -> { version, endpoints }
+async function watch(client, names, node, reject, policies, out, stop) {
+  const types = policies ? [ENDPOINTS_TYPE, POLICY_TYPE] : [ENDPOINTS_TYPE];
+  const held = new Map(types.map((t) => [t, new Map()])); // type_url -> name -> { version, value }
   const backoff = new Backoff();
+  const heldCount = () => [...held.values()].reduce((n, m) => n + m.size, 0);
 
   function decode(response) {
-    if (response.type_url !== ENDPOINTS_TYPE) {
+    const type = MESSAGE_TYPES[response.type_url];
+    if (!held.has(response.type_url) || !type) {
       throw new Error(`unexpected type_url '${response.type_url}'`);
     }
     return response.resources.map((r) => {
-      if (!r.resource || r.resource.type_url !== ENDPOINTS_TYPE) {
-        throw new Error(`resource '${r.name}' is a ${r.resource && r.resource.type_url}, not a vertice.discovery.v1.Endpoints`);
+      if (!r.resource || r.resource.type_url !== response.type_url) {
+        throw new Error(`resource '${r.name}' is a ${r.resource && r.resource.type_url}, not a ${type.fullName.slice(1)}`);
       }
-      let endpoints;
+      let value;
       try {
-        endpoints = Endpoints.toObject(Endpoints.decode(r.resource.value),
-          { enums: String, longs: Number, defaults: true });
+        value = type.toObject(type.decode(r.resource.value), { enums: String, longs: Number, defaults: true });
       } catch (e) {
         throw new Error(`resource '${r.name}' cannot be decoded: ${e.message}`);
       }
-      if (endpoints.service !== r.name) {
-        throw new Error(`resource '${r.name}' holds endpoints of '${endpoints.service}'`);
+      if (value.service !== r.name) {
+        throw new Error(`resource '${r.name}' holds a value of service '${value.service}'`);
       }
       if (reject.has(r.name)) {
         throw new Error(`resource '${r.name}' refused by this client (--reject)`);
       }
-      return { name: r.name, version: r.version, endpoints };
+      return { name: r.name, version: r.version, value };
     });
   }
 
+  function printEndpoints(name, version, endpoints) {
+    const instances = endpoints.instances.map((i) => ({
+      instance_id: i.instance_id, address: i.address, port: i.port, health: healthName(i.health),
+      version: i.version, zone: i.zone, weight: i.weight, metadata: i.metadata,
+    }));
+    const lines = [`${name} version ${version}: ${instances.length} instance(s)`, ...instances.map((i) =>
+      `  ${i.instance_id} ${i.address}:${i.port} ${i.health} ${i.version}${i.zone ? ` zone ${i.zone}` : ''} weight ${i.weight}`)];
+    out.event('update', lines.join('\n'), { service: name, version, instances });
+  }
+
+  function printPolicy(name, version, policy) {
+    const subsets = policy.subsets.map((s) => ({ version: s.version, weight: s.weight }));
+    const split = subsets.map((s) => `${s.version} ${s.weight}`).join(', ') || 'no split';
+    out.event('policy', `${name} traffic policy version ${version}: ${split}`
+      + (policy.rollout_id ? ` (rollout ${policy.rollout_id})` : ''),
+    { service: name, version, rollout_id: policy.rollout_id, subsets });
+  }
+
   function onResponse(call, response, synced) {
+    const typeUrl = response.type_url;
     let decoded;
     try {
       decoded = decode(response);
     } catch (e) {
       // NACK: keep what we hold; the control plane resends the resource when its version changes.
-      call.write({ type_url: ENDPOINTS_TYPE, response_nonce: response.nonce,
+      call.write({ type_url: typeUrl, response_nonce: response.nonce,
         error_detail: { code: INVALID_ARGUMENT, message: e.message } });
       out.event('nack', `NACK nonce ${response.nonce}: ${e.message}`, { nonce: response.nonce, reason: e.message });
       return;
     }
-    for (const { name, version, endpoints } of decoded) {
-      held.set(name, { version, endpoints });
-      const instances = endpoints.instances.map((i) => ({
-        instance_id: i.instance_id, address: i.address, port: i.port, health: healthName(i.health),
-        version: i.version, zone: i.zone, weight: i.weight, metadata: i.metadata,
-      }));
-      const lines = [`${name} version ${version}: ${instances.length} instance(s)`, ...instances.map((i) =>
-        `  ${i.instance_id} ${i.address}:${i.port} ${i.health} ${i.version}${i.zone ? ` zone ${i.zone}` : ''} weight ${i.weight}`)];
-      out.event('update', lines.join('\n'), { service: name, version, instances });
+    const mine = held.get(typeUrl);
+    for (const { name, version, value } of decoded) {
+      mine.set(name, { version, value });
+      (typeUrl === ENDPOINTS_TYPE ? printEndpoints : printPolicy)(name, version, value);
     }
     for (const name of response.removed_resources) {
-      const wasHeld = held.delete(name);
-      out.event('removed', `${name} ${wasHeld ? 'removed' : 'has no instances'}`, { service: name, was_held: wasHeld });
+      const wasHeld = mine.delete(name);
+      if (typeUrl === ENDPOINTS_TYPE) {
+        out.event('removed', `${name} ${wasHeld ? 'removed' : 'has no instances'}`, { service: name, was_held: wasHeld });
+      } else {
+        out.event('policy_removed', `${name} has no traffic policy${wasHeld ? ' any more' : ''}: route by instance weight`,
+          { service: name, was_held: wasHeld });
+      }
     }
-    call.write({ type_url: ENDPOINTS_TYPE, response_nonce: response.nonce });
-    if (!synced) {
-      out.event('synced', `in sync (${held.size} service(s) held)`, { services: [...held.keys()].sort() });
+    call.write({ type_url: typeUrl, response_nonce: response.nonce });
+    if (!synced.has(typeUrl)) {
+      synced.add(typeUrl);
+      const kind = typeUrl === ENDPOINTS_TYPE ? 'service(s)' : 'traffic policy(ies)';
+      out.event('synced', `in sync (${mine.size} ${kind} held)`, { type: typeUrl, services: [...mine.keys()].sort() });
     }
   }
 
@@ -282,7 +310,7 @@ async function watch(client, names, node, reject, out, stop) {
     await connected(client);
     const ended = await new Promise((resolve, fail) => {
       const call = client.Watch();
-      let synced = false;
+      const synced = new Set(); // the types answered on this stream
       const onStop = () => call.cancel();
       stop.addEventListener('abort', onStop, { once: true });
       const finish = (result) => {
@@ -292,7 +320,6 @@ async function watch(client, names, node, reject, out, stop) {
       call.on('data', (response) => {
         backoff.reset();
         onResponse(call, response, synced);
-        synced = true;
       });
       call.on('error', (e) => {
         if (stop.aborted || RETRYABLE.has(e.code)) {
@@ -303,17 +330,20 @@ async function watch(client, names, node, reject, out, stop) {
         }
       });
       call.on('end', () => finish('the control plane ended the Watch stream'));
-      const initial = {};
-      for (const [name, { version }] of held) {
-        initial[name] = version;
-      }
-      call.write({ type_url: ENDPOINTS_TYPE, subscribe: names, initial_resource_versions: initial, node });
+      types.forEach((typeUrl, i) => {
+        const initial = {};
+        for (const [name, { version }] of held.get(typeUrl)) {
+          initial[name] = version;
+        }
+        // node is read from the stream's first request only.
+        call.write({ type_url: typeUrl, subscribe: names, initial_resource_versions: initial, ...(i === 0 ? { node } : {}) });
+      });
     });
     if (stop.aborted) {
       break;
     }
-    out.event('disconnected', `Watch stream ended (${ended}); resuming with ${held.size} held version(s)`,
-      { error: ended, held: held.size });
+    out.event('disconnected', `Watch stream ended (${ended}); resuming with ${heldCount()} held version(s)`,
+      { error: ended, held: heldCount() });
     await sleep(backoff.nextDelayMs(), stop);
   }
 }
@@ -343,9 +373,10 @@ const USAGE = `usage: vertice-client.js [--target HOST:PORT] [--json] COMMAND ..
   register SERVICE --address A --port P [--instance-id ID] [--protocol http|grpc] [--version v1]
            [--zone Z] [--weight 1-10000] [--metadata KEY=VALUE]... [--ttl 30s] [--keepalive 10s]
       register an instance and keep its lease alive until SIGINT/SIGTERM (then deregister)
-  watch NAME... [--node-id ID] [--reject NAME]...
+  watch NAME... [--node-id ID] [--reject NAME]... [--policies]
       print every pushed change of the named services ('*' for all), ACK each response;
-      --reject NACKs every response carrying NAME, as a client that cannot apply it would
+      --reject NACKs every response carrying NAME, as a client that cannot apply it would;
+      --policies also watches their TrafficPolicy (version split) on the same stream
   list
       list the registered services
 
@@ -378,6 +409,7 @@ async function main() {
         keepalive: { type: 'string' },
         'node-id': { type: 'string' },
         reject: { type: 'string', multiple: true, default: [] },
+        policies: { type: 'boolean', default: false },
       },
     });
   } catch (e) {
@@ -390,8 +422,10 @@ async function main() {
   }
   const [command, ...rest] = positionals;
   const out = new Output(o.json);
-  // Reconnect quickly after a control plane restarts (gRPC's default backoff grows to 2 minutes).
-  const options = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000 };
+  // Reconnect quickly after a control plane restarts (gRPC's default backoff grows to 2 minutes), and
+  // accept large responses: one Endpoints resource of a big service may exceed gRPC's default 4 MiB.
+  const options = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2000,
+    'grpc.max_receive_message_length': MAX_RESPONSE_BYTES };
   const credentials = grpc.credentials.createInsecure();
   const stopper = new AbortController();
   for (const s of ['SIGINT', 'SIGTERM']) {
@@ -430,8 +464,8 @@ async function main() {
         usage('watch needs at least one service name (or \'*\')');
       }
       const node = { id: o['node-id'] || `node-${process.pid}`, kind: 'node-example' };
-      await watch(new DiscoveryService(o.target, credentials, options), rest, node, new Set(o.reject), out,
-        stopper.signal);
+      await watch(new DiscoveryService(o.target, credentials, options), rest, node, new Set(o.reject), o.policies,
+        out, stopper.signal);
     } else if (command === 'list') {
       await list(new RegistryService(o.target, credentials, options), out);
     } else {

@@ -33,11 +33,14 @@ except ImportError as e:  # pragma: no cover - setup problem, explained to the u
              "python3-grpcio and python3-protobuf installed" % e)
 
 ENDPOINTS_TYPE = "type.googleapis.com/vertice.discovery.v1.Endpoints"
+POLICY_TYPE = "type.googleapis.com/vertice.discovery.v1.TrafficPolicy"
+TYPES = {ENDPOINTS_TYPE: discovery_pb2.Endpoints, POLICY_TYPE: discovery_pb2.TrafficPolicy}
 INVALID_ARGUMENT = 3  # google.rpc.Code
 # Status codes after which the same request is worth retrying (on a new stream, after a backoff).
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED,
              grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.RESOURCE_EXHAUSTED}
 CALL_TIMEOUT_S = 10.0
+MAX_RESPONSE_BYTES = 16 << 20  # as the Java WatchClient
 
 
 class Output:
@@ -218,30 +221,35 @@ def cmd_register(args, channel, out):
 # --- watch -------------------------------------------------------------------------------------
 
 class Watcher:
-    """Watches Endpoints resources and keeps the versions it holds.
+    """Watches Endpoints (and with --policies TrafficPolicy) resources and keeps the versions it holds.
 
     Every response is either applied and ACKed, or - when a resource cannot be decoded or is refused
     (--reject) - NACKed with the reason, keeping what was held before. After a broken stream it
-    reconnects and resumes: the first request carries the held versions (initial_resource_versions),
-    so the control plane sends only what differs, and its first answer means "in sync".
+    reconnects and resumes: the first request per type carries the held versions
+    (initial_resource_versions), so the control plane sends only what differs, and its first answer
+    per type means "in sync".
     """
 
-    def __init__(self, channel, names, node, reject, out):
+    def __init__(self, channel, names, node, reject, policies, out):
         self.stub = discovery_pb2_grpc.DiscoveryServiceStub(channel)
         self.names = names
         self.node = node
         self.reject = set(reject)
         self.out = out
-        self.held = {}  # name -> (version, discovery_pb2.Endpoints)
+        self.types = [ENDPOINTS_TYPE] + ([POLICY_TYPE] if policies else [])
+        self.held = {t: {} for t in self.types}  # type_url -> name -> (version, message)
         self.stop = threading.Event()
         self.call = None
         self.backoff = Backoff()
 
     def requests(self, outbox):
-        first = discovery_pb2.WatchRequest(type_url=ENDPOINTS_TYPE, subscribe=self.names, node=self.node)
-        for name, (version, _) in self.held.items():
-            first.initial_resource_versions[name] = version
-        yield first
+        for i, type_url in enumerate(self.types):
+            first = discovery_pb2.WatchRequest(type_url=type_url, subscribe=self.names)
+            if i == 0:
+                first.node.CopyFrom(self.node)  # read from the stream's first request only
+            for name, (version, _) in self.held[type_url].items():
+                first.initial_resource_versions[name] = version
+            yield first
         while True:
             request = outbox.get()
             if request is None:
@@ -249,64 +257,86 @@ class Watcher:
             yield request
 
     def decode(self, response):
-        """Returns [(name, version, Endpoints)] or raises ValueError saying why the response is refused."""
-        if response.type_url != ENDPOINTS_TYPE:
+        """Returns [(name, version, message)] or raises ValueError saying why the response is refused."""
+        if response.type_url not in self.types:
             raise ValueError("unexpected type_url '%s'" % response.type_url)
+        message_class = TYPES[response.type_url]
         decoded = []
         for r in response.resources:
-            if not r.resource.Is(discovery_pb2.Endpoints.DESCRIPTOR):
-                raise ValueError("resource '%s' is a %s, not a vertice.discovery.v1.Endpoints"
-                                 % (r.name, r.resource.type_url))
-            endpoints = discovery_pb2.Endpoints()
+            if not r.resource.Is(message_class.DESCRIPTOR):
+                raise ValueError("resource '%s' is a %s, not a %s"
+                                 % (r.name, r.resource.type_url, message_class.DESCRIPTOR.full_name))
+            value = message_class()
             try:
-                if not r.resource.Unpack(endpoints):
+                if not r.resource.Unpack(value):
                     raise ValueError("type mismatch")
-            except Exception as e:  # DecodeError and friends: the bytes are not an Endpoints
+            except Exception as e:  # DecodeError and friends: the bytes are not such a message
                 raise ValueError("resource '%s' cannot be decoded: %s" % (r.name, e))
-            if endpoints.service != r.name:
-                raise ValueError("resource '%s' holds endpoints of '%s'" % (r.name, endpoints.service))
+            if value.service != r.name:
+                raise ValueError("resource '%s' holds a value of service '%s'" % (r.name, value.service))
             if r.name in self.reject:
                 raise ValueError("resource '%s' refused by this client (--reject)" % r.name)
-            decoded.append((r.name, r.version, endpoints))
+            decoded.append((r.name, r.version, value))
         return decoded
 
     def on_response(self, response, outbox, synced):
+        type_url = response.type_url
         try:
             decoded = self.decode(response)
         except ValueError as e:
             # NACK: keep what we hold; the control plane resends the resource when its version changes.
             outbox.put(discovery_pb2.WatchRequest(
-                type_url=ENDPOINTS_TYPE, response_nonce=response.nonce,
+                type_url=type_url, response_nonce=response.nonce,
                 error_detail=discovery_pb2.ErrorDetail(code=INVALID_ARGUMENT, message=str(e))))
             self.out.event("nack", "NACK nonce %s: %s" % (response.nonce, e), nonce=response.nonce, reason=str(e))
             return
-        for name, version, endpoints in decoded:
-            self.held[name] = (version, endpoints)
-            instances = list(endpoints.instances)
-            lines = ["%s version %s: %d instance(s)" % (name, version, len(instances))]
-            lines += ["  %s %s:%d %s %s%s weight %d" % (i.instance_id, i.address, i.port, health_name(i.health),
-                                                        i.version, " zone " + i.zone if i.zone else "", i.weight)
-                      for i in instances]
-            self.out.event("update", "\n".join(lines), service=name, version=version,
-                           instances=[instance_fields(i) for i in instances])
+        held = self.held[type_url]
+        for name, version, value in decoded:
+            held[name] = (version, value)
+            if type_url == ENDPOINTS_TYPE:
+                self.print_endpoints(name, version, value)
+            else:
+                self.print_policy(name, version, value)
         for name in response.removed_resources:
-            was_held = self.held.pop(name, None) is not None
-            self.out.event("removed", "%s %s" % (name, "removed" if was_held else "has no instances"),
-                           service=name, was_held=was_held)
-        outbox.put(discovery_pb2.WatchRequest(type_url=ENDPOINTS_TYPE, response_nonce=response.nonce))
-        if not synced:
-            self.out.event("synced", "in sync (%d service(s) held)" % len(self.held), services=sorted(self.held))
+            was_held = held.pop(name, None) is not None
+            if type_url == ENDPOINTS_TYPE:
+                self.out.event("removed", "%s %s" % (name, "removed" if was_held else "has no instances"),
+                               service=name, was_held=was_held)
+            else:
+                self.out.event("policy_removed", "%s has no traffic policy%s: route by instance weight"
+                               % (name, " any more" if was_held else ""), service=name, was_held=was_held)
+        outbox.put(discovery_pb2.WatchRequest(type_url=type_url, response_nonce=response.nonce))
+        if type_url not in synced:
+            synced.add(type_url)
+            kind = "service(s)" if type_url == ENDPOINTS_TYPE else "traffic policy(ies)"
+            self.out.event("synced", "in sync (%d %s held)" % (len(held), kind), type=type_url,
+                           services=sorted(held))
+
+    def print_endpoints(self, name, version, endpoints):
+        instances = list(endpoints.instances)
+        lines = ["%s version %s: %d instance(s)" % (name, version, len(instances))]
+        lines += ["  %s %s:%d %s %s%s weight %d" % (i.instance_id, i.address, i.port, health_name(i.health),
+                                                    i.version, " zone " + i.zone if i.zone else "", i.weight)
+                  for i in instances]
+        self.out.event("update", "\n".join(lines), service=name, version=version,
+                       instances=[instance_fields(i) for i in instances])
+
+    def print_policy(self, name, version, policy):
+        split = ", ".join("%s %d" % (s.version, s.weight) for s in policy.subsets) or "no split"
+        self.out.event("policy", "%s traffic policy version %s: %s%s" % (
+            name, version, split, " (rollout %s)" % policy.rollout_id if policy.rollout_id else ""),
+            service=name, version=version, rollout_id=policy.rollout_id,
+            subsets=[dict(version=s.version, weight=s.weight) for s in policy.subsets])
 
     def run(self):
         while not self.stop.is_set():
             outbox = queue.Queue()
             self.call = self.stub.Watch(self.requests(outbox), wait_for_ready=True)
-            synced = False
+            synced = set()  # the types answered on this stream
             try:
                 for response in self.call:
                     self.backoff.reset()
                     self.on_response(response, outbox, synced)
-                    synced = True
                 error = "the control plane ended the Watch stream"
             except grpc.RpcError as e:
                 if self.stop.is_set():
@@ -319,8 +349,9 @@ class Watcher:
                 outbox.put(None)
             if self.stop.is_set():
                 break
+            held = sum(len(h) for h in self.held.values())
             self.out.event("disconnected", "Watch stream ended (%s); resuming with %d held version(s)"
-                           % (error, len(self.held)), error=error, held=len(self.held))
+                           % (error, held), error=error, held=held)
             self.stop.wait(self.backoff.next_delay())
 
     def shutdown(self):
@@ -331,7 +362,7 @@ class Watcher:
 
 def cmd_watch(args, channel, out):
     node = discovery_pb2.Node(id=args.node_id or "python-%d" % os.getpid(), kind="python-example")
-    watcher = Watcher(channel, args.services, node, args.reject, out)
+    watcher = Watcher(channel, args.services, node, args.reject, args.policies, out)
     on_signal(watcher.shutdown)
     try:
         watcher.run()
@@ -396,6 +427,8 @@ def main(argv=None):
     w.add_argument("--node-id", help="identity shown in the control plane's logs (default python-PID)")
     w.add_argument("--reject", action="append", default=[], metavar="SERVICE",
                    help="NACK every response carrying this service, as a client that cannot apply it would")
+    w.add_argument("--policies", action="store_true",
+                   help="also watch the services' TrafficPolicy (version split) on the same stream")
 
     sub.add_parser("list", help="list the registered services")
 
@@ -404,9 +437,10 @@ def main(argv=None):
         if "=" not in kv:
             p.error("--metadata '%s' is not KEY=VALUE" % kv)
     out = Output(args.json)
-    # Reconnect quickly after a control plane restarts (gRPC's default waits up to 2 minutes).
+    # Reconnect quickly after a control plane restarts (gRPC's default waits up to 2 minutes), and
+    # accept large responses: one Endpoints resource of a big service may exceed gRPC's default 4 MiB.
     options = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
-               ("grpc.max_reconnect_backoff_ms", 2000)]
+               ("grpc.max_reconnect_backoff_ms", 2000), ("grpc.max_receive_message_length", MAX_RESPONSE_BYTES)]
     with grpc.insecure_channel(args.target, options=options) as channel:
         return {"register": cmd_register, "watch": cmd_watch, "list": cmd_list}[args.command](args, channel, out)
 

@@ -13,15 +13,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.Struct;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.WatchClient;
+import dev.vertice.api.discovery.v1.Subset;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
+import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.Versions;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
+import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.testkit.Await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -147,6 +154,48 @@ class GeneratedClientsTest {
     // The NACK changes nothing for other resources: the next change is pushed and ACKed.
     cp.register("orders", "orders-2", 9003);
     watch.await("update", e -> about(e, "orders") && instanceIds(e).contains("orders-2"), DEADLINE);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ExampleClient.class)
+  void trafficPolicyIsPushedOnTheSameStreamAsEndpoints(ExampleClient client) throws Exception {
+    // Policy versions that converged (every watcher that needed them answered), with how many watchers.
+    Map<Long, Integer> converged = new ConcurrentHashMap<>();
+    ConvergenceListener listener = new ConvergenceListener() {
+      @Override
+      public void onConverged(String typeUrl, String name, long version, long nanos, int subscribers) {
+        if (typeUrl.equals(ResourceTypes.TRAFFIC_POLICY)) {
+          converged.put(version, subscribers);
+        }
+      }
+    };
+    cp = LocalControlPlane.start(ControlPlane.builder().convergenceListener(listener), 0);
+    ClientProcess watch = start(client, "watch", "orders", "--policies");
+    // One answer per subscribed type: orders has neither instances nor a policy yet.
+    watch.await("synced", e -> ResourceTypes.ENDPOINTS.equals(str(e, "type")), DEADLINE);
+    watch.await("synced", e -> ResourceTypes.TRAFFIC_POLICY.equals(str(e, "type")), DEADLINE);
+    watch.await("policy_removed", e -> about(e, "orders") && !bool(e, "was_held"), DEADLINE);
+
+    cp.register("orders", "orders-1", 9001);
+    watch.await("update", e -> about(e, "orders") && instanceIds(e).contains("orders-1"), DEADLINE);
+
+    TrafficPolicies policies = cp.controlPlane.trafficPolicies();
+    StoredTrafficPolicy stored = policies.put(TrafficPolicy.newBuilder().setService("orders").setRolloutId("rollout-1")
+        .addSubsets(Subset.newBuilder().setVersion("v1").setWeight(90))
+        .addSubsets(Subset.newBuilder().setVersion("v2").setWeight(10))
+        .build());
+    Struct policy = watch.await("policy", e -> about(e, "orders"), DEADLINE);
+    assertEquals(policies.version(stored.revision()), str(policy, "version"));
+    assertEquals("rollout-1", str(policy, "rollout_id"));
+    List<Struct> subsets = list(policy, "subsets");
+    assertEquals(List.of("v1", "v2"), subsets.stream().map(sub -> str(sub, "version")).toList());
+    assertEquals(List.of(90L, 10L), subsets.stream().map(sub -> num(sub, "weight")).toList());
+    // The client's ACK completes the change's convergence.
+    Await.until("the policy change converges", DEADLINE, () -> converged.get(stored.revision()) != null);
+    assertEquals(1, converged.get(stored.revision()));
+
+    policies.remove("orders");
+    watch.await("policy_removed", e -> about(e, "orders") && bool(e, "was_held"), DEADLINE);
   }
 
   @ParameterizedTest
