@@ -100,7 +100,9 @@ const describe = (e) => `${grpc.status[e.code] ?? e.code}: ${e.details}`;
 const healthName = (h) => String(h).replace('HEALTH_STATUS_', '');
 const deadline = () => new Date(Date.now() + CALL_TIMEOUT_MS);
 
-function unary(client, method, request) {
+/** Calls a unary method once the channel is connected (or the wait gave up), with a deadline. */
+async function unary(client, method, request) {
+  await connected(client);
   return new Promise((resolve, reject) => {
     client[method](request, { deadline: deadline() }, (err, response) => (err ? reject(err) : resolve(response)));
   });
@@ -144,7 +146,7 @@ async function register(client, request, out, stop) {
         if (!RETRYABLE.has(e.code)) {
           throw e;
         }
-        out.event('error', `register failed (${describe(e)}); retrying`, { error: describe(e) });
+        out.event('retrying', `register failed (${describe(e)}); retrying`, { error: describe(e) });
         await sleep(backoff.nextDelayMs(), stop);
       }
     }

@@ -39,6 +39,7 @@ INVALID_ARGUMENT = 3  # google.rpc.Code
 # Status codes after which the same request is worth retrying (on a new stream, after a backoff).
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED,
              grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.RESOURCE_EXHAUSTED}
+# Unary calls wait up to this long for a connection (wait_for_ready) and an answer.
 CALL_TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 16 << 20  # as the Java WatchClient
 
@@ -122,11 +123,12 @@ class Registrar:
     def register(self, again=False):
         while not self.stop.is_set():
             try:
-                r = self.stub.Register(self.request, timeout=CALL_TIMEOUT_S)
+                r = self.stub.Register(self.request, timeout=CALL_TIMEOUT_S, wait_for_ready=True)
             except grpc.RpcError as e:
                 if e.code() not in RETRYABLE:
                     raise
-                self.out.event("error", "register failed (%s); retrying" % describe_error(e), error=describe_error(e))
+                self.out.event("retrying", "register failed (%s); retrying" % describe_error(e),
+                               error=describe_error(e))
                 self.stop.wait(self.backoff.next_delay())
                 continue
             # Later registrations reuse the instance id the control plane chose or confirmed.
@@ -209,7 +211,8 @@ def cmd_register(args, channel, out):
         return 1
     try:
         registry_pb2_grpc.RegistryServiceStub(channel).Deregister(registry_pb2.DeregisterRequest(
-            service=request.instance.service, instance_id=request.instance.instance_id), timeout=CALL_TIMEOUT_S)
+            service=request.instance.service, instance_id=request.instance.instance_id), timeout=CALL_TIMEOUT_S,
+            wait_for_ready=True)
         out.event("deregistered", "deregistered %s/%s" % (request.instance.service, request.instance.instance_id),
                   service=request.instance.service, instance_id=request.instance.instance_id)
     except grpc.RpcError as e:
@@ -377,7 +380,7 @@ def cmd_watch(args, channel, out):
 def cmd_list(args, channel, out):
     try:
         r = registry_pb2_grpc.RegistryServiceStub(channel).ListServices(
-            registry_pb2.ListServicesRequest(), timeout=CALL_TIMEOUT_S)
+            registry_pb2.ListServicesRequest(), timeout=CALL_TIMEOUT_S, wait_for_ready=True)
     except grpc.RpcError as e:
         out.event("error", "ListServices failed: " + describe_error(e), error=describe_error(e))
         return 1

@@ -142,8 +142,8 @@ final class ClientProcess implements AutoCloseable {
         return found.get();
       }
       if (!process.isAlive()) {
-        // Its last lines may still be in the pipe: one more look after the readers caught up.
-        sleepBriefly(200);
+        // Its last lines may not have been read yet: one more look once the readers reached the end.
+        joinFollowers();
         found = eventsFrom(from).stream().filter(e -> event.equals(Events.str(e, "event")) && condition.test(e))
             .findFirst();
         if (found.isPresent()) {
@@ -181,9 +181,7 @@ final class ClientProcess implements AutoCloseable {
         kill();
         throw new AssertionError(name + " did not exit within 15 s of SIGTERM; its output:\n" + output());
       }
-      for (Thread t : followers) {
-        t.join(5000); // its last lines are read once this returns
-      }
+      joinFollowers(); // its last lines are read once this returns
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       kill();
@@ -195,6 +193,32 @@ final class ClientProcess implements AutoCloseable {
   private void kill() {
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
+  }
+
+  /** Waits for the process to exit on its own and returns its exit code, once its output is read. */
+  int exitCode(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError(name + " still runs after " + timeout + "; its output:\n" + output());
+      }
+      joinFollowers();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while waiting for " + name, e);
+    }
+    return process.exitValue();
+  }
+
+  /** Waits (up to 5 s each) for the output readers of an exited process to read to the end. */
+  private void joinFollowers() {
+    for (Thread t : followers) {
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted while reading the output of " + name, e);
+      }
+    }
   }
 
   /** Kills the process if it still runs (for {@code @AfterEach}). */

@@ -107,6 +107,16 @@ class GeneratedClientsTest {
     assertEquals(9001, seenByJava.getPort());
     assertEquals(registrar.name().toLowerCase(), seenByJava.getMetadataOrThrow("lang"));
 
+    // The watcher's language lists it too.
+    ClientProcess list = start(watcher, "list");
+    Struct services = list.await("services", e -> true, DEADLINE);
+    Struct orders = list(services, "services").stream().filter(e -> about(e, "orders")).findFirst()
+        .orElseThrow(() -> new AssertionError("orders not listed: " + list.output()));
+    assertEquals(1, num(orders, "instances"));
+    assertEquals(1, num(orders, "serving"));
+    assertEquals(str(registered, "resource_version"), str(orders, "resource_version"));
+    assertEquals(0, list.exitCode(DEADLINE), list.output());
+
     // A graceful stop deregisters: both watchers see the service go.
     int mark = watch.mark();
     assertEquals(0, register.stop(), "the registering client exits cleanly on SIGTERM:\n" + register.output());
@@ -154,6 +164,20 @@ class GeneratedClientsTest {
     // The NACK changes nothing for other resources: the next change is pushed and ACKed.
     cp.register("orders", "orders-2", 9003);
     watch.await("update", e -> about(e, "orders") && instanceIds(e).contains("orders-2"), DEADLINE);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ExampleClient.class)
+  void badRegistrationExitsWithEveryFieldViolation(ExampleClient client) {
+    cp = LocalControlPlane.start(ControlPlane.builder(), 0);
+    ClientProcess register = start(client, "register", "orders", "--address", "10.0.0.1:80", "--port", "70000",
+        "--instance-id", "orders-1");
+    Struct error = register.await("error", e -> true, DEADLINE);
+    assertTrue(str(error, "error").startsWith("INVALID_ARGUMENT"), str(error, "error"));
+    assertTrue(str(error, "error").contains("instance.address"), str(error, "error"));
+    assertTrue(str(error, "error").contains("instance.port: 70000 is outside 1..65535"), str(error, "error"));
+    assertEquals(1, register.exitCode(DEADLINE), register.output());
+    assertEquals(List.of(), cp.instanceIds("orders"), "a rejected registration changes nothing");
   }
 
   @ParameterizedTest
