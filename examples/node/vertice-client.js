@@ -242,7 +242,10 @@ async function watch(client, names, node, reject, policies, out, stop) {
       }
       let value;
       try {
-        value = type.toObject(type.decode(r.resource.value), { enums: String, longs: Number, defaults: true });
+        // A plain Reader over a copy, not the BufferReader protobufjs picks for a Node Buffer: that one
+        // silently cuts a string that runs past the end of the bytes instead of failing.
+        const reader = new protobuf.Reader(new Uint8Array(r.resource.value));
+        value = type.toObject(type.decode(reader), { enums: String, longs: Number, defaults: true });
       } catch (e) {
         throw new Error(`resource '${r.name}' cannot be decoded: ${e.message}`);
       }
