@@ -7,10 +7,12 @@ import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.observability.AdminServer;
+import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
@@ -128,7 +130,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     ControlPlaneServer server;
     try {
-      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes);
+      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes,
+          List.of(new GrpcServerMetrics(metrics.registry())));
     } catch (IOException e) {
       controlPlane.close();
       throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
