@@ -1,6 +1,7 @@
 package dev.vertice.controlplane;
 
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import dev.vertice.api.stats.v1.StatsServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -99,7 +100,8 @@ public final class ControlPlaneServer implements AutoCloseable {
       b.callExecutor(new ServerCallExecutorSupplier() {
         @Override
         public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
-          return call.getMethodDescriptor().getServiceName().equals(RegistryServiceGrpc.SERVICE_NAME)
+          String service = call.getMethodDescriptor().getServiceName();
+          return service.equals(RegistryServiceGrpc.SERVICE_NAME) || service.equals(StatsServiceGrpc.SERVICE_NAME)
               ? storeCalls : null;
         }
       });
