@@ -145,13 +145,13 @@ public record RolloutSpec(String service, String stableVersion, String candidate
     private String stableVersion;
     private String candidateVersion;
     private Strategy strategy;
-    private List<Integer> stageWeights;
+    private List<Long> stageWeights;
     private Duration stageDuration;
     private Duration analysisInterval;
     private Double maxErrorRate;
     private Double maxLatencyRatio;
     private Long minRequests;
-    private Integer failureLimit;
+    private Long failureLimit;
     private Duration progressDeadline;
     private DeadlineAction deadlineAction;
 
@@ -181,9 +181,20 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       return this;
     }
 
-    /** Candidate weights per stage; null or empty means 5, 25, 50, 100. Ignored for blue/green. */
-    public Draft stageWeights(List<Integer> v) {
-      this.stageWeights = v == null ? null : new ArrayList<>(v);
+    /**
+     * Candidate weights per stage; null or empty means 5, 25, 50, 100. Ignored for blue/green.
+     * Taken as longs so that unsigned 32-bit values from the wire are judged as they are.
+     */
+    public Draft stageWeights(List<? extends Number> v) {
+      if (v == null) {
+        this.stageWeights = null;
+      } else {
+        List<Long> copy = new ArrayList<>(v.size());
+        for (Number n : v) {
+          copy.add(n == null ? null : n.longValue());
+        }
+        this.stageWeights = copy;
+      }
       return this;
     }
 
@@ -200,25 +211,25 @@ public record RolloutSpec(String service, String stableVersion, String candidate
     }
 
     /** Highest candidate error rate; default 0.05, in (0, 1]. */
-    public Draft maxErrorRate(Double v) {
+    public Draft maxErrorRate(double v) {
       this.maxErrorRate = v;
       return this;
     }
 
     /** Highest ratio of candidate p99 to stable p99; default 1.5, in [1, 100]. */
-    public Draft maxLatencyRatio(Double v) {
+    public Draft maxLatencyRatio(double v) {
       this.maxLatencyRatio = v;
       return this;
     }
 
     /** Fewest candidate requests in a stage; default 100, in [1, 10^9]. */
-    public Draft minRequests(Long v) {
+    public Draft minRequests(long v) {
       this.minRequests = v;
       return this;
     }
 
     /** Failed checks before a rollback; default 1, in [1, 100]. */
-    public Draft failureLimit(Integer v) {
+    public Draft failureLimit(long v) {
       this.failureLimit = v;
       return this;
     }
@@ -255,9 +266,9 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       }
       Strategy strat = strategy == null ? Strategy.CANARY : strategy;
       List<Integer> weights = strat == Strategy.BLUE_GREEN ? BLUE_GREEN_STAGE_WEIGHTS
-          : stageWeights == null || stageWeights.isEmpty() ? DEFAULT_STAGE_WEIGHTS : stageWeights;
-      if (strat == Strategy.CANARY && stageWeights != null && !stageWeights.isEmpty()) {
-        weights(out, stageWeights);
+          : stageWeights == null || stageWeights.isEmpty() ? DEFAULT_STAGE_WEIGHTS : null;
+      if (weights == null && weights(out, stageWeights)) {
+        weights = stageWeights.stream().map(Long::intValue).toList();
       }
       Duration stage = duration(out, "stage_duration", stageDuration, DEFAULT_STAGE_DURATION, MIN_STAGE_DURATION,
           MAX_STAGE_DURATION);
@@ -276,7 +287,7 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       if (min < 1 || min > Thresholds.MAX_MIN_REQUESTS) {
         out.add(new Violation("thresholds.min_requests", min + " is outside [1, " + Thresholds.MAX_MIN_REQUESTS + "]"));
       }
-      int limit = failureLimit == null ? DEFAULT_FAILURE_LIMIT : failureLimit;
+      long limit = failureLimit == null ? DEFAULT_FAILURE_LIMIT : failureLimit;
       if (limit < 1 || limit > MAX_FAILURE_LIMIT) {
         out.add(new Violation("failure_limit", limit + " is outside [1, " + MAX_FAILURE_LIMIT + "]"));
       }
@@ -291,7 +302,7 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       }
       return new Validated(Optional.of(new RolloutSpec(canonical, stableVersion, candidateVersion, strat, weights,
           stage, analysisInterval == null ? DEFAULT_ANALYSIS_INTERVAL : analysisInterval,
-          new Thresholds(errorRate, ratio, min), limit, deadline,
+          new Thresholds(errorRate, ratio, min), (int) limit, deadline,
           deadlineAction == null ? DeadlineAction.ROLLBACK : deadlineAction)), out);
     }
 
@@ -308,13 +319,15 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       return true;
     }
 
-    private static void weights(List<Violation> out, List<Integer> w) {
+    /** Checks canary stage weights; returns whether they are valid. */
+    private static boolean weights(List<Violation> out, List<Long> w) {
+      int before = out.size();
       if (w.size() > MAX_STAGES) {
         out.add(new Violation("stage_weights", w.size() + " stages; at most " + MAX_STAGES));
-        return;
+        return false;
       }
       for (int i = 0; i < w.size(); i++) {
-        Integer x = w.get(i);
+        Long x = w.get(i);
         String field = "stage_weights[" + i + "]";
         if (x == null || x < 1 || x > 100) {
           out.add(new Violation(field, x + " is outside 1..100"));
@@ -323,11 +336,12 @@ public record RolloutSpec(String service, String stableVersion, String candidate
               + ": weights must strictly increase"));
         }
       }
-      Integer last = w.get(w.size() - 1);
+      Long last = w.get(w.size() - 1);
       if (last != null && last >= 1 && last < 100) {
         out.add(new Violation("stage_weights[" + (w.size() - 1) + "]",
             last + " is not 100: the last stage moves all traffic to the candidate"));
       }
+      return out.size() == before;
     }
 
     private static Duration duration(List<Violation> out, String field, Duration v, Duration dflt, Duration min,

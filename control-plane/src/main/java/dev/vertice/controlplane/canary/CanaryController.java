@@ -51,7 +51,7 @@ public final class CanaryController implements AutoCloseable {
   public static final Duration DEFAULT_LEASE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
   private final RolloutRepository repository;
-  private final TrafficPolicies policies;
+  private final PolicyPublisher policies;
   private final StatsWindows stats;
   private final Leadership leadership;
   private final ServingInstances instances;
@@ -448,7 +448,7 @@ public final class CanaryController implements AutoCloseable {
   /** {@code Builder} wires a {@link CanaryController}. */
   public static final class Builder {
     private RolloutRepository repository;
-    private TrafficPolicies policies;
+    private PolicyPublisher policies;
     private StatsWindows stats;
     private Leadership leadership = Leadership.always();
     private ServingInstances instances;
@@ -465,7 +465,7 @@ public final class CanaryController implements AutoCloseable {
     }
 
     /** Where TrafficPolicy resources are published. */
-    public Builder policies(TrafficPolicies v) {
+    public Builder policies(PolicyPublisher v) {
       this.policies = v;
       return this;
     }

@@ -45,7 +45,7 @@ class CanaryControllerTest {
   final List<CanaryController> controllers = new ArrayList<>();
 
   /** Records policies; answers every one at once unless {@link #answer} is false. */
-  static final class Policies implements TrafficPolicies {
+  static final class Policies implements PolicyPublisher {
     final List<TrafficPolicy> published = new CopyOnWriteArrayList<>();
     final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();
     volatile boolean answer = true;

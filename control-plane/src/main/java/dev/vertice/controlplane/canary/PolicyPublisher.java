@@ -4,10 +4,10 @@ import dev.vertice.api.discovery.v1.TrafficPolicy;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code TrafficPolicies} publishes TrafficPolicy resources to the data plane (the Watch stream)
+ * {@code PolicyPublisher} publishes TrafficPolicy resources to the data plane (the Watch stream)
  * and reports when every subscriber has acknowledged them.
  */
-public interface TrafficPolicies {
+public interface PolicyPublisher {
 
   /**
    * Publishes {@code policy} under its service's name, replacing the previous one.
