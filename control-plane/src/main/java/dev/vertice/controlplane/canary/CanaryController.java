@@ -38,7 +38,8 @@ import java.util.logging.Logger;
  * where it stood. Commands on a replica without the lease fail with {@link NotLeaderException}.
  *
  * <p>The rollout is persisted before its policy is published, so that the repository is the
- * source of truth and a new lease holder republishes what it says.
+ * source of truth and a new lease holder republishes what it says; when publishing fails, the
+ * persisted rollout is put back as it was and the command fails.
  *
  * <p>Thread-safe: commands, ticks and convergence callbacks are serialised on one lock; watchers
  * are called under it, in order, and must not block.
@@ -64,8 +65,6 @@ public final class CanaryController implements AutoCloseable {
   private final Map<String, ScheduledFuture<?>> ticks = new HashMap<>();
   /** Guarded by lock. */
   private final Map<String, List<Consumer<Rollout>>> watchers = new HashMap<>();
-  /** Rollouts whose last published policy awaits its answers. Guarded by lock. */
-  private final Map<String, Integer> awaiting = new HashMap<>();
   /** Guarded by lock. */
   private boolean leading;
   /** Guarded by lock. */
@@ -268,7 +267,6 @@ public final class CanaryController implements AutoCloseable {
         log.info("canary lease lost: this replica stops evaluating rollouts");
         ticks.values().forEach(t -> t.cancel(false));
         ticks.clear();
-        awaiting.clear();
         return;
       }
       log.info("canary lease held: this replica evaluates rollouts");
@@ -327,9 +325,6 @@ public final class CanaryController implements AutoCloseable {
           return;
         }
         Rollout r = current.get();
-        if (!r.policyConverged() && !awaiting.containsKey(id)) {
-          publish(r); // the last publication was abandoned: its answers will never come
-        }
         if (!r.state().isAnalysed()) {
           return; // paused: the weights stay, nothing to judge
         }
@@ -356,7 +351,13 @@ public final class CanaryController implements AutoCloseable {
   private void commit(Rollout before, Rollout after) {
     repository.put(after);
     if (after.candidateWeight() != before.candidateWeight() || before.state() == RolloutState.PENDING) {
-      publish(after);
+      try {
+        publish(after);
+      } catch (RuntimeException e) {
+        // The weights did not reach the store: the rollout stays as it was, and the caller learns why.
+        repository.put(before);
+        throw e;
+      }
     }
     Rollout now = repository.get(after.id()).orElse(after);
     if (!now.isActive()) {
@@ -375,16 +376,14 @@ public final class CanaryController implements AutoCloseable {
         .setRolloutId(r.id())
         .build();
     int weight = r.candidateWeight();
-    awaiting.put(r.id(), weight);
     // The answer may come on a push thread that holds push-engine locks, which this controller
     // takes (through put) while holding its own: hop to the scheduler to keep one lock order.
     policies.put(policy).whenCompleteAsync((ok, failure) -> {
       if (failure != null) {
-        log.log(Level.WARNING, "policy of rollout " + r.id() + " at " + weight + " % was not confirmed; it is"
-            + " published again at the next analysis", failure);
-        synchronized (lock) {
-          awaiting.remove(r.id(), weight);
-        }
+        // Publishing the same policy again would change nothing (the store keeps it): the rollout
+        // says "not converged" until its next weights are confirmed.
+        log.log(Level.WARNING, "policy of rollout " + r.id() + " at " + weight + " % was not confirmed by every"
+            + " subscriber", failure);
         return;
       }
       converged(r.id(), weight);
@@ -396,7 +395,6 @@ public final class CanaryController implements AutoCloseable {
       if (closed || !leading) {
         return;
       }
-      awaiting.remove(id, weight);
       Optional<Rollout> current = repository.get(id);
       if (current.isEmpty() || current.get().policyConverged() || current.get().candidateWeight() != weight) {
         return;

@@ -168,15 +168,17 @@ class CanaryControllerTest {
   }
 
   @Test
-  void anAbandonedPublicationIsPublishedAgainAtTheNextAnalysis() {
+  void aPolicyNotConfirmedByEverySubscriberLeavesTheRolloutUnconvergedUntilItsNextWeights() {
     CanaryController c = controller(Leadership.always());
     policies.answer = false;
     c.create(spec());
     policies.pending.get(0).completeExceptionally(new IllegalStateException("subscriber gone"));
     clock.runDueTasks();
-    policies.answer = true;
     forward(Duration.ofSeconds(10));
-    assertEquals(List.of(5, 5), policies.candidateWeights());
+    assertFalse(c.get("orders-1").orElseThrow().policyConverged());
+    assertEquals(List.of(5), policies.candidateWeights());
+    policies.answer = true;
+    c.promote("orders-1", false);
     clock.runDueTasks();
     assertTrue(c.get("orders-1").orElseThrow().policyConverged());
   }
