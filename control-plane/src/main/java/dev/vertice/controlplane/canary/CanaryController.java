@@ -41,6 +41,9 @@ import java.util.logging.Logger;
  * source of truth and a new lease holder republishes what it says; when publishing fails, the
  * persisted rollout is put back as it was and the command fails.
  *
+ * <p>Watchers hear of rollouts through the repository's change listener, so that a replica
+ * without the lease (or one of several sharing Redis) streams the lease holder's changes too.
+ *
  * <p>Thread-safe: commands, ticks and convergence callbacks are serialised on one lock; watchers
  * are called under it, in order, and must not block.
  */
@@ -65,6 +68,8 @@ public final class CanaryController implements AutoCloseable {
   private final Map<String, ScheduledFuture<?>> ticks = new HashMap<>();
   /** Guarded by lock. */
   private final Map<String, List<Consumer<Rollout>>> watchers = new HashMap<>();
+  /** The state last delivered to the watchers of each watched rollout. Guarded by lock. */
+  private final Map<String, Rollout> delivered = new HashMap<>();
   /** Guarded by lock. */
   private boolean leading;
   /** Guarded by lock. */
@@ -80,6 +85,9 @@ public final class CanaryController implements AutoCloseable {
     this.clock = Objects.requireNonNull(b.clock, "clock");
     this.scheduler = Objects.requireNonNull(b.scheduler, "scheduler");
     this.leaseCheckInterval = b.leaseCheckInterval;
+    // Watchers hear of every write, this replica's or another's, through the repository. The
+    // listener may run on a repository thread (a Redis subscription): hop to the scheduler.
+    repository.addListener(r -> scheduler.execute(() -> deliver(r.id())));
   }
 
   /** Returns a builder; every collaborator must be set. */
@@ -118,6 +126,7 @@ public final class CanaryController implements AutoCloseable {
       ticks.values().forEach(t -> t.cancel(false));
       ticks.clear();
       watchers.clear();
+      delivered.clear();
     }
   }
 
@@ -220,6 +229,11 @@ public final class CanaryController implements AutoCloseable {
         return () -> {};
       }
       watchers.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(listener);
+      Rollout before = delivered.put(id, r);
+      if (before != null && !before.equals(r)) {
+        // Others watching already got an older state: bring them up to date too.
+        deliver(id);
+      }
       return () -> {
         synchronized (lock) {
           List<Consumer<Rollout>> list = watchers.get(id);
@@ -227,6 +241,7 @@ public final class CanaryController implements AutoCloseable {
             list.remove(listener);
             if (list.isEmpty()) {
               watchers.remove(id);
+              delivered.remove(id);
             }
           }
         }
@@ -359,11 +374,9 @@ public final class CanaryController implements AutoCloseable {
         throw e;
       }
     }
-    Rollout now = repository.get(after.id()).orElse(after);
-    if (!now.isActive()) {
-      cancelTick(now.id());
+    if (!after.isActive()) {
+      cancelTick(after.id());
     }
-    notifyWatchers(now);
   }
 
   /** Publishes the rollout's weights; marks it converged when every subscriber answered. */
@@ -399,17 +412,33 @@ public final class CanaryController implements AutoCloseable {
       if (current.isEmpty() || current.get().policyConverged() || current.get().candidateWeight() != weight) {
         return;
       }
-      Rollout confirmed = current.get().withPolicyConverged(true);
-      repository.put(confirmed);
-      notifyWatchers(confirmed);
+      repository.put(current.get().withPolicyConverged(true));
     }
   }
 
-  private void notifyWatchers(Rollout r) {
-    List<Consumer<Rollout>> list = watchers.get(r.id());
-    if (list == null) {
-      return;
+  /** Delivers the rollout's current state to its watchers if it differs from the last delivered. */
+  private void deliver(String id) {
+    synchronized (lock) {
+      List<Consumer<Rollout>> list = watchers.get(id);
+      if (list == null) {
+        return;
+      }
+      Optional<Rollout> current;
+      try {
+        current = repository.get(id);
+      } catch (RuntimeException e) {
+        log.log(Level.WARNING, "cannot read rollout " + id + " for its watchers", e);
+        return;
+      }
+      if (current.isEmpty() || current.get().equals(delivered.get(id))) {
+        return;
+      }
+      delivered.put(id, current.get());
+      notifyWatchers(current.get(), list);
     }
+  }
+
+  private void notifyWatchers(Rollout r, List<Consumer<Rollout>> list) {
     for (Consumer<Rollout> w : list) {
       try {
         w.accept(r);
@@ -419,6 +448,7 @@ public final class CanaryController implements AutoCloseable {
     }
     if (!r.isActive() && r.policyConverged()) {
       watchers.remove(r.id());
+      delivered.remove(r.id());
     }
   }
 

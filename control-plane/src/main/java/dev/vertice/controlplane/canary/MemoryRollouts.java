@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * {@code MemoryRollouts} keeps rollouts in memory: for one control plane without a shared store.
@@ -13,6 +15,7 @@ import java.util.concurrent.ConcurrentMap;
 public final class MemoryRollouts implements RolloutRepository {
 
   private final ConcurrentMap<String, Rollout> rollouts = new ConcurrentHashMap<>();
+  private final List<Consumer<Rollout>> listeners = new CopyOnWriteArrayList<>();
 
   @Override
   public Optional<Rollout> get(String id) {
@@ -27,5 +30,11 @@ public final class MemoryRollouts implements RolloutRepository {
   @Override
   public void put(Rollout rollout) {
     rollouts.put(rollout.id(), rollout);
+    listeners.forEach(l -> l.accept(rollout));
+  }
+
+  @Override
+  public void addListener(Consumer<Rollout> listener) {
+    listeners.add(listener);
   }
 }

@@ -283,6 +283,22 @@ class CanaryControllerTest {
   }
 
   @Test
+  void aReplicaWithoutTheLeaseStreamsTheLeadersChangesToItsWatchers() {
+    CanaryController leader = controller(Leadership.always());
+    CanaryController follower = controller(() -> false);
+    candidateStats.put("orders", new WindowStats(500, 0, 0.1));
+    leader.create(spec());
+    List<Rollout> seen = new CopyOnWriteArrayList<>();
+    follower.watch("orders-1", seen::add);
+    forward(Duration.ofSeconds(30));
+    assertEquals(25, seen.get(seen.size() - 1).candidateWeight());
+    leader.abort("orders-1");
+    clock.runDueTasks();
+    assertEquals(RolloutState.ABORTED, seen.get(seen.size() - 1).state());
+    assertTrue(seen.get(seen.size() - 1).policyConverged());
+  }
+
+  @Test
   void restartedControllerContinuesWhereTheRolloutStood() {
     CanaryController first = controller(Leadership.always());
     candidateStats.put("orders", new WindowStats(500, 0, 0.1));
