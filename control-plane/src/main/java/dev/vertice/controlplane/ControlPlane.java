@@ -11,6 +11,13 @@ import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
 import dev.vertice.controlplane.registry.TrafficPolicies;
+import dev.vertice.controlplane.canary.CanaryController;
+import dev.vertice.controlplane.canary.Leadership;
+import dev.vertice.controlplane.canary.MemoryRollouts;
+import dev.vertice.controlplane.canary.RolloutRepository;
+import dev.vertice.controlplane.canary.StatsWindows;
+import dev.vertice.controlplane.canary.StorePolicyPublisher;
+import dev.vertice.controlplane.server.CanaryGrpcService;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.store.redis.RedisStatsStore;
@@ -61,6 +68,8 @@ public final class ControlPlane implements AutoCloseable {
   private final Clock wallClock;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
+  private final CanaryController canary;
+  private final CanaryGrpcService canaryService;
   private final ExecutorService pushExecutor;
   private final ScheduledExecutorService ownedScheduler;
 
@@ -132,6 +141,25 @@ public final class ControlPlane implements AutoCloseable {
     this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
     this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
+    this.canary = CanaryController.builder()
+        .repository(b.rollouts != null ? b.rollouts : new MemoryRollouts())
+        .policies(new StorePolicyPublisher(trafficPolicies))
+        .stats(b.canaryStats)
+        .leadership(b.canaryLeadership)
+        .instances((service, version) -> servingInstances(registry, service, version))
+        .clock(b.wallClock)
+        .scheduler(scheduler)
+        .build();
+    this.canaryService = new CanaryGrpcService(canary);
+    canary.start();
+  }
+
+  private static int servingInstances(Registry registry, String service, String version) {
+    dev.vertice.controlplane.registry.ServiceView view = registry.service(service);
+    return view == null ? 0 : (int) view.instances().stream()
+        .filter(i -> i.getVersion().equals(version)
+            && i.getHealth() == dev.vertice.api.registry.v1.HealthStatus.HEALTH_STATUS_SERVING)
+        .count();
   }
 
   /** Returns a builder with production defaults (system time, secure random ids). */
@@ -139,9 +167,15 @@ public final class ControlPlane implements AutoCloseable {
     return new Builder();
   }
 
+<<<<<<< HEAD
   /** Returns the gRPC services to bind: RegistryService, DiscoveryService and StatsService. */
   public List<BindableService> services() {
     return List.of(registryService, discoveryService, statsService);
+=======
+  /** Returns the gRPC services to bind: RegistryService, DiscoveryService and CanaryService. */
+  public List<BindableService> services() {
+    return List.of(registryService, discoveryService, canaryService);
+>>>>>>> canary-logic
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */
@@ -158,6 +192,7 @@ public final class ControlPlane implements AutoCloseable {
     return engine;
   }
 
+<<<<<<< HEAD
   /** Returns the per-version request stats reported by the data plane (in Redis: every replica's). */
   public StatsStore stats() {
     return stats;
@@ -181,6 +216,11 @@ public final class ControlPlane implements AutoCloseable {
   /** Returns the wall clock (stats buckets, rollout timestamps). */
   public Clock wallClock() {
     return wallClock;
+=======
+  /** Returns the canary controller: rollouts, manual commands, watches. */
+  public CanaryController canary() {
+    return canary;
+>>>>>>> canary-logic
   }
 
   /** Returns the API that writes the TrafficPolicy resources pushed to the data plane (the canary controller's). */
@@ -199,6 +239,7 @@ public final class ControlPlane implements AutoCloseable {
 
   @Override
   public void close() {
+    canary.close();
     shutdownStreams();
     if (store != registry) {
       store.close();
@@ -259,8 +300,15 @@ public final class ControlPlane implements AutoCloseable {
     private Versions versions;
     private int pushThreads = Runtime.getRuntime().availableProcessors();
     private RedisStoreConfig redis;
+<<<<<<< HEAD
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
+=======
+    private RolloutRepository rollouts;
+    private StatsWindows canaryStats = (service, version, from, to) -> dev.vertice.canary.WindowStats.EMPTY;
+    private Leadership canaryLeadership = Leadership.always();
+    private java.time.InstantSource wallClock = java.time.InstantSource.system();
+>>>>>>> canary-logic
 
     private Builder() {}
 
@@ -337,6 +385,30 @@ public final class ControlPlane implements AutoCloseable {
 
     public Builder convergenceListener(ConvergenceListener v) {
       this.convergenceListener = v;
+      return this;
+    }
+
+    /** Where rollouts are kept; by default in memory (handing one instance over survives a restart). */
+    public Builder rollouts(RolloutRepository v) {
+      this.rollouts = v;
+      return this;
+    }
+
+    /** Where the canary controller reads per-version stats of a stage window. */
+    public Builder canaryStats(StatsWindows v) {
+      this.canaryStats = v;
+      return this;
+    }
+
+    /** The canary lease; by default always held (one replica). */
+    public Builder canaryLeadership(Leadership v) {
+      this.canaryLeadership = v;
+      return this;
+    }
+
+    /** Wall-clock time of rollouts (timestamps, stage windows); tests derive it from their fake clock. */
+    public Builder wallClock(java.time.InstantSource v) {
+      this.wallClock = v;
       return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.vertice.controlplane;
 
+import dev.vertice.api.canary.v1.CanaryServiceGrpc;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.stats.v1.StatsServiceGrpc;
 import io.grpc.BindableService;
@@ -102,6 +103,7 @@ public final class ControlPlaneServer implements AutoCloseable {
         public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
           String service = call.getMethodDescriptor().getServiceName();
           return service.equals(RegistryServiceGrpc.SERVICE_NAME) || service.equals(StatsServiceGrpc.SERVICE_NAME)
+              || service.equals(CanaryServiceGrpc.SERVICE_NAME)
               ? storeCalls : null;
         }
       });
