@@ -147,7 +147,7 @@ public final class ControlPlane implements AutoCloseable {
         .stats(b.canaryStats)
         .leadership(b.canaryLeadership)
         .instances((service, version) -> servingInstances(registry, service, version))
-        .clock(b.wallClock)
+        .clock(b.canaryClock != null ? b.canaryClock : b.wallClock)
         .scheduler(scheduler)
         .build();
     this.canaryService = new CanaryGrpcService(canary);
@@ -167,15 +167,9 @@ public final class ControlPlane implements AutoCloseable {
     return new Builder();
   }
 
-<<<<<<< HEAD
-  /** Returns the gRPC services to bind: RegistryService, DiscoveryService and StatsService. */
+  /** Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService and CanaryService. */
   public List<BindableService> services() {
-    return List.of(registryService, discoveryService, statsService);
-=======
-  /** Returns the gRPC services to bind: RegistryService, DiscoveryService and CanaryService. */
-  public List<BindableService> services() {
-    return List.of(registryService, discoveryService, canaryService);
->>>>>>> canary-logic
+    return List.of(registryService, discoveryService, statsService, canaryService);
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */
@@ -192,7 +186,6 @@ public final class ControlPlane implements AutoCloseable {
     return engine;
   }
 
-<<<<<<< HEAD
   /** Returns the per-version request stats reported by the data plane (in Redis: every replica's). */
   public StatsStore stats() {
     return stats;
@@ -216,11 +209,11 @@ public final class ControlPlane implements AutoCloseable {
   /** Returns the wall clock (stats buckets, rollout timestamps). */
   public Clock wallClock() {
     return wallClock;
-=======
+  }
+
   /** Returns the canary controller: rollouts, manual commands, watches. */
   public CanaryController canary() {
     return canary;
->>>>>>> canary-logic
   }
 
   /** Returns the API that writes the TrafficPolicy resources pushed to the data plane (the canary controller's). */
@@ -300,15 +293,12 @@ public final class ControlPlane implements AutoCloseable {
     private Versions versions;
     private int pushThreads = Runtime.getRuntime().availableProcessors();
     private RedisStoreConfig redis;
-<<<<<<< HEAD
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
-=======
     private RolloutRepository rollouts;
     private StatsWindows canaryStats = (service, version, from, to) -> dev.vertice.canary.WindowStats.EMPTY;
     private Leadership canaryLeadership = Leadership.always();
-    private java.time.InstantSource wallClock = java.time.InstantSource.system();
->>>>>>> canary-logic
+    private java.time.InstantSource canaryClock;
 
     private Builder() {}
 
@@ -408,7 +398,7 @@ public final class ControlPlane implements AutoCloseable {
 
     /** Wall-clock time of rollouts (timestamps, stage windows); tests derive it from their fake clock. */
     public Builder wallClock(java.time.InstantSource v) {
-      this.wallClock = v;
+      this.canaryClock = v;
       return this;
     }
 
