@@ -4,18 +4,23 @@ import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.push.ResourceSource;
 import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.RegistryGrpcService;
+import dev.vertice.controlplane.xds.AdsGrpcService;
+import dev.vertice.controlplane.xds.XdsResources;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -38,6 +43,7 @@ public final class ControlPlane implements AutoCloseable {
   private final PushEngine engine;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
+  private final AdsGrpcService adsService;
   private final ExecutorService pushExecutor;
   private final ScheduledExecutorService ownedScheduler;
 
@@ -69,9 +75,22 @@ public final class ControlPlane implements AutoCloseable {
       versions = new Versions(redisStore.epoch());
     }
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
+    // The xDS projection derives from the registry's changes and feeds the same engine.
+    PushEngine[] engineRef = new PushEngine[1];
+    XdsResources xds = new XdsResources(name -> {
+      ServiceView view = registry.service(name);
+      return view == null ? List.of() : view.instances();
+    }, name -> null, (t, n, v, at) -> engineRef[0].onChange(t, n, v, at));
+    List<ResourceSource> sources = new ArrayList<>();
+    sources.add(registry);
+    sources.addAll(xds.sources());
+    this.engine = new PushEngine(sources, pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
         versions);
-    registry.setChangeListener(engine::onChange);
+    engineRef[0] = engine;
+    registry.setChangeListener((t, n, v, at) -> {
+      engine.onChange(t, n, v, at);
+      xds.onChange(t, n, v, at);
+    });
     if (redisStore != null) {
       try {
         redisStore.start();
@@ -84,6 +103,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
+    this.adsService = new AdsGrpcService(engine);
   }
 
   /** Returns a builder with production defaults (system time, secure random ids). */
@@ -91,9 +111,9 @@ public final class ControlPlane implements AutoCloseable {
     return new Builder();
   }
 
-  /** Returns the gRPC services to bind: RegistryService and DiscoveryService. */
+  /** Returns the gRPC services to bind: RegistryService, DiscoveryService and xDS's AggregatedDiscoveryService. */
   public List<BindableService> services() {
-    return List.of(registryService, discoveryService);
+    return List.of(registryService, discoveryService, adsService);
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */

@@ -1,6 +1,7 @@
 package dev.vertice.controlplane;
 
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -122,6 +123,7 @@ public final class ControlPlaneServer implements AutoCloseable {
     health.setStatus("", status);
     health.setStatus("vertice.registry.v1.RegistryService", status);
     health.setStatus("vertice.discovery.v1.DiscoveryService", status);
+    health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, status);
   }
 
   /** Returns the bound port. */
