@@ -12,6 +12,8 @@ import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
+import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
@@ -41,6 +43,7 @@ public final class ControlPlane implements AutoCloseable {
   private final Registry registry;
   private final Store store;
   private final PushEngine engine;
+  private final TrafficPolicies trafficPolicies;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
   private final AdsGrpcService adsService;
@@ -75,14 +78,19 @@ public final class ControlPlane implements AutoCloseable {
       versions = new Versions(redisStore.epoch());
     }
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    // The xDS projection derives from the registry's changes and feeds the same engine.
+    // The xDS projection derives from the registry's changes (instances and traffic policies) and
+    // feeds the same engine.
     PushEngine[] engineRef = new PushEngine[1];
     XdsResources xds = new XdsResources(name -> {
       ServiceView view = registry.service(name);
       return view == null ? List.of() : view.instances();
-    }, name -> null, (t, n, v, at) -> engineRef[0].onChange(t, n, v, at));
+    }, name -> {
+      StoredTrafficPolicy policy = registry.trafficPolicy(name);
+      return policy == null ? null : policy.policy();
+    }, (t, n, v, at) -> engineRef[0].onChange(t, n, v, at));
     List<ResourceSource> sources = new ArrayList<>();
     sources.add(registry);
+    sources.add(registry.trafficPolicySource());
     sources.addAll(xds.sources());
     this.engine = new PushEngine(sources, pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
         versions);
@@ -101,6 +109,7 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalStateException(e.getMessage(), e);
       }
     }
+    this.trafficPolicies = new TrafficPolicies(store, engine);
     this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
     this.adsService = new AdsGrpcService(engine);
@@ -128,6 +137,11 @@ public final class ControlPlane implements AutoCloseable {
 
   public PushEngine engine() {
     return engine;
+  }
+
+  /** Returns the API that writes the TrafficPolicy resources pushed to the data plane (the canary controller's). */
+  public TrafficPolicies trafficPolicies() {
+    return trafficPolicies;
   }
 
   /**

@@ -41,6 +41,7 @@ public final class XdsResources {
   private final Registry.ChangeListener downstream;
   private final Map<String, ConcurrentHashMap<String, Resource>> current = new LinkedHashMap<>();
   private final Map<String, XdsMapping.Resources> byService = new HashMap<>(); // guarded by lock
+  private final Map<String, Long> lastVersion = new HashMap<>(); // guarded by lock
   private final List<ResourceSource> sources;
 
   /**
@@ -80,6 +81,12 @@ public final class XdsResources {
       return;
     }
     synchronized (lock) {
+      // A snapshot reload reports a service's policy and instances at their own revisions, in any
+      // order: the derived resources' versions never go back.
+      Long last = lastVersion.get(name);
+      if (last != null && last > version) {
+        version = last;
+      }
       XdsMapping.Resources next = XdsMapping.map(name, instances.apply(name), policies.apply(name));
       XdsMapping.Resources prev = byService.getOrDefault(name, XdsMapping.Resources.NONE);
       List<String[]> changed = new ArrayList<>();
@@ -103,8 +110,10 @@ public final class XdsResources {
       }
       if (next.byType().isEmpty()) {
         byService.remove(name);
+        lastVersion.remove(name);
       } else {
         byService.put(name, next);
+        lastVersion.put(name, version);
       }
       // Reported after every map is updated: the engine asks the sources whether a name exists.
       for (String[] c : changed) {

@@ -137,4 +137,49 @@ class GrpcJavaXdsInteropTest {
     fixture.start(service, "b", "v1");
     Await.until("calls reach the new instance b", () -> call(channel).equals("b"));
   }
+
+  @Test
+  void canaryWeightsAreHonouredWithinThreePointsOver5000Calls() throws Exception {
+    String service = "xds-java-canary";
+    fixture.start(service, "stable", "v1");
+    fixture.start(service, "canary", "v2");
+    ManagedChannel channel = channel(service);
+    firstCall(channel);
+
+    // All to v1 first: once 100 calls in a row reach stable, the client routes by policy.
+    fixture.split(service, "v1", 100, "v2", 0);
+    int[] run = {0};
+    Await.until("100 calls in a row reach v1", () -> {
+      run[0] = call(channel).equals("stable") ? run[0] + 1 : 0;
+      return run[0] >= 100;
+    });
+    fixture.split(service, "v1", 80, "v2", 20);
+    // The first canary answer shows the new split is in use (v2 had no traffic before).
+    Await.until("a call reaches the canary", () -> call(channel).equals("canary"));
+
+    Map<String, Integer> counts = calls(channel, 5000);
+    double canaryShare = 100.0 * counts.getOrDefault("canary", 0) / 5000;
+    System.out.printf("grpc-java xDS canary 80/20 over 5000 calls: %s, canary %.2f%%%n", counts, canaryShare);
+    assertEquals(Set.of("stable", "canary"), counts.keySet(), counts.toString());
+    assertTrue(Math.abs(canaryShare - 20.0) <= 3.0, "canary share " + canaryShare + "% is not 20% +- 3 points");
+  }
+
+  /** Makes {@code n} calls, at most 50 at a time; returns instance id to count. */
+  private static Map<String, Integer> calls(ManagedChannel channel, int n) throws Exception {
+    Map<String, Integer> counts = new HashMap<>();
+    for (int done = 0; done < n; ) {
+      int batch = Math.min(50, n - done);
+      List<com.google.common.util.concurrent.ListenableFuture<com.google.protobuf.StringValue>> futures =
+          new ArrayList<>(batch);
+      for (int i = 0; i < batch; i++) {
+        futures.add(ClientCalls.futureUnaryCall(channel.newCall(WhoUpstream.NAME,
+            CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS)), Empty.getDefaultInstance()));
+      }
+      for (var f : futures) {
+        counts.merge(f.get().getValue(), 1, Integer::sum);
+      }
+      done += batch;
+    }
+    return counts;
+  }
 }

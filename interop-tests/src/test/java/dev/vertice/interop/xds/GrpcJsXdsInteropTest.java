@@ -120,4 +120,27 @@ class GrpcJsXdsInteropTest {
     assertEquals(Set.of("a", "c"), after.keySet(), after.toString());
     assertEquals(bCalls, b.calls.get(), "the removed instance received calls");
   }
+
+  @Test
+  void canaryWeightsAreHonouredWithinThreePointsOver5000Calls() throws Exception {
+    String service = "xds-node-canary";
+    fixture.start(service, "stable", "v1");
+    fixture.start(service, "canary", "v2");
+    startNode(service);
+    Await.until("calls from Node reach both instances", Duration.ofSeconds(30),
+        () -> callsUnchecked(30).keySet().equals(Set.of("stable", "canary")));
+
+    // All to v1 first: once 100 calls in a row reach stable, the client routes by policy.
+    fixture.split(service, "v1", 100, "v2", 0);
+    Await.until("100 calls in a row reach v1", () -> callsUnchecked(100).keySet().equals(Set.of("stable")));
+    fixture.split(service, "v1", 80, "v2", 20);
+    // The first canary answer shows the new split is in use (v2 had no traffic before).
+    Await.until("a call reaches the canary", () -> callsUnchecked(20).containsKey("canary"));
+
+    Map<String, Integer> counts = calls(5000);
+    double canaryShare = 100.0 * counts.getOrDefault("canary", 0) / 5000;
+    System.out.printf("grpc-js xDS canary 80/20 over 5000 calls: %s, canary %.2f%%%n", counts, canaryShare);
+    assertEquals(Set.of("stable", "canary"), counts.keySet(), counts.toString());
+    assertTrue(Math.abs(canaryShare - 20.0) <= 3.0, "canary share " + canaryShare + "% is not 20% +- 3 points");
+  }
 }

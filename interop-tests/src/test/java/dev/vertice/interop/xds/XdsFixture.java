@@ -1,14 +1,20 @@
 package dev.vertice.interop.xds;
 
+import dev.vertice.api.discovery.v1.Subset;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.controlplane.push.Convergence;
 import dev.vertice.controlplane.registry.Registration;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
+import dev.vertice.controlplane.xds.XdsTypes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code XdsFixture} is a real control plane on a free loopback port and the real upstream
@@ -61,6 +67,23 @@ final class XdsFixture implements AutoCloseable {
         .setHealth(HealthStatus.HEALTH_STATUS_SERVING)
         .build(), Duration.ofMinutes(10), Duration.ofMinutes(1));
     return r.resourceVersion();
+  }
+
+  /**
+   * Sets {@code service}'s traffic policy to the given version label and weight pairs (as the canary
+   * controller does) and waits until every xDS client that needed the new route has answered it.
+   */
+  void split(String service, Object... versionWeight) throws Exception {
+    TrafficPolicy.Builder b = TrafficPolicy.newBuilder().setService(service);
+    for (int i = 0; i < versionWeight.length; i += 2) {
+      b.addSubsets(Subset.newBuilder().setVersion((String) versionWeight[i]).setWeight((Integer) versionWeight[i + 1]));
+    }
+    StoredTrafficPolicy p = controlPlane().trafficPolicies().put(b.build());
+    Convergence c = controlPlane().engine().whenConverged(XdsTypes.ROUTE, service, p.revision())
+        .get(10, TimeUnit.SECONDS);
+    if (!c.complete() || c.subscribers() < 1 || c.nacks() > 0) {
+      throw new AssertionError("the route of " + service + " did not converge: " + c);
+    }
   }
 
   long deregister(String service, WhoUpstream u) throws Exception {
