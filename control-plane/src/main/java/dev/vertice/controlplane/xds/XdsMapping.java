@@ -77,6 +77,8 @@ public final class XdsMapping {
   private static final String ROUTER_FILTER = "envoy.filters.http.router";
   private static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
   private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(5).build();
+  /** Stands for a ClusterLoadAssignment not built ({@link #mapWithoutEndpoints}). */
+  static final ClusterLoadAssignment PLACEHOLDER = ClusterLoadAssignment.getDefaultInstance();
   private static final ConfigSource ADS = ConfigSource.newBuilder()
       .setAds(AggregatedConfigSource.getDefaultInstance())
       .setResourceApiVersion(ApiVersion.V3)
@@ -120,6 +122,34 @@ public final class XdsMapping {
    * @param policy its traffic policy, or null when it has none
    */
   public static Resources map(String service, List<Instance> instances, TrafficPolicy policy) {
+    return map(service, instances, policy, true);
+  }
+
+  /**
+   * Derives the resources of {@code service} without building the ClusterLoadAssignments (the
+   * costly part, linear in the instances): its {@link XdsTypes#ENDPOINT} map holds each
+   * assignment's name with a placeholder; build one with {@link #loadAssignment(String, String,
+   * List)}.
+   */
+  static Resources mapWithoutEndpoints(String service, List<Instance> instances, TrafficPolicy policy) {
+    return map(service, instances, policy, false);
+  }
+
+  /**
+   * Builds the ClusterLoadAssignment named {@code clusterName}: the SERVING {@code instances}, of
+   * version label {@code version} when it is not null.
+   */
+  public static ClusterLoadAssignment loadAssignment(String clusterName, String version, List<Instance> instances) {
+    List<Instance> serving = new ArrayList<>();
+    for (Instance i : instances) {
+      if (i.getHealth() == HealthStatus.HEALTH_STATUS_SERVING && (version == null || version.equals(i.getVersion()))) {
+        serving.add(i);
+      }
+    }
+    return loadAssignment(clusterName, serving);
+  }
+
+  private static Resources map(String service, List<Instance> instances, TrafficPolicy policy, boolean withEndpoints) {
     boolean split = policy != null && policy.getSubsetsCount() > 0;
     if (instances.isEmpty() && !split) {
       return Resources.NONE;
@@ -148,11 +178,11 @@ public final class XdsMapping {
     Map<String, Message> clusters = new TreeMap<>();
     Map<String, Message> endpoints = new TreeMap<>();
     clusters.put(service, cluster(service, grpc));
-    endpoints.put(service, loadAssignment(service, serving));
+    endpoints.put(service, withEndpoints ? loadAssignment(service, serving) : PLACEHOLDER);
     for (Map.Entry<String, List<Instance>> e : servingByVersion.entrySet()) {
       String name = subsetCluster(service, e.getKey());
       clusters.put(name, cluster(name, grpc));
-      endpoints.put(name, loadAssignment(name, e.getValue()));
+      endpoints.put(name, withEndpoints ? loadAssignment(name, e.getValue()) : PLACEHOLDER);
     }
 
     Map<String, Map<String, Message>> byType = new LinkedHashMap<>();
