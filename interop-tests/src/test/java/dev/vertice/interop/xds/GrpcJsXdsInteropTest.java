@@ -113,6 +113,8 @@ class GrpcJsXdsInteropTest {
     var converged = fixture.controlPlane().engine()
         .whenConverged(dev.vertice.controlplane.xds.XdsTypes.ENDPOINT, service, removedAt).get(10, TimeUnit.SECONDS);
     assertTrue(converged.complete() && converged.subscribers() >= 1 && converged.nacks() == 0, converged.toString());
+    System.out.printf("grpc-js xDS: removal converged (ACKed) in %.1f ms by %d subscriber(s)%n",
+        converged.nanos() / 1e6, converged.subscribers());
 
     Await.until("100 calls in a row avoid the removed instance", () -> !callsUnchecked(100).containsKey("b"));
     long bCalls = b.calls.get();

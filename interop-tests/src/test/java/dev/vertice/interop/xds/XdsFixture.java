@@ -84,6 +84,9 @@ final class XdsFixture implements AutoCloseable {
     if (!c.complete() || c.subscribers() < 1 || c.nacks() > 0) {
       throw new AssertionError("the route of " + service + " did not converge: " + c);
     }
+    System.out.printf("%s: route %s converged (ACKed) in %.1f ms by %d subscriber(s)%n", service, p.policy()
+        .getSubsetsList().stream().map(x -> x.getVersion() + "=" + x.getWeight()).toList(), c.nanos() / 1e6,
+        c.subscribers());
   }
 
   long deregister(String service, WhoUpstream u) throws Exception {
