@@ -10,6 +10,7 @@ import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
@@ -36,6 +37,7 @@ public final class ControlPlane implements AutoCloseable {
   private final Registry registry;
   private final Store store;
   private final PushEngine engine;
+  private final TrafficPolicies trafficPolicies;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
   private final ExecutorService pushExecutor;
@@ -69,7 +71,7 @@ public final class ControlPlane implements AutoCloseable {
       versions = new Versions(redisStore.epoch());
     }
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
+    this.engine = new PushEngine(List.of(registry, registry.trafficPolicySource()), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
         versions);
     registry.setChangeListener(engine::onChange);
     if (redisStore != null) {
@@ -82,6 +84,7 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalStateException(e.getMessage(), e);
       }
     }
+    this.trafficPolicies = new TrafficPolicies(store, engine);
     this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
   }
@@ -108,6 +111,11 @@ public final class ControlPlane implements AutoCloseable {
 
   public PushEngine engine() {
     return engine;
+  }
+
+  /** Returns the API that writes the TrafficPolicy resources pushed to the data plane (the canary controller's). */
+  public TrafficPolicies trafficPolicies() {
+    return trafficPolicies;
   }
 
   /**

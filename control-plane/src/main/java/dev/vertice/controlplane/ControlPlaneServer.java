@@ -5,6 +5,7 @@ import io.grpc.BindableService;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
+import io.grpc.ServerInterceptor;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
@@ -17,6 +18,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -52,6 +54,17 @@ public final class ControlPlaneServer implements AutoCloseable {
    * @throws IOException when the port cannot be bound
    */
   public ControlPlaneServer(ControlPlane controlPlane, String host, int port, int maxMessageBytes) throws IOException {
+    this(controlPlane, host, port, maxMessageBytes, List.of());
+  }
+
+  /**
+   * Binds {@code host:port} like {@link #ControlPlaneServer(ControlPlane, String, int, int)}, with
+   * {@code interceptors} around every service (metrics, tracing); the first one listed sees a call first.
+   *
+   * @throws IOException when the port cannot be bound
+   */
+  public ControlPlaneServer(ControlPlane controlPlane, String host, int port, int maxMessageBytes,
+      List<ServerInterceptor> interceptors) throws IOException {
     this.controlPlane = controlPlane;
     // One event loop per core: more threads than cores only adds context switches (measured by
     // bench push: p50 at 1000 watchers went from ~40 ms to ~25 ms on 2 cores).
@@ -74,6 +87,10 @@ public final class ControlPlaneServer implements AutoCloseable {
         .addService(ProtoReflectionServiceV1.newInstance());
     for (BindableService s : controlPlane.services()) {
       b.addService(s);
+    }
+    // ServerBuilder.intercept wraps in reverse order: the last added runs first.
+    for (int i = interceptors.size() - 1; i >= 0; i--) {
+      b.intercept(interceptors.get(i));
     }
     if (controlPlane.store() != controlPlane.registry()) {
       // Writes to a remote store wait on the network (Redis, replication): they must never hold

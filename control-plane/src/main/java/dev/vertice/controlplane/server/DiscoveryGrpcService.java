@@ -75,7 +75,7 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
       String type = request.getTypeUrl();
       if (!engine.servesType(type)) {
         v.violation("type_url", "unknown resource type '" + Validation.clip(type) + "'; served: "
-            + ResourceTypes.ENDPOINTS);
+            + ResourceTypes.ENDPOINTS + ", " + ResourceTypes.TRAFFIC_POLICY);
         fail(GrpcErrors.invalidArgument(v.violations()));
         return;
       }
