@@ -469,12 +469,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       a.upstream = up;
       up.attr(UpstreamHandler.LISTENER).set(this);
       up.config().setAutoRead(true);
-      up.write(upstreamRequest(a.endpoint));
+      up.write(upstreamRequest(a.endpoint)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
       a.sent = true;
+      if (requestDone && queued.isEmpty()) {
+        // A retry of a bodyless request: its (empty) last content went to the previous attempt.
+        up.write(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+      }
       while (!queued.isEmpty()) {
         HttpContent c = queued.poll();
         bodySent |= c.content().isReadable();
-        up.write(c);
+        up.write(c).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
       }
       up.flush();
       a.timer = ctx.executor().schedule(() -> onTimeout(a), timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -505,7 +509,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       Attempt a = attempt;
       if (a != null && a.upstream != null) {
         bodySent |= c.content().isReadable();
-        a.upstream.writeAndFlush(c);
+        a.upstream.writeAndFlush(c).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         if (last) {
           autoRead(false); // the next pipelined request waits for this response
         } else if (!a.upstream.isWritable()) {
@@ -558,9 +562,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         a.cancelTimer();
         a.status = code;
         a.upstreamKeepAlive = HttpUtil.isKeepAlive(resp);
-        if (code >= 500 && canRetryAfterSend()) {
+        // A 5xx is retried only when allowed and paid for; otherwise the client gets it as it is.
+        if (code >= 500 && canRetryAfterSend() && serviceGuard.retryBudget().tryRetry()) {
           ReferenceCountUtil.release(msg);
-          attemptFailed(a, new UpstreamException("status " + code), true, false, "upstream answered " + code);
+          retry(a, new UpstreamException("status " + code));
           return;
         }
         responseStarted = true;
@@ -652,24 +657,34 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
      * 502/504.
      */
     void attemptFailed(Attempt a, Throwable cause, boolean reachedUpstream, boolean timedOut, String why) {
+      boolean retryable = reachedUpstream ? canRetryAfterSend()
+          : !bodySent && attempts < px.config.resilience().maxAttempts();
+      if (retryable && serviceGuard.retryBudget().tryRetry()) {
+        retry(a, cause);
+        return;
+      }
       a.cancelTimer();
       a.settle(false, cause);
       finishStats(a, true);
       a.discardUpstream();
       attempt = null;
-      boolean retryable = reachedUpstream ? canRetryAfterSend()
-          : !bodySent && attempts < px.config.resilience().maxAttempts();
-      if (retryable && serviceGuard.retryBudget().tryRetry()) {
-        px.retries.incrementAndGet();
-        nextAttempt();
-        return;
-      }
       if (timedOut) {
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "no response from service '"
             + target.service() + "' within " + timeout.toMillis() + " ms");
       } else {
         fail(HttpResponseStatus.BAD_GATEWAY, "upstream_failed", why);
       }
+    }
+
+    /** Records the failed attempt and tries again (the retry was already paid for). */
+    private void retry(Attempt a, Throwable cause) {
+      a.cancelTimer();
+      a.settle(false, cause);
+      finishStats(a, true);
+      a.discardUpstream();
+      attempt = null;
+      px.retries.incrementAndGet();
+      nextAttempt();
     }
 
     /** The response was written whole. */
