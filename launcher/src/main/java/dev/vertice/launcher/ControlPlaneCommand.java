@@ -2,9 +2,12 @@ package dev.vertice.launcher;
 
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.controlplane.metrics.ControlPlaneMetrics;
 import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
+import dev.vertice.observability.AdminServer;
+import dev.vertice.observability.Metrics;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -36,6 +39,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "${env:VERTICE_PORT:-7700}",
       description = "gRPC port; 0 picks a free one (VERTICE_PORT). Default: ${DEFAULT-VALUE}.")
   int port;
+
+  @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9700}",
+      description = "Admin HTTP port serving /metrics (Prometheus) and /healthz; 0 picks a free one, -1 turns"
+          + " it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+  int adminPort;
 
   @Option(names = "--store", defaultValue = "${env:VERTICE_STORE:-memory}",
       description = "Where the registry lives: memory (one process), redis://host:port/db, or"
@@ -94,14 +102,29 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--port", port >= 0 && port <= 65535, port + " is outside 0..65535");
     check("--host", !host.isBlank(), "is empty");
     check("--max-message-bytes", maxMessageBytes >= 4096, maxMessageBytes + " is below 4096");
+    check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
 
     RedisStoreConfig redis = redisStore();
+    Metrics metrics = Metrics.withJvmMetrics();
+    ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
     ControlPlane controlPlane;
     try {
-      controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis).build();
+      controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
+          .registryEvents(controlPlaneMetrics).convergenceListener(controlPlaneMetrics).build();
     } catch (IllegalStateException e) {
       log.severe("cannot start: " + e.getMessage());
       return 1;
+    }
+    controlPlaneMetrics.bind(controlPlane);
+    AdminServer admin = null;
+    if (adminPort >= 0) {
+      ControlPlane cp = controlPlane;
+      try {
+        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following()).start();
+      } catch (IOException e) {
+        controlPlane.close();
+        throw new IOException("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage(), e);
+      }
     }
     ControlPlaneServer server;
     try {
@@ -120,9 +143,9 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s); ready in %d ms"
+    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s; admin: %s); ready in %d ms"
             + " (%d ms since JVM start)", Main.version(), host, server.port(), redis == null ? "memory" : redis,
-        registryConfig,
+        registryConfig, admin == null ? "off" : "http://" + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;
