@@ -21,8 +21,12 @@ import dev.vertice.gateway.health.internal.RedisLayer;
 import dev.vertice.gateway.health.internal.TickerClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -58,6 +62,12 @@ import java.util.logging.Logger;
  * lifetimes, answer ages, the breaker's open period) comes from the injected {@link Ticker}; the
  * network timeouts of the probes and of Redis run on real time. Thread-safe; {@link #check} never
  * blocks.
+ *
+ * <p><b>Metrics</b> (with a {@link Builder#meterRegistry meter registry}): {@code
+ * vertice_gateway_health_checks_total{layer}}, {@code vertice_gateway_health_check_seconds{layer}}
+ * (a histogram of answer times: from the call to the answer) and {@code
+ * vertice_gateway_health_cache_redis_errors_total}; {@code layer} is {@code probe}, {@code memory},
+ * {@code redis}, {@code circuit_breaker} or {@code snapshot}.
  */
 public final class HealthCheckService implements AutoCloseable {
 
@@ -122,6 +132,8 @@ public final class HealthCheckService implements AutoCloseable {
   private final GrpcProber grpc;
   private final AtomicLong probes = new AtomicLong();
   private final AtomicLong checks = new AtomicLong();
+  private final EnumMap<Layer, Counter> answered;
+  private final EnumMap<Layer, Timer> answerTimes;
 
   private HealthCheckService(Builder b) {
     this.config = b.config;
@@ -159,8 +171,22 @@ public final class HealthCheckService implements AutoCloseable {
     this.states = Caffeine.newBuilder().ticker(ticker::nanoTime).executor(Runnable::run)
         .maximumSize(config.maxServices())
         .expireAfterAccess(config.breakerOpenDuration().plus(config.redisTtl()).plusMinutes(10)).build();
-    this.layer2 = config.redisUri()
-        .map(u -> new RedisLayer(u, config.redisTimeout(), config.redisKeyPrefix())).orElse(null);
+    Counter redisErrors = b.meters == null ? null
+        : Counter.builder("vertice.gateway.health.cache.redis.errors")
+            .description("Health-check layer 2 (Redis) reads and writes that failed or timed out").register(b.meters);
+    this.layer2 = config.redisUri().map(u -> new RedisLayer(u, config.redisTimeout(), config.redisKeyPrefix(),
+        redisErrors == null ? () -> { } : redisErrors::increment)).orElse(null);
+    this.answered = b.meters == null ? null : new EnumMap<>(Layer.class);
+    this.answerTimes = b.meters == null ? null : new EnumMap<>(Layer.class);
+    if (b.meters != null) {
+      for (Layer l : Layer.values()) {
+        answered.put(l, Counter.builder("vertice.gateway.health.checks").tag("layer", l.jsonName())
+            .description("Health-check answers, by the layer that gave them").register(b.meters));
+        answerTimes.put(l, Timer.builder("vertice.gateway.health.check").tag("layer", l.jsonName())
+            .description("Health-check answer time, by the layer that gave it").publishPercentileHistogram()
+            .register(b.meters));
+      }
+    }
     this.limiter = new ProbeLimiter(config.maxConcurrentProbes(), config.maxQueuedProbes());
     this.httpExecutor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "vertice-health-http");
@@ -183,6 +209,18 @@ public final class HealthCheckService implements AutoCloseable {
    */
   public CompletableFuture<HealthReport> check(String service) {
     checks.incrementAndGet();
+    if (answered == null) {
+      return answer(service);
+    }
+    long start = ticker.nanoTime();
+    return answer(service).thenApply(r -> {
+      answered.get(r.layer()).increment();
+      answerTimes.get(r.layer()).record(ticker.nanoTime() - start, TimeUnit.NANOSECONDS);
+      return r;
+    });
+  }
+
+  private CompletableFuture<HealthReport> answer(String service) {
     Optional<String> canonical = ServiceNames.normalize(service);
     if (canonical.isEmpty()) {
       return CompletableFuture.completedFuture(new HealthReport(String.valueOf(service), Status.INVALID_NAME,
@@ -202,7 +240,7 @@ public final class HealthCheckService implements AutoCloseable {
         return new HealthReport(name, Status.NOT_SERVING, Layer.PROBE, Duration.ZERO, breakerName(states.getIfPresent(name)),
             0, List.of());
       }
-      Layer layer = e.origin == Layer.CIRCUIT_BREAKER || e.taken.compareAndSet(false, true) ? e.origin : Layer.CACHE;
+      Layer layer = e.origin == Layer.CIRCUIT_BREAKER || e.taken.compareAndSet(false, true) ? e.origin : Layer.MEMORY;
       return e.report.withOrigin(layer, age(e), breakerName(states.getIfPresent(name)));
     });
   }
@@ -346,8 +384,15 @@ public final class HealthCheckService implements AutoCloseable {
     private HealthCheckConfig config = HealthCheckConfig.ofDefaults();
     private InstanceSource source;
     private Ticker ticker = Ticker.system();
+    private MeterRegistry meters;
 
     private Builder() {}
+
+    /** {@code meterRegistry} sets where the health-check metrics go (default: none). */
+    public Builder meterRegistry(MeterRegistry v) {
+      this.meters = Objects.requireNonNull(v, "meterRegistry");
+      return this;
+    }
 
     /** {@code config} sets the configuration (default {@link HealthCheckConfig#ofDefaults()}). */
     public Builder config(HealthCheckConfig v) {

@@ -73,7 +73,7 @@ public record HealthReport(String service, Status status, Layer layer, Duration 
     /** Probed just now for this call (or for a concurrent call this one joined). */
     PROBE,
     /** Layer 1: this gateway's in-process cache. */
-    CACHE,
+    MEMORY,
     /** Layer 2: Redis, shared by the gateways (the probe may have been another gateway's). */
     REDIS,
     /** Layer 3: the service's open circuit breaker, answering without probing. */

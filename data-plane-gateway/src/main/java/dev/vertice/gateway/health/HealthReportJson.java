@@ -20,7 +20,7 @@ import java.util.List;
  * <p>The answer's shape:
  *
  * <pre>{@code
- * {"service":"orders","status":"SERVING","layer":"cache","age_ms":1200,"breaker":"closed",
+ * {"service":"orders","status":"SERVING","layer":"memory","age_ms":1200,"breaker":"closed",
  *  "instances_total":2,"instances":[{"instance_id":"a","address":"10.0.0.1","port":8080,
  *  "protocol":"http","version":"v1","status":"SERVING","detail":"HTTP 200","latency_ms":1.2}]}
  * }</pre>

@@ -15,6 +15,8 @@ import dev.vertice.testkit.FakeClock;
 import dev.vertice.testkit.RedisServer;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -58,6 +60,11 @@ class HealthCheckServiceTest {
     return keep(HealthCheckService.builder().config(config).instances(plane.watch::get).ticker(clock).build());
   }
 
+  private HealthCheckService service(HealthCheckConfig config, MeterRegistry meters) {
+    return keep(HealthCheckService.builder().config(config).instances(plane.watch::get).ticker(clock)
+        .meterRegistry(meters).build());
+  }
+
   private static HealthReport answer(HealthCheckService s, String name) throws Exception {
     return s.check(name).get(10, TimeUnit.SECONDS);
   }
@@ -69,7 +76,8 @@ class HealthCheckServiceTest {
     plane.register("orders", "a", a.port(), Protocol.PROTOCOL_HTTP, Map.of());
     plane.register("orders", "b", b.port(), Protocol.PROTOCOL_HTTP, Map.of("health_path", "/status/ready"));
     plane.awaitInstances("orders", 2);
-    HealthCheckService s = service(HealthCheckConfig.ofDefaults());
+    MeterRegistry meters = new SimpleMeterRegistry();
+    HealthCheckService s = service(HealthCheckConfig.ofDefaults(), meters);
 
     HealthReport first = answer(s, "ORDERS");
     assertEquals(Status.SERVING, first.status());
@@ -85,11 +93,14 @@ class HealthCheckServiceTest {
 
     clock.forwardTime(Duration.ofSeconds(4));
     HealthReport second = answer(s, "orders");
-    assertEquals(Layer.CACHE, second.layer());
+    assertEquals(Layer.MEMORY, second.layer());
     assertEquals(Status.SERVING, second.status());
     assertEquals(Duration.ofSeconds(4), second.age());
     assertEquals(1, a.hits.get(), "layer 1 answers without probing");
     assertEquals(2, s.probesStarted());
+    assertEquals(1.0, meters.get("vertice.gateway.health.checks").tag("layer", "probe").counter().count());
+    assertEquals(1.0, meters.get("vertice.gateway.health.checks").tag("layer", "memory").counter().count());
+    assertEquals(1, meters.get("vertice.gateway.health.check").tag("layer", "memory").timer().count());
 
     // Past the 5 s lifetime the next call probes again, and sees what changed.
     a.status = 503;
@@ -160,9 +171,24 @@ class HealthCheckServiceTest {
     // The second gateway now holds it in its own layer 1.
     clock.forwardTime(Duration.ofSeconds(1));
     HealthReport local = answer(gateway2, "payments");
-    assertEquals(Layer.CACHE, local.layer());
+    assertEquals(Layer.MEMORY, local.layer());
     assertTrue(local.age().compareTo(shared.age().plusSeconds(1)) >= 0);
     assertEquals(1, a.hits.get());
+  }
+
+  @Test
+  void unreachableRedisOnlyTurnsLayerTwoIntoMisses() throws Exception {
+    HttpHealth a = keep(new HttpHealth("/health"));
+    plane.register("billing", "b1", a.port(), Protocol.PROTOCOL_HTTP, Map.of());
+    plane.awaitInstances("billing", 1);
+    int deadPort = RedisServer.freePort();
+    MeterRegistry meters = new SimpleMeterRegistry();
+    HealthCheckService s = service(HealthCheckConfig.custom().redisUri(URI.create("redis://127.0.0.1:" + deadPort))
+        .build(), meters);
+    HealthReport r = answer(s, "billing");
+    assertEquals(Layer.PROBE, r.layer());
+    assertEquals(Status.SERVING, r.status());
+    assertTrue(meters.get("vertice.gateway.health.cache.redis.errors").counter().count() >= 1);
   }
 
   @Test

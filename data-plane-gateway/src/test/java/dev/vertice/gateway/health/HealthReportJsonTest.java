@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class HealthReportJsonTest {
 
-  private final HealthReport report = new HealthReport("orders", Status.DEGRADED, Layer.CACHE,
+  private final HealthReport report = new HealthReport("orders", Status.DEGRADED, Layer.MEMORY,
       Duration.ofMillis(1500), "closed", 3, List.of(
           new InstanceReport("a", "10.0.0.1", 8080, "http", "v1", InstanceStatus.SERVING, "HTTP 200",
               Duration.ofNanos(1_234_000)),
@@ -22,7 +22,7 @@ class HealthReportJsonTest {
 
   @Test
   void rendersTheAnswer() {
-    assertEquals("{\"service\":\"orders\",\"status\":\"DEGRADED\",\"layer\":\"cache\",\"age_ms\":1500,"
+    assertEquals("{\"service\":\"orders\",\"status\":\"DEGRADED\",\"layer\":\"memory\",\"age_ms\":1500,"
         + "\"breaker\":\"closed\",\"instances_total\":3,\"instances\":["
         + "{\"instance_id\":\"a\",\"address\":\"10.0.0.1\",\"port\":8080,\"protocol\":\"http\",\"version\":\"v1\","
         + "\"status\":\"SERVING\",\"detail\":\"HTTP 200\",\"latency_ms\":1.234},"

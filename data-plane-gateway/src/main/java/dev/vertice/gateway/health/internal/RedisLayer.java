@@ -41,11 +41,16 @@ public final class RedisLayer implements AutoCloseable {
   private final RedisURI uri;
   private final String prefix;
   private final AtomicReference<Attempt> connection = new AtomicReference<>();
+  private final Runnable onError;
 
   private record Attempt(CompletableFuture<StatefulRedisConnection<String, String>> future, long startedNanos) {}
 
-  /** {@code RedisLayer} uses the Redis at {@code uri}, keys {@code prefix + name}. */
-  public RedisLayer(URI uri, Duration timeout, String prefix) {
+  /**
+   * {@code RedisLayer} uses the Redis at {@code uri}, keys {@code prefix + name}, and runs {@code
+   * onError} (it must not block) for every failed or timed-out command.
+   */
+  public RedisLayer(URI uri, Duration timeout, String prefix, Runnable onError) {
+    this.onError = onError;
     this.uri = RedisURI.create(uri);
     this.uri.setTimeout(timeout);
     this.prefix = prefix;
@@ -60,6 +65,7 @@ public final class RedisLayer implements AutoCloseable {
         .<List<Object>>eval(READ, ScriptOutputType.MULTI, prefix + name).toCompletableFuture())
         .handle((r, e) -> {
           if (e != null) {
+            onError.run();
             log.log(Level.FINE, "health layer 2 read of " + name + " failed; counts as a miss", e);
             return Optional.empty();
           }
@@ -76,6 +82,7 @@ public final class RedisLayer implements AutoCloseable {
     return connection().thenCompose(c -> c.async().set(prefix + name, value, SetArgs.Builder.px(ttl.toMillis()))
         .toCompletableFuture()).handle((r, e) -> {
           if (e != null) {
+            onError.run();
             log.log(Level.FINE, "health layer 2 write of " + name + " failed; dropped", e);
             return false;
           }
