@@ -35,7 +35,18 @@ public final class HealthReportJson {
 
   /** {@code toJson} renders {@code report} as the HTTP answer's body. */
   public static String toJson(HealthReport report) {
+    return toJson(report, null);
+  }
+
+  /**
+   * {@code toJson} renders {@code report} as the HTTP answer's body, with a {@code request_id}
+   * member first when {@code requestId} is not null.
+   */
+  public static String toJson(HealthReport report, String requestId) {
     JsonWriter w = new JsonWriter().beginObject();
+    if (requestId != null) {
+      w.name("request_id").value(requestId);
+    }
     w.name("service").value(report.service());
     w.name("status").value(report.status().name());
     w.name("layer").value(report.layer().jsonName());
