@@ -1,7 +1,6 @@
 package dev.vertice.bench;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.openjdk.jmh.results.Result;
@@ -67,6 +66,11 @@ final class JmhBench implements Callable<Integer> {
       String name = r.getParams().getBenchmark();
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("target", name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1));
+      StringBuilder params = new StringBuilder();
+      for (String k : r.getParams().getParamsKeys()) {
+        params.append(params.length() == 0 ? "" : ",").append(k).append('=').append(r.getParams().getParam(k));
+      }
+      row.put("params", params.length() == 0 ? "-" : params.toString());
       row.put("mode", r.getParams().getMode().shortLabel());
       row.put("unit", primary.getScoreUnit());
       row.put("score", primary.getScore());
