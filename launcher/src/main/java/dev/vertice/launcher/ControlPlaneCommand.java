@@ -7,10 +7,13 @@ import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.observability.AdminServer;
+import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
+import dev.vertice.observability.Tracing;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
@@ -106,6 +109,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
     RedisStoreConfig redis = redisStore();
     Metrics metrics = Metrics.withJvmMetrics();
+    Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
     ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
     ControlPlane controlPlane;
     try {
@@ -128,7 +132,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     ControlPlaneServer server;
     try {
-      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes);
+      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes,
+          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())));
     } catch (IOException e) {
       controlPlane.close();
       throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -137,6 +142,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       Logging.shutdownLine(log.getName(), "shutting down: ending streams so that clients reconnect elsewhere");
       server.stop(shutdownGrace);
+      tracing.close();
       Logging.shutdownLine(log.getName(), "stopped");
       stopped.countDown();
       // A clean stop on SIGTERM exits 0, not the JVM's 143.

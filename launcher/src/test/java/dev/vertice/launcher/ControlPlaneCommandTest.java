@@ -116,7 +116,8 @@ class ControlPlaneCommandTest {
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, metrics.statusCode());
     for (String name : List.of("vertice_instances ", "vertice_watch_streams ", "vertice_registrations_total{",
-        "vertice_push_convergence_seconds_bucket{", "jvm_memory_used_bytes{")) {
+        "vertice_push_convergence_seconds_bucket{", "jvm_memory_used_bytes{",
+        "vertice_rpc_server_seconds_bucket{code=\"OK\",method=\"grpc.health.v1.Health/Check\",type=\"unary\"")) {
       assertTrue(metrics.body().contains(name), "/metrics lacks " + name);
     }
     assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + "/healthz")).build(),
