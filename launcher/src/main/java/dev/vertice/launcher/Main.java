@@ -1,6 +1,7 @@
 package dev.vertice.launcher;
 
 import dev.vertice.bench.BenchCommand;
+import dev.vertice.demo.DemoCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
-    subcommands = {ControlPlaneCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ControlPlaneCommand.class, BenchCommand.class, DemoCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
