@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
  * <p>Each started instance prints one line {@code demo <service> <protocol> listening on
  * host:port (instance <id>, version <v>)} on standard output.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "demo", sortOptions = false,
     description = {"Runs demo echo services (HTTP or gRPC) in one JVM: 200 with a JSON body naming service,"
         + " instance and version on any path; GET /health; POST /admin/health {\"serving\":false} fails the"
         + " health; GET /admin/inflight. The gRPC variant serves vertice.demo.v1.EchoService and grpc.health.v1.",
@@ -27,6 +27,10 @@ public final class DemoCommand implements Callable<Integer> {
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
+
+  // No standard --version flag: --version sets the version label.
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help and exits.")
+  boolean help;
 
   @Option(names = "--service", split = ",", defaultValue = "${env:VERTICE_DEMO_SERVICE:-test-service}",
       description = "Service name(s), comma-separated; one instance each. 'seed' stands for the seed's 22"

@@ -10,6 +10,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class DemoCommandTest {
 
+  @org.junit.jupiter.api.Test
+  void helpDocumentsTheSettingsAndVersionIsTheLabel() {
+    StringWriter out = new StringWriter();
+    assertEquals(0, DemoCommand.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "--help"));
+    for (String s : new String[] {"--service", "VERTICE_DEMO_SERVICE", "--version", "Default: v1", "--latency-ms",
+        "--error-rate", "--protocol"}) {
+      assertTrue(out.toString().contains(s), "help lacks " + s + ":\n" + out);
+    }
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
     "--protocol|ftp|--protocol",

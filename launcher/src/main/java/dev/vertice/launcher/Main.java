@@ -2,6 +2,7 @@ package dev.vertice.launcher;
 
 import dev.vertice.bench.BenchCommand;
 import dev.vertice.demo.DemoCommand;
+import dev.vertice.sidecar.SidecarCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
-    subcommands = {ControlPlaneCommand.class, BenchCommand.class, DemoCommand.class,
+    subcommands = {ControlPlaneCommand.class, BenchCommand.class, DemoCommand.class, SidecarCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
