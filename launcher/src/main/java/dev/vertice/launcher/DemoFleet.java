@@ -38,21 +38,34 @@ final class DemoFleet implements AutoCloseable {
 
   /**
    * {@code start} starts one v1 instance of each of {@code services} and a v2 instance of each of
-   * {@code candidates}, on free loopback ports of {@code host}, registered with {@code controlPlane}.
+   * {@code candidates}, on free ports of {@code host}, registered with {@code controlPlane} at
+   * {@code host}.
    *
    * @param instanceTag distinguishes the instance ids of several fleets on one host
    * @throws IOException when a demo service cannot bind; whatever started is stopped
    */
   static DemoFleet start(String host, String controlPlane, List<String> services, List<String> candidates,
       Duration probeInterval, String instanceTag) throws IOException {
+    return start(host, host, 0, controlPlane, services, candidates, probeInterval, instanceTag);
+  }
+
+  /**
+   * {@code start} is the above with the apps listening on {@code bindHost}, registered (and probed)
+   * at {@code address}, on ports {@code firstPort}, {@code firstPort + 1}, ... (free ones when 0).
+   */
+  static DemoFleet start(String bindHost, String address, int firstPort, String controlPlane, List<String> services,
+      List<String> candidates, Duration probeInterval, String instanceTag) throws IOException {
     DemoFleet fleet = new DemoFleet();
     try {
       long seed = 1;
+      int n = 0;
       for (String s : services) {
-        fleet.add(host, controlPlane, s, "v1", probeInterval, s + "-" + instanceTag + "-v1", seed++);
+        fleet.add(bindHost, address, firstPort == 0 ? 0 : firstPort + n++, controlPlane, s, "v1", probeInterval,
+            s + "-" + instanceTag + "-v1", seed++);
       }
       for (String s : candidates) {
-        fleet.add(host, controlPlane, s, "v2", probeInterval, s + "-" + instanceTag + "-v2", seed++);
+        fleet.add(bindHost, address, firstPort == 0 ? 0 : firstPort + n++, controlPlane, s, "v2", probeInterval,
+            s + "-" + instanceTag + "-v2", seed++);
       }
     } catch (IOException | RuntimeException e) {
       fleet.close();
@@ -61,14 +74,14 @@ final class DemoFleet implements AutoCloseable {
     return fleet;
   }
 
-  private void add(String host, String controlPlane, String service, String version, Duration probeInterval,
-      String instanceId, long seed) throws IOException {
-    DemoService app = EchoHttpServer.start(new DemoConfig(service, instanceId, host, 0, version, Duration.ZERO, 0,
-        seed));
+  private void add(String bindHost, String address, int port, String controlPlane, String service, String version,
+      Duration probeInterval, String instanceId, long seed) throws IOException {
+    DemoService app = EchoHttpServer.start(new DemoConfig(service, instanceId, bindHost, port, version, Duration.ZERO,
+        0, seed));
     Sidecar sidecar;
     try {
-      SidecarConfig config = SidecarConfig.custom(service, app.port()).address(host).instanceId(instanceId)
-          .version(version).controlPlane(controlPlane).apiHost(host).apiPort(0).probeInterval(probeInterval)
+      SidecarConfig config = SidecarConfig.custom(service, app.port()).address(address).instanceId(instanceId)
+          .version(version).controlPlane(controlPlane).apiHost("127.0.0.1").apiPort(0).probeInterval(probeInterval)
           .ttl(Duration.ofSeconds(30)).keepalive(Duration.ofSeconds(10)).drainPeriod(Duration.ofSeconds(2))
           .drainSettle(Duration.ofMillis(500)).callTimeout(Duration.ofSeconds(2)).backoffMax(Duration.ofSeconds(2))
           .build();
