@@ -141,6 +141,7 @@ public final class ControlPlaneServer implements AutoCloseable {
     health.setStatus("", status);
     health.setStatus("vertice.registry.v1.RegistryService", status);
     health.setStatus("vertice.discovery.v1.DiscoveryService", status);
+    health.setStatus(StatsServiceGrpc.SERVICE_NAME, status);
   }
 
   /** Returns the bound port. */
