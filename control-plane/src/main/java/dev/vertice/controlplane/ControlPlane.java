@@ -4,13 +4,23 @@ import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.push.ResourceSource;
 import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
+import dev.vertice.controlplane.canary.CanaryController;
+import dev.vertice.controlplane.canary.Leadership;
+import dev.vertice.controlplane.canary.MemoryRollouts;
+import dev.vertice.controlplane.canary.RolloutRepository;
+import dev.vertice.controlplane.canary.StatsWindows;
+import dev.vertice.controlplane.canary.StorePolicyPublisher;
+import dev.vertice.controlplane.server.CanaryGrpcService;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.store.redis.RedisStatsStore;
@@ -26,10 +36,13 @@ import dev.vertice.controlplane.stats.StatsStore;
 import dev.vertice.controlplane.server.StatsGrpcService;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.RegistryGrpcService;
+import dev.vertice.controlplane.xds.AdsGrpcService;
+import dev.vertice.controlplane.xds.XdsResources;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -61,6 +74,9 @@ public final class ControlPlane implements AutoCloseable {
   private final Clock wallClock;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
+  private final CanaryController canary;
+  private final CanaryGrpcService canaryService;
+  private final AdsGrpcService adsService;
   private final ExecutorService pushExecutor;
   private final ScheduledExecutorService ownedScheduler;
 
@@ -109,9 +125,27 @@ public final class ControlPlane implements AutoCloseable {
       versions = new Versions(redisStore.epoch());
     }
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    this.engine = new PushEngine(List.of(registry, registry.trafficPolicySource()), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
+    // The xDS projection derives from the registry's changes (instances and traffic policies) and
+    // feeds the same engine.
+    PushEngine[] engineRef = new PushEngine[1];
+    XdsResources xds = new XdsResources(name -> {
+      ServiceView view = registry.service(name);
+      return view == null ? List.of() : view.instances();
+    }, name -> {
+      StoredTrafficPolicy policy = registry.trafficPolicy(name);
+      return policy == null ? null : policy.policy();
+    }, (t, n, v, at) -> engineRef[0].onChange(t, n, v, at));
+    List<ResourceSource> sources = new ArrayList<>();
+    sources.add(registry);
+    sources.add(registry.trafficPolicySource());
+    sources.addAll(xds.sources());
+    this.engine = new PushEngine(sources, pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
         versions);
-    registry.setChangeListener(engine::onChange);
+    engineRef[0] = engine;
+    registry.setChangeListener((t, n, v, at) -> {
+      engine.onChange(t, n, v, at);
+      xds.onChange(t, n, v, at);
+    });
     if (redisStore != null) {
       try {
         redisStore.start();
@@ -132,6 +166,26 @@ public final class ControlPlane implements AutoCloseable {
     this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
     this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
+    this.adsService = new AdsGrpcService(engine);
+    this.canary = CanaryController.builder()
+        .repository(b.rollouts != null ? b.rollouts : new MemoryRollouts())
+        .policies(new StorePolicyPublisher(trafficPolicies))
+        .stats(b.canaryStats)
+        .leadership(b.canaryLeadership)
+        .instances((service, version) -> servingInstances(registry, service, version))
+        .clock(b.canaryClock != null ? b.canaryClock : b.wallClock)
+        .scheduler(scheduler)
+        .build();
+    this.canaryService = new CanaryGrpcService(canary);
+    canary.start();
+  }
+
+  private static int servingInstances(Registry registry, String service, String version) {
+    dev.vertice.controlplane.registry.ServiceView view = registry.service(service);
+    return view == null ? 0 : (int) view.instances().stream()
+        .filter(i -> i.getVersion().equals(version)
+            && i.getHealth() == dev.vertice.api.registry.v1.HealthStatus.HEALTH_STATUS_SERVING)
+        .count();
   }
 
   /** Returns a builder with production defaults (system time, secure random ids). */
@@ -139,9 +193,12 @@ public final class ControlPlane implements AutoCloseable {
     return new Builder();
   }
 
-  /** Returns the gRPC services to bind: RegistryService, DiscoveryService and StatsService. */
+  /**
+   * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService
+   * and xDS's AggregatedDiscoveryService.
+   */
   public List<BindableService> services() {
-    return List.of(registryService, discoveryService, statsService);
+    return List.of(registryService, discoveryService, statsService, canaryService, adsService);
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */
@@ -183,6 +240,11 @@ public final class ControlPlane implements AutoCloseable {
     return wallClock;
   }
 
+  /** Returns the canary controller: rollouts, manual commands, watches. */
+  public CanaryController canary() {
+    return canary;
+  }
+
   /** Returns the API that writes the TrafficPolicy resources pushed to the data plane (the canary controller's). */
   public TrafficPolicies trafficPolicies() {
     return trafficPolicies;
@@ -199,6 +261,7 @@ public final class ControlPlane implements AutoCloseable {
 
   @Override
   public void close() {
+    canary.close();
     shutdownStreams();
     if (store != registry) {
       store.close();
@@ -261,6 +324,10 @@ public final class ControlPlane implements AutoCloseable {
     private RedisStoreConfig redis;
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
+    private RolloutRepository rollouts;
+    private StatsWindows canaryStats = (service, version, from, to) -> dev.vertice.canary.WindowStats.EMPTY;
+    private Leadership canaryLeadership = Leadership.always();
+    private java.time.InstantSource canaryClock;
 
     private Builder() {}
 
@@ -337,6 +404,30 @@ public final class ControlPlane implements AutoCloseable {
 
     public Builder convergenceListener(ConvergenceListener v) {
       this.convergenceListener = v;
+      return this;
+    }
+
+    /** Where rollouts are kept; by default in memory (handing one instance over survives a restart). */
+    public Builder rollouts(RolloutRepository v) {
+      this.rollouts = v;
+      return this;
+    }
+
+    /** Where the canary controller reads per-version stats of a stage window. */
+    public Builder canaryStats(StatsWindows v) {
+      this.canaryStats = v;
+      return this;
+    }
+
+    /** The canary lease; by default always held (one replica). */
+    public Builder canaryLeadership(Leadership v) {
+      this.canaryLeadership = v;
+      return this;
+    }
+
+    /** Wall-clock time of rollouts (timestamps, stage windows); tests derive it from their fake clock. */
+    public Builder wallClock(java.time.InstantSource v) {
+      this.canaryClock = v;
       return this;
     }
 

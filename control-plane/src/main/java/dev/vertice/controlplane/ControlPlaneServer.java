@@ -1,7 +1,9 @@
 package dev.vertice.controlplane;
 
+import dev.vertice.api.canary.v1.CanaryServiceGrpc;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.stats.v1.StatsServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -102,6 +104,7 @@ public final class ControlPlaneServer implements AutoCloseable {
         public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
           String service = call.getMethodDescriptor().getServiceName();
           return service.equals(RegistryServiceGrpc.SERVICE_NAME) || service.equals(StatsServiceGrpc.SERVICE_NAME)
+              || service.equals(CanaryServiceGrpc.SERVICE_NAME)
               ? storeCalls : null;
         }
       });
@@ -142,6 +145,7 @@ public final class ControlPlaneServer implements AutoCloseable {
     health.setStatus("vertice.registry.v1.RegistryService", status);
     health.setStatus("vertice.discovery.v1.DiscoveryService", status);
     health.setStatus(StatsServiceGrpc.SERVICE_NAME, status);
+    health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, status);
   }
 
   /** Returns the bound port. */
