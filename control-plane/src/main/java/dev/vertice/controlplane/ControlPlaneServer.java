@@ -1,6 +1,8 @@
 package dev.vertice.controlplane;
 
+import dev.vertice.api.canary.v1.CanaryServiceGrpc;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import dev.vertice.api.stats.v1.StatsServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.Metadata;
@@ -100,7 +102,9 @@ public final class ControlPlaneServer implements AutoCloseable {
       b.callExecutor(new ServerCallExecutorSupplier() {
         @Override
         public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
-          return call.getMethodDescriptor().getServiceName().equals(RegistryServiceGrpc.SERVICE_NAME)
+          String service = call.getMethodDescriptor().getServiceName();
+          return service.equals(RegistryServiceGrpc.SERVICE_NAME) || service.equals(StatsServiceGrpc.SERVICE_NAME)
+              || service.equals(CanaryServiceGrpc.SERVICE_NAME)
               ? storeCalls : null;
         }
       });

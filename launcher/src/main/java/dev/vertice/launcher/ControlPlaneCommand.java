@@ -9,6 +9,7 @@ import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
+import dev.vertice.observability.Tracing;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -108,6 +109,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
     RedisStoreConfig redis = redisStore();
     Metrics metrics = Metrics.withJvmMetrics();
+    Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
     ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
     ControlPlane controlPlane;
     try {
@@ -131,7 +133,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlaneServer server;
     try {
       server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes,
-          List.of(new GrpcServerMetrics(metrics.registry())));
+          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())));
     } catch (IOException e) {
       controlPlane.close();
       throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -140,6 +142,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       Logging.shutdownLine(log.getName(), "shutting down: ending streams so that clients reconnect elsewhere");
       server.stop(shutdownGrace);
+      tracing.close();
       Logging.shutdownLine(log.getName(), "stopped");
       stopped.countDown();
       // A clean stop on SIGTERM exits 0, not the JVM's 143.

@@ -660,7 +660,7 @@ public final class RedisStore implements Store {
     return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
   }
 
-  private static RedisURI uri(RedisStoreConfig c) {
+  static RedisURI uri(RedisStoreConfig c) {
     RedisURI.Builder b;
     if (c.sentinelMaster() == null) {
       b = RedisURI.Builder.redis(c.hosts().get(0).host(), c.hosts().get(0).port());
