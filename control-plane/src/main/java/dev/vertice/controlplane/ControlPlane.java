@@ -74,9 +74,9 @@ public final class ControlPlane implements AutoCloseable {
   private final Clock wallClock;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
-  private final AdsGrpcService adsService;
   private final CanaryController canary;
   private final CanaryGrpcService canaryService;
+  private final AdsGrpcService adsService;
   private final ExecutorService pushExecutor;
   private final ScheduledExecutorService ownedScheduler;
 
@@ -194,8 +194,8 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService,
-   * CanaryService and xDS's AggregatedDiscoveryService.
+   * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService
+   * and xDS's AggregatedDiscoveryService.
    */
   public List<BindableService> services() {
     return List.of(registryService, discoveryService, statsService, canaryService, adsService);
