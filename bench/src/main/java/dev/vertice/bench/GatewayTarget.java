@@ -31,7 +31,8 @@ final class GatewayTarget implements AutoCloseable {
     RegistryClient r = null;
     Gateway g = null;
     try {
-      r = RegistryClient.builder().controlPlane(address).build();
+      // A generous call timeout: the first Register of a cold JVM on a busy machine can take seconds.
+      r = RegistryClient.builder().controlPlane(address).callTimeout(Duration.ofSeconds(60)).build();
       r.register(InstanceSpec.builder(service).instanceId("upstream-1").address("127.0.0.1").port(upstreamPort)
           .protocol(Protocol.PROTOCOL_HTTP).build());
       g = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1).build())
