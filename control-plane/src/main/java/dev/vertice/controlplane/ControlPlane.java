@@ -4,18 +4,45 @@ import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.push.ResourceSource;
 import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
+import dev.vertice.controlplane.registry.TrafficPolicies;
+import dev.vertice.controlplane.canary.CanaryController;
+import dev.vertice.controlplane.canary.Leadership;
+import dev.vertice.controlplane.canary.MemoryRollouts;
+import dev.vertice.controlplane.canary.RolloutRepository;
+import dev.vertice.controlplane.canary.StatsWindows;
+import dev.vertice.controlplane.canary.StorePolicyPublisher;
+import dev.vertice.controlplane.server.CanaryGrpcService;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
+import dev.vertice.controlplane.store.redis.RedisStatsStore;
+import dev.vertice.controlplane.store.redis.ScriptedRedis;
+import dev.vertice.controlplane.stats.InMemoryStatsStore;
+import dev.vertice.controlplane.rollout.InMemoryLeases;
+import dev.vertice.controlplane.rollout.InMemoryRolloutStore;
+import dev.vertice.controlplane.rollout.Leases;
+import dev.vertice.controlplane.rollout.RolloutStore;
+import dev.vertice.controlplane.store.redis.RedisLeases;
+import dev.vertice.controlplane.store.redis.RedisRolloutStore;
+import dev.vertice.controlplane.stats.StatsStore;
+import dev.vertice.controlplane.server.StatsGrpcService;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.RegistryGrpcService;
+import dev.vertice.controlplane.xds.AdsGrpcService;
+import dev.vertice.controlplane.xds.XdsResources;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -36,8 +63,20 @@ public final class ControlPlane implements AutoCloseable {
   private final Registry registry;
   private final Store store;
   private final PushEngine engine;
+  private final TrafficPolicies trafficPolicies;
+  /** The connection for stats, rollouts and leases when the store is Redis; null in memory. */
+  private final ScriptedRedis sharedRedis;
+  private final StatsStore stats;
+  private final StatsGrpcService statsService;
+  private final RolloutStore rollouts;
+  private final Leases leases;
+  private final String replicaId;
+  private final Clock wallClock;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
+  private final CanaryController canary;
+  private final CanaryGrpcService canaryService;
+  private final AdsGrpcService adsService;
   private final ExecutorService pushExecutor;
   private final ScheduledExecutorService ownedScheduler;
 
@@ -54,6 +93,9 @@ public final class ControlPlane implements AutoCloseable {
     RedisStore redisStore = null;
     if (b.redis == null) {
       this.store = registry;
+      this.sharedRedis = null;
+      this.rollouts = new InMemoryRolloutStore();
+      this.leases = new InMemoryLeases(b.ticker);
       // The in-memory store starts a new history at every start: a new epoch.
       versions = b.versions != null ? b.versions : Versions.randomEpoch();
     } else {
@@ -64,26 +106,86 @@ public final class ControlPlane implements AutoCloseable {
         closeEarly(registry, ownedScheduler);
         throw new IllegalStateException(e.getMessage(), e);
       }
+      ScriptedRedis shared = null;
+      try {
+        shared = new ScriptedRedis(b.redis);
+        this.rollouts = new RedisRolloutStore(shared);
+      } catch (StoreUnavailableException e) {
+        if (shared != null) {
+          shared.close();
+        }
+        redisStore.close();
+        closeEarly(registry, ownedScheduler);
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+      this.sharedRedis = shared;
+      this.leases = new RedisLeases(shared);
       this.store = redisStore;
       // Replicas of one store share its history, and so its epoch.
       versions = new Versions(redisStore.epoch());
     }
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    this.engine = new PushEngine(List.of(registry), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
+    // The xDS projection derives from the registry's changes (instances and traffic policies) and
+    // feeds the same engine.
+    PushEngine[] engineRef = new PushEngine[1];
+    XdsResources xds = new XdsResources(name -> {
+      ServiceView view = registry.service(name);
+      return view == null ? List.of() : view.instances();
+    }, name -> {
+      StoredTrafficPolicy policy = registry.trafficPolicy(name);
+      return policy == null ? null : policy.policy();
+    }, (t, n, v, at) -> engineRef[0].onChange(t, n, v, at));
+    List<ResourceSource> sources = new ArrayList<>();
+    sources.add(registry);
+    sources.add(registry.trafficPolicySource());
+    sources.addAll(xds.sources());
+    this.engine = new PushEngine(sources, pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
         versions);
-    registry.setChangeListener(engine::onChange);
+    engineRef[0] = engine;
+    registry.setChangeListener((t, n, v, at) -> {
+      engine.onChange(t, n, v, at);
+      xds.onChange(t, n, v, at);
+    });
     if (redisStore != null) {
       try {
         redisStore.start();
       } catch (StoreUnavailableException e) {
         redisStore.close();
+        sharedRedis.close();
         pushExecutor.shutdownNow();
         closeEarly(registry, ownedScheduler);
         throw new IllegalStateException(e.getMessage(), e);
       }
     }
+    this.trafficPolicies = new TrafficPolicies(store, engine);
+    this.stats = sharedRedis == null ? new InMemoryStatsStore(b.statsRetention, InMemoryStatsStore.DEFAULT_MAX_SERIES)
+        : new RedisStatsStore(sharedRedis, b.statsRetention);
+    this.statsService = new StatsGrpcService(stats, b.wallClock);
+    this.wallClock = b.wallClock;
+    String id = b.ids.get();
+    this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
     this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
+    this.adsService = new AdsGrpcService(engine);
+    this.canary = CanaryController.builder()
+        .repository(b.rollouts != null ? b.rollouts : new MemoryRollouts())
+        .policies(new StorePolicyPublisher(trafficPolicies))
+        .stats(b.canaryStats)
+        .leadership(b.canaryLeadership)
+        .instances((service, version) -> servingInstances(registry, service, version))
+        .clock(b.canaryClock != null ? b.canaryClock : b.wallClock)
+        .scheduler(scheduler)
+        .build();
+    this.canaryService = new CanaryGrpcService(canary);
+    canary.start();
+  }
+
+  private static int servingInstances(Registry registry, String service, String version) {
+    dev.vertice.controlplane.registry.ServiceView view = registry.service(service);
+    return view == null ? 0 : (int) view.instances().stream()
+        .filter(i -> i.getVersion().equals(version)
+            && i.getHealth() == dev.vertice.api.registry.v1.HealthStatus.HEALTH_STATUS_SERVING)
+        .count();
   }
 
   /** Returns a builder with production defaults (system time, secure random ids). */
@@ -91,9 +193,12 @@ public final class ControlPlane implements AutoCloseable {
     return new Builder();
   }
 
-  /** Returns the gRPC services to bind: RegistryService and DiscoveryService. */
+  /**
+   * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService
+   * and xDS's AggregatedDiscoveryService.
+   */
   public List<BindableService> services() {
-    return List.of(registryService, discoveryService);
+    return List.of(registryService, discoveryService, statsService, canaryService, adsService);
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */
@@ -110,6 +215,41 @@ public final class ControlPlane implements AutoCloseable {
     return engine;
   }
 
+  /** Returns the per-version request stats reported by the data plane (in Redis: every replica's). */
+  public StatsStore stats() {
+    return stats;
+  }
+
+  /** Returns where rollouts persist (in Redis: shared by the replicas, surviving restarts). */
+  public RolloutStore rollouts() {
+    return rollouts;
+  }
+
+  /** Returns the leadership leases that decide which replica evaluates a rollout. */
+  public Leases leases() {
+    return leases;
+  }
+
+  /** Returns this control plane's identity as a lease owner: random, unique per start. */
+  public String replicaId() {
+    return replicaId;
+  }
+
+  /** Returns the wall clock (stats buckets, rollout timestamps). */
+  public Clock wallClock() {
+    return wallClock;
+  }
+
+  /** Returns the canary controller: rollouts, manual commands, watches. */
+  public CanaryController canary() {
+    return canary;
+  }
+
+  /** Returns the API that writes the TrafficPolicy resources pushed to the data plane (the canary controller's). */
+  public TrafficPolicies trafficPolicies() {
+    return trafficPolicies;
+  }
+
   /**
    * Ends every Watch and KeepAlive stream with UNAVAILABLE, so that clients reconnect (to another
    * replica if there is one). Leases keep their TTL: a server going away starts no grace period.
@@ -121,11 +261,17 @@ public final class ControlPlane implements AutoCloseable {
 
   @Override
   public void close() {
+    canary.close();
     shutdownStreams();
     if (store != registry) {
       store.close();
     }
     registry.close();
+    stats.close();
+    rollouts.close();
+    if (sharedRedis != null) {
+      sharedRedis.close();
+    }
     pushExecutor.shutdown();
     try {
       pushExecutor.awaitTermination(2, TimeUnit.SECONDS);
@@ -176,8 +322,29 @@ public final class ControlPlane implements AutoCloseable {
     private Versions versions;
     private int pushThreads = Runtime.getRuntime().availableProcessors();
     private RedisStoreConfig redis;
+    private Clock wallClock = Clock.systemUTC();
+    private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
+    private RolloutRepository rollouts;
+    private StatsWindows canaryStats = (service, version, from, to) -> dev.vertice.canary.WindowStats.EMPTY;
+    private Leadership canaryLeadership = Leadership.always();
+    private java.time.InstantSource canaryClock;
 
     private Builder() {}
+
+    /** Wall clock that keys stats buckets (and stamps rollouts); tests pass a fixed or fake one. */
+    public Builder wallClock(Clock v) {
+      this.wallClock = v;
+      return this;
+    }
+
+    /** How long reported stats are kept; default 15 minutes. */
+    public Builder statsRetention(Duration v) {
+      if (v.toSeconds() < 1) {
+        throw new IllegalArgumentException("statsRetention must be at least 1 s: " + v);
+      }
+      this.statsRetention = v;
+      return this;
+    }
 
     /**
      * Keeps the registry in Redis, shared with other replicas, instead of in memory. {@link #build()}
@@ -237,6 +404,30 @@ public final class ControlPlane implements AutoCloseable {
 
     public Builder convergenceListener(ConvergenceListener v) {
       this.convergenceListener = v;
+      return this;
+    }
+
+    /** Where rollouts are kept; by default in memory (handing one instance over survives a restart). */
+    public Builder rollouts(RolloutRepository v) {
+      this.rollouts = v;
+      return this;
+    }
+
+    /** Where the canary controller reads per-version stats of a stage window. */
+    public Builder canaryStats(StatsWindows v) {
+      this.canaryStats = v;
+      return this;
+    }
+
+    /** The canary lease; by default always held (one replica). */
+    public Builder canaryLeadership(Leadership v) {
+      this.canaryLeadership = v;
+      return this;
+    }
+
+    /** Wall-clock time of rollouts (timestamps, stage windows); tests derive it from their fake clock. */
+    public Builder wallClock(java.time.InstantSource v) {
+      this.canaryClock = v;
       return this;
     }
 

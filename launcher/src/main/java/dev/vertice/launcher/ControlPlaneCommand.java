@@ -2,12 +2,18 @@ package dev.vertice.launcher;
 
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.controlplane.metrics.ControlPlaneMetrics;
 import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
+import dev.vertice.observability.AdminServer;
+import dev.vertice.observability.GrpcServerMetrics;
+import dev.vertice.observability.Metrics;
+import dev.vertice.observability.Tracing;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
@@ -36,6 +42,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "${env:VERTICE_PORT:-7700}",
       description = "gRPC port; 0 picks a free one (VERTICE_PORT). Default: ${DEFAULT-VALUE}.")
   int port;
+
+  @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9700}",
+      description = "Admin HTTP port serving /metrics (Prometheus) and /healthz; 0 picks a free one, -1 turns"
+          + " it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+  int adminPort;
 
   @Option(names = "--store", defaultValue = "${env:VERTICE_STORE:-memory}",
       description = "Where the registry lives: memory (one process), redis://host:port/db, or"
@@ -94,18 +105,35 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--port", port >= 0 && port <= 65535, port + " is outside 0..65535");
     check("--host", !host.isBlank(), "is empty");
     check("--max-message-bytes", maxMessageBytes >= 4096, maxMessageBytes + " is below 4096");
+    check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
 
     RedisStoreConfig redis = redisStore();
+    Metrics metrics = Metrics.withJvmMetrics();
+    Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
+    ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
     ControlPlane controlPlane;
     try {
-      controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis).build();
+      controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
+          .registryEvents(controlPlaneMetrics).convergenceListener(controlPlaneMetrics).build();
     } catch (IllegalStateException e) {
       log.severe("cannot start: " + e.getMessage());
       return 1;
     }
+    controlPlaneMetrics.bind(controlPlane);
+    AdminServer admin = null;
+    if (adminPort >= 0) {
+      ControlPlane cp = controlPlane;
+      try {
+        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following()).start();
+      } catch (IOException e) {
+        controlPlane.close();
+        throw new IOException("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage(), e);
+      }
+    }
     ControlPlaneServer server;
     try {
-      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes);
+      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes,
+          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())));
     } catch (IOException e) {
       controlPlane.close();
       throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -114,15 +142,16 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       Logging.shutdownLine(log.getName(), "shutting down: ending streams so that clients reconnect elsewhere");
       server.stop(shutdownGrace);
+      tracing.close();
       Logging.shutdownLine(log.getName(), "stopped");
       stopped.countDown();
       // A clean stop on SIGTERM exits 0, not the JVM's 143.
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s); ready in %d ms"
+    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s; admin: %s); ready in %d ms"
             + " (%d ms since JVM start)", Main.version(), host, server.port(), redis == null ? "memory" : redis,
-        registryConfig,
+        registryConfig, admin == null ? "off" : "http://" + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;

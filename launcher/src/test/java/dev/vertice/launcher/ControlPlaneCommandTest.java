@@ -10,6 +10,10 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,6 +57,7 @@ class ControlPlaneCommandTest {
     "--max-instances|0|--max-instances",
     "--max-message-bytes|10|--max-message-bytes",
     "--max-subscriptions|0|--max-subscriptions",
+    "--admin-port|-2|--admin-port",
     "--shutdown-grace|soon|--shutdown-grace",
     "--store|postgres://db|--store",
     "--store|redis://host:port|--store",
@@ -104,6 +109,19 @@ class ControlPlaneCommandTest {
     } finally {
       c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+    Matcher admin = Pattern.compile("admin: (http://127\\.0\\.0\\.1:\\d+)/metrics").matcher(ready);
+    assertTrue(admin.find(), ready);
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, metrics.statusCode());
+    for (String name : List.of("vertice_instances ", "vertice_watch_streams ", "vertice_registrations_total{",
+        "vertice_push_convergence_seconds_bucket{", "jvm_memory_used_bytes{",
+        "vertice_rpc_server_seconds_bucket{code=\"OK\",method=\"grpc.health.v1.Health/Check\",type=\"unary\"")) {
+      assertTrue(metrics.body().contains(name), "/metrics lacks " + name);
+    }
+    assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + "/healthz")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
     p.destroy(); // SIGTERM
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s");
     List<String> lines = lines(log);
@@ -122,7 +140,7 @@ class ControlPlaneCommandTest {
   private Process start(Map<String, String> env, Path log) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "dev.vertice.launcher.Main", "control-plane", "--host", "127.0.0.1", "--port", "0");
+        "dev.vertice.launcher.Main", "control-plane", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0");
     pb.environment().putAll(env);
     if (log != null) {
       pb.redirectErrorStream(true).redirectOutput(log.toFile());

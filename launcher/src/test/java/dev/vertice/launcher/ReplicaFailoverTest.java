@@ -114,7 +114,8 @@ class ReplicaFailoverTest {
   private int startReplica(String store, Path log) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "dev.vertice.launcher.Main",
-        "control-plane", "--host", "127.0.0.1", "--port", "0", "--store", store, "--min-lease-ttl", "1s",
+        "control-plane", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--store", store,
+        "--min-lease-ttl", "1s",
         "--lease-grace", "2s").redirectErrorStream(true).redirectOutput(log.toFile()).start();
     processes.add(p);
     String line = Await.value("a replica logs its address", Duration.ofSeconds(30), () -> {

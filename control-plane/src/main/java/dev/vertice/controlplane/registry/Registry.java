@@ -2,6 +2,7 @@ package dev.vertice.controlplane.registry;
 
 import com.google.protobuf.Any;
 import dev.vertice.api.discovery.v1.Endpoints;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.common.ResourceTypes;
@@ -35,6 +36,11 @@ import java.util.logging.Logger;
  *
  * <p>Reads ({@link #get}, {@link #names}) are lock-free on the fast path: each service keeps an
  * immutable snapshot of its Endpoints, rebuilt at most once per version when first read.
+ *
+ * <p>It also holds the {@code TrafficPolicy} of each service (written by the canary controller) and
+ * serves them through {@link #trafficPolicySource()}: policy changes take revisions from the same
+ * sequence, under the same lock, so one history orders both resource types and versions stay
+ * {@code <epoch>-<revision>} on every replica.
  *
  * <p>Time comes from the injected {@link Ticker}; lease expiry runs on the injected scheduler every
  * {@link RegistryConfig#expiryResolution()}.
@@ -97,7 +103,12 @@ public final class Registry implements Store, ResourceSource {
     }
   }
 
+  /** One service's TrafficPolicy at one revision, with its wire form built once. */
+  private record PolicyEntry(StoredTrafficPolicy stored, Resource resource) {}
+
   private final Object lock = new Object();
+  private final ConcurrentHashMap<String, PolicyEntry> policies = new ConcurrentHashMap<>();
+  private final PolicySource policySource = new PolicySource();
   private final RegistryConfig config;
   private final Ticker ticker;
   private final Supplier<String> ids;
@@ -196,7 +207,31 @@ public final class Registry implements Store, ResourceSource {
    */
   public void replaceAll(java.util.Map<String, List<Instance>> state, java.util.Map<String, Long> versions,
       long revision, long changedAtNanos, boolean force) {
+    replaceAll(state, versions, Map.of(), revision, changedAtNanos, force);
+  }
+
+  /**
+   * As {@link #replaceAll(Map, Map, long, long, boolean)}, and replaces the TrafficPolicies too
+   * with {@code policyState} (service to policy and its version): policies that differ are
+   * reported changed, those absent from it removed at {@code revision}.
+   */
+  public void replaceAll(Map<String, List<Instance>> state, Map<String, Long> versions,
+      Map<String, StoredTrafficPolicy> policyState, long revision, long changedAtNanos, boolean force) {
     synchronized (lock) {
+      for (String service : List.copyOf(policies.keySet())) {
+        if (!policyState.containsKey(service)) {
+          policies.remove(service);
+          listener.onChange(ResourceTypes.TRAFFIC_POLICY, service, revision, changedAtNanos);
+        }
+      }
+      for (StoredTrafficPolicy p : policyState.values()) {
+        PolicyEntry current = policies.get(p.service());
+        if (current != null && current.stored().revision() == p.revision() && !force) {
+          continue; // unchanged
+        }
+        policies.put(p.service(), entry(p));
+        listener.onChange(ResourceTypes.TRAFFIC_POLICY, p.service(), p.revision(), changedAtNanos);
+      }
       for (String service : List.copyOf(services.keySet())) {
         if (!state.containsKey(service)) {
           ServiceEntry gone = services.remove(service);
@@ -377,6 +412,111 @@ public final class Registry implements Store, ResourceSource {
           break;
         }
       }
+    }
+  }
+
+  /**
+   * Applies a TrafficPolicy change decided by a shared store, in revision order: a non-null {@code
+   * policy} adds or replaces the policy of {@code service}, null removes it. A revision not above
+   * the last applied one is ignored.
+   */
+  public void applyTrafficPolicy(String service, TrafficPolicy policy, long revision, long changedAtNanos) {
+    synchronized (lock) {
+      if (revision <= this.revision) {
+        return;
+      }
+      this.revision = revision;
+      if (policy == null) {
+        if (policies.remove(service) == null) {
+          return;
+        }
+      } else {
+        policies.put(service, entry(new StoredTrafficPolicy(service, policy, revision)));
+      }
+      listener.onChange(ResourceTypes.TRAFFIC_POLICY, service, revision, changedAtNanos);
+    }
+  }
+
+  /**
+   * Sets the TrafficPolicy of {@code policy.service}. The policy must be validated; a policy equal
+   * to the one held changes nothing and returns the held revision.
+   *
+   * @throws CapacityExceededException when {@link TrafficPolicies#MAX_POLICIES} services already
+   *     have a policy and this one has none
+   */
+  @Override
+  public long putTrafficPolicy(TrafficPolicy policy) throws CapacityExceededException {
+    String service = policy.getService();
+    synchronized (lock) {
+      PolicyEntry current = policies.get(service);
+      if (current != null && current.stored().policy().equals(policy)) {
+        return current.stored().revision();
+      }
+      if (current == null && policies.size() >= TrafficPolicies.MAX_POLICIES) {
+        throw TrafficPolicies.full();
+      }
+      long v = ++revision;
+      policies.put(service, entry(new StoredTrafficPolicy(service, policy, v)));
+      listener.onChange(ResourceTypes.TRAFFIC_POLICY, service, v, ticker.nanoTime());
+      return v;
+    }
+  }
+
+  /** Removes the TrafficPolicy of {@code service}; returns the revision of the removal, or empty when it had none. */
+  @Override
+  public OptionalLong removeTrafficPolicy(String service) {
+    synchronized (lock) {
+      if (policies.remove(service) == null) {
+        return OptionalLong.empty();
+      }
+      long v = ++revision;
+      listener.onChange(ResourceTypes.TRAFFIC_POLICY, service, v, ticker.nanoTime());
+      return OptionalLong.of(v);
+    }
+  }
+
+  /** Returns the TrafficPolicy of {@code service} held by this view, or null when it has none. */
+  public StoredTrafficPolicy trafficPolicy(String service) {
+    PolicyEntry e = policies.get(service);
+    return e == null ? null : e.stored();
+  }
+
+  /** Returns every TrafficPolicy held by this view, sorted by service. */
+  public List<StoredTrafficPolicy> trafficPolicies() {
+    List<StoredTrafficPolicy> out = new ArrayList<>();
+    for (PolicyEntry e : new TreeMap<>(policies).values()) {
+      out.add(e.stored());
+    }
+    return out;
+  }
+
+  /** Returns the source of the {@code TrafficPolicy} resources, for the push engine. */
+  public ResourceSource trafficPolicySource() {
+    return policySource;
+  }
+
+  private static PolicyEntry entry(StoredTrafficPolicy p) {
+    Any any = Any.pack(p.policy());
+    return new PolicyEntry(p, new Resource(ResourceTypes.TRAFFIC_POLICY, p.service(), p.revision(), any,
+        any.getSerializedSize()));
+  }
+
+  /** Serves the TrafficPolicy resources: lock-free reads of immutable entries. */
+  private final class PolicySource implements ResourceSource {
+    @Override
+    public String typeUrl() {
+      return ResourceTypes.TRAFFIC_POLICY;
+    }
+
+    @Override
+    public Resource get(String name) {
+      PolicyEntry e = policies.get(name);
+      return e == null ? null : e.resource();
+    }
+
+    @Override
+    public Collection<String> names() {
+      return policies.keySet();
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.vertice.controlplane.registry;
 
+import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import java.time.Duration;
@@ -7,7 +8,8 @@ import java.util.Collection;
 import java.util.OptionalLong;
 
 /**
- * {@code Store} is the single writer of registry facts: instances and their leases.
+ * {@code Store} is the single writer of registry facts: instances and their leases, and the
+ * TrafficPolicy of each service.
  *
  * <p>Every accepted write gets the next revision and reaches the {@link Registry} view, and from
  * it every watcher, in revision order. The in-memory {@link Registry} is its own store; {@code
@@ -48,6 +50,22 @@ public interface Store extends AutoCloseable {
    * was noticed) is left alone.
    */
   void keepAliveStreamEnded(String streamId, Collection<String> leaseIds);
+
+  /**
+   * Sets the TrafficPolicy of {@code policy.service} (validated by {@link TrafficPolicies#validate});
+   * returns its revision, which the view holds when this returns. A policy equal to the one held
+   * changes nothing and returns the held revision.
+   *
+   * @throws CapacityExceededException when {@link TrafficPolicies#MAX_POLICIES} services already
+   *     have a policy and this one has none
+   */
+  long putTrafficPolicy(TrafficPolicy policy) throws CapacityExceededException, StoreUnavailableException;
+
+  /**
+   * Removes the TrafficPolicy of {@code service}; returns the revision of the removal (held by the
+   * view when this returns), or empty when the service had no policy.
+   */
+  OptionalLong removeTrafficPolicy(String service) throws StoreUnavailableException;
 
   /**
    * Returns whether this replica's view follows the store: false while a shared store is

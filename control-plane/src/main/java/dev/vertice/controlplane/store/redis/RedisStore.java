@@ -1,6 +1,7 @@
 package dev.vertice.controlplane.store.redis;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.common.Ticker;
@@ -13,6 +14,8 @@ import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.RemovalReason;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
+import dev.vertice.controlplane.registry.TrafficPolicies;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -54,8 +57,8 @@ import java.util.logging.Logger;
  * {@code RedisStore} keeps the registry's facts in Redis so that several control-plane replicas
  * share them, and feeds this replica's {@link Registry} view from Redis's ordered change log.
  *
- * <p>Every write is one Lua script: it changes the instance, takes the next revision, and appends
- * the change to a Redis Stream, atomically. Each replica reads the stream in order and applies it
+ * <p>Every write is one Lua script: it changes the instance (or a service's TrafficPolicy), takes
+ * the next revision, and appends the change to a Redis Stream, atomically. Each replica reads the stream in order and applies it
  * to its view, so revisions (and so resource versions) are the same on every replica, and a watch
  * can resume on any of them. A replica whose position was trimmed from the log reloads a snapshot.
  * A write returns once this replica's view holds it (read-your-writes on one replica).
@@ -159,7 +162,8 @@ public final class RedisStore implements Store {
     for (StatefulRedisConnection<String, byte[]> c : writeConnections) {
       writes.add(c.sync());
     }
-    for (String name : List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "snapshot")) {
+    for (String name : List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "snapshot",
+        "policy")) {
       scripts.put(name, new Script(load("common") + "\n" + load(name)));
     }
     String sharedEpoch;
@@ -292,6 +296,33 @@ public final class RedisStore implements Store {
     }
     throw new StoreUnavailableException("instance " + service + "/" + instanceId
         + " kept changing during the health update; retry", null);
+  }
+
+  @Override
+  public long putTrafficPolicy(TrafficPolicy policy) throws CapacityExceededException, StoreUnavailableException {
+    RedisCommands<String, byte[]> w = writer();
+    long revision = (Long) write(w, "policy", policy.getService(), policy.toByteArray(), TrafficPolicies.MAX_POLICIES,
+        redisConfig.maxLogLength()).get(0);
+    if (revision < 0) {
+      throw new CapacityExceededException(TrafficPolicies.MAX_POLICIES + " services already have a traffic policy,"
+          + " the limit; remove policies of finished rollouts first");
+    }
+    replicated(w);
+    awaitApplied(revision);
+    return revision;
+  }
+
+  @Override
+  public OptionalLong removeTrafficPolicy(String service) throws StoreUnavailableException {
+    RedisCommands<String, byte[]> w = writer();
+    long revision = (Long) write(w, "policy", service, new byte[0], TrafficPolicies.MAX_POLICIES,
+        redisConfig.maxLogLength()).get(0);
+    if (revision == 0) {
+      return OptionalLong.empty();
+    }
+    replicated(w);
+    awaitApplied(revision);
+    return OptionalLong.of(revision);
   }
 
   @Override
@@ -472,8 +503,21 @@ public final class RedisStore implements Store {
   private void apply(StreamMessage<String, byte[]> m, long revision, long now) {
     Map<String, byte[]> body = m.getBody();
     String service = string(body.get("s"));
-    String id = string(body.get("i"));
     byte[] data = body.get("d");
+    if (string(body.get("t")).equals("p")) {
+      TrafficPolicy policy = null;
+      if (data != null && data.length > 0) {
+        try {
+          policy = TrafficPolicy.parseFrom(data);
+        } catch (InvalidProtocolBufferException e) {
+          // Applied as a removal: routers then fall back to instance weights rather than a stale split.
+          log.severe("unreadable traffic policy at revision " + revision + " (" + service + "); applied as removed");
+        }
+      }
+      view.applyTrafficPolicy(service, policy, revision, now);
+      return;
+    }
+    String id = string(body.get("i"));
     Instance instance = null;
     if (data != null && data.length > 0) {
       try {
@@ -494,8 +538,8 @@ public final class RedisStore implements Store {
     long revision = (Long) snap.get(0);
     Map<String, List<Instance>> state = new HashMap<>();
     Map<String, Long> versions = new HashMap<>();
-    for (int k = 2; k < snap.size(); k++) {
-      List<?> svc = (List<?>) snap.get(k);
+    for (Object entry : (List<?>) snap.get(2)) {
+      List<?> svc = (List<?>) entry;
       String service = string(svc.get(0));
       List<Instance> instances = new ArrayList<>();
       for (Object bytes : (List<?>) svc.get(2)) {
@@ -509,7 +553,18 @@ public final class RedisStore implements Store {
       state.put(service, instances);
       versions.put(service, (Long) svc.get(1));
     }
-    view.replaceAll(state, versions, revision, ticker.nanoTime(), force);
+    Map<String, StoredTrafficPolicy> policies = new HashMap<>();
+    for (Object entry : (List<?>) snap.get(3)) {
+      List<?> p = (List<?>) entry;
+      String service = string(p.get(0));
+      try {
+        policies.put(service, new StoredTrafficPolicy(service, TrafficPolicy.parseFrom((byte[]) p.get(2)),
+            (Long) p.get(1)));
+      } catch (InvalidProtocolBufferException e) {
+        log.severe("unreadable traffic policy of " + service + " in Redis; skipped");
+      }
+    }
+    view.replaceAll(state, versions, policies, revision, ticker.nanoTime(), force);
     lastLogId = string(snap.get(1));
     synchronized (applied) {
       applied.notifyAll();
@@ -604,7 +659,7 @@ public final class RedisStore implements Store {
     return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
   }
 
-  private static RedisURI uri(RedisStoreConfig c) {
+  static RedisURI uri(RedisStoreConfig c) {
     RedisURI.Builder b;
     if (c.sentinelMaster() == null) {
       b = RedisURI.Builder.redis(c.hosts().get(0).host(), c.hosts().get(0).port());

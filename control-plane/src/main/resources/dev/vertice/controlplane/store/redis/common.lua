@@ -25,3 +25,17 @@ local function remove_instance(svc, id, lease, reason, maxlog)
   redis.call('DECR', P .. ':count')
   return log_change(svc, id, '', reason, maxlog)
 end
+-- Sets (data ~= '') or removes (data == '') the TrafficPolicy of a service, appends the change to
+-- the same log under the same revision sequence (entry type 't' = 'p'), and returns its revision.
+local function log_policy(svc, data, maxlog)
+  local rev = redis.call('INCR', P .. ':rev')
+  if data == '' then
+    redis.call('HDEL', P .. ':policies', svc)
+    redis.call('HDEL', P .. ':policy-versions', svc)
+  else
+    redis.call('HSET', P .. ':policies', svc, data)
+    redis.call('HSET', P .. ':policy-versions', svc, rev)
+  end
+  redis.call('XADD', P .. ':log', 'MAXLEN', '~', maxlog, '*', 'r', rev, 't', 'p', 's', svc, 'd', data)
+  return rev
+end

@@ -1,15 +1,22 @@
--- ARGV: prefix. Returns {revision, last log id, {service, version, {instance bytes...}}...}: the whole
--- state at one revision, for a replica whose position fell out of the trimmed log.
+-- ARGV: prefix. Returns {revision, last log id, {{service, version, {instance bytes...}}...},
+-- {{service, version, policy bytes}...}}: the whole state at one revision, for a replica whose
+-- position fell out of the trimmed log.
 local rev = tonumber(redis.call('GET', P .. ':rev') or '0')
 local last = redis.call('XREVRANGE', P .. ':log', '+', '-', 'COUNT', 1)
 local last_id = '0-0'
 if #last > 0 then
   last_id = last[1][1]
 end
-local out = {rev, last_id}
+local services = {}
 local versions = redis.call('HGETALL', P .. ':versions')
 for k = 1, #versions, 2 do
   local svc = versions[k]
-  table.insert(out, {svc, tonumber(versions[k + 1]), redis.call('HVALS', P .. ':svc:' .. svc)})
+  table.insert(services, {svc, tonumber(versions[k + 1]), redis.call('HVALS', P .. ':svc:' .. svc)})
 end
-return out
+local policies = {}
+local pv = redis.call('HGETALL', P .. ':policy-versions')
+for k = 1, #pv, 2 do
+  local svc = pv[k]
+  table.insert(policies, {svc, tonumber(pv[k + 1]), redis.call('HGET', P .. ':policies', svc)})
+end
+return {rev, last_id, services, policies}

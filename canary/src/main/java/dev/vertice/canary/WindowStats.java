@@ -1,0 +1,49 @@
+package dev.vertice.canary;
+
+import java.util.Locale;
+
+/**
+ * {@code WindowStats} summarises one version's requests over an analysis window, as the data plane
+ * reported them.
+ *
+ * @param requests requests that finished in the window, {@code >= 0}
+ * @param errors failed requests among them, {@code 0..requests}
+ * @param p99Seconds 99th percentile latency in seconds, {@code >= 0}; 0 without requests
+ */
+public record WindowStats(long requests, long errors, double p99Seconds) {
+
+  /** No requests. */
+  public static final WindowStats EMPTY = new WindowStats(0, 0, 0);
+
+  /** Checks the invariants. */
+  public WindowStats {
+    if (requests < 0 || errors < 0 || errors > requests) {
+      throw new IllegalArgumentException("need 0 <= errors <= requests: " + errors + " errors, " + requests
+          + " requests");
+    }
+    if (!(p99Seconds >= 0) || Double.isInfinite(p99Seconds)) {
+      throw new IllegalArgumentException("p99 must be a finite number >= 0: " + p99Seconds);
+    }
+  }
+
+  /** Returns errors / requests, or 0 without requests. */
+  public double errorRate() {
+    return requests == 0 ? 0 : (double) errors / requests;
+  }
+
+  /** Returns the window in words, for example {@code "120 requests, 3 errors (2.50 %), p99 41.0 ms"}. */
+  public String describe() {
+    if (requests == 0) {
+      return "no requests";
+    }
+    return requests + " requests, " + errors + " errors (" + percent(errorRate()) + "), p99 " + millis(p99Seconds);
+  }
+
+  static String percent(double fraction) {
+    return String.format(Locale.ROOT, "%.2f %%", fraction * 100);
+  }
+
+  static String millis(double seconds) {
+    return String.format(Locale.ROOT, "%.1f ms", seconds * 1000);
+  }
+}

@@ -1,0 +1,120 @@
+package dev.vertice.controlplane.store.redis;
+
+import dev.vertice.api.stats.v1.VersionStats;
+import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.stats.LatencyHistogram;
+import dev.vertice.controlplane.stats.StatsStore;
+import dev.vertice.controlplane.stats.StatsWindow;
+import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * {@code RedisStatsStore} keeps request stats in Redis, one hash per (service, version, second)
+ * incremented with HINCRBY by a Lua script per batch, so that a controller on any replica sees the
+ * stats reported to every replica.
+ *
+ * <p>Each hash expires after the retention (plus a minute), so Redis memory is bounded by the
+ * series reporting times the seconds retained. A bucket keeps at most {@link
+ * StatsStore#MAX_MERGED_BOUNDS} distinct latency bounds; counts at further bounds go to the
+ * overflow bucket. Thread-safe.
+ */
+public final class RedisStatsStore implements StatsStore {
+
+  /** Seconds read by one script call: each call blocks Redis for a few milliseconds at most. */
+  static final int WINDOW_CHUNK_SECONDS = 60;
+
+  private final ScriptedRedis redis;
+  private final Duration retention;
+
+  /** Creates a store on {@code redis} (not closed by {@link #close()}) keeping {@code retention}. */
+  public RedisStatsStore(ScriptedRedis redis, Duration retention) {
+    if (retention.toSeconds() < 1 || retention.toSeconds() > 86_400) {
+      throw new IllegalArgumentException("stats retention must be 1 s to 1 day: " + retention);
+    }
+    this.redis = redis;
+    this.retention = Duration.ofSeconds(retention.toSeconds());
+  }
+
+  @Override
+  public void add(long epochSecond, List<VersionStats> stats) throws StoreUnavailableException {
+    if (stats.isEmpty()) {
+      return;
+    }
+    List<Object> args = new ArrayList<>();
+    args.add(epochSecond);
+    args.add(retention.toSeconds() + 60);
+    args.add(MAX_MERGED_BOUNDS);
+    args.add(stats.size());
+    for (VersionStats v : stats) {
+      args.add(v.getService());
+      args.add(v.getVersion());
+      args.add(Long.toUnsignedString(v.getRequests()));
+      args.add(Long.toUnsignedString(v.getErrors()));
+      if (v.getLatencyCountsCount() == 0) {
+        args.add(-1);
+        continue;
+      }
+      args.add(v.getLatencyBoundsSecondsCount());
+      for (double b : v.getLatencyBoundsSecondsList()) {
+        args.add(Double.toString(b));
+      }
+      for (long c : v.getLatencyCountsList()) {
+        args.add(Long.toUnsignedString(c));
+      }
+    }
+    redis.eval("stats_add", ScriptOutputType.INTEGER, args.toArray());
+  }
+
+  @Override
+  public StatsWindow window(String service, String version, long fromMillis, long toMillis)
+      throws StoreUnavailableException {
+    long[] range = StatsStore.seconds(fromMillis, toMillis, retention.toSeconds());
+    long requests = 0;
+    long errors = 0;
+    TreeMap<Double, Long> buckets = new TreeMap<>();
+    long overflow = 0;
+    boolean measured = false;
+    // A script blocks Redis while it runs: read long windows a chunk of seconds per script, so that
+    // registry writes and log reads slip in between.
+    for (long first = range[0]; first <= range[1]; first += WINDOW_CHUNK_SECONDS) {
+      long last = Math.min(range[1], first + WINDOW_CHUNK_SECONDS - 1);
+      List<Object> flat = redis.eval("stats_window", ScriptOutputType.MULTI, service, version, first, last);
+      for (int i = 0; i + 1 < flat.size(); i += 2) {
+        String field = ScriptedRedis.string(flat.get(i));
+        long value = Long.parseLong(ScriptedRedis.string(flat.get(i + 1)));
+        switch (field) {
+          case "n" -> requests += value;
+          case "e" -> errors += value;
+          case "b:inf" -> {
+            overflow += value;
+            measured = true;
+          }
+          default -> {
+            if (field.startsWith("b:")) {
+              buckets.merge(Double.parseDouble(field.substring(2)), value, Long::sum);
+              measured = true;
+            }
+          }
+        }
+      }
+    }
+    LatencyHistogram latency = LatencyHistogram.EMPTY;
+    if (measured) {
+      List<Long> counts = new ArrayList<>(buckets.values());
+      counts.add(overflow);
+      latency = new LatencyHistogram(new ArrayList<>(buckets.keySet()), counts);
+    }
+    return new StatsWindow(service, version, range[0] * 1000, (range[1] + 1) * 1000, requests, errors, latency);
+  }
+
+  @Override
+  public Duration retention() {
+    return retention;
+  }
+
+  @Override
+  public void close() {}
+}
