@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
  * one JSON object per run on stdout (the table then goes to stderr).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmarks: push latency, registration throughput, memory. Not a test: numbers, not verdicts.",
-    subcommands = {PushBench.class, RegisterBench.class, MemoryBench.class})
+    description = "Benchmarks: push latency, registration throughput, memory, gateway proxy overhead. Not a test: numbers, not verdicts.",
+    subcommands = {PushBench.class, RegisterBench.class, MemoryBench.class, GatewayBench.class, JmhBench.class})
 public final class BenchCommand implements Runnable {
 
   @CommandLine.Spec

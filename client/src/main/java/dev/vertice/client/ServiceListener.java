@@ -18,4 +18,18 @@ public interface ServiceListener {
    * answers that it does not exist.
    */
   void onRemoved(String service);
+
+  /**
+   * {@code onPolicyUpdate} is called with the new traffic policy of a service, when the watch
+   * client watches policies ({@link WatchClient.Builder#watchTrafficPolicies}). Does nothing by
+   * default.
+   */
+  default void onPolicyUpdate(TrafficPolicySnapshot policy) {}
+
+  /**
+   * {@code onPolicyRemoved} is called when the traffic policy of a service disappeared (the
+   * service has no split any more), when the watch client watches policies. Does nothing by
+   * default.
+   */
+  default void onPolicyRemoved(String service) {}
 }

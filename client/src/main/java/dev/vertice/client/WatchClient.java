@@ -6,6 +6,8 @@ import dev.vertice.api.discovery.v1.Endpoints;
 import dev.vertice.api.discovery.v1.ErrorDetail;
 import dev.vertice.api.discovery.v1.Node;
 import dev.vertice.api.discovery.v1.Resource;
+import dev.vertice.api.discovery.v1.Subset;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.discovery.v1.WatchRequest;
 import dev.vertice.api.discovery.v1.WatchResponse;
 import dev.vertice.api.registry.v1.Instance;
@@ -68,6 +70,13 @@ import java.util.logging.Logger;
  * client already holds everything: the first response on a stream therefore means the cache is in
  * sync again. {@link #isSynced()} and {@link #staleness()} say how fresh the cache is.
  *
+ * <p><b>Traffic policies.</b> With {@link Builder#watchTrafficPolicies(boolean)} the client also
+ * watches {@code vertice.discovery.v1.TrafficPolicy} resources on the same stream, for the same
+ * subscription (by name or wildcard): {@link #policy} reads them, listeners get {@link
+ * ServiceListener#onPolicyUpdate} and {@link ServiceListener#onPolicyRemoved}. The control plane
+ * must serve that type (an older one ends the stream with INVALID_ARGUMENT). The cache is then in
+ * sync once both types have answered.
+ *
  * <p>Thread-safe. Time comes from the injected {@link Ticker} and timers run on the injected
  * scheduler, so tests can drive reconnects and staleness with a fake clock.
  */
@@ -91,6 +100,8 @@ public final class WatchClient implements AutoCloseable {
   private final Ticker ticker;
   private final Node node;
   private final ConcurrentHashMap<String, ServiceSnapshot> cache = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, TrafficPolicySnapshot> policyCache = new ConcurrentHashMap<>();
+  private final boolean watchPolicies;
   private final CopyOnWriteArrayList<ServiceListener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong responses = new AtomicLong();
   private final AtomicLong nacks = new AtomicLong();
@@ -129,6 +140,7 @@ public final class WatchClient implements AutoCloseable {
     this.backoff = connection.newBackoff();
     this.node = Node.newBuilder().setId(b.nodeId).setKind(b.nodeKind).setZone(b.zone).build();
     this.lostAtNanos = ticker.nanoTime();
+    this.watchPolicies = b.watchPolicies;
   }
 
   /** {@code builder} returns a builder; a control plane (addresses or channels) must be set. */
@@ -149,6 +161,7 @@ public final class WatchClient implements AutoCloseable {
       checkOpen();
       if (explicit.add(name)) {
         sendLocked(request().addSubscribe(name));
+        sendPolicyLocked(policyRequest().addSubscribe(name));
       }
     }
   }
@@ -164,6 +177,7 @@ public final class WatchClient implements AutoCloseable {
       if (!wildcard) {
         wildcard = true;
         sendLocked(request().addSubscribe(ResourceTypes.WILDCARD));
+        sendPolicyLocked(policyRequest().addSubscribe(ResourceTypes.WILDCARD));
       }
     }
   }
@@ -183,9 +197,15 @@ public final class WatchClient implements AutoCloseable {
       }
       absent.remove(name);
       sendLocked(request().addUnsubscribe(name));
+      sendPolicyLocked(policyRequest().addUnsubscribe(name));
+      List<Change> changes = new ArrayList<>();
       if (!wildcard && cache.remove(name) != null) {
-        dispatchLocked(List.of(Change.removed(name)));
+        changes.add(Change.removed(name));
       }
+      if (!wildcard && policyCache.remove(name) != null) {
+        changes.add(Change.policyRemoved(name));
+      }
+      dispatchLocked(changes);
     }
   }
 
@@ -200,10 +220,16 @@ public final class WatchClient implements AutoCloseable {
       }
       wildcard = false;
       sendLocked(request().addUnsubscribe(ResourceTypes.WILDCARD));
+      sendPolicyLocked(policyRequest().addUnsubscribe(ResourceTypes.WILDCARD));
       List<Change> changes = new ArrayList<>();
       for (String name : List.copyOf(cache.keySet())) {
         if (!explicit.contains(name) && cache.remove(name) != null) {
           changes.add(Change.removed(name));
+        }
+      }
+      for (String name : List.copyOf(policyCache.keySet())) {
+        if (!explicit.contains(name) && policyCache.remove(name) != null) {
+          changes.add(Change.policyRemoved(name));
         }
       }
       dispatchLocked(changes);
@@ -221,6 +247,24 @@ public final class WatchClient implements AutoCloseable {
       s = ServiceNames.normalize(service).map(cache::get).orElse(null);
     }
     return Optional.ofNullable(s);
+  }
+
+  /**
+   * {@code policy} returns the cached traffic policy of {@code service} (any accepted spelling), or
+   * empty when the client holds none (policies not watched, or the service has no split).
+   * Lock-free.
+   */
+  public Optional<TrafficPolicySnapshot> policy(String service) {
+    TrafficPolicySnapshot p = service == null ? null : policyCache.get(service);
+    if (p == null && service != null && !ServiceNames.isCanonical(service)) {
+      p = ServiceNames.normalize(service).map(policyCache::get).orElse(null);
+    }
+    return Optional.ofNullable(p);
+  }
+
+  /** {@code policies} returns an immutable copy of the cached traffic policies, keyed by service name. */
+  public Map<String, TrafficPolicySnapshot> policies() {
+    return Map.copyOf(policyCache);
   }
 
   /** {@code snapshots} returns an immutable copy of the whole cache, keyed by service name. */
@@ -256,6 +300,7 @@ public final class WatchClient implements AutoCloseable {
       // Explicitly, even under a wildcard: only a named subscription is answered when absent.
       if (explicit.add(name)) {
         sendLocked(request().addSubscribe(name));
+        sendPolicyLocked(policyRequest().addSubscribe(name));
       }
     }
     try {
@@ -290,6 +335,9 @@ public final class WatchClient implements AutoCloseable {
       }
       for (String name : absent) {
         replay.add(Change.removed(name));
+      }
+      for (TrafficPolicySnapshot p : policyCache.values()) {
+        replay.add(Change.policyUpdated(p));
       }
       if (!replay.isEmpty()) {
         List<ServiceListener> only = List.of(listener);
@@ -419,21 +467,37 @@ public final class WatchClient implements AutoCloseable {
     int index = channels.current();
     channels.prepare(index);
     // A request that subscribes to nothing and holds nothing is not answered: nothing to wait for.
+    WatchRequest.Builder policyFirst = null;
+    if (watchPolicies) {
+      policyFirst = policyRequest();
+      if (wildcard) {
+        policyFirst.addSubscribe(ResourceTypes.WILDCARD);
+      }
+      policyFirst.addAllSubscribe(explicit);
+      for (TrafficPolicySnapshot held : policyCache.values()) {
+        policyFirst.putInitialResourceVersions(held.service(), held.version());
+      }
+    }
     WatchStream s = new WatchStream(index,
-        first.getSubscribeCount() > 0 || first.getInitialResourceVersionsCount() > 0);
+        first.getSubscribeCount() > 0 || first.getInitialResourceVersionsCount() > 0,
+        policyFirst != null
+            && (policyFirst.getSubscribeCount() > 0 || policyFirst.getInitialResourceVersionsCount() > 0));
     stream = s;
     DiscoveryServiceGrpc.newStub(channels.channel(index)).watch(s);
     if (stream != s) {
       return; // the call failed at once (a direct executor delivered the failure inline)
     }
     s.send(first.build());
+    if (policyFirst != null) {
+      s.send(policyFirst.build());
+    }
   }
 
   private void onReady(WatchStream s) {
     synchronized (lock) {
       if (s == stream && !closed) {
         markConnectedLocked(s);
-        if (!s.answerAwaited) {
+        if (!s.answerAwaited && !s.policiesAwaited) {
           markSyncedLocked(s);
         }
       }
@@ -504,6 +568,11 @@ public final class WatchClient implements AutoCloseable {
       lastResponseNanos = ticker.nanoTime();
       anyResponse = true;
       responses.incrementAndGet();
+      if (watchPolicies && ResourceTypes.TRAFFIC_POLICY.equals(response.getTypeUrl())) {
+        onPolicyResponseLocked(s, response);
+        return;
+      }
+      s.endpointsAnswered = true;
 
       List<ServiceSnapshot> decoded = new ArrayList<>(response.getResourcesCount());
       String problem = decode(response, decoded);
@@ -511,7 +580,7 @@ public final class WatchClient implements AutoCloseable {
         nacks.incrementAndGet();
         log.warning(() -> "rejecting watch response " + response.getNonce() + " from " + channels.label(s.index)
             + " (keeping the previous state): " + problem);
-        markSyncedLocked(s); // before the NACK: whoever sees the NACK sees the client synced
+        markAnsweredLocked(s); // before the NACK: whoever sees the NACK sees the client synced
         s.send(request()
             .setResponseNonce(response.getNonce())
             .setErrorDetail(ErrorDetail.newBuilder().setCode(INVALID_ARGUMENT).setMessage(problem))
@@ -519,11 +588,103 @@ public final class WatchClient implements AutoCloseable {
         return;
       }
       // Synced before the cache changes and before the ACK: whoever sees either sees the client synced.
-      markSyncedLocked(s);
+      markAnsweredLocked(s);
       dispatchLocked(applyLocked(decoded, response.getRemovedResourcesList()));
       // Every response is ACKed, an empty one (the answer to a subscription that brought nothing new) too.
       s.send(request().setResponseNonce(response.getNonce()).build());
     }
+  }
+
+  /** A type answered on {@code s}: the stream is in sync once every awaited type has answered. */
+  private void markAnsweredLocked(WatchStream s) {
+    if ((s.endpointsAnswered || !s.answerAwaited) && (s.policiesAnswered || !s.policiesAwaited)) {
+      markSyncedLocked(s);
+    }
+  }
+
+  /** Applies (or NACKs) a response of TrafficPolicy resources. */
+  private void onPolicyResponseLocked(WatchStream s, WatchResponse response) {
+    s.policiesAnswered = true;
+    List<TrafficPolicySnapshot> decoded = new ArrayList<>(response.getResourcesCount());
+    String problem = decodePolicies(response, decoded);
+    if (problem != null) {
+      nacks.incrementAndGet();
+      log.warning(() -> "rejecting traffic-policy response " + response.getNonce() + " from "
+          + channels.label(s.index) + " (keeping the previous policies): " + problem);
+      markAnsweredLocked(s);
+      s.send(policyRequest()
+          .setResponseNonce(response.getNonce())
+          .setErrorDetail(ErrorDetail.newBuilder().setCode(INVALID_ARGUMENT).setMessage(problem))
+          .build());
+      return;
+    }
+    markAnsweredLocked(s);
+    List<Change> changes = new ArrayList<>();
+    for (TrafficPolicySnapshot p : decoded) {
+      if (!wildcard && !explicit.contains(p.service())) {
+        continue;
+      }
+      TrafficPolicySnapshot old = policyCache.put(p.service(), p);
+      if (old == null || !old.equals(p)) {
+        changes.add(Change.policyUpdated(p));
+      }
+    }
+    for (String name : response.getRemovedResourcesList()) {
+      if (policyCache.remove(name) != null) {
+        changes.add(Change.policyRemoved(name));
+      }
+    }
+    dispatchLocked(changes);
+    s.send(policyRequest().setResponseNonce(response.getNonce()).build());
+  }
+
+  /** Unpacks and checks every TrafficPolicy; returns why the response is unacceptable, or null. */
+  private static String decodePolicies(WatchResponse response, List<TrafficPolicySnapshot> out) {
+    Set<String> seen = new HashSet<>();
+    for (Resource r : response.getResourcesList()) {
+      String name = r.getName();
+      if (!ServiceNames.isCanonical(name)) {
+        return "policy name '" + clip(name) + "' is not a canonical service name";
+      }
+      if (!seen.add(name)) {
+        return "policy '" + name + "' appears twice";
+      }
+      if (r.getVersion().isEmpty()) {
+        return "policy '" + name + "' has no version";
+      }
+      TrafficPolicy policy;
+      try {
+        policy = r.getResource().unpack(TrafficPolicy.class);
+      } catch (InvalidProtocolBufferException e) {
+        return "resource '" + name + "' is not a vertice.discovery.v1.TrafficPolicy (type_url '"
+            + clip(r.getResource().getTypeUrl()) + "'): " + e.getMessage();
+      }
+      if (!name.equals(policy.getService())) {
+        return "policy '" + name + "' is for service '" + clip(policy.getService()) + "'";
+      }
+      Set<String> versions = new HashSet<>();
+      List<TrafficPolicySnapshot.Subset> subsets = new ArrayList<>();
+      for (Subset sub : policy.getSubsetsList()) {
+        if (sub.getVersion().isEmpty() || !versions.add(sub.getVersion())) {
+          return "policy '" + name + "' has an empty or repeated subset version '" + clip(sub.getVersion()) + "'";
+        }
+        if (Integer.compareUnsigned(sub.getWeight(), 100) > 0) {
+          return "policy '" + name + "' subset '" + clip(sub.getVersion()) + "' has weight "
+              + Integer.toUnsignedString(sub.getWeight()) + " outside 0..100";
+        }
+        subsets.add(new TrafficPolicySnapshot.Subset(sub.getVersion(), sub.getWeight()));
+      }
+      out.add(new TrafficPolicySnapshot(name, r.getVersion(), subsets, policy.getRolloutId()));
+    }
+    for (String name : response.getRemovedResourcesList()) {
+      if (!ServiceNames.isCanonical(name)) {
+        return "removed policy name '" + clip(name) + "' is not a canonical service name";
+      }
+      if (seen.contains(name)) {
+        return "policy '" + name + "' is both changed and removed";
+      }
+    }
+    return null;
   }
 
   /**
@@ -641,8 +802,12 @@ public final class WatchClient implements AutoCloseable {
         try {
           if (c.snapshot() != null) {
             l.onUpdate(c.snapshot());
-          } else {
+          } else if (c.removed() != null) {
             l.onRemoved(c.removed());
+          } else if (c.policy() != null) {
+            l.onPolicyUpdate(c.policy());
+          } else {
+            l.onPolicyRemoved(c.policyRemoved());
           }
         } catch (RuntimeException e) {
           log.log(Level.WARNING, "service listener " + l + " threw; continuing", e);
@@ -654,6 +819,18 @@ public final class WatchClient implements AutoCloseable {
   /** A request of the one resource type the client watches. */
   private static WatchRequest.Builder request() {
     return WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS);
+  }
+
+  /** A request of the TrafficPolicy type. */
+  private static WatchRequest.Builder policyRequest() {
+    return WatchRequest.newBuilder().setTypeUrl(ResourceTypes.TRAFFIC_POLICY);
+  }
+
+  /** Sends a TrafficPolicy request when policies are watched. */
+  private void sendPolicyLocked(WatchRequest.Builder request) {
+    if (watchPolicies) {
+      sendLocked(request);
+    }
   }
 
   /** Sends {@code request} on the current stream; without one, the next stream's first request carries it. */
@@ -679,13 +856,22 @@ public final class WatchClient implements AutoCloseable {
   }
 
   /** One change applied to the cache: an updated snapshot, or the name of a removed service. */
-  private record Change(ServiceSnapshot snapshot, String removed) {
+  private record Change(ServiceSnapshot snapshot, String removed, TrafficPolicySnapshot policy,
+      String policyRemoved) {
     static Change updated(ServiceSnapshot s) {
-      return new Change(s, null);
+      return new Change(s, null, null, null);
     }
 
     static Change removed(String name) {
-      return new Change(null, name);
+      return new Change(null, name, null, null);
+    }
+
+    static Change policyUpdated(TrafficPolicySnapshot p) {
+      return new Change(null, null, p, null);
+    }
+
+    static Change policyRemoved(String name) {
+      return new Change(null, null, null, name);
     }
   }
 
@@ -694,13 +880,18 @@ public final class WatchClient implements AutoCloseable {
     final int index;
     /** Whether the first request subscribes or resumes, so that the server answers it. */
     final boolean answerAwaited;
+    /** Whether a TrafficPolicy request subscribes or resumes, so that the server answers it too. */
+    final boolean policiesAwaited;
     boolean established; // guarded by lock
     boolean synced; // guarded by lock
+    boolean endpointsAnswered; // guarded by lock
+    boolean policiesAnswered; // guarded by lock
     private ClientCallStreamObserver<WatchRequest> requests;
 
-    WatchStream(int index, boolean answerAwaited) {
+    WatchStream(int index, boolean answerAwaited, boolean policiesAwaited) {
       this.index = index;
       this.answerAwaited = answerAwaited;
+      this.policiesAwaited = policiesAwaited;
     }
 
     @Override
@@ -744,8 +935,18 @@ public final class WatchClient implements AutoCloseable {
     private Ticker ticker = Ticker.system();
     private Executor listenerExecutor;
     private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
+    private boolean watchPolicies;
 
     private Builder() {}
+
+    /**
+     * {@code watchTrafficPolicies} makes the client watch TrafficPolicy resources too, for the same
+     * services as Endpoints (default: false; the control plane must serve the type).
+     */
+    public Builder watchTrafficPolicies(boolean v) {
+      this.watchPolicies = v;
+      return this;
+    }
 
     @Override
     Builder self() {

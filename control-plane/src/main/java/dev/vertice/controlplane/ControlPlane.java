@@ -4,12 +4,15 @@ import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.push.ResourceSource;
 import dev.vertice.controlplane.push.Versions;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.canary.CanaryController;
 import dev.vertice.controlplane.canary.LeaseLeadership;
@@ -32,10 +35,13 @@ import dev.vertice.controlplane.stats.StatsStore;
 import dev.vertice.controlplane.server.StatsGrpcService;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.RegistryGrpcService;
+import dev.vertice.controlplane.xds.AdsGrpcService;
+import dev.vertice.controlplane.xds.XdsResources;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -71,6 +77,7 @@ public final class ControlPlane implements AutoCloseable {
   private final DiscoveryGrpcService discoveryService;
   private final CanaryController canary;
   private final CanaryGrpcService canaryService;
+  private final AdsGrpcService adsService;
   private final ExecutorService pushExecutor;
   private final ScheduledExecutorService ownedScheduler;
 
@@ -121,9 +128,27 @@ public final class ControlPlane implements AutoCloseable {
       versions = new Versions(redisStore.epoch());
     }
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    this.engine = new PushEngine(List.of(registry, registry.trafficPolicySource()), pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
+    // The xDS projection derives from the registry's changes (instances and traffic policies) and
+    // feeds the same engine.
+    PushEngine[] engineRef = new PushEngine[1];
+    XdsResources xds = new XdsResources(name -> {
+      ServiceView view = registry.service(name);
+      return view == null ? List.of() : view.instances();
+    }, name -> {
+      StoredTrafficPolicy policy = registry.trafficPolicy(name);
+      return policy == null ? null : policy.policy();
+    }, (t, n, v, at) -> engineRef[0].onChange(t, n, v, at));
+    List<ResourceSource> sources = new ArrayList<>();
+    sources.add(registry);
+    sources.add(registry.trafficPolicySource());
+    sources.addAll(xds.sources());
+    this.engine = new PushEngine(sources, pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
         versions);
-    registry.setChangeListener(engine::onChange);
+    engineRef[0] = engine;
+    registry.setChangeListener((t, n, v, at) -> {
+      engine.onChange(t, n, v, at);
+      xds.onChange(t, n, v, at);
+    });
     if (redisStore != null) {
       try {
         redisStore.start();
@@ -144,6 +169,7 @@ public final class ControlPlane implements AutoCloseable {
     this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
     this.registryService = new RegistryGrpcService(store, versions);
     this.discoveryService = new DiscoveryGrpcService(engine);
+    this.adsService = new AdsGrpcService(engine);
     this.canary = CanaryController.builder()
         .repository(new StoredRollouts(rollouts))
         .policies(new StorePolicyPublisher(trafficPolicies))
@@ -170,9 +196,12 @@ public final class ControlPlane implements AutoCloseable {
     return new Builder();
   }
 
-  /** Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService and CanaryService. */
+  /**
+   * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService
+   * and xDS's AggregatedDiscoveryService.
+   */
   public List<BindableService> services() {
-    return List.of(registryService, discoveryService, statsService, canaryService);
+    return List.of(registryService, discoveryService, statsService, canaryService, adsService);
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */

@@ -3,6 +3,7 @@ package dev.vertice.controlplane;
 import dev.vertice.api.canary.v1.CanaryServiceGrpc;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.stats.v1.StatsServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -143,6 +144,7 @@ public final class ControlPlaneServer implements AutoCloseable {
     health.setStatus("", status);
     health.setStatus("vertice.registry.v1.RegistryService", status);
     health.setStatus("vertice.discovery.v1.DiscoveryService", status);
+    health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, status);
   }
 
   /** Returns the bound port. */

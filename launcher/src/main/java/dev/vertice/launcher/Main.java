@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
-    subcommands = {ControlPlaneCommand.class, CanaryCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ControlPlaneCommand.class, GatewayCommand.class, CanaryCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

@@ -73,7 +73,8 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
       }
       Validation v = new Validation();
       String type = request.getTypeUrl();
-      if (!engine.servesType(type)) {
+      // Watch serves Vertice's own types; the engine's xDS types are served on ADS only.
+      if (!ResourceTypes.ENDPOINTS.equals(type) && !ResourceTypes.TRAFFIC_POLICY.equals(type)) {
         v.violation("type_url", "unknown resource type '" + Validation.clip(type) + "'; served: "
             + ResourceTypes.ENDPOINTS + ", " + ResourceTypes.TRAFFIC_POLICY);
         fail(GrpcErrors.invalidArgument(v.violations()));

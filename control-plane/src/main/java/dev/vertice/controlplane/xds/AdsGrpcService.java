@@ -1,0 +1,299 @@
+package dev.vertice.controlplane.xds;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import dev.vertice.common.ResourceTypes;
+import dev.vertice.controlplane.push.PushBatch;
+import dev.vertice.controlplane.push.PushEngine;
+import dev.vertice.controlplane.push.PushLimitExceededException;
+import dev.vertice.controlplane.push.PushSink;
+import dev.vertice.controlplane.push.Resource;
+import dev.vertice.controlplane.push.Subscriber;
+import dev.vertice.controlplane.push.SubscriberCloseReason;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * {@code AdsGrpcService} serves Envoy's Aggregated Discovery Service (xDS v3, state of the world)
+ * from the push engine: gRPC xDS clients and Envoy receive the {@link XdsResources} projection of
+ * the registry with the same coalescing, flow control and convergence accounting as Vertice's own
+ * Watch.
+ *
+ * <p>Each ADS stream is one push-engine {@link Subscriber}. A request's {@code resource_names}
+ * (the full set the client wants, per the state-of-the-world protocol) is diffed against the
+ * previous one into subscribes and unsubscribes; an empty list on the first LDS or CDS request is
+ * the legacy wildcard. A request's {@code response_nonce} answers that response: an ACK, or a
+ * NACK when {@code error_detail} is set; both feed the convergence tracker as a Watch ACK or NACK
+ * does. Each pushed batch becomes a DiscoveryResponse whose {@code version_info} is the engine's
+ * revision and whose nonce is the batch's; for LDS and CDS the response lists every subscribed
+ * resource the client holds (a missing one would be deleted), for RDS and EDS only the changed
+ * ones.
+ *
+ * <p>Incremental (delta) xDS is not served (UNIMPLEMENTED): grpc-java, grpc-js and Envoy use
+ * state of the world unless told otherwise. Errors end the stream: INVALID_ARGUMENT with a
+ * {@code google.rpc.BadRequest} for a type not served or a bad resource name, RESOURCE_EXHAUSTED
+ * beyond the subscriptions-per-stream limit, UNAVAILABLE when the server shuts down.
+ */
+public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
+
+  private static final Logger log = Logger.getLogger(AdsGrpcService.class.getName());
+
+  /** Longest resource name accepted in a request. */
+  public static final int MAX_NAME_LENGTH = 256;
+
+  private final PushEngine engine;
+
+  /** Creates the service over {@code engine}, which must serve the {@link XdsTypes}. */
+  public AdsGrpcService(PushEngine engine) {
+    this.engine = engine;
+  }
+
+  @Override
+  public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> response) {
+    return new AdsCall((ServerCallStreamObserver<DiscoveryResponse>) response);
+  }
+
+  /** Returns the subscriber's kind for metrics: "xds-" and the client's user agent, such as "xds-envoy". */
+  static String nodeKind(Node node) {
+    String agent = node.getUserAgentName().replaceAll("[^A-Za-z0-9._-]", "");
+    return agent.isEmpty() ? "xds" : "xds-" + clip(agent, 32);
+  }
+
+  private static String clip(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max) + "...";
+  }
+
+  /** What one stream subscribes to, for one type. */
+  private static final class TypeState {
+    /** The names subscribed, "*" included when the client asked for every resource. */
+    final Set<String> names = new LinkedHashSet<>();
+    /** The first request for the type asked for no name: the legacy wildcard (LDS and CDS). */
+    boolean legacyWildcard;
+    /** LDS and CDS: what the client holds, name to value; every response repeats it. */
+    final Map<String, Any> held = new LinkedHashMap<>();
+  }
+
+  /** One ADS stream: the transport side of a subscriber. */
+  private final class AdsCall implements StreamObserver<DiscoveryRequest>, PushSink {
+    private final ServerCallStreamObserver<DiscoveryResponse> out;
+    private volatile Subscriber subscriber;
+    // guarded by this
+    private final Map<String, TypeState> types = new HashMap<>();
+    private boolean closed; // no call on `out` after it ended
+
+    AdsCall(ServerCallStreamObserver<DiscoveryResponse> out) {
+      this.out = out;
+      out.setOnReadyHandler(() -> {
+        Subscriber s = subscriber;
+        if (s != null) {
+          s.onReady();
+        }
+      });
+      out.setOnCancelHandler(this::clientGone);
+    }
+
+    @Override
+    public void onNext(DiscoveryRequest request) {
+      if (subscriber == null) {
+        Node node = request.getNode();
+        String nodeId = node.getId().isEmpty() ? "anonymous" : clip(node.getId(), 128);
+        try {
+          subscriber = engine.open(nodeId, nodeKind(node), this);
+        } catch (IllegalStateException shuttingDown) {
+          fail(Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect").asRuntimeException());
+          return;
+        }
+      }
+      Subscriber s = subscriber;
+      String type = request.getTypeUrl();
+      List<BadRequest.FieldViolation> violations = new ArrayList<>();
+      if (!XdsTypes.ALL.contains(type)) {
+        violations.add(violation("type_url", "type '" + clip(type, 200) + "' is not served; served: "
+            + String.join(", ", XdsTypes.ALL)));
+      }
+      List<String> names = request.getResourceNamesList();
+      for (int i = 0; i < names.size(); i++) {
+        String n = names.get(i);
+        if (n.isEmpty() || n.length() > MAX_NAME_LENGTH) {
+          violations.add(violation("resource_names[" + i + "]",
+              "a resource name must have 1-" + MAX_NAME_LENGTH + " characters (got " + n.length() + ")"));
+        }
+      }
+      if (!violations.isEmpty()) {
+        fail(invalidArgument(violations));
+        return;
+      }
+      if (!request.getResponseNonce().isEmpty()) {
+        String nack = request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null;
+        if (nack != null) {
+          log.warning(() -> "xDS NACK from " + s.nodeId() + " (" + s.nodeKind() + ") for " + type + " nonce "
+              + clip(request.getResponseNonce(), 64) + ": " + clip(nack, 1024));
+        }
+        s.answer(request.getResponseNonce(), nack);
+      }
+      List<String> add = new ArrayList<>();
+      List<String> remove = new ArrayList<>();
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        TypeState ts = types.get(type);
+        if (ts == null) {
+          ts = new TypeState();
+          types.put(type, ts);
+          ts.legacyWildcard = names.isEmpty() && XdsTypes.fullState(type);
+        }
+        Set<String> wanted = new LinkedHashSet<>(names);
+        if (ts.legacyWildcard) {
+          if (wanted.isEmpty()) {
+            wanted.add(ResourceTypes.WILDCARD);
+          } else {
+            // Naming resources ends the legacy wildcard (xDS protocol, "how the client specifies...").
+            ts.legacyWildcard = false;
+          }
+        }
+        for (String n : wanted) {
+          if (!ts.names.contains(n)) {
+            add.add(n);
+          }
+        }
+        for (String n : ts.names) {
+          if (!wanted.contains(n)) {
+            remove.add(n);
+          }
+        }
+        ts.names.clear();
+        ts.names.addAll(wanted);
+        if (!remove.isEmpty() && XdsTypes.fullState(type)) {
+          if (!wanted.contains(ResourceTypes.WILDCARD)) {
+            ts.held.keySet().retainAll(wanted);
+          }
+        }
+      }
+      if (!remove.isEmpty()) {
+        s.unsubscribe(type, remove);
+      }
+      if (!add.isEmpty()) {
+        try {
+          s.subscribe(type, add, Map.of());
+        } catch (PushLimitExceededException e) {
+          fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      clientGone();
+    }
+
+    @Override
+    public void onCompleted() {
+      synchronized (this) {
+        if (!closed) {
+          closed = true;
+          out.onCompleted();
+        }
+      }
+      clientGone();
+    }
+
+    // --- PushSink: called from the subscriber's drain loop ---
+
+    @Override
+    public boolean isReady() {
+      return out.isReady();
+    }
+
+    @Override
+    public boolean send(PushBatch batch) {
+      DiscoveryResponse.Builder r = DiscoveryResponse.newBuilder()
+          .setTypeUrl(batch.typeUrl())
+          .setVersionInfo(engine.versions().format(Math.max(1, batch.systemVersion())))
+          .setNonce(batch.nonce());
+      synchronized (this) {
+        if (closed) {
+          return false;
+        }
+        if (XdsTypes.fullState(batch.typeUrl())) {
+          TypeState ts = types.get(batch.typeUrl());
+          Map<String, Any> held = ts != null ? ts.held : new LinkedHashMap<>();
+          for (Resource res : batch.resources()) {
+            held.put(res.name(), (Any) res.value());
+          }
+          for (String gone : batch.removed()) {
+            held.remove(gone);
+          }
+          r.addAllResources(held.values());
+        } else {
+          for (Resource res : batch.resources()) {
+            r.addResources((Any) res.value());
+          }
+        }
+        out.onNext(r.build());
+        return true;
+      }
+    }
+
+    @Override
+    public void close(SubscriberCloseReason reason) {
+      fail(Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect (to another replica if any)")
+          .asRuntimeException());
+    }
+
+    private void fail(StatusRuntimeException status) {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        try {
+          out.onError(status);
+        } catch (IllegalStateException alreadyCancelled) {
+          // The client is gone already.
+        }
+      }
+      clientGone();
+    }
+
+    private void clientGone() {
+      Subscriber s = subscriber;
+      if (s != null) {
+        s.onStreamClosed();
+      }
+    }
+  }
+
+  private static BadRequest.FieldViolation violation(String field, String description) {
+    return BadRequest.FieldViolation.newBuilder().setField(field).setDescription(description).build();
+  }
+
+  private static StatusRuntimeException invalidArgument(List<BadRequest.FieldViolation> violations) {
+    StringBuilder message = new StringBuilder("invalid request: ");
+    for (int i = 0; i < violations.size(); i++) {
+      message.append(i > 0 ? "; " : "").append(violations.get(i).getField()).append(": ")
+          .append(violations.get(i).getDescription());
+    }
+    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        .setCode(Code.INVALID_ARGUMENT_VALUE)
+        .setMessage(message.toString())
+        .addDetails(Any.pack(BadRequest.newBuilder().addAllFieldViolations(violations).build()))
+        .build());
+  }
+}

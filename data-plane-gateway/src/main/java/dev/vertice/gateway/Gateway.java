@@ -1,0 +1,295 @@
+package dev.vertice.gateway;
+
+import dev.vertice.client.ServiceListener;
+import dev.vertice.client.ServiceSnapshot;
+import dev.vertice.client.WatchClient;
+import dev.vertice.common.Ticker;
+import dev.vertice.gateway.admin.AdminRoutes;
+import dev.vertice.gateway.admin.BuiltinRoutes;
+import dev.vertice.gateway.balancer.Balancer;
+import dev.vertice.gateway.balancer.EndpointKey;
+import dev.vertice.gateway.proxy.HttpProxyServer;
+import dev.vertice.gateway.proxy.StatsSink;
+import dev.vertice.gateway.resilience.Guards;
+import dev.vertice.gateway.routing.Router;
+import dev.vertice.gateway.routing.RoutingState;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * {@code Gateway} is the data-plane gateway: it watches the control plane (every service's
+ * Endpoints and, when enabled, TrafficPolicy), keeps an immutable routing table built from the
+ * pushes, and proxies HTTP (and gRPC, see {@link dev.vertice.gateway.grpc.GrpcProxyServer}) from it.
+ * Nothing on the request path asks the control plane: when it is unreachable, routing continues
+ * from the last snapshot and {@code /gateway/status} says how stale that is.
+ *
+ * <p>Extra gateway-local endpoints are mounted on {@link #adminRoutes()} (paths under {@code
+ * /gateway/}).
+ */
+public final class Gateway implements AutoCloseable {
+
+  private static final Logger log = Logger.getLogger(Gateway.class.getName());
+
+  private final GatewayConfig config;
+  private final RoutingState state;
+  private final Router router;
+  private final AdminRoutes admin = new AdminRoutes();
+  private final EventLoopGroup group;
+  private final boolean ownsGroup;
+  private final WatchClient watch;
+  private final boolean ownsWatch;
+  private final HttpProxyServer http;
+  private final dev.vertice.gateway.grpc.GrpcProxyServer grpc;
+
+  private Gateway(Builder b) throws InterruptedException {
+    this.config = b.config;
+    this.state = new RoutingState(Balancer.of(config.balancer()), new Guards(config.resilience(), b.ticker));
+    this.router = new Router(state);
+    this.ownsGroup = b.group == null;
+    this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory()) : b.group;
+    HttpProxyServer h = null;
+    dev.vertice.gateway.grpc.GrpcProxyServer g = null;
+    WatchClient w = null;
+    boolean ownsW = false;
+    try {
+      h = new HttpProxyServer(config, group, router, admin, b.stats);
+      if (config.grpcPort() >= 0) {
+        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats);
+      }
+      if (b.watch != null) {
+        w = b.watch;
+      } else if (b.controlPlane != null) {
+        w = WatchClient.builder().controlPlane(b.controlPlane).nodeId(b.nodeId).nodeKind("gateway")
+            .ticker(b.ticker).watchTrafficPolicies(config.watchTrafficPolicies()).build();
+        ownsW = true;
+      }
+    } catch (RuntimeException | InterruptedException e) {
+      if (h != null) {
+        h.close();
+      }
+      if (g != null) {
+        g.close();
+      }
+      if (ownsGroup) {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
+      throw e;
+    }
+    this.http = h;
+    this.grpc = g;
+    this.watch = w;
+    this.ownsWatch = ownsW;
+    HttpProxyServer proxy = h;
+    dev.vertice.gateway.grpc.GrpcProxyServer grpcProxy = g;
+    BuiltinRoutes.register(admin, state, watch, () -> new BuiltinRoutes.Counters() {
+      @Override
+      public int inFlight() {
+        return proxy.inFlight() + (grpcProxy == null ? 0 : grpcProxy.inFlight());
+      }
+
+      @Override
+      public int connections() {
+        return proxy.connections();
+      }
+
+      @Override
+      public long requests() {
+        return proxy.requests() + (grpcProxy == null ? 0 : grpcProxy.calls());
+      }
+
+      @Override
+      public long retries() {
+        return proxy.retries();
+      }
+    });
+    if (watch != null) {
+      watch.addListener(state);
+      watch.addListener(new ServiceListener() {
+        @Override
+        public void onUpdate(ServiceSnapshot snapshot) {}
+
+        @Override
+        public void onRemoved(String service) {
+          retainPools();
+        }
+      });
+      watch.subscribeAll();
+    }
+  }
+
+  private void retainPools() {
+    Set<EndpointKey> live = new HashSet<>();
+    for (ServiceSnapshot s : watch.snapshots().values()) {
+      s.instances().forEach(i -> live.add(new EndpointKey(s.service(), i.getInstanceId(), i.getAddress(),
+          i.getPort())));
+    }
+    http.retainPools(live);
+    if (grpc != null) {
+      grpc.retain(live);
+    }
+  }
+
+  /** {@code builder} returns a builder for a gateway with {@code config}. */
+  public static Builder builder(GatewayConfig config) {
+    return new Builder(config);
+  }
+
+  /** {@code port} returns the bound HTTP port. */
+  public int port() {
+    return http.port();
+  }
+
+  /** {@code grpcPort} returns the bound gRPC port, or -1 without a gRPC proxy. */
+  public int grpcPort() {
+    return grpc == null ? -1 : grpc.port();
+  }
+
+  /** {@code config} returns the configuration. */
+  public GatewayConfig config() {
+    return config;
+  }
+
+  /** {@code routingState} returns the routing state (the listener that builds tables from pushes). */
+  public RoutingState routingState() {
+    return state;
+  }
+
+  /** {@code router} returns the routing decision. */
+  public Router router() {
+    return router;
+  }
+
+  /** {@code adminRoutes} returns the registry of gateway-local endpoints, to mount extra ones. */
+  public AdminRoutes adminRoutes() {
+    return admin;
+  }
+
+  /** {@code watchClient} returns the watch client feeding the routing state, or null without a control plane. */
+  public WatchClient watchClient() {
+    return watch;
+  }
+
+  /** {@code eventLoops} returns the event loops the proxy runs on (to share with extra routes' clients). */
+  public EventLoopGroup eventLoops() {
+    return group;
+  }
+
+  /** {@code httpProxy} returns the HTTP listener. */
+  public HttpProxyServer httpProxy() {
+    return http;
+  }
+
+  /** {@code grpcProxy} returns the gRPC listener, or null. */
+  public dev.vertice.gateway.grpc.GrpcProxyServer grpcProxy() {
+    return grpc;
+  }
+
+  /**
+   * {@code shutdown} stops accepting connections, lets requests in flight finish for up to {@code
+   * grace}, then closes everything. Returns whether every request finished in time.
+   */
+  public boolean shutdown(Duration grace) throws InterruptedException {
+    long deadline = System.nanoTime() + grace.toNanos();
+    boolean drained = http.drain(grace);
+    if (grpc != null) {
+      drained &= grpc.drain(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+    close();
+    return drained;
+  }
+
+  @Override
+  public void close() {
+    if (ownsWatch && watch != null) {
+      watch.close();
+    } else if (watch != null) {
+      watch.removeListener(state);
+    }
+    http.close();
+    if (grpc != null) {
+      grpc.close();
+    }
+    if (ownsGroup) {
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+    log.fine("gateway closed");
+  }
+
+  /** {@code Builder} configures a {@link Gateway}. */
+  public static final class Builder {
+    private final GatewayConfig config;
+    private String controlPlane;
+    private WatchClient watch;
+    private Ticker ticker = Ticker.system();
+    private StatsSink stats = StatsSink.NONE;
+    private EventLoopGroup group;
+    private int threads = 0;
+    private String nodeId = "gateway-" + ProcessHandle.current().pid();
+
+    private Builder(GatewayConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** {@code controlPlane} sets the control-plane addresses ({@code host:port}, comma-separated) to watch. */
+    public Builder controlPlane(String addresses) {
+      this.controlPlane = Objects.requireNonNull(addresses, "addresses");
+      return this;
+    }
+
+    /** {@code watchClient} uses a ready-made watch client (not closed by the gateway) instead of addresses. */
+    public Builder watchClient(WatchClient v) {
+      this.watch = Objects.requireNonNull(v, "watch");
+      return this;
+    }
+
+    /** {@code ticker} sets the time source of breakers, ejection, budgets and staleness. */
+    public Builder ticker(Ticker v) {
+      this.ticker = Objects.requireNonNull(v, "ticker");
+      return this;
+    }
+
+    /** {@code stats} sets where per-request outcomes go (default: nowhere). */
+    public Builder stats(StatsSink v) {
+      this.stats = Objects.requireNonNull(v, "stats");
+      return this;
+    }
+
+    /** {@code eventLoops} runs on {@code group} (not shut down by the gateway) instead of an own one. */
+    public Builder eventLoops(EventLoopGroup v) {
+      this.group = Objects.requireNonNull(v, "group");
+      return this;
+    }
+
+    /** {@code threads} sets the number of event-loop threads of an own group (0: Netty's default). */
+    public Builder threads(int v) {
+      if (v < 0) {
+        throw new IllegalArgumentException("threads must not be negative: " + v);
+      }
+      this.threads = v;
+      return this;
+    }
+
+    /** {@code nodeId} sets the node id sent to the control plane. */
+    public Builder nodeId(String v) {
+      this.nodeId = Objects.requireNonNull(v, "nodeId");
+      return this;
+    }
+
+    /**
+     * {@code start} binds the ports and starts watching.
+     *
+     * @throws IllegalStateException when a port cannot be bound
+     * @throws InterruptedException when interrupted while binding
+     */
+    public Gateway start() throws InterruptedException {
+      return new Gateway(this);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.vertice.gateway.balancer;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code Endpoint} is one upstream instance as a balancer sees it: an immutable identity (service,
+ * instance id, address, port, version label, weight) plus a live count of requests in flight.
+ *
+ * <p>The in-flight counter is shared by every routing snapshot that holds the same instance (see
+ * {@link EndpointKey}), so least-request balancing keeps its memory when the snapshot changes.
+ * Thread-safe.
+ */
+public final class Endpoint {
+
+  private final EndpointKey key;
+  private final String version;
+  private final int weight;
+  private final AtomicInteger active;
+  private final Object state;
+
+  /**
+   * {@code Endpoint} creates an endpoint.
+   *
+   * @param key the instance's identity
+   * @param version its version label (canary subset)
+   * @param weight relative weight, at least 1
+   * @param active the shared in-flight counter of this instance
+   * @param state an opaque per-instance object owned by the caller (breaker, outlier state), may be null
+   */
+  public Endpoint(EndpointKey key, String version, int weight, AtomicInteger active, Object state) {
+    this.key = Objects.requireNonNull(key, "key");
+    this.version = Objects.requireNonNull(version, "version");
+    if (weight < 1) {
+      throw new IllegalArgumentException("weight must be at least 1: " + weight);
+    }
+    this.weight = weight;
+    this.active = Objects.requireNonNull(active, "active");
+    this.state = state;
+  }
+
+  /** {@code key} returns the instance's identity. */
+  public EndpointKey key() {
+    return key;
+  }
+
+  /** {@code service} returns the canonical service name. */
+  public String service() {
+    return key.service();
+  }
+
+  /** {@code instanceId} returns the instance id. */
+  public String instanceId() {
+    return key.instanceId();
+  }
+
+  /** {@code address} returns the host to connect to. */
+  public String address() {
+    return key.address();
+  }
+
+  /** {@code port} returns the port to connect to. */
+  public int port() {
+    return key.port();
+  }
+
+  /** {@code version} returns the version label. */
+  public String version() {
+    return version;
+  }
+
+  /** {@code weight} returns the relative weight (at least 1). */
+  public int weight() {
+    return weight;
+  }
+
+  /** {@code active} returns the number of requests in flight to this instance. */
+  public int active() {
+    return active.get();
+  }
+
+  /** {@code begin} counts one more request in flight; pair with {@link #end()}. */
+  public void begin() {
+    active.incrementAndGet();
+  }
+
+  /** {@code end} counts one request in flight less. */
+  public void end() {
+    active.decrementAndGet();
+  }
+
+  /** {@code state} returns the caller-owned per-instance object given at construction, or null. */
+  public Object state() {
+    return state;
+  }
+
+  @Override
+  public String toString() {
+    return key + "(" + version + ", w" + weight + ")";
+  }
+}

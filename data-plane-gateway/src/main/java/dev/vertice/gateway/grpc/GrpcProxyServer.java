@@ -1,0 +1,359 @@
+package dev.vertice.gateway.grpc;
+
+import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.common.ServiceNames;
+import dev.vertice.gateway.GatewayConfig;
+import dev.vertice.gateway.balancer.Endpoint;
+import dev.vertice.gateway.balancer.EndpointKey;
+import dev.vertice.gateway.proxy.StatsSink;
+import dev.vertice.gateway.resilience.InstanceGuard;
+import dev.vertice.gateway.routing.Router;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.HandlerRegistry;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code GrpcProxyServer} proxies gRPC calls of any method, unary and streaming, on a port of its
+ * own: grpc-java's fallback handler registry with a byte-array marshaller, so messages pass through
+ * undecoded. Headers, messages, trailers and status are relayed as they are; flow control is kept
+ * end to end (one message requested at a time, only while the other side is ready).
+ *
+ * <p>The target service is named by the {@code x-vertice-service} header, else by the call's
+ * authority (host part). Instances registered with protocol {@code grpc} serve it, picked by the
+ * same router as HTTP. Unknown service: NOT_FOUND; no instance: UNAVAILABLE. The client's deadline
+ * is propagated. gRPC calls are not retried (a stream cannot be replayed).
+ */
+public final class GrpcProxyServer implements AutoCloseable {
+
+  /** Metadata key naming the target service. */
+  public static final Metadata.Key<String> SERVICE_HEADER =
+      Metadata.Key.of("x-vertice-service", Metadata.ASCII_STRING_MARSHALLER);
+
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  private final GatewayConfig config;
+  private final EventLoopGroup group;
+  private final Router router;
+  private final StatsSink stats;
+  private final Server server;
+  private final ConcurrentHashMap<EndpointKey, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, MethodDescriptor<byte[], byte[]>> methods = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong calls = new AtomicLong();
+  private volatile boolean draining;
+
+  /**
+   * {@code GrpcProxyServer} binds {@code config.host():config.grpcPort()}.
+   *
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats) {
+    this.config = config;
+    this.group = group;
+    this.router = router;
+    this.stats = stats;
+    int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes()));
+    Server s = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
+        .channelType(NioServerSocketChannel.class)
+        .bossEventLoopGroup(group)
+        .workerEventLoopGroup(group)
+        .maxInboundMessageSize(maxMessage)
+        .maxInboundMetadataSize(config.maxHeaderBytes())
+        .maxConcurrentCallsPerConnection(config.maxConcurrentStreams())
+        .fallbackHandlerRegistry(new Registry())
+        .build();
+    try {
+      this.server = s.start();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.grpcPort() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** {@code port} returns the bound port. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** {@code inFlight} returns the calls being proxied now. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** {@code calls} returns the calls received since start. */
+  public long calls() {
+    return calls.get();
+  }
+
+  /** {@code retain} closes the channels to instances no longer in {@code live}. */
+  public void retain(Set<EndpointKey> live) {
+    channels.entrySet().removeIf(e -> {
+      if (!live.contains(e.getKey())) {
+        e.getValue().shutdown();
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /** {@code drain} refuses new calls and waits up to {@code grace} for the calls in flight. */
+  public boolean drain(Duration grace) throws InterruptedException {
+    draining = true;
+    server.shutdown();
+    return server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void close() {
+    draining = true;
+    server.shutdownNow();
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    channels.clear();
+    try {
+      server.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private ManagedChannel channel(EndpointKey key) {
+    return channels.computeIfAbsent(key, k -> NettyChannelBuilder.forAddress(k.address(), k.port())
+        .usePlaintext()
+        .eventLoopGroup(group)
+        .channelType(NioSocketChannel.class)
+        .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes())))
+        .build());
+  }
+
+  private MethodDescriptor<byte[], byte[]> method(String fullName) {
+    return methods.computeIfAbsent(fullName, n -> MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName(n)
+        .setRequestMarshaller(BYTES)
+        .setResponseMarshaller(BYTES)
+        .build());
+  }
+
+  /** Answers every method with the proxying handler. */
+  private final class Registry extends HandlerRegistry {
+    private final ServerCallHandler<byte[], byte[]> handler = GrpcProxyServer.this::startCall;
+
+    @Override
+    public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+      if (methods.size() > 10_000) {
+        methods.clear(); // bounded: a client inventing method names cannot grow the map forever
+      }
+      return ServerMethodDefinition.create(method(methodName), handler);
+    }
+  }
+
+  private ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> serverCall, Metadata headers) {
+    calls.incrementAndGet();
+    if (draining) {
+      serverCall.close(Status.UNAVAILABLE.withDescription("the gateway is shutting down"), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    String named = headers.get(SERVICE_HEADER);
+    if (named == null) {
+      String authority = serverCall.getAuthority();
+      if (authority != null) {
+        int colon = authority.lastIndexOf(':');
+        named = colon > 0 && !authority.endsWith("]") ? authority.substring(0, colon) : authority;
+      }
+    }
+    String service = named == null ? null : ServiceNames.normalize(named).orElse(null);
+    if (service == null) {
+      serverCall.close(Status.NOT_FOUND.withDescription("no target service: set the x-vertice-service header or"
+          + " the call's authority to a service name (got '" + named + "')"), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    Router.Decision d = router.route(service, Protocol.PROTOCOL_GRPC, Router.GUARDED);
+    if (d.outcome() != Router.Outcome.ROUTED) {
+      Status st = d.outcome() == Router.Outcome.UNKNOWN_SERVICE
+          ? Status.NOT_FOUND.withDescription("no service named '" + service + "'")
+          : Status.UNAVAILABLE.withDescription("service '" + service + "' has no gRPC instance able to take the call");
+      serverCall.close(st, new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    Endpoint e = d.endpoint();
+    CallOptions options = CallOptions.DEFAULT;
+    Deadline deadline = Context.current().getDeadline();
+    if (deadline != null) {
+      options = options.withDeadline(deadline);
+    }
+    ClientCall<byte[], byte[]> clientCall = channel(e.key())
+        .newCall(method(serverCall.getMethodDescriptor().getFullMethodName()), options);
+    ProxiedCall call = new ProxiedCall(serverCall, clientCall, e, service);
+    inFlight.incrementAndGet();
+    e.begin();
+    synchronized (call) {
+      clientCall.start(call.upstreamListener, headers);
+      serverCall.request(1);
+      clientCall.request(1);
+    }
+    return call.clientListener;
+  }
+
+  /** One proxied call: relays both ways under one lock (ServerCall and ClientCall are not thread-safe). */
+  private final class ProxiedCall {
+    final ServerCall<byte[], byte[]> serverCall;
+    final ClientCall<byte[], byte[]> clientCall;
+    final Endpoint endpoint;
+    final String service;
+    final long startNanos = System.nanoTime();
+    boolean waitingClientMessage; // a client message is wanted once the upstream is ready
+    boolean waitingUpstreamMessage; // an upstream message is wanted once the client is ready
+    boolean done;
+
+    ProxiedCall(ServerCall<byte[], byte[]> serverCall, ClientCall<byte[], byte[]> clientCall, Endpoint endpoint,
+        String service) {
+      this.serverCall = serverCall;
+      this.clientCall = clientCall;
+      this.endpoint = endpoint;
+      this.service = service;
+    }
+
+    final ServerCall.Listener<byte[]> clientListener = new ServerCall.Listener<>() {
+      @Override
+      public void onMessage(byte[] message) {
+        synchronized (ProxiedCall.this) {
+          clientCall.sendMessage(message);
+          if (clientCall.isReady()) {
+            serverCall.request(1);
+          } else {
+            waitingClientMessage = true;
+          }
+        }
+      }
+
+      @Override
+      public void onHalfClose() {
+        synchronized (ProxiedCall.this) {
+          clientCall.halfClose();
+        }
+      }
+
+      @Override
+      public void onCancel() {
+        synchronized (ProxiedCall.this) {
+          clientCall.cancel("the client cancelled the call", null);
+        }
+      }
+
+      @Override
+      public void onReady() {
+        synchronized (ProxiedCall.this) {
+          if (waitingUpstreamMessage && serverCall.isReady()) {
+            waitingUpstreamMessage = false;
+            clientCall.request(1);
+          }
+        }
+      }
+    };
+
+    final ClientCall.Listener<byte[]> upstreamListener = new ClientCall.Listener<>() {
+      @Override
+      public void onHeaders(Metadata headers) {
+        synchronized (ProxiedCall.this) {
+          serverCall.sendHeaders(headers);
+        }
+      }
+
+      @Override
+      public void onMessage(byte[] message) {
+        synchronized (ProxiedCall.this) {
+          serverCall.sendMessage(message);
+          if (serverCall.isReady()) {
+            clientCall.request(1);
+          } else {
+            waitingUpstreamMessage = true;
+          }
+        }
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        synchronized (ProxiedCall.this) {
+          if (done) {
+            return;
+          }
+          done = true;
+          try {
+            serverCall.close(status, trailers);
+          } catch (IllegalStateException alreadyClosed) {
+            // the client cancelled first: nothing to tell it
+          }
+        }
+        finish(status);
+      }
+
+      @Override
+      public void onReady() {
+        synchronized (ProxiedCall.this) {
+          if (waitingClientMessage && clientCall.isReady()) {
+            waitingClientMessage = false;
+            serverCall.request(1);
+          }
+        }
+      }
+    };
+
+    private void finish(Status status) {
+      long nanos = System.nanoTime() - startNanos;
+      endpoint.end();
+      inFlight.decrementAndGet();
+      Status.Code c = status.getCode();
+      boolean error = c == Status.Code.UNAVAILABLE || c == Status.Code.INTERNAL || c == Status.Code.UNKNOWN
+          || c == Status.Code.DEADLINE_EXCEEDED || c == Status.Code.DATA_LOSS;
+      InstanceGuard g = Router.guard(endpoint);
+      if (c == Status.Code.CANCELLED) {
+        g.release();
+      } else if (error) {
+        g.onFailure(nanos, status.asException());
+      } else {
+        g.onSuccess(nanos);
+      }
+      stats.record(service, endpoint.version(), nanos, error);
+    }
+  }
+}

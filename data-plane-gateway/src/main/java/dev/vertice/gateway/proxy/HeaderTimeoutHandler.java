@@ -1,0 +1,94 @@
+package dev.vertice.gateway.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code HeaderTimeoutHandler} closes a connection whose request headers take longer than the
+ * header timeout to arrive (slowloris): the clock starts at the first byte of a request and stops
+ * when the decoder has the whole head. It answers 408 with a JSON body, then closes. It sits
+ * before the HTTP codec and leaves the pipeline when the connection upgrades to HTTP/2.
+ */
+final class HeaderTimeoutHandler extends ChannelDuplexHandler {
+
+  private final long timeoutNanos;
+  private ChannelHandlerContext ctx;
+  private boolean awaiting = true;
+  private ScheduledFuture<?> timer;
+
+  HeaderTimeoutHandler(long timeoutNanos) {
+    this.timeoutNanos = timeoutNanos;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (awaiting && timer == null && msg instanceof ByteBuf b && b.isReadable()) {
+      timer = ctx.executor().schedule(this::expired, timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  /** The head of the current request was decoded: stop the clock. */
+  void headReceived() {
+    awaiting = false;
+    cancel();
+  }
+
+  /** The exchange is over: the next request's first byte starts the clock again. */
+  void awaitingHead() {
+    awaiting = true;
+  }
+
+  private void cancel() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+  }
+
+  private void expired() {
+    timer = null;
+    if (!awaiting || !ctx.channel().isActive()) {
+      return;
+    }
+    String id = Headers.newRequestId();
+    String body = "{\"error\":\"header_timeout\",\"status\":408,\"message\":\"request headers not received within "
+        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms\",\"request_id\":\"" + id + "\"}\n";
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: " + bytes.length
+        + "\r\nx-request-id: " + id + "\r\nconnection: close\r\n\r\n";
+    // Written below the codec: the decoder holds a partial head and the encoder expects none.
+    ctx.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), bytes))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
+        || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
+      cancel();
+      awaiting = false;
+      ctx.pipeline().remove(this);
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    cancel();
+    ctx.fireChannelInactive();
+  }
+}

@@ -1,0 +1,216 @@
+package dev.vertice.gateway.proxy;
+
+import dev.vertice.gateway.GatewayConfig;
+import dev.vertice.gateway.admin.AdminRoutes;
+import dev.vertice.gateway.balancer.EndpointKey;
+import dev.vertice.gateway.routing.RouteResolver;
+import dev.vertice.gateway.routing.Router;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * {@code HttpProxyServer} is the gateway's HTTP listener: HTTP/1.1 with keep-alive, and HTTP/2
+ * cleartext both by prior knowledge and by {@code Upgrade: h2c}. Each HTTP/2 stream is proxied as
+ * one request by the same {@link ProxyHandler} (behind a frame-to-HTTP/1 codec); upstream
+ * connections are HTTP/1.1 from per-instance pools.
+ *
+ * <p>Limits: request line ({@code 414}), header block ({@code 431}), body ({@code 413}), slow
+ * headers ({@code 408} and close), connections ({@code 503} and close), concurrent HTTP/2 streams
+ * (advertised in SETTINGS; excess streams are refused by the codec).
+ */
+public final class HttpProxyServer implements AutoCloseable {
+
+  private static final Logger log = Logger.getLogger(HttpProxyServer.class.getName());
+
+  private final ProxyContext px;
+  private final Channel serverChannel;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+
+  /**
+   * {@code HttpProxyServer} binds {@code config.host():config.port()} on {@code group} and starts
+   * serving.
+   *
+   * @throws InterruptedException when interrupted while binding
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public HttpProxyServer(GatewayConfig config, EventLoopGroup group, Router router, AdminRoutes admin,
+      StatsSink stats) throws InterruptedException {
+    UpstreamPools pools = new UpstreamPools(config.maxConnectionsPerInstance(), config.connectTimeout(),
+        config.idleTimeout(), () -> UpstreamHandler.INSTANCE);
+    this.px = new ProxyContext(config, router, new RouteResolver(config.rules()), pools, admin, stats);
+    ServerBootstrap b = new ServerBootstrap()
+        .group(group)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            initConnection(ch);
+          }
+        });
+    var f = b.bind(config.host(), config.port()).await();
+    if (!f.isSuccess()) {
+      pools.close();
+      throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
+          + f.cause().getMessage(), f.cause());
+    }
+    this.serverChannel = f.channel();
+  }
+
+  private void initConnection(SocketChannel ch) {
+    GatewayConfig c = px.config;
+    if (px.connections.incrementAndGet() > c.maxConnections() || px.draining) {
+      ch.pipeline().addLast(new RefuseHandler(px.draining ? "the gateway is shutting down"
+          : "too many connections (limit " + c.maxConnections() + ")"));
+      ch.closeFuture().addListener(x -> px.connections.decrementAndGet());
+      return;
+    }
+    connections.add(ch);
+    ch.closeFuture().addListener(x -> px.connections.decrementAndGet());
+    HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos());
+    HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
+        .setMaxInitialLineLength(c.maxInitialLineBytes())
+        .setMaxHeaderSize(c.maxHeaderBytes())
+        .setMaxChunkSize(16384));
+    HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
+        AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+            ? new Http2ServerUpgradeCodec(http2Codec(), new Http2MultiplexHandler(streamInitializer()))
+            : null;
+    HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, upgrades, 16384);
+    CleartextHttp2ServerUpgradeHandler cleartext = new CleartextHttp2ServerUpgradeHandler(codec, upgrade,
+        new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel h2) {
+            h2.pipeline().addLast(http2Codec(), new Http2MultiplexHandler(streamInitializer()));
+          }
+        });
+    ch.pipeline().addLast("header-timeout", headerTimeout);
+    ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    ch.pipeline().addLast("h2c", cleartext);
+    ch.pipeline().addLast("proxy", new ProxyHandler(px, false, headerTimeout));
+  }
+
+  private Http2FrameCodec http2Codec() {
+    return Http2FrameCodecBuilder.forServer()
+        .initialSettings(Http2Settings.defaultSettings()
+            .maxConcurrentStreams(px.config.maxConcurrentStreams())
+            .maxHeaderListSize(px.config.maxHeaderBytes()))
+        .build();
+  }
+
+  private ChannelInitializer<Http2StreamChannel> streamInitializer() {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Http2StreamChannel stream) {
+        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new ProxyHandler(px, true, null));
+      }
+    };
+  }
+
+  /** {@code port} returns the bound port. */
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  /** {@code inFlight} returns the requests being proxied now. */
+  public int inFlight() {
+    return px.inFlight.get();
+  }
+
+  /** {@code connections} returns the client connections open now. */
+  public int connections() {
+    return px.connections.get();
+  }
+
+  /** {@code requests} returns the requests received since start. */
+  public long requests() {
+    return px.requests.get();
+  }
+
+  /** {@code retries} returns the retries made since start. */
+  public long retries() {
+    return px.retries.get();
+  }
+
+  /** {@code retainPools} closes the upstream pools of instances no longer in {@code live}. */
+  public void retainPools(Set<EndpointKey> live) {
+    px.pools.retain(live);
+  }
+
+  /**
+   * {@code drain} stops accepting connections, lets requests in flight finish for up to {@code
+   * grace} (responses then carry {@code Connection: close}), and returns whether all finished.
+   */
+  public boolean drain(Duration grace) throws InterruptedException {
+    px.draining = true;
+    serverChannel.close().await();
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (px.inFlight.get() > 0 && System.nanoTime() - deadline < 0) {
+      Thread.sleep(10);
+    }
+    return px.inFlight.get() == 0;
+  }
+
+  @Override
+  public void close() {
+    px.draining = true;
+    serverChannel.close().awaitUninterruptibly();
+    connections.close().awaitUninterruptibly();
+    px.pools.close();
+    log.fine("HTTP proxy closed");
+  }
+
+  /** Answers 503 JSON on a connection over the limit, then closes it. */
+  private static final class RefuseHandler extends ChannelInboundHandlerAdapter {
+    private final String why;
+
+    RefuseHandler(String why) {
+      this.why = why;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      String id = Headers.newRequestId();
+      String body = "{\"error\":\"too_many_connections\",\"status\":503,\"message\":" + Json.quote(why)
+          + ",\"request_id\":\"" + id + "\"}\n";
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      String head = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: "
+          + bytes.length + "\r\nx-request-id: " + id + "\r\nretry-after: 1\r\nconnection: close\r\n\r\n";
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), bytes))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package dev.vertice.gateway.proxy;
+
+import dev.vertice.gateway.GatewayConfig;
+import dev.vertice.gateway.admin.AdminRoutes;
+import dev.vertice.gateway.routing.RouteResolver;
+import dev.vertice.gateway.routing.Router;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** {@code ProxyContext} is what every connection handler of one proxy shares. */
+final class ProxyContext {
+
+  final GatewayConfig config;
+  final Router router;
+  final RouteResolver resolver;
+  final UpstreamPools pools;
+  final AdminRoutes admin;
+  final StatsSink stats;
+  final AtomicInteger connections = new AtomicInteger();
+  final AtomicInteger inFlight = new AtomicInteger();
+  final AtomicLong requests = new AtomicLong();
+  final AtomicLong retries = new AtomicLong();
+  volatile boolean draining;
+
+  ProxyContext(GatewayConfig config, Router router, RouteResolver resolver, UpstreamPools pools, AdminRoutes admin,
+      StatsSink stats) {
+    this.config = config;
+    this.router = router;
+    this.resolver = resolver;
+    this.pools = pools;
+    this.admin = admin;
+    this.stats = stats;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.vertice.gateway.resilience;
+
+import dev.vertice.common.Ticker;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code Guards} creates the resilience state of instances and services from one {@link
+ * ResilienceConfig} and one {@link Ticker}: resilience4j circuit breakers (count-based windows)
+ * driven by the ticker, outlier detectors and retry budgets.
+ */
+public final class Guards {
+
+  private final ResilienceConfig config;
+  private final Ticker ticker;
+  private final CircuitBreakerConfig instanceBreaker;
+  private final CircuitBreakerConfig serviceBreaker;
+
+  /** {@code Guards} prepares breaker configurations for {@code config}, timed by {@code ticker}. */
+  public Guards(ResilienceConfig config, Ticker ticker) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
+    Clock clock = new TickerClock(ticker);
+    this.instanceBreaker = breaker(clock, config.instanceFailureRate(), config.instanceWindow(),
+        config.instanceMinCalls());
+    this.serviceBreaker = breaker(clock, config.serviceFailureRate(), config.serviceWindow(),
+        config.serviceMinCalls());
+  }
+
+  private CircuitBreakerConfig breaker(Clock clock, float rate, int window, int minCalls) {
+    return CircuitBreakerConfig.custom()
+        .failureRateThreshold(rate)
+        .slidingWindow(window, Math.min(minCalls, window), CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .waitDurationInOpenState(config.openWait())
+        .permittedNumberOfCallsInHalfOpenState(config.halfOpenCalls())
+        .writableStackTraceEnabled(false)
+        .clock(clock)
+        .currentTimestampFunction(c -> ticker.nanoTime(), TimeUnit.NANOSECONDS)
+        .build();
+  }
+
+  /** {@code config} returns the configuration. */
+  public ResilienceConfig config() {
+    return config;
+  }
+
+  /** {@code ticker} returns the time source. */
+  public Ticker ticker() {
+    return ticker;
+  }
+
+  /** {@code newInstanceGuard} returns fresh state (breaker, outlier detector) for one instance. */
+  public InstanceGuard newInstanceGuard(String name) {
+    return new InstanceGuard(CircuitBreaker.of(name, instanceBreaker),
+        new OutlierDetector(config.outlierConsecutiveFailures(), config.baseEjection(), config.maxEjection(), ticker));
+  }
+
+  /** {@code newServiceGuard} returns fresh state (breaker, retry budget) for one service. */
+  public ServiceGuard newServiceGuard(String service) {
+    return new ServiceGuard(CircuitBreaker.of(service, serviceBreaker),
+        new RetryBudget(config.retryBudgetRatio(), config.minRetriesPerSecond(), ticker));
+  }
+
+  /** A {@link Clock} reading the ticker, so that breakers wait on the injected time. */
+  private static final class TickerClock extends Clock {
+    private final Ticker ticker;
+
+    TickerClock(Ticker ticker) {
+      this.ticker = ticker;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochSecond(0, ticker.nanoTime());
+    }
+  }
+}

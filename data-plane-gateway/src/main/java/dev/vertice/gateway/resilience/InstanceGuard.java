@@ -1,0 +1,63 @@
+package dev.vertice.gateway.resilience;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code InstanceGuard} is the resilience state of one upstream instance: its circuit breaker and
+ * its outlier detector. A request first {@link #tryAcquire() acquires} (not ejected, breaker
+ * permits) and then reports exactly one outcome: {@link #onSuccess}, {@link #onFailure} or {@link
+ * #release} (the attempt was abandoned without an outcome). Thread-safe.
+ */
+public final class InstanceGuard {
+
+  private final CircuitBreaker breaker;
+  private final OutlierDetector outlier;
+
+  InstanceGuard(CircuitBreaker breaker, OutlierDetector outlier) {
+    this.breaker = breaker;
+    this.outlier = outlier;
+  }
+
+  /** {@code tryAcquire} returns whether the instance may take a request now (not ejected, breaker permits). */
+  public boolean tryAcquire() {
+    return !outlier.isEjected() && breaker.tryAcquirePermission();
+  }
+
+  /** {@code onSuccess} records a successful attempt that took {@code nanos}. */
+  public void onSuccess(long nanos) {
+    breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+    outlier.onSuccess();
+  }
+
+  /** {@code onFailure} records a failed attempt (5xx, connection failure, timeout). */
+  public void onFailure(long nanos, Throwable cause) {
+    breaker.onError(nanos, TimeUnit.NANOSECONDS, cause);
+    outlier.onFailure();
+  }
+
+  /** {@code release} gives back a permission that led to no outcome (the client went away). */
+  public void release() {
+    breaker.releasePermission();
+  }
+
+  /** {@code breakerState} returns the breaker's state. */
+  public CircuitBreaker.State breakerState() {
+    return breaker.getState();
+  }
+
+  /** {@code isEjected} returns whether the outlier detector ejected the instance. */
+  public boolean isEjected() {
+    return outlier.isEjected();
+  }
+
+  /** {@code breaker} returns the underlying resilience4j breaker (for metrics and tests). */
+  public CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  /** {@code outlier} returns the outlier detector. */
+  public OutlierDetector outlier() {
+    return outlier;
+  }
+}

@@ -1,0 +1,12 @@
+package dev.vertice.gateway.resilience;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+/**
+ * {@code ServiceGuard} is the resilience state of one service: its circuit breaker (over every
+ * attempt to any of its instances) and its retry budget. Thread-safe.
+ *
+ * @param breaker the service-wide breaker
+ * @param retryBudget the service's retry budget
+ */
+public record ServiceGuard(CircuitBreaker breaker, RetryBudget retryBudget) {}

@@ -1,0 +1,33 @@
+package dev.vertice.gateway.health;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class HealthCheckConfigTest {
+
+  @Test
+  void defaultsAreTheDocumentedOnes() {
+    HealthCheckConfig c = HealthCheckConfig.ofDefaults();
+    assertEquals(Duration.ofSeconds(5), c.cacheTtl());
+    assertEquals(Duration.ofSeconds(30), c.redisTtl());
+    assertTrue(c.redisUri().isEmpty());
+    assertEquals(16, c.maxConcurrentProbes());
+  }
+
+  @Test
+  void badValuesAreRejectedQuotingTheValue() {
+    assertEquals("cacheTtl must be at least PT0.001S: PT0S", assertThrows(IllegalArgumentException.class,
+        () -> HealthCheckConfig.custom().cacheTtl(Duration.ZERO)).getMessage());
+    assertEquals("maxConcurrentProbes must be in [1, 10000]: 0", assertThrows(IllegalArgumentException.class,
+        () -> HealthCheckConfig.custom().maxConcurrentProbes(0)).getMessage());
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> HealthCheckConfig.custom().redisUri(URI.create("http://x:1"))).getMessage().contains("'http://x:1'"));
+    assertEquals("breakerMinimumCalls (6) must not exceed breakerWindow (5)", assertThrows(
+        IllegalArgumentException.class, () -> HealthCheckConfig.custom().breakerMinimumCalls(6).build()).getMessage());
+  }
+}

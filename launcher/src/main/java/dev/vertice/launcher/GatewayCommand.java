@@ -1,0 +1,235 @@
+package dev.vertice.launcher;
+
+import dev.vertice.client.StatsReporter;
+import dev.vertice.gateway.Gateway;
+import dev.vertice.gateway.GatewayConfig;
+import dev.vertice.gateway.proxy.StatsSink;
+import dev.vertice.gateway.resilience.ResilienceConfig;
+import dev.vertice.gateway.routing.RouteRule;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code GatewayCommand} runs the data-plane gateway until SIGTERM or Ctrl-C, then drains. */
+@Command(name = "gateway", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Runs the API gateway: a reverse proxy (HTTP/1.1, h2c, gRPC) that routes /{service}/... to the"
+        + " service's instances, from the snapshot the control plane pushes.",
+        "Every option can also be set with the environment variable shown; flags win."},
+    footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
+        "Admin endpoints: GET /gateway/routes, GET /gateway/status.",
+        "Exit codes: 0 after a clean shutdown, 1 on a run-time failure, 2 on invalid configuration."})
+public final class GatewayCommand implements Callable<Integer> {
+
+  private static final Logger log = Logger.getLogger("vertice.gateway");
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--host", defaultValue = "${env:VERTICE_HOST:-0.0.0.0}",
+      description = "Address to listen on (VERTICE_HOST). Default: ${DEFAULT-VALUE}.")
+  String host;
+
+  @Option(names = "--port", defaultValue = "${env:VERTICE_PORT:-8080}",
+      description = "HTTP port; 0 picks a free one (VERTICE_PORT). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--grpc-port", defaultValue = "${env:VERTICE_GRPC_PORT:-8081}",
+      description = "gRPC proxy port; 0 picks a free one, -1 disables it (VERTICE_GRPC_PORT). Default: ${DEFAULT-VALUE}.")
+  int grpcPort;
+
+  @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-127.0.0.1:7700}",
+      description = "Control-plane replicas, host:port[,host:port...] (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.")
+  String controlPlane;
+
+  @Option(names = "--node-id", defaultValue = "${env:VERTICE_NODE_ID:-}",
+      description = "Identity sent to the control plane and in stats (VERTICE_NODE_ID). Default: gateway-<pid>.")
+  String nodeId;
+
+  @Option(names = "--balancer", defaultValue = "${env:VERTICE_BALANCER:-least-request}",
+      description = "least-request (power of two choices) or round-robin (weighted) (VERTICE_BALANCER)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String balancer;
+
+  @Option(names = "--route", split = ",", defaultValue = "${env:VERTICE_ROUTES:-}",
+      description = "Extra routing rule, repeatable or comma-separated: host:HOST=SERVICE or path:/PREFIX=SERVICE,"
+          + " optionally ;timeout=5s (VERTICE_ROUTES). Default: /{service}/... only.")
+  List<String> routes;
+
+  @Option(names = "--request-timeout", defaultValue = "${env:VERTICE_REQUEST_TIMEOUT:-30s}",
+      converter = DurationConverter.class,
+      description = "Time to wait for an upstream's response headers; 504 beyond (VERTICE_REQUEST_TIMEOUT)."
+          + " Default: ${DEFAULT-VALUE}.")
+  Duration requestTimeout;
+
+  @Option(names = "--connect-timeout", defaultValue = "${env:VERTICE_CONNECT_TIMEOUT:-2s}",
+      converter = DurationConverter.class,
+      description = "Time to open an upstream connection (VERTICE_CONNECT_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration connectTimeout;
+
+  @Option(names = "--header-timeout", defaultValue = "${env:VERTICE_HEADER_TIMEOUT:-10s}",
+      converter = DurationConverter.class,
+      description = "Time allowed to receive request headers; 408 and close beyond (VERTICE_HEADER_TIMEOUT)."
+          + " Default: ${DEFAULT-VALUE}.")
+  Duration headerTimeout;
+
+  @Option(names = "--idle-timeout", defaultValue = "${env:VERTICE_IDLE_TIMEOUT:-60s}",
+      converter = DurationConverter.class,
+      description = "Idle keep-alive connections close after this (VERTICE_IDLE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration idleTimeout;
+
+  @Option(names = "--max-header-bytes", defaultValue = "${env:VERTICE_MAX_HEADER_BYTES:-16384}",
+      description = "Largest request header block; 431 beyond (VERTICE_MAX_HEADER_BYTES). Default: ${DEFAULT-VALUE}.")
+  int maxHeaderBytes;
+
+  @Option(names = "--max-initial-line-bytes", defaultValue = "${env:VERTICE_MAX_INITIAL_LINE_BYTES:-8192}",
+      description = "Longest request line; 414 beyond (VERTICE_MAX_INITIAL_LINE_BYTES). Default: ${DEFAULT-VALUE}.")
+  int maxInitialLineBytes;
+
+  @Option(names = "--max-body-bytes", defaultValue = "${env:VERTICE_MAX_BODY_BYTES:-10485760}",
+      description = "Largest request body; 413 beyond (VERTICE_MAX_BODY_BYTES). Default: ${DEFAULT-VALUE}.")
+  long maxBodyBytes;
+
+  @Option(names = "--max-connections", defaultValue = "${env:VERTICE_MAX_CONNECTIONS:-10000}",
+      description = "Most client connections; 503 and close beyond (VERTICE_MAX_CONNECTIONS). Default: ${DEFAULT-VALUE}.")
+  int maxConnections;
+
+  @Option(names = "--max-concurrent-streams", defaultValue = "${env:VERTICE_MAX_CONCURRENT_STREAMS:-128}",
+      description = "Most concurrent HTTP/2 streams (and gRPC calls) per connection"
+          + " (VERTICE_MAX_CONCURRENT_STREAMS). Default: ${DEFAULT-VALUE}.")
+  int maxConcurrentStreams;
+
+  @Option(names = "--max-connections-per-instance", defaultValue = "${env:VERTICE_MAX_CONNECTIONS_PER_INSTANCE:-64}",
+      description = "Most pooled upstream connections per instance and event loop"
+          + " (VERTICE_MAX_CONNECTIONS_PER_INSTANCE). Default: ${DEFAULT-VALUE}.")
+  int maxConnectionsPerInstance;
+
+  @Option(names = "--retry-budget", defaultValue = "${env:VERTICE_RETRY_BUDGET:-0.2}",
+      description = "Retries allowed per request, 0-1, plus 10/s (VERTICE_RETRY_BUDGET). Default: ${DEFAULT-VALUE}.")
+  double retryBudget;
+
+  @Option(names = "--max-attempts", defaultValue = "${env:VERTICE_MAX_ATTEMPTS:-3}",
+      description = "Attempts per request, the first included, 1-10 (VERTICE_MAX_ATTEMPTS). Default: ${DEFAULT-VALUE}.")
+  int maxAttempts;
+
+  @Option(names = "--traffic-policies", defaultValue = "${env:VERTICE_TRAFFIC_POLICIES:-true}", arity = "1",
+      description = "Watch TrafficPolicy resources (canary splits) (VERTICE_TRAFFIC_POLICIES). Default: ${DEFAULT-VALUE}.")
+  boolean trafficPolicies;
+
+  @Option(names = "--stats", defaultValue = "${env:VERTICE_STATS:-true}", arity = "1",
+      description = "Report per-version request stats to the control plane every second (VERTICE_STATS)."
+          + " Default: ${DEFAULT-VALUE}.")
+  boolean stats;
+
+  @Option(names = "--shutdown-grace", defaultValue = "${env:VERTICE_SHUTDOWN_GRACE:-10s}",
+      converter = DurationConverter.class,
+      description = "How long requests in flight may finish at shutdown (VERTICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
+  Duration shutdownGrace;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    long startNanos = System.nanoTime();
+    GatewayConfig config = config();
+    String node = nodeId == null || nodeId.isBlank() ? "gateway-" + ProcessHandle.current().pid() : nodeId.strip();
+    check("--node-id", node.length() <= 128, "is longer than 128 characters");
+    StatsReporter reporter = null;
+    Gateway.Builder builder = Gateway.builder(config).nodeId(node);
+    try {
+      dev.vertice.client.ControlPlaneAddresses.parse(controlPlane);
+      builder.controlPlane(controlPlane);
+      if (stats) {
+        reporter = StatsReporter.builder().controlPlane(controlPlane).reporter(node).build();
+        StatsReporter r = reporter;
+        builder.stats(r::record);
+      } else {
+        builder.stats(StatsSink.NONE);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --control-plane: " + e.getMessage());
+    }
+    Gateway gateway;
+    try {
+      gateway = builder.start();
+    } catch (IllegalStateException e) {
+      if (reporter != null) {
+        reporter.close();
+      }
+      log.severe("cannot start: " + e.getMessage());
+      return 1;
+    }
+    StatsReporter finalReporter = reporter;
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      Logging.shutdownLine(log.getName(), "shutting down: draining requests in flight (up to "
+          + shutdownGrace.toMillis() + " ms)");
+      boolean drained = false;
+      try {
+        drained = gateway.shutdown(shutdownGrace);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (finalReporter != null) {
+        finalReporter.close();
+      }
+      Logging.shutdownLine(log.getName(), drained ? "stopped" : "stopped; some requests did not finish in time");
+      stopped.countDown();
+      Runtime.getRuntime().halt(0);
+    }, "vertice-shutdown"));
+    long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+    log.info(String.format("vertice %s gateway listening on %s:%d (HTTP, h2c)%s; control plane %s; ready in %d ms"
+            + " (%d ms since JVM start)", Main.version(), host, gateway.port(),
+        gateway.grpcPort() < 0 ? "" : " and :" + gateway.grpcPort() + " (gRPC)", controlPlane,
+        (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
+    stopped.await();
+    return 0;
+  }
+
+  GatewayConfig config() {
+    List<RouteRule> rules = new ArrayList<>();
+    if (routes != null) {
+      for (String r : routes) {
+        if (r.isBlank()) {
+          continue;
+        }
+        try {
+          rules.add(RouteRule.parse(r));
+        } catch (IllegalArgumentException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "invalid --route: " + e.getMessage());
+        }
+      }
+    }
+    ResilienceConfig resilience;
+    try {
+      ResilienceConfig d = ResilienceConfig.ofDefaults();
+      resilience = ResilienceConfig.custom().retries(retryBudget, d.minRetriesPerSecond(), maxAttempts).build();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --retry-budget or --max-attempts: "
+          + e.getMessage());
+    }
+    try {
+      return GatewayConfig.custom().host(host).port(port).grpcPort(grpcPort).balancer(balancer)
+          .rules(rules).requestTimeout(requestTimeout).connectTimeout(connectTimeout).headerTimeout(headerTimeout)
+          .idleTimeout(idleTimeout).maxHeaderBytes(maxHeaderBytes).maxInitialLineBytes(maxInitialLineBytes)
+          .maxBodyBytes(maxBodyBytes).maxConnections(maxConnections).maxConcurrentStreams(maxConcurrentStreams)
+          .maxConnectionsPerInstance(maxConnectionsPerInstance).resilience(resilience)
+          .watchTrafficPolicies(trafficPolicies).shutdownGrace(shutdownGrace).build();
+    } catch (IllegalArgumentException e) {
+      // GatewayConfig's messages read "invalid <setting>: ...", the setting named as its flag.
+      String msg = e.getMessage();
+      throw new CommandLine.ParameterException(spec.commandLine(), msg.startsWith("invalid ") ? msg.replaceFirst(
+          "^invalid ", "invalid --") : msg);
+    }
+  }
+
+  private void check(String option, boolean ok, String problem) {
+    if (!ok) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": " + problem);
+    }
+  }
+}

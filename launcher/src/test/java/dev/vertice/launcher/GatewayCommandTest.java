@@ -1,0 +1,51 @@
+package dev.vertice.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class GatewayCommandTest {
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "--port|70000|--port",
+    "--grpc-port|-2|--grpc-port",
+    "--balancer|random|--balancer",
+    "--route|nonsense|--route",
+    "--route|path:api=orders|--route",
+    "--route|host:a.example=Bad Name!|--route",
+    "--request-timeout|soon|--request-timeout",
+    "--max-header-bytes|10|--max-header-bytes",
+    "--max-body-bytes|-1|--max-body-bytes",
+    "--max-connections|0|--max-connections",
+    "--max-concurrent-streams|0|--max-concurrent-streams",
+    "--retry-budget|2|--retry-budget",
+    "--max-attempts|0|--max-attempts",
+    "--control-plane|not an address|--control-plane"
+  })
+  void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
+        "gateway", "--host", "127.0.0.1", "--port", "0", "--grpc-port", "-1", "--stats", "false", option, value);
+    assertEquals(2, code, err.toString());
+    assertTrue(err.toString().contains(named), err.toString());
+  }
+
+  @Test
+  void helpDocumentsEverySettingWithItsDefaultAndVariable() {
+    StringWriter out = new StringWriter();
+    assertEquals(0, Main.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "gateway", "--help"));
+    String help = out.toString().replaceAll("\\s+", " ");
+    for (String s : List.of("--port", "VERTICE_PORT", "Default: 8080", "--control-plane", "VERTICE_CONTROL_PLANE",
+        "--grpc-port", "Default: 8081", "--route", "--balancer", "Default: least-request", "--max-body-bytes",
+        "--header-timeout", "--shutdown-grace", "/gateway/status")) {
+      assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
+    }
+  }
+}
