@@ -27,7 +27,7 @@ final class GatewayBench implements Callable<Integer> {
 
   static final String SERVICE = "bench-upstream";
 
-  @Option(names = "--targets", split = ",", defaultValue = "direct,nginx",
+  @Option(names = "--targets", split = ",", defaultValue = "direct,gateway,nginx",
       description = "Targets to measure, in order: direct, gateway, nginx. Default: ${DEFAULT-VALUE}.")
   List<String> targets;
 
@@ -166,6 +166,7 @@ final class GatewayBench implements Callable<Integer> {
     private final int nginxWorkers;
     private final int gatewayThreads;
     private Nginx nginx;
+    private GatewayTarget gateway;
 
     Proxies(Path work, int upstreamPort, int nginxWorkers, int gatewayThreads) {
       this.work = work;
@@ -177,7 +178,7 @@ final class GatewayBench implements Callable<Integer> {
     void start(String target) throws Exception {
       switch (target) {
         case "nginx" -> nginx = new Nginx(work.resolve("nginx"), SERVICE, upstreamPort, nginxWorkers);
-        case "gateway" -> throw new IllegalStateException("the gateway target needs the gateway core (not merged yet)");
+        case "gateway" -> gateway = new GatewayTarget(SERVICE, upstreamPort, gatewayThreads);
         default -> { }
       }
     }
@@ -186,6 +187,7 @@ final class GatewayBench implements Callable<Integer> {
       return switch (target) {
         case "direct" -> "http://127.0.0.1:" + upstreamPort + "/hello";
         case "nginx" -> "http://127.0.0.1:" + nginx.port() + "/" + SERVICE + "/hello";
+        case "gateway" -> "http://127.0.0.1:" + gateway.port() + "/" + SERVICE + "/hello";
         default -> throw new IllegalArgumentException(target);
       };
     }
@@ -194,6 +196,9 @@ final class GatewayBench implements Callable<Integer> {
     public void close() throws Exception {
       if (nginx != null) {
         nginx.close();
+      }
+      if (gateway != null) {
+        gateway.close();
       }
     }
   }
