@@ -102,6 +102,26 @@ class DevCommandTest {
     assertTrue(read(err).contains("vertice.dev: stopped"), () -> read(err));
   }
 
+  @Test
+  void invalidSettingsExitWithCode2NamingTheSetting() {
+    assertInvalid("--candidates: 'nope' is not one of --services", "dev", "--candidates", "nope");
+    assertInvalid("--services: 'Bad Name!' is not a service name", "dev", "--services", "Bad Name!");
+    assertInvalid("--port: 70000 is outside 0..65535", "dev", "--port", "70000");
+    assertInvalid("--probe-interval: is below 100ms", "dev", "--probe-interval", "10ms");
+    assertInvalid("--base-port: 5 is outside 1024..65521", "cluster", "up", "--base-port", "5", "--dir",
+        dir.resolve("c").toString());
+    assertInvalid("--candidates: 'nope' is not one of --services", "cluster", "services", "--services", "a-b",
+        "--candidates", "nope");
+  }
+
+  private static void assertInvalid(String message, String... args) {
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = Main.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+        args);
+    assertEquals(2, code, err::toString);
+    assertTrue(err.toString().contains("invalid " + message), err::toString);
+  }
+
   private static String read(Path p) {
     try {
       return Files.readString(p);
