@@ -1,13 +1,10 @@
 package dev.vertice.gateway;
 
-import dev.vertice.client.ServiceListener;
-import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.WatchClient;
 import dev.vertice.common.Ticker;
 import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.admin.BuiltinRoutes;
 import dev.vertice.gateway.balancer.Balancer;
-import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.proxy.HttpProxyServer;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.Guards;
@@ -17,9 +14,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -109,30 +104,15 @@ public final class Gateway implements AutoCloseable {
         return proxy.retries();
       }
     });
+    state.onInstancesRemoved(gone -> {
+      proxy.removePools(gone);
+      if (grpcProxy != null) {
+        grpcProxy.remove(gone);
+      }
+    });
     if (watch != null) {
       watch.addListener(state);
-      watch.addListener(new ServiceListener() {
-        @Override
-        public void onUpdate(ServiceSnapshot snapshot) {}
-
-        @Override
-        public void onRemoved(String service) {
-          retainPools();
-        }
-      });
       watch.subscribeAll();
-    }
-  }
-
-  private void retainPools() {
-    Set<EndpointKey> live = new HashSet<>();
-    for (ServiceSnapshot s : watch.snapshots().values()) {
-      s.instances().forEach(i -> live.add(new EndpointKey(s.service(), i.getInstanceId(), i.getAddress(),
-          i.getPort())));
-    }
-    http.retainPools(live);
-    if (grpc != null) {
-      grpc.retain(live);
     }
   }
 

@@ -353,6 +353,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (headerTimeout != null && (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent
+        || evt instanceof io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent)) {
+      headerTimeout.upgraded();
+      // The upgraded request is served as stream 1 by the HTTP/2 handlers, not here.
+      requestInFlight = false;
+      responseInFlight = false;
+    }
     if (evt instanceof IdleStateEvent) {
       if (!requestInFlight && !responseInFlight) {
         close();
