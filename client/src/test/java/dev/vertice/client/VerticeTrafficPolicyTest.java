@@ -150,6 +150,17 @@ class VerticeTrafficPolicyTest {
   }
 
   @Test
+  void theFirstCallsOfANewChannelOnAWarmWatchClientFollowThePolicy() throws Exception {
+    startEcho();
+    setPolicy(100, 0);
+    WatchClient watch = policyWatchClient();
+    watch.awaitService("echo", TIMEOUT);
+    Await.until("the watch client holds the policy", TIMEOUT, () -> watch.policy("echo").isPresent());
+    ManagedChannel channel = channel(watch);
+    assertEquals(0, v2Share(channel, 200), "no call of a fresh channel reached v2 (weight 0)");
+  }
+
+  @Test
   void aSubsetWhoseConnectionsAreNotReadyYieldsToTheOthers() throws Exception {
     startEcho();
     setPolicy(50, 50);

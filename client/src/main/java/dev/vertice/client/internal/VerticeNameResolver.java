@@ -71,8 +71,10 @@ public final class VerticeNameResolver extends NameResolver {
     public void onUpdate(ServiceSnapshot snapshot) {
       if (snapshot.service().equals(service)) {
         StatusOr<List<EquivalentAddressGroup>> result = resultFor(snapshot);
+        TrafficPolicySnapshot cached = watchClient.policy(service).orElse(null);
         syncContext.execute(() -> {
           addresses = result;
+          adoptCachedPolicy(cached);
           publish();
         });
       }
@@ -93,6 +95,7 @@ public final class VerticeNameResolver extends NameResolver {
     public void onPolicyUpdate(TrafficPolicySnapshot changed) {
       if (changed.service().equals(service)) {
         syncContext.execute(() -> {
+          policyEventSeen = true;
           policy = changed;
           publish();
         });
@@ -103,6 +106,7 @@ public final class VerticeNameResolver extends NameResolver {
     public void onPolicyRemoved(String removed) {
       if (removed.equals(service)) {
         syncContext.execute(() -> {
+          policyEventSeen = true;
           policy = null;
           publish();
         });
@@ -113,6 +117,7 @@ public final class VerticeNameResolver extends NameResolver {
   private boolean shutdown; // only touched in syncContext
   private StatusOr<List<EquivalentAddressGroup>> addresses; // only touched in syncContext; null until known
   private TrafficPolicySnapshot policy; // only touched in syncContext; null when none
+  private boolean policyEventSeen; // only touched in syncContext
 
   /**
    * {@code VerticeNameResolver} resolves {@code service} (canonical) through {@code watchClient}.
@@ -190,6 +195,18 @@ public final class VerticeNameResolver extends NameResolver {
       groups.add(new EquivalentAddressGroup(new InetSocketAddress(i.getAddress(), i.getPort()), attrs));
     }
     return StatusOr.fromValue(List.copyOf(groups));
+  }
+
+  /**
+   * Before the first policy event, takes the policy the watch client's cache already holds: when
+   * a channel starts on a warm watch client, the replayed addresses come before the replayed
+   * policy, and the first result must not balance as if the service had no split. The event
+   * itself follows and confirms it (or a later one replaces it).
+   */
+  private void adoptCachedPolicy(TrafficPolicySnapshot cached) {
+    if (!policyEventSeen) {
+      policy = cached;
+    }
   }
 
   /** Reports the current addresses and policy, once the addresses are known. */
