@@ -50,7 +50,9 @@ class VerticeTrafficPolicyTest {
     cp = resources.controlPlane();
     v1 = resources.track(new Upstream());
     v2 = resources.track(new Upstream());
-    RegistryClient registry = resources.registryClient(cp);
+    // A generous call timeout: on a loaded machine the first call of a cold JVM can take seconds.
+    RegistryClient registry = resources.track(RegistryClient.builder().controlPlane(cp.address())
+        .callTimeout(Duration.ofSeconds(30)).build());
     v1Registration = register(registry, "u1", "v1", v1);
     v2Registration = register(registry, "u2", "v2", v2);
   }
@@ -180,6 +182,17 @@ class VerticeTrafficPolicyTest {
       }
     });
     assertEquals(0, v2Share(channel, 500), "every call went to v1 (v2 is closed)");
+
+    v1.close(); // no subset can connect: calls fail as with round_robin, they do not hang
+    Await.until("calls fail fast with both versions closed", TIMEOUT, () -> {
+      try {
+        HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance());
+        return false;
+      } catch (StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+      }
+    });
   }
 
   @Test
