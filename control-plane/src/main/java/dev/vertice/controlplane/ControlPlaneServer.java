@@ -144,6 +144,7 @@ public final class ControlPlaneServer implements AutoCloseable {
     health.setStatus("", status);
     health.setStatus("vertice.registry.v1.RegistryService", status);
     health.setStatus("vertice.discovery.v1.DiscoveryService", status);
+    health.setStatus(StatsServiceGrpc.SERVICE_NAME, status);
     health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, status);
   }
 

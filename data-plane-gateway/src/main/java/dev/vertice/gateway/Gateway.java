@@ -1,7 +1,5 @@
 package dev.vertice.gateway;
 
-import dev.vertice.client.ServiceListener;
-import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.WatchClient;
 import dev.vertice.common.Ticker;
 import dev.vertice.gateway.admin.AdminRoutes;
@@ -20,9 +18,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -113,6 +109,12 @@ public final class Gateway implements AutoCloseable {
         return proxy.retries();
       }
     });
+    state.onInstancesRemoved(gone -> {
+      proxy.removePools(gone);
+      if (grpcProxy != null) {
+        grpcProxy.remove(gone);
+      }
+    });
     // GET /gateway/health-check/{service}: probes the instances of the same snapshot routing reads.
     this.health = watch == null ? null
         : HealthCheckService.builder().config(b.healthCheck).instances(watch::get).ticker(b.ticker).build();
@@ -121,28 +123,7 @@ public final class Gateway implements AutoCloseable {
     }
     if (watch != null) {
       watch.addListener(state);
-      watch.addListener(new ServiceListener() {
-        @Override
-        public void onUpdate(ServiceSnapshot snapshot) {}
-
-        @Override
-        public void onRemoved(String service) {
-          retainPools();
-        }
-      });
       watch.subscribeAll();
-    }
-  }
-
-  private void retainPools() {
-    Set<EndpointKey> live = new HashSet<>();
-    for (ServiceSnapshot s : watch.snapshots().values()) {
-      s.instances().forEach(i -> live.add(new EndpointKey(s.service(), i.getInstanceId(), i.getAddress(),
-          i.getPort())));
-    }
-    http.retainPools(live);
-    if (grpc != null) {
-      grpc.retain(live);
     }
   }
 

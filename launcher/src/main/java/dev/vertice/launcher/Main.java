@@ -1,6 +1,8 @@
 package dev.vertice.launcher;
 
 import dev.vertice.bench.BenchCommand;
+import dev.vertice.demo.DemoCommand;
+import dev.vertice.sidecar.SidecarCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
-    subcommands = {ControlPlaneCommand.class, GatewayCommand.class, CanaryCommand.class, BenchCommand.class,
+    subcommands = {DevCommand.class, ControlPlaneCommand.class, GatewayCommand.class, SidecarCommand.class, DemoCommand.class,
+        CanaryCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

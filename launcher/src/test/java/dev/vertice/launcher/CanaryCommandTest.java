@@ -51,9 +51,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@code vertice canary} against a CanaryService on a real loopback port. The real service comes
- * from the canary controller (not in main when this was written), so the service here is a small
- * fake that keeps rollouts in a map and answers like the API says.
+ * {@code vertice canary} against a CanaryService on a real loopback port: a small fake that keeps
+ * rollouts in a map and scripts what the real controller only produces under live traffic
+ * (analysed windows, a watch stream through several stages), so the rendering and the exit codes
+ * are checked exactly. {@link CanaryCommandControlPlaneTest} runs the commands against the real
+ * control plane.
  */
 class CanaryCommandTest {
 

@@ -101,10 +101,11 @@ public final class InMemoryStatsStore implements StatsStore {
     Series s = series.get(new Key(service, version));
     long requests = 0;
     long errors = 0;
-    HistogramMerger latency = new HistogramMerger(MAX_MERGED_BOUNDS);
+    LatencyHistogram latency = LatencyHistogram.EMPTY;
     if (s != null) {
       synchronized (s) {
-        List<Double> bounds = Arrays.stream(s.bounds).boxed().toList();
+        // Every bucket's counts follow the series' bounds (insertBound keeps them aligned): sum them.
+        long[] sum = null;
         for (long sec = range[0]; sec <= range[1]; sec++) {
           Bucket b = s.ring[(int) Math.floorMod(sec, (long) seconds)];
           if (b == null || b.second != sec) {
@@ -113,13 +114,20 @@ public final class InMemoryStatsStore implements StatsStore {
           requests += b.requests;
           errors += b.errors;
           if (b.counts != null) {
-            latency.add(bounds, Arrays.stream(b.counts).boxed().toList());
+            if (sum == null) {
+              sum = new long[s.bounds.length + 1];
+            }
+            for (int i = 0; i < sum.length; i++) {
+              sum[i] += b.counts[i];
+            }
           }
+        }
+        if (sum != null) {
+          latency = new LatencyHistogram(Arrays.stream(s.bounds).boxed().toList(), Arrays.stream(sum).boxed().toList());
         }
       }
     }
-    return new StatsWindow(service, version, range[0] * 1000, (range[1] + 1) * 1000, requests, errors,
-        latency.result());
+    return new StatsWindow(service, version, range[0] * 1000, (range[1] + 1) * 1000, requests, errors, latency);
   }
 
   @Override

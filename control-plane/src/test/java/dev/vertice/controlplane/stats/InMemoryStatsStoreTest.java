@@ -71,4 +71,24 @@ class InMemoryStatsStoreTest {
     assertEquals(4, store.window("c", "v1", 0, 112_000).requests(), "a and b were silent for the retention");
     assertEquals(1, store.seriesCount());
   }
+
+  @Test
+  void boundsBeyondTheLimitCountAtTheNextKeptBound() {
+    InMemoryStatsStore store = new InMemoryStatsStore(Duration.ofSeconds(60), 8);
+    List<Double> bounds = new java.util.ArrayList<>();
+    List<Long> counts = new java.util.ArrayList<>();
+    for (int i = 1; i <= StatsStore.MAX_MERGED_BOUNDS; i++) {
+      bounds.add(i * 0.01);
+      counts.add(0L);
+    }
+    counts.add(0L);
+    store.add(1, List.of(stats("shop", "v2", 0, 0, bounds, counts)));
+    // 0.015 is a 65th bound: its requests count at 0.02; 0.9 is above every kept bound: overflow.
+    store.add(2, List.of(stats("shop", "v2", 10, 0, List.of(0.015, 0.9), List.of(3L, 5L, 2L))));
+    LatencyHistogram h = store.window("shop", "v2", 0, 3_000).latency();
+    assertEquals(bounds, h.bounds());
+    assertEquals(3, h.counts().get(1));
+    assertEquals(7, h.counts().get(StatsStore.MAX_MERGED_BOUNDS));
+    assertEquals(10, h.total());
+  }
 }

@@ -42,22 +42,4 @@ class PercentilesTest {
     assertThrows(IllegalArgumentException.class, () -> Percentiles.quantile(BOUNDS, List.of(1L, 1L, 1L, 1L), 1.5));
     assertThrows(IllegalArgumentException.class, () -> Percentiles.quantile(BOUNDS, List.of(1L, 1L), 0.5));
   }
-
-  @Test
-  void histogramsWithDifferentBoundsMergeIntoTheirUnion() {
-    HistogramMerger m = new HistogramMerger(64);
-    m.add(List.of(0.1, 0.4), List.of(5L, 3L, 1L));
-    m.add(List.of(0.2, 0.4), List.of(2L, 2L, 2L));
-    assertEquals(new LatencyHistogram(List.of(0.1, 0.2, 0.4), List.of(5L, 2L, 5L, 3L)), m.result());
-    assertEquals(LatencyHistogram.EMPTY, new HistogramMerger(64).result());
-  }
-
-  @Test
-  void boundsBeyondTheLimitCountAtTheNextKeptBoundOrAbove() {
-    HistogramMerger m = new HistogramMerger(2);
-    m.add(List.of(0.1, 0.4), List.of(1L, 1L, 0L));
-    m.add(List.of(0.2, 0.8), List.of(10L, 20L, 30L));
-    assertEquals(new LatencyHistogram(List.of(0.1, 0.4), List.of(1L, 11L, 50L)), m.result(),
-        "0.2 counts at 0.4, 0.8 in the overflow: latency is overstated, never hidden");
-  }
 }

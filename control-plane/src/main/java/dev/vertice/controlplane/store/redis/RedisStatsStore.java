@@ -23,6 +23,9 @@ import java.util.TreeMap;
  */
 public final class RedisStatsStore implements StatsStore {
 
+  /** Seconds read by one script call: each call blocks Redis for a few milliseconds at most. */
+  static final int WINDOW_CHUNK_SECONDS = 60;
+
   private final ScriptedRedis redis;
   private final Duration retention;
 
@@ -69,26 +72,31 @@ public final class RedisStatsStore implements StatsStore {
   public StatsWindow window(String service, String version, long fromMillis, long toMillis)
       throws StoreUnavailableException {
     long[] range = StatsStore.seconds(fromMillis, toMillis, retention.toSeconds());
-    List<Object> flat = redis.eval("stats_window", ScriptOutputType.MULTI, service, version, range[0], range[1]);
     long requests = 0;
     long errors = 0;
     TreeMap<Double, Long> buckets = new TreeMap<>();
     long overflow = 0;
     boolean measured = false;
-    for (int i = 0; i + 1 < flat.size(); i += 2) {
-      String field = ScriptedRedis.string(flat.get(i));
-      long value = Long.parseLong(ScriptedRedis.string(flat.get(i + 1)));
-      switch (field) {
-        case "n" -> requests = value;
-        case "e" -> errors = value;
-        case "b:inf" -> {
-          overflow = value;
-          measured = true;
-        }
-        default -> {
-          if (field.startsWith("b:")) {
-            buckets.merge(Double.parseDouble(field.substring(2)), value, Long::sum);
+    // A script blocks Redis while it runs: read long windows a chunk of seconds per script, so that
+    // registry writes and log reads slip in between.
+    for (long first = range[0]; first <= range[1]; first += WINDOW_CHUNK_SECONDS) {
+      long last = Math.min(range[1], first + WINDOW_CHUNK_SECONDS - 1);
+      List<Object> flat = redis.eval("stats_window", ScriptOutputType.MULTI, service, version, first, last);
+      for (int i = 0; i + 1 < flat.size(); i += 2) {
+        String field = ScriptedRedis.string(flat.get(i));
+        long value = Long.parseLong(ScriptedRedis.string(flat.get(i + 1)));
+        switch (field) {
+          case "n" -> requests += value;
+          case "e" -> errors += value;
+          case "b:inf" -> {
+            overflow += value;
             measured = true;
+          }
+          default -> {
+            if (field.startsWith("b:")) {
+              buckets.merge(Double.parseDouble(field.substring(2)), value, Long::sum);
+              measured = true;
+            }
           }
         }
       }

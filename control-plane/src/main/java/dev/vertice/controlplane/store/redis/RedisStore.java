@@ -58,8 +58,7 @@ import java.util.logging.Logger;
  * share them, and feeds this replica's {@link Registry} view from Redis's ordered change log.
  *
  * <p>Every write is one Lua script: it changes the instance (or a service's TrafficPolicy), takes
- * the next revision, and appends
- * the change to a Redis Stream, atomically. Each replica reads the stream in order and applies it
+ * the next revision, and appends the change to a Redis Stream, atomically. Each replica reads the stream in order and applies it
  * to its view, so revisions (and so resource versions) are the same on every replica, and a watch
  * can resume on any of them. A replica whose position was trimmed from the log reloads a snapshot.
  * A write returns once this replica's view holds it (read-your-writes on one replica).

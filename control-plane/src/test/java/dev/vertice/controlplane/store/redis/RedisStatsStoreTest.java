@@ -133,4 +133,19 @@ class RedisStatsStoreTest {
       assertEquals(64, w.latency().counts().get(64), "the second reporter's bounds were not kept: overflow");
     }
   }
+
+  @Test
+  void aLongWindowIsReadInChunksAndSummedWhole() throws Exception {
+    try (ScriptedRedis shared = new ScriptedRedis(RedisStoreConfig.parse(redis.url()))) {
+      RedisStatsStore store = new RedisStatsStore(shared, Duration.ofMinutes(15));
+      for (long second : new long[] {1000, 1059, 1060, 1200, 1899, 1900}) {
+        store.add(second, List.of(entry("v2", 10, 1, List.of(0.1), List.of(9L, 1L))));
+      }
+      StatsWindow w = store.window("shop", "v2", 1_000_000, 1_900_000);
+      assertEquals(50, w.requests(), "seconds 1000-1899 hold five reports: " + RedisStatsStore.WINDOW_CHUNK_SECONDS
+          + " s per script call");
+      assertEquals(5, w.errors());
+      assertEquals(new LatencyHistogram(List.of(0.1), List.of(45L, 5L)), w.latency());
+    }
+  }
 }

@@ -1,0 +1,67 @@
+package dev.vertice.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.vertice.demo.api.v1.EchoRequest;
+import dev.vertice.demo.api.v1.EchoResponse;
+import dev.vertice.demo.api.v1.EchoServiceGrpc;
+import dev.vertice.demo.api.v1.SetServingRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.NettyChannelBuilder;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class EchoGrpcServerTest {
+
+  private EchoGrpcServer server;
+  private ManagedChannel channel;
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (channel != null) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private void start(DemoConfig c) throws Exception {
+    server = EchoGrpcServer.start(c);
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+  }
+
+  @Test
+  void echoNamesTheInstanceAndHealthFollowsTheSwitch() throws Exception {
+    start(DemoConfig.of("maximus-core-service").withInstanceId("core-1").withVersion("v3"));
+    EchoResponse r = EchoServiceGrpc.newBlockingStub(channel).echo(EchoRequest.newBuilder().setMessage("hi").build());
+    assertEquals("maximus-core-service", r.getService());
+    assertEquals("core-1", r.getInstanceId());
+    assertEquals("v3", r.getVersion());
+    assertEquals("hi", r.getMessage());
+
+    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+    assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+    EchoServiceGrpc.newBlockingStub(channel).setServing(SetServingRequest.newBuilder().setServing(false).build());
+    assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+    assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.newBuilder()
+        .setService(EchoServiceGrpc.SERVICE_NAME).build()).getStatus());
+    server.setServing(true);
+    assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
+  }
+
+  @Test
+  void errorRateOneFailsWithInternal() throws Exception {
+    start(DemoConfig.of("test-service").withErrorRate(1));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> EchoServiceGrpc.newBlockingStub(channel).echo(EchoRequest.getDefaultInstance()));
+    assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+  }
+}

@@ -1,0 +1,28 @@
+package dev.vertice.sidecar;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+
+/** {@code DurationConverter} reads durations such as {@code 500ms}, {@code 30s}, {@code 5m} or {@code 1h}. */
+final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+
+  private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+  @Override
+  public Duration convert(String value) {
+    Matcher m = FORMAT.matcher(value.strip());
+    if (!m.matches()) {
+      throw new CommandLine.TypeConversionException(
+          "'" + value + "' is not a duration; use a whole number with ms, s, m or h, such as 30s");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+}

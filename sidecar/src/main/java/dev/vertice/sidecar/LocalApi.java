@@ -1,0 +1,154 @@
+package dev.vertice.sidecar;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.client.Registration;
+import dev.vertice.client.ServiceSnapshot;
+import dev.vertice.client.WatchClient;
+import dev.vertice.common.ServiceNames;
+import dev.vertice.sidecar.internal.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code LocalApi} is the sidecar's HTTP API for the app, on the JDK's HTTP server (one thread:
+ * every answer is read from memory).
+ *
+ * <ul>
+ *   <li>{@code GET /v1/endpoints/{service}}: the pushed instances of a configured upstream, {@code
+ *       {"service","version","synced","staleness_ms","instances":[...]}}; an upstream the control
+ *       plane says has no instances answers with an empty list and version ""; 404 for a service
+ *       that is not a configured upstream; 503 before the control plane answered for it.
+ *   <li>{@code GET /v1/endpoints}: {@code {"upstreams":[...]}}.
+ *   <li>{@code GET /v1/status}: the sidecar's own state.
+ * </ul>
+ * Other methods get 405, other paths 404; every error body is {@code {"error": "..."}}.
+ */
+final class LocalApi {
+
+  private static final String PREFIX = "/v1/endpoints/";
+
+  private final Sidecar sidecar;
+  private HttpServer server;
+
+  LocalApi(Sidecar sidecar) {
+    this.sidecar = sidecar;
+  }
+
+  void start() throws IOException {
+    SidecarConfig c = sidecar.config();
+    HttpServer s = HttpServer.create(new InetSocketAddress(c.apiHost(), c.apiPort()), 64);
+    s.createContext("/", this::handle);
+    s.start();
+    server = s;
+  }
+
+  int port() {
+    HttpServer s = server;
+    return s == null ? -1 : s.getAddress().getPort();
+  }
+
+  void close() {
+    HttpServer s = server;
+    if (s != null) {
+      s.stop(0);
+    }
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    try (ex) {
+      ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
+      String path = ex.getRequestURI().getPath();
+      if (!ex.getRequestMethod().equals("GET")) {
+        ex.getResponseHeaders().set("Allow", "GET");
+        send(ex, 405, error("only GET is supported"));
+      } else if (path.equals("/v1/endpoints") || path.equals("/v1/endpoints/")) {
+        StringBuilder b = new StringBuilder("{\"upstreams\":[");
+        List<String> ups = sidecar.config().upstreams();
+        for (int i = 0; i < ups.size(); i++) {
+          b.append(i == 0 ? "" : ",").append(Json.quote(ups.get(i)));
+        }
+        send(ex, 200, b.append("]}").toString());
+      } else if (path.startsWith(PREFIX)) {
+        endpoints(ex, path.substring(PREFIX.length()));
+      } else if (path.equals("/v1/status")) {
+        send(ex, 200, status());
+      } else {
+        send(ex, 404, error("no such resource: " + path + " (try /v1/endpoints/{service} or /v1/status)"));
+      }
+    }
+  }
+
+  private void endpoints(HttpExchange ex, String requested) throws IOException {
+    Optional<String> name = ServiceNames.normalize(requested);
+    if (name.isEmpty() || !sidecar.config().upstreams().contains(name.get())) {
+      send(ex, 404, error("'" + requested + "' is not an upstream of this sidecar; upstreams: "
+          + sidecar.config().upstreams()));
+      return;
+    }
+    WatchClient watch = sidecar.watch().orElseThrow();
+    Optional<ServiceSnapshot> snapshot;
+    try {
+      // Returns at once: the held snapshot, or empty when the control plane said there is none.
+      snapshot = watch.awaitService(name.get(), Duration.ZERO);
+    } catch (TimeoutException e) {
+      send(ex, 503, error("the control plane has not answered for '" + name.get() + "' yet"
+          + (watch.isConnected() ? "" : " (not connected)")));
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      send(ex, 503, error("interrupted"));
+      return;
+    } catch (IllegalStateException e) {
+      send(ex, 503, error("the sidecar is stopping"));
+      return;
+    }
+    StringBuilder b = new StringBuilder(256);
+    b.append("{\"service\":").append(Json.quote(name.get()));
+    b.append(",\"version\":").append(Json.quote(snapshot.map(ServiceSnapshot::version).orElse("")));
+    b.append(",\"synced\":").append(watch.isSynced());
+    b.append(",\"staleness_ms\":").append(watch.staleness().toMillis());
+    b.append(",\"instances\":[");
+    List<Instance> instances = snapshot.map(ServiceSnapshot::instances).orElse(List.of());
+    for (int i = 0; i < instances.size(); i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      Json.instance(b, instances.get(i));
+    }
+    send(ex, 200, b.append("]}").toString());
+  }
+
+  private String status() {
+    SidecarConfig c = sidecar.config();
+    Optional<Registration> r = sidecar.registration();
+    return "{\"service\":" + Json.quote(c.service())
+        + ",\"instance_id\":" + Json.quote(c.instanceId())
+        + ",\"phase\":\"" + sidecar.phase() + "\""
+        + ",\"health\":\"" + Json.health(sidecar.health()) + "\""
+        + ",\"acknowledged\":\"" + Json.health(sidecar.acknowledged()) + "\""
+        + ",\"registered\":" + r.map(Registration::isActive).orElse(false)
+        + ",\"lease_id\":" + Json.quote(r.map(Registration::leaseId).orElse(""))
+        + ",\"probes\":" + sidecar.probesRun() + "}";
+  }
+
+  private static String error(String message) {
+    return "{\"error\":" + Json.quote(message) + "}";
+  }
+
+  private static void send(HttpExchange ex, int status, String json) throws IOException {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+}

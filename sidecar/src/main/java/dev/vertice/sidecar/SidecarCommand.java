@@ -1,0 +1,331 @@
+package dev.vertice.sidecar;
+
+import dev.vertice.api.registry.v1.Protocol;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code SidecarCommand} runs one {@link Sidecar} until SIGTERM (then drains and exits 0).
+ *
+ * <p>Exit codes: 0 after a drain, 1 on a run-time failure (the local API's port taken), 2 on
+ * invalid configuration, including a registration the control plane rejects as invalid; the
+ * message names the flag and its environment variable. An unreachable control plane is never a
+ * reason to exit.
+ */
+@Command(name = "sidecar", sortOptions = false,
+    description = {"Registers an app with the control plane without a line of code in the app: keeps its lease"
+        + " alive, probes its health (HTTP GET or grpc.health.v1) and pushes every change at once, drains it on"
+        + " SIGTERM (DRAINING, wait, deregister), and serves the app the pushed endpoints of its upstreams on a"
+        + " local port: GET /v1/endpoints/{service}.",
+        "Every option can also be set with the environment variable shown; flags win."},
+    footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
+        "Exit codes: 0 after a clean drain, 1 on a run-time failure, 2 on invalid configuration."})
+public final class SidecarCommand implements Callable<Integer> {
+
+  private static final Logger log = Logger.getLogger("vertice.sidecar");
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  // No standard --version flag: --version sets the version label.
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help and exits.")
+  boolean help;
+
+  @Option(names = "--service-name", defaultValue = "${env:VERTICE_SERVICE_NAME}",
+      description = "Service the app belongs to; OSINT_SERVICE style names normalise to osint-service"
+          + " (VERTICE_SERVICE_NAME). Required.")
+  String service;
+
+  @Option(names = "--address", defaultValue = "${env:VERTICE_ADDRESS:-127.0.0.1}",
+      description = "Address the app is reached at, registered and probed (VERTICE_ADDRESS). Default: ${DEFAULT-VALUE}.")
+  String address;
+
+  @Option(names = "--port", defaultValue = "${env:VERTICE_PORT}",
+      description = "The app's port (VERTICE_PORT). Required.")
+  Integer port;
+
+  @Option(names = "--protocol", defaultValue = "${env:VERTICE_PROTOCOL:-http}",
+      description = "http or grpc: how the app is probed and registered (VERTICE_PROTOCOL). Default: ${DEFAULT-VALUE}.")
+  String protocol;
+
+  @Option(names = "--instance-id", defaultValue = "${env:VERTICE_INSTANCE_ID:-}",
+      description = "Instance id (VERTICE_INSTANCE_ID). Default: address:port, stable across restarts.")
+  String instanceId;
+
+  @Option(names = "--version", defaultValue = "${env:VERTICE_VERSION:-v1}",
+      description = "Version label, for canary subsets (VERTICE_VERSION). Default: ${DEFAULT-VALUE}.")
+  String version;
+
+  @Option(names = "--zone", defaultValue = "${env:VERTICE_ZONE:-}",
+      description = "Zone or locality (VERTICE_ZONE). Default: none.")
+  String zone;
+
+  @Option(names = "--weight", defaultValue = "${env:VERTICE_WEIGHT:-100}",
+      description = "Load-balancing weight, 1-10000 (VERTICE_WEIGHT). Default: ${DEFAULT-VALUE}.")
+  int weight;
+
+  @Option(names = "--metadata", defaultValue = "${env:VERTICE_METADATA:-}",
+      description = "Labels as key=value pairs separated by commas (VERTICE_METADATA). Default: none.")
+  String metadata;
+
+  @Option(names = "--health-path", defaultValue = "${env:VERTICE_HEALTH_PATH:-/health}",
+      description = "Path probed with HTTP GET; 200-399 is healthy (VERTICE_HEALTH_PATH). Default: ${DEFAULT-VALUE}.")
+  String healthPath;
+
+  @Option(names = "--grpc-health-service", defaultValue = "${env:VERTICE_GRPC_HEALTH_SERVICE:-}",
+      description = "Service name sent in grpc.health.v1 Check for a grpc app; empty asks about the whole"
+          + " server (VERTICE_GRPC_HEALTH_SERVICE). Default: empty.")
+  String grpcHealthService;
+
+  @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-localhost:7700}",
+      description = "Control-plane replicas, host:port separated by commas (VERTICE_CONTROL_PLANE)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String controlPlane;
+
+  @Option(names = "--upstreams", defaultValue = "${env:VERTICE_UPSTREAMS:-}",
+      description = "Services the app calls, separated by commas: their endpoints are pushed to the sidecar and"
+          + " served on the local API (VERTICE_UPSTREAMS). Default: none.")
+  String upstreams;
+
+  @Option(names = "--probe-interval", defaultValue = "${env:VERTICE_PROBE_INTERVAL:-5s}",
+      converter = DurationConverter.class,
+      description = "Time between probes (VERTICE_PROBE_INTERVAL). Default: ${DEFAULT-VALUE}.")
+  Duration probeInterval;
+
+  @Option(names = "--probe-timeout", defaultValue = "${env:VERTICE_PROBE_TIMEOUT:-1s}",
+      converter = DurationConverter.class,
+      description = "Time one probe may take; longer counts as a failure (VERTICE_PROBE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration probeTimeout;
+
+  @Option(names = "--success-threshold", defaultValue = "${env:VERTICE_SUCCESS_THRESHOLD:-1}",
+      description = "Consecutive successes that make an unhealthy app SERVING (VERTICE_SUCCESS_THRESHOLD)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int successThreshold;
+
+  @Option(names = "--failure-threshold", defaultValue = "${env:VERTICE_FAILURE_THRESHOLD:-3}",
+      description = "Consecutive failures that make a healthy app NOT_SERVING (VERTICE_FAILURE_THRESHOLD)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int failureThreshold;
+
+  @Option(names = "--ttl", defaultValue = "${env:VERTICE_TTL:-60s}", converter = DurationConverter.class,
+      description = "Lease TTL asked for (VERTICE_TTL). Default: ${DEFAULT-VALUE}.")
+  Duration ttl;
+
+  @Option(names = "--keepalive-interval", defaultValue = "${env:VERTICE_KEEPALIVE_INTERVAL:-30s}",
+      converter = DurationConverter.class,
+      description = "Interval of lease keepalives; shorter than the TTL (VERTICE_KEEPALIVE_INTERVAL). Default: ${DEFAULT-VALUE}.")
+  Duration keepalive;
+
+  @Option(names = "--drain-period", defaultValue = "${env:VERTICE_DRAIN_PERIOD:-10s}",
+      converter = DurationConverter.class,
+      description = "Longest wait between DRAINING and deregistration on SIGTERM (VERTICE_DRAIN_PERIOD)."
+          + " Default: ${DEFAULT-VALUE}.")
+  Duration drainPeriod;
+
+  @Option(names = "--inflight-url", defaultValue = "${env:VERTICE_INFLIGHT_URL:-}",
+      description = "Optional app endpoint reporting its requests in flight (HTTP GET answering N or"
+          + " {\"inflight\":N}); the drain ends early once it reads 0 (VERTICE_INFLIGHT_URL). Default: none.")
+  String inflightUrl;
+
+  @Option(names = "--drain-settle", defaultValue = "${env:VERTICE_DRAIN_SETTLE:-1s}",
+      converter = DurationConverter.class,
+      description = "Time after DRAINING before the in-flight count may end the drain: gateways receive the push"
+          + " and requests already routed arrive (VERTICE_DRAIN_SETTLE). Default: ${DEFAULT-VALUE}.")
+  Duration drainSettle;
+
+  @Option(names = "--api-host", defaultValue = "${env:VERTICE_API_HOST:-127.0.0.1}",
+      description = "Address of the local API for the app (VERTICE_API_HOST). Default: ${DEFAULT-VALUE}.")
+  String apiHost;
+
+  @Option(names = "--api-port", defaultValue = "${env:VERTICE_API_PORT:-15000}",
+      description = "Port of the local API; 0 picks a free one (VERTICE_API_PORT). Default: ${DEFAULT-VALUE}.")
+  int apiPort;
+
+  @Option(names = "--call-timeout", defaultValue = "${env:VERTICE_CALL_TIMEOUT:-5s}",
+      converter = DurationConverter.class,
+      description = "Deadline of each call to the control plane (VERTICE_CALL_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration callTimeout;
+
+  @Option(names = "--backoff-initial", defaultValue = "${env:VERTICE_BACKOFF_INITIAL:-100ms}",
+      converter = DurationConverter.class,
+      description = "First retry delay while the control plane is unreachable, growing x1.6 with ±20% jitter"
+          + " (VERTICE_BACKOFF_INITIAL). Default: ${DEFAULT-VALUE}.")
+  Duration backoffInitial;
+
+  @Option(names = "--backoff-max", defaultValue = "${env:VERTICE_BACKOFF_MAX:-5s}", converter = DurationConverter.class,
+      description = "Longest retry delay while the control plane is unreachable (VERTICE_BACKOFF_MAX)."
+          + " Default: ${DEFAULT-VALUE}.")
+  Duration backoffMax;
+
+  /** Runs the sidecar as its own process. */
+  public static void main(String[] args) {
+    configureLogging();
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs the command line and returns the exit code (for tests). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = commandLine();
+    cli.setOut(out);
+    cli.setErr(err);
+    return cli.execute(args);
+  }
+
+  /**
+   * {@code commandLine} returns the command, with error messages that name each flag's
+   * environment variable too.
+   */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new SidecarCommand());
+    cli.setParameterExceptionHandler((e, args) -> {
+      PrintWriter err = e.getCommandLine().getErr();
+      String message = e.getMessage();
+      CommandLine.Model.ArgSpec arg = e.getArgSpec();
+      if (arg instanceof CommandLine.Model.OptionSpec o && !message.contains(envOf(o.longestName()))) {
+        message = message + " (" + o.longestName() + ", " + envOf(o.longestName()) + ")";
+      }
+      err.println(message);
+      err.println("Run with --help for every setting.");
+      return 2;
+    });
+    return cli;
+  }
+
+  /** Returns the environment variable of {@code --some-flag}: VERTICE_SOME_FLAG. */
+  static String envOf(String flag) {
+    String name = flag.replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+    return "VERTICE_" + name;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    SidecarConfig config = config();
+    Sidecar sidecar = Sidecar.builder(config).build();
+    try {
+      sidecar.start();
+    } catch (UncheckedIOException e) {
+      log.severe(e.getMessage());
+      return 1;
+    }
+    log.info(() -> "vertice sidecar ready: " + config + "; local API on " + config.apiHost() + ":"
+        + sidecar.apiPort());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      shutdownLine("SIGTERM: draining");
+      try {
+        sidecar.drain().get(config.drainPeriod().plus(config.callTimeout().multipliedBy(3)).toMillis() + 5_000,
+            TimeUnit.MILLISECONDS);
+        shutdownLine("deregistered; exiting");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        shutdownLine("drain did not finish cleanly: " + e);
+      }
+      // A clean stop on SIGTERM exits 0, not the JVM's 143.
+      Runtime.getRuntime().halt(0);
+    }, "vertice-sidecar-shutdown"));
+    try {
+      sidecar.stopped().get();
+      return 0;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof InvalidSettingException invalid) {
+        throw invalidSetting(invalid);
+      }
+      log.severe("sidecar failed: " + e.getCause());
+      return 1;
+    }
+  }
+
+  private SidecarConfig config() {
+    check("--service-name", service != null && !service.isBlank(), "is required");
+    check("--port", port != null, "is required");
+    check("--protocol", protocol.equals("http") || protocol.equals("grpc"), "'" + protocol + "' is not http or grpc");
+    SidecarConfig.Builder b = SidecarConfig.custom(service, port)
+        .address(address)
+        .protocol(protocol.equals("grpc") ? Protocol.PROTOCOL_GRPC : Protocol.PROTOCOL_HTTP)
+        .instanceId(instanceId)
+        .version(version)
+        .zone(zone)
+        .weight(weight)
+        .metadata(metadata())
+        .healthPath(healthPath)
+        .grpcHealthService(grpcHealthService)
+        .controlPlane(controlPlane)
+        .upstreams(List.of(upstreams.split(",")))
+        .probeInterval(probeInterval)
+        .probeTimeout(probeTimeout)
+        .successThreshold(successThreshold)
+        .failureThreshold(failureThreshold)
+        .ttl(ttl)
+        .keepalive(keepalive)
+        .drainPeriod(drainPeriod)
+        .drainSettle(drainSettle)
+        .apiHost(apiHost)
+        .apiPort(apiPort)
+        .callTimeout(callTimeout)
+        .backoffInitial(backoffInitial)
+        .backoffMax(backoffMax);
+    if (!inflightUrl.isBlank()) {
+      try {
+        b.inflightUrl(new URI(inflightUrl.strip()));
+      } catch (URISyntaxException e) {
+        check("--inflight-url", false, "'" + inflightUrl + "' is not a URL: " + e.getMessage());
+      }
+    }
+    try {
+      return b.build();
+    } catch (InvalidSettingException e) {
+      throw invalidSetting(e);
+    }
+  }
+
+  private Map<String, String> metadata() {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String pair : metadata.split(",")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      check("--metadata", eq > 0, "'" + pair.strip() + "' is not key=value");
+      m.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+    }
+    return m;
+  }
+
+  private CommandLine.ParameterException invalidSetting(InvalidSettingException e) {
+    String flag = "--" + e.setting();
+    return new CommandLine.ParameterException(spec.commandLine(), "invalid " + flag + " (" + envOf(flag) + "): "
+        + e.getMessage().substring(e.setting().length() + 2));
+  }
+
+  private void check(String option, boolean ok, String problem) {
+    if (!ok) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + " (" + envOf(option) + "): "
+          + problem);
+    }
+  }
+
+  private static void shutdownLine(String message) {
+    System.err.printf("%1$tFT%1$tT.%1$tLZ %2$-7s %3$s: %4$s%n", new java.util.Date(), "INFO", log.getName(), message);
+    System.err.flush();
+  }
+
+  private static void configureLogging() {
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$-7s %3$s: %5$s%6$s%n");
+    }
+  }
+}

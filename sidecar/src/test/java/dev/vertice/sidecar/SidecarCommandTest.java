@@ -1,0 +1,77 @@
+package dev.vertice.sidecar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SidecarCommandTest {
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "--port|70000|--port (VERTICE_PORT)",
+    "--port|http|--port",
+    "--service-name|bad name|--service-name (VERTICE_SERVICE_NAME)",
+    "--protocol|ftp|--protocol (VERTICE_PROTOCOL)",
+    "--probe-interval|5x|--probe-interval",
+    "--probe-timeout|10s|--probe-timeout (VERTICE_PROBE_TIMEOUT)",
+    "--failure-threshold|0|--failure-threshold (VERTICE_FAILURE_THRESHOLD)",
+    "--keepalive-interval|90s|--keepalive-interval (VERTICE_KEEPALIVE_INTERVAL)",
+    "--control-plane|nohost|--control-plane (VERTICE_CONTROL_PLANE)",
+    "--upstreams|a b|--upstreams (VERTICE_UPSTREAMS)",
+    "--metadata|novalue|--metadata (VERTICE_METADATA)",
+    "--health-path|health|--health-path (VERTICE_HEALTH_PATH)",
+    "--inflight-url|ftp://x/|--inflight-url (VERTICE_INFLIGHT_URL)",
+    "--api-port|-2|--api-port (VERTICE_API_PORT)",
+    "--weight|0|--weight (VERTICE_WEIGHT)"
+  })
+  void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
+    java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(java.util.Map.of("--service-name", "orders",
+        "--port", "8080", "--api-port", "0"));
+    settings.put(option, value);
+    List<String> args = new ArrayList<>();
+    settings.forEach((k, v) -> {
+      args.add(k);
+      args.add(v);
+    });
+    StringWriter err = new StringWriter();
+    int code = SidecarCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
+        args.toArray(String[]::new));
+    assertEquals(2, code, err.toString());
+    assertTrue(err.toString().contains(named), err.toString());
+  }
+
+  @Test
+  void missingServiceNameOrPortExitsWith2() {
+    StringWriter err = new StringWriter();
+    assertEquals(2, SidecarCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true), "--port", "80"));
+    assertTrue(err.toString().contains("--service-name (VERTICE_SERVICE_NAME): is required"), err.toString());
+  }
+
+  @Test
+  void helpDocumentsEverySettingWithItsDefaultAndVariable() {
+    StringWriter out = new StringWriter();
+    assertEquals(0, SidecarCommand.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "--help"));
+    String help = out.toString().replaceAll("\\s+", " ");
+    for (String s : List.of("--service-name", "VERTICE_SERVICE_NAME", "--address", "VERTICE_ADDRESS", "--port",
+        "VERTICE_PORT", "--protocol", "VERTICE_PROTOCOL", "--version", "VERTICE_VERSION", "--zone", "VERTICE_ZONE",
+        "--metadata", "VERTICE_METADATA", "--health-path", "VERTICE_HEALTH_PATH", "Default: /health",
+        "--grpc-health-service", "--control-plane", "VERTICE_CONTROL_PLANE", "--upstreams", "VERTICE_UPSTREAMS",
+        "--probe-interval", "Default: 5s", "--failure-threshold", "Default: 3", "--success-threshold",
+        "--ttl", "Default: 60s", "--keepalive-interval", "Default: 30s", "--drain-period", "Default: 10s",
+        "--inflight-url", "--api-port", "Default: 15000", "--backoff-max")) {
+      assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
+    }
+  }
+
+  @Test
+  void environmentVariableNamesFollowTheFlags() {
+    assertEquals("VERTICE_PROBE_INTERVAL", SidecarCommand.envOf("--probe-interval"));
+  }
+}
