@@ -261,4 +261,15 @@ class BadInputTest {
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
+
+  @Test
+  void connectionCloseRequestGetsTheWholeResponseThenTheClose() throws Exception {
+    String r = raw(ascii("GET /echo/x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"), Duration.ofSeconds(5));
+    assertTrue(r.startsWith("HTTP/1.1 200"), r);
+    assertTrue(r.toLowerCase().contains("connection: close"), r);
+    assertTrue(r.endsWith("\"bytes\":0}"), r);
+    String http10 = raw(ascii("GET /echo/y HTTP/1.0\r\n\r\n"), Duration.ofSeconds(5));
+    assertTrue(http10.startsWith("HTTP/1.1 200"), http10);
+    assertTrue(http10.endsWith("\"bytes\":0}"), http10);
+  }
 }

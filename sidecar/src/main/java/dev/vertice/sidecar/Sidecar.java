@@ -15,6 +15,7 @@ import dev.vertice.sidecar.internal.HttpHealthProbe;
 import dev.vertice.sidecar.internal.Json;
 import dev.vertice.sidecar.internal.ProbeTracker;
 import dev.vertice.sidecar.internal.SharedNetty;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -46,9 +47,10 @@ import java.util.regex.Pattern;
  * probes the app and pushes every health change at once, drains it on shutdown, and serves the app
  * a local cache of its upstream services.
  *
- * <p><b>Life.</b> {@link #start()} binds the local API and probes the app once: the instance is
- * registered SERVING if that probe succeeds, NOT_SERVING otherwise (so that a restarted sidecar
- * re-registers the same instance, whose id defaults to {@code address:port}, without a flap).
+ * <p><b>Life.</b> {@link #start()} binds the local API and probes the app: the instance is
+ * registered SERVING as soon as a probe succeeds, NOT_SERVING after {@link
+ * SidecarConfig#failureThreshold()} failures in a row (probed back to back), so that a restarted
+ * sidecar re-registers the same instance, whose id defaults to {@code address:port}, without a flap.
  * Then the app is probed every {@link SidecarConfig#probeInterval()}; when the thresholds turn the
  * state over, the new health is sent with SetHealth at once. {@link #drain()} sets DRAINING,
  * waits (see below), deregisters and stops.
@@ -318,18 +320,30 @@ public final class Sidecar implements AutoCloseable {
   // --- probing, on the worker ---
 
   private void firstProbe() {
-    boolean ok = probe.check();
-    probesRun++;
+    // Up to failureThreshold probes in a row, without waiting: the first success means SERVING. An
+    // app is called unhealthy only after that many failures, even at start (the very first probe
+    // of a cold JVM may miss a short timeout, and a restarted sidecar must not flap its instance).
+    boolean ok = false;
+    for (int i = 0; i < config.failureThreshold() && !ok; i++) {
+      ok = probe.check();
+      probesRun++;
+      synchronized (lock) {
+        if (phase != Phase.RUNNING) {
+          return;
+        }
+      }
+    }
+    boolean healthy = ok;
     synchronized (lock) {
       if (phase != Phase.RUNNING) {
         return;
       }
-      tracker = new ProbeTracker(config.successThreshold(), config.failureThreshold(), ok);
-      desired = ok ? HealthStatus.HEALTH_STATUS_SERVING : HealthStatus.HEALTH_STATUS_NOT_SERVING;
+      tracker = new ProbeTracker(config.successThreshold(), config.failureThreshold(), healthy);
+      desired = healthy ? HealthStatus.HEALTH_STATUS_SERVING : HealthStatus.HEALTH_STATUS_NOT_SERVING;
       long period = config.probeInterval().toNanos();
       probeTask = scheduler.scheduleAtFixedRate(this::probeTick, period, period, TimeUnit.NANOSECONDS);
     }
-    log.info(() -> "first probe (" + probe.describe() + "): " + (ok ? "healthy" : "unhealthy"));
+    log.info(() -> "first probe (" + probe.describe() + "): " + (healthy ? "healthy" : "unhealthy"));
     register();
   }
 
@@ -436,6 +450,7 @@ public final class Sidecar implements AutoCloseable {
       log.log(Level.WARNING, () -> "registering " + config.service() + "/" + config.instanceId() + " failed: "
           + e.getStatus().getCode() + " (" + e.getStatus().getDescription() + "); retrying in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
       registerRetry = scheduler.schedule(() -> worker.execute(this::register), delay, TimeUnit.NANOSECONDS);
+      watchForReadyLocked();
     }
   }
 
@@ -471,6 +486,7 @@ public final class Sidecar implements AutoCloseable {
         log.log(Level.WARNING, () -> "SetHealth " + Json.health(h) + " failed: " + e.getMessage() + "; retrying in "
             + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
         healthRetry = scheduler.schedule(() -> worker.execute(this::pushHealth), delay, TimeUnit.NANOSECONDS);
+        watchForReadyLocked();
       }
       return;
     }
@@ -607,6 +623,41 @@ public final class Sidecar implements AutoCloseable {
   private void resetConnectBackoff() {
     for (ManagedChannel c : channels) {
       c.resetConnectBackoff();
+    }
+  }
+
+  /**
+   * Watches the channels while a retry is pending: gRPC's pick-first stays in TRANSIENT_FAILURE
+   * (failing calls at once) until a reconnect succeeds, so a retry that coincides with the
+   * reconnect fails too. The moment a channel is READY, pending retries run at once (through the
+   * scheduler: the callback runs on the event loop, which must never block).
+   */
+  private void watchForReadyLocked() {
+    for (ManagedChannel c : channels) {
+      c.resetConnectBackoff();
+      ConnectivityState now = c.getState(true);
+      c.notifyWhenStateChanged(now, () -> onChannelStateChanged(c));
+    }
+  }
+
+  private void onChannelStateChanged(ManagedChannel c) {
+    synchronized (lock) {
+      if (phase != Phase.RUNNING || (registerRetry == null && healthRetry == null)) {
+        return;
+      }
+      ConnectivityState now = c.getState(false);
+      if (now != ConnectivityState.READY) {
+        c.notifyWhenStateChanged(now, () -> onChannelStateChanged(c));
+        return;
+      }
+      if (registerRetry != null) {
+        registerRetry.cancel(false);
+        registerRetry = scheduler.schedule(() -> worker.execute(this::register), 0, TimeUnit.NANOSECONDS);
+      }
+      if (healthRetry != null) {
+        healthRetry.cancel(false);
+        healthRetry = scheduler.schedule(() -> worker.execute(this::pushHealth), 0, TimeUnit.NANOSECONDS);
+      }
     }
   }
 

@@ -49,9 +49,11 @@ final class Watcher implements AutoCloseable {
       @Override
       public void onRemoved(String service) {
         long t = System.nanoTime();
-        Map<String, HealthStatus> before = last.remove(service);
+        Map<String, HealthStatus> before = last.get(service);
         if (before != null) {
+          // Events first: a test that sees the instance gone finds its removal recorded.
           before.keySet().forEach(id -> events.add(new Event(id, "REMOVED", t)));
+          last.remove(service);
         }
       }
     });
