@@ -199,7 +199,7 @@ final class GatewayBench implements Callable<Integer> {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
       if (nginx != null) {
         nginx.close();
       }
