@@ -15,11 +15,10 @@ import dev.vertice.controlplane.registry.StoreUnavailableException;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.canary.CanaryController;
-import dev.vertice.controlplane.canary.Leadership;
-import dev.vertice.controlplane.canary.MemoryRollouts;
-import dev.vertice.controlplane.canary.RolloutRepository;
-import dev.vertice.controlplane.canary.StatsWindows;
+import dev.vertice.controlplane.canary.LeaseLeadership;
+import dev.vertice.controlplane.canary.StatsStoreWindows;
 import dev.vertice.controlplane.canary.StorePolicyPublisher;
+import dev.vertice.controlplane.canary.StoredRollouts;
 import dev.vertice.controlplane.server.CanaryGrpcService;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
@@ -69,6 +68,8 @@ public final class ControlPlane implements AutoCloseable {
   private final StatsStore stats;
   private final StatsGrpcService statsService;
   private final RolloutStore rollouts;
+  /** Whether close() closes the rollout store: not when it was handed in. */
+  private final boolean ownsRollouts;
   private final Leases leases;
   private final String replicaId;
   private final Clock wallClock;
@@ -94,7 +95,8 @@ public final class ControlPlane implements AutoCloseable {
     if (b.redis == null) {
       this.store = registry;
       this.sharedRedis = null;
-      this.rollouts = new InMemoryRolloutStore();
+      this.rollouts = b.rolloutStore != null ? b.rolloutStore : new InMemoryRolloutStore();
+      this.ownsRollouts = b.rolloutStore == null;
       this.leases = new InMemoryLeases(b.ticker);
       // The in-memory store starts a new history at every start: a new epoch.
       versions = b.versions != null ? b.versions : Versions.randomEpoch();
@@ -119,6 +121,7 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalStateException(e.getMessage(), e);
       }
       this.sharedRedis = shared;
+      this.ownsRollouts = true;
       this.leases = new RedisLeases(shared);
       this.store = redisStore;
       // Replicas of one store share its history, and so its epoch.
@@ -168,12 +171,12 @@ public final class ControlPlane implements AutoCloseable {
     this.discoveryService = new DiscoveryGrpcService(engine);
     this.adsService = new AdsGrpcService(engine);
     this.canary = CanaryController.builder()
-        .repository(b.rollouts != null ? b.rollouts : new MemoryRollouts())
+        .repository(new StoredRollouts(rollouts))
         .policies(new StorePolicyPublisher(trafficPolicies))
-        .stats(b.canaryStats)
-        .leadership(b.canaryLeadership)
+        .stats(new StatsStoreWindows(stats))
+        .leadership(new LeaseLeadership(leases, replicaId, b.canaryLeaseTtl))
         .instances((service, version) -> servingInstances(registry, service, version))
-        .clock(b.canaryClock != null ? b.canaryClock : b.wallClock)
+        .clock(b.wallClock)
         .scheduler(scheduler)
         .build();
     this.canaryService = new CanaryGrpcService(canary);
@@ -268,7 +271,9 @@ public final class ControlPlane implements AutoCloseable {
     }
     registry.close();
     stats.close();
-    rollouts.close();
+    if (ownsRollouts) {
+      rollouts.close();
+    }
     if (sharedRedis != null) {
       sharedRedis.close();
     }
@@ -324,10 +329,8 @@ public final class ControlPlane implements AutoCloseable {
     private RedisStoreConfig redis;
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
-    private RolloutRepository rollouts;
-    private StatsWindows canaryStats = (service, version, from, to) -> dev.vertice.canary.WindowStats.EMPTY;
-    private Leadership canaryLeadership = Leadership.always();
-    private java.time.InstantSource canaryClock;
+    private RolloutStore rolloutStore;
+    private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
 
     private Builder() {}
 
@@ -407,27 +410,20 @@ public final class ControlPlane implements AutoCloseable {
       return this;
     }
 
-    /** Where rollouts are kept; by default in memory (handing one instance over survives a restart). */
-    public Builder rollouts(RolloutRepository v) {
-      this.rollouts = v;
+    /**
+     * Keeps rollouts of an in-memory control plane in {@code v} instead of a new store: handing one
+     * store to the next control plane carries rollouts over a restart. Ignored with Redis, where
+     * rollouts live in Redis.
+     */
+    public Builder rolloutStore(RolloutStore v) {
+      this.rolloutStore = v;
       return this;
     }
 
-    /** Where the canary controller reads per-version stats of a stage window. */
-    public Builder canaryStats(StatsWindows v) {
-      this.canaryStats = v;
-      return this;
-    }
-
-    /** The canary lease; by default always held (one replica). */
-    public Builder canaryLeadership(Leadership v) {
-      this.canaryLeadership = v;
-      return this;
-    }
-
-    /** Wall-clock time of rollouts (timestamps, stage windows); tests derive it from their fake clock. */
-    public Builder wallClock(java.time.InstantSource v) {
-      this.canaryClock = v;
+    /** How long the canary controller's lease lasts without renewal (renewed every second); default 5 s. */
+    public Builder canaryLeaseTtl(Duration v) {
+      dev.vertice.controlplane.rollout.Leases.check(LeaseLeadership.LEASE_NAME, "check", v);
+      this.canaryLeaseTtl = v;
       return this;
     }
 

@@ -1,13 +1,14 @@
 package dev.vertice.gateway;
 
-import dev.vertice.client.ServiceListener;
-import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.WatchClient;
 import dev.vertice.common.Ticker;
 import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.admin.BuiltinRoutes;
 import dev.vertice.gateway.balancer.Balancer;
 import dev.vertice.gateway.balancer.EndpointKey;
+import dev.vertice.gateway.health.HealthCheckConfig;
+import dev.vertice.gateway.health.HealthCheckRoute;
+import dev.vertice.gateway.health.HealthCheckService;
 import dev.vertice.gateway.proxy.HttpProxyServer;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.Guards;
@@ -17,9 +18,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -47,6 +46,7 @@ public final class Gateway implements AutoCloseable {
   private final boolean ownsWatch;
   private final HttpProxyServer http;
   private final dev.vertice.gateway.grpc.GrpcProxyServer grpc;
+  private final HealthCheckService health;
 
   private Gateway(Builder b) throws InterruptedException {
     this.config = b.config;
@@ -109,30 +109,21 @@ public final class Gateway implements AutoCloseable {
         return proxy.retries();
       }
     });
+    state.onInstancesRemoved(gone -> {
+      proxy.removePools(gone);
+      if (grpcProxy != null) {
+        grpcProxy.remove(gone);
+      }
+    });
+    // GET /gateway/health-check/{service}: probes the instances of the same snapshot routing reads.
+    this.health = watch == null ? null
+        : HealthCheckService.builder().config(b.healthCheck).instances(watch::get).ticker(b.ticker).build();
+    if (health != null) {
+      admin.register(HealthCheckRoute.PATH, new HealthCheckRoute(health));
+    }
     if (watch != null) {
       watch.addListener(state);
-      watch.addListener(new ServiceListener() {
-        @Override
-        public void onUpdate(ServiceSnapshot snapshot) {}
-
-        @Override
-        public void onRemoved(String service) {
-          retainPools();
-        }
-      });
       watch.subscribeAll();
-    }
-  }
-
-  private void retainPools() {
-    Set<EndpointKey> live = new HashSet<>();
-    for (ServiceSnapshot s : watch.snapshots().values()) {
-      s.instances().forEach(i -> live.add(new EndpointKey(s.service(), i.getInstanceId(), i.getAddress(),
-          i.getPort())));
-    }
-    http.retainPools(live);
-    if (grpc != null) {
-      grpc.retain(live);
     }
   }
 
@@ -176,6 +167,11 @@ public final class Gateway implements AutoCloseable {
     return watch;
   }
 
+  /** {@code healthCheck} returns the health-check service behind {@code /gateway/health-check/}, or null without a control plane. */
+  public HealthCheckService healthCheck() {
+    return health;
+  }
+
   /** {@code eventLoops} returns the event loops the proxy runs on (to share with extra routes' clients). */
   public EventLoopGroup eventLoops() {
     return group;
@@ -216,6 +212,9 @@ public final class Gateway implements AutoCloseable {
     if (grpc != null) {
       grpc.close();
     }
+    if (health != null) {
+      health.close();
+    }
     if (ownsGroup) {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
@@ -232,6 +231,7 @@ public final class Gateway implements AutoCloseable {
     private EventLoopGroup group;
     private int threads = 0;
     private String nodeId = "gateway-" + ProcessHandle.current().pid();
+    private HealthCheckConfig healthCheck = HealthCheckConfig.ofDefaults();
 
     private Builder(GatewayConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -273,6 +273,12 @@ public final class Gateway implements AutoCloseable {
         throw new IllegalArgumentException("threads must not be negative: " + v);
       }
       this.threads = v;
+      return this;
+    }
+
+    /** {@code healthCheck} configures {@code /gateway/health-check/} (default {@link HealthCheckConfig#ofDefaults()}: no Redis). */
+    public Builder healthCheck(HealthCheckConfig v) {
+      this.healthCheck = Objects.requireNonNull(v, "healthCheck");
       return this;
     }
 

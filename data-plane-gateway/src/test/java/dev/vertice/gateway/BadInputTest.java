@@ -208,4 +208,68 @@ class BadInputTest {
     assertEquals(HttpClient.Version.HTTP_2, second.version());
     assertTrue(second.body().contains("\"bytes\":5"), second.body());
   }
+
+  @Test
+  void http2CleartextByPriorKnowledgeIsProxied() throws Exception {
+    io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+        io.netty.channel.nio.NioIoHandler.newFactory());
+    try {
+      io.netty.channel.Channel conn = new io.netty.bootstrap.Bootstrap().group(group)
+          .channel(io.netty.channel.socket.nio.NioSocketChannel.class)
+          .handler(new io.netty.channel.ChannelInitializer<io.netty.channel.socket.SocketChannel>() {
+            @Override
+            protected void initChannel(io.netty.channel.socket.SocketChannel ch) {
+              ch.pipeline().addLast(io.netty.handler.codec.http2.Http2FrameCodecBuilder.forClient().build(),
+                  new io.netty.handler.codec.http2.Http2MultiplexHandler(
+                      new io.netty.channel.ChannelInboundHandlerAdapter()));
+            }
+          })
+          .connect("127.0.0.1", gateway.port()).sync().channel();
+      java.util.concurrent.CompletableFuture<io.netty.handler.codec.http.FullHttpResponse> answer =
+          new java.util.concurrent.CompletableFuture<>();
+      io.netty.handler.codec.http2.Http2StreamChannel stream =
+          new io.netty.handler.codec.http2.Http2StreamChannelBootstrap(conn)
+              .handler(new io.netty.channel.ChannelInitializer<io.netty.handler.codec.http2.Http2StreamChannel>() {
+                @Override
+                protected void initChannel(io.netty.handler.codec.http2.Http2StreamChannel ch) {
+                  ch.pipeline().addLast(new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false),
+                      new io.netty.handler.codec.http.HttpObjectAggregator(1 << 20),
+                      new io.netty.channel.SimpleChannelInboundHandler<io.netty.handler.codec.http.FullHttpResponse>() {
+                        @Override
+                        protected void channelRead0(io.netty.channel.ChannelHandlerContext ctx,
+                            io.netty.handler.codec.http.FullHttpResponse msg) {
+                          answer.complete(msg.retainedDuplicate());
+                        }
+                      });
+                }
+              }).open().sync().getNow();
+      io.netty.handler.codec.http.FullHttpRequest req = new io.netty.handler.codec.http.DefaultFullHttpRequest(
+          io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.POST, "/echo/pk",
+          io.netty.buffer.Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII));
+      req.headers().set("host", "127.0.0.1").setInt("content-length", 3);
+      stream.writeAndFlush(req);
+      io.netty.handler.codec.http.FullHttpResponse r = answer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      try {
+        assertEquals(200, r.status().code());
+        assertTrue(r.content().toString(StandardCharsets.UTF_8).contains("\"bytes\":3"),
+            r.content().toString(StandardCharsets.UTF_8));
+      } finally {
+        r.release();
+      }
+      conn.close().sync();
+    } finally {
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void connectionCloseRequestGetsTheWholeResponseThenTheClose() throws Exception {
+    String r = raw(ascii("GET /echo/x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"), Duration.ofSeconds(5));
+    assertTrue(r.startsWith("HTTP/1.1 200"), r);
+    assertTrue(r.toLowerCase().contains("connection: close"), r);
+    assertTrue(r.endsWith("\"bytes\":0}"), r);
+    String http10 = raw(ascii("GET /echo/y HTTP/1.0\r\n\r\n"), Duration.ofSeconds(5));
+    assertTrue(http10.startsWith("HTTP/1.1 200"), http10);
+    assertTrue(http10.endsWith("\"bytes\":0}"), http10);
+  }
 }

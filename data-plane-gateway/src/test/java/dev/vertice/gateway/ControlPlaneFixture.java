@@ -33,7 +33,12 @@ final class ControlPlaneFixture implements AutoCloseable {
 
   /** Starts a control plane on {@code port} (0: a free one), retrying while a just-stopped one holds it. */
   static ControlPlaneFixture start(int port) {
-    ControlPlane cp = ControlPlane.builder().build();
+    return start(ControlPlane.builder(), port);
+  }
+
+  /** Starts {@code builder}'s control plane on {@code port} (0: a free one). */
+  static ControlPlaneFixture start(ControlPlane.Builder builder, int port) {
+    ControlPlane cp = builder.build();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
       try {
@@ -66,7 +71,7 @@ final class ControlPlaneFixture implements AutoCloseable {
   }
 
   void register(String service, String id, int port, String version, int weight, Protocol protocol) {
-    registry.withDeadlineAfter(5, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
+    registry.withDeadlineAfter(30, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
         .setInstance(Instance.newBuilder().setService(service).setInstanceId(id).setAddress("127.0.0.1")
             .setPort(port).setVersion(version).setWeight(weight).setProtocol(protocol))
         .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(Duration.ofMinutes(10).toSeconds()))
@@ -74,12 +79,12 @@ final class ControlPlaneFixture implements AutoCloseable {
   }
 
   void deregister(String service, String id) {
-    registry.withDeadlineAfter(5, TimeUnit.SECONDS).deregister(
+    registry.withDeadlineAfter(30, TimeUnit.SECONDS).deregister(
         DeregisterRequest.newBuilder().setService(service).setInstanceId(id).build());
   }
 
   void setHealth(String service, String id, HealthStatus health) {
-    registry.withDeadlineAfter(5, TimeUnit.SECONDS).setHealth(SetHealthRequest.newBuilder()
+    registry.withDeadlineAfter(30, TimeUnit.SECONDS).setHealth(SetHealthRequest.newBuilder()
         .setService(service).setInstanceId(id).setHealth(health).build());
   }
 

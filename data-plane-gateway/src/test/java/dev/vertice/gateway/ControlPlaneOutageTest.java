@@ -13,8 +13,13 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.vertice.controlplane.ControlPlane;
+import dev.vertice.controlplane.store.redis.RedisStoreConfig;
+import dev.vertice.testkit.RedisServer;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Stale beats empty: without its control plane the gateway routes from the last snapshot and says how stale. */
 class ControlPlaneOutageTest {
@@ -24,6 +29,9 @@ class ControlPlaneOutageTest {
   private Gateway gateway;
   private Upstream a;
   private Upstream b;
+  private RedisServer redis;
+  @TempDir
+  Path dir;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @AfterEach
@@ -42,6 +50,9 @@ class ControlPlaneOutageTest {
     }
     if (cp != null) {
       cp.close();
+    }
+    if (redis != null) {
+      redis.close();
     }
   }
 
@@ -101,5 +112,37 @@ class ControlPlaneOutageTest {
         throw new AssertionError(e);
       }
     });
+  }
+
+  @Test
+  void replicaRestartOnTheSharedStoreIsResumedByDeltaWithNothingResent() throws Exception {
+    redis = new RedisServer(dir);
+    RedisStoreConfig store = RedisStoreConfig.parse(redis.url());
+    cp = ControlPlaneFixture.start(ControlPlane.builder().redis(store), 0);
+    int port = cp.port();
+    a = new Upstream("a");
+    b = new Upstream("b");
+    watch = WatchClient.builder().controlPlane(cp.address()).nodeKind("gateway").watchTrafficPolicies(true)
+        .backoff(BackoffConfig.custom().initialDelay(Duration.ofMillis(50)).maxDelay(Duration.ofMillis(200)).build())
+        .build();
+    gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1).build())
+        .watchClient(watch).start();
+    cp.register("echo", "a", a.port());
+    Await.until("routable", () -> gateway.routingState().table().http().containsKey("echo"));
+    long generation = gateway.routingState().table().generation();
+
+    cp.stop();
+    Await.until("gateway sees the loss", () -> !watch.isSynced());
+    assertEquals(200, get("/echo/x").statusCode());
+
+    cp = ControlPlaneFixture.start(ControlPlane.builder().redis(store), port);
+    Await.until("resynced", watch::isSynced);
+    // The gateway sent the versions it holds; the replica found them current and sent nothing.
+    assertEquals(0, cp.controlPlane.engine().stats().resourcesSent());
+    assertEquals(generation, gateway.routingState().table().generation(), "nothing to rebuild");
+    cp.register("echo", "b", b.port());
+    Await.until("b routable", () -> gateway.routingState().table().http().get("echo").subsets().get(0)
+        .picker().endpoints().size() == 2);
+    assertEquals(1, cp.controlPlane.engine().stats().resourcesSent(), "only the change was sent");
   }
 }

@@ -167,6 +167,58 @@ class GatewayProxyTest {
   }
 
   @Test
+  void perRouteTimeoutAnswers504JsonAndPathRulesStripTheirPrefix() throws Exception {
+    Upstream slow = upstream("slow");
+    slow.delayMillis = 3000;
+    Upstream fast = upstream("fast");
+    cp.register("slow", "s", slow.port());
+    cp.register("fast", "f", fast.port());
+    Gateway g = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1)
+            .rules(java.util.List.of(dev.vertice.gateway.routing.RouteRule.parse("path:/api/slow=slow;timeout=200ms"),
+                dev.vertice.gateway.routing.RouteRule.parse("host:fast.example=fast")))
+            .build())
+        .controlPlane(cp.address()).start();
+    try {
+      Await.until("routable", () -> g.routingState().table().http().containsKey("slow")
+          && g.routingState().table().http().containsKey("fast"));
+      long start = System.nanoTime();
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port()
+          + "/api/slow/x")).POST(HttpRequest.BodyPublishers.ofString("p")).build(), HttpResponse.BodyHandlers.ofString());
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(504, r.statusCode(), r.body());
+      assertTrue(r.body().contains("\"error\":\"upstream_timeout\""), r.body());
+      assertTrue(r.body().contains("\"request_id\":\""), r.body());
+      assertTrue(ms < 2500, "answered after " + ms + " ms, before the upstream's 3 s");
+      assertEquals("/x", slow.seen.peek().uri());
+      // Raw, since the JDK client will not set Host.
+      try (java.net.Socket sock = new java.net.Socket("127.0.0.1", g.port())) {
+        sock.setSoTimeout(10_000);
+        sock.getOutputStream().write(("GET /anything HTTP/1.1\r\nHost: fast.example\r\nConnection: close\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String answer = new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+      }
+      assertEquals("/anything", fast.seen.poll().uri());
+    } finally {
+      g.close();
+    }
+  }
+
+  @Test
+  void shutdownDrainsRequestsInFlight() throws Exception {
+    Upstream slow = upstream("slow");
+    slow.delayMillis = 500;
+    cp.register("slow", "s", slow.port());
+    awaitRoutable("slow");
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + gateway.port() + "/slow/x")).build(), HttpResponse.BodyHandlers.ofString());
+    Await.until("request in flight", () -> gateway.httpProxy().inFlight() == 1);
+    assertTrue(gateway.shutdown(Duration.ofSeconds(5)), "drained");
+    assertEquals(200, inFlight.get().statusCode());
+    assertEquals(0, gateway.httpProxy().inFlight());
+  }
+
+  @Test
   void adminRoutesAndStatusAnswerJson() throws Exception {
     Upstream a = upstream("a");
     cp.register("echo", "a", a.port());

@@ -127,6 +127,11 @@ public final class GatewayCommand implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}.")
   boolean stats;
 
+  @Option(names = "--health-check-redis", defaultValue = "${env:VERTICE_HEALTH_CHECK_REDIS:-}",
+      description = "Redis shared by the gateways as layer 2 of GET /gateway/health-check/{service}, e.g."
+          + " redis://127.0.0.1:6379/0 (VERTICE_HEALTH_CHECK_REDIS). Default: none (memory layer and breaker only).")
+  String healthCheckRedis;
+
   @Option(names = "--shutdown-grace", defaultValue = "${env:VERTICE_SHUTDOWN_GRACE:-10s}",
       converter = DurationConverter.class,
       description = "How long requests in flight may finish at shutdown (VERTICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
@@ -140,6 +145,14 @@ public final class GatewayCommand implements Callable<Integer> {
     check("--node-id", node.length() <= 128, "is longer than 128 characters");
     StatsReporter reporter = null;
     Gateway.Builder builder = Gateway.builder(config).nodeId(node);
+    if (healthCheckRedis != null && !healthCheckRedis.isBlank()) {
+      try {
+        builder.healthCheck(dev.vertice.gateway.health.HealthCheckConfig.custom()
+            .redisUri(java.net.URI.create(healthCheckRedis.strip())).build());
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: " + e.getMessage());
+      }
+    }
     try {
       dev.vertice.client.ControlPlaneAddresses.parse(controlPlane);
       builder.controlPlane(controlPlane);

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
-    subcommands = {ControlPlaneCommand.class, GatewayCommand.class, SidecarCommand.class, DemoCommand.class,
+    subcommands = {DevCommand.class, ControlPlaneCommand.class, GatewayCommand.class, SidecarCommand.class, DemoCommand.class,
         CanaryCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -27,7 +27,8 @@ class GatewayCommandTest {
     "--max-concurrent-streams|0|--max-concurrent-streams",
     "--retry-budget|2|--retry-budget",
     "--max-attempts|0|--max-attempts",
-    "--control-plane|not an address|--control-plane"
+    "--control-plane|not an address|--control-plane",
+    "--health-check-redis|http://127.0.0.1:6379|--health-check-redis"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     StringWriter err = new StringWriter();

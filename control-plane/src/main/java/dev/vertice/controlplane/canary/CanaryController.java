@@ -117,7 +117,9 @@ public final class CanaryController implements AutoCloseable {
   /** Stops ticking; rollouts stay where they stand in the repository for the next lease holder. */
   @Override
   public void close() {
+    boolean wasLeading;
     synchronized (lock) {
+      wasLeading = leading;
       closed = true;
       leading = false;
       if (leaseCheck != null) {
@@ -127,6 +129,9 @@ public final class CanaryController implements AutoCloseable {
       ticks.clear();
       watchers.clear();
       delivered.clear();
+    }
+    if (wasLeading) {
+      leadership.release();
     }
   }
 
@@ -291,7 +296,13 @@ public final class CanaryController implements AutoCloseable {
 
   /** Continues every rollout that is active or whose last policy was not confirmed. Holds the lock. */
   private void takeOver() {
+    // Only a service's newest rollout speaks for its policy: republishing an older, finished one
+    // would overwrite the weights of the rollout that followed it.
+    Map<String, Rollout> newest = new HashMap<>();
     for (Rollout r : repository.list()) {
+      newest.merge(r.spec().service(), r, (x, y) -> x.createdAt().isAfter(y.createdAt()) ? x : y);
+    }
+    for (Rollout r : newest.values()) {
       try {
         if (r.state() == RolloutState.PENDING) {
           r = start(r, clock.instant());

@@ -10,6 +10,9 @@ public interface Leadership {
   /** Returns whether this replica holds the lease now. */
   boolean isLeader();
 
+  /** Gives the lease up (on a clean shutdown), so that another replica takes over at once. */
+  default void release() {}
+
   /** Returns a leadership that is always held: one control plane with the in-memory store. */
   static Leadership always() {
     return () -> true;

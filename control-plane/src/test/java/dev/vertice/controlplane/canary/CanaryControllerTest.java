@@ -13,6 +13,7 @@ import dev.vertice.canary.RolloutState;
 import dev.vertice.canary.RolloutStateException;
 import dev.vertice.canary.Strategy;
 import dev.vertice.canary.WindowStats;
+import dev.vertice.controlplane.rollout.InMemoryRolloutStore;
 import dev.vertice.testkit.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The controller on a fake clock, with the in-memory repository, synthetic stats and a policy sink
+ * The controller on a fake clock, with the in-memory rollout store, synthetic stats and a policy sink
  * whose answers the test gives. The same scenarios over the real push engine and gRPC are in
  * CanaryServiceTest.
  */
@@ -39,7 +40,10 @@ class CanaryControllerTest {
 
   final FakeClock clock = new FakeClock();
   final InstantSource wall = () -> BASE.plusNanos(clock.nanoTime());
-  final MemoryRollouts repository = new MemoryRollouts();
+  /** One store shared by every controller (replica) of a test, as Redis would be. */
+  final InMemoryRolloutStore store = new InMemoryRolloutStore();
+  /** The test's own view of the store. */
+  final StoredRollouts repository = new StoredRollouts(store);
   final Policies policies = new Policies();
   final Map<String, WindowStats> candidateStats = new ConcurrentHashMap<>();
   final List<CanaryController> controllers = new ArrayList<>();
@@ -73,7 +77,7 @@ class CanaryControllerTest {
 
   CanaryController controller(Leadership leadership) {
     CanaryController c = CanaryController.builder()
-        .repository(repository)
+        .repository(new StoredRollouts(store))
         .policies(policies)
         .stats((service, version, from, to) -> version.equals("v1") ? STABLE
             : candidateStats.getOrDefault(service, WindowStats.EMPTY))
@@ -312,6 +316,22 @@ class CanaryControllerTest {
     // The stage started a minute and a half ago: the first analysis of the new controller promotes.
     forward(Duration.ofSeconds(10));
     assertEquals(50, second.get("orders-1").orElseThrow().candidateWeight());
+  }
+
+  @Test
+  void aNewLeaderRepublishesOnlyEachServicesNewestRollout() {
+    CanaryController first = controller(Leadership.always());
+    policies.answer = false; // nothing converges: every rollout is a candidate for republishing
+    first.create(spec());
+    first.rollback("orders-1", "");
+    forward(Duration.ofSeconds(1));
+    first.create(spec());
+    first.close();
+    int before = policies.published.size();
+    controller(Leadership.always());
+    assertEquals(before + 1, policies.published.size());
+    assertEquals("orders-2", policies.published.get(policies.published.size() - 1).getRolloutId());
+    assertEquals(5, policies.lastCandidateWeight());
   }
 
   @Test

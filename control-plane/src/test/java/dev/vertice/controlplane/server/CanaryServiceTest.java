@@ -33,10 +33,17 @@ import dev.vertice.api.discovery.v1.WatchResponse;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
-import dev.vertice.canary.WindowStats;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.ControlPlane;
-import dev.vertice.controlplane.canary.MemoryRollouts;
+import dev.vertice.api.stats.v1.ReportStatsRequest;
+import dev.vertice.api.stats.v1.ReportStatsResponse;
+import dev.vertice.api.stats.v1.StatsServiceGrpc;
+import dev.vertice.api.stats.v1.VersionStats;
+import dev.vertice.controlplane.rollout.InMemoryRolloutStore;
+import java.time.Clock;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.CompletableFuture;
 import dev.vertice.testkit.FakeClock;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -52,8 +59,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -63,18 +68,36 @@ import org.junit.jupiter.api.Test;
 /**
  * CanaryService end to end inside one JVM: a real control plane on a fake clock behind an
  * in-process server, instances registered over RegistryService, a data-plane watcher of
- * TRAFFIC_POLICY over DiscoveryService. Per-version stats are synthetic (set by each test) and
- * read by the controller at every analysis.
+ * TRAFFIC_POLICY over DiscoveryService, and per-version request stats reported over StatsService
+ * (as a gateway does) into the control plane's stats store, from which the controller reads each
+ * stage window.
  */
 class CanaryServiceTest {
 
   static final Instant BASE = Instant.parse("2026-01-01T12:00:00Z");
-  static final WindowStats STABLE = new WindowStats(5000, 10, 0.100);
+  /** Latency histogram bounds in seconds, as a gateway reports them. */
+  static final List<Double> BOUNDS = List.of(0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6);
 
   final FakeClock clock = new FakeClock();
-  final MemoryRollouts rollouts = new MemoryRollouts();
-  /** "version" -> stats the next analysis reads. */
-  final Map<String, WindowStats> stats = new ConcurrentHashMap<>();
+  /** Wall-clock time that follows the fake clock. */
+  final Clock wall = new Clock() {
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Instant instant() {
+      return BASE.plusNanos(clock.nanoTime());
+    }
+  };
+  /** Survives a restart: handed to the next control plane. */
+  final InMemoryRolloutStore rollouts = new InMemoryRolloutStore();
   final List<AutoCloseable> cleanup = new ArrayList<>();
   ControlPlane cp;
   ManagedChannel channel;
@@ -83,7 +106,6 @@ class CanaryServiceTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    stats.put("v1", STABLE);
     start();
     register("orders", "v1", "i-1");
     register("orders", "v2", "i-2");
@@ -95,9 +117,8 @@ class CanaryServiceTest {
   /** Starts a control plane (again, after a restart) on the same clock and rollout repository. */
   void start() throws IOException {
     cp = ControlPlane.builder().ticker(clock).scheduler(clock.scheduler())
-        .wallClock(() -> BASE.plusNanos(clock.nanoTime()))
-        .rollouts(rollouts)
-        .canaryStats((service, version, from, to) -> stats.getOrDefault(version, WindowStats.EMPTY))
+        .wallClock(wall)
+        .rolloutStore(rollouts)
         .build();
     String name = InProcessServerBuilder.generateName();
     InProcessServerBuilder b = InProcessServerBuilder.forName(name).directExecutor();
@@ -129,6 +150,49 @@ class CanaryServiceTest {
             .setVersion(version))
         .setTtl(Duration.newBuilder().setSeconds(3600))
         .build());
+  }
+
+  /**
+   * Reports, as gateway "gw-1", what {@code version} of orders served in the last second: {@code
+   * requests} of which {@code errors} failed, all taking about {@code latencySeconds}.
+   */
+  void report(String version, long requests, long errors, double latencySeconds) throws Exception {
+    VersionStats.Builder v = VersionStats.newBuilder().setService("orders").setVersion(version)
+        .setRequests(requests).setErrors(errors).addAllLatencyBoundsSeconds(BOUNDS);
+    for (int i = 0; i <= BOUNDS.size(); i++) {
+      boolean bucket = (i == 0 || BOUNDS.get(i - 1) < latencySeconds)
+          && (i == BOUNDS.size() || latencySeconds <= BOUNDS.get(i));
+      v.addLatencyCounts(bucket ? requests : 0);
+    }
+    Instant now = wall.instant();
+    CompletableFuture<ReportStatsResponse> done = new CompletableFuture<>();
+    StreamObserver<ReportStatsRequest> out = StatsServiceGrpc.newStub(channel).reportStats(new StreamObserver<>() {
+      @Override
+      public void onNext(ReportStatsResponse value) {
+        done.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+    out.onNext(ReportStatsRequest.newBuilder().setReporter("gw-1")
+        .setIntervalStart(com.google.protobuf.Timestamp.newBuilder().setSeconds(now.getEpochSecond() - 1))
+        .setIntervalEnd(com.google.protobuf.Timestamp.newBuilder().setSeconds(now.getEpochSecond()))
+        .addStats(v)
+        .build());
+    out.onCompleted();
+    assertEquals(1, done.get(5, TimeUnit.SECONDS).getBatchesAccepted());
+  }
+
+  /** Reports a second of traffic split 95/5-ish: the stable version healthy, the candidate as given. */
+  void traffic(long candidateRequests, long candidateErrors, double candidateLatency) throws Exception {
+    report("v1", 2000, 4, 0.09);
+    report("v2", candidateRequests, candidateErrors, candidateLatency);
   }
 
   static RolloutSpec.Builder spec() {
@@ -192,15 +256,15 @@ class CanaryServiceTest {
 
   @Test
   void healthyCandidateIsPromotedThroughEveryStage() throws Exception {
-    stats.put("v2", new WindowStats(400, 2, 0.110));
     create(spec());
     assertEquals(5, nextCandidateWeight());
-    forward(30);
-    assertEquals(25, nextCandidateWeight());
-    forward(30);
-    assertEquals(50, nextCandidateWeight());
-    forward(30);
-    assertEquals(100, nextCandidateWeight());
+    // Each stage's window starts empty: the gateway reports the stage's traffic.
+    for (int weight : List.of(25, 50, 100)) {
+      traffic(400, 2, 0.09);
+      forward(30);
+      assertEquals(weight, nextCandidateWeight());
+    }
+    report("v2", 4000, 8, 0.09);
     forward(30);
     Rollout r = get("orders-1");
     assertEquals(RolloutState.ROLLOUT_STATE_PROMOTED, r.getState());
@@ -211,9 +275,9 @@ class CanaryServiceTest {
 
   @Test
   void twentyPercentErrorsRollBackAtTheFirstStageWithReasonAndNumbers() throws Exception {
-    stats.put("v2", new WindowStats(250, 50, 0.100));
     create(spec());
     assertEquals(5, nextCandidateWeight());
+    traffic(250, 50, 0.09);
     forward(10);
     assertEquals(0, nextCandidateWeight(), "the rollback reaches the gateway in one push");
     Rollout r = get("orders-1");
@@ -226,22 +290,25 @@ class CanaryServiceTest {
     assertEquals(250, d.getCandidate().getRequests());
     assertEquals(50, d.getCandidate().getErrors());
     assertEquals(0.2, d.getCandidate().getErrorRate(), 1e-9);
-    assertEquals(5000, d.getStable().getRequests());
+    assertEquals(2000, d.getStable().getRequests());
+    assertEquals(4, d.getStable().getErrors());
     assertTrue(d.getReason().contains("candidate error rate 20.00 % > max 5.00 % (50 of 250 requests)"), d.getReason());
   }
 
   @Test
   void tripleLatencyRollsBackOnTheLatencyCheck() throws Exception {
-    stats.put("v2", new WindowStats(250, 0, 0.300));
     create(spec());
     assertEquals(5, nextCandidateWeight());
+    traffic(250, 0, 0.3); // about 3x the stable version's 0.09 s
     forward(10);
     assertEquals(0, nextCandidateWeight());
     Rollout r = get("orders-1");
     Decision d = r.getDecisions(r.getDecisionsCount() - 1);
     assertEquals("latency", d.getCheck());
-    assertEquals(0.300, d.getCandidate().getP99Seconds(), 1e-9);
-    assertEquals(0.100, d.getStable().getP99Seconds(), 1e-9);
+    // p99s interpolated in the reported histograms' buckets: (0.2, 0.4] and (0.05, 0.1].
+    assertTrue(d.getCandidate().getP99Seconds() > 0.2 && d.getCandidate().getP99Seconds() <= 0.4, d.toString());
+    assertTrue(d.getStable().getP99Seconds() > 0.05 && d.getStable().getP99Seconds() <= 0.1, d.toString());
+    assertTrue(d.getReason().contains("candidate p99"), d.getReason());
   }
 
   @Test
@@ -256,16 +323,16 @@ class CanaryServiceTest {
     StatusRuntimeException again = assertThrows(StatusRuntimeException.class,
         () -> canary.pause(PauseRequest.newBuilder().setId("orders-1").build()));
     assertEquals(Status.Code.FAILED_PRECONDITION, again.getStatus().getCode());
-    stats.put("v2", new WindowStats(250, 250, 5)); // terrible, but nobody looks while paused
+    traffic(250, 250, 1.5); // terrible, but nobody looks while paused
     forward(300);
     assertEquals(RolloutState.ROLLOUT_STATE_PAUSED, get("orders-1").getState());
-    stats.put("v2", new WindowStats(250, 0, 0.1));
     r = canary.resume(ResumeRequest.newBuilder().setId("orders-1").build()).getRollout();
     assertEquals(RolloutState.ROLLOUT_STATE_PROGRESSING, r.getState());
     StatusRuntimeException notPaused = assertThrows(StatusRuntimeException.class,
         () -> canary.resume(ResumeRequest.newBuilder().setId("orders-1").build()));
     assertEquals(Status.Code.FAILED_PRECONDITION, notPaused.getStatus().getCode());
     assertTrue(notPaused.getStatus().getDescription().contains("not PAUSED"));
+    traffic(250, 0, 0.09); // the resumed stage's window starts now
     forward(30);
     assertEquals(50, nextCandidateWeight());
     r = canary.abort(AbortRequest.newBuilder().setId("orders-1").build()).getRollout();
@@ -295,21 +362,22 @@ class CanaryServiceTest {
 
   @Test
   void blueGreenSwitchesAtOnceAndSwitchesBack() throws Exception {
+    report("v1", 2000, 0, 0.09); // the stable version's latency before the switch
+    forward(1);
     Rollout r = create(spec().setStrategy(Strategy.STRATEGY_BLUE_GREEN));
     assertEquals(List.of(100), r.getSpec().getStageWeightsList());
     assertEquals(100, r.getCandidateWeight());
     assertEquals(100, nextCandidateWeight());
     // The candidate has all the traffic; its latency is compared with the stable p99 measured before the switch.
-    stats.put("v1", WindowStats.EMPTY);
-    stats.put("v2", new WindowStats(3000, 0, 0.400));
+    report("v2", 3000, 0, 0.35);
     forward(10);
     assertEquals(0, nextCandidateWeight(), "switched back at once");
     r = get(r.getId());
     assertEquals(RolloutState.ROLLOUT_STATE_ROLLED_BACK, r.getState());
     assertEquals("latency", r.getDecisions(r.getDecisionsCount() - 1).getCheck());
-    assertTrue(r.getDecisions(r.getDecisionsCount() - 1).getReason().contains("earlier stable p99 100.0 ms"));
+    assertTrue(r.getDecisions(r.getDecisionsCount() - 1).getReason().contains("x earlier stable p99"),
+        r.getDecisions(r.getDecisionsCount() - 1).getReason());
 
-    stats.put("v1", STABLE);
     r = create(spec().setStrategy(Strategy.STRATEGY_BLUE_GREEN));
     assertEquals(100, nextCandidateWeight());
     r = canary.rollback(RollbackRequest.newBuilder().setId(r.getId()).setReason("switch back").build()).getRollout();
@@ -319,9 +387,9 @@ class CanaryServiceTest {
 
   @Test
   void tooLittleTrafficIsReportedThenRolledBackAtTheDeadline() throws Exception {
-    stats.put("v2", new WindowStats(12, 0, 0.1));
     create(spec());
     assertEquals(5, nextCandidateWeight());
+    traffic(12, 0, 0.09);
     forward(10);
     Rollout r = get("orders-1");
     assertEquals(RolloutState.ROLLOUT_STATE_WAITING_FOR_TRAFFIC, r.getState());
@@ -338,9 +406,9 @@ class CanaryServiceTest {
 
   @Test
   void tooLittleTrafficWithHoldKeepsTheWeightsPastTheDeadline() throws Exception {
-    stats.put("v2", new WindowStats(12, 0, 0.1));
     create(spec().setDeadlineAction(DeadlineAction.DEADLINE_ACTION_HOLD));
     assertEquals(5, nextCandidateWeight());
+    traffic(12, 0, 0.09);
     forward(600);
     Rollout r = get("orders-1");
     assertEquals(RolloutState.ROLLOUT_STATE_WAITING_FOR_TRAFFIC, r.getState());
@@ -352,9 +420,9 @@ class CanaryServiceTest {
 
   @Test
   void restartedControlPlaneContinuesTheRolloutWhereItStood() throws Exception {
-    stats.put("v2", new WindowStats(400, 0, 0.1));
     create(spec());
     assertEquals(5, nextCandidateWeight());
+    traffic(400, 0, 0.09);
     forward(30);
     assertEquals(25, nextCandidateWeight());
     // Restart: the same in-memory rollout repository is handed to a new control plane.
@@ -369,14 +437,15 @@ class CanaryServiceTest {
     assertEquals(25, policy(first).getSubsets(1).getWeight(), "the new control plane publishes the weights in force");
     assertEquals(RolloutState.ROLLOUT_STATE_PROGRESSING, get("orders-1").getState());
     assertEquals(1, get("orders-1").getStage());
+    traffic(400, 0, 0.09); // the new control plane's stats store starts empty (in memory)
     forward(30);
     assertEquals(50, get("orders-1").getCandidateWeight(), "and continues to the next stage");
   }
 
   @Test
   void watchRolloutStreamsChangesAndEndsAfterTheFinalState() throws Exception {
-    stats.put("v2", new WindowStats(400, 100, 0.1));
     Rollout created = create(spec());
+    traffic(400, 100, 0.09);
     List<WatchRolloutResponse> seen = new CopyOnWriteArrayList<>();
     java.util.concurrent.CompletableFuture<Status> ended = new java.util.concurrent.CompletableFuture<>();
     CanaryServiceGrpc.newStub(channel).watchRollout(WatchRolloutRequest.newBuilder().setId(created.getId()).build(),

@@ -125,6 +125,16 @@ public final class GrpcProxyServer implements AutoCloseable {
     return calls.get();
   }
 
+  /** {@code remove} closes the channels to {@code gone} instances (calls in flight on them finish). */
+  public void remove(Set<EndpointKey> gone) {
+    for (EndpointKey k : gone) {
+      ManagedChannel c = channels.remove(k);
+      if (c != null) {
+        c.shutdown();
+      }
+    }
+  }
+
   /** {@code retain} closes the channels to instances no longer in {@code live}. */
   public void retain(Set<EndpointKey> live) {
     channels.entrySet().removeIf(e -> {

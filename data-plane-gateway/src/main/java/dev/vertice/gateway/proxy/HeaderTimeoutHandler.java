@@ -5,8 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpServerUpgradeHandler;
-import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * {@code HeaderTimeoutHandler} closes a connection whose request headers take longer than the
  * header timeout to arrive (slowloris): the clock starts at the first byte of a request and stops
  * when the decoder has the whole head. It answers 408 with a JSON body, then closes. It sits
- * before the HTTP codec and leaves the pipeline when the connection upgrades to HTTP/2.
+ * before the HTTP codec; the proxy handler, which sees the upgrade events (they travel towards the
+ * tail), takes it out when the connection becomes HTTP/2.
  */
 final class HeaderTimeoutHandler extends ChannelDuplexHandler {
 
@@ -75,15 +74,13 @@ final class HeaderTimeoutHandler extends ChannelDuplexHandler {
         .addListener(ChannelFutureListener.CLOSE);
   }
 
-  @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
-        || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
-      cancel();
-      awaiting = false;
+  /** The connection became HTTP/2: its requests are streams, the clock no longer applies. */
+  void upgraded() {
+    cancel();
+    awaiting = false;
+    if (ctx.pipeline().context(this) != null) {
       ctx.pipeline().remove(this);
     }
-    ctx.fireUserEventTriggered(evt);
   }
 
   @Override

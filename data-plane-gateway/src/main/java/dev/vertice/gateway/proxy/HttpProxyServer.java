@@ -165,6 +165,11 @@ public final class HttpProxyServer implements AutoCloseable {
     return px.retries.get();
   }
 
+  /** {@code removePools} closes the upstream pools (and their idle connections) of {@code gone} instances. */
+  public void removePools(Set<EndpointKey> gone) {
+    px.pools.remove(gone);
+  }
+
   /** {@code retainPools} closes the upstream pools of instances no longer in {@code live}. */
   public void retainPools(Set<EndpointKey> live) {
     px.pools.retain(live);

@@ -12,6 +12,7 @@ import dev.vertice.gateway.routing.RouteResolver;
 import dev.vertice.gateway.routing.Router;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -93,6 +94,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private boolean closed;
   /** Set while handing over the head of an HTTP/2 request that arrived whole and without a body. */
   private boolean wholeRequestEmpty;
+  /** The last write to the client: a graceful close waits for it. */
+  private ChannelFuture lastWrite;
 
   ProxyHandler(ProxyContext px, boolean http2, HeaderTimeoutHandler headerTimeout) {
     this.px = px;
@@ -298,10 +301,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (requestInFlight && !closeAfterResponse) {
       autoRead(true);
     }
-    ctx.writeAndFlush(r).addListener((ChannelFutureListener) f -> {
+    track(ctx.writeAndFlush(r)).addListener((ChannelFutureListener) f -> {
       responseInFlight = false;
       if (!f.isSuccess()) {
-        close();
+        closeNow();
         return;
       }
       maybeNext();
@@ -336,11 +339,35 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Closes once what was written is flushed (a client that stops reading is cut after the idle timeout). */
   private void close() {
-    if (!closed) {
-      closed = true;
-      ctx.close();
+    if (closed) {
+      return;
     }
+    closed = true;
+    ChannelFuture w = lastWrite;
+    if (w == null || w.isDone()) {
+      ctx.close();
+      return;
+    }
+    ScheduledFuture<?> force = ctx.executor().schedule(() -> {
+      ctx.close();
+    }, px.config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    w.addListener(f -> {
+      force.cancel(false);
+      ctx.close();
+    });
+  }
+
+  /** Closes at once: the exchange broke, what is still queued does not matter. */
+  private void closeNow() {
+    closed = true;
+    ctx.close();
+  }
+
+  private ChannelFuture track(ChannelFuture f) {
+    lastWrite = f;
+    return f;
   }
 
   @Override
@@ -353,9 +380,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (headerTimeout != null && (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent
+        || evt instanceof io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent)) {
+      headerTimeout.upgraded();
+      // The upgraded request is served as stream 1 by the HTTP/2 handlers, not here.
+      requestInFlight = false;
+      responseInFlight = false;
+    }
     if (evt instanceof IdleStateEvent) {
       if (!requestInFlight && !responseInFlight) {
-        close();
+        closeNow();
       }
       return;
     }
@@ -377,7 +411,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     log.log(Level.FINE, "client connection failed", cause);
-    close();
+    closeNow();
   }
 
   /** One proxied request: its attempts, its body, its response. */
@@ -494,7 +528,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         acceptsBody = false;
         closeAfterResponse = true;
         if (responseStarted) {
-          close();
+          closeNow();
           return;
         }
         abandonAttempt();
@@ -576,14 +610,18 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           out.setProtocolVersion(HttpVersion.HTTP_1_1);
           boolean hasBody = head.method() != HttpMethod.HEAD && code != 204 && code != 304;
           if (hasBody && !HttpUtil.isContentLengthSet(out)) {
-            HttpUtil.setTransferEncodingChunked(out, true);
+            if (head.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+              closeAfterResponse = true; // an HTTP/1.0 client reads to the close: it knows no chunks
+            } else {
+              HttpUtil.setTransferEncodingChunked(out, true);
+            }
           }
           if (closeAfterResponse) {
             out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
           }
         }
         ReferenceCountUtil.release(msg);
-        ctx.write(out);
+        track(ctx.write(out));
         if (msg instanceof HttpContent) {
           throw new IllegalStateException("full responses are not expected from the client codec");
         }
@@ -596,10 +634,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       }
       boolean last = c instanceof LastHttpContent;
       if (last) {
-        ctx.writeAndFlush(c);
+        track(ctx.writeAndFlush(c));
         complete(a);
       } else {
-        ctx.writeAndFlush(c);
+        track(ctx.writeAndFlush(c));
         if (!ctx.channel().isWritable()) {
           a.upstream.config().setAutoRead(false);
         }
@@ -620,7 +658,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         finished = true;
         px.inFlight.decrementAndGet();
         ex = null;
-        close();
+        closeNow();
         return;
       }
       attemptFailed(a, new UpstreamException("connection closed"), a.sent, false,
@@ -724,7 +762,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       px.inFlight.decrementAndGet();
       ex = null;
       if (responseStarted) {
-        close();
+        closeNow();
         return;
       }
       answer(status, code, message, requestId, target.service());

@@ -63,6 +63,17 @@ final class UpstreamPools implements AutoCloseable {
     }
   }
 
+  /** {@code remove} closes the pools of {@code gone} instances. */
+  void remove(Set<EndpointKey> gone) {
+    pools.entrySet().removeIf(e -> {
+      if (gone.contains(e.getKey().endpoint())) {
+        e.getValue().closeAsync();
+        return true;
+      }
+      return false;
+    });
+  }
+
   /** {@code retain} closes the pools of instances not in {@code live}. */
   void retain(Set<EndpointKey> live) {
     pools.entrySet().removeIf(e -> {

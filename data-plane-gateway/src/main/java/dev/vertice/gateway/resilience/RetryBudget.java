@@ -15,13 +15,16 @@ import java.util.Objects;
  */
 public final class RetryBudget {
 
-  private final double ratio;
+  /** Balances are kept in thousandths of a retry: exact sums, no drift from adding 0.1 ten times. */
+  private static final long ONE = 1000;
+
+  private final long deposit;
   private final double minPerSecond;
-  private final double maxBalance;
+  private final long maxBalance;
   private final Ticker ticker;
 
   private final Object lock = new Object();
-  private double balance; // guarded by lock
+  private long balance; // guarded by lock, thousandths of a retry
   private double reserve; // guarded by lock
   private long lastRefillNanos; // guarded by lock
   private long withdrawn; // guarded by lock
@@ -42,10 +45,10 @@ public final class RetryBudget {
     if (!(minRetriesPerSecond >= 0)) {
       throw new IllegalArgumentException("minimum retries per second must not be negative: " + minRetriesPerSecond);
     }
-    this.ratio = ratio;
+    this.deposit = Math.round(ratio * ONE);
     this.minPerSecond = minRetriesPerSecond;
-    // The deposits of 10 s of traffic at most: a long quiet spell does not bank a storm of retries.
-    this.maxBalance = Math.max(1, ratio * 1000);
+    // The deposits of 1000 requests at most: a long quiet spell does not bank a storm of retries.
+    this.maxBalance = Math.max(ONE, deposit * 1000);
     this.ticker = Objects.requireNonNull(ticker, "ticker");
     this.reserve = minRetriesPerSecond;
     this.lastRefillNanos = ticker.nanoTime();
@@ -54,7 +57,7 @@ public final class RetryBudget {
   /** {@code onRequest} deposits the share of a retry that one (first-attempt) request earns. */
   public void onRequest() {
     synchronized (lock) {
-      balance = Math.min(maxBalance, balance + ratio);
+      balance = Math.min(maxBalance, balance + deposit);
     }
   }
 
@@ -65,8 +68,8 @@ public final class RetryBudget {
       double elapsed = Math.max(0, now - lastRefillNanos) / 1e9;
       lastRefillNanos = now;
       reserve = Math.min(minPerSecond, reserve + elapsed * minPerSecond);
-      if (balance >= 1) {
-        balance -= 1;
+      if (balance >= ONE) {
+        balance -= ONE;
         withdrawn++;
         return true;
       }

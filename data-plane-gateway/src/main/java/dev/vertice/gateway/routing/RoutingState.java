@@ -45,6 +45,7 @@ public final class RoutingState implements ServiceListener {
   private final Map<String, TrafficPolicySnapshot> policies = new HashMap<>();
   private final ConcurrentHashMap<EndpointKey, InstanceRecord> instances = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ServiceGuard> services = new ConcurrentHashMap<>();
+  private volatile java.util.function.Consumer<Set<EndpointKey>> onInstancesRemoved = keys -> {};
 
   /** Shared per-instance state. */
   private record InstanceRecord(AtomicInteger active, InstanceGuard guard) {}
@@ -53,6 +54,14 @@ public final class RoutingState implements ServiceListener {
   public RoutingState(Balancer balancer, Guards guards) {
     this.balancer = Objects.requireNonNull(balancer, "balancer");
     this.guards = Objects.requireNonNull(guards, "guards");
+  }
+
+  /**
+   * {@code onInstancesRemoved} sets what to do with instances that left the snapshot (close their
+   * connections); called on the listener thread after the new table is published.
+   */
+  public void onInstancesRemoved(java.util.function.Consumer<Set<EndpointKey>> action) {
+    this.onInstancesRemoved = Objects.requireNonNull(action, "action");
   }
 
   /** {@code table} returns the current routing table. Lock-free. */
@@ -131,8 +140,18 @@ public final class RoutingState implements ServiceListener {
       grpc.put(service, build(snap, policy, true, live));
     }
     // Instances of this service that left the snapshot lose their state.
-    instances.keySet().removeIf(k -> k.service().equals(service) && !live.contains(k));
+    Set<EndpointKey> gone = new HashSet<>();
+    instances.keySet().removeIf(k -> {
+      boolean remove = k.service().equals(service) && !live.contains(k);
+      if (remove) {
+        gone.add(k);
+      }
+      return remove;
+    });
     table.set(new RoutingTable(old.generation() + 1, Map.copyOf(http), Map.copyOf(grpc), Set.copyOf(known)));
+    if (!gone.isEmpty()) {
+      onInstancesRemoved.accept(gone);
+    }
   }
 
   private ServiceRoute build(ServiceSnapshot snap, TrafficPolicySnapshot policy, boolean grpc, Set<EndpointKey> live) {

@@ -280,7 +280,7 @@ class HealthCheckServiceTest {
         r.instances().get(1).detail());
     assertEquals(0, fine.hits.get());
     // Not a timing target: a sanity bound that the probe did not wait for ever.
-    assertTrue(tookMs < 5000, tookMs + " ms");
+    assertTrue(tookMs < 30_000, tookMs + " ms");
     for (Socket c : accepted) {
       c.close();
     }

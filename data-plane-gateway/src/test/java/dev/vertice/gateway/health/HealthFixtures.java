@@ -44,9 +44,9 @@ final class HealthFixtures {
       watch.subscribeAll();
     }
 
-    /** Registers an instance of {@code service} on loopback {@code port}. */
+    /** Registers an instance of {@code service} on loopback {@code port} (a generous deadline: a cold JVM on a busy machine). */
     void register(String service, String id, int port, Protocol protocol, Map<String, String> metadata) {
-      registry.withDeadlineAfter(5, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
+      registry.withDeadlineAfter(30, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
           .setInstance(Instance.newBuilder().setService(service).setInstanceId(id).setAddress("127.0.0.1")
               .setPort(port).setProtocol(protocol).putAllMetadata(metadata))
           .build());
@@ -54,7 +54,7 @@ final class HealthFixtures {
 
     /** Waits until the watch client's snapshot of {@code service} holds {@code count} instances. */
     ServiceSnapshot awaitInstances(String service, int count) {
-      Await.until(service + " has " + count + " instances in the snapshot",
+      Await.until(service + " has " + count + " instances in the snapshot", java.time.Duration.ofSeconds(30),
           () -> watch.get(service).map(s -> s.instances().size() == count).orElse(false));
       return watch.get(service).orElseThrow();
     }

@@ -1,0 +1,126 @@
+package dev.vertice.launcher;
+
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.demo.DemoConfig;
+import dev.vertice.demo.DemoService;
+import dev.vertice.demo.EchoHttpServer;
+import dev.vertice.sidecar.Sidecar;
+import dev.vertice.sidecar.SidecarConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code DemoFleet} runs demo HTTP services in this JVM, each behind its own {@link Sidecar} (which
+ * registers it, probes it and keeps its lease), as {@code ./vertice dev} and {@code ./vertice
+ * cluster} do. The sidecars share one timer thread; each has its own worker thread.
+ */
+final class DemoFleet implements AutoCloseable {
+
+  /** One service instance: the demo app and the sidecar in front of it. */
+  record Member(DemoService app, Sidecar sidecar) {}
+
+  private final List<Member> members = new ArrayList<>();
+  private final ScheduledExecutorService timers;
+
+  private DemoFleet() {
+    this.timers = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "vertice-fleet-timer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * {@code start} starts one v1 instance of each of {@code services} and a v2 instance of each of
+   * {@code candidates}, on free loopback ports of {@code host}, registered with {@code controlPlane}.
+   *
+   * @param instanceTag distinguishes the instance ids of several fleets on one host
+   * @throws IOException when a demo service cannot bind; whatever started is stopped
+   */
+  static DemoFleet start(String host, String controlPlane, List<String> services, List<String> candidates,
+      Duration probeInterval, String instanceTag) throws IOException {
+    DemoFleet fleet = new DemoFleet();
+    try {
+      long seed = 1;
+      for (String s : services) {
+        fleet.add(host, controlPlane, s, "v1", probeInterval, s + "-" + instanceTag + "-v1", seed++);
+      }
+      for (String s : candidates) {
+        fleet.add(host, controlPlane, s, "v2", probeInterval, s + "-" + instanceTag + "-v2", seed++);
+      }
+    } catch (IOException | RuntimeException e) {
+      fleet.close();
+      throw e;
+    }
+    return fleet;
+  }
+
+  private void add(String host, String controlPlane, String service, String version, Duration probeInterval,
+      String instanceId, long seed) throws IOException {
+    DemoService app = EchoHttpServer.start(new DemoConfig(service, instanceId, host, 0, version, Duration.ZERO, 0,
+        seed));
+    Sidecar sidecar;
+    try {
+      SidecarConfig config = SidecarConfig.custom(service, app.port()).address(host).instanceId(instanceId)
+          .version(version).controlPlane(controlPlane).apiHost(host).apiPort(0).probeInterval(probeInterval)
+          .ttl(Duration.ofSeconds(30)).keepalive(Duration.ofSeconds(10)).drainPeriod(Duration.ofSeconds(2))
+          .drainSettle(Duration.ofMillis(500)).callTimeout(Duration.ofSeconds(2)).backoffMax(Duration.ofSeconds(2))
+          .build();
+      sidecar = Sidecar.builder(config).scheduler(timers).build();
+      sidecar.start();
+    } catch (RuntimeException e) {
+      app.close();
+      throw e;
+    }
+    members.add(new Member(app, sidecar));
+  }
+
+  /** {@code members} returns the running instances, v1 first. */
+  List<Member> members() {
+    return List.copyOf(members);
+  }
+
+  /** {@code registered} counts the instances the control plane acknowledged as SERVING. */
+  long registered() {
+    return members.stream().filter(m -> m.sidecar().acknowledged() == HealthStatus.HEALTH_STATUS_SERVING).count();
+  }
+
+  /**
+   * {@code drain} drains every sidecar at once (DRAINING, a short wait, deregistration) and waits
+   * up to {@code timeout}; then stops the apps.
+   */
+  void drain(Duration timeout) {
+    List<CompletableFuture<Void>> stops = new ArrayList<>();
+    for (Member m : members) {
+      stops.add(m.sidecar().drain());
+    }
+    try {
+      CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      // Best effort: what did not deregister expires with its lease.
+    }
+    close();
+  }
+
+  /** {@code close} stops every sidecar (deregistering, best effort) and app at once. */
+  @Override
+  public void close() {
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (Member m : members) {
+      closing.add(CompletableFuture.runAsync(m.sidecar()::close));
+    }
+    try {
+      CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // Best effort, as above.
+    }
+    members.forEach(m -> m.app().close());
+    timers.shutdownNow();
+  }
+}
