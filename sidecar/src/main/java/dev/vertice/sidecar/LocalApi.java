@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.Registration;
 import dev.vertice.client.ServiceSnapshot;
+import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.WatchClient;
 import dev.vertice.common.ServiceNames;
 import dev.vertice.sidecar.internal.Json;
@@ -123,7 +124,22 @@ final class LocalApi {
       }
       Json.instance(b, instances.get(i));
     }
-    send(ex, 200, b.append("]}").toString());
+    b.append("],\"traffic_policy\":");
+    Optional<TrafficPolicySnapshot> policy = watch.policy(name.get());
+    if (policy.isEmpty()) {
+      b.append("null");
+    } else {
+      TrafficPolicySnapshot p = policy.get();
+      b.append("{\"version\":").append(Json.quote(p.version()))
+          .append(",\"rollout_id\":").append(Json.quote(p.rolloutId())).append(",\"subsets\":[");
+      for (int i = 0; i < p.subsets().size(); i++) {
+        TrafficPolicySnapshot.Subset subset = p.subsets().get(i);
+        b.append(i > 0 ? "," : "").append("{\"version\":").append(Json.quote(subset.version()))
+            .append(",\"weight\":").append(subset.weight()).append('}');
+      }
+      b.append("]}");
+    }
+    send(ex, 200, b.append('}').toString());
   }
 
   private String status() {

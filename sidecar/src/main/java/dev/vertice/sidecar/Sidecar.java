@@ -170,6 +170,8 @@ public final class Sidecar implements AutoCloseable {
         .nodeId("sidecar:" + config.service() + "/" + config.instanceId())
         .nodeKind("sidecar")
         .zone(config.zone())
+        // Canary weights reach the app too: /v1/endpoints serves each upstream's TrafficPolicy.
+        .watchTrafficPolicies(true)
         .listenerExecutor(scheduler)
         .build();
     this.registerBackoff = new Backoff(config.backoff(), random);

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vertice.api.discovery.v1.Subset;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.client.InstanceSpec;
@@ -243,7 +245,7 @@ class SidecarTest {
   }
 
   @Test
-  void localApiServesUpstreamEndpointsAsTheyArePushed() throws Exception {
+  void localApiServesUpstreamEndpointsAndPoliciesAsTheyArePushed() throws Exception {
     controlPlane();
     EchoHttpServer app = closeLater(startHttp("web"));
     Sidecar sidecar = start(config("web", app.port()).upstreams(List.of("orders", "payments")).build());
@@ -264,6 +266,18 @@ class SidecarTest {
     assertTrue(body.contains("\"synced\":true,\"staleness_ms\":0"), body);
     assertTrue(body.contains("{\"instance_id\":\"orders-1\",\"address\":\"10.0.0.1\",\"port\":8080,\"protocol\":"
         + "\"http\",\"version\":\"v3\",\"zone\":\"\",\"weight\":100,\"health\":\"SERVING\",\"metadata\":{}}"), body);
+
+    assertTrue(body.endsWith("],\"traffic_policy\":null}"), "no policy yet: " + body);
+
+    // A canary's weights reach the app with the endpoints.
+    cp.controlPlane.trafficPolicies().put(TrafficPolicy.newBuilder().setService("orders")
+        .addSubsets(Subset.newBuilder().setVersion("v3").setWeight(95))
+        .addSubsets(Subset.newBuilder().setVersion("v4").setWeight(5)).build());
+    Await.until("the policy is served", () -> get(base + "/v1/endpoints/orders").body().contains(
+        ",\"subsets\":[{\"version\":\"v3\",\"weight\":95},{\"version\":\"v4\",\"weight\":5}]}}"));
+    cp.controlPlane.trafficPolicies().remove("orders");
+    Await.until("the policy's removal is served",
+        () -> get(base + "/v1/endpoints/orders").body().endsWith("\"traffic_policy\":null}"));
 
     registry.registrations().get(0).setHealth(HealthStatus.HEALTH_STATUS_NOT_SERVING);
     Await.until("the health change is served",
