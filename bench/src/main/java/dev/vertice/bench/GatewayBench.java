@@ -28,7 +28,8 @@ final class GatewayBench implements Callable<Integer> {
   static final String SERVICE = "bench-upstream";
 
   @Option(names = "--targets", split = ",", defaultValue = "direct,gateway,nginx",
-      description = "Targets to measure, in order: direct, gateway, nginx. Default: ${DEFAULT-VALUE}.")
+      description = "Targets to measure, in order: direct, gateway, nginx, and health-check (GET"
+          + " /gateway/health-check/{service} through the gateway: the cached path over HTTP). Default: ${DEFAULT-VALUE}.")
   List<String> targets;
 
   @Option(names = "--connections", defaultValue = "64",
@@ -71,9 +72,9 @@ final class GatewayBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     for (String t : targets) {
-      if (!List.of("direct", "gateway", "nginx").contains(t)) {
+      if (!List.of("direct", "gateway", "nginx", "health-check").contains(t)) {
         throw new CommandLine.ParameterException(spec.commandLine(),
-            "--targets: unknown target '" + t + "' (direct, gateway, nginx)");
+            "--targets: unknown target '" + t + "' (direct, gateway, nginx, health-check)");
       }
     }
     if (connections < 1 || threads < 1 || threads > connections || seconds < 1 || warmupSeconds < 0 || rounds < 1
@@ -178,7 +179,11 @@ final class GatewayBench implements Callable<Integer> {
     void start(String target) throws Exception {
       switch (target) {
         case "nginx" -> nginx = new Nginx(work.resolve("nginx"), SERVICE, upstreamPort, nginxWorkers);
-        case "gateway" -> gateway = new GatewayTarget(SERVICE, upstreamPort, gatewayThreads);
+        case "gateway", "health-check" -> {
+          if (gateway == null) {
+            gateway = new GatewayTarget(SERVICE, upstreamPort, gatewayThreads);
+          }
+        }
         default -> { }
       }
     }
@@ -188,12 +193,13 @@ final class GatewayBench implements Callable<Integer> {
         case "direct" -> "http://127.0.0.1:" + upstreamPort + "/hello";
         case "nginx" -> "http://127.0.0.1:" + nginx.port() + "/" + SERVICE + "/hello";
         case "gateway" -> "http://127.0.0.1:" + gateway.port() + "/" + SERVICE + "/hello";
+        case "health-check" -> "http://127.0.0.1:" + gateway.port() + "/gateway/health-check/" + SERVICE;
         default -> throw new IllegalArgumentException(target);
       };
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
       if (nginx != null) {
         nginx.close();
       }

@@ -24,8 +24,8 @@ import java.util.Objects;
  *   <li>for the default provider (found through {@code META-INF/services}, priority {@value
  *       #DEFAULT_PRIORITY}): one process-wide watch client created on first use from {@link
  *       ControlPlaneAddresses#fromEnvironment()} (system property {@code vertice.controlPlane},
- *       else environment variable {@code VERTICE_CONTROL_PLANE}, else {@code localhost:7700}). It
- *       lives as long as the process.
+ *       else environment variable {@code VERTICE_CONTROL_PLANE}, else {@code localhost:7700}),
+ *       watching traffic policies. It lives as long as the process.
  * </ol>
  *
  * <p>The resolver subscribes to the service and reports one address per SERVING instance; a
@@ -36,6 +36,16 @@ import java.util.Objects;
  * instance serves. A channel built with {@code disableServiceConfigLookUp()} ignores that config;
  * with grpc-java's {@code round_robin}, which treats a resolution error as transient, it would keep
  * calling the last addresses.
+ *
+ * <p><b>Canary weights.</b> When the watch client watches traffic policies (the default one does;
+ * build your own with {@link WatchClient.Builder#watchTrafficPolicies watchTrafficPolicies(true)}),
+ * the service's TrafficPolicy is pushed to the channel with the addresses and {@code
+ * vertice_round_robin} splits calls by its subset weights: first a version subset by weight, among
+ * those with a SERVING instance, then an instance of it round-robin; instances of a version in no
+ * subset get no calls. A new policy applies to the next calls on the same channel, without polling
+ * or a new channel. A watch client built without {@code watchTrafficPolicies(true)} never receives
+ * policies: its channels balance over every SERVING instance whatever the weights (logged at level
+ * CONFIG when the resolver starts).
  *
  * <p>Thread-safe.
  */
@@ -125,13 +135,18 @@ public final class VerticeNameResolverProvider extends NameResolverProvider {
         "target '" + target + "' names an invalid service: " + ServiceNames.describeRule()));
   }
 
+  /** Builds the default provider's watch client for {@code controlPlane}: it watches policies. */
+  static WatchClient newDefault(ControlPlaneAddresses controlPlane) {
+    return WatchClient.builder().controlPlane(controlPlane).watchTrafficPolicies(true).build();
+  }
+
   /** The process-wide watch client of the default provider, created on first use. */
   private static final class DefaultWatchClient {
     private static WatchClient instance; // guarded by DefaultWatchClient.class
 
     static synchronized WatchClient get() {
       if (instance == null) {
-        instance = WatchClient.builder().controlPlane(ControlPlaneAddresses.fromEnvironment()).build();
+        instance = newDefault(ControlPlaneAddresses.fromEnvironment());
       }
       return instance;
     }

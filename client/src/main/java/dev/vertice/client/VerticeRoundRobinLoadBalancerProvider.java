@@ -1,25 +1,42 @@
 package dev.vertice.client;
 
 import dev.vertice.client.internal.VerticeRoundRobinLoadBalancer;
+import io.grpc.Attributes;
 import io.grpc.LoadBalancer;
 import io.grpc.LoadBalancerProvider;
 import io.grpc.LoadBalancerRegistry;
 import io.grpc.NameResolver;
 import io.grpc.Status;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * {@code VerticeRoundRobinLoadBalancerProvider} provides the {@value #POLICY_NAME} load-balancing
- * policy: round-robin over the resolved addresses that stops sending new calls anywhere as soon as
- * the service has no SERVING instance.
+ * policy: round-robin over the resolved addresses that follows the service's traffic policy
+ * (canary weights) and stops sending new calls anywhere as soon as the service has no SERVING
+ * instance.
  *
- * <p>grpc-java's {@code round_robin} takes a resolver error or an empty address list for a
- * transient resolver problem and keeps sending new calls to the last addresses, so a channel whose
- * last SERVING instance turned DRAINING or NOT_SERVING would keep calling it. This policy delegates
- * to {@code round_robin} while addresses exist; on an error or an empty list it closes the
- * delegate's connections and fails new calls at once with UNAVAILABLE ({@code "no SERVING instance
- * of <service>: <reason>"}), until addresses come back and a fresh {@code round_robin} connects to
- * them. Wait-for-ready calls wait instead of failing.
+ * <p><b>Traffic policy.</b> When the resolution result carries a {@link TrafficPolicySnapshot}
+ * under {@link #TRAFFIC_POLICY} (the {@code vertice:///} resolver sets it from the pushed
+ * TrafficPolicy) and that policy has subsets, each call first picks a version subset by weight,
+ * then an address of that subset round-robin. Only subsets with a weight above 0 and at least one
+ * address (each address's version is its {@code VerticeNameResolver.VERSION} attribute) take part;
+ * addresses whose version is in no subset receive no calls. Each such subset is balanced by its own
+ * {@code round_robin} child, and only READY children are picked: a subset whose connections are
+ * not ready yields its share to the others; when none is ready, calls wait (or fail, once every
+ * child failed to connect) as with {@code round_robin}. A policy whose subsets all have weight 0 or
+ * no address fails new calls with UNAVAILABLE. Without a policy, or with one without subsets, the
+ * calls go round-robin over every address. A new policy applies to the next calls: a weight change
+ * keeps the children and their connections; adding or removing the policy itself reconnects.
+ *
+ * <p><b>Draining.</b> grpc-java's {@code round_robin} takes a resolver error or an empty address
+ * list for a transient resolver problem and keeps sending new calls to the last addresses, so a
+ * channel whose last SERVING instance turned DRAINING or NOT_SERVING would keep calling it. This
+ * policy delegates to {@code round_robin} while addresses exist; on an error or an empty list it
+ * closes the delegates' connections and fails new calls at once with UNAVAILABLE ({@code "no
+ * SERVING instance of <service>: <reason>"}), until addresses come back and fresh {@code
+ * round_robin} children connect to them. Wait-for-ready calls wait instead of failing.
  *
  * <p>Found through {@code META-INF/services}; the {@code vertice:///} name resolver selects it in
  * its service config. Configuration (optional): {@code {"service": "<name>"}}, the name used in
@@ -32,8 +49,23 @@ public final class VerticeRoundRobinLoadBalancerProvider extends LoadBalancerPro
   /** The policy name to use in a service config's {@code loadBalancingConfig}. */
   public static final String POLICY_NAME = "vertice_round_robin";
 
-  /** {@code VerticeRoundRobinLoadBalancerProvider} is instantiated by {@code ServiceLoader}. */
-  public VerticeRoundRobinLoadBalancerProvider() {}
+  /**
+   * Resolution-result attribute: the service's current traffic policy, absent when it has none.
+   * The {@code vertice:///} name resolver sets it; another resolver may too.
+   */
+  @NameResolver.ResolutionResultAttr
+  public static final Attributes.Key<TrafficPolicySnapshot> TRAFFIC_POLICY =
+      Attributes.Key.create("dev.vertice.client.TrafficPolicySnapshot");
+
+  private final RandomGenerator random;
+
+  /**
+   * {@code VerticeRoundRobinLoadBalancerProvider} is instantiated by {@code ServiceLoader}: subsets
+   * are picked with {@link ThreadLocalRandom}.
+   */
+  public VerticeRoundRobinLoadBalancerProvider() {
+    this.random = () -> ThreadLocalRandom.current().nextLong();
+  }
 
   /**
    * {@code isAvailable} returns true. (The {@code round_robin} delegate is looked up when a balancer
@@ -68,7 +100,7 @@ public final class VerticeRoundRobinLoadBalancerProvider extends LoadBalancerPro
       throw new IllegalStateException("policy '" + VerticeRoundRobinLoadBalancer.DELEGATE_POLICY
           + "' is not registered; " + POLICY_NAME + " delegates to it");
     }
-    return new VerticeRoundRobinLoadBalancer(helper, roundRobin);
+    return new VerticeRoundRobinLoadBalancer(helper, roundRobin, random);
   }
 
   /**

@@ -262,6 +262,15 @@ public final class WatchClient implements AutoCloseable {
     return Optional.ofNullable(p);
   }
 
+  /**
+   * {@code watchesTrafficPolicies} returns whether the client was built with {@link
+   * Builder#watchTrafficPolicies(boolean) watchTrafficPolicies(true)}: only then does it receive
+   * traffic policies and call {@link ServiceListener#onPolicyUpdate}.
+   */
+  public boolean watchesTrafficPolicies() {
+    return watchPolicies;
+  }
+
   /** {@code policies} returns an immutable copy of the cached traffic policies, keyed by service name. */
   public Map<String, TrafficPolicySnapshot> policies() {
     return Map.copyOf(policyCache);

@@ -15,27 +15,17 @@ import io.grpc.ConnectivityState;
 import io.grpc.LoadBalancerRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Metadata;
 import io.grpc.NameResolverRegistry;
-import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -49,37 +39,6 @@ class VerticeNameResolverTest {
 
   @RegisterExtension
   final TestResources resources = new TestResources();
-
-  /** An upstream gRPC server that counts the calls it serves. */
-  private static final class Upstream implements AutoCloseable {
-    final AtomicInteger calls = new AtomicInteger();
-    final Server server;
-
-    Upstream() throws Exception {
-      HealthStatusManager health = new HealthStatusManager();
-      ServerInterceptor counter = new ServerInterceptor() {
-        @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-            ServerCallHandler<Q, R> next) {
-          calls.incrementAndGet();
-          return next.startCall(call, headers);
-        }
-      };
-      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .addService(ServerInterceptors.intercept(health.getHealthService(), counter))
-          .build().start();
-    }
-
-    int port() {
-      return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
-    }
-
-    @Override
-    public void close() {
-      server.shutdownNow();
-      TestResources.awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
-    }
-  }
 
   /** One upstream registered as {@code echo/u1}, and a channel to {@code vertice:///echo}. */
   private record OneUpstream(Upstream upstream, Registration registration, ManagedChannel channel) {}

@@ -195,7 +195,7 @@ class CanaryRolloutEndToEndTest {
     if (route == null) {
       return -1;
     }
-    return route.subsets().stream().filter(s -> "v2".equals(s.version())).mapToInt(s -> (int) s.weight()).sum();
+    return route.subsets().stream().filter(s -> "v2".equals(s.version())).mapToInt(s -> s.weight()).sum();
   }
 
   @Test

@@ -162,7 +162,7 @@ public final class SidecarCommand implements Callable<Integer> {
 
   @Option(names = "--backoff-initial", defaultValue = "${env:VERTICE_BACKOFF_INITIAL:-100ms}",
       converter = DurationConverter.class,
-      description = "First retry delay while the control plane is unreachable, growing x1.6 with ±20% jitter"
+      description = "First retry delay while the control plane is unreachable, growing x1.6 with ±20%% jitter"
           + " (VERTICE_BACKOFF_INITIAL). Default: ${DEFAULT-VALUE}.")
   Duration backoffInitial;
 

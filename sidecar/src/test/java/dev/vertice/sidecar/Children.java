@@ -119,12 +119,16 @@ final class Children implements AutoCloseable {
   record SidecarProcess(Child child, int apiPort) {}
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     for (Process p : processes) {
       p.destroyForcibly();
     }
-    for (Process p : processes) {
-      p.waitFor(10, TimeUnit.SECONDS);
+    try {
+      for (Process p : processes) {
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

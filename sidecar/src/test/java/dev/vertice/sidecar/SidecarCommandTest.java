@@ -57,7 +57,9 @@ class SidecarCommandTest {
   @Test
   void helpDocumentsEverySettingWithItsDefaultAndVariable() {
     StringWriter out = new StringWriter();
-    assertEquals(0, SidecarCommand.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "--help"));
+    StringWriter err = new StringWriter();
+    assertEquals(0, SidecarCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), "--help"));
+    assertTrue(!out.toString().contains("picocli WARN") && err.toString().isEmpty(), "help renders cleanly: " + err);
     String help = out.toString().replaceAll("\\s+", " ");
     for (String s : List.of("--service-name", "VERTICE_SERVICE_NAME", "--address", "VERTICE_ADDRESS", "--port",
         "VERTICE_PORT", "--protocol", "VERTICE_PROTOCOL", "--version", "VERTICE_VERSION", "--zone", "VERTICE_ZONE",

@@ -3,6 +3,7 @@ package dev.vertice.client.internal;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.ServiceListener;
 import dev.vertice.client.ServiceSnapshot;
+import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.VerticeRoundRobinLoadBalancerProvider;
 import dev.vertice.client.WatchClient;
 import io.grpc.Attributes;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /**
  * {@code VerticeNameResolver} resolves {@code vertice:///service} to the service's SERVING
@@ -28,10 +30,23 @@ import java.util.Map;
  * addresses as {@code round_robin} would), falling back to {@code round_robin} where that policy is
  * not registered.
  *
+ * <p>When the watch client watches traffic policies ({@link
+ * WatchClient.Builder#watchTrafficPolicies}), the service's pushed TrafficPolicy rides along: each
+ * result carries the current one as the {@link VerticeRoundRobinLoadBalancerProvider#TRAFFIC_POLICY}
+ * attribute (absent when the service has none), and a policy change alone produces a new result
+ * with the same addresses. A watch client that does not watch policies never receives one: its
+ * channels balance over every SERVING instance.
+ *
+ * <p>Results are built and reported on the channel's synchronization context, in the order the
+ * watch client delivers its changes; nothing is reported before the first answer about the
+ * service's instances.
+ *
  * <p>Instance addresses are turned into {@link InetSocketAddress}es on the watch client's listener
  * thread; IP literals need no lookup, host names are looked up there (blocking that thread).
  */
 public final class VerticeNameResolver extends NameResolver {
+
+  private static final Logger log = Logger.getLogger(VerticeNameResolver.class.getName());
 
   /** Attribute: the instance's load-balancing weight (1-10000). */
   public static final Attributes.Key<Integer> WEIGHT = Attributes.Key.create("vertice.weight");
@@ -55,20 +70,54 @@ public final class VerticeNameResolver extends NameResolver {
     @Override
     public void onUpdate(ServiceSnapshot snapshot) {
       if (snapshot.service().equals(service)) {
-        publish(resultFor(snapshot));
+        StatusOr<List<EquivalentAddressGroup>> result = resultFor(snapshot);
+        TrafficPolicySnapshot cached = watchClient.policy(service).orElse(null);
+        syncContext.execute(() -> {
+          addresses = result;
+          adoptCachedPolicy(cached);
+          publish();
+        });
       }
     }
 
     @Override
     public void onRemoved(String removed) {
       if (removed.equals(service)) {
-        publish(StatusOr.fromStatus(Status.UNAVAILABLE.withDescription(
-            "service '" + service + "' has no instances in the Vertice registry")));
+        syncContext.execute(() -> {
+          addresses = StatusOr.fromStatus(Status.UNAVAILABLE.withDescription(
+              "service '" + service + "' has no instances in the Vertice registry"));
+          publish();
+        });
+      }
+    }
+
+    @Override
+    public void onPolicyUpdate(TrafficPolicySnapshot changed) {
+      if (changed.service().equals(service)) {
+        syncContext.execute(() -> {
+          policyEventSeen = true;
+          policy = changed;
+          publish();
+        });
+      }
+    }
+
+    @Override
+    public void onPolicyRemoved(String removed) {
+      if (removed.equals(service)) {
+        syncContext.execute(() -> {
+          policyEventSeen = true;
+          policy = null;
+          publish();
+        });
       }
     }
   };
   private Listener2 listener; // only touched in syncContext
   private boolean shutdown; // only touched in syncContext
+  private StatusOr<List<EquivalentAddressGroup>> addresses; // only touched in syncContext; null until known
+  private TrafficPolicySnapshot policy; // only touched in syncContext; null when none
+  private boolean policyEventSeen; // only touched in syncContext
 
   /**
    * {@code VerticeNameResolver} resolves {@code service} (canonical) through {@code watchClient}.
@@ -106,6 +155,10 @@ public final class VerticeNameResolver extends NameResolver {
   @Override
   public void start(Listener2 listener) {
     this.listener = listener;
+    if (!watchClient.watchesTrafficPolicies()) {
+      log.config(() -> "vertice:///" + service + ": the watch client does not watch traffic policies;"
+          + " calls go to every SERVING instance whatever the service's canary weights");
+    }
     // Listen first: the listener's replay and later pushes cover whatever the subscription brings.
     watchClient.addListener(watcher);
     watchClient.subscribe(service);
@@ -144,15 +197,30 @@ public final class VerticeNameResolver extends NameResolver {
     return StatusOr.fromValue(List.copyOf(groups));
   }
 
-  private void publish(StatusOr<List<EquivalentAddressGroup>> addresses) {
-    ResolutionResult result = ResolutionResult.newBuilder()
-        .setAddressesOrError(addresses)
-        .setServiceConfig(serviceConfig)
+  /**
+   * Before the first policy event, takes the policy the watch client's cache already holds: when
+   * a channel starts on a warm watch client, the replayed addresses come before the replayed
+   * policy, and the first result must not balance as if the service had no split. The event
+   * itself follows and confirms it (or a later one replaces it).
+   */
+  private void adoptCachedPolicy(TrafficPolicySnapshot cached) {
+    if (!policyEventSeen) {
+      policy = cached;
+    }
+  }
+
+  /** Reports the current addresses and policy, once the addresses are known. */
+  private void publish() {
+    if (shutdown || listener == null || addresses == null) {
+      return;
+    }
+    Attributes attrs = policy == null ? Attributes.EMPTY : Attributes.newBuilder()
+        .set(VerticeRoundRobinLoadBalancerProvider.TRAFFIC_POLICY, policy)
         .build();
-    syncContext.execute(() -> {
-      if (!shutdown && listener != null) {
-        listener.onResult2(result);
-      }
-    });
+    listener.onResult2(ResolutionResult.newBuilder()
+        .setAddressesOrError(addresses)
+        .setAttributes(attrs)
+        .setServiceConfig(serviceConfig)
+        .build());
   }
 }

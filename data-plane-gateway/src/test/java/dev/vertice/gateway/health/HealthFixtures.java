@@ -123,9 +123,13 @@ final class HealthFixtures {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
+      try {
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# footprint.sh: RSS and idle CPU of one sidecar process, as ./vertice runs it.
+#   sidecar/scripts/footprint.sh [idle-seconds] [extra JVM flags...]
+# Starts a control plane, a demo app and one sidecar (on free ports, from launcher/target/vertice.jar),
+# waits for the sidecar to register and warm up (20 s), then samples /proc/<pid>/status (VmRSS,
+# RssAnon, RssFile, Threads) and the CPU ticks of /proc/<pid>/stat (utime+stime) over the idle
+# period (default 60 s). Flags: the sidecar's java_opts from ./vertice, then the extra flags.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+JAR="$ROOT/launcher/target/vertice.jar"
+IDLE="${1:-60}"
+shift || true
+[[ -f "$JAR" ]] || { echo "build first: ./vertice build" >&2; exit 1; }
+# shellcheck disable=SC1090
+OPTS="$(bash -c "source <(sed -n '/^java_opts()/,/^}/p' '$ROOT/vertice'); java_opts sidecar")"
+TMP="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+wait_for() { # file regex -> first match group
+  for _ in $(seq 1 600); do
+    if m="$(grep -oP "$2" "$1" 2>/dev/null | head -1)" && [[ -n "$m" ]]; then echo "$m"; return 0; fi
+    sleep 0.1
+  done
+  echo "timed out waiting for $2 in $1" >&2; cat "$1" >&2; return 1
+}
+
+java -XX:+UseSerialGC -jar "$JAR" control-plane --host 127.0.0.1 --port 0 >"$TMP/cp.log" 2>&1 & pids+=($!)
+CP="$(wait_for "$TMP/cp.log" 'listening on 127\.0\.0\.1:\K\d+')"
+java -XX:+UseSerialGC -jar "$JAR" demo --service footprint --port 0 >"$TMP/app.log" 2>&1 & pids+=($!)
+APP="$(wait_for "$TMP/app.log" 'listening on 127\.0\.0\.1:\K\d+')"
+# Exactly what users run: ./vertice sidecar (it execs java, so the pid stays), extra flags in JAVA_OPTS.
+JAVA_OPTS="$*" "$ROOT/vertice" sidecar --service-name footprint --port "$APP" --control-plane "127.0.0.1:$CP" \
+  --api-port 0 --upstreams footprint >"$TMP/sidecar.log" 2>&1 & SC=$!; pids+=($SC)
+wait_for "$TMP/sidecar.log" 'registered footprint/' >/dev/null
+sleep 20 # warm-up: the first probes, keepalives and pushes are behind it
+ticks() { awk '{print $14 + $15}' "/proc/$SC/stat"; }
+hz="$(getconf CLK_TCK)"
+t0="$(ticks)"; s0="$(date +%s.%N)"
+sleep "$IDLE"
+t1="$(ticks)"; s1="$(date +%s.%N)"
+echo "flags: $OPTS $*"
+[[ -n "${CLASSES:-}" ]] && jcmd "$SC" VM.class_hierarchy 2>/dev/null | grep -oE "[a-z]+(\.[a-z0-9]+){1,2}" | sort | uniq -c | sort -rn | head -25
+[[ -n "${PMAP:-}" ]] && pmap -x "$SC" | sort -k3 -n | tail -25
+[[ -n "${NMT:-}" ]] && jcmd "$SC" VM.native_memory summary | grep -E "committed" | head -30
+grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|Threads)' "/proc/$SC/status" | tr -s ' \t' ' '
+awk -v t="$((t1 - t0))" -v hz="$hz" -v s0="$s0" -v s1="$s1" \
+  'BEGIN { printf "idle CPU: %.2f%% of one core (%d ticks over %.1f s)\n", 100 * t / hz / (s1 - s0), t, s1 - s0 }'
