@@ -114,6 +114,21 @@ class GatewayMetricsTest {
   }
 
   @Test
+  void anOutlierEjectionIsCounted() throws Exception {
+    startGateway(ResilienceConfig.custom().instanceBreaker(100, 1000, 1000).serviceBreaker(100, 1000, 1000)
+        .outlier(3, Duration.ofMinutes(5), Duration.ofMinutes(5)).build());
+    upstream("pay", "p1", "v1", 500);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(500, send("POST", "/pay/x"));
+    }
+    Await.until("the ejection is counted", () -> meters.find("vertice.gateway.outlier.ejections")
+        .tag("service", "pay").counter() != null
+        && meters.get("vertice.gateway.outlier.ejections").tag("service", "pay").counter().count() == 1);
+    assertEquals(503, send("POST", "/pay/x"), "the only instance is ejected");
+    Await.until("the 503 is counted", () -> requests("pay", "none", "5xx") == 1);
+  }
+
+  @Test
   void breakerTransitionsAndStateAreExportedAndCircuitOpenAnswersCountWithVersionNone() throws Exception {
     startGateway(ResilienceConfig.custom().instanceBreaker(100, 1000, 1000).serviceBreaker(50, 4, 4)
         .outlier(1000, Duration.ofSeconds(30), Duration.ofMinutes(5)).openWait(Duration.ofMinutes(5)).build());
