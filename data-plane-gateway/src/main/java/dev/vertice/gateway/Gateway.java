@@ -9,11 +9,14 @@ import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.health.HealthCheckConfig;
 import dev.vertice.gateway.health.HealthCheckRoute;
 import dev.vertice.gateway.health.HealthCheckService;
+import dev.vertice.gateway.metrics.GatewayMetrics;
 import dev.vertice.gateway.proxy.HttpProxyServer;
+import dev.vertice.gateway.proxy.ProxyObserver;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.Guards;
 import dev.vertice.gateway.routing.Router;
 import dev.vertice.gateway.routing.RoutingState;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -47,10 +50,15 @@ public final class Gateway implements AutoCloseable {
   private final HttpProxyServer http;
   private final dev.vertice.gateway.grpc.GrpcProxyServer grpc;
   private final HealthCheckService health;
+  private final GatewayMetrics metrics;
 
   private Gateway(Builder b) throws InterruptedException {
     this.config = b.config;
-    this.state = new RoutingState(Balancer.of(config.balancer()), new Guards(config.resilience(), b.ticker));
+    this.metrics = b.meters == null ? null : new GatewayMetrics(b.meters);
+    GatewayMetrics m = metrics;
+    ProxyObserver observer = m == null ? ProxyObserver.NONE : m;
+    this.state = new RoutingState(Balancer.of(config.balancer()), m == null ? new Guards(config.resilience(), b.ticker)
+        : new Guards(config.resilience(), b.ticker, m::serviceBreaker));
     this.router = new Router(state);
     this.ownsGroup = b.group == null;
     this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory()) : b.group;
@@ -59,9 +67,9 @@ public final class Gateway implements AutoCloseable {
     WatchClient w = null;
     boolean ownsW = false;
     try {
-      h = new HttpProxyServer(config, group, router, admin, b.stats);
+      h = new HttpProxyServer(config, group, router, admin, b.stats, observer);
       if (config.grpcPort() >= 0) {
-        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats);
+        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer);
       }
       if (b.watch != null) {
         w = b.watch;
@@ -116,8 +124,11 @@ public final class Gateway implements AutoCloseable {
       }
     });
     // GET /gateway/health-check/{service}: probes the instances of the same snapshot routing reads.
-    this.health = watch == null ? null
-        : HealthCheckService.builder().config(b.healthCheck).instances(watch::get).ticker(b.ticker).build();
+    HealthCheckService.Builder hb = HealthCheckService.builder().config(b.healthCheck).ticker(b.ticker);
+    if (b.meters != null) {
+      hb.meterRegistry(b.meters);
+    }
+    this.health = watch == null ? null : hb.instances(watch::get).build();
     if (health != null) {
       admin.register(HealthCheckRoute.PATH, new HealthCheckRoute(health));
     }
@@ -170,6 +181,11 @@ public final class Gateway implements AutoCloseable {
   /** {@code healthCheck} returns the health-check service behind {@code /gateway/health-check/}, or null without a control plane. */
   public HealthCheckService healthCheck() {
     return health;
+  }
+
+  /** {@code metrics} returns the gateway's meters, or null without a {@link Builder#meterRegistry meter registry}. */
+  public GatewayMetrics metrics() {
+    return metrics;
   }
 
   /** {@code eventLoops} returns the event loops the proxy runs on (to share with extra routes' clients). */
@@ -232,6 +248,7 @@ public final class Gateway implements AutoCloseable {
     private int threads = 0;
     private String nodeId = "gateway-" + ProcessHandle.current().pid();
     private HealthCheckConfig healthCheck = HealthCheckConfig.ofDefaults();
+    private MeterRegistry meters;
 
     private Builder(GatewayConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -279,6 +296,15 @@ public final class Gateway implements AutoCloseable {
     /** {@code healthCheck} configures {@code /gateway/health-check/} (default {@link HealthCheckConfig#ofDefaults()}: no Redis). */
     public Builder healthCheck(HealthCheckConfig v) {
       this.healthCheck = Objects.requireNonNull(v, "healthCheck");
+      return this;
+    }
+
+    /**
+     * {@code meterRegistry} exports the gateway's metrics ({@link GatewayMetrics}) and the
+     * health-check metrics into {@code v} (default: none).
+     */
+    public Builder meterRegistry(MeterRegistry v) {
+      this.meters = Objects.requireNonNull(v, "meterRegistry");
       return this;
     }
 

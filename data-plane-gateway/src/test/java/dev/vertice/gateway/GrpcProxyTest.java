@@ -77,6 +77,8 @@ class GrpcProxyTest {
   private Gateway gateway;
   private Server upstream;
   private ManagedChannel channel;
+  private final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -133,7 +135,7 @@ class GrpcProxyTest {
         }))
         .build().start();
     gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(0).build())
-        .controlPlane(cp.address()).start();
+        .controlPlane(cp.address()).meterRegistry(meters).start();
     cp.register("echo", "g1", upstream.getPort(), "v1", 100, Protocol.PROTOCOL_GRPC);
     Await.until("grpc route", () -> gateway.routingState().table().grpc().containsKey("echo")
         && gateway.routingState().table().grpc().get("echo").hasInstances());
@@ -211,6 +213,31 @@ class GrpcProxyTest {
     all.add("bidi:m0");
     received.drainTo(all);
     assertEquals(expected, all);
+  }
+
+  @Test
+  void callsAreCountedByStatusClassAndVersionButUnknownServicesAreNot() {
+    ClientCalls.blockingUnaryCall(channel, UNARY, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "a");
+    assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(
+        channel, FAIL, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "x"));
+    ManagedChannel other = NettyChannelBuilder.forAddress("127.0.0.1", gateway.grpcPort()).overrideAuthority("nope")
+        .usePlaintext().build();
+    try {
+      assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(
+          other, UNARY, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "x"));
+    } finally {
+      other.shutdownNow();
+    }
+    // OK → 2xx; PERMISSION_DENIED (the caller's error) → 4xx; counted right after the call closes.
+    Await.until("both calls are counted", () -> count("2xx") == 1 && count("4xx") == 1);
+    assertEquals(2, meters.get("vertice.gateway.upstream").tag("service", "echo").timer().count());
+    assertEquals(null, meters.find("vertice.gateway.requests").tag("service", "nope").counter());
+  }
+
+  private double count(String codeClass) {
+    io.micrometer.core.instrument.Counter c = meters.find("vertice.gateway.requests")
+        .tags("service", "echo", "version", "v1", "code_class", codeClass).counter();
+    return c == null ? 0 : c.count();
   }
 
   @Test

@@ -6,12 +6,17 @@ import dev.vertice.gateway.GatewayConfig;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.ResilienceConfig;
 import dev.vertice.gateway.routing.RouteRule;
+import dev.vertice.observability.AdminServer;
+import dev.vertice.observability.Metrics;
+import dev.vertice.observability.WatchClientMetrics;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,6 +29,8 @@ import picocli.CommandLine.Option;
         "Every option can also be set with the environment variable shown; flags win."},
     footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
         "Admin endpoints: GET /gateway/routes, GET /gateway/status.",
+        "Admin port: GET /metrics (Prometheus), GET /healthz (200 once the first routing snapshot arrived"
+            + " from the control plane; it stays 200 when the control plane goes away, since routing goes on).",
         "Exit codes: 0 after a clean shutdown, 1 on a run-time failure, 2 on invalid configuration."})
 public final class GatewayCommand implements Callable<Integer> {
 
@@ -43,6 +50,11 @@ public final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--grpc-port", defaultValue = "${env:VERTICE_GRPC_PORT:-8081}",
       description = "gRPC proxy port; 0 picks a free one, -1 disables it (VERTICE_GRPC_PORT). Default: ${DEFAULT-VALUE}.")
   int grpcPort;
+
+  @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9701}",
+      description = "Admin HTTP port serving /metrics (Prometheus) and /healthz; 0 picks a free one, -1 turns"
+          + " it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+  int adminPort;
 
   @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-127.0.0.1:7700}",
       description = "Control-plane replicas, host:port[,host:port...] (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.")
@@ -143,8 +155,10 @@ public final class GatewayCommand implements Callable<Integer> {
     GatewayConfig config = config();
     String node = nodeId == null || nodeId.isBlank() ? "gateway-" + ProcessHandle.current().pid() : nodeId.strip();
     check("--node-id", node.length() <= 128, "is longer than 128 characters");
+    check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
     StatsReporter reporter = null;
-    Gateway.Builder builder = Gateway.builder(config).nodeId(node);
+    Metrics metrics = Metrics.withJvmMetrics();
+    Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry());
     if (healthCheckRedis != null && !healthCheckRedis.isBlank()) {
       try {
         builder.healthCheck(dev.vertice.gateway.health.HealthCheckConfig.custom()
@@ -176,6 +190,29 @@ public final class GatewayCommand implements Callable<Integer> {
       log.severe("cannot start: " + e.getMessage());
       return 1;
     }
+    WatchClientMetrics.bind(gateway.watchClient(), metrics.registry());
+    AdminServer admin = null;
+    if (adminPort >= 0) {
+      // Ready once the first snapshot arrived: from then on the gateway routes, control plane or not.
+      AtomicBoolean syncedOnce = new AtomicBoolean();
+      var watch = gateway.watchClient();
+      try {
+        admin = AdminServer.bind(host, adminPort, metrics, () -> {
+          if (!syncedOnce.get() && watch.isSynced()) {
+            syncedOnce.set(true);
+          }
+          return syncedOnce.get();
+        }).start();
+      } catch (IOException e) {
+        gateway.close();
+        if (reporter != null) {
+          reporter.close();
+        }
+        log.severe("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage());
+        return 1;
+      }
+    }
+    AdminServer finalAdmin = admin;
     StatsReporter finalReporter = reporter;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -190,14 +227,18 @@ public final class GatewayCommand implements Callable<Integer> {
       if (finalReporter != null) {
         finalReporter.close();
       }
+      if (finalAdmin != null) {
+        finalAdmin.close();
+      }
       Logging.shutdownLine(log.getName(), drained ? "stopped" : "stopped; some requests did not finish in time");
       stopped.countDown();
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s gateway listening on %s:%d (HTTP, h2c)%s; control plane %s; ready in %d ms"
-            + " (%d ms since JVM start)", Main.version(), host, gateway.port(),
+    log.info(String.format("vertice %s gateway listening on %s:%d (HTTP, h2c)%s; control plane %s; admin: %s;"
+            + " ready in %d ms (%d ms since JVM start)", Main.version(), host, gateway.port(),
         gateway.grpcPort() < 0 ? "" : " and :" + gateway.grpcPort() + " (gRPC)", controlPlane,
+        admin == null ? "off" : "http://" + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;

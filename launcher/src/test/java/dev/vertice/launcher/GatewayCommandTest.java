@@ -27,13 +27,16 @@ class GatewayCommandTest {
     "--max-concurrent-streams|0|--max-concurrent-streams",
     "--retry-budget|2|--retry-budget",
     "--max-attempts|0|--max-attempts",
+    "--admin-port|-2|--admin-port",
+    "--admin-port|70000|--admin-port",
     "--control-plane|not an address|--control-plane",
     "--health-check-redis|http://127.0.0.1:6379|--health-check-redis"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     StringWriter err = new StringWriter();
     int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
-        "gateway", "--host", "127.0.0.1", "--port", "0", "--grpc-port", "-1", "--stats", "false", option, value);
+        "gateway", "--host", "127.0.0.1", "--port", "0", "--grpc-port", "-1", "--admin-port", "-1", "--stats", "false",
+        option, value);
     assertEquals(2, code, err.toString());
     assertTrue(err.toString().contains(named), err.toString());
   }
@@ -45,7 +48,8 @@ class GatewayCommandTest {
     String help = out.toString().replaceAll("\\s+", " ");
     for (String s : List.of("--port", "VERTICE_PORT", "Default: 8080", "--control-plane", "VERTICE_CONTROL_PLANE",
         "--grpc-port", "Default: 8081", "--route", "--balancer", "Default: least-request", "--max-body-bytes",
-        "--header-timeout", "--shutdown-grace", "/gateway/status")) {
+        "--header-timeout", "--shutdown-grace", "/gateway/status", "--admin-port", "VERTICE_ADMIN_PORT",
+        "Default: 9701", "/metrics", "/healthz")) {
       assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
     }
   }

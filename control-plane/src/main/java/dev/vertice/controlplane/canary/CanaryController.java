@@ -75,6 +75,7 @@ public final class CanaryController implements AutoCloseable {
   /** Guarded by lock. */
   private boolean closed;
   private ScheduledFuture<?> leaseCheck;
+  private final List<RolloutListener> listeners = new CopyOnWriteArrayList<>();
 
   private CanaryController(Builder b) {
     this.repository = Objects.requireNonNull(b.repository, "repository");
@@ -217,6 +218,14 @@ public final class CanaryController implements AutoCloseable {
   /** Aborts (see {@link Rollout#abort}). */
   public Rollout abort(String id) {
     return command(id, (r, now) -> r.abort(now));
+  }
+
+  /**
+   * {@code addListener} calls {@code listener} with every change this replica commits while it
+   * holds the lease (see {@link RolloutListener}), from now on.
+   */
+  public void addListener(RolloutListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
   /**
@@ -387,6 +396,13 @@ public final class CanaryController implements AutoCloseable {
     }
     if (!after.isActive()) {
       cancelTick(after.id());
+    }
+    for (RolloutListener l : listeners) {
+      try {
+        l.committed(before, after);
+      } catch (RuntimeException e) {
+        log.log(Level.WARNING, "rollout listener failed", e);
+      }
     }
   }
 

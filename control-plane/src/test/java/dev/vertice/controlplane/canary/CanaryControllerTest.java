@@ -146,6 +146,40 @@ class CanaryControllerTest {
   }
 
   @Test
+  void metricsFollowTheRolloutAndCountItsDecisions() {
+    CanaryController c = controller(Leadership.always());
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    new dev.vertice.controlplane.metrics.CanaryMetrics(meters).bind(c);
+    candidateStats.put("orders", new WindowStats(500, 1, 0.105));
+    c.create(spec());
+    assertEquals(5, meters.get("vertice.canary.candidate.weight").tag("service", "orders").gauge().value());
+    assertEquals(0, meters.get("vertice.canary.stage").tag("service", "orders").gauge().value());
+    forward(Duration.ofSeconds(10));
+    assertEquals(1, meters.get("vertice.canary.decisions").tags("service", "orders", "kind", "hold").counter().count(),
+        "the first analysis holds: the stage has not lasted its duration");
+    forward(Duration.ofSeconds(20));
+    assertEquals(25, meters.get("vertice.canary.candidate.weight").tag("service", "orders").gauge().value());
+    assertEquals(1, meters.get("vertice.canary.stage").tag("service", "orders").gauge().value());
+    forward(Duration.ofSeconds(90));
+    Rollout r = repository.get("orders-1").orElseThrow();
+    assertEquals(RolloutState.PROMOTED, r.state());
+    assertEquals(r.decisions().stream().filter(d -> d.kind() == DecisionKind.PROMOTE).count(),
+        (long) meters.get("vertice.canary.decisions").tags("service", "orders", "kind", "promote").counter().count());
+    assertEquals(null, meters.find("vertice.canary.candidate.weight").gauge(), "gauges end with the rollout");
+    assertEquals(null, meters.find("vertice.canary.stage").gauge());
+
+    candidateStats.put("orders", new WindowStats(200, 40, 0.1));
+    c.create(spec());
+    assertEquals(5, meters.get("vertice.canary.candidate.weight").tag("service", "orders").gauge().value());
+    forward(Duration.ofSeconds(10));
+    assertEquals(RolloutState.ROLLED_BACK, c.get("orders-2").orElseThrow().state());
+    assertEquals(1, meters.get("vertice.canary.decisions").tags("service", "orders", "kind", "rollback").counter()
+        .count());
+    assertEquals(null, meters.find("vertice.canary.candidate.weight").gauge());
+  }
+
+  @Test
   void errorsRollBackAtTheFirstAnalysisAndPublishZero() {
     CanaryController c = controller(Leadership.always());
     candidateStats.put("orders", new WindowStats(200, 40, 0.1));

@@ -5,6 +5,7 @@ import dev.vertice.common.ServiceNames;
 import dev.vertice.gateway.GatewayConfig;
 import dev.vertice.gateway.balancer.Endpoint;
 import dev.vertice.gateway.balancer.EndpointKey;
+import dev.vertice.gateway.proxy.ProxyObserver;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.InstanceGuard;
 import dev.vertice.gateway.routing.Router;
@@ -75,6 +76,7 @@ public final class GrpcProxyServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final Router router;
   private final StatsSink stats;
+  private final ProxyObserver observer;
   private final Server server;
   private final ConcurrentHashMap<EndpointKey, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, MethodDescriptor<byte[], byte[]>> methods = new ConcurrentHashMap<>();
@@ -88,6 +90,19 @@ public final class GrpcProxyServer implements AutoCloseable {
    * @throws IllegalStateException when the port cannot be bound
    */
   public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats) {
+    this(config, group, router, stats, ProxyObserver.NONE);
+  }
+
+  /**
+   * {@code GrpcProxyServer} is {@link #GrpcProxyServer(GatewayConfig, EventLoopGroup, Router,
+   * StatsSink)} reporting calls to {@code observer} (status mapped by {@link
+   * ProxyObserver#grpcStatusCode}).
+   *
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats,
+      ProxyObserver observer) {
+    this.observer = java.util.Objects.requireNonNull(observer, "observer");
     this.config = config;
     this.group = group;
     this.router = router;
@@ -219,6 +234,9 @@ public final class GrpcProxyServer implements AutoCloseable {
     }
     Router.Decision d = router.route(service, Protocol.PROTOCOL_GRPC, Router.GUARDED);
     if (d.outcome() != Router.Outcome.ROUTED) {
+      if (d.outcome() != Router.Outcome.UNKNOWN_SERVICE) {
+        observer.requestFinished(service, ProxyObserver.VERSION_NONE, 503, 0);
+      }
       Status st = d.outcome() == Router.Outcome.UNKNOWN_SERVICE
           ? Status.NOT_FOUND.withDescription("no service named '" + service + "'")
           : Status.UNAVAILABLE.withDescription("service '" + service + "' has no gRPC instance able to take the call");
@@ -359,11 +377,15 @@ public final class GrpcProxyServer implements AutoCloseable {
       if (c == Status.Code.CANCELLED) {
         g.release();
       } else if (error) {
-        g.onFailure(nanos, status.asException());
+        if (g.onFailure(nanos, status.asException())) {
+          observer.ejected(service);
+        }
       } else {
         g.onSuccess(nanos);
       }
       stats.record(service, endpoint.version(), nanos, error);
+      observer.attemptFinished(service, nanos);
+      observer.requestFinished(service, endpoint.version(), ProxyObserver.grpcStatusCode(c), nanos);
     }
   }
 }

@@ -67,9 +67,22 @@ public final class HttpProxyServer implements AutoCloseable {
    */
   public HttpProxyServer(GatewayConfig config, EventLoopGroup group, Router router, AdminRoutes admin,
       StatsSink stats) throws InterruptedException {
+    this(config, group, router, admin, stats, ProxyObserver.NONE);
+  }
+
+  /**
+   * {@code HttpProxyServer} is {@link #HttpProxyServer(GatewayConfig, EventLoopGroup, Router,
+   * AdminRoutes, StatsSink)} reporting requests to {@code observer}.
+   *
+   * @throws InterruptedException when interrupted while binding
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public HttpProxyServer(GatewayConfig config, EventLoopGroup group, Router router, AdminRoutes admin,
+      StatsSink stats, ProxyObserver observer) throws InterruptedException {
     UpstreamPools pools = new UpstreamPools(config.maxConnectionsPerInstance(), config.connectTimeout(),
         config.idleTimeout(), () -> UpstreamHandler.INSTANCE);
-    this.px = new ProxyContext(config, router, new RouteResolver(config.rules()), pools, admin, stats);
+    this.px = new ProxyContext(config, router, new RouteResolver(config.rules()), pools, admin, stats,
+        java.util.Objects.requireNonNull(observer, "observer"));
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(NioServerSocketChannel.class)

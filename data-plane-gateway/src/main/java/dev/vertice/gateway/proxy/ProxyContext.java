@@ -16,6 +16,7 @@ final class ProxyContext {
   final UpstreamPools pools;
   final AdminRoutes admin;
   final StatsSink stats;
+  final ProxyObserver observer;
   final AtomicInteger connections = new AtomicInteger();
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicLong requests = new AtomicLong();
@@ -23,12 +24,13 @@ final class ProxyContext {
   volatile boolean draining;
 
   ProxyContext(GatewayConfig config, Router router, RouteResolver resolver, UpstreamPools pools, AdminRoutes admin,
-      StatsSink stats) {
+      StatsSink stats, ProxyObserver observer) {
     this.config = config;
     this.router = router;
     this.resolver = resolver;
     this.pools = pools;
     this.admin = admin;
     this.stats = stats;
+    this.observer = observer;
   }
 }

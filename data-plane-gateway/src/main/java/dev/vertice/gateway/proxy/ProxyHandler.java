@@ -656,6 +656,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         a.settle(false, new UpstreamException("connection lost mid-response"));
         finishStats(a, true);
         finished = true;
+        px.observer.requestFinished(target.service(), a.endpoint.version(), a.status, System.nanoTime() - startNanos);
         px.inFlight.decrementAndGet();
         ex = null;
         closeNow();
@@ -722,6 +723,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       a.discardUpstream();
       attempt = null;
       px.retries.incrementAndGet();
+      px.observer.retried(target.service());
       nextAttempt();
     }
 
@@ -732,6 +734,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       finishStats(a, error);
       finished = true;
       attempt = null;
+      px.observer.requestFinished(target.service(), a.endpoint.version(), a.status, System.nanoTime() - startNanos);
       Channel up = a.upstream;
       up.attr(UpstreamHandler.LISTENER).set(null);
       if (requestDone && a.upstreamKeepAlive && !a.upstreamClosed) {
@@ -754,6 +757,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** Answers with an error instead of a response. */
     void fail(HttpResponseStatus status, String code, String message) {
       finished = true;
+      if (!"unknown_service".equals(code)) {
+        px.observer.requestFinished(target.service(), ProxyObserver.VERSION_NONE, status.code(),
+            System.nanoTime() - startNanos);
+      }
       attempt = null;
       acceptsBody = false;
       while (!queued.isEmpty()) {
@@ -799,7 +806,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void finishStats(Attempt a, boolean error) {
-      px.stats.record(target.service(), a.endpoint.version(), System.nanoTime() - a.startNanos, error);
+      long nanos = System.nanoTime() - a.startNanos;
+      px.stats.record(target.service(), a.endpoint.version(), nanos, error);
+      px.observer.attemptFinished(target.service(), nanos);
     }
 
     /** One try on one instance. */
@@ -838,7 +847,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           g.onSuccess(nanos);
           serviceGuard.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
         } else {
-          g.onFailure(nanos, cause);
+          if (g.onFailure(nanos, cause)) {
+            px.observer.ejected(target.service());
+          }
           serviceGuard.breaker().onError(nanos, TimeUnit.NANOSECONDS, cause);
         }
       }

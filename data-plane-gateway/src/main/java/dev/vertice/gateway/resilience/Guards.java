@@ -9,6 +9,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
  * {@code Guards} creates the resilience state of instances and services from one {@link
@@ -21,9 +22,19 @@ public final class Guards {
   private final Ticker ticker;
   private final CircuitBreakerConfig instanceBreaker;
   private final CircuitBreakerConfig serviceBreaker;
+  private final BiConsumer<String, CircuitBreaker> onServiceBreaker;
 
   /** {@code Guards} prepares breaker configurations for {@code config}, timed by {@code ticker}. */
   public Guards(ResilienceConfig config, Ticker ticker) {
+    this(config, ticker, (s, b) -> { });
+  }
+
+  /**
+   * {@code Guards} is {@link #Guards(ResilienceConfig, Ticker)} that also hands every new
+   * per-service breaker to {@code onServiceBreaker} (for metrics), once, before its first use.
+   */
+  public Guards(ResilienceConfig config, Ticker ticker, BiConsumer<String, CircuitBreaker> onServiceBreaker) {
+    this.onServiceBreaker = Objects.requireNonNull(onServiceBreaker, "onServiceBreaker");
     this.config = Objects.requireNonNull(config, "config");
     this.ticker = Objects.requireNonNull(ticker, "ticker");
     Clock clock = new TickerClock(ticker);
@@ -63,7 +74,9 @@ public final class Guards {
 
   /** {@code newServiceGuard} returns fresh state (breaker, retry budget) for one service. */
   public ServiceGuard newServiceGuard(String service) {
-    return new ServiceGuard(CircuitBreaker.of(service, serviceBreaker),
+    CircuitBreaker breaker = CircuitBreaker.of(service, serviceBreaker);
+    onServiceBreaker.accept(service, breaker);
+    return new ServiceGuard(breaker,
         new RetryBudget(config.retryBudgetRatio(), config.minRetriesPerSecond(), ticker));
   }
 

@@ -30,10 +30,13 @@ public final class InstanceGuard {
     outlier.onSuccess();
   }
 
-  /** {@code onFailure} records a failed attempt (5xx, connection failure, timeout). */
-  public void onFailure(long nanos, Throwable cause) {
+  /**
+   * {@code onFailure} records a failed attempt (5xx, connection failure, timeout); returns true
+   * when it got the instance ejected.
+   */
+  public boolean onFailure(long nanos, Throwable cause) {
     breaker.onError(nanos, TimeUnit.NANOSECONDS, cause);
-    outlier.onFailure();
+    return outlier.onFailure();
   }
 
   /** {@code release} gives back a permission that led to no outcome (the client went away). */
