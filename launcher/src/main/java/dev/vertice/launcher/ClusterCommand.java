@@ -130,8 +130,9 @@ public final class ClusterCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--base-port", defaultValue = "${env:VERTICE_CLUSTER_BASE_PORT:-0}",
-        description = "First of 15 consecutive ports (Redis, its replica, 3 Sentinels, 3 control planes, their 3"
-            + " admin ports, 2 gateways, their 2 gRPC ports); 0 picks free ports (VERTICE_CLUSTER_BASE_PORT)."
+        description = "First of 17 consecutive ports (Redis, its replica, 3 Sentinels, 3 control planes, their 3"
+            + " admin ports, 2 gateways, their 2 gRPC ports, their 2 admin ports); 0 picks free ports"
+            + " (VERTICE_CLUSTER_BASE_PORT)."
             + " Default: ${DEFAULT-VALUE}.")
     int basePort;
 
@@ -157,8 +158,8 @@ public final class ClusterCommand implements Runnable {
     public Integer call() throws Exception {
       long t0 = System.nanoTime();
       PrintWriter out = spec.commandLine().getOut();
-      check("--base-port", basePort == 0 || (basePort >= 1024 && basePort + 14 <= 65535),
-          basePort + " is outside 1024..65521 (0 picks free ports)");
+      check("--base-port", basePort == 0 || (basePort >= 1024 && basePort + 16 <= 65535),
+          basePort + " is outside 1024..65519 (0 picks free ports)");
       List<String> names = new ArrayList<>();
       for (String s : services) {
         String n = s.strip();
@@ -195,7 +196,8 @@ public final class ClusterCommand implements Runnable {
       }
       Files.createDirectories(dir.resolve("logs"));
       Files.deleteIfExists(dir.resolve(STATE));
-      int[] ports = new int[15];
+      // redis, replica, 3 sentinels, 3 control planes + their admin ports, 2 gateways + gRPC + admin ports
+      int[] ports = new int[17];
       for (int i = 0; i < ports.length; i++) {
         ports[i] = basePort == 0 ? freePort() : basePort + i;
       }
@@ -227,9 +229,9 @@ public final class ClusterCommand implements Runnable {
         }
         for (int i = 0; i < 2; i++) {
           String name = "gateway-" + (i + 1);
-          startJava(name, ports[11 + i] + "," + ports[13 + i], "gateway", "--host", "127.0.0.1", "--port",
-              Integer.toString(ports[11 + i]), "--grpc-port", Integer.toString(ports[13 + i]), "--control-plane", cps,
-              "--node-id", name);
+          startJava(name, ports[11 + i] + "," + ports[13 + i] + "," + ports[15 + i], "gateway", "--host", "127.0.0.1",
+              "--port", Integer.toString(ports[11 + i]), "--grpc-port", Integer.toString(ports[13 + i]),
+              "--admin-port", Integer.toString(ports[15 + i]), "--control-plane", cps, "--node-id", name);
         }
         for (int i = 0; i < 2; i++) {
           int port = ports[11 + i];

@@ -108,7 +108,7 @@ class DevCommandTest {
     assertInvalid("--services: 'Bad Name!' is not a service name", "dev", "--services", "Bad Name!");
     assertInvalid("--port: 70000 is outside 0..65535", "dev", "--port", "70000");
     assertInvalid("--probe-interval: is below 100ms", "dev", "--probe-interval", "10ms");
-    assertInvalid("--base-port: 5 is outside 1024..65521", "cluster", "up", "--base-port", "5", "--dir",
+    assertInvalid("--base-port: 5 is outside 1024..65519", "cluster", "up", "--base-port", "5", "--dir",
         dir.resolve("c").toString());
     assertInvalid("--candidates: 'nope' is not one of --services", "cluster", "services", "--services", "a-b",
         "--candidates", "nope");
