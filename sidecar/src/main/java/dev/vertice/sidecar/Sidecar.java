@@ -15,7 +15,12 @@ import dev.vertice.sidecar.internal.HttpHealthProbe;
 import dev.vertice.sidecar.internal.Json;
 import dev.vertice.sidecar.internal.ProbeTracker;
 import dev.vertice.sidecar.internal.SharedNetty;
+import dev.vertice.observability.WatchClientMetrics;
 import io.grpc.ConnectivityState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -129,6 +134,7 @@ public final class Sidecar implements AutoCloseable {
   private ScheduledFuture<?> healthRetry;
   private ScheduledFuture<?> drainTask;
   private volatile long probesRun;
+  private final SidecarMeters meters;
 
   private Sidecar(Builder b) {
     this.config = b.config;
@@ -177,6 +183,10 @@ public final class Sidecar implements AutoCloseable {
     this.registerBackoff = new Backoff(config.backoff(), random);
     this.healthBackoff = new Backoff(config.backoff(), random);
     this.api = new LocalApi(this);
+    this.meters = b.meterRegistry == null ? null : new SidecarMeters(b.meterRegistry);
+    if (b.meterRegistry != null && watch != null) {
+      WatchClientMetrics.bind(watch, b.meterRegistry);
+    }
   }
 
   /** {@code builder} starts a sidecar for {@code config}. */
@@ -297,6 +307,9 @@ public final class Sidecar implements AutoCloseable {
       cancelLocked();
       drainStartNanos = ticker.nanoTime();
     }
+    if (meters != null) {
+      meters.toDraining.increment();
+    }
     log.info(() -> config.service() + "/" + config.instanceId() + " draining for up to " + config.drainPeriod()
         + config.inflightUrl().map(u -> " (or until " + u + " reports no request in flight)").orElse(""));
     worker.execute(this::startDrain);
@@ -327,8 +340,7 @@ public final class Sidecar implements AutoCloseable {
     // of a cold JVM may miss a short timeout, and a restarted sidecar must not flap its instance).
     boolean ok = false;
     for (int i = 0; i < config.failureThreshold() && !ok; i++) {
-      ok = probe.check();
-      probesRun++;
+      ok = check();
       synchronized (lock) {
         if (phase != Phase.RUNNING) {
           return;
@@ -345,6 +357,7 @@ public final class Sidecar implements AutoCloseable {
       long period = config.probeInterval().toNanos();
       probeTask = scheduler.scheduleAtFixedRate(this::probeTick, period, period, TimeUnit.NANOSECONDS);
     }
+    transitioned(healthy);
     log.info(() -> "first probe (" + probe.describe() + "): " + (healthy ? "healthy" : "unhealthy"));
     register();
   }
@@ -360,8 +373,7 @@ public final class Sidecar implements AutoCloseable {
   }
 
   private void probeOnce() {
-    boolean ok = probe.check();
-    probesRun++;
+    boolean ok = check();
     boolean changed;
     boolean lostRegistration = false;
     synchronized (lock) {
@@ -380,6 +392,7 @@ public final class Sidecar implements AutoCloseable {
       }
     }
     if (changed) {
+      transitioned(ok);
       log.info(() -> config.service() + "/" + config.instanceId() + " is now " + Json.health(health())
           + " (" + probe.describe() + ")");
       pushHealth();
@@ -388,6 +401,70 @@ public final class Sidecar implements AutoCloseable {
       register();
     }
   }
+
+  /** Runs one probe, counted and timed. */
+  private boolean check() {
+    long start = ticker.nanoTime();
+    boolean ok = probe.check();
+    probesRun++;
+    if (meters != null) {
+      meters.probeTime.record(ticker.nanoTime() - start, TimeUnit.NANOSECONDS);
+      (ok ? meters.success : meters.failure).increment();
+    }
+    return ok;
+  }
+
+  /** Counts a change of the probed health (the first verdict included: from UNKNOWN). */
+  private void transitioned(boolean healthy) {
+    if (meters != null) {
+      (healthy ? meters.toServing : meters.toNotServing).increment();
+    }
+  }
+
+  /** {@code registeredNow} is 1 while the instance is registered with the control plane and not stopped. */
+  private double registeredNow() {
+    synchronized (lock) {
+      return registration != null && registration.isActive() && phase != Phase.STOPPED ? 1 : 0;
+    }
+  }
+
+  /** The sidecar's meters; one set per sidecar and registry. */
+  private final class SidecarMeters {
+    final Counter success;
+    final Counter failure;
+    final Counter toServing;
+    final Counter toNotServing;
+    final Counter toDraining;
+    final Timer probeTime;
+
+    SidecarMeters(MeterRegistry registry) {
+      success = probes(registry, "success");
+      failure = probes(registry, "failure");
+      toServing = transitions(registry, "serving");
+      toNotServing = transitions(registry, "not_serving");
+      toDraining = transitions(registry, "draining");
+      probeTime = Timer.builder("vertice.sidecar.probe").description("Time of each health probe of the app")
+          .serviceLevelObjectives(PROBE_BUCKETS).register(registry);
+      Gauge.builder("vertice.sidecar.registered", Sidecar.this, Sidecar::registeredNow)
+          .description("1 while the instance is registered with the control plane, else 0").register(registry);
+    }
+
+    private Counter probes(MeterRegistry registry, String result) {
+      return Counter.builder("vertice.sidecar.probes").tag("result", result)
+          .description("Health probes of the app, by result").register(registry);
+    }
+
+    private Counter transitions(MeterRegistry registry, String to) {
+      return Counter.builder("vertice.sidecar.health.transitions").tag("to", to)
+          .description("Changes of the health the sidecar holds for the app").register(registry);
+    }
+  }
+
+  /** Fixed buckets of {@code vertice_sidecar_probe_seconds}: 1 ms to 10 s. */
+  static final Duration[] PROBE_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+      Duration.ofSeconds(10)};
 
   // --- control-plane calls, on the worker ---
 
@@ -753,6 +830,7 @@ public final class Sidecar implements AutoCloseable {
     private Executor worker;
     private HealthProbe probe;
     private Random random = new Random();
+    private MeterRegistry meterRegistry;
 
     private Builder(SidecarConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -792,6 +870,16 @@ public final class Sidecar implements AutoCloseable {
     /** {@code random} sets the source of backoff jitter. */
     public Builder random(Random v) {
       this.random = Objects.requireNonNull(v, "random");
+      return this;
+    }
+
+    /**
+     * {@code meterRegistry} sets where the sidecar's {@code vertice_sidecar_*} metrics (and its
+     * upstream watch's) are registered (default: none, nothing is measured). Give each sidecar a
+     * registry of its own: the meters carry no per-sidecar label.
+     */
+    public Builder meterRegistry(MeterRegistry v) {
+      this.meterRegistry = Objects.requireNonNull(v, "meterRegistry");
       return this;
     }
 

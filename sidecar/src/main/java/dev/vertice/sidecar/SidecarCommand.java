@@ -1,6 +1,9 @@
 package dev.vertice.sidecar;
 
 import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.observability.AdminServer;
+import dev.vertice.observability.Metrics;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -155,6 +158,11 @@ public final class SidecarCommand implements Callable<Integer> {
       description = "Port of the local API; 0 picks a free one (VERTICE_API_PORT). Default: ${DEFAULT-VALUE}.")
   int apiPort;
 
+  @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9702}",
+      description = "Admin HTTP port on the api host serving /metrics (Prometheus) and /healthz (200 while"
+          + " registered); 0 picks a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+  int adminPort;
+
   @Option(names = "--call-timeout", defaultValue = "${env:VERTICE_CALL_TIMEOUT:-5s}",
       converter = DurationConverter.class,
       description = "Deadline of each call to the control plane (VERTICE_CALL_TIMEOUT). Default: ${DEFAULT-VALUE}.")
@@ -214,12 +222,32 @@ public final class SidecarCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     SidecarConfig config = config();
-    Sidecar sidecar = Sidecar.builder(config).build();
+    check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
+    Metrics metrics = adminPort >= 0 ? Metrics.withJvmMetrics() : null;
+    Sidecar.Builder builder = Sidecar.builder(config);
+    if (metrics != null) {
+      builder.meterRegistry(metrics.registry());
+    }
+    Sidecar sidecar = builder.build();
     try {
       sidecar.start();
     } catch (UncheckedIOException e) {
       log.severe(e.getMessage());
       return 1;
+    }
+    if (metrics != null) {
+      try {
+        AdminServer admin = AdminServer.bind(config.apiHost(), adminPort, metrics,
+            () -> sidecar.registration().map(r -> r.isActive()).orElse(false)
+                && sidecar.phase() == Sidecar.Phase.RUNNING).start();
+        log.info(() -> "admin: http://" + config.apiHost() + ":" + admin.port() + "/metrics");
+        sidecar.stopped().whenComplete((v, e) -> admin.close());
+      } catch (IOException e) {
+        sidecar.close();
+        log.severe("cannot listen on admin port " + config.apiHost() + ":" + adminPort + " (admin-port): "
+            + e.getMessage());
+        return 1;
+      }
     }
     log.info(() -> "vertice sidecar ready: " + config + "; local API on " + config.apiHost() + ":"
         + sidecar.apiPort());

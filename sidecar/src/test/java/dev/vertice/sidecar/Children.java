@@ -20,6 +20,7 @@ final class Children implements AutoCloseable {
 
   private static final Pattern APP = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern API = Pattern.compile("local API on 127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern ADMIN = Pattern.compile("admin: http://127\\.0\\.0\\.1:(\\d+)/metrics");
 
   /** A started child and its log. */
   record Child(Process process, Path log) {
@@ -80,12 +81,13 @@ final class Children implements AutoCloseable {
     return app;
   }
 
-  /** Starts a sidecar process; returns it once its local API listens, with that port. */
+  /** Starts a sidecar process; returns it once its local API and admin port listen, with those ports. */
   SidecarProcess sidecar(List<String> args) throws IOException {
-    List<String> all = new ArrayList<>(List.of("--api-port", "0"));
+    List<String> all = new ArrayList<>(List.of("--api-port", "0", "--admin-port", "0"));
     all.addAll(args);
     Child c = start("sidecar", "dev.vertice.sidecar.SidecarCommand", all);
-    return new SidecarProcess(c, Integer.parseInt(c.await(API, Duration.ofSeconds(30))));
+    int api = Integer.parseInt(c.await(API, Duration.ofSeconds(30)));
+    return new SidecarProcess(c, api, Integer.parseInt(c.await(ADMIN, Duration.ofSeconds(30))));
   }
 
   /**
@@ -116,7 +118,7 @@ final class Children implements AutoCloseable {
 
   record App(Child child, int port) {}
 
-  record SidecarProcess(Child child, int apiPort) {}
+  record SidecarProcess(Child child, int apiPort, int adminPort) {}
 
   @Override
   public void close() {

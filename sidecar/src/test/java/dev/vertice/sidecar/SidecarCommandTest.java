@@ -29,7 +29,10 @@ class SidecarCommandTest {
     "--health-path|health|--health-path (VERTICE_HEALTH_PATH)",
     "--inflight-url|ftp://x/|--inflight-url (VERTICE_INFLIGHT_URL)",
     "--api-port|-2|--api-port (VERTICE_API_PORT)",
-    "--weight|0|--weight (VERTICE_WEIGHT)"
+    "--weight|0|--weight (VERTICE_WEIGHT)",
+    "--admin-port|-2|--admin-port (VERTICE_ADMIN_PORT)",
+    "--admin-port|65536|--admin-port (VERTICE_ADMIN_PORT)",
+    "--admin-port|x|--admin-port"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(java.util.Map.of("--service-name", "orders",
@@ -67,7 +70,8 @@ class SidecarCommandTest {
         "--grpc-health-service", "--control-plane", "VERTICE_CONTROL_PLANE", "--upstreams", "VERTICE_UPSTREAMS",
         "--probe-interval", "Default: 5s", "--failure-threshold", "Default: 3", "--success-threshold",
         "--ttl", "Default: 60s", "--keepalive-interval", "Default: 30s", "--drain-period", "Default: 10s",
-        "--inflight-url", "--api-port", "Default: 15000", "--backoff-max")) {
+        "--inflight-url", "--api-port", "Default: 15000", "--backoff-max",
+        "--admin-port", "VERTICE_ADMIN_PORT", "Default: 9702")) {
       assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
     }
   }

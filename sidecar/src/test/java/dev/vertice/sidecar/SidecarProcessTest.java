@@ -89,6 +89,14 @@ class SidecarProcessTest {
     Children.SidecarProcess sidecar = children.sidecar(sidecarArgs("orders", app.port(), "--upstreams", "orders"));
     Await.until("the instance is SERVING in the watcher", WAIT,
         () -> watcher.health("orders", id).orElse(null) == HealthStatus.HEALTH_STATUS_SERVING);
+    String admin = "http://127.0.0.1:" + sidecar.adminPort();
+    Await.until("the admin port reports registered", WAIT, () -> status(admin + "/healthz") == 200
+        && get(admin + "/metrics").contains("vertice_sidecar_registered 1.0"));
+    String scrape = get(admin + "/metrics");
+    for (String name : List.of("vertice_sidecar_probes_total{result=\"success\"}", "vertice_sidecar_probe_seconds_bucket",
+        "vertice_sidecar_health_transitions_total{to=\"serving\"} 1.0", "jvm_memory_used_bytes")) {
+      assertTrue(scrape.contains(name), "the sidecar's /metrics lacks " + name + ":\n" + scrape);
+    }
 
     // The app says it is unhealthy.
     long failedAt = System.nanoTime();
@@ -238,6 +246,15 @@ class SidecarProcessTest {
       return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
     } catch (Exception e) {
       return "";
+    }
+  }
+
+  private int status(String url) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (Exception e) {
+      return -1;
     }
   }
 }
