@@ -5,6 +5,7 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.client.InstanceSpec;
 import dev.vertice.client.Registration;
 import dev.vertice.client.RegistryClient;
+import dev.vertice.observability.Tracing;
 import dev.vertice.client.WatchClient;
 import dev.vertice.client.internal.Backoff;
 import dev.vertice.client.internal.Threads;
@@ -150,7 +151,9 @@ public final class Sidecar implements AutoCloseable {
     }
     this.probe = b.probe != null ? b.probe : defaultProbe(config);
     for (String address : config.controlPlane().addresses()) {
-      channels.add(SharedNetty.controlPlaneChannel(address));
+      channels.add(b.tracing.enabled()
+          ? SharedNetty.controlPlaneChannel(address, List.of(b.tracing.clientInterceptor()))
+          : SharedNetty.controlPlaneChannel(address));
     }
     Random random = b.random;
     this.registry = RegistryClient.builder()
@@ -753,6 +756,7 @@ public final class Sidecar implements AutoCloseable {
     private Executor worker;
     private HealthProbe probe;
     private Random random = new Random();
+    private Tracing tracing = Tracing.off();
 
     private Builder(SidecarConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -792,6 +796,15 @@ public final class Sidecar implements AutoCloseable {
     /** {@code random} sets the source of backoff jitter. */
     public Builder random(Random v) {
       this.random = Objects.requireNonNull(v, "random");
+      return this;
+    }
+
+    /**
+     * {@code tracing} opens a CLIENT span per control-plane call on {@code v} and propagates its
+     * W3C trace context (default: off). The caller owns {@code v} and closes it after the sidecar.
+     */
+    public Builder tracing(Tracing v) {
+      this.tracing = Objects.requireNonNull(v, "tracing");
       return this;
     }
 

@@ -214,11 +214,14 @@ public final class SidecarCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     SidecarConfig config = config();
-    Sidecar sidecar = Sidecar.builder(config).build();
+    // Off unless the OTEL_* environment configures an exporter.
+    dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.fromEnvironment("vertice-sidecar");
+    Sidecar sidecar = Sidecar.builder(config).tracing(tracing).build();
     try {
       sidecar.start();
     } catch (UncheckedIOException e) {
       log.severe(e.getMessage());
+      tracing.close();
       return 1;
     }
     log.info(() -> "vertice sidecar ready: " + config + "; local API on " + config.apiHost() + ":"
@@ -234,6 +237,7 @@ public final class SidecarCommand implements Callable<Integer> {
       } catch (ExecutionException | TimeoutException e) {
         shutdownLine("drain did not finish cleanly: " + e);
       }
+      tracing.close(); // flushes the spans of the drain
       // A clean stop on SIGTERM exits 0, not the JVM's 143.
       Runtime.getRuntime().halt(0);
     }, "vertice-sidecar-shutdown"));

@@ -33,6 +33,7 @@ final class RequestTracing {
 
   private static final TextMapGetter<HttpHeaders> GETTER = new TextMapGetter<>() {
     @Override
+    @SuppressWarnings("deprecation") // still abstract in the interface; the W3C propagator does not call it
     public Iterable<String> keys(HttpHeaders carrier) {
       return carrier.names();
     }
