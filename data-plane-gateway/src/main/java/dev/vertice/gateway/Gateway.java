@@ -69,7 +69,7 @@ public final class Gateway implements AutoCloseable {
     try {
       h = new HttpProxyServer(config, group, router, admin, b.stats, observer, b.tracing);
       if (config.grpcPort() >= 0) {
-        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer);
+        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer, b.tracing);
       }
       if (b.watch != null) {
         w = b.watch;
