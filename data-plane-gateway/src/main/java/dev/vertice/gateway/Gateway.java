@@ -67,9 +67,9 @@ public final class Gateway implements AutoCloseable {
     WatchClient w = null;
     boolean ownsW = false;
     try {
-      h = new HttpProxyServer(config, group, router, admin, b.stats, observer);
+      h = new HttpProxyServer(config, group, router, admin, b.stats, observer, b.tracing);
       if (config.grpcPort() >= 0) {
-        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer);
+        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer, b.tracing);
       }
       if (b.watch != null) {
         w = b.watch;
@@ -249,6 +249,7 @@ public final class Gateway implements AutoCloseable {
     private String nodeId = "gateway-" + ProcessHandle.current().pid();
     private HealthCheckConfig healthCheck = HealthCheckConfig.ofDefaults();
     private MeterRegistry meters;
+    private dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.off();
 
     private Builder(GatewayConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -305,6 +306,16 @@ public final class Gateway implements AutoCloseable {
      */
     public Builder meterRegistry(MeterRegistry v) {
       this.meters = Objects.requireNonNull(v, "meterRegistry");
+      return this;
+    }
+
+    /**
+     * {@code tracing} opens a SERVER span per proxied HTTP request on {@code v}, child of the
+     * incoming W3C {@code traceparent}, and sends that span's context upstream (default: off). The
+     * caller owns {@code v} and closes it after the gateway.
+     */
+    public Builder tracing(dev.vertice.observability.Tracing v) {
+      this.tracing = Objects.requireNonNull(v, "tracing");
       return this;
     }
 

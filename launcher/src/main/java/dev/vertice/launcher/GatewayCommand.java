@@ -8,6 +8,7 @@ import dev.vertice.gateway.resilience.ResilienceConfig;
 import dev.vertice.gateway.routing.RouteRule;
 import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.Metrics;
+import dev.vertice.observability.Tracing;
 import dev.vertice.observability.WatchClientMetrics;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -180,6 +181,9 @@ public final class GatewayCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid --control-plane: " + e.getMessage());
     }
+    // Off unless the OTEL_* environment configures an exporter.
+    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
+    builder.tracing(tracing);
     Gateway gateway;
     try {
       gateway = builder.start();
@@ -187,6 +191,7 @@ public final class GatewayCommand implements Callable<Integer> {
       if (reporter != null) {
         reporter.close();
       }
+      tracing.close();
       log.severe("cannot start: " + e.getMessage());
       return 1;
     }
@@ -208,6 +213,7 @@ public final class GatewayCommand implements Callable<Integer> {
         if (reporter != null) {
           reporter.close();
         }
+        tracing.close();
         log.severe("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage());
         return 1;
       }
@@ -230,6 +236,7 @@ public final class GatewayCommand implements Callable<Integer> {
       if (finalAdmin != null) {
         finalAdmin.close();
       }
+      tracing.close(); // flushes the spans of the drained requests
       Logging.shutdownLine(log.getName(), drained ? "stopped" : "stopped; some requests did not finish in time");
       stopped.countDown();
       Runtime.getRuntime().halt(0);

@@ -5,6 +5,7 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.client.InstanceSpec;
 import dev.vertice.client.Registration;
 import dev.vertice.client.RegistryClient;
+import dev.vertice.observability.Tracing;
 import dev.vertice.client.WatchClient;
 import dev.vertice.client.internal.Backoff;
 import dev.vertice.client.internal.Threads;
@@ -156,7 +157,9 @@ public final class Sidecar implements AutoCloseable {
     }
     this.probe = b.probe != null ? b.probe : defaultProbe(config);
     for (String address : config.controlPlane().addresses()) {
-      channels.add(SharedNetty.controlPlaneChannel(address));
+      channels.add(b.tracing.enabled()
+          ? SharedNetty.controlPlaneChannel(address, List.of(b.tracing.clientInterceptor()))
+          : SharedNetty.controlPlaneChannel(address));
     }
     Random random = b.random;
     this.registry = RegistryClient.builder()
@@ -831,6 +834,7 @@ public final class Sidecar implements AutoCloseable {
     private HealthProbe probe;
     private Random random = new Random();
     private MeterRegistry meterRegistry;
+    private Tracing tracing = Tracing.off();
 
     private Builder(SidecarConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -880,6 +884,15 @@ public final class Sidecar implements AutoCloseable {
      */
     public Builder meterRegistry(MeterRegistry v) {
       this.meterRegistry = Objects.requireNonNull(v, "meterRegistry");
+      return this;
+    }
+
+    /**
+     * {@code tracing} opens a CLIENT span per control-plane call on {@code v} and propagates its
+     * W3C trace context (default: off). The caller owns {@code v} and closes it after the sidecar.
+     */
+    public Builder tracing(Tracing v) {
+      this.tracing = Objects.requireNonNull(v, "tracing");
       return this;
     }
 

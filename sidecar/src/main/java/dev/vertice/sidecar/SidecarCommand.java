@@ -224,7 +224,9 @@ public final class SidecarCommand implements Callable<Integer> {
     SidecarConfig config = config();
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
     Metrics metrics = adminPort >= 0 ? Metrics.withJvmMetrics() : null;
-    Sidecar.Builder builder = Sidecar.builder(config);
+    // Off unless the OTEL_* environment configures an exporter.
+    dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.fromEnvironment("vertice-sidecar");
+    Sidecar.Builder builder = Sidecar.builder(config).tracing(tracing);
     if (metrics != null) {
       builder.meterRegistry(metrics.registry());
     }
@@ -233,6 +235,7 @@ public final class SidecarCommand implements Callable<Integer> {
       sidecar.start();
     } catch (UncheckedIOException e) {
       log.severe(e.getMessage());
+      tracing.close();
       return 1;
     }
     if (metrics != null) {
@@ -262,6 +265,7 @@ public final class SidecarCommand implements Callable<Integer> {
       } catch (ExecutionException | TimeoutException e) {
         shutdownLine("drain did not finish cleanly: " + e);
       }
+      tracing.close(); // flushes the spans of the drain
       // A clean stop on SIGTERM exits 0, not the JVM's 143.
       Runtime.getRuntime().halt(0);
     }, "vertice-sidecar-shutdown"));

@@ -33,6 +33,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +52,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * is propagated. gRPC calls are not retried (a stream cannot be replayed).
  */
 public final class GrpcProxyServer implements AutoCloseable {
+
+  private static final Metadata.Key<String> TRACEPARENT =
+      Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> TRACESTATE =
+      Metadata.Key.of("tracestate", Metadata.ASCII_STRING_MARSHALLER);
+  private static final io.grpc.ServerInterceptor NO_INTERCEPTOR = new io.grpc.ServerInterceptor() {
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+        ServerCallHandler<Q, R> next) {
+      return next.startCall(call, headers);
+    }
+  };
 
   /** Metadata key naming the target service. */
   public static final Metadata.Key<String> SERVICE_HEADER =
@@ -78,6 +91,8 @@ public final class GrpcProxyServer implements AutoCloseable {
   private final StatsSink stats;
   private final ProxyObserver observer;
   private final Server server;
+  /** Null when tracing is off. */
+  private final dev.vertice.observability.Tracing tracing;
   private final ConcurrentHashMap<EndpointKey, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, MethodDescriptor<byte[], byte[]>> methods = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -102,6 +117,19 @@ public final class GrpcProxyServer implements AutoCloseable {
    */
   public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats,
       ProxyObserver observer) {
+    this(config, group, router, stats, observer, dev.vertice.observability.Tracing.off());
+  }
+
+  /**
+   * {@code GrpcProxyServer} is {@link #GrpcProxyServer(GatewayConfig, EventLoopGroup, Router,
+   * StatsSink, ProxyObserver)} with a SERVER span per proxied call and a CLIENT span per upstream
+   * call on {@code tracing} (the upstream receives the CLIENT span's W3C trace context).
+   *
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats,
+      ProxyObserver observer, dev.vertice.observability.Tracing tracing) {
+    this.tracing = tracing.enabled() ? tracing : null;
     this.observer = java.util.Objects.requireNonNull(observer, "observer");
     this.config = config;
     this.group = group;
@@ -116,6 +144,7 @@ public final class GrpcProxyServer implements AutoCloseable {
         .maxInboundMetadataSize(config.maxHeaderBytes())
         .maxConcurrentCallsPerConnection(config.maxConcurrentStreams())
         .fallbackHandlerRegistry(new Registry())
+        .intercept(this.tracing == null ? NO_INTERCEPTOR : this.tracing.serverInterceptor())
         .build();
     try {
       this.server = s.start();
@@ -187,6 +216,7 @@ public final class GrpcProxyServer implements AutoCloseable {
         .eventLoopGroup(group)
         .channelType(NioSocketChannel.class)
         .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes())))
+        .intercept(tracing == null ? List.of() : List.of(tracing.clientInterceptor()))
         .build());
   }
 
@@ -254,6 +284,11 @@ public final class GrpcProxyServer implements AutoCloseable {
     ProxiedCall call = new ProxiedCall(serverCall, clientCall, e, service);
     inFlight.incrementAndGet();
     e.begin();
+    if (tracing != null) {
+      // The client interceptor sends the gateway's own span context in place of the caller's.
+      headers.removeAll(TRACEPARENT);
+      headers.removeAll(TRACESTATE);
+    }
     synchronized (call) {
       clientCall.start(call.upstreamListener, headers);
       serverCall.request(1);

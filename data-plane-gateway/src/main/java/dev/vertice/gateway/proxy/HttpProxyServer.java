@@ -79,10 +79,24 @@ public final class HttpProxyServer implements AutoCloseable {
    */
   public HttpProxyServer(GatewayConfig config, EventLoopGroup group, Router router, AdminRoutes admin,
       StatsSink stats, ProxyObserver observer) throws InterruptedException {
+    this(config, group, router, admin, stats, observer, dev.vertice.observability.Tracing.off());
+  }
+
+  /**
+   * {@code HttpProxyServer} is {@link #HttpProxyServer(GatewayConfig, EventLoopGroup, Router,
+   * AdminRoutes, StatsSink, ProxyObserver)} opening a SERVER span per proxied request on {@code
+   * tracing} and propagating its W3C trace context upstream.
+   *
+   * @throws InterruptedException when interrupted while binding
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public HttpProxyServer(GatewayConfig config, EventLoopGroup group, Router router, AdminRoutes admin,
+      StatsSink stats, ProxyObserver observer, dev.vertice.observability.Tracing tracing)
+      throws InterruptedException {
     UpstreamPools pools = new UpstreamPools(config.maxConnectionsPerInstance(), config.connectTimeout(),
         config.idleTimeout(), () -> UpstreamHandler.INSTANCE);
     this.px = new ProxyContext(config, router, new RouteResolver(config.rules()), pools, admin, stats,
-        java.util.Objects.requireNonNull(observer, "observer"));
+        java.util.Objects.requireNonNull(observer, "observer"), RequestTracing.of(tracing));
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(NioServerSocketChannel.class)

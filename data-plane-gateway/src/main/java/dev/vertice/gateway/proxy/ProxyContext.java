@@ -17,6 +17,7 @@ final class ProxyContext {
   final AdminRoutes admin;
   final StatsSink stats;
   final ProxyObserver observer;
+  final RequestTracing tracing;
   final AtomicInteger connections = new AtomicInteger();
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicLong requests = new AtomicLong();
@@ -25,6 +26,11 @@ final class ProxyContext {
 
   ProxyContext(GatewayConfig config, Router router, RouteResolver resolver, UpstreamPools pools, AdminRoutes admin,
       StatsSink stats, ProxyObserver observer) {
+    this(config, router, resolver, pools, admin, stats, observer, RequestTracing.OFF);
+  }
+
+  ProxyContext(GatewayConfig config, Router router, RouteResolver resolver, UpstreamPools pools, AdminRoutes admin,
+      StatsSink stats, ProxyObserver observer, RequestTracing tracing) {
     this.config = config;
     this.router = router;
     this.resolver = resolver;
@@ -32,5 +38,6 @@ final class ProxyContext {
     this.admin = admin;
     this.stats = stats;
     this.observer = observer;
+    this.tracing = tracing;
   }
 }

@@ -435,6 +435,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     Attempt attempt;
     boolean responseStarted;
     boolean finished;
+    /** The request's SERVER span, null when tracing is off. */
+    final io.opentelemetry.api.trace.Span span;
 
     Exchange(HttpRequest head, String requestId, RouteResolver.Target target, String host, boolean bodyless) {
       this.head = head;
@@ -445,6 +447,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       this.retryableAfterSend = bodyless && IDEMPOTENT.contains(head.method());
       this.timeout = target.timeout() != null ? target.timeout() : px.config.requestTimeout();
       this.serviceGuard = px.router.state().serviceGuard(target.service());
+      this.span = px.tracing.start(head, target.service(), target.path());
     }
 
     /** Picks an instance and connects to it, or answers 404/503. */
@@ -572,6 +575,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       }
       h.set(Headers.X_FORWARDED_PROTO, "http");
       h.set(Headers.X_REQUEST_ID, requestId);
+      px.tracing.inject(span, h);
       if (!HttpUtil.isContentLengthSet(head) && !bodyless) {
         h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       }
@@ -657,6 +661,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         finishStats(a, true);
         finished = true;
         px.observer.requestFinished(target.service(), a.endpoint.version(), a.status, System.nanoTime() - startNanos);
+        RequestTracing.end(span, a.status);
         px.inFlight.decrementAndGet();
         ex = null;
         closeNow();
@@ -735,6 +740,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       finished = true;
       attempt = null;
       px.observer.requestFinished(target.service(), a.endpoint.version(), a.status, System.nanoTime() - startNanos);
+      RequestTracing.end(span, a.status);
       Channel up = a.upstream;
       up.attr(UpstreamHandler.LISTENER).set(null);
       if (requestDone && a.upstreamKeepAlive && !a.upstreamClosed) {
@@ -761,6 +767,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         px.observer.requestFinished(target.service(), ProxyObserver.VERSION_NONE, status.code(),
             System.nanoTime() - startNanos);
       }
+      RequestTracing.end(span, status.code());
       attempt = null;
       acceptsBody = false;
       while (!queued.isEmpty()) {
@@ -781,6 +788,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       finished = true;
+      RequestTracing.end(span, 499);
       Attempt a = attempt;
       if (a != null) {
         a.cancelTimer();

@@ -1,11 +1,13 @@
 package dev.vertice.sidecar.internal;
 
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,6 +52,14 @@ public final class SharedNetty {
    * host:port}, with HTTP/2 keepalive so that a dead replica is noticed.
    */
   public static ManagedChannel controlPlaneChannel(String address) {
+    return controlPlaneChannel(address, List.of());
+  }
+
+  /**
+   * {@code controlPlaneChannel} is {@link #controlPlaneChannel(String)} with {@code interceptors}
+   * on every call (tracing).
+   */
+  public static ManagedChannel controlPlaneChannel(String address, List<ClientInterceptor> interceptors) {
     // An explicit scheme: a host named like a registered scheme ("vertice") must still mean DNS.
     return NettyChannelBuilder.forTarget("dns:///" + address)
         .usePlaintext()
@@ -59,6 +69,7 @@ public final class SharedNetty {
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .keepAliveTime(KEEPALIVE_SECONDS, TimeUnit.SECONDS)
         .keepAliveTimeout(KEEPALIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .intercept(interceptors)
         .build();
   }
 
