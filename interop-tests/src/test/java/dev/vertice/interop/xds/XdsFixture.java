@@ -81,7 +81,10 @@ final class XdsFixture implements AutoCloseable {
     StoredTrafficPolicy p = controlPlane().trafficPolicies().put(b.build());
     Convergence c = controlPlane().engine().whenConverged(XdsTypes.ROUTE, service, p.revision())
         .get(10, TimeUnit.SECONDS);
-    if (!c.complete() || c.subscribers() < 1 || c.nacks() > 0) {
+    // subscribers() is 0 when the client's ACK came before this call asked (the tracker forgets a
+    // converged change): on a quiet machine the ACK can beat whenConverged. The calls that follow
+    // check the route in use; AdsProtocolTest checks that xDS ACKs count in convergence.
+    if (!c.complete() || c.nacks() > 0) {
       throw new AssertionError("the route of " + service + " did not converge: " + c);
     }
     System.out.printf("%s: route %s converged (ACKed) in %.1f ms by %d subscriber(s)%n", service, p.policy()
