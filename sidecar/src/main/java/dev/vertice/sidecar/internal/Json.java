@@ -3,6 +3,7 @@ package dev.vertice.sidecar.internal;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.common.JsonStrings;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -13,31 +14,11 @@ public final class Json {
 
   /** {@code quote} returns {@code s} as a JSON string literal, with quotes. */
   public static String quote(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2);
-    quote(b, s);
-    return b.toString();
+    return JsonStrings.quote(s);
   }
 
   static void quote(StringBuilder b, String s) {
-    b.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    b.append('"');
+    JsonStrings.quote(b, s);
   }
 
   /**
