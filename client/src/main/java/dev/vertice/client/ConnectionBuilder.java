@@ -2,7 +2,11 @@ package dev.vertice.client;
 
 import dev.vertice.client.internal.ControlPlaneChannels;
 import dev.vertice.client.internal.ControlPlaneConnection;
+import io.grpc.CallCredentials;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
+import io.grpc.InsecureChannelCredentials;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
@@ -25,6 +29,9 @@ abstract class ConnectionBuilder<B extends ConnectionBuilder<B>> {
   private BackoffConfig backoff = BackoffConfig.ofDefaults();
   private ScheduledExecutorService scheduler;
   private Random random = new Random();
+  private ChannelCredentials channelCredentials = InsecureChannelCredentials.create();
+  private CallCredentials callCredentials;
+  private List<ClientInterceptor> interceptors = List.of();
 
   ConnectionBuilder() {}
 
@@ -33,7 +40,7 @@ abstract class ConnectionBuilder<B extends ConnectionBuilder<B>> {
 
   /**
    * {@code controlPlane} sets the control-plane replicas as a comma-separated {@code host:port}
-   * list; the client builds (and owns) a plaintext channel to each.
+   * list; the client builds (and owns) a channel to each, secured by {@link #channelCredentials}.
    *
    * @throws IllegalArgumentException when the list is malformed
    */
@@ -82,6 +89,35 @@ abstract class ConnectionBuilder<B extends ConnectionBuilder<B>> {
     return self();
   }
 
+  /**
+   * {@code channelCredentials} secures the channels the client builds from {@link
+   * #controlPlane(String) addresses}, for example {@code TlsChannelCredentials} with a CA and, for
+   * mutual TLS, a client certificate (default: plaintext). Ignored for ready-made {@link
+   * #channels(List) channels}, which carry their own.
+   */
+  public B channelCredentials(ChannelCredentials v) {
+    this.channelCredentials = Objects.requireNonNull(v, "channelCredentials");
+    return self();
+  }
+
+  /**
+   * {@code callCredentials} attaches credentials to every call, for example a bearer token (default:
+   * none). gRPC sends them only over secure channels, or over in-process ones in tests.
+   */
+  public B callCredentials(CallCredentials v) {
+    this.callCredentials = Objects.requireNonNull(v, "callCredentials");
+    return self();
+  }
+
+  /**
+   * {@code interceptors} sets interceptors around every call the client makes (tracing, metrics), the
+   * first listed seeing a call first (default: none).
+   */
+  public B interceptors(List<? extends ClientInterceptor> v) {
+    this.interceptors = List.copyOf(v);
+    return self();
+  }
+
   /** {@code random} sets the source of backoff jitter (default: an unseeded {@link Random}). */
   public B random(Random v) {
     this.random = Objects.requireNonNull(v, "random");
@@ -99,8 +135,9 @@ abstract class ConnectionBuilder<B extends ConnectionBuilder<B>> {
       throw new IllegalStateException("set exactly one of controlPlane(...) and channels(...)");
     }
     ControlPlaneChannels replicas = addresses != null
-        ? ControlPlaneChannels.forAddresses(addresses, maxInboundMessageBytes)
+        ? ControlPlaneChannels.forAddresses(addresses, maxInboundMessageBytes, channelCredentials)
         : ControlPlaneChannels.forChannels(channels);
+    replicas = replicas.withInterceptors(interceptors, callCredentials);
     return new ControlPlaneConnection(replicas, scheduler, timerThreadName, backoff, random);
   }
 }

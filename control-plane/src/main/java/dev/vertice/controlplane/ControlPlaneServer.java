@@ -5,6 +5,8 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.stats.v1.StatsServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
@@ -68,13 +70,25 @@ public final class ControlPlaneServer implements AutoCloseable {
    */
   public ControlPlaneServer(ControlPlane controlPlane, String host, int port, int maxMessageBytes,
       List<ServerInterceptor> interceptors) throws IOException {
+    this(controlPlane, host, port, maxMessageBytes, interceptors, InsecureServerCredentials.create());
+  }
+
+  /**
+   * Binds {@code host:port} like {@link #ControlPlaneServer(ControlPlane, String, int, int, List)},
+   * with {@code credentials} securing the listener (for example {@code TlsServerCredentials}, with
+   * or without client certificates).
+   *
+   * @throws IOException when the port cannot be bound
+   */
+  public ControlPlaneServer(ControlPlane controlPlane, String host, int port, int maxMessageBytes,
+      List<ServerInterceptor> interceptors, ServerCredentials credentials) throws IOException {
     this.controlPlane = controlPlane;
     // One event loop per core: more threads than cores only adds context switches (measured by
     // bench push: p50 at 1000 watchers went from ~40 ms to ~25 ms on 2 cores).
     this.boss = new MultiThreadIoEventLoopGroup(1, ControlPlane.daemon("vertice-accept"), NioIoHandler.newFactory());
     this.workers = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), ControlPlane.daemon("vertice-io"),
         NioIoHandler.newFactory());
-    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         .channelType(NioServerSocketChannel.class)

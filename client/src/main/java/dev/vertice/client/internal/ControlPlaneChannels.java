@@ -1,8 +1,16 @@
 package dev.vertice.client.internal;
 
 import dev.vertice.client.ControlPlaneAddresses;
+import io.grpc.CallCredentials;
+import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.NettyChannelBuilder;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code ControlPlaneChannels} holds one channel per control-plane replica and which one is in
  * use. A failure on the current channel moves every caller on to the next one (wrapping around).
  *
- * <p>Channels built from {@link ControlPlaneAddresses} are plaintext Netty channels owned (and shut
- * down) by this object; channels handed in ready-made are borrowed and left open. Thread-safe.
+ * <p>Channels built from {@link ControlPlaneAddresses} are Netty channels (plaintext unless channel
+ * credentials say otherwise) owned (and shut down) by this object; channels handed in ready-made are
+ * borrowed and left open. Calls go through the {@linkplain #withInterceptors interceptors} and call
+ * credentials set on top of either kind. Thread-safe.
  */
 public final class ControlPlaneChannels implements AutoCloseable {
 
@@ -24,14 +34,22 @@ public final class ControlPlaneChannels implements AutoCloseable {
   static final long KEEPALIVE_TIMEOUT_SECONDS = 10;
 
   private final List<Channel> channels;
+  private final List<Channel> views;
   private final List<String> labels;
   private final boolean owned;
-  private final AtomicInteger current = new AtomicInteger();
+  private final AtomicInteger current;
 
-  private ControlPlaneChannels(List<Channel> channels, List<String> labels, boolean owned) {
+  private ControlPlaneChannels(List<Channel> channels, List<Channel> views, List<String> labels, boolean owned,
+      AtomicInteger current) {
     this.channels = List.copyOf(channels);
+    this.views = List.copyOf(views);
     this.labels = List.copyOf(labels);
     this.owned = owned;
+    this.current = current;
+  }
+
+  private ControlPlaneChannels(List<Channel> channels, List<String> labels, boolean owned) {
+    this(channels, channels, labels, owned, new AtomicInteger());
   }
 
   /**
@@ -41,11 +59,21 @@ public final class ControlPlaneChannels implements AutoCloseable {
    * @param maxInboundMessageBytes the largest response accepted
    */
   public static ControlPlaneChannels forAddresses(ControlPlaneAddresses addresses, int maxInboundMessageBytes) {
+    return forAddresses(addresses, maxInboundMessageBytes, InsecureChannelCredentials.create());
+  }
+
+  /**
+   * {@code forAddresses} builds one channel per address secured by {@code credentials} (for example
+   * {@code TlsChannelCredentials}). Channels connect lazily, on their first call.
+   *
+   * @param maxInboundMessageBytes the largest response accepted
+   */
+  public static ControlPlaneChannels forAddresses(ControlPlaneAddresses addresses, int maxInboundMessageBytes,
+      ChannelCredentials credentials) {
     List<Channel> channels = new ArrayList<>();
     for (String address : addresses.addresses()) {
       // An explicit scheme: a host named like a registered scheme ("vertice") must still mean DNS.
-      channels.add(NettyChannelBuilder.forTarget("dns:///" + address)
-          .usePlaintext()
+      channels.add(NettyChannelBuilder.forTarget("dns:///" + address, credentials)
           .maxInboundMessageSize(maxInboundMessageBytes)
           .keepAliveTime(KEEPALIVE_SECONDS, TimeUnit.SECONDS)
           .keepAliveTimeout(KEEPALIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
@@ -66,6 +94,32 @@ public final class ControlPlaneChannels implements AutoCloseable {
     return new ControlPlaneChannels(new ArrayList<>(channels), labels, false);
   }
 
+  /**
+   * {@code withInterceptors} returns a view of the same channels (same owner, same current replica)
+   * whose calls carry {@code callCredentials} (when not null) and pass through {@code interceptors},
+   * the first listed seeing a call first.
+   */
+  public ControlPlaneChannels withInterceptors(List<? extends ClientInterceptor> interceptors,
+      CallCredentials callCredentials) {
+    List<ClientInterceptor> all = new ArrayList<>(interceptors);
+    if (callCredentials != null) {
+      all.add(new ClientInterceptor() {
+        @Override
+        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+          return next.newCall(method, options.withCallCredentials(callCredentials));
+        }
+      });
+    }
+    if (all.isEmpty()) {
+      return this;
+    }
+    List<Channel> wrapped = new ArrayList<>();
+    for (Channel c : views) {
+      wrapped.add(ClientInterceptors.intercept(c, all));
+    }
+    return new ControlPlaneChannels(channels, wrapped, labels, owned, current);
+  }
+
   /** {@code size} returns the number of replicas. */
   public int size() {
     return channels.size();
@@ -78,7 +132,7 @@ public final class ControlPlaneChannels implements AutoCloseable {
 
   /** {@code channel} returns the channel of replica {@code index}. */
   public Channel channel(int index) {
-    return channels.get(index);
+    return views.get(index);
   }
 
   /**
