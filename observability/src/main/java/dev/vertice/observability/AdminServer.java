@@ -2,6 +2,8 @@ package dev.vertice.observability;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -13,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 
 /**
  * {@code AdminServer} is a process's admin HTTP port: {@code GET /metrics} (Prometheus text
@@ -66,7 +69,25 @@ public final class AdminServer implements AutoCloseable {
    * @param ready what {@code /healthz} reports
    */
   public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    return bind(host, port, metrics, ready, null);
+  }
+
+  /**
+   * Binds the admin port like {@link #bind(String, int, Metrics, BooleanSupplier)}, serving HTTPS
+   * with {@code tls} when it is not null (plain HTTP otherwise).
+   *
+   * @param tls the TLS context of the listener (for example a reloading one), or null
+   */
+  public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls)
+      throws IOException {
+    HttpServer server;
+    if (tls == null) {
+      server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    } else {
+      HttpsServer https = HttpsServer.create(new InetSocketAddress(host, port), 64);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      server = https;
+    }
     AtomicInteger n = new AtomicInteger();
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "admin-http-" + n.incrementAndGet());
