@@ -77,9 +77,29 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   @Option(names = "--store", defaultValue = "${env:VERTICE_STORE:-memory}",
       description = "Where the registry lives: memory (one process), redis://host:port/db, or"
-          + " redis-sentinel://host:port,host:port/mastername to share it between replicas (VERTICE_STORE)."
+          + " redis-sentinel://host:port,host:port/mastername to share it between replicas; rediss:// and"
+          + " rediss-sentinel:// use TLS (VERTICE_STORE)."
           + " Default: ${DEFAULT-VALUE}.")
   String store;
+
+  @Option(names = "--store-password-file", defaultValue = "${env:VERTICE_STORE_PASSWORD_FILE}",
+      description = "File holding the Redis password (one line; a trailing newline is ignored), so that it"
+          + " appears in no URL, flag or log (VERTICE_STORE_PASSWORD_FILE).")
+  java.nio.file.Path storePasswordFile;
+
+  @Option(names = "--store-user", defaultValue = "${env:VERTICE_STORE_USER}",
+      description = "Redis ACL user for --store-password-file; default: the default user (VERTICE_STORE_USER).")
+  String storeUser;
+
+  @Option(names = "--store-sentinel-password-file", defaultValue = "${env:VERTICE_STORE_SENTINEL_PASSWORD_FILE}",
+      description = "File holding the Sentinels' own password, when they have one"
+          + " (VERTICE_STORE_SENTINEL_PASSWORD_FILE).")
+  java.nio.file.Path storeSentinelPasswordFile;
+
+  @Option(names = "--store-ca", defaultValue = "${env:VERTICE_STORE_CA}",
+      description = "PEM file of the CA that signed the Redis (and Sentinel) certificates, for rediss:// and"
+          + " rediss-sentinel://; default: the JVM's trust store (VERTICE_STORE_CA).")
+  java.nio.file.Path storeCa;
 
   @Option(names = "--lease-ttl", defaultValue = "${env:VERTICE_LEASE_TTL:-60s}", converter = DurationConverter.class,
       description = "Lease TTL when a registration sets none (VERTICE_LEASE_TTL). Default: ${DEFAULT-VALUE}.")
@@ -201,14 +221,64 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   private RedisStoreConfig redisStore() {
     if (store.strip().equals("memory")) {
+      for (Object set : new Object[] {storePasswordFile, storeSentinelPasswordFile, storeCa, storeUser}) {
+        check("--store", set == null, "memory takes no --store-password-file, --store-user,"
+            + " --store-sentinel-password-file or --store-ca");
+      }
       return null;
     }
+    RedisStoreConfig config;
     try {
-      return RedisStoreConfig.parse(store);
+      config = RedisStoreConfig.parse(store);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid --store: " + e.getMessage()
           + " (or memory)");
     }
+    if (storePasswordFile != null) {
+      check("--store-password-file", config.password() == null, "--store already holds a password; give one of them");
+      config = apply("--store-password-file", config, c -> c.withCredentials(storeUser, secret(
+          "--store-password-file", storePasswordFile)));
+    } else {
+      check("--store-user", storeUser == null, "needs --store-password-file");
+    }
+    if (storeSentinelPasswordFile != null) {
+      RedisStoreConfig c0 = config;
+      config = apply("--store-sentinel-password-file", config, c -> c0.withSentinelPassword(secret(
+          "--store-sentinel-password-file", storeSentinelPasswordFile)));
+    }
+    if (storeCa != null) {
+      config = apply("--store-ca", config, c -> c.withCa(storeCa));
+    }
+    return config;
+  }
+
+  private RedisStoreConfig apply(String option, RedisStoreConfig config,
+      java.util.function.UnaryOperator<RedisStoreConfig> change) {
+    try {
+      return change.apply(config);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": " + e.getMessage());
+    }
+  }
+
+  /** Reads a secret from {@code file}: its one line without the line end. Error messages never quote it. */
+  private String secret(String option, java.nio.file.Path file) {
+    String text;
+    try {
+      text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": " + file
+          + " does not exist");
+    } catch (IOException | RuntimeException e) {
+      // Not the exception's message: a decoder's may quote the bytes it choked on.
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": cannot read " + file
+          + " as UTF-8 text");
+    }
+    String line = text.endsWith("\r\n") ? text.substring(0, text.length() - 2)
+        : text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+    check(option, !line.isEmpty(), file + " is empty");
+    check(option, line.indexOf('\n') < 0 && line.indexOf('\r') < 0, file + " holds more than one line");
+    return line;
   }
 
   private RegistryConfig registryConfig() {
