@@ -10,6 +10,8 @@ import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
 import dev.vertice.observability.Tracing;
+import dev.vertice.security.tls.ReloadingTls;
+import io.grpc.InsecureServerCredentials;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -47,6 +49,31 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       description = "Admin HTTP port serving /metrics (Prometheus) and /healthz; 0 picks a free one, -1 turns"
           + " it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
+
+  @Option(names = "--tls-cert", defaultValue = "${env:VERTICE_TLS_CERT}", paramLabel = "PEM",
+      description = "Certificate chain (PEM) of the gRPC listener and the admin port; with --tls-key turns TLS on"
+          + " for both (VERTICE_TLS_CERT). Default: none, plaintext (logged as a WARNING).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:VERTICE_TLS_KEY}", paramLabel = "PEM",
+      description = "Private key (PEM, PKCS#8) of --tls-cert (VERTICE_TLS_KEY).")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca", defaultValue = "${env:VERTICE_TLS_CLIENT_CA}", paramLabel = "PEM",
+      description = "CA bundle (PEM) client certificates are verified against: mutual TLS on the gRPC listener"
+          + " (VERTICE_TLS_CLIENT_CA).")
+  String tlsClientCa;
+
+  @Option(names = "--tls-client-auth", defaultValue = "${env:VERTICE_TLS_CLIENT_AUTH}",
+      description = "none, optional or require a client certificate on the gRPC listener (VERTICE_TLS_CLIENT_AUTH)."
+          + " Default: require when --tls-client-ca is set, else none.")
+  String tlsClientAuth;
+
+  @Option(names = "--tls-refresh", defaultValue = "${env:VERTICE_TLS_REFRESH:-30s}",
+      converter = DurationConverter.class,
+      description = "How often the TLS files are checked; changed files serve new connections without dropping"
+          + " open ones (VERTICE_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
+  Duration tlsRefresh;
 
   @Option(names = "--store", defaultValue = "${env:VERTICE_STORE:-memory}",
       description = "Where the registry lives: memory (one process), redis://host:port/db, or"
@@ -128,6 +155,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
 
     RedisStoreConfig redis = redisStore();
+    ReloadingTls tls = TlsFlags.server(spec, TlsFlags.ServerFlagNames.CONTROL_PLANE, tlsCert, tlsKey, tlsClientCa,
+        tlsClientAuth, tlsRefresh);
+    if (tls == null) {
+      log.warning(TlsFlags.PLAINTEXT_WARNING);
+    }
     Metrics metrics = Metrics.withJvmMetrics();
     Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
     ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
@@ -144,7 +176,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     if (adminPort >= 0) {
       ControlPlane cp = controlPlane;
       try {
-        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following()).start();
+        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following(),
+            tls == null ? null : tls.sslContext()).start();
       } catch (IOException e) {
         controlPlane.close();
         throw new IOException("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage(), e);
@@ -153,7 +186,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlaneServer server;
     try {
       server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes,
-          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())));
+          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())),
+          tls == null ? InsecureServerCredentials.create() : tls.serverCredentials());
     } catch (IOException e) {
       controlPlane.close();
       throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -169,12 +203,20 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s; admin: %s); ready in %d ms"
-            + " (%d ms since JVM start)", Main.version(), host, server.port(), redis == null ? "memory" : redis,
-        registryConfig, admin == null ? "off" : "http://" + host + ":" + admin.port() + "/metrics",
+    log.info(String.format("vertice %s control plane listening on %s:%d (%s; store: %s, %s; admin: %s); ready in %d ms"
+            + " (%d ms since JVM start)", Main.version(), host, server.port(), transport(tls),
+        redis == null ? "memory" : redis, registryConfig,
+        admin == null ? "off" : (tls == null ? "http" : "https") + "://" + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;
+  }
+
+  private static String transport(ReloadingTls tls) {
+    if (tls == null) {
+      return "plaintext";
+    }
+    return "tls, client certificates: " + tls.settings().clientAuth().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   private RedisStoreConfig redisStore() {
