@@ -10,6 +10,8 @@ import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
 import dev.vertice.observability.Tracing;
+import dev.vertice.security.tls.ReloadingTls;
+import io.grpc.InsecureServerCredentials;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -48,11 +50,56 @@ public final class ControlPlaneCommand implements Callable<Integer> {
           + " it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
 
+  @Option(names = "--tls-cert", defaultValue = "${env:VERTICE_TLS_CERT}", paramLabel = "PEM",
+      description = "Certificate chain (PEM) of the gRPC listener and the admin port; with --tls-key turns TLS on"
+          + " for both (VERTICE_TLS_CERT). Default: none, plaintext (logged as a WARNING).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:VERTICE_TLS_KEY}", paramLabel = "PEM",
+      description = "Private key (PEM, PKCS#8) of --tls-cert (VERTICE_TLS_KEY).")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca", defaultValue = "${env:VERTICE_TLS_CLIENT_CA}", paramLabel = "PEM",
+      description = "CA bundle (PEM) client certificates are verified against: mutual TLS on the gRPC listener"
+          + " (VERTICE_TLS_CLIENT_CA).")
+  String tlsClientCa;
+
+  @Option(names = "--tls-client-auth", defaultValue = "${env:VERTICE_TLS_CLIENT_AUTH}",
+      description = "none, optional or require a client certificate on the gRPC listener (VERTICE_TLS_CLIENT_AUTH)."
+          + " Default: require when --tls-client-ca is set, else none.")
+  String tlsClientAuth;
+
+  @Option(names = "--tls-refresh", defaultValue = "${env:VERTICE_TLS_REFRESH:-30s}",
+      converter = DurationConverter.class,
+      description = "How often the TLS files are checked; changed files serve new connections without dropping"
+          + " open ones (VERTICE_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
+  Duration tlsRefresh;
+
   @Option(names = "--store", defaultValue = "${env:VERTICE_STORE:-memory}",
       description = "Where the registry lives: memory (one process), redis://host:port/db, or"
-          + " redis-sentinel://host:port,host:port/mastername to share it between replicas (VERTICE_STORE)."
+          + " redis-sentinel://host:port,host:port/mastername to share it between replicas; rediss:// and"
+          + " rediss-sentinel:// use TLS (VERTICE_STORE)."
           + " Default: ${DEFAULT-VALUE}.")
   String store;
+
+  @Option(names = "--store-password-file", defaultValue = "${env:VERTICE_STORE_PASSWORD_FILE}",
+      description = "File holding the Redis password (one line; a trailing newline is ignored), so that it"
+          + " appears in no URL, flag or log (VERTICE_STORE_PASSWORD_FILE).")
+  java.nio.file.Path storePasswordFile;
+
+  @Option(names = "--store-user", defaultValue = "${env:VERTICE_STORE_USER}",
+      description = "Redis ACL user for --store-password-file; default: the default user (VERTICE_STORE_USER).")
+  String storeUser;
+
+  @Option(names = "--store-sentinel-password-file", defaultValue = "${env:VERTICE_STORE_SENTINEL_PASSWORD_FILE}",
+      description = "File holding the Sentinels' own password, when they have one"
+          + " (VERTICE_STORE_SENTINEL_PASSWORD_FILE).")
+  java.nio.file.Path storeSentinelPasswordFile;
+
+  @Option(names = "--store-ca", defaultValue = "${env:VERTICE_STORE_CA}",
+      description = "PEM file of the CA that signed the Redis (and Sentinel) certificates, for rediss:// and"
+          + " rediss-sentinel://; default: the JVM's trust store (VERTICE_STORE_CA).")
+  java.nio.file.Path storeCa;
 
   @Option(names = "--lease-ttl", defaultValue = "${env:VERTICE_LEASE_TTL:-60s}", converter = DurationConverter.class,
       description = "Lease TTL when a registration sets none (VERTICE_LEASE_TTL). Default: ${DEFAULT-VALUE}.")
@@ -108,6 +155,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
 
     RedisStoreConfig redis = redisStore();
+    ReloadingTls tls = TlsFlags.server(spec, TlsFlags.ServerFlagNames.CONTROL_PLANE, tlsCert, tlsKey, tlsClientCa,
+        tlsClientAuth, tlsRefresh);
+    if (tls == null) {
+      log.warning(TlsFlags.PLAINTEXT_WARNING);
+    }
     Metrics metrics = Metrics.withJvmMetrics();
     Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
     ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
@@ -124,7 +176,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     if (adminPort >= 0) {
       ControlPlane cp = controlPlane;
       try {
-        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following()).start();
+        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following(),
+            tls == null ? null : tls.sslContext()).start();
       } catch (IOException e) {
         controlPlane.close();
         throw new IOException("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage(), e);
@@ -133,7 +186,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlaneServer server;
     try {
       server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes,
-          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())));
+          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())),
+          tls == null ? InsecureServerCredentials.create() : tls.serverCredentials());
     } catch (IOException e) {
       controlPlane.close();
       throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -149,24 +203,82 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s; admin: %s); ready in %d ms"
-            + " (%d ms since JVM start)", Main.version(), host, server.port(), redis == null ? "memory" : redis,
-        registryConfig, admin == null ? "off" : "http://" + host + ":" + admin.port() + "/metrics",
+    log.info(String.format("vertice %s control plane listening on %s:%d (%s; store: %s, %s; admin: %s); ready in %d ms"
+            + " (%d ms since JVM start)", Main.version(), host, server.port(), transport(tls),
+        redis == null ? "memory" : redis, registryConfig,
+        admin == null ? "off" : (tls == null ? "http" : "https") + "://" + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;
   }
 
+  private static String transport(ReloadingTls tls) {
+    if (tls == null) {
+      return "plaintext";
+    }
+    return "tls, client certificates: " + tls.settings().clientAuth().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   private RedisStoreConfig redisStore() {
     if (store.strip().equals("memory")) {
+      for (Object set : new Object[] {storePasswordFile, storeSentinelPasswordFile, storeCa, storeUser}) {
+        check("--store", set == null, "memory takes no --store-password-file, --store-user,"
+            + " --store-sentinel-password-file or --store-ca");
+      }
       return null;
     }
+    RedisStoreConfig config;
     try {
-      return RedisStoreConfig.parse(store);
+      config = RedisStoreConfig.parse(store);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid --store: " + e.getMessage()
           + " (or memory)");
     }
+    if (storePasswordFile != null) {
+      check("--store-password-file", config.password() == null, "--store already holds a password; give one of them");
+      config = apply("--store-password-file", config, c -> c.withCredentials(storeUser, secret(
+          "--store-password-file", storePasswordFile)));
+    } else {
+      check("--store-user", storeUser == null, "needs --store-password-file");
+    }
+    if (storeSentinelPasswordFile != null) {
+      RedisStoreConfig c0 = config;
+      config = apply("--store-sentinel-password-file", config, c -> c0.withSentinelPassword(secret(
+          "--store-sentinel-password-file", storeSentinelPasswordFile)));
+    }
+    if (storeCa != null) {
+      config = apply("--store-ca", config, c -> c.withCa(storeCa));
+    }
+    return config;
+  }
+
+  private RedisStoreConfig apply(String option, RedisStoreConfig config,
+      java.util.function.UnaryOperator<RedisStoreConfig> change) {
+    try {
+      return change.apply(config);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": " + e.getMessage());
+    }
+  }
+
+  /** Reads a secret from {@code file}: its one line without the line end. Error messages never quote it. */
+  private String secret(String option, java.nio.file.Path file) {
+    String text;
+    try {
+      text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": " + file
+          + " does not exist");
+    } catch (IOException | RuntimeException e) {
+      // Not the exception's message: a decoder's may quote the bytes it choked on.
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + ": cannot read " + file
+          + " as UTF-8 text");
+    }
+    String line = text.endsWith("\r\n") ? text.substring(0, text.length() - 2)
+        : text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+    check(option, !line.isEmpty(), file + " is empty");
+    check(option, line.indexOf('\n') < 0 && line.indexOf('\r') < 0, file + " holds more than one line");
+    return line;
   }
 
   private RegistryConfig registryConfig() {
