@@ -12,7 +12,7 @@ import dev.vertice.observability.Tracing;
 import dev.vertice.observability.WatchClientMetrics;
 import dev.vertice.security.auth.BearerTokenCredentials;
 import dev.vertice.security.tls.ReloadingTls;
-import dev.vertice.security.tls.TlsFlags;
+import dev.vertice.security.tls.EdgeTlsFlags;
 import dev.vertice.security.tls.TlsSettings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -218,12 +218,12 @@ public final class GatewayCommand implements Callable<Integer> {
   private Tls tls() {
     ReloadingTls listeners = null;
     try {
-      TlsSettings listen = TlsFlags.listener(tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
-      TlsSettings client = TlsFlags.controlPlane(controlPlaneCa, controlPlaneCert, controlPlaneKey, tlsRefresh);
-      BearerTokenCredentials token = TlsFlags.token(controlPlaneTokenFile, client);
-      listeners = listen == null ? null : TlsFlags.loadServer(listen);
-      return new Tls(listeners, client == null ? null : TlsFlags.loadClient(client), token);
-    } catch (TlsFlags.InvalidFlagException e) {
+      TlsSettings listen = EdgeTlsFlags.listener(tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
+      TlsSettings client = EdgeTlsFlags.controlPlane(controlPlaneCa, controlPlaneCert, controlPlaneKey, tlsRefresh);
+      BearerTokenCredentials token = EdgeTlsFlags.token(controlPlaneTokenFile, client);
+      listeners = listen == null ? null : EdgeTlsFlags.loadServer(listen);
+      return new Tls(listeners, client == null ? null : EdgeTlsFlags.loadClient(client), token);
+    } catch (EdgeTlsFlags.InvalidFlagException e) {
       if (listeners != null) {
         listeners.close();
       }
