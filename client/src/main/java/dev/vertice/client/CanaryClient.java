@@ -14,6 +14,7 @@ import dev.vertice.api.canary.v1.RolloutSpec;
 import dev.vertice.api.canary.v1.WatchRolloutRequest;
 import dev.vertice.api.canary.v1.WatchRolloutResponse;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
@@ -66,8 +67,19 @@ public final class CanaryClient implements AutoCloseable {
    * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
    */
   public static CanaryClient connect(String hostPort) {
+    return connect(hostPort, List.of());
+  }
+
+  /**
+   * Returns a client like {@link #connect(String)} whose calls pass through {@code interceptors}
+   * (tracing, for one), the first listed seeing a call first.
+   *
+   * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
+   */
+  public static CanaryClient connect(String hostPort, List<? extends ClientInterceptor> interceptors) {
     String address = ControlPlaneAddresses.parse(hostPort).addresses().get(0);
-    ManagedChannel c = NettyChannelBuilder.forTarget("dns:///" + address).usePlaintext().build();
+    ManagedChannel c = NettyChannelBuilder.forTarget("dns:///" + address).usePlaintext()
+        .intercept(List.copyOf(interceptors)).build();
     return new CanaryClient(c, c, DEFAULT_DEADLINE);
   }
 

@@ -168,22 +168,25 @@ public final class GatewayCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: " + e.getMessage());
       }
     }
+    // Off unless the OTEL_* environment configures an exporter; spans the gateway's own calls to the
+    // control plane (watch, stats) as well as the traffic it proxies.
+    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
+    builder.tracing(tracing);
     try {
       dev.vertice.client.ControlPlaneAddresses.parse(controlPlane);
       builder.controlPlane(controlPlane);
       if (stats) {
-        reporter = StatsReporter.builder().controlPlane(controlPlane).reporter(node).build();
+        reporter = StatsReporter.builder().controlPlane(controlPlane).reporter(node)
+            .interceptors(tracing.clientInterceptors()).build();
         StatsReporter r = reporter;
         builder.stats(r::record);
       } else {
         builder.stats(StatsSink.NONE);
       }
     } catch (IllegalArgumentException e) {
+      tracing.close();
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid --control-plane: " + e.getMessage());
     }
-    // Off unless the OTEL_* environment configures an exporter.
-    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
-    builder.tracing(tracing);
     Gateway gateway;
     try {
       gateway = builder.start();
