@@ -279,11 +279,16 @@ public final class GatewayCommand implements Callable<Integer> {
     if (tls.token() != null) {
       builder.controlPlaneCallCredentials(tls.token());
     }
+    // Off unless the OTEL_* environment configures an exporter; spans the gateway's own calls to the
+    // control plane (watch, stats) as well as the traffic it proxies.
+    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
+    builder.tracing(tracing);
     try {
       dev.vertice.client.ControlPlaneAddresses.parse(controlPlane);
       builder.controlPlane(controlPlane);
       if (stats) {
-        StatsReporter.Builder rb = StatsReporter.builder().controlPlane(controlPlane).reporter(node);
+        StatsReporter.Builder rb = StatsReporter.builder().controlPlane(controlPlane).reporter(node)
+            .interceptors(tracing.clientInterceptors());
         if (tls.controlPlane() != null) {
           rb.channelCredentials(tls.controlPlane().channelCredentials());
         }
@@ -298,11 +303,9 @@ public final class GatewayCommand implements Callable<Integer> {
       }
     } catch (IllegalArgumentException e) {
       tls.close();
+      tracing.close();
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid --control-plane: " + e.getMessage());
     }
-    // Off unless the OTEL_* environment configures an exporter.
-    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
-    builder.tracing(tracing);
     Gateway gateway;
     try {
       gateway = builder.start();

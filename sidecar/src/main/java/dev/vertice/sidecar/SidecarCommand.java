@@ -162,9 +162,18 @@ public final class SidecarCommand implements Callable<Integer> {
       description = "Port of the local API; 0 picks a free one (VERTICE_API_PORT). Default: ${DEFAULT-VALUE}.")
   int apiPort;
 
+  // The admin port is for Prometheus and orchestrator probes, which come from other hosts or
+  // containers: unlike the local API (the app's, on the loopback) it listens on every interface by
+  // default, as the gateway's and the control plane's admin ports do. It serves read-only
+  // metrics and readiness only.
+  @Option(names = "--admin-host", defaultValue = "${env:VERTICE_ADMIN_HOST:-0.0.0.0}",
+      description = "Address the admin port listens on; 127.0.0.1 keeps it local (VERTICE_ADMIN_HOST)."
+          + " Default: ${DEFAULT-VALUE} (every interface, so that Prometheus can scrape it).")
+  String adminHost;
+
   @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9702}",
-      description = "Admin HTTP port on the api host serving /metrics (Prometheus) and /healthz (200 while"
-          + " registered); 0 picks a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+      description = "Admin HTTP port serving /metrics (Prometheus) and /healthz (200 while registered); 0 picks"
+          + " a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
 
   @Option(names = "--call-timeout", defaultValue = "${env:VERTICE_CALL_TIMEOUT:-5s}",
@@ -316,6 +325,8 @@ public final class SidecarCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     SidecarConfig config = config();
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
+    check("--admin-host", adminHost != null && !adminHost.isBlank(), "is empty");
+    String adminAt = adminHost == null ? "" : adminHost.strip();
     Tls tls = tls();
     Metrics metrics = adminPort >= 0 ? Metrics.withJvmMetrics() : null;
     // Off unless the OTEL_* environment configures an exporter.
@@ -344,16 +355,18 @@ public final class SidecarCommand implements Callable<Integer> {
     }
     if (metrics != null) {
       try {
-        AdminServer admin = AdminServer.bind(config.apiHost(), adminPort, metrics,
+        AdminServer admin = AdminServer.bind(adminAt, adminPort, metrics,
             () -> sidecar.registration().map(r -> r.isActive()).orElse(false)
                 && sidecar.phase() == Sidecar.Phase.RUNNING,
             tls.listeners() == null ? null : tls.listeners().sslContext()).start();
-        log.info(() -> "admin: " + (tls.listeners() == null ? "http" : "https") + "://" + config.apiHost() + ":" + admin.port() + "/metrics");
+        log.info(() -> "admin: " + (tls.listeners() == null ? "http" : "https") + "://" + adminAt + ":" + admin.port()
+            + "/metrics");
         sidecar.stopped().whenComplete((v, e) -> admin.close());
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         sidecar.close();
         tls.close();
-        log.severe("cannot listen on admin port " + config.apiHost() + ":" + adminPort + " (admin-port): "
+        tracing.close();
+        log.severe("cannot listen on admin port " + adminAt + ":" + adminPort + " (admin-host, admin-port): "
             + e.getMessage());
         return 1;
       }
