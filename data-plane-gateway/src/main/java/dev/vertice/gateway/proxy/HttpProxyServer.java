@@ -131,9 +131,7 @@ public final class HttpProxyServer implements AutoCloseable {
     HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
         .setMaxInitialLineLength(c.maxInitialLineBytes())
         .setMaxHeaderSize(c.maxHeaderBytes())
-        .setMaxChunkSize(16384)
-        // Remembers a Content-Length the decoder drops beside Transfer-Encoding (RequestFraming refuses both).
-        .setHeadersFactory(RequestFraming.headersFactory()));
+        .setMaxChunkSize(16384));
     HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
         AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
             ? new Http2ServerUpgradeCodec(http2Codec(), new Http2MultiplexHandler(streamInitializer()))

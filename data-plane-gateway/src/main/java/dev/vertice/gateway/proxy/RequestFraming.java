@@ -1,10 +1,7 @@
 package dev.vertice.gateway.proxy;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -18,10 +15,10 @@ import java.util.Locale;
  * Transfer-Encoding, a transfer coding other than exactly {@code chunked}, Transfer-Encoding in
  * HTTP/1.0, a Content-Length that is not plain digits, and a missing or repeated Host; also HTTP
  * versions other than 1.0 and 1.1 (505) and request targets that are not visible ASCII with valid
- * percent-encoding (which upstreams parse each their own way). Netty's
- * decoder already rejects conflicting Content-Length values, but it quietly drops Content-Length
- * when Transfer-Encoding is present; the headers made by {@link #headersFactory()} remember that it
- * did. Every refusal closes the connection: what follows on it cannot be framed with certainty.
+ * percent-encoding (which upstreams parse each their own way). Netty's decoder (4.2) already
+ * refuses Content-Length beside Transfer-Encoding and conflicting Content-Length values; the tests
+ * hold it to that. Every refusal closes the connection: what follows on it cannot be framed with
+ * certainty.
  */
 final class RequestFraming {
 
@@ -29,22 +26,6 @@ final class RequestFraming {
 
   /** {@code Problem} is why a request head is refused, and the answer. */
   record Problem(HttpResponseStatus status, String code, String message) {}
-
-  /** Returns the header factory for the HTTP/1.x decoder: netty's validation, plus the bookkeeping above. */
-  static HttpHeadersFactory headersFactory() {
-    DefaultHttpHeadersFactory netty = DefaultHttpHeadersFactory.headersFactory();
-    return new HttpHeadersFactory() {
-      @Override
-      public HttpHeaders newHeaders() {
-        return new TrackedHeaders(netty);
-      }
-
-      @Override
-      public HttpHeaders newEmptyHeaders() {
-        return new TrackedHeaders(netty);
-      }
-    };
-  }
 
   /** Returns why {@code req}, an HTTP/1.x request head, must be refused, or null when it is fine. */
   static Problem check(HttpRequest req) {
@@ -57,9 +38,6 @@ final class RequestFraming {
       return bad("malformed request target: only visible ASCII characters and valid percent-encoding");
     }
     HttpHeaders h = req.headers();
-    if (h instanceof TrackedHeaders t && t.contentLengthDropped) {
-      return bad("the request has both Content-Length and Transfer-Encoding");
-    }
     List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
     if (!te.isEmpty()) {
       if (req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
@@ -115,32 +93,5 @@ final class RequestFraming {
 
   private static Problem bad(String message) {
     return new Problem(HttpResponseStatus.BAD_REQUEST, "bad_request", message);
-  }
-
-  /** Netty's validating headers that remember whether the decoder dropped a Content-Length. */
-  private static final class TrackedHeaders extends DefaultHttpHeaders {
-    boolean contentLengthDropped;
-
-    TrackedHeaders(DefaultHttpHeadersFactory netty) {
-      super(netty.getNameValidator(), netty.getValueValidator());
-    }
-
-    @Override
-    public HttpHeaders remove(String name) {
-      note(name);
-      return super.remove(name);
-    }
-
-    @Override
-    public HttpHeaders remove(CharSequence name) {
-      note(name);
-      return super.remove(name);
-    }
-
-    private void note(CharSequence name) {
-      if (HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name) && contains(name)) {
-        contentLengthDropped = true;
-      }
-    }
   }
 }
