@@ -13,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.StringReader;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -59,18 +60,13 @@ class PolicyAuthorizerTest {
         as(orders, () -> authorizer.checkWrite(Authorizer.Write.KEEP_ALIVE, "payments")));
     assertEquals(Status.Code.OK, as(orders, () -> authorizer.checkWatch(List.of("orders", "payments"))));
     assertEquals(Status.Code.PERMISSION_DENIED, as(orders, () -> authorizer.checkWatch(List.of("payments", "billing"))));
-    Predicate<String>[] visible = newPredicateHolder();
-    as(orders, () -> visible[0] = authorizer.visibleServices());
+    AtomicReference<Predicate<String>> visible = new AtomicReference<>();
+    as(orders, () -> visible.set(authorizer.visibleServices()));
     // The predicate is fixed at the call: it holds outside the call's context too.
-    assertTrue(visible[0].test("payments"));
-    assertFalse(visible[0].test("billing"));
+    assertTrue(visible.get().test("payments"));
+    assertFalse(visible.get().test("billing"));
     assertEquals(Status.Code.OK, as(orders, authorizer::checkSubscribe));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, as(orders, authorizer::checkSubscribe));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Predicate<String>[] newPredicateHolder() {
-    return new Predicate[1];
   }
 
   @Test
