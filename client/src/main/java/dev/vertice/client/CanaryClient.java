@@ -79,6 +79,16 @@ public final class CanaryClient implements AutoCloseable {
   }
 
   /**
+   * Returns a plaintext client like {@link #connect(String)} whose calls pass through {@code
+   * interceptors} (tracing, for one), the first listed seeing a call first.
+   *
+   * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
+   */
+  public static CanaryClient connect(String hostPort, List<? extends ClientInterceptor> interceptors) {
+    return connect(hostPort, InsecureChannelCredentials.create(), null, interceptors);
+  }
+
+  /**
    * Returns a client with its own channel to the control plane at {@code hostPort}, secured by
    * {@code channelCredentials} (for example {@code ReloadingTls.forClient(settings).channelCredentials()},
    * or {@code InsecureChannelCredentials.create()} for plaintext), every call carrying {@code
@@ -89,9 +99,21 @@ public final class CanaryClient implements AutoCloseable {
    */
   public static CanaryClient connect(String hostPort, ChannelCredentials channelCredentials,
       CallCredentials callCredentials) {
+    return connect(hostPort, channelCredentials, callCredentials, List.of());
+  }
+
+  /**
+   * Returns a client like {@link #connect(String, ChannelCredentials, CallCredentials)} whose calls
+   * also pass through {@code interceptors}, the first listed seeing a call first.
+   *
+   * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
+   */
+  public static CanaryClient connect(String hostPort, ChannelCredentials channelCredentials,
+      CallCredentials callCredentials, List<? extends ClientInterceptor> interceptors) {
     Objects.requireNonNull(channelCredentials, "channelCredentials");
     String address = ControlPlaneAddresses.parse(hostPort).addresses().get(0);
-    ManagedChannel c = NettyChannelBuilder.forTarget("dns:///" + address, channelCredentials).build();
+    ManagedChannel c = NettyChannelBuilder.forTarget("dns:///" + address, channelCredentials)
+        .intercept(List.copyOf(interceptors)).build();
     Channel calls = callCredentials == null ? c : ClientInterceptors.intercept(c, new ClientInterceptor() {
       @Override
       public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,

@@ -20,6 +20,7 @@ import dev.vertice.controlplane.canary.StatsStoreWindows;
 import dev.vertice.controlplane.canary.StorePolicyPublisher;
 import dev.vertice.controlplane.canary.StoredRollouts;
 import dev.vertice.controlplane.server.CanaryGrpcService;
+import dev.vertice.controlplane.server.MalformedRequests;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.store.redis.RedisStatsStore;
@@ -199,10 +200,14 @@ public final class ControlPlane implements AutoCloseable {
 
   /**
    * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService
-   * and xDS's AggregatedDiscoveryService.
+   * and xDS's AggregatedDiscoveryService. A request that is not a valid protobuf message gets
+   * INVALID_ARGUMENT ({@link MalformedRequests}).
    */
   public List<BindableService> services() {
-    return List.of(registryService, discoveryService, statsService, canaryService, adsService);
+    // Each answers a request that is not valid protobuf with INVALID_ARGUMENT (not UNKNOWN and a logged stack trace).
+    return List.of(MalformedRequests.rejecting(registryService), MalformedRequests.rejecting(discoveryService),
+        MalformedRequests.rejecting(statsService), MalformedRequests.rejecting(canaryService),
+        MalformedRequests.rejecting(adsService));
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */

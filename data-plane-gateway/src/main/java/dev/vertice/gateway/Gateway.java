@@ -79,7 +79,8 @@ public final class Gateway implements AutoCloseable {
         w = b.watch;
       } else if (b.controlPlane != null) {
         WatchClient.Builder wb = WatchClient.builder().controlPlane(b.controlPlane).nodeId(b.nodeId)
-            .nodeKind("gateway").ticker(b.ticker).watchTrafficPolicies(config.watchTrafficPolicies());
+            .nodeKind("gateway").ticker(b.ticker).watchTrafficPolicies(config.watchTrafficPolicies())
+            .interceptors(b.tracing.clientInterceptors());
         if (b.controlPlaneCredentials != null) {
           wb.channelCredentials(b.controlPlaneCredentials);
         }
@@ -325,8 +326,9 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * {@code tracing} opens a SERVER span per proxied HTTP request on {@code v}, child of the
-     * incoming W3C {@code traceparent}, and sends that span's context upstream (default: off). The
-     * caller owns {@code v} and closes it after the gateway.
+     * incoming W3C {@code traceparent}, and sends that span's context upstream; the gRPC proxy and
+     * the gateway's own watch of the control plane get client and server spans too (default: off).
+     * The caller owns {@code v} and closes it after the gateway.
      */
     public Builder tracing(dev.vertice.observability.Tracing v) {
       this.tracing = Objects.requireNonNull(v, "tracing");

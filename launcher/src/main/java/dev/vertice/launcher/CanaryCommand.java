@@ -10,6 +10,8 @@ import dev.vertice.api.canary.v1.RolloutSpec;
 import dev.vertice.api.canary.v1.Strategy;
 import dev.vertice.client.CanaryClient;
 import dev.vertice.client.ControlPlaneAddresses;
+import dev.vertice.observability.Tracing;
+import io.grpc.ClientInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -95,7 +97,7 @@ public final class CanaryCommand implements Runnable {
         description = "File holding a bearer token sent with every call; needs --ca (VERTICE_TOKEN_FILE).")
     String tokenFile;
 
-    CanaryClient connect(CommandLine.Model.CommandSpec spec) {
+    CanaryClient connect(CommandLine.Model.CommandSpec spec, List<? extends ClientInterceptor> interceptors) {
       try {
         ControlPlaneAddresses a = ControlPlaneAddresses.parse(controlPlane);
         if (a.size() != 1) {
@@ -109,7 +111,7 @@ public final class CanaryCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --timeout: must be positive");
       }
       return CanaryClient.connect(controlPlane, TlsFlags.client(spec, ca, cert, key),
-          TlsFlags.token(spec, tokenFile, ca)).withDeadline(timeout);
+          TlsFlags.token(spec, tokenFile, ca), interceptors);
     }
   }
 
@@ -125,15 +127,24 @@ public final class CanaryCommand implements Runnable {
 
     @Override
     public final Integer call() {
-      CanaryClient owner = target.connect(spec);
+      // Off unless the OTEL_* environment configures an exporter: then each call is a client span.
+      Tracing tracing = Tracing.fromEnvironment("vertice-cli");
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
+      CanaryClient owner;
       try {
-        return run(owner, out);
+        owner = target.connect(spec, tracing.clientInterceptors());
+      } catch (RuntimeException e) {
+        tracing.close();
+        throw e;
+      }
+      try {
+        return run(owner.withDeadline(target.timeout), out);
       } catch (StatusRuntimeException e) {
         return report(e, err, target.controlPlane);
       } finally {
-        owner.close();
+        owner.close(); // the channel: the client with the deadline borrows it
+        tracing.close(); // flushes the spans
       }
     }
   }

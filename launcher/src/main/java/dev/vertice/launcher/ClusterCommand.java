@@ -523,15 +523,20 @@ public final class ClusterCommand implements Runnable {
         check("--control-plane", false, e.getMessage());
       }
       DemoFleet fleet;
+      // Off unless the OTEL_* environment configures an exporter: spans the sidecars' control-plane calls.
+      dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.fromEnvironment("vertice-demo");
       try {
-        fleet = DemoFleet.start(bindHost, address, port, controlPlane, names, v2, Duration.ofSeconds(2), "cluster");
+        fleet = DemoFleet.start(bindHost, address, port, controlPlane, names, v2, Duration.ofSeconds(2), "cluster",
+            tracing);
       } catch (IOException e) {
+        tracing.close();
         log.severe("cannot start: " + e.getMessage());
         return 1;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         Logging.shutdownLine(log.getName(), "draining the sidecars");
         fleet.drain(Duration.ofSeconds(5));
+        tracing.close(); // flushes the spans of the drain
         Logging.shutdownLine(log.getName(), "stopped");
         Runtime.getRuntime().halt(0);
       }, "vertice-cluster-services-shutdown"));

@@ -4,6 +4,7 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.demo.DemoConfig;
 import dev.vertice.demo.DemoService;
 import dev.vertice.demo.EchoHttpServer;
+import dev.vertice.observability.Tracing;
 import dev.vertice.sidecar.Sidecar;
 import dev.vertice.sidecar.SidecarConfig;
 import java.io.IOException;
@@ -27,8 +28,10 @@ final class DemoFleet implements AutoCloseable {
 
   private final List<Member> members = new ArrayList<>();
   private final ScheduledExecutorService timers;
+  private final Tracing tracing;
 
-  private DemoFleet() {
+  private DemoFleet(Tracing tracing) {
+    this.tracing = tracing;
     this.timers = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "vertice-fleet-timer");
       t.setDaemon(true);
@@ -55,7 +58,17 @@ final class DemoFleet implements AutoCloseable {
    */
   static DemoFleet start(String bindHost, String address, int firstPort, String controlPlane, List<String> services,
       List<String> candidates, Duration probeInterval, String instanceTag) throws IOException {
-    DemoFleet fleet = new DemoFleet();
+    return start(bindHost, address, firstPort, controlPlane, services, candidates, probeInterval, instanceTag,
+        Tracing.off());
+  }
+
+  /**
+   * {@code start} is the above with the sidecars' calls to the control plane traced by {@code
+   * tracing}, which the caller owns and closes after the fleet.
+   */
+  static DemoFleet start(String bindHost, String address, int firstPort, String controlPlane, List<String> services,
+      List<String> candidates, Duration probeInterval, String instanceTag, Tracing tracing) throws IOException {
+    DemoFleet fleet = new DemoFleet(tracing);
     try {
       long seed = 1;
       int n = 0;
@@ -85,7 +98,7 @@ final class DemoFleet implements AutoCloseable {
           .ttl(Duration.ofSeconds(30)).keepalive(Duration.ofSeconds(10)).drainPeriod(Duration.ofSeconds(2))
           .drainSettle(Duration.ofMillis(500)).callTimeout(Duration.ofSeconds(2)).backoffMax(Duration.ofSeconds(2))
           .build();
-      sidecar = Sidecar.builder(config).scheduler(timers).build();
+      sidecar = Sidecar.builder(config).scheduler(timers).tracing(tracing).build();
       sidecar.start();
     } catch (RuntimeException e) {
       app.close();

@@ -12,7 +12,7 @@ import dev.vertice.observability.Tracing;
 import dev.vertice.observability.WatchClientMetrics;
 import dev.vertice.security.auth.BearerTokenCredentials;
 import dev.vertice.security.tls.ReloadingTls;
-import dev.vertice.security.tls.TlsFlags;
+import dev.vertice.security.tls.EdgeTlsFlags;
 import dev.vertice.security.tls.TlsSettings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -218,12 +218,12 @@ public final class GatewayCommand implements Callable<Integer> {
   private Tls tls() {
     ReloadingTls listeners = null;
     try {
-      TlsSettings listen = TlsFlags.listener(tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
-      TlsSettings client = TlsFlags.controlPlane(controlPlaneCa, controlPlaneCert, controlPlaneKey, tlsRefresh);
-      BearerTokenCredentials token = TlsFlags.token(controlPlaneTokenFile, client);
-      listeners = listen == null ? null : TlsFlags.loadServer(listen);
-      return new Tls(listeners, client == null ? null : TlsFlags.loadClient(client), token);
-    } catch (TlsFlags.InvalidFlagException e) {
+      TlsSettings listen = EdgeTlsFlags.listener(tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
+      TlsSettings client = EdgeTlsFlags.controlPlane(controlPlaneCa, controlPlaneCert, controlPlaneKey, tlsRefresh);
+      BearerTokenCredentials token = EdgeTlsFlags.token(controlPlaneTokenFile, client);
+      listeners = listen == null ? null : EdgeTlsFlags.loadServer(listen);
+      return new Tls(listeners, client == null ? null : EdgeTlsFlags.loadClient(client), token);
+    } catch (EdgeTlsFlags.InvalidFlagException e) {
       if (listeners != null) {
         listeners.close();
       }
@@ -262,9 +262,17 @@ public final class GatewayCommand implements Callable<Integer> {
     Metrics metrics = Metrics.withJvmMetrics();
     Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry());
     if (healthCheckRedis != null && !healthCheckRedis.isBlank()) {
+      java.net.URI redisUri;
       try {
-        builder.healthCheck(dev.vertice.gateway.health.HealthCheckConfig.custom()
-            .redisUri(java.net.URI.create(healthCheckRedis.strip())).build());
+        redisUri = new java.net.URI(healthCheckRedis.strip());
+      } catch (java.net.URISyntaxException e) {
+        // Not the parser's message: it quotes the whole value, password included.
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: '"
+            + dev.vertice.controlplane.store.redis.RedisStoreConfig.redact(healthCheckRedis.strip())
+            + "' is not a URI");
+      }
+      try {
+        builder.healthCheck(dev.vertice.gateway.health.HealthCheckConfig.custom().redisUri(redisUri).build());
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: " + e.getMessage());
       }
@@ -279,11 +287,16 @@ public final class GatewayCommand implements Callable<Integer> {
     if (tls.token() != null) {
       builder.controlPlaneCallCredentials(tls.token());
     }
+    // Off unless the OTEL_* environment configures an exporter; spans the gateway's own calls to the
+    // control plane (watch, stats) as well as the traffic it proxies.
+    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
+    builder.tracing(tracing);
     try {
       dev.vertice.client.ControlPlaneAddresses.parse(controlPlane);
       builder.controlPlane(controlPlane);
       if (stats) {
-        StatsReporter.Builder rb = StatsReporter.builder().controlPlane(controlPlane).reporter(node);
+        StatsReporter.Builder rb = StatsReporter.builder().controlPlane(controlPlane).reporter(node)
+            .interceptors(tracing.clientInterceptors());
         if (tls.controlPlane() != null) {
           rb.channelCredentials(tls.controlPlane().channelCredentials());
         }
@@ -298,11 +311,9 @@ public final class GatewayCommand implements Callable<Integer> {
       }
     } catch (IllegalArgumentException e) {
       tls.close();
+      tracing.close();
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid --control-plane: " + e.getMessage());
     }
-    // Off unless the OTEL_* environment configures an exporter.
-    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
-    builder.tracing(tracing);
     Gateway gateway;
     try {
       gateway = builder.start();

@@ -155,7 +155,7 @@ public final class RedisStore implements Store {
       this.logConnection = client.connect(CODEC);
     } catch (RedisException e) {
       client.shutdown();
-      throw new StoreUnavailableException("cannot reach Redis at " + redisConfig + ": " + failure(e), e);
+      throw new StoreUnavailableException("cannot reach Redis at " + redisConfig + ": " + failure(redisConfig, e), e);
     }
     this.redis = connection.sync();
     for (StatefulRedisConnection<String, byte[]> c : writeConnections) {
@@ -664,6 +664,32 @@ public final class RedisStore implements Store {
 
   private static String string(Object bytes) {
     return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Describes a failure to connect to {@code c}. With RESP3 (lettuce's default) a refused password
+   * fails the HELLO handshake, and lettuce may report only "Connection closed prematurely"; one
+   * RESP2 connection (AUTH, then PING) then tells a wrong password from other failures.
+   */
+  static String failure(RedisStoreConfig c, Throwable e) {
+    String first = failure(e);
+    if (c.password() == null || first.contains("Redis refused the credentials")) {
+      return first;
+    }
+    RedisClient probe = RedisClient.create(c.redisUri());
+    try {
+      probe.setOptions(c.clientOptions().protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP2)
+          .timeoutOptions(TimeoutOptions.enabled(c.commandTimeout())).build());
+      try (StatefulRedisConnection<String, String> connection = probe.connect()) {
+        connection.sync().ping();
+      }
+      return first;
+    } catch (RedisException probeFailure) {
+      String second = failure(probeFailure);
+      return second.contains("Redis refused the credentials") ? second : first;
+    } finally {
+      probe.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
   }
 
   /**

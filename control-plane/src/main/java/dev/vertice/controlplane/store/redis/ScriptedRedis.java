@@ -66,7 +66,7 @@ public final class ScriptedRedis implements AutoCloseable {
       this.connection = client.connect(CODEC);
     } catch (RedisException e) {
       client.shutdown();
-      throw new StoreUnavailableException("cannot reach Redis at " + config + ": " + RedisStore.failure(e), e);
+      throw new StoreUnavailableException("cannot reach Redis at " + config + ": " + RedisStore.failure(config, e), e);
     }
     this.redis = connection.sync();
   }

@@ -1,9 +1,7 @@
 package dev.vertice.security.tls;
 
 import dev.vertice.security.auth.BearerTokenCredentials;
-import io.grpc.util.CertificateUtils;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -11,7 +9,7 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * {@code TlsFlags} turns the TLS flags that the gateway and the sidecar share into settings and
+ * {@code EdgeTlsFlags} turns the TLS flags that the gateway and the sidecar share into settings and
  * loaded material, checking them first so that a bad one is reported by its flag name before
  * anything listens:
  *
@@ -25,7 +23,7 @@ import java.util.Locale;
  *
  * Blank values mean "not set". Errors name files, never their contents.
  */
-public final class TlsFlags {
+public final class EdgeTlsFlags {
 
   /** {@code InvalidFlagException} says which flag is wrong and why. */
   public static final class InvalidFlagException extends IllegalArgumentException {
@@ -53,7 +51,7 @@ public final class TlsFlags {
     }
   }
 
-  private TlsFlags() {}
+  private EdgeTlsFlags() {}
 
   /**
    * {@code listener} checks the listener flags and returns their settings, or null when neither
@@ -90,11 +88,6 @@ public final class TlsFlags {
     if (auth == TlsSettings.ClientAuth.NONE && ca != null) {
       throw new InvalidFlagException("--tls-client-ca", "is unused with --tls-client-auth none");
     }
-    parseCertificates("--tls-cert", c);
-    parseKey("--tls-key", k);
-    if (ca != null) {
-      parseCertificates("--tls-client-ca", ca);
-    }
     return new TlsSettings(c, k, ca, auth, refresh);
   }
 
@@ -117,13 +110,6 @@ public final class TlsFlags {
     }
     if (a == null && c == null) {
       return null;
-    }
-    if (a != null) {
-      parseCertificates("--control-plane-ca", a);
-    }
-    if (c != null) {
-      parseCertificates("--control-plane-cert", c);
-      parseKey("--control-plane-key", k);
     }
     return new TlsSettings(c, k, a, TlsSettings.ClientAuth.NONE, refresh);
   }
@@ -158,27 +144,39 @@ public final class TlsFlags {
   /**
    * {@code loadServer} loads a listener's material.
    *
-   * @throws InvalidFlagException when the files cannot be loaded (e.g. a key not matching the certificate)
+   * @throws InvalidFlagException naming the flag of a file that cannot be used (unparsable, or a
+   *     key not matching its certificate)
    */
   public static ReloadingTls loadServer(TlsSettings settings) {
     try {
       return ReloadingTls.forServer(settings);
+    } catch (TlsFileException e) {
+      throw new InvalidFlagException(switch (e.role()) {
+        case CERT -> "--tls-cert";
+        case KEY -> "--tls-key";
+        case CA -> "--tls-client-ca";
+      }, e.getMessage());
     } catch (IOException | GeneralSecurityException e) {
-      throw new InvalidFlagException("--tls-key", "cannot load it with --tls-cert: " + describe(e));
+      throw new InvalidFlagException("--tls-cert", e.getClass().getSimpleName());
     }
   }
 
   /**
    * {@code loadClient} loads the control-plane connection's material.
    *
-   * @throws InvalidFlagException when the files cannot be loaded (e.g. a key not matching the certificate)
+   * @throws InvalidFlagException naming the flag of a file that cannot be used
    */
   public static ReloadingTls loadClient(TlsSettings settings) {
     try {
       return ReloadingTls.forClient(settings);
+    } catch (TlsFileException e) {
+      throw new InvalidFlagException(switch (e.role()) {
+        case CERT -> "--control-plane-cert";
+        case KEY -> "--control-plane-key";
+        case CA -> "--control-plane-ca";
+      }, e.getMessage());
     } catch (IOException | GeneralSecurityException e) {
-      throw new InvalidFlagException(settings.hasIdentity() ? "--control-plane-key" : "--control-plane-ca",
-          "cannot load: " + describe(e));
+      throw new InvalidFlagException("--control-plane-ca", e.getClass().getSimpleName());
     }
   }
 
@@ -211,34 +209,5 @@ public final class TlsFlags {
       throw new InvalidFlagException(flag, p + " is not a readable file");
     }
     return p;
-  }
-
-  private static void parseCertificates(String flag, Path p) {
-    try (InputStream in = Files.newInputStream(p)) {
-      if (CertificateUtils.getX509Certificates(in).length == 0) {
-        throw new InvalidFlagException(flag, p + " holds no PEM certificate");
-      }
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      if (e instanceof InvalidFlagException i) {
-        throw i;
-      }
-      throw new InvalidFlagException(flag, p + " is not a PEM certificate file (" + e.getClass().getSimpleName() + ")");
-    }
-  }
-
-  private static void parseKey(String flag, Path p) {
-    try (InputStream in = Files.newInputStream(p)) {
-      CertificateUtils.getPrivateKey(in);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      // Only the exception's type: a parser's message could quote the file.
-      throw new InvalidFlagException(flag, p + " is not an unencrypted PKCS#8 PEM private key (\"BEGIN PRIVATE KEY\")"
-          + " (" + e.getClass().getSimpleName() + ")");
-    }
-  }
-
-  private static String describe(Exception e) {
-    // ReloadingTls's own messages name files only; others are reduced to their type.
-    return e.getMessage() != null && e.getMessage().contains(" does not belong to ")
-        ? e.getMessage() : e.getClass().getSimpleName();
   }
 }
