@@ -174,6 +174,16 @@ class ControlPlaneTlsTest {
   }
 
   @Test
+  void environmentVariablesAreValidatedLikeTheFlags() throws Exception {
+    Path log = Files.createTempFile(dir, "control-plane", ".log");
+    Process p = start(log, java.util.Map.of("VERTICE_TLS_CERT", server.cert().toString(),
+        "VERTICE_TLS_CLIENT_AUTH", "require"));
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue(), String.join("\n", lines(log)));
+    assertTrue(lines(log).stream().anyMatch(l -> l.contains("invalid --tls-key")), String.join("\n", lines(log)));
+  }
+
+  @Test
   void plaintextControlPlaneWarnsLoudly() throws Exception {
     Path log = Files.createTempFile(dir, "control-plane", ".log");
     start(log);
@@ -191,12 +201,18 @@ class ControlPlaneTlsTest {
   }
 
   private Process start(Path log, String... extra) throws IOException {
+    return start(log, java.util.Map.of(), extra);
+  }
+
+  private Process start(Path log, java.util.Map<String, String> env, String... extra) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
         System.getProperty("java.class.path"), "dev.vertice.launcher.Main", "control-plane", "--host", "127.0.0.1",
         "--port", "0", "--admin-port", "0"));
     cmd.addAll(List.of(extra));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     processes.add(p);
     return p;
   }
