@@ -174,6 +174,32 @@ class ControlPlaneTlsTest {
   }
 
   @Test
+  void clientCaFlagRequiresClientCertificatesOnTheGrpcListener() throws Exception {
+    Path log = Files.createTempFile(dir, "control-plane", ".log");
+    start(log, "--tls-cert", server.cert().toString(), "--tls-key", server.key().toString(), "--tls-client-ca",
+        ca.caCert().toString());
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+        () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
+    assertTrue(ready.contains("(tls, client certificates: require;"), ready);
+    Matcher m = LISTENING.matcher(ready);
+    assertTrue(m.find());
+    String address = "127.0.0.1:" + m.group(1);
+    TestCerts.Pair operator = ca.client("operator", "spiffe://vertice/user/operator");
+
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "canary", "list",
+        "--control-plane", address, "--ca", ca.caCert().toString(), "--timeout", "30s");
+    assertEquals(1, code, "no client certificate: refused. " + err);
+    StringWriter out = new StringWriter();
+    err = new StringWriter();
+    code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), "canary", "list", "--control-plane",
+        address, "--ca", ca.caCert().toString(), "--cert", operator.cert().toString(), "--key",
+        operator.key().toString(), "--timeout", "30s");
+    assertEquals(0, code, err.toString());
+    assertTrue(out.toString().contains("no rollouts"), out.toString());
+  }
+
+  @Test
   void environmentVariablesAreValidatedLikeTheFlags() throws Exception {
     Path log = Files.createTempFile(dir, "control-plane", ".log");
     Process p = start(log, java.util.Map.of("VERTICE_TLS_CERT", server.cert().toString(),
