@@ -11,7 +11,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -130,16 +129,8 @@ final class BenchServer implements AutoCloseable {
 
   /** Deletes every key under the run's prefix: a bench leaves nothing behind in a shared Redis. */
   private static void deleteKeys(RedisStoreConfig c) {
-    RedisURI.Builder uri;
-    if (c.sentinelMaster() == null) {
-      uri = RedisURI.Builder.redis(c.hosts().get(0).host(), c.hosts().get(0).port());
-    } else {
-      uri = RedisURI.Builder.sentinel(c.hosts().get(0).host(), c.hosts().get(0).port(), c.sentinelMaster());
-      for (RedisStoreConfig.HostPort hp : c.hosts().subList(1, c.hosts().size())) {
-        uri.withSentinel(hp.host(), hp.port());
-      }
-    }
-    RedisClient client = RedisClient.create(uri.withDatabase(c.database()).withTimeout(c.commandTimeout()).build());
+    RedisClient client = RedisClient.create(c.redisUri());
+    client.setOptions(c.clientOptions().build());
     try (StatefulRedisConnection<String, String> connection = client.connect()) {
       RedisCommands<String, String> redis = connection.sync();
       // The prefix is a hash tag of hex digits: no glob characters to escape.

@@ -20,6 +20,7 @@ import dev.vertice.controlplane.canary.StatsStoreWindows;
 import dev.vertice.controlplane.canary.StorePolicyPublisher;
 import dev.vertice.controlplane.canary.StoredRollouts;
 import dev.vertice.controlplane.server.CanaryGrpcService;
+import dev.vertice.controlplane.server.MalformedRequests;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.store.redis.RedisStatsStore;
@@ -37,6 +38,7 @@ import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.RegistryGrpcService;
 import dev.vertice.controlplane.xds.AdsGrpcService;
 import dev.vertice.controlplane.xds.XdsResources;
+import dev.vertice.security.auth.Authorizer;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -167,9 +169,9 @@ public final class ControlPlane implements AutoCloseable {
     this.wallClock = b.wallClock;
     String id = b.ids.get();
     this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
-    this.registryService = new RegistryGrpcService(store, versions);
-    this.discoveryService = new DiscoveryGrpcService(engine);
-    this.adsService = new AdsGrpcService(engine);
+    this.registryService = new RegistryGrpcService(store, versions, b.authorizer);
+    this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
+    this.adsService = new AdsGrpcService(engine, b.authorizer);
     this.canary = CanaryController.builder()
         .repository(new StoredRollouts(rollouts))
         .policies(new StorePolicyPublisher(trafficPolicies))
@@ -198,10 +200,14 @@ public final class ControlPlane implements AutoCloseable {
 
   /**
    * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService
-   * and xDS's AggregatedDiscoveryService.
+   * and xDS's AggregatedDiscoveryService. A request that is not a valid protobuf message gets
+   * INVALID_ARGUMENT ({@link MalformedRequests}).
    */
   public List<BindableService> services() {
-    return List.of(registryService, discoveryService, statsService, canaryService, adsService);
+    // Each answers a request that is not valid protobuf with INVALID_ARGUMENT (not UNKNOWN and a logged stack trace).
+    return List.of(MalformedRequests.rejecting(registryService), MalformedRequests.rejecting(discoveryService),
+        MalformedRequests.rejecting(statsService), MalformedRequests.rejecting(canaryService),
+        MalformedRequests.rejecting(adsService));
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */
@@ -331,8 +337,19 @@ public final class ControlPlane implements AutoCloseable {
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
     private RolloutStore rolloutStore;
     private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
+    private Authorizer authorizer = Authorizer.ALLOW_ALL;
 
     private Builder() {}
+
+    /**
+     * Decides per request what each caller may do (own-service writes, granted watches, rate
+     * limits); default {@link Authorizer#ALLOW_ALL} (auth off). The per-method role rules and the
+     * identity itself come from an {@code AuthInterceptor} on the server.
+     */
+    public Builder authorizer(Authorizer v) {
+      this.authorizer = java.util.Objects.requireNonNull(v, "authorizer");
+      return this;
+    }
 
     /** Wall clock that keys stats buckets (and stamps rollouts); tests pass a fixed or fake one. */
     public Builder wallClock(Clock v) {

@@ -70,7 +70,7 @@ public final class CanaryCommand implements Runnable {
       Map.entry("reason", "--reason"),
       Map.entry("service", "--service"));
 
-  /** The option every subcommand shares. */
+  /** The options every subcommand shares: where the control plane is and how to reach it. */
   static final class Target {
     @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-localhost:7700}",
         description = "The control plane, host:port (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.")
@@ -79,6 +79,23 @@ public final class CanaryCommand implements Runnable {
     @Option(names = "--timeout", defaultValue = "10s", converter = DurationConverter.class,
         description = "Deadline of each call. Default: ${DEFAULT-VALUE}.")
     Duration timeout;
+
+    @Option(names = "--ca", defaultValue = "${env:VERTICE_CA}", paramLabel = "PEM",
+        description = "CA bundle (PEM) the control plane's certificate is verified against; turns TLS on"
+            + " (VERTICE_CA). Default: none, plaintext.")
+    String ca;
+
+    @Option(names = "--cert", defaultValue = "${env:VERTICE_CERT}", paramLabel = "PEM",
+        description = "Client certificate (PEM) for mutual TLS, with --key (VERTICE_CERT).")
+    String cert;
+
+    @Option(names = "--key", defaultValue = "${env:VERTICE_KEY}", paramLabel = "PEM",
+        description = "Private key (PEM, PKCS#8) of --cert (VERTICE_KEY).")
+    String key;
+
+    @Option(names = "--token-file", defaultValue = "${env:VERTICE_TOKEN_FILE}", paramLabel = "FILE",
+        description = "File holding a bearer token sent with every call; needs --ca (VERTICE_TOKEN_FILE).")
+    String tokenFile;
 
     CanaryClient connect(CommandLine.Model.CommandSpec spec, List<? extends ClientInterceptor> interceptors) {
       try {
@@ -93,7 +110,8 @@ public final class CanaryCommand implements Runnable {
       if (timeout.isZero()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --timeout: must be positive");
       }
-      return CanaryClient.connect(controlPlane, interceptors);
+      return CanaryClient.connect(controlPlane, TlsFlags.client(spec, ca, cert, key),
+          TlsFlags.token(spec, tokenFile, ca), interceptors);
     }
   }
 

@@ -259,6 +259,8 @@ public final class ClusterCommand implements Runnable {
       out.println("  try:             curl http://127.0.0.1:" + ports[11] + "/" + names.get(names.size() - 1) + "/hello");
       out.println("  ./vertice cluster status --dir " + dirOption.dir + "    ./vertice cluster down --dir "
           + dirOption.dir);
+      out.println("  WARNING:         plaintext, no auth: a local trial on 127.0.0.1; production control planes take"
+          + " --tls-cert/--tls-key (each replica's log warns too)");
       out.flush();
       return 0;
     }

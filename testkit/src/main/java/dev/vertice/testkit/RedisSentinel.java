@@ -18,6 +18,14 @@ public final class RedisSentinel implements AutoCloseable {
 
   /** Starts a Sentinel in {@code dir} watching the master on {@code masterPort}. */
   public RedisSentinel(Path dir, int masterPort) throws IOException {
+    this(dir, masterPort, null);
+  }
+
+  /**
+   * Starts a Sentinel in {@code dir} watching the master on {@code masterPort}, which (like its
+   * replicas) requires {@code masterPassword} when not null ({@code sentinel auth-pass}).
+   */
+  public RedisSentinel(Path dir, int masterPort, String masterPassword) throws IOException {
     Path binary = Path.of("/usr/bin/redis-sentinel");
     if (!Files.isExecutable(binary)) {
       throw new AssertionError("redis-sentinel is not installed: run ./vertice test, which installs it, or"
@@ -36,6 +44,7 @@ public final class RedisSentinel implements AutoCloseable {
         "sentinel down-after-milliseconds " + MASTER + " 1000",
         "sentinel failover-timeout " + MASTER + " 5000",
         "sentinel parallel-syncs " + MASTER + " 1",
+        masterPassword == null ? "" : "sentinel auth-pass " + MASTER + " " + masterPassword,
         ""));
     process = new ProcessBuilder(binary.toString(), conf.toString()).redirectErrorStream(true)
         .redirectOutput(dir.resolve("sentinel.out").toFile()).start();

@@ -22,6 +22,10 @@ public final class RedisServer implements AutoCloseable {
   private final Path dir;
   private final int port;
   private final Integer replicaOf;
+  private final String password;
+  private final TestCerts.Pair tlsCert;
+  private final Path tlsCa;
+  private final int tlsPort;
   private Process process;
 
   /** Starts a server with its data in {@code dir}. */
@@ -31,10 +35,54 @@ public final class RedisServer implements AutoCloseable {
 
   /** A server in {@code dir}; with {@code replicaOf}, a replica of the server on that port. */
   public RedisServer(Path dir, Integer replicaOf) throws IOException {
+    this(dir, replicaOf, null, null, null);
+  }
+
+  private RedisServer(Path dir, Integer replicaOf, String password, TestCerts.Pair tlsCert, Path tlsCa)
+      throws IOException {
     this.dir = Files.createDirectories(dir);
     this.replicaOf = replicaOf;
+    this.password = password;
+    this.tlsCert = tlsCert;
+    this.tlsCa = tlsCa;
     this.port = freePort();
+    this.tlsPort = tlsCert == null ? -1 : freePort();
     start();
+  }
+
+  /** Starts a server in {@code dir} that requires {@code password} ({@code requirepass}). */
+  public static RedisServer requiringPassword(Path dir, String password) throws IOException {
+    return new RedisServer(dir, null, password, null, null);
+  }
+
+  /**
+   * Starts a server in {@code dir} that requires {@code password}; with {@code replicaOf}, a replica
+   * of the server on that port, which requires the same password ({@code masterauth}).
+   */
+  public static RedisServer requiringPassword(Path dir, String password, Integer replicaOf) throws IOException {
+    return new RedisServer(dir, replicaOf, password, null, null);
+  }
+
+  /**
+   * Starts a server in {@code dir} that also listens with TLS on {@link #tlsPort()}, presenting
+   * {@code cert} (issued by {@link TestCerts}) and trusting {@code ca}; clients need no certificate.
+   * {@code password}, when not null, is required ({@code requirepass}).
+   */
+  public static RedisServer withTls(Path dir, TestCerts.Pair cert, Path ca, String password) throws IOException {
+    return new RedisServer(dir, null, password, cert, ca);
+  }
+
+  /** Returns the TLS port, or -1 when the server has none. */
+  public int tlsPort() {
+    return tlsPort;
+  }
+
+  /** Returns the TLS address as a {@code --store} value ({@code rediss://}). */
+  public String tlsUrl() {
+    if (tlsPort < 0) {
+      throw new IllegalStateException("this server has no TLS port");
+    }
+    return "rediss://127.0.0.1:" + tlsPort + "/0";
   }
 
   /** Returns a loopback port that was free a moment ago. */
@@ -69,6 +117,17 @@ public final class RedisServer implements AutoCloseable {
     if (replicaOf != null) {
       cmd.addAll(java.util.List.of("--replicaof", "127.0.0.1", replicaOf.toString()));
     }
+    if (password != null) {
+      cmd.addAll(java.util.List.of("--requirepass", password));
+      if (replicaOf != null) {
+        cmd.addAll(java.util.List.of("--masterauth", password));
+      }
+    }
+    if (tlsCert != null) {
+      cmd.addAll(java.util.List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tlsCert.cert().toString(),
+          "--tls-key-file", tlsCert.key().toString(), "--tls-ca-cert-file", tlsCa.toString(),
+          "--tls-auth-clients", "no"));
+    }
     process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile())
         .start();
     Await.until("redis-server answers PING on " + port, Duration.ofSeconds(10), this::answersPing);
@@ -90,9 +149,10 @@ public final class RedisServer implements AutoCloseable {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(1000);
       OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      authenticate(out, in);
       out.write(("INFO " + section + "\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      InputStream in = s.getInputStream();
       // A bulk string: "$<length>\r\n<text>\r\n".
       StringBuilder header = new StringBuilder();
       int c;
@@ -111,14 +171,31 @@ public final class RedisServer implements AutoCloseable {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(1000);
       OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      authenticate(out, in);
       out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      InputStream in = s.getInputStream();
       byte[] buf = new byte[7];
       int n = in.readNBytes(buf, 0, 7);
       return n == 7 && new String(buf, StandardCharsets.US_ASCII).equals("+PONG\r\n");
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /** Sends AUTH on a fresh connection when the server requires a password. */
+  private void authenticate(OutputStream out, InputStream in) throws IOException {
+    if (password == null) {
+      return;
+    }
+    byte[] pw = password.getBytes(StandardCharsets.UTF_8);
+    out.write(("*2\r\n$4\r\nAUTH\r\n$" + pw.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(pw);
+    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    byte[] ok = in.readNBytes(5);
+    if (!new String(ok, StandardCharsets.US_ASCII).equals("+OK\r\n")) {
+      throw new IOException("AUTH refused");
     }
   }
 

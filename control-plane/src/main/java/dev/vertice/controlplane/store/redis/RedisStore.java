@@ -23,7 +23,6 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.TimeoutOptions;
@@ -130,8 +129,8 @@ public final class RedisStore implements Store {
     this.ids = ids;
     this.events = events;
     this.prefix = redisConfig.prefix().getBytes(StandardCharsets.UTF_8);
-    this.client = RedisClient.create(uri(redisConfig));
-    client.setOptions(ClientOptions.builder()
+    this.client = RedisClient.create(redisConfig.redisUri());
+    client.setOptions(redisConfig.clientOptions()
         // Fail at once while disconnected instead of queueing: the breaker decides what follows.
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .autoReconnect(true)
@@ -156,7 +155,7 @@ public final class RedisStore implements Store {
       this.logConnection = client.connect(CODEC);
     } catch (RedisException e) {
       client.shutdown();
-      throw new StoreUnavailableException("cannot reach Redis at " + redisConfig + ": " + e.getMessage(), e);
+      throw new StoreUnavailableException("cannot reach Redis at " + redisConfig + ": " + failure(redisConfig, e), e);
     }
     this.redis = connection.sync();
     for (StatefulRedisConnection<String, byte[]> c : writeConnections) {
@@ -333,6 +332,14 @@ public final class RedisStore implements Store {
     }
     events.onKeepAlive();
     return OptionalLong.of(TimeUnit.MILLISECONDS.toNanos(ttlMs));
+  }
+
+  @Override
+  public java.util.Optional<String> leaseService(String leaseId) throws StoreUnavailableException {
+    RedisCommands<String, byte[]> w = writer();
+    byte[] service = guarded(() -> w.hget(key("lease:" + leaseId), "s"));
+    return service == null ? java.util.Optional.empty()
+        : java.util.Optional.of(new String(service, StandardCharsets.UTF_8));
   }
 
   @Override
@@ -659,17 +666,52 @@ public final class RedisStore implements Store {
     return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
   }
 
-  static RedisURI uri(RedisStoreConfig c) {
-    RedisURI.Builder b;
-    if (c.sentinelMaster() == null) {
-      b = RedisURI.Builder.redis(c.hosts().get(0).host(), c.hosts().get(0).port());
-    } else {
-      b = RedisURI.Builder.sentinel(c.hosts().get(0).host(), c.hosts().get(0).port(), c.sentinelMaster());
-      for (RedisStoreConfig.HostPort hp : c.hosts().subList(1, c.hosts().size())) {
-        b.withSentinel(hp.host(), hp.port());
-      }
+  /**
+   * Describes a failure to connect to {@code c}. With RESP3 (lettuce's default) a refused password
+   * fails the HELLO handshake, and lettuce may report only "Connection closed prematurely"; one
+   * RESP2 connection (AUTH, then PING) then tells a wrong password from other failures.
+   */
+  static String failure(RedisStoreConfig c, Throwable e) {
+    String first = failure(e);
+    if (c.password() == null || first.contains("Redis refused the credentials")) {
+      return first;
     }
-    return b.withDatabase(c.database()).withTimeout(c.commandTimeout()).build();
+    RedisClient probe = RedisClient.create(c.redisUri());
+    try {
+      probe.setOptions(c.clientOptions().protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP2)
+          .timeoutOptions(TimeoutOptions.enabled(c.commandTimeout())).build());
+      try (StatefulRedisConnection<String, String> connection = probe.connect()) {
+        connection.sync().ping();
+      }
+      return first;
+    } catch (RedisException probeFailure) {
+      String second = failure(probeFailure);
+      return second.contains("Redis refused the credentials") ? second : first;
+    } finally {
+      probe.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+  }
+
+  /**
+   * Describes a connection failure by its causes ("Unable to connect…: WRONGPASS…"), naming the
+   * password setting when Redis refused it. Redis and lettuce never echo a password back.
+   */
+  static String failure(Throwable e) {
+    StringBuilder s = new StringBuilder();
+    boolean auth = false;
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && !s.toString().contains(m)) {
+        s.append(s.length() == 0 ? "" : ": ").append(m);
+      }
+      auth |= m != null && (m.contains("WRONGPASS") || m.contains("NOAUTH") || m.contains("AUTH failed")
+          || m.contains("without any password configured"));
+    }
+    if (auth) {
+      s.append(" (Redis refused the credentials: check the password in --store-password-file /"
+          + " VERTICE_STORE_PASSWORD_FILE)");
+    }
+    return s.toString();
   }
 
   private static byte[] randomBytes() {

@@ -56,8 +56,8 @@ public final class ScriptedRedis implements AutoCloseable {
   public ScriptedRedis(RedisStoreConfig config) throws StoreUnavailableException {
     this.config = config;
     this.prefix = config.prefix().getBytes(StandardCharsets.UTF_8);
-    this.client = RedisClient.create(RedisStore.uri(config));
-    client.setOptions(ClientOptions.builder()
+    this.client = RedisClient.create(config.redisUri());
+    client.setOptions(config.clientOptions()
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .autoReconnect(true)
         .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
@@ -66,7 +66,7 @@ public final class ScriptedRedis implements AutoCloseable {
       this.connection = client.connect(CODEC);
     } catch (RedisException e) {
       client.shutdown();
-      throw new StoreUnavailableException("cannot reach Redis at " + config + ": " + e.getMessage(), e);
+      throw new StoreUnavailableException("cannot reach Redis at " + config + ": " + RedisStore.failure(config, e), e);
     }
     this.redis = connection.sync();
   }
