@@ -117,12 +117,14 @@ final class ObserverBench implements Callable<Integer> {
     }
     Report report = new Report("observers", json);
     Map<String, List<Double>> rates = new LinkedHashMap<>();
+    Map<String, List<Double>> cpus = new LinkedHashMap<>();
     // One unreported run through every code path first: the JIT compiles them all before measuring.
     run("metrics+tracing", 0, jitWarmupSeconds);
     for (int round = 1; round <= rounds; round++) {
       for (String mode : MODES) {
         Map<String, Object> row = run(mode, round, seconds);
         rates.computeIfAbsent(mode, m -> new ArrayList<>()).add((Double) row.get("registrations_per_s"));
+        cpus.computeIfAbsent(mode, m -> new ArrayList<>()).add((Double) row.get("cpu_us_per_registration"));
         report.add(row);
       }
     }
@@ -133,6 +135,13 @@ final class ObserverBench implements Callable<Integer> {
       double m = median(e.getValue());
       summary.append(String.format(java.util.Locale.ROOT, " %s %.0f (%+.1f%%);", e.getKey(), m,
           (m / bare - 1) * 100));
+    }
+    double bareCpu = median(cpus.get("bare"));
+    summary.append("\nmedian CPU us/registration:");
+    for (Map.Entry<String, List<Double>> e : cpus.entrySet()) {
+      double m = median(e.getValue());
+      summary.append(String.format(java.util.Locale.ROOT, " %s %.1f (%+.1f%%);", e.getKey(), m,
+          (m / bareCpu - 1) * 100));
     }
     (json ? System.err : System.out).println(summary);
     return 0;
@@ -176,9 +185,11 @@ final class ObserverBench implements Callable<Integer> {
       AtomicInteger sampled = new AtomicInteger();
       long pushedBefore = pushed.get();
       long spansBefore = exporter.spans.get();
+      long cpuBefore = processCpuNanos();
       long start = System.nanoTime();
       long calls = register(channels, ids, measuredSeconds, new Sampler(samples, sampled));
       long elapsed = System.nanoTime() - start;
+      long cpu = processCpuNanos() - cpuBefore;
       long pushedInRun = pushed.get() - pushedBefore;
       ws.forEach(Watcher::close);
       int n = Math.min(sampled.get(), MAX_SAMPLES);
@@ -190,6 +201,9 @@ final class ObserverBench implements Callable<Integer> {
       row.put("register_p50_ms", Report.millis(Report.quantile(sorted, 0.50)));
       row.put("register_p99_ms", Report.millis(Report.quantile(sorted, 0.99)));
       row.put("pushed_resources_per_s", pushedInRun / (elapsed / 1e9));
+      // CPU time of this whole JVM (control plane, bench clients, watchers) per call: unlike the rate,
+      // barely moved by other processes competing for the cores.
+      row.put("cpu_us_per_registration", cpu / 1e3 / Math.max(1, calls));
       if (provider != null) {
         provider.forceFlush().join(10, TimeUnit.SECONDS);
       }
@@ -329,6 +343,14 @@ final class ObserverBench implements Callable<Integer> {
     public CompletableResultCode shutdown() {
       return CompletableResultCode.ofSuccess();
     }
+  }
+
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getProcessCpuTime();
+    }
+    return -1;
   }
 
   private static double median(List<Double> v) {
