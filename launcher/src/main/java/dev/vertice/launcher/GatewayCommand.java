@@ -262,9 +262,17 @@ public final class GatewayCommand implements Callable<Integer> {
     Metrics metrics = Metrics.withJvmMetrics();
     Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry());
     if (healthCheckRedis != null && !healthCheckRedis.isBlank()) {
+      java.net.URI redisUri;
       try {
-        builder.healthCheck(dev.vertice.gateway.health.HealthCheckConfig.custom()
-            .redisUri(java.net.URI.create(healthCheckRedis.strip())).build());
+        redisUri = new java.net.URI(healthCheckRedis.strip());
+      } catch (java.net.URISyntaxException e) {
+        // Not the parser's message: it quotes the whole value, password included.
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: '"
+            + dev.vertice.controlplane.store.redis.RedisStoreConfig.redact(healthCheckRedis.strip())
+            + "' is not a URI");
+      }
+      try {
+        builder.healthCheck(dev.vertice.gateway.health.HealthCheckConfig.custom().redisUri(redisUri).build());
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: " + e.getMessage());
       }

@@ -172,6 +172,21 @@ class StoreSecretsTest {
     }
   }
 
+  @Test
+  void badGatewayHealthCheckRedisExitsWith2AndNeverQuotesThePassword() {
+    for (String value : List.of("redis://:" + PASSWORD + "@127.0.0.1:notaport/0",
+        "http://:" + PASSWORD + "@127.0.0.1:1/0", "redis://:" + PASSWORD + "@/0")) {
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), "gateway", "--host", "127.0.0.1",
+          "--port", "0", "--grpc-port", "-1", "--admin-port", "-1", "--health-check-redis", value);
+      String shown = out + "\n" + err;
+      assertEquals(2, code, value + ": " + shown);
+      assertTrue(err.toString().contains("--health-check-redis"), shown);
+      assertFalse(shown.contains(PASSWORD), value + " shows the password: " + shown);
+    }
+  }
+
   private Process start(Map<String, String> env, Path log) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),

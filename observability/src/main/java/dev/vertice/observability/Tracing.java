@@ -54,6 +54,11 @@ public final class Tracing implements AutoCloseable {
     return new Tracing(OpenTelemetry.noop(), null);
   }
 
+  /** Returns tracing that owns {@code sdk}: {@link #close()} shuts it down (for tests). */
+  static Tracing owning(OpenTelemetrySdk sdk) {
+    return new Tracing(sdk, sdk);
+  }
+
   /** Returns tracing on an OpenTelemetry the caller owns (tests use the SDK's in-memory exporter). */
   public static Tracing of(OpenTelemetry openTelemetry) {
     return new Tracing(openTelemetry, null);

@@ -215,10 +215,20 @@ public final class HealthCheckConfig {
     public Builder redisUri(URI v) {
       if (v != null && (v.getScheme() == null || !(v.getScheme().equals("redis") || v.getScheme().equals("rediss"))
           || v.getHost() == null)) {
-        throw new IllegalArgumentException("redisUri must be redis://host[:port][/db] or rediss://...: '" + v + "'");
+        throw new IllegalArgumentException("redisUri must be redis://host[:port][/db] or rediss://...: '"
+            + withoutPassword(v) + "'");
       }
       this.redisUri = v;
       return this;
+    }
+
+    /** Returns {@code v} as text with its user info (a password) replaced by {@code ***}. */
+    private static String withoutPassword(URI v) {
+      // By text, not getRawUserInfo(): a URI whose authority does not parse as host:port has none.
+      String text = v.toString();
+      int scheme = text.indexOf("://");
+      int at = text.lastIndexOf('@');
+      return scheme < 0 || at < scheme ? text : text.substring(0, scheme + 3) + "***" + text.substring(at);
     }
 
     /** {@code redisTimeout} bounds each Redis command (at least 1 ms, default 250 ms). */

@@ -161,6 +161,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean last = content instanceof LastHttpContent;
+    if (content.decoderResult().isFailure()) {
+      // A malformed chunk: the decoder discards the rest of the connection; so do we, after the answer.
+      closeAfterResponse = true;
+    }
     if (ex != null && ex.acceptsBody) {
       ex.onRequestContent(content);
     } else {
@@ -199,6 +203,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         answer(HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request: " + cause.getMessage(), requestId,
             null);
       }
+      return;
+    }
+    RequestFraming.Problem framing = http2 ? null : RequestFraming.check(req);
+    if (framing != null) {
+      // The body's length is in doubt: nothing more on this connection can be trusted.
+      closeAfterResponse = true;
+      requestInFlight = false;
+      answer(framing.status(), framing.code(), framing.message(), requestId, null);
       return;
     }
     // Until the upstream is connected the body waits in the socket (bounded), not in memory.
@@ -267,7 +279,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
           headers, requestId));
     } catch (RuntimeException e) {
       log.log(Level.WARNING, "admin route " + q.path() + " failed", e);
-      answer(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", "admin route failed: " + e, requestId, null);
+      answer(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", "admin route failed (see the gateway log)",
+          requestId, null);
       return;
     }
     autoRead(true); // the request body, if any, is read and dropped
@@ -276,7 +289,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (err != null || resp == null) {
-        answer(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", "admin route failed: " + err, requestId, null);
+        // The exception goes to the log, never into a response.
+        log.log(Level.WARNING, "admin route " + q.path() + " failed", err);
+        answer(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", "admin route failed (see the gateway log)",
+            requestId, null);
         return;
       }
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(resp.status()),
@@ -388,7 +404,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       responseInFlight = false;
     }
     if (evt instanceof IdleStateEvent) {
-      if (!requestInFlight && !responseInFlight) {
+      // Idle between requests, or stalled in a request body that was already answered (slowloris on the
+      // body): either way nobody waits for this connection.
+      if (!responseInFlight) {
         closeNow();
       }
       return;
@@ -525,6 +543,20 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     void onRequestContent(HttpContent c) {
+      if (c.decoderResult().isFailure()) {
+        // Never forwarded as the end of the body: the upstream must not take a broken body for a whole one.
+        c.release();
+        requestDone = true;
+        acceptsBody = false;
+        closeAfterResponse = true;
+        if (responseStarted) {
+          closeNow();
+          return;
+        }
+        abandonAttempt();
+        fail(HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request body (chunked encoding)");
+        return;
+      }
       bodyBytes += c.content().readableBytes();
       if (bodyBytes > px.config.maxBodyBytes()) {
         c.release();

@@ -20,6 +20,15 @@ class HealthCheckConfigTest {
   }
 
   @Test
+  void rejectedRedisUriIsQuotedWithoutItsPassword() {
+    for (String bad : java.util.List.of("http://:hunter2-pw@h:1/0", "redis://user:hunter2-pw@h:notaport/0")) {
+      String message = assertThrows(IllegalArgumentException.class,
+          () -> HealthCheckConfig.custom().redisUri(URI.create(bad))).getMessage();
+      assertTrue(!message.contains("hunter2") && message.contains("***@h:"), message);
+    }
+  }
+
+  @Test
   void badValuesAreRejectedQuotingTheValue() {
     assertEquals("cacheTtl must be at least PT0.001S: PT0S", assertThrows(IllegalArgumentException.class,
         () -> HealthCheckConfig.custom().cacheTtl(Duration.ZERO)).getMessage());

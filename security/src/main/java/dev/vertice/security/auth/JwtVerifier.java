@@ -35,7 +35,12 @@ import javax.crypto.spec.SecretKeySpec;
  * required, {@code nbf} is honoured, both with {@link #DEFAULT_CLOCK_SKEW} (or the configured
  * skew) of allowance; {@code aud}, when an audience is configured, must name it (a string or an
  * array); {@code sub} is required. Tokens longer than {@link #MAX_TOKEN_CHARS} are rejected
- * unparsed. Errors never quote the token. Immutable and thread-safe.
+ * unparsed. Errors never quote the token.
+ *
+ * <p>Signature checks are costly (Ed25519 in the JDK takes hundreds of microseconds), and a client
+ * sends the same token on every call until it rotates it: the subject and validity window of the
+ * last {@link #CACHE_SIZE} tokens that verified are kept, keyed by the SHA-256 of the whole token,
+ * and {@code exp}/{@code nbf} are checked against the clock on every call. Thread-safe.
  */
 public final class JwtVerifier {
 
@@ -43,6 +48,8 @@ public final class JwtVerifier {
   public static final int MIN_HS256_SECRET_BYTES = 32;
   /** Longest token accepted. */
   public static final int MAX_TOKEN_CHARS = 8192;
+  /** Verified tokens remembered (by digest) so that a repeated token skips the signature check. */
+  public static final int CACHE_SIZE = 4096;
   /** Clock difference allowed between the token issuer and the control plane. */
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
 
@@ -51,6 +58,17 @@ public final class JwtVerifier {
   private final String audience;
   private final Clock clock;
   private final Duration skew;
+  /** What a verified token established; time is checked on every use. */
+  private record Verified(String subject, long exp, Long nbf) {}
+
+  private final java.util.LinkedHashMap<String, Verified> verified = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, Verified> eldest) {
+      return size() > CACHE_SIZE;
+    }
+  }; // guarded by itself
 
   private JwtVerifier(Builder b) {
     this.hs256Secret = b.hs256Secret;
@@ -73,6 +91,39 @@ public final class JwtVerifier {
     if (token.length() > MAX_TOKEN_CHARS) {
       throw new AuthenticationException("the bearer token is longer than " + MAX_TOKEN_CHARS + " characters");
     }
+    String key = digest(token);
+    Verified v;
+    synchronized (verified) {
+      v = verified.get(key);
+    }
+    if (v == null) {
+      v = verifySignatureAndClaims(token);
+      synchronized (verified) {
+        verified.put(key, v);
+      }
+    }
+    long now = clock.instant().getEpochSecond();
+    long skewSeconds = skew.toSeconds();
+    if (now - skewSeconds >= v.exp()) {
+      throw new AuthenticationException("the token expired at " + java.time.Instant.ofEpochSecond(v.exp()));
+    }
+    if (v.nbf() != null && now + skewSeconds < v.nbf()) {
+      throw new AuthenticationException("the token is not valid before " + java.time.Instant.ofEpochSecond(v.nbf()));
+    }
+    return v.subject();
+  }
+
+  private static String digest(String token) throws AuthenticationException {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+      return new String(d, StandardCharsets.ISO_8859_1);
+    } catch (GeneralSecurityException e) {
+      throw new AuthenticationException("SHA-256 is not available in this JVM");
+    }
+  }
+
+  /** Checks everything but time: form, algorithm, signature, audience, subject, and that exp is present. */
+  private Verified verifySignatureAndClaims(String token) throws AuthenticationException {
     int dot1 = token.indexOf('.');
     int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
     if (dot1 < 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) {
@@ -110,19 +161,11 @@ public final class JwtVerifier {
     }
     // Claims are read only once the signature holds.
     JsonObject claims = json(token.substring(dot1 + 1, dot2), "payload");
-    long now = clock.instant().getEpochSecond();
-    long skewSeconds = skew.toSeconds();
     Long exp = number(claims, "exp");
     if (exp == null) {
       throw new AuthenticationException("the token has no exp (expiry) claim");
     }
-    if (now - skewSeconds >= exp) {
-      throw new AuthenticationException("the token expired at " + java.time.Instant.ofEpochSecond(exp));
-    }
     Long nbf = number(claims, "nbf");
-    if (nbf != null && now + skewSeconds < nbf) {
-      throw new AuthenticationException("the token is not valid before " + java.time.Instant.ofEpochSecond(nbf));
-    }
     if (audience != null && !audienceMatches(claims.get("aud"))) {
       throw new AuthenticationException("the token is not meant for audience '" + audience + "'");
     }
@@ -130,7 +173,7 @@ public final class JwtVerifier {
     if (sub == null || sub.isBlank()) {
       throw new AuthenticationException("the token has no sub (subject) claim");
     }
-    return sub;
+    return new Verified(sub, exp, nbf);
   }
 
   private String accepted() {

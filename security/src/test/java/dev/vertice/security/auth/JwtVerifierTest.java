@@ -56,6 +56,35 @@ class JwtVerifierTest {
   }
 
   @Test
+  void aRememberedTokenStillExpiresAndATamperedCopyIsStillChecked() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<Instant> now = new java.util.concurrent.atomic.AtomicReference<>(NOW);
+    Clock moving = new Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return now.get();
+      }
+    };
+    JwtVerifier v = JwtVerifier.builder().ed25519PublicKey(ed.getPublic()).clock(moving).build();
+    String token = TestJwts.eddsa(ed.getPrivate(), TestJwts.claims("orders", exp(Duration.ofMinutes(1)), null));
+    assertEquals("orders", v.verify(token));
+    assertEquals("orders", v.verify(token));
+    String tampered = TestJwts.withPayload(token, TestJwts.claims("admin", exp(Duration.ofMinutes(1)), null));
+    assertTrue(rejection(v, tampered).contains("signature is invalid"));
+    now.set(NOW.plus(Duration.ofMinutes(2)));
+    assertTrue(rejection(v, token).contains("expired"));
+  }
+
+  @Test
   void missingExpAndFutureNbfAreRejected() {
     JwtVerifier v = verifier(NOW, null);
     assertTrue(rejection(v, TestJwts.hs256(SECRET, "{\"sub\":\"orders\"}")).contains("no exp"));
