@@ -167,6 +167,30 @@ class GatewayTlsTest {
   }
 
   @Test
+  void connectionOverTheLimitGetsA503OverTls() throws Exception {
+    ControlPlaneFixture cp = closing(ControlPlaneFixture.start());
+    Gateway g = closing(Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1)
+            .maxConnections(1).build())
+        .controlPlane(cp.address()).tls(serverTls(TlsSettings.ClientAuth.NONE, serverPair.cert(), serverPair.key()))
+        .start());
+    cp.register("orders", "o1", upstream.port());
+    awaitRoute(g, "orders");
+    SSLContext trust = clientTls(false).sslContext();
+    try (SSLSocket first = socket(trust, g.port())) {
+      assertEquals(200, exchange(first));
+      try (SSLSocket second = socket(trust, g.port())) {
+        OutputStream out = second.getOutputStream();
+        out.write("GET /orders/ HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String response = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(response.startsWith("HTTP/1.1 503"), response);
+        assertTrue(response.contains("too_many_connections"), response);
+      }
+    }
+    assertEquals(1, upstream.hits.get());
+  }
+
+  @Test
   void mutualTlsListenerRefusesClientWithoutCertificateAndServesOneWithIt() throws Exception {
     Gateway g = gateway(serverTls(TlsSettings.ClientAuth.REQUIRE, serverPair.cert(), serverPair.key()));
     String url = "https://localhost:" + g.port() + "/orders/";
