@@ -6,6 +6,7 @@ import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import io.grpc.ManagedChannel;
+import io.grpc.ServerInterceptor;
 import io.grpc.netty.NettyChannelBuilder;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
@@ -49,6 +50,15 @@ final class BenchServer implements AutoCloseable {
    * @throws IOException when no loopback port can be bound
    */
   BenchServer(BenchStore store, int count, IntFunction<ConvergenceListener> listeners) throws IOException {
+    this(store, count, (cp, i) -> cp.convergenceListener(listeners.apply(i)), List.of());
+  }
+
+  /**
+   * Starts {@code count} replicas on {@code store}, each built by {@code setup} (given the replica's
+   * index and builder: listeners, for one) and serving calls through {@code interceptors}.
+   */
+  BenchServer(BenchStore store, int count, java.util.function.ObjIntConsumer<ControlPlane.Builder> setup,
+      List<ServerInterceptor> interceptors) throws IOException {
     if (count < 1 || (count > 1 && !store.shared())) {
       throw new IllegalArgumentException("replicas share a Redis store: " + count + " replicas on " + store.kind());
     }
@@ -56,12 +66,13 @@ final class BenchServer implements AutoCloseable {
     try {
       for (int i = 0; i < count; i++) {
         ControlPlane.Builder cp = ControlPlane.builder()
-            .registryConfig(RegistryConfig.custom().maxInstances(5_000_000).build())
-            .convergenceListener(listeners.apply(i));
+            .registryConfig(RegistryConfig.custom().maxInstances(5_000_000).build());
+        setup.accept(cp, i);
         if (redis != null) {
           cp.redis(redis);
         }
-        replicas.add(new ControlPlaneServer(cp.build(), "127.0.0.1", 0, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES));
+        replicas.add(new ControlPlaneServer(cp.build(), "127.0.0.1", 0, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES,
+            interceptors));
       }
     } catch (IOException | RuntimeException e) {
       close();

@@ -13,14 +13,23 @@ import dev.vertice.api.canary.v1.Rollout;
 import dev.vertice.api.canary.v1.RolloutSpec;
 import dev.vertice.api.canary.v1.WatchRolloutRequest;
 import dev.vertice.api.canary.v1.WatchRolloutResponse;
+import io.grpc.CallCredentials;
+import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.Context;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -66,9 +75,53 @@ public final class CanaryClient implements AutoCloseable {
    * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
    */
   public static CanaryClient connect(String hostPort) {
+    return connect(hostPort, InsecureChannelCredentials.create(), null);
+  }
+
+  /**
+   * Returns a plaintext client like {@link #connect(String)} whose calls pass through {@code
+   * interceptors} (tracing, for one), the first listed seeing a call first.
+   *
+   * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
+   */
+  public static CanaryClient connect(String hostPort, List<? extends ClientInterceptor> interceptors) {
+    return connect(hostPort, InsecureChannelCredentials.create(), null, interceptors);
+  }
+
+  /**
+   * Returns a client with its own channel to the control plane at {@code hostPort}, secured by
+   * {@code channelCredentials} (for example {@code ReloadingTls.forClient(settings).channelCredentials()},
+   * or {@code InsecureChannelCredentials.create()} for plaintext), every call carrying {@code
+   * callCredentials} when not null (for example a bearer token; gRPC sends them over secure channels
+   * only). It connects on the first call, and {@link #close()} shuts the channel down.
+   *
+   * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
+   */
+  public static CanaryClient connect(String hostPort, ChannelCredentials channelCredentials,
+      CallCredentials callCredentials) {
+    return connect(hostPort, channelCredentials, callCredentials, List.of());
+  }
+
+  /**
+   * Returns a client like {@link #connect(String, ChannelCredentials, CallCredentials)} whose calls
+   * also pass through {@code interceptors}, the first listed seeing a call first.
+   *
+   * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
+   */
+  public static CanaryClient connect(String hostPort, ChannelCredentials channelCredentials,
+      CallCredentials callCredentials, List<? extends ClientInterceptor> interceptors) {
+    Objects.requireNonNull(channelCredentials, "channelCredentials");
     String address = ControlPlaneAddresses.parse(hostPort).addresses().get(0);
-    ManagedChannel c = NettyChannelBuilder.forTarget("dns:///" + address).usePlaintext().build();
-    return new CanaryClient(c, c, DEFAULT_DEADLINE);
+    ManagedChannel c = NettyChannelBuilder.forTarget("dns:///" + address, channelCredentials)
+        .intercept(List.copyOf(interceptors)).build();
+    Channel calls = callCredentials == null ? c : ClientInterceptors.intercept(c, new ClientInterceptor() {
+      @Override
+      public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
+          CallOptions options, Channel next) {
+        return next.newCall(method, options.withCallCredentials(callCredentials));
+      }
+    });
+    return new CanaryClient(calls, c, DEFAULT_DEADLINE);
   }
 
   /** Returns a client over {@code channel}, which it borrows: {@link #close()} leaves it open. */

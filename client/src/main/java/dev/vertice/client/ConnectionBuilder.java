@@ -91,9 +91,23 @@ abstract class ConnectionBuilder<B extends ConnectionBuilder<B>> {
 
   /**
    * {@code channelCredentials} secures the channels the client builds from {@link
-   * #controlPlane(String) addresses}, for example {@code TlsChannelCredentials} with a CA and, for
-   * mutual TLS, a client certificate (default: plaintext). Ignored for ready-made {@link
+   * #controlPlane(String) addresses} (default: plaintext). Ignored for ready-made {@link
    * #channels(List) channels}, which carry their own.
+   *
+   * <p>For a control plane started with {@code --tls-cert}/{@code --tls-key}, pass the credentials of
+   * {@code dev.vertice.security.tls.ReloadingTls} (module {@code vertice-security}), whose PEM files
+   * are re-read when they change, so rotated certificates serve new connections without a restart:
+   *
+   * <pre>{@code
+   * ReloadingTls tls = ReloadingTls.forClient(TlsSettings.client(Path.of("ca.pem"))
+   *     .withIdentity(Path.of("client.pem"), Path.of("client.key")));   // mutual TLS only
+   * RegistryClient registry = RegistryClient.builder().controlPlane("cp-1:7700,cp-2:7700")
+   *     .channelCredentials(tls.channelCredentials()).build();
+   * }</pre>
+   *
+   * <p>grpc-java's {@code TlsChannelCredentials.newBuilder().trustManager(caFile)} works too, read
+   * once. The server's certificate must name the host given in the address (DNS or IP SAN). A
+   * plaintext client of a TLS control plane fails its calls with UNAVAILABLE.
    */
   public B channelCredentials(ChannelCredentials v) {
     this.channelCredentials = Objects.requireNonNull(v, "channelCredentials");

@@ -2,10 +2,16 @@ package dev.vertice.client;
 
 import dev.vertice.client.internal.VerticeNameResolver;
 import dev.vertice.common.ServiceNames;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
+import io.grpc.TlsChannelCredentials;
+import java.io.File;
+import java.io.IOException;
 import java.net.URI;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code VerticeNameResolverProvider} lets grpc-java channels resolve {@code vertice:///service}
@@ -25,8 +31,19 @@ import java.util.Objects;
  *       #DEFAULT_PRIORITY}): one process-wide watch client created on first use from {@link
  *       ControlPlaneAddresses#fromEnvironment()} (system property {@code vertice.controlPlane},
  *       else environment variable {@code VERTICE_CONTROL_PLANE}, else {@code localhost:7700}),
- *       watching traffic policies. It lives as long as the process.
+ *       watching traffic policies, secured as {@link #credentialsFromEnvironment()} says (plaintext
+ *       unless {@code VERTICE_CA} is set). It lives as long as the process.
  * </ol>
+ *
+ * <p><b>TLS.</b> A control plane serving TLS is reached over TLS by giving the watch client channel
+ * credentials: {@code WatchClient.builder().controlPlane("cp:7700").channelCredentials(
+ * ReloadingTls.forClient(TlsSettings.client(ca).withIdentity(cert, key)).channelCredentials())}
+ * (files re-read when they change), then either {@link #WATCH_CLIENT} per channel or a provider
+ * registered around it. The default provider reads the PEM files named by {@value #CA_ENV}, {@value
+ * #CERT_ENV} and {@value #KEY_ENV} (system properties {@value #CA_PROPERTY}, {@value
+ * #CERT_PROPERTY}, {@value #KEY_PROPERTY} win) once, at first use: a rotated file needs a restart
+ * there. Only the resolver's own connection to the control plane is secured this way; the
+ * channel's calls to the service's instances use the channel's own credentials.
  *
  * <p>The resolver subscribes to the service and reports one address per SERVING instance; a
  * service without SERVING instances is an UNAVAILABLE resolution error. Each result carries a
@@ -61,6 +78,19 @@ public final class VerticeNameResolverProvider extends NameResolverProvider {
   /** Name resolver argument selecting the {@link WatchClient} of one channel. */
   public static final NameResolver.Args.Key<WatchClient> WATCH_CLIENT =
       NameResolver.Args.Key.create("dev.vertice.client.WatchClient");
+
+  /** Environment variable naming the CA bundle (PEM) the default provider trusts; set, it turns TLS on. */
+  public static final String CA_ENV = "VERTICE_CA";
+  /** Environment variable naming the default provider's client certificate (PEM), for mutual TLS. */
+  public static final String CERT_ENV = "VERTICE_CERT";
+  /** Environment variable naming the private key (PEM, PKCS#8) of {@value #CERT_ENV}. */
+  public static final String KEY_ENV = "VERTICE_KEY";
+  /** System property that wins over {@value #CA_ENV}. */
+  public static final String CA_PROPERTY = "vertice.ca";
+  /** System property that wins over {@value #CERT_ENV}. */
+  public static final String CERT_PROPERTY = "vertice.cert";
+  /** System property that wins over {@value #KEY_ENV}. */
+  public static final String KEY_PROPERTY = "vertice.key";
 
   private final WatchClient watchClient;
 
@@ -135,9 +165,74 @@ public final class VerticeNameResolverProvider extends NameResolverProvider {
         "target '" + target + "' names an invalid service: " + ServiceNames.describeRule()));
   }
 
-  /** Builds the default provider's watch client for {@code controlPlane}: it watches policies. */
+  /** Builds the default provider's watch client for {@code controlPlane} over plaintext: it watches policies. */
   static WatchClient newDefault(ControlPlaneAddresses controlPlane) {
-    return WatchClient.builder().controlPlane(controlPlane).watchTrafficPolicies(true).build();
+    return newDefault(controlPlane, InsecureChannelCredentials.create());
+  }
+
+  /** Builds the default provider's watch client for {@code controlPlane}: it watches policies. */
+  static WatchClient newDefault(ControlPlaneAddresses controlPlane, ChannelCredentials credentials) {
+    return WatchClient.builder().controlPlane(controlPlane).channelCredentials(credentials)
+        .watchTrafficPolicies(true).build();
+  }
+
+  /**
+   * {@code credentialsFromEnvironment} returns the credentials of the default provider's watch
+   * client: TLS trusting the CA bundle named by {@value #CA_PROPERTY} or {@value #CA_ENV}, presenting
+   * the certificate and key named by {@value #CERT_PROPERTY}/{@value #CERT_ENV} and {@value
+   * #KEY_PROPERTY}/{@value #KEY_ENV} when both are set; plaintext when no CA is named. The files are
+   * read now, once (their PEM is parsed at the first connection, which fails if it is invalid).
+   *
+   * @throws IllegalArgumentException naming the setting when only one of certificate and key is set,
+   *     a certificate is set without a CA, or a file cannot be read
+   */
+  public static ChannelCredentials credentialsFromEnvironment() {
+    return credentials(name -> {
+      String property = switch (name) {
+        case CA_ENV -> CA_PROPERTY;
+        case CERT_ENV -> CERT_PROPERTY;
+        default -> KEY_PROPERTY;
+      };
+      String v = System.getProperty(property);
+      return v == null || v.isBlank() ? System.getenv(name) : v;
+    });
+  }
+
+  /** {@link #credentialsFromEnvironment()} reading settings (by environment variable name) from {@code setting}. */
+  static ChannelCredentials credentials(UnaryOperator<String> setting) {
+    String ca = blankToNull(setting.apply(CA_ENV));
+    String cert = blankToNull(setting.apply(CERT_ENV));
+    String key = blankToNull(setting.apply(KEY_ENV));
+    if ((cert == null) != (key == null)) {
+      throw new IllegalArgumentException((cert == null ? CERT_ENV : KEY_ENV) + " is not set but "
+          + (cert == null ? KEY_ENV : CERT_ENV) + " is; set both");
+    }
+    if (ca == null) {
+      if (cert != null) {
+        throw new IllegalArgumentException(CA_ENV + " is needed with " + CERT_ENV + " (certificates are sent over TLS"
+            + " only)");
+      }
+      return InsecureChannelCredentials.create();
+    }
+    TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+    try {
+      b.trustManager(new File(ca));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(CA_ENV + ": cannot use " + ca + ": " + e.getMessage(), e);
+    }
+    if (cert != null) {
+      try {
+        b.keyManager(new File(cert), new File(key));
+      } catch (IOException e) {
+        throw new IllegalArgumentException(CERT_ENV + "/" + KEY_ENV + ": cannot use " + cert + " and " + key + " ("
+            + e.getClass().getSimpleName() + ")", e);
+      }
+    }
+    return b.build();
+  }
+
+  private static String blankToNull(String v) {
+    return v == null || v.isBlank() ? null : v.strip();
   }
 
   /** The process-wide watch client of the default provider, created on first use. */
@@ -146,7 +241,7 @@ public final class VerticeNameResolverProvider extends NameResolverProvider {
 
     static synchronized WatchClient get() {
       if (instance == null) {
-        instance = newDefault(ControlPlaneAddresses.fromEnvironment());
+        instance = newDefault(ControlPlaneAddresses.fromEnvironment(), credentialsFromEnvironment());
       }
       return instance;
     }

@@ -38,6 +38,7 @@ import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.RegistryGrpcService;
 import dev.vertice.controlplane.xds.AdsGrpcService;
 import dev.vertice.controlplane.xds.XdsResources;
+import dev.vertice.security.auth.Authorizer;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -168,9 +169,9 @@ public final class ControlPlane implements AutoCloseable {
     this.wallClock = b.wallClock;
     String id = b.ids.get();
     this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
-    this.registryService = new RegistryGrpcService(store, versions);
-    this.discoveryService = new DiscoveryGrpcService(engine);
-    this.adsService = new AdsGrpcService(engine);
+    this.registryService = new RegistryGrpcService(store, versions, b.authorizer);
+    this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
+    this.adsService = new AdsGrpcService(engine, b.authorizer);
     this.canary = CanaryController.builder()
         .repository(new StoredRollouts(rollouts))
         .policies(new StorePolicyPublisher(trafficPolicies))
@@ -336,8 +337,19 @@ public final class ControlPlane implements AutoCloseable {
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
     private RolloutStore rolloutStore;
     private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
+    private Authorizer authorizer = Authorizer.ALLOW_ALL;
 
     private Builder() {}
+
+    /**
+     * Decides per request what each caller may do (own-service writes, granted watches, rate
+     * limits); default {@link Authorizer#ALLOW_ALL} (auth off). The per-method role rules and the
+     * identity itself come from an {@code AuthInterceptor} on the server.
+     */
+    public Builder authorizer(Authorizer v) {
+      this.authorizer = java.util.Objects.requireNonNull(v, "authorizer");
+      return this;
+    }
 
     /** Wall clock that keys stats buckets (and stamps rollouts); tests pass a fixed or fake one. */
     public Builder wallClock(Clock v) {

@@ -16,6 +16,9 @@ import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.Guards;
 import dev.vertice.gateway.routing.Router;
 import dev.vertice.gateway.routing.RoutingState;
+import dev.vertice.security.tls.ReloadingTls;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -67,15 +70,24 @@ public final class Gateway implements AutoCloseable {
     WatchClient w = null;
     boolean ownsW = false;
     try {
-      h = new HttpProxyServer(config, group, router, admin, b.stats, observer, b.tracing);
+      h = new HttpProxyServer(config, group, router, admin, b.stats, observer, b.tracing, b.tls);
       if (config.grpcPort() >= 0) {
-        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer, b.tracing);
+        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer, b.tracing,
+            b.tls == null ? null : b.tls.serverCredentials());
       }
       if (b.watch != null) {
         w = b.watch;
       } else if (b.controlPlane != null) {
-        w = WatchClient.builder().controlPlane(b.controlPlane).nodeId(b.nodeId).nodeKind("gateway")
-            .ticker(b.ticker).watchTrafficPolicies(config.watchTrafficPolicies()).build();
+        WatchClient.Builder wb = WatchClient.builder().controlPlane(b.controlPlane).nodeId(b.nodeId)
+            .nodeKind("gateway").ticker(b.ticker).watchTrafficPolicies(config.watchTrafficPolicies())
+            .interceptors(b.tracing.clientInterceptors());
+        if (b.controlPlaneCredentials != null) {
+          wb.channelCredentials(b.controlPlaneCredentials);
+        }
+        if (b.controlPlaneCallCredentials != null) {
+          wb.callCredentials(b.controlPlaneCallCredentials);
+        }
+        w = wb.build();
         ownsW = true;
       }
     } catch (RuntimeException | InterruptedException e) {
@@ -250,6 +262,9 @@ public final class Gateway implements AutoCloseable {
     private HealthCheckConfig healthCheck = HealthCheckConfig.ofDefaults();
     private MeterRegistry meters;
     private dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.off();
+    private ReloadingTls tls;
+    private ChannelCredentials controlPlaneCredentials;
+    private CallCredentials controlPlaneCallCredentials;
 
     private Builder(GatewayConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -311,11 +326,43 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * {@code tracing} opens a SERVER span per proxied HTTP request on {@code v}, child of the
-     * incoming W3C {@code traceparent}, and sends that span's context upstream (default: off). The
-     * caller owns {@code v} and closes it after the gateway.
+     * incoming W3C {@code traceparent}, and sends that span's context upstream; the gRPC proxy and
+     * the gateway's own watch of the control plane get client and server spans too (default: off).
+     * The caller owns {@code v} and closes it after the gateway.
      */
     public Builder tracing(dev.vertice.observability.Tracing v) {
       this.tracing = Objects.requireNonNull(v, "tracing");
+      return this;
+    }
+
+    /**
+     * {@code tls} serves the HTTP listener as HTTPS (HTTP/2 or HTTP/1.1 by ALPN) and the gRPC
+     * listener with TLS, both from {@code v}'s certificate, asking for client certificates as its
+     * settings say (default: plaintext, HTTP/1.1 and h2c). Files {@code v} reloads reach new
+     * handshakes; open connections keep their session. The caller owns {@code v} and closes it
+     * after the gateway.
+     */
+    public Builder tls(ReloadingTls v) {
+      this.tls = Objects.requireNonNull(v, "tls");
+      return this;
+    }
+
+    /**
+     * {@code controlPlaneCredentials} secures the watch connection built from {@link
+     * #controlPlane(String) addresses}, for example {@code ReloadingTls.forClient(...)
+     * .channelCredentials()} (default: plaintext).
+     */
+    public Builder controlPlaneCredentials(ChannelCredentials v) {
+      this.controlPlaneCredentials = Objects.requireNonNull(v, "controlPlaneCredentials");
+      return this;
+    }
+
+    /**
+     * {@code controlPlaneCallCredentials} attaches {@code v} (for example a bearer token) to every
+     * call of the watch connection built from addresses (default: none).
+     */
+    public Builder controlPlaneCallCredentials(CallCredentials v) {
+      this.controlPlaneCallCredentials = Objects.requireNonNull(v, "controlPlaneCallCredentials");
       return this;
     }
 

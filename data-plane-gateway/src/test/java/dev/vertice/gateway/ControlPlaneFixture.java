@@ -25,10 +25,33 @@ final class ControlPlaneFixture implements AutoCloseable {
   private boolean stopped;
 
   private ControlPlaneFixture(ControlPlane cp, ControlPlaneServer server) {
+    this(cp, server, NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build());
+  }
+
+  private ControlPlaneFixture(ControlPlane cp, ControlPlaneServer server, ManagedChannel admin) {
     this.controlPlane = cp;
     this.server = server;
-    this.admin = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    this.admin = admin;
     this.registry = RegistryServiceGrpc.newBlockingStub(admin);
+  }
+
+  /**
+   * Starts a control plane on a free port serving {@code credentials} (TLS, maybe mutual); the
+   * fixture's own registry calls use {@code adminCredentials}, reaching it as {@code localhost}.
+   */
+  static ControlPlaneFixture startTls(io.grpc.ServerCredentials credentials, io.grpc.ChannelCredentials adminCredentials)
+      throws IOException {
+    ControlPlane cp = ControlPlane.builder().build();
+    ControlPlaneServer server;
+    try {
+      server = new ControlPlaneServer(cp, "127.0.0.1", 0, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES,
+          java.util.List.of(), credentials);
+    } catch (IOException | RuntimeException e) {
+      cp.close();
+      throw e;
+    }
+    return new ControlPlaneFixture(cp, server,
+        NettyChannelBuilder.forTarget("localhost:" + server.port(), adminCredentials).build());
   }
 
   /** Starts a control plane on {@code port} (0: a free one), retrying while a just-stopped one holds it. */

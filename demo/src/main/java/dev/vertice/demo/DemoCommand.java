@@ -1,5 +1,6 @@
 package dev.vertice.demo;
 
+import dev.vertice.observability.Tracing;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -90,14 +91,19 @@ public final class DemoCommand implements Callable<Integer> {
     List<DemoConfig> configs = configs();
     List<DemoService> started = new ArrayList<>();
     PrintWriter out = spec.commandLine().getOut();
+    // gRPC only, off unless the OTEL_* environment configures an exporter: a server span per call,
+    // child of the caller's (the gateway's) span.
+    Tracing tracing = protocol.equals("grpc") ? Tracing.fromEnvironment("vertice-demo") : Tracing.off();
     for (DemoConfig c : configs) {
       try {
-        DemoService s = protocol.equals("grpc") ? EchoGrpcServer.start(c) : EchoHttpServer.start(c);
+        DemoService s = protocol.equals("grpc") ? EchoGrpcServer.start(c, tracing.serverInterceptors())
+            : EchoHttpServer.start(c);
         started.add(s);
         out.printf("demo %s %s listening on %s:%d (instance %s, version %s)%n", c.service(), s.protocol(), c.host(),
             s.port(), c.instanceId(), c.version());
       } catch (IOException e) {
         started.forEach(DemoService::close);
+        tracing.close();
         spec.commandLine().getErr().println("cannot listen on " + c.host() + ":" + c.port() + ": " + e.getMessage());
         return 1;
       }
@@ -106,6 +112,7 @@ public final class DemoCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       started.forEach(DemoService::close);
+      tracing.close(); // flushes the spans
       stopped.countDown();
       Runtime.getRuntime().halt(0);
     }, "demo-shutdown"));

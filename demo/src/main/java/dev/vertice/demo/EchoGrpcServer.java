@@ -6,6 +6,7 @@ import dev.vertice.demo.api.v1.EchoServiceGrpc;
 import dev.vertice.demo.api.v1.SetServingRequest;
 import dev.vertice.demo.api.v1.SetServingResponse;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
@@ -13,6 +14,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -38,15 +40,18 @@ public final class EchoGrpcServer implements DemoService {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean serving = true;
 
-  private EchoGrpcServer(DemoConfig config) throws IOException {
+  private EchoGrpcServer(DemoConfig config, List<? extends ServerInterceptor> interceptors) throws IOException {
     this.config = config;
     this.random = new Random(config.seed());
-    this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
         .directExecutor()
         .addService(new Echo())
-        .addService(health.getHealthService())
-        .build()
-        .start();
+        .addService(health.getHealthService());
+    // The last one added sees a call first: add in reverse so that the first listed does.
+    for (int i = interceptors.size() - 1; i >= 0; i--) {
+      b.intercept(interceptors.get(i));
+    }
+    this.server = b.build().start();
     publish(true);
   }
 
@@ -56,7 +61,18 @@ public final class EchoGrpcServer implements DemoService {
    * @throws IOException when the address cannot be bound
    */
   public static EchoGrpcServer start(DemoConfig config) throws IOException {
-    return new EchoGrpcServer(config);
+    return new EchoGrpcServer(config, List.of());
+  }
+
+  /**
+   * {@code start} binds and starts an instance whose calls pass through {@code interceptors} (such
+   * as tracing's server interceptor), the first listed seeing a call first.
+   *
+   * @throws IOException when the address cannot be bound
+   */
+  public static EchoGrpcServer start(DemoConfig config, List<? extends ServerInterceptor> interceptors)
+      throws IOException {
+    return new EchoGrpcServer(config, List.copyOf(interceptors));
   }
 
   @Override

@@ -10,6 +10,8 @@ import dev.vertice.api.canary.v1.RolloutSpec;
 import dev.vertice.api.canary.v1.Strategy;
 import dev.vertice.client.CanaryClient;
 import dev.vertice.client.ControlPlaneAddresses;
+import dev.vertice.observability.Tracing;
+import io.grpc.ClientInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -68,7 +70,7 @@ public final class CanaryCommand implements Runnable {
       Map.entry("reason", "--reason"),
       Map.entry("service", "--service"));
 
-  /** The option every subcommand shares. */
+  /** The options every subcommand shares: where the control plane is and how to reach it. */
   static final class Target {
     @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-localhost:7700}",
         description = "The control plane, host:port (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.")
@@ -78,7 +80,24 @@ public final class CanaryCommand implements Runnable {
         description = "Deadline of each call. Default: ${DEFAULT-VALUE}.")
     Duration timeout;
 
-    CanaryClient connect(CommandLine.Model.CommandSpec spec) {
+    @Option(names = "--ca", defaultValue = "${env:VERTICE_CA}", paramLabel = "PEM",
+        description = "CA bundle (PEM) the control plane's certificate is verified against; turns TLS on"
+            + " (VERTICE_CA). Default: none, plaintext.")
+    String ca;
+
+    @Option(names = "--cert", defaultValue = "${env:VERTICE_CERT}", paramLabel = "PEM",
+        description = "Client certificate (PEM) for mutual TLS, with --key (VERTICE_CERT).")
+    String cert;
+
+    @Option(names = "--key", defaultValue = "${env:VERTICE_KEY}", paramLabel = "PEM",
+        description = "Private key (PEM, PKCS#8) of --cert (VERTICE_KEY).")
+    String key;
+
+    @Option(names = "--token-file", defaultValue = "${env:VERTICE_TOKEN_FILE}", paramLabel = "FILE",
+        description = "File holding a bearer token sent with every call; needs --ca (VERTICE_TOKEN_FILE).")
+    String tokenFile;
+
+    CanaryClient connect(CommandLine.Model.CommandSpec spec, List<? extends ClientInterceptor> interceptors) {
       try {
         ControlPlaneAddresses a = ControlPlaneAddresses.parse(controlPlane);
         if (a.size() != 1) {
@@ -91,7 +110,8 @@ public final class CanaryCommand implements Runnable {
       if (timeout.isZero()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --timeout: must be positive");
       }
-      return CanaryClient.connect(controlPlane).withDeadline(timeout);
+      return CanaryClient.connect(controlPlane, TlsFlags.client(spec, ca, cert, key),
+          TlsFlags.token(spec, tokenFile, ca), interceptors);
     }
   }
 
@@ -107,15 +127,24 @@ public final class CanaryCommand implements Runnable {
 
     @Override
     public final Integer call() {
-      CanaryClient owner = target.connect(spec);
+      // Off unless the OTEL_* environment configures an exporter: then each call is a client span.
+      Tracing tracing = Tracing.fromEnvironment("vertice-cli");
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
+      CanaryClient owner;
       try {
-        return run(owner, out);
+        owner = target.connect(spec, tracing.clientInterceptors());
+      } catch (RuntimeException e) {
+        tracing.close();
+        throw e;
+      }
+      try {
+        return run(owner.withDeadline(target.timeout), out);
       } catch (StatusRuntimeException e) {
         return report(e, err, target.controlPlane);
       } finally {
-        owner.close();
+        owner.close(); // the channel: the client with the deadline borrows it
+        tracing.close(); // flushes the spans
       }
     }
   }

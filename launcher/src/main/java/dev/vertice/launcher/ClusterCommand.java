@@ -259,6 +259,8 @@ public final class ClusterCommand implements Runnable {
       out.println("  try:             curl http://127.0.0.1:" + ports[11] + "/" + names.get(names.size() - 1) + "/hello");
       out.println("  ./vertice cluster status --dir " + dirOption.dir + "    ./vertice cluster down --dir "
           + dirOption.dir);
+      out.println("  WARNING:         plaintext, no auth: a local trial on 127.0.0.1; production control planes take"
+          + " --tls-cert/--tls-key (each replica's log warns too)");
       out.flush();
       return 0;
     }
@@ -493,6 +495,17 @@ public final class ClusterCommand implements Runnable {
             + " (VERTICE_PORT). Default: ${DEFAULT-VALUE}.")
     int port;
 
+    @Option(names = "--admin-host", defaultValue = "${env:VERTICE_ADMIN_HOST:-127.0.0.1}",
+        description = "Address of the admin port (VERTICE_ADMIN_HOST); 0.0.0.0 lets Prometheus in another container"
+            + " scrape it. Default: ${DEFAULT-VALUE}.")
+    String adminHost;
+
+    @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:--1}",
+        description = "Admin HTTP port serving the sidecars' /metrics (counters summed over them) and /healthz (200"
+            + " while every instance is registered); 0 picks a free one, -1 turns it off (VERTICE_ADMIN_PORT)."
+            + " Default: ${DEFAULT-VALUE}.")
+    int adminPort;
+
     @Override
     public Integer call() throws Exception {
       List<String> names = new ArrayList<>();
@@ -514,6 +527,8 @@ public final class ClusterCommand implements Runnable {
       check("--port", port >= 0 && port + names.size() + v2.size() - 1 <= 65535, port + " is outside 0..65535"
           + " (with " + (names.size() + v2.size()) + " apps)");
       check("--bind-host", !bindHost.isBlank(), "is empty");
+      check("--admin-host", !adminHost.isBlank(), "is empty");
+      check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
       check("--address", !address.isBlank(), "is empty");
       try {
         dev.vertice.client.ControlPlaneAddresses.parse(controlPlane);
@@ -521,15 +536,39 @@ public final class ClusterCommand implements Runnable {
         check("--control-plane", false, e.getMessage());
       }
       DemoFleet fleet;
+      // Off unless the OTEL_* environment configures an exporter: spans the sidecars' control-plane calls.
+      dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.fromEnvironment("vertice-demo");
+      dev.vertice.observability.Metrics metrics = adminPort >= 0 ? dev.vertice.observability.Metrics.withJvmMetrics()
+          : null;
       try {
-        fleet = DemoFleet.start(bindHost, address, port, controlPlane, names, v2, Duration.ofSeconds(2), "cluster");
+        fleet = DemoFleet.start(bindHost, address, port, controlPlane, names, v2, Duration.ofSeconds(2), "cluster",
+            tracing, metrics == null ? null : metrics.registry());
       } catch (IOException e) {
+        tracing.close();
         log.severe("cannot start: " + e.getMessage());
         return 1;
       }
+      dev.vertice.observability.AdminServer admin = null;
+      if (metrics != null) {
+        try {
+          admin = dev.vertice.observability.AdminServer.bind(adminHost.strip(), adminPort, metrics,
+              () -> fleet.registered() == fleet.members().size()).start();
+          log.info("admin: http://" + adminHost.strip() + ":" + admin.port() + "/metrics");
+        } catch (IOException | RuntimeException e) {
+          fleet.close();
+          tracing.close();
+          log.severe("cannot listen on admin port " + adminHost + ":" + adminPort + ": " + e.getMessage());
+          return 1;
+        }
+      }
+      dev.vertice.observability.AdminServer finalAdmin = admin;
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         Logging.shutdownLine(log.getName(), "draining the sidecars");
         fleet.drain(Duration.ofSeconds(5));
+        if (finalAdmin != null) {
+          finalAdmin.close();
+        }
+        tracing.close(); // flushes the spans of the drain
         Logging.shutdownLine(log.getName(), "stopped");
         Runtime.getRuntime().halt(0);
       }, "vertice-cluster-services-shutdown"));

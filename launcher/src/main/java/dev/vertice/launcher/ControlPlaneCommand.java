@@ -7,9 +7,19 @@ import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.observability.AdminServer;
+import dev.vertice.security.auth.AuthInterceptor;
+import dev.vertice.security.auth.AuthPolicy;
+import dev.vertice.security.auth.Authorizer;
+import dev.vertice.security.auth.DenialLog;
+import dev.vertice.security.auth.IdentityMapper;
+import dev.vertice.security.auth.JwtVerifier;
+import dev.vertice.security.auth.PolicyAuthorizer;
+import dev.vertice.security.auth.RateLimits;
 import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
 import dev.vertice.observability.Tracing;
+import dev.vertice.security.tls.ReloadingTls;
+import io.grpc.InsecureServerCredentials;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -47,6 +57,31 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       description = "Admin HTTP port serving /metrics (Prometheus) and /healthz; 0 picks a free one, -1 turns"
           + " it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
+
+  @Option(names = "--tls-cert", defaultValue = "${env:VERTICE_TLS_CERT}", paramLabel = "PEM",
+      description = "Certificate chain (PEM) of the gRPC listener and the admin port; with --tls-key turns TLS on"
+          + " for both (VERTICE_TLS_CERT). Default: none, plaintext (logged as a WARNING).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:VERTICE_TLS_KEY}", paramLabel = "PEM",
+      description = "Private key (PEM, PKCS#8) of --tls-cert (VERTICE_TLS_KEY).")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca", defaultValue = "${env:VERTICE_TLS_CLIENT_CA}", paramLabel = "PEM",
+      description = "CA bundle (PEM) client certificates are verified against: mutual TLS on the gRPC listener"
+          + " (VERTICE_TLS_CLIENT_CA).")
+  String tlsClientCa;
+
+  @Option(names = "--tls-client-auth", defaultValue = "${env:VERTICE_TLS_CLIENT_AUTH}",
+      description = "none, optional or require a client certificate on the gRPC listener (VERTICE_TLS_CLIENT_AUTH)."
+          + " Default: require when --tls-client-ca is set, else none.")
+  String tlsClientAuth;
+
+  @Option(names = "--tls-refresh", defaultValue = "${env:VERTICE_TLS_REFRESH:-30s}",
+      converter = DurationConverter.class,
+      description = "How often the TLS files are checked; changed files serve new connections without dropping"
+          + " open ones (VERTICE_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
+  Duration tlsRefresh;
 
   @Option(names = "--store", defaultValue = "${env:VERTICE_STORE:-memory}",
       description = "Where the registry lives: memory (one process), redis://host:port/db, or"
@@ -117,6 +152,58 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       description = "How long unary calls may finish at shutdown (VERTICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
   Duration shutdownGrace;
 
+  // --- identities, authorization and rate limits (issue 9) ---
+
+  @Option(names = "--auth", defaultValue = "${env:VERTICE_AUTH:-off}",
+      description = "off: every caller may do anything (a WARNING is logged at start); on: callers are identified"
+          + " by mTLS client certificate or JWT and denied by default (VERTICE_AUTH). Default: ${DEFAULT-VALUE}.")
+  String auth;
+
+  @Option(names = "--auth-policy", defaultValue = "${env:VERTICE_AUTH_POLICY}",
+      description = "Properties file of roles (role.<name> = gateway|admin) and watch grants"
+          + " (watch.<service> = a, b | *); without it no plain name has a role and services see only"
+          + " themselves (VERTICE_AUTH_POLICY).")
+  java.nio.file.Path authPolicy;
+
+  @Option(names = "--trust-domain", defaultValue = "${env:VERTICE_TRUST_DOMAIN:-vertice}",
+      description = "SPIFFE trust domain of accepted identities, spiffe://<domain>/service|gateway|admin/<name>"
+          + " (VERTICE_TRUST_DOMAIN). Default: ${DEFAULT-VALUE}.")
+  String trustDomain;
+
+  @Option(names = "--jwt-hs256-secret-file", defaultValue = "${env:VERTICE_JWT_HS256_SECRET_FILE}",
+      description = "Accept HS256 bearer tokens signed with the secret in this file, at least 32 bytes"
+          + " (VERTICE_JWT_HS256_SECRET_FILE).")
+  java.nio.file.Path jwtHs256SecretFile;
+
+  @Option(names = "--jwt-ed25519-public-key-file", defaultValue = "${env:VERTICE_JWT_ED25519_PUBLIC_KEY_FILE}",
+      description = "Accept EdDSA bearer tokens verified with this Ed25519 public key (PEM)"
+          + " (VERTICE_JWT_ED25519_PUBLIC_KEY_FILE).")
+  java.nio.file.Path jwtEd25519PublicKeyFile;
+
+  @Option(names = "--jwt-audience", defaultValue = "${env:VERTICE_JWT_AUDIENCE}",
+      description = "Require this aud in bearer tokens (VERTICE_JWT_AUDIENCE); default: no audience check.")
+  String jwtAudience;
+
+  @Option(names = "--register-rate", defaultValue = "${env:VERTICE_REGISTER_RATE:-50}",
+      description = "Register calls per identity per second, with --auth on (VERTICE_REGISTER_RATE)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int registerRate;
+
+  @Option(names = "--set-health-rate", defaultValue = "${env:VERTICE_SET_HEALTH_RATE:-50}",
+      description = "SetHealth calls per identity per second, with --auth on (VERTICE_SET_HEALTH_RATE)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int setHealthRate;
+
+  @Option(names = "--watch-rate", defaultValue = "${env:VERTICE_WATCH_RATE:-20}",
+      description = "Watch/ADS requests adding subscriptions per identity per second, with --auth on"
+          + " (VERTICE_WATCH_RATE). Default: ${DEFAULT-VALUE}.")
+  int watchRate;
+
+  @Option(names = "--max-streams-per-connection", defaultValue = "${env:VERTICE_MAX_STREAMS_PER_CONNECTION:-10000}",
+      description = "Concurrent calls one client connection may carry; more end with RESOURCE_EXHAUSTED"
+          + " (VERTICE_MAX_STREAMS_PER_CONNECTION). Default: ${DEFAULT-VALUE}.")
+  int maxStreamsPerConnection;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     long startNanos = System.nanoTime();
@@ -127,13 +214,25 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--max-message-bytes", maxMessageBytes >= 4096, maxMessageBytes + " is below 4096");
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
 
+    check("--max-streams-per-connection", maxStreamsPerConnection > 0, maxStreamsPerConnection + " must be positive");
+    AuthSetup authSetup = authSetup();
     RedisStoreConfig redis = redisStore();
+    ReloadingTls tls = TlsFlags.server(spec, TlsFlags.ServerFlagNames.CONTROL_PLANE, tlsCert, tlsKey, tlsClientCa,
+        tlsClientAuth, tlsRefresh);
+    if (tls == null) {
+      log.warning(TlsFlags.PLAINTEXT_WARNING);
+      if (authSetup.interceptor() != null) {
+        log.warning("--auth on over plaintext: bearer tokens cross the network in the clear and no client"
+            + " certificate can identify a caller; serve TLS (--tls-cert, --tls-key, --tls-client-ca)");
+      }
+    }
     Metrics metrics = Metrics.withJvmMetrics();
     Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
     ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
     ControlPlane controlPlane;
     try {
       controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
+          .authorizer(authSetup.authorizer())
           .registryEvents(controlPlaneMetrics).convergenceListener(controlPlaneMetrics).build();
     } catch (IllegalStateException e) {
       log.severe("cannot start: " + e.getMessage());
@@ -144,7 +243,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     if (adminPort >= 0) {
       ControlPlane cp = controlPlane;
       try {
-        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following()).start();
+        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following(),
+            tls == null ? null : tls.sslContext()).start();
       } catch (IOException e) {
         controlPlane.close();
         throw new IOException("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage(), e);
@@ -152,8 +252,14 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     ControlPlaneServer server;
     try {
-      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes,
+      List<io.grpc.ServerInterceptor> interceptors = new java.util.ArrayList<>(
           List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())));
+      if (authSetup.interceptor() != null) {
+        // Last: refused calls are still traced and counted.
+        interceptors.add(authSetup.interceptor());
+      }
+      server = new ControlPlaneServer(controlPlane, host, port, maxMessageBytes, interceptors,
+          tls == null ? InsecureServerCredentials.create() : tls.serverCredentials(), maxStreamsPerConnection);
     } catch (IOException e) {
       controlPlane.close();
       throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -169,12 +275,95 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s control plane listening on %s:%d (store: %s, %s; admin: %s); ready in %d ms"
-            + " (%d ms since JVM start)", Main.version(), host, server.port(), redis == null ? "memory" : redis,
-        registryConfig, admin == null ? "off" : "http://" + host + ":" + admin.port() + "/metrics",
+    log.info(String.format("vertice %s control plane listening on %s:%d (%s; store: %s, %s; admin: %s); ready in %d ms"
+            + " (%d ms since JVM start)", Main.version(), host, server.port(), transport(tls),
+        redis == null ? "memory" : redis, registryConfig,
+        admin == null ? "off" : (tls == null ? "http" : "https") + "://" + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;
+  }
+
+  /** What --auth and its options configure: the authorizer and the interceptor (null when auth is off). */
+  record AuthSetup(Authorizer authorizer, AuthInterceptor interceptor) {}
+
+  AuthSetup authSetup() {
+    String mode = auth.strip().toLowerCase(java.util.Locale.ROOT);
+    check("--auth", mode.equals("on") || mode.equals("off"), "'" + auth + "' is not on or off");
+    check("--register-rate", registerRate > 0, registerRate + " must be positive");
+    check("--set-health-rate", setHealthRate > 0, setHealthRate + " must be positive");
+    check("--watch-rate", watchRate > 0, watchRate + " must be positive");
+    if (mode.equals("off")) {
+      for (String[] given : new String[][] {{"--auth-policy", authPolicy == null ? null : "set"},
+          {"--jwt-hs256-secret-file", jwtHs256SecretFile == null ? null : "set"},
+          {"--jwt-ed25519-public-key-file", jwtEd25519PublicKeyFile == null ? null : "set"},
+          {"--jwt-audience", jwtAudience}}) {
+        check(given[0], given[1] == null, "is set but --auth is off; add --auth on");
+      }
+      log.warning("WARNING: authentication and authorization are OFF (--auth off): any caller may register,"
+          + " deregister, watch every service and run canary operations. Use --auth on outside development.");
+      return new AuthSetup(Authorizer.ALLOW_ALL, null);
+    }
+    AuthPolicy policy = AuthPolicy.empty();
+    if (authPolicy != null) {
+      try {
+        policy = AuthPolicy.load(authPolicy);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --auth-policy: " + e.getMessage());
+      }
+    }
+    IdentityMapper mapper;
+    try {
+      mapper = new IdentityMapper(trustDomain.strip(), policy);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --trust-domain: " + e.getMessage());
+    }
+    JwtVerifier jwt = null;
+    if (jwtHs256SecretFile != null || jwtEd25519PublicKeyFile != null) {
+      JwtVerifier.Builder b = JwtVerifier.builder();
+      if (jwtHs256SecretFile != null) {
+        try {
+          b.hs256SecretFile(jwtHs256SecretFile);
+        } catch (IllegalArgumentException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "invalid --jwt-hs256-secret-file: "
+              + e.getMessage());
+        }
+      }
+      if (jwtEd25519PublicKeyFile != null) {
+        try {
+          b.ed25519PublicKeyFile(jwtEd25519PublicKeyFile);
+        } catch (IllegalArgumentException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "invalid --jwt-ed25519-public-key-file: "
+              + e.getMessage());
+        }
+      }
+      try {
+        b.audience(jwtAudience);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --jwt-audience: " + e.getMessage());
+      }
+      jwt = b.build();
+    } else {
+      check("--jwt-audience", jwtAudience == null, "is set but no JWT key is (--jwt-hs256-secret-file,"
+          + " --jwt-ed25519-public-key-file)");
+      log.warning("auth is on without a JWT key: only mTLS client certificates identify callers");
+    }
+    RateLimits limits = new RateLimits(RateLimits.Limit.perSecond(registerRate),
+        RateLimits.Limit.perSecond(setHealthRate), RateLimits.Limit.perSecond(watchRate),
+        RateLimits.DEFAULT_MAX_IDENTITIES);
+    DenialLog denials = DenialLog.ofDefaults();
+    log.info("auth on: trust domain " + mapper.trustDomain() + ", " + policy + ", "
+        + (jwt == null ? "no JWT" : jwt.toString()) + ", rate limits per identity: Register " + limits.limit(
+            RateLimits.Operation.REGISTER) + ", SetHealth " + limits.limit(RateLimits.Operation.SET_HEALTH)
+        + ", Watch " + limits.limit(RateLimits.Operation.WATCH));
+    return new AuthSetup(new PolicyAuthorizer(policy, limits, denials), new AuthInterceptor(mapper, jwt, denials));
+  }
+
+  private static String transport(ReloadingTls tls) {
+    if (tls == null) {
+      return "plaintext";
+    }
+    return "tls, client certificates: " + tls.settings().clientAuth().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   private RedisStoreConfig redisStore() {

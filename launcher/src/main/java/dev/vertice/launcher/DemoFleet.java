@@ -4,8 +4,11 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.demo.DemoConfig;
 import dev.vertice.demo.DemoService;
 import dev.vertice.demo.EchoHttpServer;
+import dev.vertice.observability.Tracing;
 import dev.vertice.sidecar.Sidecar;
 import dev.vertice.sidecar.SidecarConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,10 +28,19 @@ final class DemoFleet implements AutoCloseable {
   /** One service instance: the demo app and the sidecar in front of it. */
   record Member(DemoService app, Sidecar sidecar) {}
 
-  private final List<Member> members = new ArrayList<>();
+  private final List<Member> members = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ScheduledExecutorService timers;
+  private final Tracing tracing;
+  private final MeterRegistry meters;
 
-  private DemoFleet() {
+  private DemoFleet(Tracing tracing, MeterRegistry meters) {
+    this.tracing = tracing;
+    this.meters = meters;
+    if (meters != null) {
+      // Registered before any sidecar's own gauge of that name, which then finds this one.
+      Gauge.builder("vertice.sidecar.registered", this, DemoFleet::registeredNow)
+          .description("Instances this process keeps registered with the control plane").register(meters);
+    }
     this.timers = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "vertice-fleet-timer");
       t.setDaemon(true);
@@ -55,7 +67,20 @@ final class DemoFleet implements AutoCloseable {
    */
   static DemoFleet start(String bindHost, String address, int firstPort, String controlPlane, List<String> services,
       List<String> candidates, Duration probeInterval, String instanceTag) throws IOException {
-    DemoFleet fleet = new DemoFleet();
+    return start(bindHost, address, firstPort, controlPlane, services, candidates, probeInterval, instanceTag,
+        Tracing.off(), null);
+  }
+
+  /**
+   * {@code start} is the above with the sidecars' calls to the control plane traced by {@code
+   * tracing}, which the caller owns and closes after the fleet, and, when {@code meters} is not
+   * null, the sidecars' metrics in {@code meters}: their counters add up over the fleet, and
+   * {@code vertice_sidecar_registered} counts the fleet's registered instances.
+   */
+  static DemoFleet start(String bindHost, String address, int firstPort, String controlPlane, List<String> services,
+      List<String> candidates, Duration probeInterval, String instanceTag, Tracing tracing, MeterRegistry meters)
+      throws IOException {
+    DemoFleet fleet = new DemoFleet(tracing, meters);
     try {
       long seed = 1;
       int n = 0;
@@ -85,7 +110,11 @@ final class DemoFleet implements AutoCloseable {
           .ttl(Duration.ofSeconds(30)).keepalive(Duration.ofSeconds(10)).drainPeriod(Duration.ofSeconds(2))
           .drainSettle(Duration.ofMillis(500)).callTimeout(Duration.ofSeconds(2)).backoffMax(Duration.ofSeconds(2))
           .build();
-      sidecar = Sidecar.builder(config).scheduler(timers).build();
+      Sidecar.Builder b = Sidecar.builder(config).scheduler(timers).tracing(tracing);
+      if (meters != null) {
+        b.meterRegistry(meters);
+      }
+      sidecar = b.build();
       sidecar.start();
     } catch (RuntimeException e) {
       app.close();
@@ -97,6 +126,10 @@ final class DemoFleet implements AutoCloseable {
   /** {@code members} returns the running instances, v1 first. */
   List<Member> members() {
     return List.copyOf(members);
+  }
+
+  private double registeredNow() {
+    return members.stream().filter(m -> m.sidecar().registration().map(r -> r.isActive()).orElse(false)).count();
   }
 
   /** {@code registered} counts the instances the control plane acknowledged as SERVING. */

@@ -115,6 +115,9 @@ public final class DevCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
 
+    // Said once and plainly: dev mode is the one mode that runs without TLS on purpose.
+    log.info("dev mode: plaintext, no auth: anyone who can reach " + host + " can read and steer the registry;"
+        + " for anything else run control-plane with --tls-cert and --tls-key");
     Parts parts = new Parts();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       Logging.shutdownLine(log.getName(), "shutting down: draining the sidecars, then the gateway and control plane");

@@ -10,6 +10,10 @@ import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.Metrics;
 import dev.vertice.observability.Tracing;
 import dev.vertice.observability.WatchClientMetrics;
+import dev.vertice.security.auth.BearerTokenCredentials;
+import dev.vertice.security.tls.ReloadingTls;
+import dev.vertice.security.tls.EdgeTlsFlags;
+import dev.vertice.security.tls.TlsSettings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -150,6 +154,103 @@ public final class GatewayCommand implements Callable<Integer> {
       description = "How long requests in flight may finish at shutdown (VERTICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
   Duration shutdownGrace;
 
+  // TLS (issue 9): listeners, then the control-plane connection.
+  @Option(names = "--tls-cert", defaultValue = "${env:VERTICE_GATEWAY_TLS_CERT:-}",
+      description = "PEM certificate chain of the HTTP (HTTPS, HTTP/2 by ALPN), gRPC and admin listeners; with"
+          + " --tls-key it turns TLS on, reloaded when the file changes (VERTICE_GATEWAY_TLS_CERT). Default: none"
+          + " (plaintext, with a warning).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:VERTICE_GATEWAY_TLS_KEY:-}",
+      description = "PKCS#8 PEM private key of --tls-cert (VERTICE_GATEWAY_TLS_KEY). Default: none.")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca", defaultValue = "${env:VERTICE_GATEWAY_TLS_CLIENT_CA:-}",
+      description = "PEM CA bundle that client certificates are verified against on the HTTP and gRPC listeners"
+          + " (mutual TLS) (VERTICE_GATEWAY_TLS_CLIENT_CA). Default: none.")
+  String tlsClientCa;
+
+  @Option(names = "--tls-client-auth", defaultValue = "${env:VERTICE_GATEWAY_TLS_CLIENT_AUTH:-}",
+      description = "none, optional or require: whether the HTTP and gRPC listeners ask for client certificates"
+          + " (VERTICE_GATEWAY_TLS_CLIENT_AUTH). Default: require with --tls-client-ca, else none.")
+  String tlsClientAuth;
+
+  @Option(names = "--tls-refresh", defaultValue = "${env:VERTICE_GATEWAY_TLS_REFRESH:-30s}",
+      converter = DurationConverter.class,
+      description = "How often the certificate, key and CA files are checked for changes; new connections use"
+          + " changed files, open ones keep theirs (VERTICE_GATEWAY_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
+  Duration tlsRefresh;
+
+  @Option(names = "--control-plane-ca", defaultValue = "${env:VERTICE_CONTROL_PLANE_CA:-}",
+      description = "PEM CA bundle the control plane's certificate is verified against; turns TLS on for the"
+          + " watch and stats connections (VERTICE_CONTROL_PLANE_CA). Default: none (plaintext, with a warning).")
+  String controlPlaneCa;
+
+  @Option(names = "--control-plane-cert", defaultValue = "${env:VERTICE_CONTROL_PLANE_CERT:-}",
+      description = "PEM client certificate presented to the control plane (mutual TLS)"
+          + " (VERTICE_CONTROL_PLANE_CERT). Default: none.")
+  String controlPlaneCert;
+
+  @Option(names = "--control-plane-key", defaultValue = "${env:VERTICE_CONTROL_PLANE_KEY:-}",
+      description = "PKCS#8 PEM private key of --control-plane-cert (VERTICE_CONTROL_PLANE_KEY). Default: none.")
+  String controlPlaneKey;
+
+  @Option(names = "--control-plane-token-file", defaultValue = "${env:VERTICE_CONTROL_PLANE_TOKEN_FILE:-}",
+      description = "File holding a bearer token sent on every control-plane call, re-read when it changes; TLS"
+          + " only (VERTICE_CONTROL_PLANE_TOKEN_FILE). Default: none.")
+  String controlPlaneTokenFile;
+
+  /** The TLS material of one run: the listeners' and the control-plane connection's (either may be null). */
+  private record Tls(ReloadingTls listeners, ReloadingTls controlPlane, BearerTokenCredentials token)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      if (listeners != null) {
+        listeners.close();
+      }
+      if (controlPlane != null) {
+        controlPlane.close();
+      }
+    }
+  }
+
+  /** Checks and loads the TLS flags; a bad one ends the command with exit code 2 naming it. */
+  private Tls tls() {
+    ReloadingTls listeners = null;
+    try {
+      TlsSettings listen = EdgeTlsFlags.listener(tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
+      TlsSettings client = EdgeTlsFlags.controlPlane(controlPlaneCa, controlPlaneCert, controlPlaneKey, tlsRefresh);
+      BearerTokenCredentials token = EdgeTlsFlags.token(controlPlaneTokenFile, client);
+      listeners = listen == null ? null : EdgeTlsFlags.loadServer(listen);
+      return new Tls(listeners, client == null ? null : EdgeTlsFlags.loadClient(client), token);
+    } catch (EdgeTlsFlags.InvalidFlagException e) {
+      if (listeners != null) {
+        listeners.close();
+      }
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  /** The one warning line naming what is plaintext, or null when everything is TLS. */
+  static String plaintextWarning(boolean httpTls, boolean grpcOn, boolean adminOn, boolean controlPlaneTls) {
+    List<String> plain = new ArrayList<>();
+    if (!httpTls) {
+      plain.add("the HTTP listener");
+      if (grpcOn) {
+        plain.add("the gRPC listener");
+      }
+      if (adminOn) {
+        plain.add("the admin port");
+      }
+    }
+    if (!controlPlaneTls) {
+      plain.add("the control-plane connection");
+    }
+    return plain.isEmpty() ? null : "PLAINTEXT: " + String.join(", ", plain) + (plain.size() == 1 ? " is" : " are")
+        + " not encrypted; set --tls-cert and --tls-key (listeners) and --control-plane-ca (control plane)"
+        + " outside development";
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     long startNanos = System.nanoTime();
@@ -176,22 +277,43 @@ public final class GatewayCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: " + e.getMessage());
       }
     }
+    Tls tls = tls();
+    if (tls.listeners() != null) {
+      builder.tls(tls.listeners());
+    }
+    if (tls.controlPlane() != null) {
+      builder.controlPlaneCredentials(tls.controlPlane().channelCredentials());
+    }
+    if (tls.token() != null) {
+      builder.controlPlaneCallCredentials(tls.token());
+    }
+    // Off unless the OTEL_* environment configures an exporter; spans the gateway's own calls to the
+    // control plane (watch, stats) as well as the traffic it proxies.
+    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
+    builder.tracing(tracing);
     try {
       dev.vertice.client.ControlPlaneAddresses.parse(controlPlane);
       builder.controlPlane(controlPlane);
       if (stats) {
-        reporter = StatsReporter.builder().controlPlane(controlPlane).reporter(node).build();
+        StatsReporter.Builder rb = StatsReporter.builder().controlPlane(controlPlane).reporter(node)
+            .interceptors(tracing.clientInterceptors());
+        if (tls.controlPlane() != null) {
+          rb.channelCredentials(tls.controlPlane().channelCredentials());
+        }
+        if (tls.token() != null) {
+          rb.callCredentials(tls.token());
+        }
+        reporter = rb.build();
         StatsReporter r = reporter;
         builder.stats(r::record);
       } else {
         builder.stats(StatsSink.NONE);
       }
     } catch (IllegalArgumentException e) {
+      tls.close();
+      tracing.close();
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid --control-plane: " + e.getMessage());
     }
-    // Off unless the OTEL_* environment configures an exporter.
-    Tracing tracing = Tracing.fromEnvironment("vertice-gateway");
-    builder.tracing(tracing);
     Gateway gateway;
     try {
       gateway = builder.start();
@@ -200,6 +322,7 @@ public final class GatewayCommand implements Callable<Integer> {
         reporter.close();
       }
       tracing.close();
+      tls.close();
       log.severe("cannot start: " + e.getMessage());
       return 1;
     }
@@ -215,13 +338,14 @@ public final class GatewayCommand implements Callable<Integer> {
             syncedOnce.set(true);
           }
           return syncedOnce.get();
-        }).start();
+        }, tls.listeners() == null ? null : tls.listeners().sslContext()).start();
       } catch (IOException e) {
         gateway.close();
         if (reporter != null) {
           reporter.close();
         }
         tracing.close();
+        tls.close();
         log.severe("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage());
         return 1;
       }
@@ -245,15 +369,23 @@ public final class GatewayCommand implements Callable<Integer> {
         finalAdmin.close();
       }
       tracing.close(); // flushes the spans of the drained requests
+      tls.close();
       Logging.shutdownLine(log.getName(), drained ? "stopped" : "stopped; some requests did not finish in time");
       stopped.countDown();
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s gateway listening on %s:%d (HTTP, h2c)%s; control plane %s; admin: %s;"
+    boolean secure = tls.listeners() != null;
+    String warning = plaintextWarning(secure, gateway.grpcPort() >= 0, admin != null, tls.controlPlane() != null);
+    if (warning != null) {
+      log.warning(warning);
+    }
+    log.info(String.format("vertice %s gateway listening on %s:%d (%s)%s; control plane %s%s; admin: %s;"
             + " ready in %d ms (%d ms since JVM start)", Main.version(), host, gateway.port(),
-        gateway.grpcPort() < 0 ? "" : " and :" + gateway.grpcPort() + " (gRPC)", controlPlane,
-        admin == null ? "off" : "http://" + host + ":" + admin.port() + "/metrics",
+        secure ? "HTTPS: h2, http/1.1" : "HTTP, h2c",
+        gateway.grpcPort() < 0 ? "" : " and :" + gateway.grpcPort() + (secure ? " (gRPC over TLS)" : " (gRPC)"),
+        controlPlane, tls.controlPlane() == null ? "" : " over TLS",
+        admin == null ? "off" : (secure ? "https://" : "http://") + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;

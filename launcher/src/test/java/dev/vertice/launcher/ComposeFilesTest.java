@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * compose/ without a Docker engine: every compose file passes {@code docker-compose config -q}
@@ -47,6 +48,60 @@ class ComposeFilesTest {
       assertTrue(CONTEXT.matcher(resolved.output()).find(), f + " builds no image");
     }
     assertTrue(Files.isExecutable(COMPOSE.resolve("alertmanager/entrypoint.sh")), "entrypoint.sh is executable");
+  }
+
+  /**
+   * Every Vertice target of monitoring/prometheus/prometheus.yml is a compose service whose command,
+   * parsed by the real command line, listens with its admin port on that port and on every
+   * interface (a loopback-only admin port cannot be scraped from the Prometheus container).
+   */
+  @Test
+  void prometheusScrapesTheAdminPortsComposeOpens() throws Exception {
+    String prometheus = Files.readString(COMPOSE.resolve("../monitoring/prometheus/prometheus.yml"));
+    Result resolved = compose(COMPOSE.resolve("docker-compose.yml"), "config");
+    assertEquals(0, resolved.code(), resolved.output());
+    Matcher job = Pattern.compile("job_name: (vertice-\\S+)\\s+static_configs:\\s+- targets: \\[([^]]*)]")
+        .matcher(prometheus);
+    int checked = 0;
+    while (job.find()) {
+      for (String target : job.group(2).split(",")) {
+        String hostPort = target.strip().replace("\"", "");
+        String service = hostPort.substring(0, hostPort.indexOf(':'));
+        int port = Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1));
+        List<String> command = command(resolved.output(), service);
+        assertFalse(command.isEmpty(), job.group(1) + " scrapes " + hostPort + ": no compose service " + service);
+        CommandLine.ParseResult parsed = new CommandLine(new Main()).parseArgs(command.toArray(String[]::new));
+        while (parsed.hasSubcommand()) {
+          parsed = parsed.subcommand();
+        }
+        CommandLine.Model.CommandSpec spec = parsed.commandSpec();
+        assertEquals(port, (int) spec.findOption("--admin-port").getValue(), service + "'s admin port");
+        CommandLine.Model.OptionSpec host = spec.findOption("--admin-host") != null ? spec.findOption("--admin-host")
+            : spec.findOption("--host");
+        assertEquals("0.0.0.0", host.getValue(), service + "'s admin port listens on " + host.longestName());
+        checked++;
+      }
+    }
+    assertTrue(checked >= 6, "checked " + checked + " targets");
+  }
+
+  /** Returns the command of {@code service} in the output of {@code docker-compose config}, or empty. */
+  private static List<String> command(String config, String service) {
+    Matcher block = Pattern.compile("(?ms)^  " + Pattern.quote(service) + ":\\n(.*?)(?=^  \\S|^\\S|\\z)")
+        .matcher(config);
+    if (!block.find()) {
+      return List.of();
+    }
+    Matcher cmd = Pattern.compile("(?ms)^    command:\\n((?:^    - .*?\\n)+)").matcher(block.group(1));
+    if (!cmd.find()) {
+      return List.of();
+    }
+    List<String> args = new ArrayList<>();
+    for (String line : cmd.group(1).split("\\n")) {
+      String v = line.substring("    - ".length()).strip();
+      args.add(v.startsWith("'") && v.endsWith("'") ? v.substring(1, v.length() - 1) : v);
+    }
+    return args;
   }
 
   @Test

@@ -61,7 +61,14 @@ class ControlPlaneCommandTest {
     "--shutdown-grace|soon|--shutdown-grace",
     "--store|postgres://db|--store",
     "--store|redis://host:port|--store",
-    "--store|redis-sentinel://127.0.0.1:26379|--store"
+    "--store|redis-sentinel://127.0.0.1:26379|--store",
+    "--auth|maybe|--auth",
+    "--register-rate|0|--register-rate",
+    "--set-health-rate|-1|--set-health-rate",
+    "--watch-rate|0|--watch-rate",
+    "--max-streams-per-connection|0|--max-streams-per-connection",
+    "--auth-policy|/nonexistent/policy|--auth-policy",
+    "--jwt-audience|vertice|--jwt-audience"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     StringWriter err = new StringWriter();
@@ -69,6 +76,68 @@ class ControlPlaneCommandTest {
         "control-plane", "--host", "127.0.0.1", option, value);
     assertEquals(2, code, err.toString());
     assertTrue(err.toString().contains(named), err.toString());
+  }
+
+  @Test
+  void invalidAuthSettingsExitWith2AndNameThem() throws Exception {
+    Path shortSecret = Files.writeString(tmp.resolve("short-secret"), "too-short");
+    Path badPolicy = Files.writeString(tmp.resolve("policy.properties"), "role.bob = root\n");
+    String[][] cases = {
+        {"--trust-domain", "Bad Domain"},
+        {"--auth-policy", "/nonexistent/policy"},
+        {"--auth-policy", badPolicy.toString()},
+        {"--jwt-hs256-secret-file", shortSecret.toString()},
+        {"--jwt-ed25519-public-key-file", shortSecret.toString()},
+        {"--jwt-audience", "vertice"},
+    };
+    for (String[] c : cases) {
+      StringWriter err = new StringWriter();
+      int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
+          "control-plane", "--host", "127.0.0.1", "--auth", "on", c[0], c[1]);
+      assertEquals(2, code, String.join(" ", c) + ": " + err);
+      assertTrue(err.toString().contains(c[0]), err.toString());
+      assertTrue(!err.toString().contains("too-short"), "the secret must not appear: " + err);
+    }
+  }
+
+  @Test
+  void authOnRefusesUnauthenticatedCallsAndAcceptsSignedTokens() throws Exception {
+    byte[] secret = "launcher-test-secret-0123456789-abcdef".getBytes(StandardCharsets.US_ASCII);
+    Path secretFile = Files.write(tmp.resolve("jwt.secret"), secret);
+    Path policy = Files.writeString(tmp.resolve("auth.properties"), "role.ops = admin\n");
+    Path log = Files.createTempFile(tmp, "control-plane", ".log");
+    Process p = start(Map.of("VERTICE_AUTH", "on", "VERTICE_JWT_HS256_SECRET_FILE", secretFile.toString(),
+        "VERTICE_AUTH_POLICY", policy.toString()), log);
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+        () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
+    Matcher m = LISTENING.matcher(ready);
+    assertTrue(m.find());
+    ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(m.group(1))).usePlaintext().build();
+    String token = dev.vertice.testkit.TestJwts.hs256(secret, dev.vertice.testkit.TestJwts.claims("orders",
+        java.time.Instant.now().plusSeconds(300).getEpochSecond(), null));
+    try {
+      assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+          HealthGrpc.newBlockingStub(c).check(HealthCheckRequest.getDefaultInstance()).getStatus());
+      dev.vertice.api.registry.v1.RegisterRequest register = dev.vertice.api.registry.v1.RegisterRequest.newBuilder()
+          .setInstance(dev.vertice.api.registry.v1.Instance.newBuilder().setService("orders").setAddress("10.0.0.1")
+              .setPort(80)).build();
+      io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+          io.grpc.StatusRuntimeException.class,
+          () -> dev.vertice.api.registry.v1.RegistryServiceGrpc.newBlockingStub(c).register(register));
+      assertEquals(io.grpc.Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+      assertEquals("orders", dev.vertice.api.registry.v1.RegistryServiceGrpc.newBlockingStub(c)
+          .withCallCredentials(dev.vertice.security.auth.BearerTokenCredentials.of(token)).register(register)
+          .getService());
+    } finally {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    p.destroy();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s");
+    List<String> lines = lines(log);
+    assertTrue(lines.stream().anyMatch(l -> l.contains("auth on: trust domain vertice")), String.join("\n", lines));
+    assertTrue(lines.stream().anyMatch(l -> l.contains("denied vertice.registry.v1.RegistryService/Register")),
+        String.join("\n", lines));
+    assertTrue(lines.stream().noneMatch(l -> l.contains(token)), "a token reached the log");
   }
 
   @Test
@@ -127,6 +196,8 @@ class ControlPlaneCommandTest {
     List<String> lines = lines(log);
     assertEquals(0, p.exitValue(), String.join("\n", lines));
     assertTrue(lines.stream().anyMatch(l -> l.contains("stopped")), String.join("\n", lines));
+    assertTrue(lines.stream().anyMatch(l -> l.contains("authentication and authorization are OFF")),
+        String.join("\n", lines));
   }
 
   private static List<String> lines(Path file) {

@@ -100,6 +100,7 @@ class DevCommandTest {
       Await.until("process " + h.pid() + " ended", Duration.ofSeconds(5), () -> !h.isAlive());
     }
     assertTrue(read(err).contains("vertice.dev: stopped"), () -> read(err));
+    assertTrue(read(err).contains("dev mode: plaintext, no auth"), () -> read(err));
   }
 
   @Test

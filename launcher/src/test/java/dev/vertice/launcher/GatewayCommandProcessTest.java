@@ -102,6 +102,9 @@ class GatewayCommandProcessTest {
         "vertice_watch_staleness_seconds", "vertice_watch_connected", "jvm_memory_used_bytes{")) {
       assertTrue(metrics.contains(name), "/metrics lacks " + name + ":\n" + metrics);
     }
+    // Plaintext everywhere, and not the dev mode: one loud warning line says so.
+    assertEquals(1, lines(log).stream().filter(l -> l.contains("WARNING") && l.contains("PLAINTEXT: the HTTP listener,"
+        + " the admin port, the control-plane connection are not encrypted")).count(), String.join("\n", lines(log)));
     process.destroy();
     assertTrue(process.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s");
     assertEquals(0, process.exitValue(), String.join("\n", lines(log)));

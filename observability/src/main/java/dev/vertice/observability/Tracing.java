@@ -1,12 +1,24 @@
 package dev.vertice.observability;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code Tracing} is a process's OpenTelemetry setup: spans for every gRPC call (the
@@ -16,14 +28,20 @@ import java.util.Map;
  * {@code OTEL_EXPORTER_OTLP_ENDPOINT}, {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} or {@code
  * OTEL_TRACES_EXPORTER} (other than {@code none}) turns it on, and {@code OTEL_SDK_DISABLED=true}
  * turns it off again. Every other {@code OTEL_*} variable applies as documented by OpenTelemetry's
- * SDK autoconfiguration; {@code OTEL_SERVICE_NAME} defaults to the component's name. Only traces
- * are exported (metrics go to Prometheus).
+ * SDK autoconfiguration; {@code OTEL_SERVICE_NAME} defaults to the component's name and {@code
+ * OTEL_EXPORTER_OTLP_PROTOCOL} to {@code http/protobuf} (port 4318; the OTLP/gRPC sender is not
+ * shipped). Only traces are exported (metrics go to Prometheus).
  */
 public final class Tracing implements AutoCloseable {
+
+  /** Longest wait of {@link #close()} for client calls whose completion is being delivered. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
   private final OpenTelemetry openTelemetry;
   private final OpenTelemetrySdk owned;
   private final GrpcTelemetry grpc;
+  private final Object lock = new Object();
+  private int closingCalls; // guarded by lock
 
   private Tracing(OpenTelemetry openTelemetry, OpenTelemetrySdk owned) {
     this.openTelemetry = openTelemetry;
@@ -34,6 +52,11 @@ public final class Tracing implements AutoCloseable {
   /** Returns tracing that records nothing: interceptors pass calls through. */
   public static Tracing off() {
     return new Tracing(OpenTelemetry.noop(), null);
+  }
+
+  /** Returns tracing that owns {@code sdk}: {@link #close()} shuts it down (for tests). */
+  static Tracing owning(OpenTelemetrySdk sdk) {
+    return new Tracing(sdk, sdk);
   }
 
   /** Returns tracing on an OpenTelemetry the caller owns (tests use the SDK's in-memory exporter). */
@@ -55,8 +78,14 @@ public final class Tracing implements AutoCloseable {
         // Defaults only: OTEL_* environment variables and system properties override them.
         .addPropertiesSupplier(() -> Map.of(
             "otel.service.name", serviceName,
+            // Only the HTTP sender is on the class path (no OkHttp, no gRPC sender): OTLP over
+            // HTTP unless OTEL_EXPORTER_OTLP_PROTOCOL says otherwise.
+            "otel.exporter.otlp.protocol", "http/protobuf",
             "otel.metrics.exporter", "none",
             "otel.logs.exporter", "none"))
+        // Our close() flushes, after the process's own shutdown (a drain, say) made its last
+        // calls: the SDK's shutdown hook would stop it at the signal, before them.
+        .disableShutdownHook()
         .build()
         .getOpenTelemetrySdk();
     return new Tracing(sdk, sdk);
@@ -90,16 +119,88 @@ public final class Tracing implements AutoCloseable {
     return grpc.createServerInterceptor();
   }
 
-  /** Returns an interceptor that opens a client span per gRPC call and propagates its context. */
+  /**
+   * Returns an interceptor that opens a client span per gRPC call and propagates its context.
+   *
+   * <p>The library ends a call's span after the caller's listener has heard of the call's end, so
+   * a caller that stops the process as soon as its last call returned could close this object
+   * before that span ended, and lose it: the interceptor counts the calls whose end is being
+   * delivered, and {@link #close()} waits for them.
+   */
   public ClientInterceptor clientInterceptor() {
-    return grpc.createClientInterceptor();
+    ClientInterceptor spans = grpc.createClientInterceptor();
+    ClientInterceptor tracker = new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+          Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<Q, R>(next.newCall(method, options)) {
+          @Override
+          public void start(Listener<R> listener, Metadata headers) {
+            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<R>(listener) {
+              @Override
+              public void onClose(Status status, Metadata trailers) {
+                synchronized (lock) {
+                  closingCalls++;
+                }
+                try {
+                  super.onClose(status, trailers); // the span's listener: the caller's, then the span's end
+                } finally {
+                  synchronized (lock) {
+                    closingCalls--;
+                    lock.notifyAll();
+                  }
+                }
+              }
+            }, headers);
+          }
+        };
+      }
+    };
+    // The tracker sits between the span's interceptor and the transport, so that its onClose wraps
+    // the span's.
+    return new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+          Channel next) {
+        return spans.interceptCall(method, options, ClientInterceptors.intercept(next, tracker));
+      }
+    };
+  }
+
+  /**
+   * Returns {@link #serverInterceptor()} as a list when spans are exported, else an empty list: a
+   * server built with tracing off carries no interceptor at all.
+   */
+  public List<ServerInterceptor> serverInterceptors() {
+    return enabled() ? List.of(serverInterceptor()) : List.of();
+  }
+
+  /**
+   * Returns {@link #clientInterceptor()} as a list when spans are exported, else an empty list, for
+   * the {@code interceptors(...)} setting of the client builders.
+   */
+  public List<ClientInterceptor> clientInterceptors() {
+    return enabled() ? List.of(clientInterceptor()) : List.of();
   }
 
   /** Flushes and stops the exporter when this object created it. */
   @Override
   public void close() {
-    if (owned != null) {
-      owned.close();
+    if (owned == null) {
+      return;
     }
+    long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+    synchronized (lock) {
+      long left;
+      while (closingCalls > 0 && (left = deadline - System.nanoTime()) > 0) {
+        try {
+          TimeUnit.NANOSECONDS.timedWait(lock, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    owned.close();
   }
 }

@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -23,6 +29,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +72,66 @@ class TracingTest {
     assertEquals("grpc.health.v1.Health/Check", client.getName());
     assertEquals(client.getTraceId(), serverSpan.getTraceId());
     assertEquals(client.getSpanId(), serverSpan.getParentSpanId());
+  }
+
+  @Test
+  void closeWaitsForTheSpanOfACallWhoseEndIsBeingDelivered() throws Exception {
+    // Not the in-memory exporter: its shutdown forgets what it got.
+    List<String> exported = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.opentelemetry.sdk.trace.export.SpanExporter collect = new io.opentelemetry.sdk.trace.export.SpanExporter() {
+      @Override
+      public io.opentelemetry.sdk.common.CompletableResultCode export(java.util.Collection<SpanData> spans) {
+        spans.forEach(sd -> exported.add(sd.getName()));
+        return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+      }
+
+      @Override
+      public io.opentelemetry.sdk.common.CompletableResultCode flush() {
+        return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+      }
+
+      @Override
+      public io.opentelemetry.sdk.common.CompletableResultCode shutdown() {
+        return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+      }
+    };
+    OpenTelemetrySdk owned = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(collect)).build()).build();
+    Tracing tracing = Tracing.owning(owned);
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name).addService(new HealthStatusManager().getHealthService())
+        .build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+    CountDownLatch inOnClose = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Channel traced = ClientInterceptors.intercept(channel, tracing.clientInterceptor());
+    ClientCall<HealthCheckRequest, HealthCheckResponse> call = traced.newCall(HealthGrpc.getCheckMethod(),
+        CallOptions.DEFAULT);
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        // The caller hears of the end (and would stop the process now); the span ends after it returns.
+        inOnClose.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, new Metadata());
+    call.sendMessage(HealthCheckRequest.getDefaultInstance());
+    call.halfClose();
+    call.request(1);
+    assertTrue(inOnClose.await(10, TimeUnit.SECONDS));
+    Thread closer = new Thread(tracing::close, "closer");
+    closer.start();
+    dev.vertice.testkit.Await.until("close() waits for the call's end to be delivered",
+        () -> closer.getState() == Thread.State.TIMED_WAITING);
+    assertTrue(closer.isAlive());
+    release.countDown();
+    closer.join(10_000);
+    assertFalse(closer.isAlive(), "close() returned");
+    assertEquals(List.of("grpc.health.v1.Health/Check"), exported, "the span was exported, not dropped");
   }
 
   @Test

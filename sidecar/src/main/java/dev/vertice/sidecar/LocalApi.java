@@ -2,12 +2,17 @@ package dev.vertice.sidecar;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.Registration;
 import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.WatchClient;
 import dev.vertice.common.ServiceNames;
+import dev.vertice.security.tls.ReloadingTls;
+import dev.vertice.security.tls.TlsSettings;
 import dev.vertice.sidecar.internal.Json;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -17,10 +22,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLParameters;
 
 /**
  * {@code LocalApi} is the sidecar's HTTP API for the app, on the JDK's HTTP server (one thread:
- * every answer is read from memory).
+ * every answer is read from memory), or HTTPS (client certificates optional or required) when the
+ * sidecar is given TLS material.
  *
  * <ul>
  *   <li>{@code GET /v1/endpoints/{service}}: the pushed instances of a configured upstream, {@code
@@ -37,15 +44,37 @@ final class LocalApi {
   private static final String PREFIX = "/v1/endpoints/";
 
   private final Sidecar sidecar;
+  private final ReloadingTls tls;
   private HttpServer server;
 
-  LocalApi(Sidecar sidecar) {
+  LocalApi(Sidecar sidecar, ReloadingTls tls) {
     this.sidecar = sidecar;
+    this.tls = tls;
   }
 
   void start() throws IOException {
     SidecarConfig c = sidecar.config();
-    HttpServer s = HttpServer.create(new InetSocketAddress(c.apiHost(), c.apiPort()), 64);
+    InetSocketAddress address = new InetSocketAddress(c.apiHost(), c.apiPort());
+    HttpServer s;
+    if (tls == null) {
+      s = HttpServer.create(address, 64);
+    } else {
+      HttpsServer https = HttpsServer.create(address, 64);
+      TlsSettings.ClientAuth auth = tls.settings().clientAuth();
+      https.setHttpsConfigurator(new HttpsConfigurator(tls.sslContext()) {
+        @Override
+        public void configure(HttpsParameters params) {
+          SSLParameters p = getSSLContext().getDefaultSSLParameters();
+          if (auth == TlsSettings.ClientAuth.REQUIRE) {
+            p.setNeedClientAuth(true);
+          } else if (auth == TlsSettings.ClientAuth.OPTIONAL) {
+            p.setWantClientAuth(true);
+          }
+          params.setSSLParameters(p);
+        }
+      });
+      s = https;
+    }
     s.createContext("/", this::handle);
     s.start();
     server = s;

@@ -5,27 +5,31 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.client.InstanceSpec;
 import dev.vertice.client.Registration;
 import dev.vertice.client.RegistryClient;
-import dev.vertice.observability.Tracing;
 import dev.vertice.client.WatchClient;
 import dev.vertice.client.internal.Backoff;
 import dev.vertice.client.internal.Threads;
 import dev.vertice.common.Ticker;
+import dev.vertice.observability.Tracing;
+import dev.vertice.observability.WatchClientMetrics;
+import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.sidecar.internal.GrpcHealthProbe;
 import dev.vertice.sidecar.internal.HttpGet;
 import dev.vertice.sidecar.internal.HttpHealthProbe;
 import dev.vertice.sidecar.internal.Json;
 import dev.vertice.sidecar.internal.ProbeTracker;
 import dev.vertice.sidecar.internal.SharedNetty;
-import dev.vertice.observability.WatchClientMetrics;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.ConnectivityState;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -157,12 +161,18 @@ public final class Sidecar implements AutoCloseable {
     }
     this.probe = b.probe != null ? b.probe : defaultProbe(config);
     for (String address : config.controlPlane().addresses()) {
-      channels.add(b.tracing.enabled()
-          ? SharedNetty.controlPlaneChannel(address, List.of(b.tracing.clientInterceptor()))
-          : SharedNetty.controlPlaneChannel(address));
+      channels.add(SharedNetty.controlPlaneChannel(address,
+          b.tracing.enabled() ? List.of(b.tracing.clientInterceptor()) : List.of(),
+          b.controlPlaneCredentials != null ? b.controlPlaneCredentials : InsecureChannelCredentials.create()));
     }
     Random random = b.random;
-    this.registry = RegistryClient.builder()
+    RegistryClient.Builder rb = RegistryClient.builder();
+    WatchClient.Builder wb = WatchClient.builder();
+    if (b.controlPlaneCallCredentials != null) {
+      rb.callCredentials(b.controlPlaneCallCredentials);
+      wb.callCredentials(b.controlPlaneCallCredentials);
+    }
+    this.registry = rb
         .channels(channels)
         .scheduler(scheduler)
         .backoff(config.backoff())
@@ -170,7 +180,7 @@ public final class Sidecar implements AutoCloseable {
         .callTimeout(config.callTimeout())
         .closeTimeout(CLOSE_TIMEOUT)
         .build();
-    this.watch = config.upstreams().isEmpty() ? null : WatchClient.builder()
+    this.watch = config.upstreams().isEmpty() ? null : wb
         .channels(channels)
         .scheduler(scheduler)
         .backoff(config.backoff())
@@ -185,7 +195,7 @@ public final class Sidecar implements AutoCloseable {
         .build();
     this.registerBackoff = new Backoff(config.backoff(), random);
     this.healthBackoff = new Backoff(config.backoff(), random);
-    this.api = new LocalApi(this);
+    this.api = new LocalApi(this, b.apiTls);
     this.meters = b.meterRegistry == null ? null : new SidecarMeters(b.meterRegistry);
     if (b.meterRegistry != null && watch != null) {
       WatchClientMetrics.bind(watch, b.meterRegistry);
@@ -835,6 +845,9 @@ public final class Sidecar implements AutoCloseable {
     private Random random = new Random();
     private MeterRegistry meterRegistry;
     private Tracing tracing = Tracing.off();
+    private ReloadingTls apiTls;
+    private ChannelCredentials controlPlaneCredentials;
+    private CallCredentials controlPlaneCallCredentials;
 
     private Builder(SidecarConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -893,6 +906,31 @@ public final class Sidecar implements AutoCloseable {
      */
     public Builder tracing(Tracing v) {
       this.tracing = Objects.requireNonNull(v, "tracing");
+      return this;
+    }
+
+    /**
+     * {@code apiTls} serves the local API as HTTPS with {@code v}'s certificate, asking for client
+     * certificates as its settings say (default: plain HTTP). Files {@code v} reloads reach new
+     * connections. The caller owns {@code v} and closes it after the sidecar.
+     */
+    public Builder apiTls(ReloadingTls v) {
+      this.apiTls = Objects.requireNonNull(v, "apiTls");
+      return this;
+    }
+
+    /**
+     * {@code controlPlaneCredentials} secures the channels to the control plane, for example {@code
+     * ReloadingTls.forClient(...).channelCredentials()} (default: plaintext).
+     */
+    public Builder controlPlaneCredentials(ChannelCredentials v) {
+      this.controlPlaneCredentials = Objects.requireNonNull(v, "controlPlaneCredentials");
+      return this;
+    }
+
+    /** {@code controlPlaneCallCredentials} attaches {@code v} (a bearer token) to every control-plane call. */
+    public Builder controlPlaneCallCredentials(CallCredentials v) {
+      this.controlPlaneCallCredentials = Objects.requireNonNull(v, "controlPlaneCallCredentials");
       return this;
     }
 

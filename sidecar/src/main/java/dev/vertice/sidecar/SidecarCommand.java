@@ -3,6 +3,10 @@ package dev.vertice.sidecar;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.Metrics;
+import dev.vertice.security.auth.BearerTokenCredentials;
+import dev.vertice.security.tls.ReloadingTls;
+import dev.vertice.security.tls.EdgeTlsFlags;
+import dev.vertice.security.tls.TlsSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -158,9 +162,18 @@ public final class SidecarCommand implements Callable<Integer> {
       description = "Port of the local API; 0 picks a free one (VERTICE_API_PORT). Default: ${DEFAULT-VALUE}.")
   int apiPort;
 
+  // The admin port is for Prometheus and orchestrator probes, which come from other hosts or
+  // containers: unlike the local API (the app's, on the loopback) it listens on every interface by
+  // default, as the gateway's and the control plane's admin ports do. It serves read-only
+  // metrics and readiness only.
+  @Option(names = "--admin-host", defaultValue = "${env:VERTICE_ADMIN_HOST:-0.0.0.0}",
+      description = "Address the admin port listens on; 127.0.0.1 keeps it local (VERTICE_ADMIN_HOST)."
+          + " Default: ${DEFAULT-VALUE} (every interface, so that Prometheus can scrape it).")
+  String adminHost;
+
   @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9702}",
-      description = "Admin HTTP port on the api host serving /metrics (Prometheus) and /healthz (200 while"
-          + " registered); 0 picks a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+      description = "Admin HTTP port serving /metrics (Prometheus) and /healthz (200 while registered); 0 picks"
+          + " a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
 
   @Option(names = "--call-timeout", defaultValue = "${env:VERTICE_CALL_TIMEOUT:-5s}",
@@ -178,6 +191,95 @@ public final class SidecarCommand implements Callable<Integer> {
       description = "Longest retry delay while the control plane is unreachable (VERTICE_BACKOFF_MAX)."
           + " Default: ${DEFAULT-VALUE}.")
   Duration backoffMax;
+
+  // TLS (issue 9): the local API and admin port, then the control-plane connection.
+  @Option(names = "--tls-cert", defaultValue = "${env:VERTICE_TLS_CERT:-}",
+      description = "PEM certificate chain of the local API and the admin port; with --tls-key they serve HTTPS,"
+          + " reloaded when the file changes (VERTICE_TLS_CERT). Default: none (plain HTTP, with a warning).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:VERTICE_TLS_KEY:-}",
+      description = "PKCS#8 PEM private key of --tls-cert (VERTICE_TLS_KEY). Default: none.")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca", defaultValue = "${env:VERTICE_TLS_CLIENT_CA:-}",
+      description = "PEM CA bundle that the app's client certificates are verified against on the local API"
+          + " (mutual TLS) (VERTICE_TLS_CLIENT_CA). Default: none.")
+  String tlsClientCa;
+
+  @Option(names = "--tls-client-auth", defaultValue = "${env:VERTICE_TLS_CLIENT_AUTH:-}",
+      description = "none, optional or require: whether the local API asks for client certificates"
+          + " (VERTICE_TLS_CLIENT_AUTH). Default: require with --tls-client-ca, else none.")
+  String tlsClientAuth;
+
+  @Option(names = "--tls-refresh", defaultValue = "${env:VERTICE_TLS_REFRESH:-30s}", converter = DurationConverter.class,
+      description = "How often the certificate, key and CA files (listener and control plane) are checked for"
+          + " changes (VERTICE_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
+  Duration tlsRefresh;
+
+  @Option(names = "--control-plane-ca", defaultValue = "${env:VERTICE_CONTROL_PLANE_CA:-}",
+      description = "PEM CA bundle the control plane's certificate is verified against; turns TLS on for the"
+          + " control-plane connection (VERTICE_CONTROL_PLANE_CA). Default: none (plaintext, with a warning).")
+  String controlPlaneCa;
+
+  @Option(names = "--control-plane-cert", defaultValue = "${env:VERTICE_CONTROL_PLANE_CERT:-}",
+      description = "PEM client certificate presented to the control plane (mutual TLS)"
+          + " (VERTICE_CONTROL_PLANE_CERT). Default: none.")
+  String controlPlaneCert;
+
+  @Option(names = "--control-plane-key", defaultValue = "${env:VERTICE_CONTROL_PLANE_KEY:-}",
+      description = "PKCS#8 PEM private key of --control-plane-cert (VERTICE_CONTROL_PLANE_KEY). Default: none.")
+  String controlPlaneKey;
+
+  @Option(names = "--control-plane-token-file", defaultValue = "${env:VERTICE_CONTROL_PLANE_TOKEN_FILE:-}",
+      description = "File holding a bearer token sent on every control-plane call, re-read when it changes; TLS"
+          + " only (VERTICE_CONTROL_PLANE_TOKEN_FILE). Default: none.")
+  String controlPlaneTokenFile;
+
+  /** The TLS material of one run (either side may be null). */
+  private record Tls(ReloadingTls listeners, ReloadingTls controlPlane, BearerTokenCredentials token) {
+    void close() {
+      if (listeners != null) {
+        listeners.close();
+      }
+      if (controlPlane != null) {
+        controlPlane.close();
+      }
+    }
+  }
+
+  /** Checks and loads the TLS flags; a bad one ends the command with exit code 2 naming it. */
+  private Tls tls() {
+    ReloadingTls listeners = null;
+    try {
+      TlsSettings listen = EdgeTlsFlags.listener(tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
+      TlsSettings client = EdgeTlsFlags.controlPlane(controlPlaneCa, controlPlaneCert, controlPlaneKey, tlsRefresh);
+      BearerTokenCredentials token = EdgeTlsFlags.token(controlPlaneTokenFile, client);
+      listeners = listen == null ? null : EdgeTlsFlags.loadServer(listen);
+      return new Tls(listeners, client == null ? null : EdgeTlsFlags.loadClient(client), token);
+    } catch (EdgeTlsFlags.InvalidFlagException e) {
+      if (listeners != null) {
+        listeners.close();
+      }
+      check(e.flag(), false, e.problem());
+      throw e;
+    }
+  }
+
+  /** The one warning line naming what is plaintext, or null when everything is TLS. */
+  static String plaintextWarning(boolean apiTls, boolean adminOn, boolean controlPlaneTls) {
+    java.util.List<String> plain = new java.util.ArrayList<>();
+    if (!apiTls) {
+      plain.add(adminOn ? "the local API and the admin port" : "the local API");
+    }
+    if (!controlPlaneTls) {
+      plain.add("the control-plane connection");
+    }
+    return plain.isEmpty() ? null : "PLAINTEXT: " + String.join(", ", plain)
+        + (plain.size() == 1 && !plain.get(0).contains(" and ") ? " is" : " are")
+        + " not encrypted; set --tls-cert and --tls-key (local API) and --control-plane-ca (control plane)"
+        + " outside development";
+  }
 
   /** Runs the sidecar as its own process. */
   public static void main(String[] args) {
@@ -223,10 +325,22 @@ public final class SidecarCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     SidecarConfig config = config();
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
+    check("--admin-host", adminHost != null && !adminHost.isBlank(), "is empty");
+    String adminAt = adminHost == null ? "" : adminHost.strip();
+    Tls tls = tls();
     Metrics metrics = adminPort >= 0 ? Metrics.withJvmMetrics() : null;
     // Off unless the OTEL_* environment configures an exporter.
     dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.fromEnvironment("vertice-sidecar");
     Sidecar.Builder builder = Sidecar.builder(config).tracing(tracing);
+    if (tls.listeners() != null) {
+      builder.apiTls(tls.listeners());
+    }
+    if (tls.controlPlane() != null) {
+      builder.controlPlaneCredentials(tls.controlPlane().channelCredentials());
+    }
+    if (tls.token() != null) {
+      builder.controlPlaneCallCredentials(tls.token());
+    }
     if (metrics != null) {
       builder.meterRegistry(metrics.registry());
     }
@@ -236,24 +350,34 @@ public final class SidecarCommand implements Callable<Integer> {
     } catch (UncheckedIOException e) {
       log.severe(e.getMessage());
       tracing.close();
+      tls.close();
       return 1;
     }
     if (metrics != null) {
       try {
-        AdminServer admin = AdminServer.bind(config.apiHost(), adminPort, metrics,
+        AdminServer admin = AdminServer.bind(adminAt, adminPort, metrics,
             () -> sidecar.registration().map(r -> r.isActive()).orElse(false)
-                && sidecar.phase() == Sidecar.Phase.RUNNING).start();
-        log.info(() -> "admin: http://" + config.apiHost() + ":" + admin.port() + "/metrics");
+                && sidecar.phase() == Sidecar.Phase.RUNNING,
+            tls.listeners() == null ? null : tls.listeners().sslContext()).start();
+        log.info(() -> "admin: " + (tls.listeners() == null ? "http" : "https") + "://" + adminAt + ":" + admin.port()
+            + "/metrics");
         sidecar.stopped().whenComplete((v, e) -> admin.close());
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         sidecar.close();
-        log.severe("cannot listen on admin port " + config.apiHost() + ":" + adminPort + " (admin-port): "
+        tls.close();
+        tracing.close();
+        log.severe("cannot listen on admin port " + adminAt + ":" + adminPort + " (admin-host, admin-port): "
             + e.getMessage());
         return 1;
       }
     }
-    log.info(() -> "vertice sidecar ready: " + config + "; local API on " + config.apiHost() + ":"
-        + sidecar.apiPort());
+    String warning = plaintextWarning(tls.listeners() != null, metrics != null, tls.controlPlane() != null);
+    if (warning != null) {
+      log.warning(warning);
+    }
+    log.info(() -> "vertice sidecar ready: " + config + "; local API on " + (tls.listeners() == null ? "http" : "https")
+        + "://" + config.apiHost() + ":" + sidecar.apiPort()
+        + (tls.controlPlane() == null ? "" : "; control plane over TLS"));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       shutdownLine("SIGTERM: draining");
       try {
@@ -266,6 +390,7 @@ public final class SidecarCommand implements Callable<Integer> {
         shutdownLine("drain did not finish cleanly: " + e);
       }
       tracing.close(); // flushes the spans of the drain
+      tls.close();
       // A clean stop on SIGTERM exits 0, not the JVM's 143.
       Runtime.getRuntime().halt(0);
     }, "vertice-sidecar-shutdown"));

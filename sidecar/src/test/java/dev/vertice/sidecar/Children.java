@@ -83,7 +83,7 @@ final class Children implements AutoCloseable {
 
   /** Starts a sidecar process; returns it once its local API and admin port listen, with those ports. */
   SidecarProcess sidecar(List<String> args) throws IOException {
-    List<String> all = new ArrayList<>(List.of("--api-port", "0", "--admin-port", "0"));
+    List<String> all = new ArrayList<>(List.of("--api-port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0"));
     all.addAll(args);
     Child c = start("sidecar", "dev.vertice.sidecar.SidecarCommand", all);
     int api = Integer.parseInt(c.await(API, Duration.ofSeconds(30)));

@@ -32,7 +32,8 @@ class SidecarCommandTest {
     "--weight|0|--weight (VERTICE_WEIGHT)",
     "--admin-port|-2|--admin-port (VERTICE_ADMIN_PORT)",
     "--admin-port|65536|--admin-port (VERTICE_ADMIN_PORT)",
-    "--admin-port|x|--admin-port"
+    "--admin-port|x|--admin-port",
+    "--admin-host|' '|--admin-host (VERTICE_ADMIN_HOST): is empty"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(java.util.Map.of("--service-name", "orders",
@@ -71,7 +72,8 @@ class SidecarCommandTest {
         "--probe-interval", "Default: 5s", "--failure-threshold", "Default: 3", "--success-threshold",
         "--ttl", "Default: 60s", "--keepalive-interval", "Default: 30s", "--drain-period", "Default: 10s",
         "--inflight-url", "--api-port", "Default: 15000", "--backoff-max",
-        "--admin-port", "VERTICE_ADMIN_PORT", "Default: 9702")) {
+        "--admin-port", "VERTICE_ADMIN_PORT", "Default: 9702", "--admin-host", "VERTICE_ADMIN_HOST",
+        "Default: 0.0.0.0")) {
       assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
     }
   }

@@ -44,6 +44,22 @@ final class TestControlPlane implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a control plane on a free port serving {@code credentials} (TLS, maybe mutual), with
+   * {@code interceptors} around every call.
+   */
+  static TestControlPlane startTls(io.grpc.ServerCredentials credentials, List<io.grpc.ServerInterceptor> interceptors)
+      throws IOException {
+    ControlPlane cp = ControlPlane.builder().build();
+    try {
+      return new TestControlPlane(cp, new ControlPlaneServer(cp, "127.0.0.1", 0,
+          ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES, interceptors, credentials));
+    } catch (IOException | RuntimeException e) {
+      cp.close();
+      throw e;
+    }
+  }
+
   int port() {
     return server.port();
   }

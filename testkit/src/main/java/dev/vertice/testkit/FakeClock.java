@@ -72,8 +72,9 @@ public final class FakeClock implements Ticker {
   }
 
   private final class Task<V> implements ScheduledFuture<V> {
-    final long deadline;
-    final long seq = sequence.incrementAndGet();
+    // Written only by the thread running the task, while it is out of the queue.
+    volatile long deadline;
+    volatile long seq = sequence.incrementAndGet();
     final long periodNanos; // 0: one-shot; > 0 fixed rate
     final Callable<V> body;
     volatile boolean cancelled;
@@ -93,9 +94,15 @@ public final class FakeClock implements Ticker {
       }
       try {
         result = body.call();
-        if (periodNanos > 0 && !cancelled) {
+        if (periodNanos > 0) {
           synchronized (lock) {
-            tasks.add(new Task<>(deadline + periodNanos, periodNanos, body));
+            // The same task object goes back in the queue, so that cancelling the future a caller
+            // holds stops every later run.
+            if (!cancelled) {
+              deadline += periodNanos;
+              seq = sequence.incrementAndGet();
+              tasks.add(this);
+            }
           }
           return;
         }
@@ -120,8 +127,8 @@ public final class FakeClock implements Ticker {
       if (done) {
         return false;
       }
-      cancelled = true;
       synchronized (lock) {
+        cancelled = true;
         tasks.remove(this);
       }
       return true;

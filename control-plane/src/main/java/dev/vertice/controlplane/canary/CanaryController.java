@@ -229,6 +229,16 @@ public final class CanaryController implements AutoCloseable {
   }
 
   /**
+   * {@code addStoreListener} calls {@code listener} with every rollout written to the repository
+   * from now on, by this replica or, for a shared repository, by the lease holder on another one:
+   * unlike {@link #addListener}, it hears of the changes on every replica. It runs on a repository
+   * thread and must be quick; writes missed while the shared store was unreachable are not replayed.
+   */
+  public void addStoreListener(Consumer<Rollout> listener) {
+    repository.addListener(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
    * Calls {@code listener} with the rollout now, then with every change this replica makes, in
    * order, until a final state has been delivered or the returned handle is closed. The listener
    * runs under the controller's lock: it must hand the value off without blocking.

@@ -22,9 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code vertice_canary_decisions_total{service,kind}} ({@code kind} = promote, hold, wait, fail,
  * rollback: each decision the analysis or an operator made, a repeated hold/wait included).
  *
- * <p>Only the replica holding the canary lease commits changes, so only its {@code /metrics} has
- * these series; gauges of rollouts it was running stay until their next change when it loses the
- * lease. {@link #bind} seeds the gauges from the active rollouts.
+ * <p>Every replica exports the gauges: they follow the rollouts as written to the (in Redis,
+ * shared) rollout store, whichever replica holds the canary lease, so that a scrape of any replica
+ * shows where each rollout stands. Decisions are made, and counted, only by the replica holding the
+ * lease: counting them on every replica would multiply their sum by the number of replicas. {@link
+ * #bind} seeds the gauges from the active rollouts.
  */
 public final class CanaryMetrics implements RolloutListener {
 
@@ -37,9 +39,13 @@ public final class CanaryMetrics implements RolloutListener {
     this.registry = Objects.requireNonNull(registry, "registry");
   }
 
-  /** {@code bind} seeds the gauges from {@code controller}'s active rollouts and listens to its changes. */
+  /**
+   * {@code bind} seeds the gauges from {@code controller}'s active rollouts, follows the rollouts
+   * written to its store (by any replica) and counts the decisions it commits.
+   */
   public void bind(CanaryController controller) {
     controller.addListener(this);
+    controller.addStoreListener(this::update);
     for (Rollout r : controller.list(null, true)) {
       update(r);
     }

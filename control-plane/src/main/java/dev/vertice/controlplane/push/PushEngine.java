@@ -115,11 +115,21 @@ public final class PushEngine implements AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   public Subscriber open(String nodeId, String nodeKind, PushSink sink) {
+    return open(nodeId, nodeKind, sink, name -> true);
+  }
+
+  /**
+   * Opens a subscriber for one stream that receives only resources whose names {@code visible}
+   * accepts: a wildcard subscription delivers nothing else, not even a name (authorization).
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Subscriber open(String nodeId, String nodeKind, PushSink sink, java.util.function.Predicate<String> visible) {
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("push engine closed");
       }
-      Subscriber s = new Subscriber(this, nodeId, nodeKind, sink);
+      Subscriber s = new Subscriber(this, nodeId, nodeKind, sink, visible);
       subscribers.add(s);
       return s;
     }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -92,6 +93,8 @@ public final class Subscriber {
   private final String nodeId;
   private final String nodeKind;
   private final PushSink sink;
+  /** Which resource names this subscriber may receive (authorization); fixed for the stream. */
+  private final Predicate<String> visible;
   private final AtomicInteger wip = new AtomicInteger();
 
   // guarded by this
@@ -102,11 +105,12 @@ public final class Subscriber {
   private SubscriberCloseReason closeReason;
   private String lastNack;
 
-  Subscriber(PushEngine engine, String nodeId, String nodeKind, PushSink sink) {
+  Subscriber(PushEngine engine, String nodeId, String nodeKind, PushSink sink, Predicate<String> visible) {
     this.engine = engine;
     this.nodeId = nodeId;
     this.nodeKind = nodeKind;
     this.sink = sink;
+    this.visible = visible;
   }
 
   /** Returns the client's node id. */
@@ -166,15 +170,20 @@ public final class Subscriber {
             // Listed under the engine lock (names() takes no lock): a resource created before this
             // point is listed here, one created after it reaches this subscriber through onChange.
             for (String name : source.names()) {
-              queue(ts, entry(ts, name, since));
+              if (visible.test(name)) {
+                queue(ts, entry(ts, name, since));
+              }
             }
             if (first) {
               // Held resources that no longer exist must be reported removed.
               for (String name : initialVersions.keySet()) {
-                queue(ts, entry(ts, name, since));
+                if (visible.test(name)) {
+                  queue(ts, entry(ts, name, since));
+                }
               }
             }
-          } else {
+          } else if (visible.test(n)) {
+            // Names not visible were refused by the service layer; never delivered here either.
             Entry e = entry(ts, n, since);
             if (!e.explicit) {
               e.explicit = true;
@@ -369,7 +378,7 @@ public final class Subscriber {
       }
       Entry e = ts.entries.get(name);
       if (e == null) {
-        return ts.wildcard && exists;
+        return ts.wildcard && exists && visible.test(name);
       }
       if (exists || e.explicit || e.sent != NONE) {
         return true;

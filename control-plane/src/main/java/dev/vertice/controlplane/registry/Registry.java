@@ -382,6 +382,13 @@ public final class Registry implements Store, ResourceSource {
     return OptionalLong.of(lease.ttlNanos);
   }
 
+  @Override
+  public java.util.Optional<String> leaseService(String leaseId) {
+    Lease lease = leases.get(leaseId);
+    return lease == null || lease.deadline.get() == DEAD ? java.util.Optional.empty()
+        : java.util.Optional.of(lease.service);
+  }
+
   /** Returns whether {@code leaseId} names a live lease. */
   @Override
   public boolean hasLease(String leaseId) {

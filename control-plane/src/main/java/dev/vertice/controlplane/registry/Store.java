@@ -41,6 +41,12 @@ public interface Store extends AutoCloseable {
    */
   OptionalLong keepAlive(String leaseId, String streamId) throws StoreUnavailableException;
 
+  /**
+   * Returns the service of the instance that lease {@code leaseId} keeps, or empty when the lease is
+   * unknown (authorization of KeepAlive).
+   */
+  java.util.Optional<String> leaseService(String leaseId) throws StoreUnavailableException;
+
   /** Returns whether {@code leaseId} names a live lease (best effort when the store is unreachable). */
   boolean hasLease(String leaseId);
 

@@ -13,6 +13,7 @@ import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.Subscriber;
 import dev.vertice.controlplane.push.SubscriberCloseReason;
 import dev.vertice.controlplane.push.Versions;
+import dev.vertice.security.auth.Authorizer;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -32,9 +33,22 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
   private static final Logger log = Logger.getLogger(DiscoveryGrpcService.class.getName());
 
   private final PushEngine engine;
+  private final Authorizer authorizer;
 
+  /** Creates the service with auth off. */
   public DiscoveryGrpcService(PushEngine engine) {
+    this(engine, Authorizer.ALLOW_ALL);
+  }
+
+  /**
+   * Creates the service: a stream receives only the services {@code authorizer} lets its caller see
+   * (a wildcard subscription delivers nothing about the others); a request naming a service not
+   * granted ends the stream with PERMISSION_DENIED, and requests that subscribe are rate limited per
+   * identity (RESOURCE_EXHAUSTED).
+   */
+  public DiscoveryGrpcService(PushEngine engine, Authorizer authorizer) {
     this.engine = engine;
+    this.authorizer = authorizer;
   }
 
   @Override
@@ -65,9 +79,13 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
         String nodeId = request.getNode().getId().isEmpty() ? "anonymous" : request.getNode().getId();
         String kind = request.getNode().getKind().isEmpty() ? "client" : request.getNode().getKind();
         try {
-          subscriber = engine.open(Validation.clip(nodeId), Validation.clip(kind), this);
+          subscriber = engine.open(Validation.clip(nodeId), Validation.clip(kind), this,
+              authorizer.visibleServices());
         } catch (IllegalStateException shuttingDown) {
           fail(GrpcErrors.shuttingDown());
+          return;
+        } catch (StatusRuntimeException denied) {
+          fail(denied);
           return;
         }
       }
@@ -92,6 +110,17 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
       if (!v.ok()) {
         fail(GrpcErrors.invalidArgument(v.violations()));
         return;
+      }
+      if (!subscribe.isEmpty()) {
+        try {
+          List<String> named = new ArrayList<>(subscribe);
+          named.removeIf(ResourceTypes.WILDCARD::equals);
+          authorizer.checkWatch(named);
+          authorizer.checkSubscribe();
+        } catch (StatusRuntimeException denied) {
+          fail(denied);
+          return;
+        }
       }
       Subscriber s = subscriber;
       if (!request.getResponseNonce().isEmpty()) {

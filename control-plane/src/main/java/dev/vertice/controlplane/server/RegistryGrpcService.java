@@ -25,6 +25,8 @@ import dev.vertice.controlplane.registry.ServiceSummary;
 import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.Store;
 import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.security.auth.Authorizer;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -45,6 +47,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   private final Store store;
   private final Registry registry;
   private final Versions versions;
+  private final Authorizer authorizer;
   private final Set<KeepAliveCall> keepAliveCalls = ConcurrentHashMap.newKeySet();
   /** Names this server's KeepAlive streams uniquely, also among replicas sharing a store. */
   private final String streamPrefix = Long.toHexString(new java.security.SecureRandom().nextLong()) + "-";
@@ -56,9 +59,20 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
    * versions are rendered with {@code versions}.
    */
   public RegistryGrpcService(Store store, Versions versions) {
+    this(store, versions, Authorizer.ALLOW_ALL);
+  }
+
+  /**
+   * Creates the service like {@link #RegistryGrpcService(Store, Versions)}, with {@code authorizer}
+   * deciding per request: writes (Register, KeepAlive, SetHealth, Deregister) only to the caller's
+   * own service's instances, reads (GetService, ListServices) only of services it may watch.
+   * A denied call changes nothing.
+   */
+  public RegistryGrpcService(Store store, Versions versions, Authorizer authorizer) {
     this.store = store;
     this.registry = store.view();
     this.versions = versions;
+    this.authorizer = authorizer;
   }
 
   @Override
@@ -69,6 +83,12 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     Duration keepalive = v.keepalive(request, store.config(), ttl);
     if (!v.ok()) {
       response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    try {
+      authorizer.checkWrite(Authorizer.Write.REGISTER, instance.getService());
+    } catch (StatusRuntimeException denied) {
+      response.onError(denied);
       return;
     }
     Registration r;
@@ -98,7 +118,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     Validation v = new Validation();
     String service = v.service("service", request.getService());
     v.instanceId("instance_id", request.getInstanceId());
-    write(v, response, () -> store.deregister(service, request.getInstanceId()),
+    write(v, Authorizer.Write.DEREGISTER, service, response, () -> store.deregister(service, request.getInstanceId()),
         version -> DeregisterResponse.newBuilder().setResourceVersion(version).build());
   }
 
@@ -108,7 +128,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     String service = v.service("service", request.getService());
     v.instanceId("instance_id", request.getInstanceId());
     v.health("health", request.getHealth());
-    write(v, response, () -> store.setHealth(service, request.getInstanceId(), request.getHealth()),
+    write(v, Authorizer.Write.SET_HEALTH, service, response, () -> store.setHealth(service, request.getInstanceId(), request.getHealth()),
         version -> SetHealthResponse.newBuilder().setResourceVersion(version).build());
   }
 
@@ -119,10 +139,17 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   }
 
   /** Answers an instance write: its violations, its result, or the store's error, as a status. */
-  private <T> void write(Validation v, StreamObserver<T> response, InstanceWrite write,
-      java.util.function.Function<String, T> answer) {
+  private <T> void write(Validation v, Authorizer.Write op, String service, StreamObserver<T> response,
+      InstanceWrite write, java.util.function.Function<String, T> answer) {
     if (!v.ok()) {
       response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    try {
+      // The store finds the instance only under the service named, so checking that service suffices.
+      authorizer.checkWrite(op, service);
+    } catch (StatusRuntimeException denied) {
+      response.onError(denied);
       return;
     }
     try {
@@ -137,9 +164,20 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
 
   @Override
   public void listServices(ListServicesRequest request, StreamObserver<ListServicesResponse> response) {
+    java.util.function.Predicate<String> visible;
+    try {
+      visible = authorizer.visibleServices();
+    } catch (StatusRuntimeException denied) {
+      response.onError(denied);
+      return;
+    }
     ListServicesResponse.Builder out = ListServicesResponse.newBuilder()
         .setSystemVersion(versions.format(registry.revision()));
     for (ServiceSummary s : registry.services()) {
+      if (!visible.test(s.service())) {
+        // Not even the name of a service the caller may not see.
+        continue;
+      }
       out.addServices(dev.vertice.api.registry.v1.ServiceSummary.newBuilder()
           .setService(s.service())
           .setInstanceCount(s.instances())
@@ -156,6 +194,12 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     String service = v.service("service", request.getService());
     if (!v.ok()) {
       response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    try {
+      authorizer.checkWatch(java.util.List.of(service));
+    } catch (StatusRuntimeException denied) {
+      response.onError(denied);
       return;
     }
     ServiceView view = registry.service(service);
@@ -196,6 +240,8 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
    */
   private final class KeepAliveCall implements StreamObserver<KeepAliveRequest> {
     private final ServerCallStreamObserver<KeepAliveResponse> out;
+    /** Leases this stream's caller was found allowed to keep alive (auth on only). */
+    private final Set<String> authorized = new HashSet<>(); // guarded by this
     private final String id = streamPrefix + streams.incrementAndGet();
     private final Set<String> leases = new HashSet<>(); // guarded by this
     private boolean done; // guarded by this
@@ -228,6 +274,24 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
           if (leases.size() >= MAX_LEASES_PER_STREAM && store.hasLease(leaseId)) {
             failLocked(GrpcErrors.resourceExhausted("a KeepAlive stream carries at most " + MAX_LEASES_PER_STREAM
                 + " leases; open another stream"), true);
+            return;
+          }
+        }
+        if (authorizer.enabled() && !authorized.contains(leaseId)) {
+          try {
+            java.util.Optional<String> service = store.leaseService(leaseId);
+            if (service.isPresent()) {
+              authorizer.checkWrite(Authorizer.Write.KEEP_ALIVE, service.get());
+              if (authorized.size() >= MAX_LEASES_PER_STREAM) {
+                authorized.clear();
+              }
+              authorized.add(leaseId);
+            }
+          } catch (StoreUnavailableException e) {
+            failLocked(GrpcErrors.unavailable(e.getMessage()), false);
+            return;
+          } catch (StatusRuntimeException denied) {
+            failLocked(denied, true);
             return;
           }
         }

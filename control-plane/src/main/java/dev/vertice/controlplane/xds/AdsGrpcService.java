@@ -11,6 +11,7 @@ import dev.vertice.controlplane.push.PushSink;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.Subscriber;
 import dev.vertice.controlplane.push.SubscriberCloseReason;
+import dev.vertice.security.auth.Authorizer;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
@@ -58,10 +59,28 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
   public static final int MAX_NAME_LENGTH = 256;
 
   private final PushEngine engine;
+  private final Authorizer authorizer;
 
-  /** Creates the service over {@code engine}, which must serve the {@link XdsTypes}. */
+  /** Creates the service over {@code engine}, which must serve the {@link XdsTypes}, with auth off. */
   public AdsGrpcService(PushEngine engine) {
+    this(engine, Authorizer.ALLOW_ALL);
+  }
+
+  /**
+   * Creates the service over {@code engine}: a stream receives only the resources of services
+   * {@code authorizer} lets its caller see (the service of a resource is its name up to the first
+   * {@code /}); naming a resource of another service ends the stream with PERMISSION_DENIED; requests
+   * that subscribe are rate limited per identity (RESOURCE_EXHAUSTED).
+   */
+  public AdsGrpcService(PushEngine engine, Authorizer authorizer) {
     this.engine = engine;
+    this.authorizer = authorizer;
+  }
+
+  /** Returns the service a resource name belongs to: the name up to the first {@code /} (subset clusters). */
+  static String serviceOf(String resourceName) {
+    int slash = resourceName.indexOf(XdsMapping.SUBSET_SEPARATOR);
+    return slash < 0 ? resourceName : resourceName.substring(0, slash);
   }
 
   @Override
@@ -114,9 +133,13 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
         Node node = request.getNode();
         String nodeId = node.getId().isEmpty() ? "anonymous" : clip(node.getId(), 128);
         try {
-          subscriber = engine.open(nodeId, nodeKind(node), this);
+          java.util.function.Predicate<String> visible = authorizer.visibleServices();
+          subscriber = engine.open(nodeId, nodeKind(node), this, name -> visible.test(serviceOf(name)));
         } catch (IllegalStateException shuttingDown) {
           fail(Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect").asRuntimeException());
+          return;
+        } catch (StatusRuntimeException denied) {
+          fail(denied);
           return;
         }
       }
@@ -190,6 +213,19 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
         s.unsubscribe(type, remove);
       }
       if (!add.isEmpty()) {
+        try {
+          List<String> services = new ArrayList<>();
+          for (String n : add) {
+            if (!ResourceTypes.WILDCARD.equals(n)) {
+              services.add(serviceOf(n));
+            }
+          }
+          authorizer.checkWatch(services);
+          authorizer.checkSubscribe();
+        } catch (StatusRuntimeException denied) {
+          fail(denied);
+          return;
+        }
         try {
           s.subscribe(type, add, Map.of());
         } catch (PushLimitExceededException e) {

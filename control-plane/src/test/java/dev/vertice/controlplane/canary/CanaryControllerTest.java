@@ -146,6 +146,44 @@ class CanaryControllerTest {
   }
 
   @Test
+  void everyReplicaExportsTheRolloutsGaugesButOnlyTheLeaseHolderCountsDecisions() {
+    CanaryController leader = controller(Leadership.always());
+    CanaryController follower = controller(() -> false);
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry leaderMeters =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry followerMeters =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    new dev.vertice.controlplane.metrics.CanaryMetrics(leaderMeters).bind(leader);
+    new dev.vertice.controlplane.metrics.CanaryMetrics(followerMeters).bind(follower);
+    candidateStats.put("orders", new WindowStats(500, 1, 0.105));
+    leader.create(spec());
+    clock.runDueTasks();
+    assertEquals(5, followerMeters.get("vertice.canary.candidate.weight").tag("service", "orders").gauge().value());
+    assertEquals(0, followerMeters.get("vertice.canary.stage").tag("service", "orders").gauge().value());
+    forward(Duration.ofSeconds(30));
+    assertEquals(25, leaderMeters.get("vertice.canary.candidate.weight").tag("service", "orders").gauge().value());
+    assertEquals(25, followerMeters.get("vertice.canary.candidate.weight").tag("service", "orders").gauge().value(),
+        "the replica without the lease follows the shared store");
+    assertEquals(1, followerMeters.get("vertice.canary.stage").tag("service", "orders").gauge().value());
+    assertTrue(leaderMeters.get("vertice.canary.decisions").tags("service", "orders", "kind", "hold").counter()
+        .count() >= 1);
+    assertEquals(null, followerMeters.find("vertice.canary.decisions").counter(),
+        "decisions are counted once, by the lease holder");
+    forward(Duration.ofSeconds(90));
+    assertEquals(RolloutState.PROMOTED, repository.get("orders-1").orElseThrow().state());
+    assertEquals(null, followerMeters.find("vertice.canary.candidate.weight").gauge(), "gauges end with the rollout");
+    assertEquals(null, followerMeters.find("vertice.canary.stage").gauge());
+
+    // A replica that starts (or binds its metrics) during a rollout seeds its gauges from the store.
+    leader.create(spec());
+    clock.runDueTasks();
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry late =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    new dev.vertice.controlplane.metrics.CanaryMetrics(late).bind(controller(() -> false));
+    assertEquals(5, late.get("vertice.canary.candidate.weight").tag("service", "orders").gauge().value());
+  }
+
+  @Test
   void metricsFollowTheRolloutAndCountItsDecisions() {
     CanaryController c = controller(Leadership.always());
     io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =

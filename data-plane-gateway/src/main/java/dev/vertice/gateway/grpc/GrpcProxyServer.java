@@ -98,6 +98,7 @@ public final class GrpcProxyServer implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong calls = new AtomicLong();
   private volatile boolean draining;
+  private final boolean secure;
 
   /**
    * {@code GrpcProxyServer} binds {@code config.host():config.grpcPort()}.
@@ -129,6 +130,20 @@ public final class GrpcProxyServer implements AutoCloseable {
    */
   public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats,
       ProxyObserver observer, dev.vertice.observability.Tracing tracing) {
+    this(config, group, router, stats, observer, tracing, null);
+  }
+
+  /**
+   * {@code GrpcProxyServer} is {@link #GrpcProxyServer(GatewayConfig, EventLoopGroup, Router,
+   * StatsSink, ProxyObserver, dev.vertice.observability.Tracing)} secured by {@code credentials}
+   * (for example {@code ReloadingTls.serverCredentials()}, with or without client certificates);
+   * null serves plaintext. Upstream calls stay plaintext.
+   *
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats,
+      ProxyObserver observer, dev.vertice.observability.Tracing tracing, io.grpc.ServerCredentials credentials) {
+    this.secure = credentials != null;
     this.tracing = tracing.enabled() ? tracing : null;
     this.observer = java.util.Objects.requireNonNull(observer, "observer");
     this.config = config;
@@ -136,7 +151,9 @@ public final class GrpcProxyServer implements AutoCloseable {
     this.router = router;
     this.stats = stats;
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes()));
-    Server s = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
+    InetSocketAddress address = new InetSocketAddress(config.host(), config.grpcPort());
+    Server s = (credentials == null ? NettyServerBuilder.forAddress(address)
+        : NettyServerBuilder.forAddress(address, credentials))
         .channelType(NioServerSocketChannel.class)
         .bossEventLoopGroup(group)
         .workerEventLoopGroup(group)
@@ -152,6 +169,11 @@ public final class GrpcProxyServer implements AutoCloseable {
       throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.grpcPort() + ": "
           + e.getMessage(), e);
     }
+  }
+
+  /** {@code secure} says whether the listener serves TLS. */
+  public boolean secure() {
+    return secure;
   }
 
   /** {@code port} returns the bound port. */

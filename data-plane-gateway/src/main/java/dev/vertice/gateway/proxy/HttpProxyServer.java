@@ -5,6 +5,7 @@ import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.routing.RouteResolver;
 import dev.vertice.gateway.routing.Router;
+import dev.vertice.security.tls.ReloadingTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -30,6 +31,9 @@ import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -42,7 +46,8 @@ import java.util.logging.Logger;
 
 /**
  * {@code HttpProxyServer} is the gateway's HTTP listener: HTTP/1.1 with keep-alive, and HTTP/2
- * cleartext both by prior knowledge and by {@code Upgrade: h2c}. Each HTTP/2 stream is proxied as
+ * cleartext both by prior knowledge and by {@code Upgrade: h2c}; or, with TLS, HTTPS with HTTP/2
+ * or HTTP/1.1 chosen by ALPN. Each HTTP/2 stream is proxied as
  * one request by the same {@link ProxyHandler} (behind a frame-to-HTTP/1 codec); upstream
  * connections are HTTP/1.1 from per-instance pools.
  *
@@ -57,6 +62,7 @@ public final class HttpProxyServer implements AutoCloseable {
   private final ProxyContext px;
   private final Channel serverChannel;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final SslContext sslContext;
 
   /**
    * {@code HttpProxyServer} binds {@code config.host():config.port()} on {@code group} and starts
@@ -93,10 +99,29 @@ public final class HttpProxyServer implements AutoCloseable {
   public HttpProxyServer(GatewayConfig config, EventLoopGroup group, Router router, AdminRoutes admin,
       StatsSink stats, ProxyObserver observer, dev.vertice.observability.Tracing tracing)
       throws InterruptedException {
+    this(config, group, router, admin, stats, observer, tracing, null);
+  }
+
+  /**
+   * {@code HttpProxyServer} is {@link #HttpProxyServer(GatewayConfig, EventLoopGroup, Router,
+   * AdminRoutes, StatsSink, ProxyObserver, dev.vertice.observability.Tracing)} serving HTTPS with
+   * {@code tls} when it is not null: ALPN offers {@code h2} and {@code http/1.1}, client
+   * certificates are asked for as {@code tls.settings().clientAuth()} says, and certificate files
+   * reloaded by {@code tls} are used by new handshakes while open connections keep their session.
+   * With {@code tls} null the listener is cleartext (HTTP/1.1 and h2c).
+   *
+   * @throws InterruptedException when interrupted while binding
+   * @throws IllegalStateException when the port cannot be bound or the TLS context cannot be built
+   */
+  public HttpProxyServer(GatewayConfig config, EventLoopGroup group, Router router, AdminRoutes admin,
+      StatsSink stats, ProxyObserver observer, dev.vertice.observability.Tracing tracing, ReloadingTls tls)
+      throws InterruptedException {
+    this.sslContext = tls == null ? null : ServerTls.sslContext(tls);
     UpstreamPools pools = new UpstreamPools(config.maxConnectionsPerInstance(), config.connectTimeout(),
         config.idleTimeout(), () -> UpstreamHandler.INSTANCE);
     this.px = new ProxyContext(config, router, new RouteResolver(config.rules()), pools, admin, stats,
-        java.util.Objects.requireNonNull(observer, "observer"), RequestTracing.of(tracing));
+        java.util.Objects.requireNonNull(observer, "observer"), RequestTracing.of(tracing),
+        tls == null ? "http" : "https");
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(NioServerSocketChannel.class)
@@ -127,11 +152,12 @@ public final class HttpProxyServer implements AutoCloseable {
     }
     connections.add(ch);
     ch.closeFuture().addListener(x -> px.connections.decrementAndGet());
+    if (sslContext != null) {
+      initTlsConnection(ch);
+      return;
+    }
     HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos());
-    HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
-        .setMaxInitialLineLength(c.maxInitialLineBytes())
-        .setMaxHeaderSize(c.maxHeaderBytes())
-        .setMaxChunkSize(16384));
+    HttpServerCodec codec = httpCodec();
     HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
         AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
             ? new Http2ServerUpgradeCodec(http2Codec(), new Http2MultiplexHandler(streamInitializer()))
@@ -148,6 +174,52 @@ public final class HttpProxyServer implements AutoCloseable {
     ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
     ch.pipeline().addLast("h2c", cleartext);
     ch.pipeline().addLast("proxy", new ProxyHandler(px, false, headerTimeout));
+  }
+
+  /**
+   * TLS: the handshake picks the protocol by ALPN, then the pipeline becomes the HTTP/1.1 one
+   * (header timeout, codec, proxy) or the HTTP/2 one (frame codec, one child channel per stream).
+   */
+  private void initTlsConnection(SocketChannel ch) {
+    GatewayConfig c = px.config;
+    ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
+    ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    ch.pipeline().addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+      @Override
+      protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+        if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+          ctx.pipeline().addLast("h2", http2Codec());
+          ctx.pipeline().addLast("h2-streams", new Http2MultiplexHandler(streamInitializer()));
+        } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
+          HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos());
+          ctx.pipeline().addLast("header-timeout", headerTimeout);
+          ctx.pipeline().addLast("http", httpCodec());
+          ctx.pipeline().addLast("proxy", new ProxyHandler(px, false, headerTimeout));
+        } else {
+          throw new IllegalStateException("unsupported application protocol: " + protocol);
+        }
+      }
+
+      @Override
+      protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+        // A client without a valid certificate, or speaking plaintext to a TLS port: its problem, not ours.
+        log.fine(() -> "TLS handshake with " + ctx.channel().remoteAddress() + " failed: " + cause);
+        ctx.close();
+      }
+    });
+  }
+
+  private HttpServerCodec httpCodec() {
+    GatewayConfig c = px.config;
+    return new HttpServerCodec(new HttpDecoderConfig()
+        .setMaxInitialLineLength(c.maxInitialLineBytes())
+        .setMaxHeaderSize(c.maxHeaderBytes())
+        .setMaxChunkSize(16384));
+  }
+
+  /** {@code secure} says whether the listener serves HTTPS. */
+  public boolean secure() {
+    return sslContext != null;
   }
 
   private Http2FrameCodec http2Codec() {

@@ -18,6 +18,8 @@ final class ProxyContext {
   final StatsSink stats;
   final ProxyObserver observer;
   final RequestTracing tracing;
+  /** What {@code X-Forwarded-Proto} says upstream: {@code https} on a TLS listener. */
+  final String scheme;
   final AtomicInteger connections = new AtomicInteger();
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicLong requests = new AtomicLong();
@@ -26,11 +28,11 @@ final class ProxyContext {
 
   ProxyContext(GatewayConfig config, Router router, RouteResolver resolver, UpstreamPools pools, AdminRoutes admin,
       StatsSink stats, ProxyObserver observer) {
-    this(config, router, resolver, pools, admin, stats, observer, RequestTracing.OFF);
+    this(config, router, resolver, pools, admin, stats, observer, RequestTracing.OFF, "http");
   }
 
   ProxyContext(GatewayConfig config, Router router, RouteResolver resolver, UpstreamPools pools, AdminRoutes admin,
-      StatsSink stats, ProxyObserver observer, RequestTracing tracing) {
+      StatsSink stats, ProxyObserver observer, RequestTracing tracing, String scheme) {
     this.config = config;
     this.router = router;
     this.resolver = resolver;
@@ -39,5 +41,6 @@ final class ProxyContext {
     this.stats = stats;
     this.observer = observer;
     this.tracing = tracing;
+    this.scheme = scheme;
   }
 }

@@ -605,7 +605,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         String prior = h.get(Headers.X_FORWARDED_FOR);
         h.set(Headers.X_FORWARDED_FOR, prior == null || prior.isBlank() ? ip : prior + ", " + ip);
       }
-      h.set(Headers.X_FORWARDED_PROTO, "http");
+      h.set(Headers.X_FORWARDED_PROTO, px.scheme);
       h.set(Headers.X_REQUEST_ID, requestId);
       px.tracing.inject(span, h);
       if (!HttpUtil.isContentLengthSet(head) && !bodyless) {

@@ -1,6 +1,8 @@
 package dev.vertice.sidecar.internal;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
@@ -60,9 +62,17 @@ public final class SharedNetty {
    * on every call (tracing).
    */
   public static ManagedChannel controlPlaneChannel(String address, List<ClientInterceptor> interceptors) {
+    return controlPlaneChannel(address, interceptors, InsecureChannelCredentials.create());
+  }
+
+  /**
+   * {@code controlPlaneChannel} is {@link #controlPlaneChannel(String, List)} secured by {@code
+   * credentials} (for example TLS channel credentials, maybe with a client certificate).
+   */
+  public static ManagedChannel controlPlaneChannel(String address, List<ClientInterceptor> interceptors,
+      ChannelCredentials credentials) {
     // An explicit scheme: a host named like a registered scheme ("vertice") must still mean DNS.
-    return NettyChannelBuilder.forTarget("dns:///" + address)
-        .usePlaintext()
+    return NettyChannelBuilder.forTarget("dns:///" + address, credentials)
         .eventLoopGroup(Holder.GROUP)
         .channelType(NioSocketChannel.class)
         .directExecutor()

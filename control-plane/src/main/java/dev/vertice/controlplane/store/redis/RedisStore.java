@@ -335,6 +335,14 @@ public final class RedisStore implements Store {
   }
 
   @Override
+  public java.util.Optional<String> leaseService(String leaseId) throws StoreUnavailableException {
+    RedisCommands<String, byte[]> w = writer();
+    byte[] service = guarded(() -> w.hget(key("lease:" + leaseId), "s"));
+    return service == null ? java.util.Optional.empty()
+        : java.util.Optional.of(new String(service, StandardCharsets.UTF_8));
+  }
+
+  @Override
   public boolean hasLease(String leaseId) {
     try {
       return guarded(() -> redis.exists(key("lease:" + leaseId))) > 0;
