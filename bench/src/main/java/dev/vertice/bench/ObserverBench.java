@@ -76,18 +76,18 @@ final class ObserverBench implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds per run. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--seconds", defaultValue = "3", description = "Measured seconds per run. Default: ${DEFAULT-VALUE}.")
   int seconds;
 
-  @Option(names = "--warmup-seconds", defaultValue = "3",
+  @Option(names = "--warmup-seconds", defaultValue = "1",
       description = "Unmeasured seconds before each run. Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
-  @Option(names = "--jit-warmup-seconds", defaultValue = "30",
+  @Option(names = "--jit-warmup-seconds", defaultValue = "60",
       description = "Length of the unreported first run. Default: ${DEFAULT-VALUE}.")
   int jitWarmupSeconds;
 
-  @Option(names = "--rounds", defaultValue = "3",
+  @Option(names = "--rounds", defaultValue = "9",
       description = "Runs of each set-up, alternating. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
