@@ -11,7 +11,15 @@ import dev.vertice.security.tls.TlsSettings;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.TestCerts;
 import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
@@ -43,8 +51,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -154,6 +164,30 @@ class GatewayTlsTest {
         .connectTimeout(Duration.ofSeconds(5)).build();
     assertThrows(IOException.class, () -> get(plain, "http://127.0.0.1:" + g.port() + "/orders/"));
     assertEquals(0, upstream.hits.get());
+  }
+
+  @Test
+  void connectionOverTheLimitGetsA503OverTls() throws Exception {
+    ControlPlaneFixture cp = closing(ControlPlaneFixture.start());
+    Gateway g = closing(Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1)
+            .maxConnections(1).build())
+        .controlPlane(cp.address()).tls(serverTls(TlsSettings.ClientAuth.NONE, serverPair.cert(), serverPair.key()))
+        .start());
+    cp.register("orders", "o1", upstream.port());
+    awaitRoute(g, "orders");
+    SSLContext trust = clientTls(false).sslContext();
+    try (SSLSocket first = socket(trust, g.port())) {
+      assertEquals(200, exchange(first));
+      try (SSLSocket second = socket(trust, g.port())) {
+        OutputStream out = second.getOutputStream();
+        out.write("GET /orders/ HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String response = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(response.startsWith("HTTP/1.1 503"), response);
+        assertTrue(response.contains("too_many_connections"), response);
+      }
+    }
+    assertEquals(1, upstream.hits.get());
   }
 
   @Test
@@ -270,6 +304,90 @@ class GatewayTlsTest {
         assertEquals(after, peerSerial(fresh));
         assertEquals(200, exchange(fresh));
       }
+    }
+  }
+
+  @Test
+  void grpcListenerPresentsARotatedCertificateToNewConnectionsAndKeepsOpenOnes() throws Exception {
+    Server echo = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ServerServiceDefinition.builder("test.Echo")
+            .addMethod(GrpcProxyTest.UNARY, ServerCalls.asyncUnaryCall((String req, StreamObserver<String> out) -> {
+              out.onNext("echo:" + req);
+              out.onCompleted();
+            })).build())
+        .build().start();
+    closing(() -> echo.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    Path cert = dir.resolve("grpc.crt");
+    Path key = dir.resolve("grpc.key");
+    Files.copy(serverPair.cert(), cert);
+    Files.copy(serverPair.key(), key);
+    ControlPlaneFixture cp = closing(ControlPlaneFixture.start());
+    Gateway g = closing(Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(0).build())
+        .controlPlane(cp.address()).tls(serverTls(TlsSettings.ClientAuth.NONE, cert, key)).start());
+    cp.register("echo", "g1", echo.getPort(), "v1", 100, Protocol.PROTOCOL_GRPC);
+    Await.until("grpc route", () -> g.routingState().table().grpc().containsKey("echo")
+        && g.routingState().table().grpc().get("echo").hasInstances());
+    ReloadingTls client = clientTls(false);
+    ManagedChannel before = NettyChannelBuilder.forTarget("127.0.0.1:" + g.grpcPort(), client.channelCredentials())
+        .overrideAuthority("echo").build();
+    closing(before::shutdownNow);
+    assertEquals(serial(serverPair.cert()), grpcPeerSerial(before));
+
+    TestCerts.Pair next = ca.server("gateway", "localhost", "127.0.0.1", "echo");
+    FileTime later = FileTime.from(Instant.now().plusSeconds(5));
+    Path tmpKey = dir.resolve("grpc.key.tmp");
+    Path tmpCert = dir.resolve("grpc.crt.tmp");
+    Files.copy(next.key(), tmpKey);
+    Files.copy(next.cert(), tmpCert);
+    Files.setLastModifiedTime(tmpKey, later);
+    Files.setLastModifiedTime(tmpCert, later);
+    Files.move(tmpKey, key, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmpCert, cert, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+    BigInteger after = serial(next.cert());
+    ReloadingTls freshTls = clientTls(false);
+    Await.until("a new gRPC connection sees the rotated certificate", () -> {
+      // A new channel: its own TLS context, so no session of the old certificate to resume.
+      ManagedChannel fresh = NettyChannelBuilder.forTarget("127.0.0.1:" + g.grpcPort(),
+          freshTls.channelCredentials()).overrideAuthority("echo").build();
+      try {
+        return after.equals(grpcPeerSerial(fresh));
+      } finally {
+        fresh.shutdownNow();
+      }
+    });
+    // The connection opened before the rotation still carries calls, on its old session.
+    assertEquals(serial(serverPair.cert()), grpcPeerSerial(before));
+  }
+
+  /** Makes one call on {@code channel} and returns the serial number of the certificate its TLS peer presented. */
+  private static BigInteger grpcPeerSerial(ManagedChannel channel) {
+    AtomicReference<SSLSession> session = new AtomicReference<>();
+    io.grpc.Channel recording = ClientInterceptors.intercept(channel, new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+          io.grpc.Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void start(Listener<R> listener, Metadata headers) {
+            ClientCall<Q, R> call = this;
+            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              @Override
+              public void onHeaders(Metadata h) {
+                session.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+                super.onHeaders(h);
+              }
+            }, headers);
+          }
+        };
+      }
+    });
+    assertEquals("echo:x", ClientCalls.blockingUnaryCall(recording, GrpcProxyTest.UNARY,
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "x"));
+    try {
+      return ((X509Certificate) session.get().getPeerCertificates()[0]).getSerialNumber();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      throw new AssertionError(e);
     }
   }
 

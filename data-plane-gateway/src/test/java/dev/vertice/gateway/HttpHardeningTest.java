@@ -241,6 +241,22 @@ class HttpHardeningTest {
   }
 
   @Test
+  void failingAdminRouteAnswers500WithoutTheException() throws Exception {
+    // Regression: the body used to carry the exception's toString (class name and message).
+    gateway.adminRoutes().register("/gateway/explode", r -> {
+      throw new IllegalStateException("internal detail db-password=x");
+    });
+    gateway.adminRoutes().register("/gateway/explode-later", r -> java.util.concurrent.CompletableFuture.failedFuture(
+        new IllegalStateException("internal detail db-password=x")));
+    for (String path : List.of("/gateway/explode", "/gateway/explode-later")) {
+      Answer a = send(ascii("GET " + path + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
+          Duration.ofSeconds(3));
+      assertJsonError(a, 500, path);
+      assertFalse(a.text().contains("db-password") || a.text().contains("IllegalState"), a.text());
+    }
+  }
+
+  @Test
   void authorizationHeaderIsNeverEchoedInAnError() throws Exception {
     String token = "Bearer eyJ-secret-token-8d1f";
     for (String request : List.of(

@@ -97,7 +97,7 @@ final class TlsFlags {
   /**
    * {@code client} returns the channel credentials of a control-plane client: TLS when {@code ca}
    * is set (with a client certificate when {@code cert} and {@code key} are), plaintext otherwise.
-   * The returned material is not closed: a CLI call lives shorter than a refresh.
+   * The files are read once (a CLI call is short-lived).
    *
    * @throws CommandLine.ParameterException naming {@code --ca}, {@code --cert} or {@code --key}
    */
@@ -117,8 +117,9 @@ final class TlsFlags {
     }
     TlsSettings settings = new TlsSettings(certFile, keyFile, caFile, TlsSettings.ClientAuth.NONE,
         TlsSettings.DEFAULT_REFRESH);
-    try {
-      return ReloadingTls.forClient(settings).channelCredentials();
+    // Read once: a CLI call is short, so no reload thread is left behind.
+    try (ReloadingTls tls = ReloadingTls.forClient(settings)) {
+      return tls.channelCredentials();
     } catch (TlsFileException e) {
       throw bad(spec, switch (e.role()) {
         case CERT -> "--cert";

@@ -146,7 +146,10 @@ class ControlPlaneCommandTest {
     assertEquals(0, Main.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "control-plane",
         "--help"));
     for (String s : List.of("--port", "VERTICE_PORT", "Default: 7700", "--lease-ttl", "Default: 60s",
-        "--lease-grace", "Default: 5s", "--keepalive-interval", "Default: 30s")) {
+        "--lease-grace", "Default: 5s", "--keepalive-interval", "Default: 30s", "--auth", "VERTICE_AUTH", "Default: off",
+        "--auth-policy", "--trust-domain", "Default: vertice", "--jwt-hs256-secret-file",
+        "--jwt-ed25519-public-key-file", "--jwt-audience", "--register-rate", "--set-health-rate", "--watch-rate",
+        "--max-streams-per-connection", "VERTICE_MAX_STREAMS_PER_CONNECTION")) {
       assertTrue(out.toString().replaceAll("\\s+", " ").contains(s), "help lacks " + s + ":\n" + out);
     }
   }

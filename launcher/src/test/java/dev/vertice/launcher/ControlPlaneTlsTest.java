@@ -174,6 +174,42 @@ class ControlPlaneTlsTest {
   }
 
   @Test
+  void clientCaFlagRequiresClientCertificatesOnTheGrpcListener() throws Exception {
+    Path log = Files.createTempFile(dir, "control-plane", ".log");
+    start(log, "--tls-cert", server.cert().toString(), "--tls-key", server.key().toString(), "--tls-client-ca",
+        ca.caCert().toString());
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+        () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
+    assertTrue(ready.contains("(tls, client certificates: require;"), ready);
+    Matcher m = LISTENING.matcher(ready);
+    assertTrue(m.find());
+    String address = "127.0.0.1:" + m.group(1);
+    TestCerts.Pair operator = ca.client("operator", "spiffe://vertice/user/operator");
+
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "canary", "list",
+        "--control-plane", address, "--ca", ca.caCert().toString(), "--timeout", "30s");
+    assertEquals(1, code, "no client certificate: refused. " + err);
+    StringWriter out = new StringWriter();
+    err = new StringWriter();
+    code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), "canary", "list", "--control-plane",
+        address, "--ca", ca.caCert().toString(), "--cert", operator.cert().toString(), "--key",
+        operator.key().toString(), "--timeout", "30s");
+    assertEquals(0, code, err.toString());
+    assertTrue(out.toString().contains("no rollouts"), out.toString());
+  }
+
+  @Test
+  void environmentVariablesAreValidatedLikeTheFlags() throws Exception {
+    Path log = Files.createTempFile(dir, "control-plane", ".log");
+    Process p = start(log, java.util.Map.of("VERTICE_TLS_CERT", server.cert().toString(),
+        "VERTICE_TLS_CLIENT_AUTH", "require"));
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue(), String.join("\n", lines(log)));
+    assertTrue(lines(log).stream().anyMatch(l -> l.contains("invalid --tls-key")), String.join("\n", lines(log)));
+  }
+
+  @Test
   void plaintextControlPlaneWarnsLoudly() throws Exception {
     Path log = Files.createTempFile(dir, "control-plane", ".log");
     start(log);
@@ -191,12 +227,18 @@ class ControlPlaneTlsTest {
   }
 
   private Process start(Path log, String... extra) throws IOException {
+    return start(log, java.util.Map.of(), extra);
+  }
+
+  private Process start(Path log, java.util.Map<String, String> env, String... extra) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
         System.getProperty("java.class.path"), "dev.vertice.launcher.Main", "control-plane", "--host", "127.0.0.1",
         "--port", "0", "--admin-port", "0"));
     cmd.addAll(List.of(extra));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     processes.add(p);
     return p;
   }

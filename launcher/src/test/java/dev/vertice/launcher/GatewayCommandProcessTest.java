@@ -93,8 +93,9 @@ class GatewayCommandProcessTest {
     }
     String metrics = Await.value("the request is counted", Duration.ofSeconds(10), () -> {
       String body = get(http, admin + "/metrics");
+      // The upstream attempt's time is recorded apart from the request count: wait for both.
       return body.contains("vertice_gateway_requests_total{code_class=\"2xx\",service=\"orders\",version=\"v7\"}")
-          ? body : null;
+          && body.contains("vertice_gateway_upstream_seconds_count{service=\"orders\"}") ? body : null;
     });
     for (String name : List.of("vertice_gateway_request_seconds_bucket{service=\"orders\",le=\"0.001\"}",
         "vertice_gateway_upstream_seconds_count{service=\"orders\"}",

@@ -98,6 +98,20 @@ class GatewayTlsFlagsTest {
   }
 
   @Test
+  void helpDocumentsTheTlsFlagsAndTheirVariables() {
+    StringWriter out = new StringWriter();
+    assertEquals(0, Main.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "gateway", "--help"));
+    String help = out.toString().replaceAll("\\s+", " ");
+    for (String s : List.of("--tls-cert", "VERTICE_GATEWAY_TLS_CERT", "--tls-key", "VERTICE_GATEWAY_TLS_KEY",
+        "--tls-client-ca", "VERTICE_GATEWAY_TLS_CLIENT_CA", "--tls-client-auth", "VERTICE_GATEWAY_TLS_CLIENT_AUTH",
+        "--tls-refresh", "VERTICE_GATEWAY_TLS_REFRESH", "--control-plane-ca", "VERTICE_CONTROL_PLANE_CA",
+        "--control-plane-cert", "--control-plane-key", "--control-plane-token-file",
+        "VERTICE_CONTROL_PLANE_TOKEN_FILE")) {
+      assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
+    }
+  }
+
+  @Test
   void plaintextWarningNamesWhatIsPlaintextOnOneLine() {
     String all = GatewayCommand.plaintextWarning(false, true, true, false);
     assertTrue(all.startsWith("PLAINTEXT: the HTTP listener, the gRPC listener, the admin port, the control-plane"

@@ -59,6 +59,18 @@ class SidecarTlsFlagsTest {
   }
 
   @Test
+  void helpDocumentsTheTlsFlagsAndTheirVariables() {
+    StringWriter out = new StringWriter();
+    assertEquals(0, SidecarCommand.run(new PrintWriter(out, true), new PrintWriter(new StringWriter()), "--help"));
+    String help = out.toString().replaceAll("\\s+", " ");
+    for (String s : List.of("--tls-cert", "VERTICE_TLS_CERT", "--tls-key", "--tls-client-ca", "--tls-client-auth",
+        "--tls-refresh", "Default: 30s", "--control-plane-ca", "VERTICE_CONTROL_PLANE_CA", "--control-plane-cert",
+        "--control-plane-key", "--control-plane-token-file", "VERTICE_CONTROL_PLANE_TOKEN_FILE")) {
+      assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
+    }
+  }
+
+  @Test
   void plaintextWarningIsOneLineNamingWhatIsPlaintext() {
     assertEquals("PLAINTEXT: the local API and the admin port, the control-plane connection are not encrypted; set"
         + " --tls-cert and --tls-key (local API) and --control-plane-ca (control plane) outside development",

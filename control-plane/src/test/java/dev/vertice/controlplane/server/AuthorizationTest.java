@@ -34,6 +34,7 @@ import dev.vertice.security.auth.BearerTokenCredentials;
 import dev.vertice.security.auth.DenialLog;
 import dev.vertice.security.auth.IdentityMapper;
 import dev.vertice.security.auth.JwtVerifier;
+import dev.vertice.security.auth.PeerFailureLimit;
 import dev.vertice.security.auth.PolicyAuthorizer;
 import dev.vertice.security.auth.RateLimits;
 import dev.vertice.security.tls.ReloadingTls;
@@ -115,12 +116,16 @@ class AuthorizationTest {
   }
 
   private void start(RateLimits limits) throws Exception {
+    start(limits, PeerFailureLimit.ofDefaults());
+  }
+
+  private void start(RateLimits limits, PeerFailureLimit failures) throws Exception {
     AuthPolicy policy = AuthPolicy.parse(new StringReader(POLICY));
     DenialLog denials = new DenialLog(Ticker.system(), 10_000);
     ControlPlane cp = ControlPlane.builder().authorizer(new PolicyAuthorizer(policy, limits, denials)).build();
     JwtVerifier jwt = JwtVerifier.builder().hs256Secret(SECRET).ed25519PublicKey(ED.getPublic()).audience("vertice")
         .clock(Clock.fixed(NOW, ZoneOffset.UTC)).build();
-    AuthInterceptor auth = new AuthInterceptor(new IdentityMapper("vertice", policy), jwt, denials);
+    AuthInterceptor auth = new AuthInterceptor(new IdentityMapper("vertice", policy), jwt, denials, failures);
     serverTls = ReloadingTls.forServer(TlsSettings.server(serverCert.cert(), serverCert.key())
         .withClientAuth(TlsSettings.ClientAuth.OPTIONAL, ca.caCert()));
     server = new ControlPlaneServer(cp, "127.0.0.1", 0, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES, List.of(auth),
@@ -520,6 +525,20 @@ class AuthorizationTest {
     Status s = second.closed.get(10, TimeUnit.SECONDS);
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode());
     assertTrue(s.getDescription().contains("new Watch subscriptions"), s.getDescription());
+  }
+
+  @Test
+  void anAddressThatKeepsFailingIsRefusedBeforeVerifying() throws Exception {
+    start(RateLimits.ofDefaults(), new PeerFailureLimit(new RateLimits.Limit(2, Duration.ofHours(1)), 100));
+    String forged = TestJwts.eddsa(TestJwts.ed25519().getPrivate(), TestJwts.claims("orders",
+        NOW.plusSeconds(300).getEpochSecond(), "vertice"));
+    assertEquals(Status.Code.UNAUTHENTICATED, code(() -> register(token(forged), "orders", "o-1")));
+    assertEquals(Status.Code.UNAUTHENTICATED, code(() -> register(token(forged), "orders", "o-1")));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> register(token(hs256("orders", Duration.ofMinutes(5))), "orders", "o-1"));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("failed authentications"), e.getStatus().getDescription());
+    assertEquals(0, instances());
   }
 
   @Test

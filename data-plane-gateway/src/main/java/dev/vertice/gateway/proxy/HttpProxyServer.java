@@ -145,6 +145,11 @@ public final class HttpProxyServer implements AutoCloseable {
   private void initConnection(SocketChannel ch) {
     GatewayConfig c = px.config;
     if (px.connections.incrementAndGet() > c.maxConnections() || px.draining) {
+      if (sslContext != null) {
+        // The 503 goes out once the handshake is done (the TLS handler holds writes until then);
+        // an h2 client, which expects frames, sees the connection fail instead.
+        ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
+      }
       ch.pipeline().addLast(new RefuseHandler(px.draining ? "the gateway is shutting down"
           : "too many connections (limit " + c.maxConnections() + ")"));
       ch.closeFuture().addListener(x -> px.connections.decrementAndGet());

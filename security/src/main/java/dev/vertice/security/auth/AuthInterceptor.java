@@ -8,6 +8,8 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -30,7 +32,8 @@ import javax.net.ssl.SSLSession;
  *
  * <p>Roles per gRPC service: CanaryService needs ADMIN; StatsService GATEWAY or ADMIN; every other
  * service (registry, discovery, ADS, reflection) any identity, with request-dependent checks left to
- * the {@link Authorizer}. Refusals are logged to the {@link DenialLog}. Place it after tracing and
+ * the {@link Authorizer}. Refusals are logged to the {@link DenialLog}. Failed authentications are
+ * counted per client address ({@link PeerFailureLimit}). Place it after tracing and
  * metrics so that refused calls are still traced and counted.
  */
 public final class AuthInterceptor implements ServerInterceptor {
@@ -48,16 +51,26 @@ public final class AuthInterceptor implements ServerInterceptor {
   private final IdentityMapper mapper;
   private final JwtVerifier jwt;
   private final DenialLog denials;
+  private final PeerFailureLimit failures;
 
   /**
-   * Creates the interceptor.
+   * Creates the interceptor with {@link PeerFailureLimit#ofDefaults()}.
    *
    * @param jwt verifies bearer tokens; null when tokens are not accepted (then only mTLS identifies)
    */
   public AuthInterceptor(IdentityMapper mapper, JwtVerifier jwt, DenialLog denials) {
+    this(mapper, jwt, denials, PeerFailureLimit.ofDefaults());
+  }
+
+  /**
+   * Creates the interceptor; an address that failed to authenticate more than {@code failures}
+   * allows is refused with RESOURCE_EXHAUSTED before anything is verified.
+   */
+  public AuthInterceptor(IdentityMapper mapper, JwtVerifier jwt, DenialLog denials, PeerFailureLimit failures) {
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.jwt = jwt;
     this.denials = Objects.requireNonNull(denials, "denials");
+    this.failures = Objects.requireNonNull(failures, "failures");
   }
 
   @Override
@@ -68,11 +81,21 @@ public final class AuthInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     String method = call.getMethodDescriptor().getFullMethodName();
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    InetAddress ip = remote instanceof InetSocketAddress isa ? isa.getAddress() : null;
+    if (ip != null && !failures.mayAttempt(ip)) {
+      String why = "more than " + failures.limit() + " failed authentications from this address";
+      denials.denied(peer(remote), method, why);
+      return refuse(call, Status.RESOURCE_EXHAUSTED.withDescription(why + "; retry later"));
+    }
     Identity id;
     try {
       id = authenticate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION), headers.get(AUTHORIZATION));
     } catch (AuthenticationException e) {
-      denials.denied(peer(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)), method, e.getMessage());
+      if (ip != null) {
+        failures.failed(ip);
+      }
+      denials.denied(peer(remote), method, e.getMessage());
       return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
     }
     String roleProblem = roleProblem(id, service);
