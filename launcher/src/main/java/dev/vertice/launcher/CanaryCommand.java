@@ -111,7 +111,7 @@ public final class CanaryCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --timeout: must be positive");
       }
       return CanaryClient.connect(controlPlane, TlsFlags.client(spec, ca, cert, key),
-          TlsFlags.token(spec, tokenFile, ca), interceptors);
+          TlsFlags.token(spec, tokenFile, ca, cert, key), interceptors);
     }
   }
 

@@ -217,8 +217,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--max-streams-per-connection", maxStreamsPerConnection > 0, maxStreamsPerConnection + " must be positive");
     AuthSetup authSetup = authSetup();
     RedisStoreConfig redis = redisStore();
-    ReloadingTls tls = TlsFlags.server(spec, TlsFlags.ServerFlagNames.CONTROL_PLANE, tlsCert, tlsKey, tlsClientCa,
-        tlsClientAuth, tlsRefresh);
+    ReloadingTls tls = TlsFlags.server(spec, tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
     if (tls == null) {
       log.warning(TlsFlags.PLAINTEXT_WARNING);
       if (authSetup.interceptor() != null) {

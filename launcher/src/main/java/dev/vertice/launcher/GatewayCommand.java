@@ -12,7 +12,9 @@ import dev.vertice.observability.Tracing;
 import dev.vertice.observability.WatchClientMetrics;
 import dev.vertice.security.auth.BearerTokenCredentials;
 import dev.vertice.security.tls.ReloadingTls;
-import dev.vertice.security.tls.EdgeTlsFlags;
+import dev.vertice.security.tls.TlsFlagRules;
+import dev.vertice.security.tls.TlsFlagRules.ClientFlags;
+import dev.vertice.security.tls.TlsFlagRules.ListenerFlags;
 import dev.vertice.security.tls.TlsSettings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -218,12 +220,15 @@ public final class GatewayCommand implements Callable<Integer> {
   private Tls tls() {
     ReloadingTls listeners = null;
     try {
-      TlsSettings listen = EdgeTlsFlags.listener(tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
-      TlsSettings client = EdgeTlsFlags.controlPlane(controlPlaneCa, controlPlaneCert, controlPlaneKey, tlsRefresh);
-      BearerTokenCredentials token = EdgeTlsFlags.token(controlPlaneTokenFile, client);
-      listeners = listen == null ? null : EdgeTlsFlags.loadServer(listen);
-      return new Tls(listeners, client == null ? null : EdgeTlsFlags.loadClient(client), token);
-    } catch (EdgeTlsFlags.InvalidFlagException e) {
+      TlsSettings listen = TlsFlagRules.listener(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
+          tlsRefresh);
+      TlsSettings client = TlsFlagRules.client(ClientFlags.CONTROL_PLANE, controlPlaneCa, controlPlaneCert,
+          controlPlaneKey, tlsRefresh);
+      BearerTokenCredentials token = TlsFlagRules.token(ClientFlags.CONTROL_PLANE, controlPlaneTokenFile, client);
+      listeners = listen == null ? null : TlsFlagRules.loadServer(ListenerFlags.TLS, listen);
+      return new Tls(listeners,
+          client == null ? null : TlsFlagRules.loadClient(ClientFlags.CONTROL_PLANE, client), token);
+    } catch (TlsFlagRules.InvalidFlagException e) {
       if (listeners != null) {
         listeners.close();
       }

@@ -98,7 +98,7 @@ class ControlPlaneTlsTest {
     "--tls-cert CERT --tls-key GARBAGE|--tls-key",
     "--tls-cert CERT --tls-key OTHERKEY|--tls-key",
     "--tls-cert CERT --tls-key KEY --tls-client-auth maybe|--tls-client-auth",
-    "--tls-cert CERT --tls-key KEY --tls-client-auth require|--tls-client-ca",
+    "--tls-cert CERT --tls-key KEY --tls-client-auth require|--tls-client-auth",
     "--tls-cert CERT --tls-key KEY --tls-client-auth none --tls-client-ca CA|--tls-client-auth",
     "--tls-cert CERT --tls-key KEY --tls-client-ca GARBAGE|--tls-client-ca",
     "--tls-cert CERT --tls-key KEY --tls-client-ca MISSING|--tls-client-ca",
