@@ -10,12 +10,10 @@ import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.Metrics;
 import dev.vertice.observability.Tracing;
 import dev.vertice.observability.WatchClientMetrics;
-import dev.vertice.security.auth.BearerTokenCredentials;
-import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsFlagRules;
 import dev.vertice.security.tls.TlsFlagRules.ClientFlags;
 import dev.vertice.security.tls.TlsFlagRules.ListenerFlags;
-import dev.vertice.security.tls.TlsSettings;
+import dev.vertice.security.tls.TlsFlagRules.Material;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -202,36 +200,13 @@ public final class GatewayCommand implements Callable<Integer> {
           + " only (VERTICE_CONTROL_PLANE_TOKEN_FILE). Default: none.")
   String controlPlaneTokenFile;
 
-  /** The TLS material of one run: the listeners' and the control-plane connection's (either may be null). */
-  private record Tls(ReloadingTls listeners, ReloadingTls controlPlane, BearerTokenCredentials token)
-      implements AutoCloseable {
-    @Override
-    public void close() {
-      if (listeners != null) {
-        listeners.close();
-      }
-      if (controlPlane != null) {
-        controlPlane.close();
-      }
-    }
-  }
-
   /** Checks and loads the TLS flags; a bad one ends the command with exit code 2 naming it. */
-  private Tls tls() {
-    ReloadingTls listeners = null;
+  private Material tls() {
     try {
-      TlsSettings listen = TlsFlagRules.listener(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
+      return TlsFlagRules.load(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
+          ClientFlags.CONTROL_PLANE, controlPlaneCa, controlPlaneCert, controlPlaneKey, controlPlaneTokenFile,
           tlsRefresh);
-      TlsSettings client = TlsFlagRules.client(ClientFlags.CONTROL_PLANE, controlPlaneCa, controlPlaneCert,
-          controlPlaneKey, tlsRefresh);
-      BearerTokenCredentials token = TlsFlagRules.token(ClientFlags.CONTROL_PLANE, controlPlaneTokenFile, client);
-      listeners = listen == null ? null : TlsFlagRules.loadServer(ListenerFlags.TLS, listen);
-      return new Tls(listeners,
-          client == null ? null : TlsFlagRules.loadClient(ClientFlags.CONTROL_PLANE, client), token);
     } catch (TlsFlagRules.InvalidFlagException e) {
-      if (listeners != null) {
-        listeners.close();
-      }
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
   }
@@ -282,7 +257,7 @@ public final class GatewayCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: " + e.getMessage());
       }
     }
-    Tls tls = tls();
+    Material tls = tls();
     if (tls.listeners() != null) {
       builder.tls(tls.listeners());
     }

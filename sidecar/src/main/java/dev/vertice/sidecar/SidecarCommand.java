@@ -3,12 +3,10 @@ package dev.vertice.sidecar;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.Metrics;
-import dev.vertice.security.auth.BearerTokenCredentials;
-import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsFlagRules;
 import dev.vertice.security.tls.TlsFlagRules.ClientFlags;
 import dev.vertice.security.tls.TlsFlagRules.ListenerFlags;
-import dev.vertice.security.tls.TlsSettings;
+import dev.vertice.security.tls.TlsFlagRules.Material;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -238,34 +236,13 @@ public final class SidecarCommand implements Callable<Integer> {
           + " only (VERTICE_CONTROL_PLANE_TOKEN_FILE). Default: none.")
   String controlPlaneTokenFile;
 
-  /** The TLS material of one run (either side may be null). */
-  private record Tls(ReloadingTls listeners, ReloadingTls controlPlane, BearerTokenCredentials token) {
-    void close() {
-      if (listeners != null) {
-        listeners.close();
-      }
-      if (controlPlane != null) {
-        controlPlane.close();
-      }
-    }
-  }
-
   /** Checks and loads the TLS flags; a bad one ends the command with exit code 2 naming it. */
-  private Tls tls() {
-    ReloadingTls listeners = null;
+  private Material tls() {
     try {
-      TlsSettings listen = TlsFlagRules.listener(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
+      return TlsFlagRules.load(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
+          ClientFlags.CONTROL_PLANE, controlPlaneCa, controlPlaneCert, controlPlaneKey, controlPlaneTokenFile,
           tlsRefresh);
-      TlsSettings client = TlsFlagRules.client(ClientFlags.CONTROL_PLANE, controlPlaneCa, controlPlaneCert,
-          controlPlaneKey, tlsRefresh);
-      BearerTokenCredentials token = TlsFlagRules.token(ClientFlags.CONTROL_PLANE, controlPlaneTokenFile, client);
-      listeners = listen == null ? null : TlsFlagRules.loadServer(ListenerFlags.TLS, listen);
-      return new Tls(listeners,
-          client == null ? null : TlsFlagRules.loadClient(ClientFlags.CONTROL_PLANE, client), token);
     } catch (TlsFlagRules.InvalidFlagException e) {
-      if (listeners != null) {
-        listeners.close();
-      }
       check(e.flag(), false, e.problem());
       throw e;
     }
@@ -332,7 +309,7 @@ public final class SidecarCommand implements Callable<Integer> {
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
     check("--admin-host", adminHost != null && !adminHost.isBlank(), "is empty");
     String adminAt = adminHost == null ? "" : adminHost.strip();
-    Tls tls = tls();
+    Material tls = tls();
     Metrics metrics = adminPort >= 0 ? Metrics.withJvmMetrics() : null;
     // Off unless the OTEL_* environment configures an exporter.
     dev.vertice.observability.Tracing tracing = dev.vertice.observability.Tracing.fromEnvironment("vertice-sidecar");

@@ -224,6 +224,52 @@ public final class TlsFlagRules {
     }
   }
 
+  /**
+   * {@code Material} is the loaded TLS material of a command that both listens and connects to the
+   * control plane; any part may be null (plaintext, no token). Closing it stops the reloads.
+   *
+   * @param listeners the listeners' material, or null when they are plaintext
+   * @param controlPlane the control-plane connection's material, or null when it is plaintext
+   * @param token the bearer token sent to the control plane, or null
+   */
+  public record Material(ReloadingTls listeners, ReloadingTls controlPlane, BearerTokenCredentials token)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      if (listeners != null) {
+        listeners.close();
+      }
+      if (controlPlane != null) {
+        controlPlane.close();
+      }
+    }
+  }
+
+  /**
+   * {@code load} checks a command's listener flags ({@link #listener}) and control-plane flags
+   * ({@link #client}, {@link #token}), all before loading anything, then loads the material. On a
+   * bad flag nothing is left open.
+   *
+   * @param refresh how often both sides' files are reloaded
+   * @throws InvalidFlagException naming the first bad flag
+   */
+  public static Material load(ListenerFlags listenerNames, String cert, String key, String clientCa,
+      String clientAuth, ClientFlags clientNames, String ca, String clientCert, String clientKey, String tokenFile,
+      Duration refresh) {
+    TlsSettings listen = listener(listenerNames, cert, key, clientCa, clientAuth, refresh);
+    TlsSettings connect = client(clientNames, ca, clientCert, clientKey, refresh);
+    BearerTokenCredentials token = token(clientNames, tokenFile, connect);
+    ReloadingTls listeners = listen == null ? null : loadServer(listenerNames, listen);
+    try {
+      return new Material(listeners, connect == null ? null : loadClient(clientNames, connect), token);
+    } catch (RuntimeException e) {
+      if (listeners != null) {
+        listeners.close();
+      }
+      throw e;
+    }
+  }
+
   private static void checkPair(String certFlag, Path cert, String keyFlag, Path key) {
     if (cert == null && key != null) {
       throw new InvalidFlagException(certFlag, "is not set but " + keyFlag + " is; set both");

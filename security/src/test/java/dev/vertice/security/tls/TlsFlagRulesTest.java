@@ -125,4 +125,26 @@ class TlsFlagRulesTest {
     fails("--control-plane-token-file",
         () -> TlsFlagRules.token(ClientFlags.CONTROL_PLANE, dir.resolve("none").toString(), tls));
   }
+
+  @Test
+  void loadChecksEveryFlagThenLoadsBothSides() throws IOException {
+    Path token = Files.writeString(dir.resolve("token"), "t0ken\n");
+    try (TlsFlagRules.Material m = TlsFlagRules.load(LISTEN, cert, key, caCert, null, ClientFlags.CONTROL_PLANE,
+        caCert, null, null, token.toString(), REFRESH)) {
+      assertNotNull(m.listeners());
+      assertNotNull(m.controlPlane());
+      assertNotNull(m.token());
+    }
+    try (TlsFlagRules.Material plain = TlsFlagRules.load(LISTEN, "", "", "", "", ClientFlags.CONTROL_PLANE, "", "",
+        "", "", REFRESH)) {
+      assertNull(plain.listeners());
+      assertNull(plain.controlPlane());
+      assertNull(plain.token());
+    }
+    fails("--control-plane-token-file", () -> TlsFlagRules.load(LISTEN, cert, key, null, null,
+        ClientFlags.CONTROL_PLANE, null, null, null, token.toString(), REFRESH));
+    Path garbage = Files.writeString(dir.resolve("garbage-ca.pem"), "not a certificate\n");
+    fails("--control-plane-ca", () -> TlsFlagRules.load(LISTEN, cert, key, null, null, ClientFlags.CONTROL_PLANE,
+        garbage.toString(), null, null, null, REFRESH));
+  }
 }
