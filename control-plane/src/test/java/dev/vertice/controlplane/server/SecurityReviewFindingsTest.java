@@ -1,5 +1,6 @@
 package dev.vertice.controlplane.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.vertice.api.registry.v1.Instance;
@@ -8,6 +9,7 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.security.auth.AuthInterceptor;
 import dev.vertice.security.auth.AuthPolicy;
 import dev.vertice.security.auth.BearerTokenCredentials;
@@ -22,7 +24,10 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
 import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,11 +52,23 @@ class SecurityReviewFindingsTest {
 
   private ControlPlaneServer server;
   private ManagedChannel channel;
+  private Server inProcess;
+  private ControlPlane inProcessControlPlane;
+  private final List<ManagedChannel> channels = new java.util.ArrayList<>();
 
   @AfterEach
   void stop() throws Exception {
     if (channel != null) {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    for (ManagedChannel c : channels) {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (inProcess != null) {
+      inProcess.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (inProcessControlPlane != null) {
+      inProcessControlPlane.close();
     }
     if (server != null) {
       server.stop(Duration.ofSeconds(1));
@@ -85,5 +102,46 @@ class SecurityReviewFindingsTest {
     assertThrows(StatusRuntimeException.class,
         () -> RegistryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).register(request),
         "the Register call carrying a bearer token over plaintext was sent and accepted");
+  }
+
+  /**
+   * One service identity can fill the whole registry: the per-identity Register rate limit bounds how
+   * fast, not how many, and --max-instances is global. Here orders registers the registry's limit of
+   * 20 instances of its own service, and payments can then register none (RESOURCE_EXHAUSTED). At
+   * the defaults (1,000,000 instances, 50 Register/s) one compromised workload does it in under 6
+   * hours. Secure behaviour: a per-service (or per-identity) instance quota below the global limit.
+   * In-process transport (a secure channel for gRPC), identities from real HS256 tokens.
+   */
+  @Test
+  void oneServiceIdentityCannotExhaustTheRegistryForOthers() throws Exception {
+    AuthPolicy policy = AuthPolicy.empty();
+    DenialLog denials = new DenialLog(Ticker.system(), 10_000);
+    inProcessControlPlane = ControlPlane.builder()
+        .registryConfig(RegistryConfig.custom().maxInstances(20).build())
+        .authorizer(new PolicyAuthorizer(policy, RateLimits.ofDefaults(), denials)).build();
+    JwtVerifier jwt = JwtVerifier.builder().hs256Secret(SECRET).clock(Clock.fixed(NOW, ZoneOffset.UTC)).build();
+    AuthInterceptor auth = new AuthInterceptor(new IdentityMapper("vertice", policy), jwt, denials);
+    String name = InProcessServerBuilder.generateName();
+    InProcessServerBuilder b = InProcessServerBuilder.forName(name);
+    for (io.grpc.BindableService s : inProcessControlPlane.services()) {
+      b.addService(io.grpc.ServerInterceptors.intercept(s, auth));
+    }
+    inProcess = b.build().start();
+    RegistryServiceGrpc.RegistryServiceBlockingStub orders = stub(name, "orders");
+    for (int i = 0; i < 20; i++) {
+      orders.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
+          .setInstanceId("o-" + i).setAddress("10.0.0.1").setPort(8080 + i)).build());
+    }
+    RegisterRequest payments = RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("payments")
+        .setInstanceId("p-1").setAddress("10.0.0.2").setPort(8080)).build();
+    assertEquals("payments", stub(name, "payments").register(payments).getService());
+  }
+
+  private RegistryServiceGrpc.RegistryServiceBlockingStub stub(String serverName, String service) {
+    String token = TestJwts.hs256(SECRET, TestJwts.claims(service, NOW.plusSeconds(300).getEpochSecond(), null));
+    ManagedChannel c = InProcessChannelBuilder.forName(serverName).build();
+    channels.add(c);
+    return RegistryServiceGrpc.newBlockingStub(c).withCallCredentials(BearerTokenCredentials.of(token))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 }
