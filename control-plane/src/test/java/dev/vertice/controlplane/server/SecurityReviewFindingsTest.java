@@ -114,10 +114,48 @@ class SecurityReviewFindingsTest {
    */
   @Test
   void oneServiceIdentityCannotExhaustTheRegistryForOthers() throws Exception {
+    String name = startInProcess(RegistryConfig.custom().maxInstances(20).build());
+    RegistryServiceGrpc.RegistryServiceBlockingStub orders = stub(name, "orders");
+    for (int i = 0; i < 20; i++) {
+      orders.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
+          .setInstanceId("o-" + i).setAddress("10.0.0.1").setPort(8080 + i)).build());
+    }
+    RegisterRequest payments = RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("payments")
+        .setInstanceId("p-1").setAddress("10.0.0.2").setPort(8080)).build();
+    assertEquals("payments", stub(name, "payments").register(payments).getService());
+  }
+
+  /**
+   * Register accepts any address for an instance: loopback, link-local (the cloud metadata service
+   * 169.254.169.254) and names such as localhost. A compromised workload identity — exactly what
+   * per-service authorization is meant to contain — registers an instance of its own service at
+   * such an address, and every gateway routing that service now forwards client requests (paths,
+   * headers) to the gateway host's own loopback ports (admin, sidecar API) or to the metadata
+   * service: server-side request forgery through the gateway. Secure behaviour: refuse (or let the
+   * operator deny) such addresses with INVALID_ARGUMENT when auth is on.
+   */
+  @Test
+  void aServiceIdentityCannotPointItsInstancesAtLoopbackOrMetadataAddresses() throws Exception {
+    String name = startInProcess(RegistryConfig.ofDefaults());
+    RegistryServiceGrpc.RegistryServiceBlockingStub orders = stub(name, "orders");
+    List<String> accepted = new java.util.ArrayList<>();
+    for (String address : List.of("127.0.0.1", "169.254.169.254", "::1", "localhost", "0.0.0.0")) {
+      try {
+        orders.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
+            .setInstanceId("o-" + accepted.size() + "-" + address.length()).setAddress(address).setPort(80)).build());
+        accepted.add(address);
+      } catch (StatusRuntimeException refused) {
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode(), refused.getMessage());
+      }
+    }
+    assertEquals(List.of(), accepted, "instances registered at these addresses");
+  }
+
+  /** Starts the control plane in process behind the real AuthInterceptor (HS256 tokens); returns the server name. */
+  private String startInProcess(RegistryConfig config) throws Exception {
     AuthPolicy policy = AuthPolicy.empty();
     DenialLog denials = new DenialLog(Ticker.system(), 10_000);
-    inProcessControlPlane = ControlPlane.builder()
-        .registryConfig(RegistryConfig.custom().maxInstances(20).build())
+    inProcessControlPlane = ControlPlane.builder().registryConfig(config)
         .authorizer(new PolicyAuthorizer(policy, RateLimits.ofDefaults(), denials)).build();
     JwtVerifier jwt = JwtVerifier.builder().hs256Secret(SECRET).clock(Clock.fixed(NOW, ZoneOffset.UTC)).build();
     AuthInterceptor auth = new AuthInterceptor(new IdentityMapper("vertice", policy), jwt, denials);
@@ -127,14 +165,7 @@ class SecurityReviewFindingsTest {
       b.addService(io.grpc.ServerInterceptors.intercept(s, auth));
     }
     inProcess = b.build().start();
-    RegistryServiceGrpc.RegistryServiceBlockingStub orders = stub(name, "orders");
-    for (int i = 0; i < 20; i++) {
-      orders.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
-          .setInstanceId("o-" + i).setAddress("10.0.0.1").setPort(8080 + i)).build());
-    }
-    RegisterRequest payments = RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("payments")
-        .setInstanceId("p-1").setAddress("10.0.0.2").setPort(8080)).build();
-    assertEquals("payments", stub(name, "payments").register(payments).getService());
+    return name;
   }
 
   private RegistryServiceGrpc.RegistryServiceBlockingStub stub(String serverName, String service) {
