@@ -54,6 +54,7 @@ class SecurityReviewFindingsTest {
   private ManagedChannel channel;
   private Server inProcess;
   private ControlPlane inProcessControlPlane;
+  private dev.vertice.controlplane.registry.Registry bareRegistry;
   private final List<ManagedChannel> channels = new java.util.ArrayList<>();
 
   @AfterEach
@@ -69,6 +70,9 @@ class SecurityReviewFindingsTest {
     }
     if (inProcessControlPlane != null) {
       inProcessControlPlane.close();
+    }
+    if (bareRegistry != null) {
+      bareRegistry.close();
     }
     if (server != null) {
       server.stop(Duration.ofSeconds(1));
@@ -174,5 +178,144 @@ class SecurityReviewFindingsTest {
     channels.add(c);
     return RegistryServiceGrpc.newBlockingStub(c).withCallCredentials(BearerTokenCredentials.of(token))
         .withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * KeepAlive is not rate limited, and a stream already carrying MAX_LEASES_PER_STREAM (1024) live
+   * leases answers each ping for a lease it does not carry by re-checking every carried lease
+   * ({@code leases.removeIf(id -> !store.hasLease(id))}, RegistryGrpcService.KeepAliveCall.onNext):
+   * with the Redis store that is 1024 Redis round trips per ping of a made-up lease id, on the
+   * stream's gRPC thread. One workload with 1024 instances, on as many streams as it likes (the same
+   * leases may ride on every stream), turns each cheap message into ~1000 store calls. Secure
+   * behaviour: a ping costs a bounded number of store calls. Real in-memory registry, counted.
+   */
+  @Test
+  void aKeepAlivePingCostsABoundedNumberOfStoreCalls() throws Exception {
+    dev.vertice.testkit.FakeClock clock = new dev.vertice.testkit.FakeClock();
+    java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
+    dev.vertice.controlplane.registry.Registry registry = new dev.vertice.controlplane.registry.Registry(
+        RegistryConfig.ofDefaults(), clock, clock.scheduler(), () -> String.format("%032d", ids.incrementAndGet()),
+        dev.vertice.controlplane.registry.RegistryEvents.NONE);
+    bareRegistry = registry;
+    java.util.concurrent.atomic.AtomicInteger hasLease = new java.util.concurrent.atomic.AtomicInteger();
+    dev.vertice.controlplane.registry.Store counting = new CountingStore(registry, hasLease);
+    String name = InProcessServerBuilder.generateName();
+    inProcess = InProcessServerBuilder.forName(name).directExecutor()
+        .addService(new RegistryGrpcService(counting, new dev.vertice.controlplane.push.Versions("e1"))).build().start();
+    List<String> leases = new java.util.ArrayList<>();
+    for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
+      leases.add(registry.register(Instance.newBuilder().setService("orders").setInstanceId("o-" + i)
+          .setAddress("10.0.0.1").setPort(8080).setProtocol(dev.vertice.api.registry.v1.Protocol.PROTOCOL_HTTP)
+          .build(), Duration.ofSeconds(30), Duration.ofSeconds(10)).leaseId());
+    }
+    ManagedChannel c = InProcessChannelBuilder.forName(name).directExecutor().build();
+    channels.add(c);
+    java.util.concurrent.BlockingQueue<Object> answers = new java.util.concurrent.LinkedBlockingQueue<>();
+    io.grpc.stub.StreamObserver<dev.vertice.api.registry.v1.KeepAliveRequest> pings = RegistryServiceGrpc.newStub(c)
+        .keepAlive(new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(dev.vertice.api.registry.v1.KeepAliveResponse value) {
+            answers.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answers.add(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    for (String lease : leases) {
+      pings.onNext(dev.vertice.api.registry.v1.KeepAliveRequest.newBuilder().setLeaseId(lease).build());
+      Object a = answers.poll(10, TimeUnit.SECONDS);
+      assertEquals(dev.vertice.api.registry.v1.KeepAliveResponse.class, a == null ? null : a.getClass(), "" + a);
+    }
+    hasLease.set(0);
+    int bogus = 10;
+    for (int i = 0; i < bogus; i++) {
+      pings.onNext(dev.vertice.api.registry.v1.KeepAliveRequest.newBuilder().setLeaseId("made-up-" + i).build());
+      Object a = answers.poll(10, TimeUnit.SECONDS);
+      assertEquals(dev.vertice.api.registry.v1.KeepAliveResponse.class, a == null ? null : a.getClass(), "" + a);
+    }
+    pings.onCompleted();
+    int perPing = hasLease.get() / bogus;
+    org.junit.jupiter.api.Assertions.assertTrue(perPing <= 4,
+        "each ping of a made-up lease id cost " + perPing + " store hasLease calls");
+  }
+
+  /** Delegates to a real registry and counts hasLease calls. */
+  private static final class CountingStore implements dev.vertice.controlplane.registry.Store {
+    private final dev.vertice.controlplane.registry.Registry d;
+    private final java.util.concurrent.atomic.AtomicInteger hasLease;
+
+    CountingStore(dev.vertice.controlplane.registry.Registry d, java.util.concurrent.atomic.AtomicInteger hasLease) {
+      this.d = d;
+      this.hasLease = hasLease;
+    }
+
+    @Override
+    public RegistryConfig config() {
+      return d.config();
+    }
+
+    @Override
+    public dev.vertice.controlplane.registry.Registration register(Instance instance, Duration ttl, Duration keepalive)
+        throws dev.vertice.controlplane.registry.CapacityExceededException {
+      return d.register(instance, ttl, keepalive);
+    }
+
+    @Override
+    public long deregister(String service, String instanceId) throws dev.vertice.controlplane.registry.NotFoundException {
+      return d.deregister(service, instanceId);
+    }
+
+    @Override
+    public long setHealth(String service, String instanceId, dev.vertice.api.registry.v1.HealthStatus health)
+        throws dev.vertice.controlplane.registry.NotFoundException {
+      return d.setHealth(service, instanceId, health);
+    }
+
+    @Override
+    public java.util.OptionalLong keepAlive(String leaseId, String streamId) {
+      return d.keepAlive(leaseId, streamId);
+    }
+
+    @Override
+    public java.util.Optional<String> leaseService(String leaseId) {
+      return d.leaseService(leaseId);
+    }
+
+    @Override
+    public boolean hasLease(String leaseId) {
+      hasLease.incrementAndGet();
+      return d.hasLease(leaseId);
+    }
+
+    @Override
+    public void keepAliveStreamEnded(String streamId, java.util.Collection<String> leaseIds) {
+      d.keepAliveStreamEnded(streamId, leaseIds);
+    }
+
+    @Override
+    public long putTrafficPolicy(dev.vertice.api.discovery.v1.TrafficPolicy policy)
+        throws dev.vertice.controlplane.registry.CapacityExceededException {
+      return d.putTrafficPolicy(policy);
+    }
+
+    @Override
+    public java.util.OptionalLong removeTrafficPolicy(String service) {
+      return d.removeTrafficPolicy(service);
+    }
+
+    @Override
+    public dev.vertice.controlplane.registry.Registry view() {
+      return d;
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
   }
 }
