@@ -75,6 +75,11 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     this.authorizer = authorizer;
   }
 
+  private static boolean callerIsAdmin() {
+    return dev.vertice.security.auth.AuthContext.identity()
+        .map(i -> i.kind() == dev.vertice.security.auth.Identity.Kind.ADMIN).orElse(false);
+  }
+
   @Override
   public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
     Validation v = new Validation();
@@ -89,6 +94,15 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       authorizer.checkWrite(Authorizer.Write.REGISTER, instance.getService());
     } catch (StatusRuntimeException denied) {
       response.onError(denied);
+      return;
+    }
+    if (authorizer.enabled() && Validation.isHostLocal(instance.getAddress()) && !callerIsAdmin()) {
+      // With auth on, a workload must not point its service at the gateways' own loopback ports or at
+      // a cloud metadata endpoint (169.254.169.254): every gateway would send that traffic there.
+      Validation local = new Validation();
+      local.violation("instance.address", "is a loopback, link-local or unspecified address; with auth on only an"
+          + " admin may register one");
+      response.onError(GrpcErrors.invalidArgument(local.violations()));
       return;
     }
     Registration r;
@@ -268,10 +282,12 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
           failLocked(GrpcErrors.invalidArgument(v.violations()), true);
           return;
         }
-        if (!leases.contains(leaseId) && leases.size() >= MAX_LEASES_PER_STREAM) {
+        // A full stream makes room only for a lease that exists: a made-up id must not cost a store
+        // call per carried lease (with Redis, a thousand round trips per ping).
+        if (!leases.contains(leaseId) && leases.size() >= MAX_LEASES_PER_STREAM && store.hasLease(leaseId)) {
           // Only live leases count: those deregistered or expired since their last ping leave room.
           leases.removeIf(id -> !store.hasLease(id));
-          if (leases.size() >= MAX_LEASES_PER_STREAM && store.hasLease(leaseId)) {
+          if (leases.size() >= MAX_LEASES_PER_STREAM) {
             failLocked(GrpcErrors.resourceExhausted("a KeepAlive stream carries at most " + MAX_LEASES_PER_STREAM
                 + " leases; open another stream"), true);
             return;

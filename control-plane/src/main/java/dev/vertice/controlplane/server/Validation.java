@@ -186,6 +186,30 @@ final class Validation {
     }
   }
 
+  /**
+   * {@code isHostLocal} says whether {@code a} names the host that dials it or its link: {@code
+   * localhost} (and {@code *.localhost}), a loopback, link-local (which includes the cloud metadata
+   * address 169.254.169.254) or unspecified IP literal. Never resolves names.
+   */
+  static boolean isHostLocal(String a) {
+    String host = a.startsWith("[") && a.endsWith("]") ? a.substring(1, a.length() - 1) : a;
+    String lower = host.toLowerCase(java.util.Locale.ROOT);
+    if (lower.equals("localhost") || lower.endsWith(".localhost") || lower.equals("localhost.")) {
+      return true;
+    }
+    boolean literal = host.contains(":") || host.matches("[0-9.]+");
+    if (!literal) {
+      return false;
+    }
+    try {
+      // An IP literal is parsed without any lookup.
+      java.net.InetAddress ip = java.net.InetAddress.getByName(host);
+      return ip.isLoopbackAddress() || ip.isLinkLocalAddress() || ip.isAnyLocalAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
   static boolean isAddress(String a) {
     if (a.length() > 253) {
       return false;

@@ -2,6 +2,7 @@ package dev.vertice.security.auth;
 
 import io.grpc.CallCredentials;
 import io.grpc.Metadata;
+import io.grpc.SecurityLevel;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,9 @@ import java.util.concurrent.Executor;
 /**
  * {@code BearerTokenCredentials} sends {@code authorization: Bearer <token>} on every call, the token
  * read from a file and re-read when the file changes (so a rotated token is picked up without a
- * restart). The token never appears in logs or errors: a failure names the file only.
+ * restart). The token never appears in logs or errors: a failure names the file only. It is sent
+ * only over connections with privacy and integrity (TLS, or in-process): on a plaintext connection
+ * the call fails with UNAUTHENTICATED before anything is sent.
  */
 public final class BearerTokenCredentials extends CallCredentials {
 
@@ -47,6 +50,14 @@ public final class BearerTokenCredentials extends CallCredentials {
 
   @Override
   public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+    // grpc-java leaves this check to the credentials: a token must never cross a plaintext
+    // connection, where anyone on the path could read and replay it. (In-process channels report
+    // PRIVACY_AND_INTEGRITY and pass.)
+    if (info.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY) {
+      applier.fail(Status.UNAUTHENTICATED.withDescription("refusing to send a bearer token over a connection without"
+          + " TLS (security level " + info.getSecurityLevel() + "): configure a CA for the control plane"));
+      return;
+    }
     String token;
     try {
       token = token();

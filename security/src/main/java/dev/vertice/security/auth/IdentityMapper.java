@@ -100,7 +100,9 @@ public final class IdentityMapper {
     if (name == null || name.isBlank()) {
       throw new AuthenticationException("no subject name");
     }
-    String n = name.strip();
+    // Never stripped: " alice" or "alice\u2003" may be another name to the issuer, and must not take
+    // alice's role. White space fails the name pattern below.
+    String n = name;
     if (n.regionMatches(true, 0, "spiffe://", 0, "spiffe://".length())) {
       return fromSpiffeId(n, source);
     }
@@ -145,18 +147,33 @@ public final class IdentityMapper {
     return fromName(cn, "cn:", Identity.Source.MTLS);
   }
 
-  private static String commonName(X509Certificate cert) {
+  /**
+   * The subject's one CN, or null without one. A subject with several CNs (in one multi-valued RDN
+   * or in several RDNs) is refused: which of them the CA vouched for is ambiguous.
+   */
+  private static String commonName(X509Certificate cert) throws AuthenticationException {
+    List<String> cns = new ArrayList<>();
     try {
       LdapName dn = new LdapName(cert.getSubjectX500Principal().getName());
       for (Rdn rdn : dn.getRdns()) {
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return rdn.getValue().toString();
+        javax.naming.NamingEnumeration<? extends javax.naming.directory.Attribute> attributes = rdn.toAttributes().getAll();
+        while (attributes.hasMore()) {
+          javax.naming.directory.Attribute a = attributes.next();
+          if (a.getID().equalsIgnoreCase("CN")) {
+            for (int i = 0; i < a.size(); i++) {
+              cns.add(String.valueOf(a.get(i)));
+            }
+          }
         }
       }
-    } catch (InvalidNameException e) {
-      return null;
+    } catch (javax.naming.NamingException e) {
+      throw new AuthenticationException("the client certificate's subject cannot be parsed");
     }
-    return null;
+    if (cns.size() > 1) {
+      throw new AuthenticationException("the client certificate's subject has " + cns.size()
+          + " common names; exactly one is allowed");
+    }
+    return cns.isEmpty() ? null : cns.get(0);
   }
 
   private static String service(String raw, String from) throws AuthenticationException {

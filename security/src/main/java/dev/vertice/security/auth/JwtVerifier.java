@@ -261,12 +261,22 @@ public final class JwtVerifier {
     if (!e.isJsonPrimitive() || !((JsonPrimitive) e).isNumber()) {
       throw new AuthenticationException("the token's " + name + " claim is not a number");
     }
+    java.math.BigDecimal v;
     try {
-      return e.getAsBigDecimal().longValue();
+      v = e.getAsBigDecimal();
     } catch (NumberFormatException | ArithmeticException x) {
       throw new AuthenticationException("the token's " + name + " claim is not a number");
     }
+    // A NumericDate between 1970 and the end of year 9999: never wrapped (2^64 must not become 0) and
+    // always printable as an Instant.
+    if (v.signum() < 0 || v.compareTo(MAX_NUMERIC_DATE) > 0) {
+      throw new AuthenticationException("the token's " + name + " claim is outside 0.." + MAX_NUMERIC_DATE);
+    }
+    return v.longValue();
   }
+
+  /** Latest NumericDate accepted in a claim: 9999-12-31T23:59:59Z. */
+  private static final java.math.BigDecimal MAX_NUMERIC_DATE = java.math.BigDecimal.valueOf(253_402_300_799L);
 
   @Override
   public String toString() {
