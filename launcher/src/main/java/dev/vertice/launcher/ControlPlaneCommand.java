@@ -138,6 +138,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       description = "Most instances the registry holds (VERTICE_MAX_INSTANCES). Default: ${DEFAULT-VALUE}.")
   int maxInstances;
 
+  @Option(names = "--max-instances-per-service", defaultValue = "${env:VERTICE_MAX_INSTANCES_PER_SERVICE:-10000}",
+      description = "Most instances of one service, so that one service cannot fill the registry"
+          + " (VERTICE_MAX_INSTANCES_PER_SERVICE). Default: ${DEFAULT-VALUE}.")
+  int maxInstancesPerService;
+
   @Option(names = "--max-message-bytes", defaultValue = "${env:VERTICE_MAX_MESSAGE_BYTES:-1048576}",
       description = "Largest request message accepted (VERTICE_MAX_MESSAGE_BYTES). Default: ${DEFAULT-VALUE}.")
   int maxMessageBytes;
@@ -428,13 +433,15 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   }
 
   private RegistryConfig registryConfig() {
+    check("--max-instances-per-service", maxInstancesPerService > 0, maxInstancesPerService + " must be positive");
     try {
       return RegistryConfig.custom()
           .minTtl(minTtl).maxTtl(maxTtl).defaultTtl(leaseTtl).defaultKeepalive(keepalive).grace(grace)
-          .maxInstances(maxInstances).build();
+          .maxInstances(maxInstances).maxInstancesPerService(maxInstancesPerService).build();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid lease settings (--lease-ttl,"
-          + " --keepalive-interval, --min-lease-ttl, --max-lease-ttl, --lease-grace, --max-instances): "
+          + " --keepalive-interval, --min-lease-ttl, --max-lease-ttl, --lease-grace, --max-instances,"
+          + " --max-instances-per-service): "
           + e.getMessage());
     }
   }

@@ -55,6 +55,7 @@ class ControlPlaneCommandTest {
     "--lease-ttl|2h|--lease-ttl",
     "--lease-grace|-1s|--lease-grace",
     "--max-instances|0|--max-instances",
+    "--max-instances-per-service|0|--max-instances-per-service",
     "--max-message-bytes|10|--max-message-bytes",
     "--max-subscriptions|0|--max-subscriptions",
     "--admin-port|-2|--admin-port",

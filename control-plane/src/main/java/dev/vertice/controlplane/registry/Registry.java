@@ -294,6 +294,9 @@ public final class Registry implements Store, ResourceSource {
           throw new CapacityExceededException("the registry holds its limit of " + config.maxInstances()
               + " instances; register after others leave, or raise the limit");
         }
+        if (entry != null && entry.instances.size() >= config.maxInstancesPerService()) {
+          throw new CapacityExceededException(perServiceLimit(service, config.maxInstancesPerService()));
+        }
         if (entry == null) {
           entry = new ServiceEntry(service);
           services.put(service, entry);
@@ -762,5 +765,11 @@ public final class Registry implements Store, ResourceSource {
 
   private static NotFoundException notFound(String service, String instanceId) {
     return new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+  }
+
+  /** The message of a Register refused by the per-service limit (shared with the Redis store). */
+  public static String perServiceLimit(String service, int limit) {
+    return "service " + service + " holds its limit of " + limit + " instances (--max-instances-per-service);"
+        + " register after others leave, or raise the limit";
   }
 }

@@ -27,9 +27,15 @@ public final class RegistryConfig {
 
   /** Most instances one registry holds; a Register beyond it is rejected. */
   public static final int DEFAULT_MAX_INSTANCES = 1_000_000;
+  /**
+   * Most instances one service holds, so that one service (one compromised workload identity) cannot
+   * fill the whole registry and lock every other service out.
+   */
+  public static final int DEFAULT_MAX_INSTANCES_PER_SERVICE = 10_000;
 
   private final Duration defaultTtl;
   private final int maxInstances;
+  private final int maxInstancesPerService;
   private final Duration defaultKeepalive;
   private final Duration minTtl;
   private final Duration maxTtl;
@@ -44,6 +50,7 @@ public final class RegistryConfig {
     this.grace = b.grace;
     this.expiryResolution = b.expiryResolution;
     this.maxInstances = b.maxInstances;
+    this.maxInstancesPerService = b.maxInstancesPerService;
   }
 
   /** Returns the defaults: TTL 60 s (5 s to 1 h allowed), keepalive 30 s, grace 5 s. */
@@ -84,11 +91,16 @@ public final class RegistryConfig {
     return maxInstances;
   }
 
+  /** Most instances of one service; a Register of a new instance beyond it is rejected. */
+  public int maxInstancesPerService() {
+    return maxInstancesPerService;
+  }
+
   @Override
   public String toString() {
     return "RegistryConfig{defaultTtl=" + defaultTtl + ", defaultKeepalive=" + defaultKeepalive + ", ttl=["
         + minTtl + ", " + maxTtl + "], grace=" + grace + ", expiryResolution=" + expiryResolution
-        + ", maxInstances=" + maxInstances + "}";
+        + ", maxInstances=" + maxInstances + ", maxInstancesPerService=" + maxInstancesPerService + "}";
   }
 
   /** {@code Builder} builds a {@link RegistryConfig}. */
@@ -100,8 +112,18 @@ public final class RegistryConfig {
     private Duration grace = DEFAULT_GRACE;
     private Duration expiryResolution = DEFAULT_EXPIRY_RESOLUTION;
     private int maxInstances = DEFAULT_MAX_INSTANCES;
+    private int maxInstancesPerService = DEFAULT_MAX_INSTANCES_PER_SERVICE;
 
     private Builder() {}
+
+    /** Most instances of one service (default {@link #DEFAULT_MAX_INSTANCES_PER_SERVICE}). */
+    public Builder maxInstancesPerService(int v) {
+      if (v <= 0) {
+        throw new IllegalArgumentException("maxInstancesPerService must be positive: " + v);
+      }
+      this.maxInstancesPerService = v;
+      return this;
+    }
 
     public Builder maxInstances(int v) {
       if (v <= 0) {

@@ -180,6 +180,26 @@ class RegistryTest {
   }
 
   @Test
+  void oneServiceCannotTakeMoreThanItsShareOfTheRegistry() throws Exception {
+    AtomicInteger leases = new AtomicInteger();
+    Registry r = new Registry(RegistryConfig.custom().maxInstances(10).maxInstancesPerService(2).build(), clock,
+        clock.scheduler(), () -> String.format("%032d", leases.incrementAndGet()), RegistryEvents.NONE);
+    r.register(instance("a"), TTL, KEEPALIVE);
+    r.register(instance("b"), TTL, KEEPALIVE);
+    CapacityExceededException e =
+        assertThrows(CapacityExceededException.class, () -> r.register(instance("c"), TTL, KEEPALIVE));
+    assertTrue(e.getMessage().contains("orders") && e.getMessage().contains("--max-instances-per-service"),
+        e.getMessage());
+    assertEquals(2, r.instanceCount());
+    r.register(instance("a").toBuilder().setZone("z1").build(), TTL, KEEPALIVE);
+    r.register(instance("a").toBuilder().setService("payments").build(), TTL, KEEPALIVE);
+    assertEquals(3, r.instanceCount(), "another service still registers; updates of a full service still work");
+    r.deregister("orders", "b");
+    r.register(instance("c"), TTL, KEEPALIVE);
+    assertEquals(3, r.instanceCount(), "a place freed by a deregistration is taken again");
+  }
+
+  @Test
   void registrationsBeyondTheLimitAreRejectedAndChangeNothing() throws Exception {
     registry.register(instance("a"), TTL, KEEPALIVE);
     registry.register(instance("b"), TTL, KEEPALIVE);

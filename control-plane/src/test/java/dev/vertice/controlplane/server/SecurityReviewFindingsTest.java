@@ -144,6 +144,29 @@ class SecurityReviewFindingsTest {
     }
   }
 
+  /**
+   * One service identity cannot fill the registry: --max-instances-per-service stops it below the
+   * global limit, and another service still registers.
+   */
+  @Test
+  void oneServiceIdentityCannotExhaustTheRegistryForOthers() throws Exception {
+    String name = startInProcess(RegistryConfig.custom().maxInstances(20).maxInstancesPerService(10).build());
+    RegistryServiceGrpc.RegistryServiceBlockingStub orders = stub(name, "orders");
+    for (int i = 0; i < 10; i++) {
+      orders.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
+          .setInstanceId("o-" + i).setAddress("10.0.0.1").setPort(8080 + i)).build());
+    }
+    StatusRuntimeException full = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> orders.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
+            .setInstanceId("o-10").setAddress("10.0.0.1").setPort(9000)).build()));
+    assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, full.getStatus().getCode());
+    org.junit.jupiter.api.Assertions.assertTrue(full.getMessage().contains("--max-instances-per-service"),
+        full.getMessage());
+    RegisterRequest payments = RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("payments")
+        .setInstanceId("p-1").setAddress("10.0.0.2").setPort(8080)).build();
+    assertEquals("payments", stub(name, "payments").register(payments).getService());
+  }
+
   /** Starts the control plane in process behind the real AuthInterceptor (HS256 tokens); returns the server name. */
   private String startInProcess(RegistryConfig config) throws Exception {
     AuthPolicy policy = AuthPolicy.empty();

@@ -238,10 +238,13 @@ public final class RedisStore implements Store {
         : instance;
     RedisCommands<String, byte[]> w = writer();
     List<Object> r = write(w, "register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
-        ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength());
+        ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength(), config.maxInstancesPerService());
     long revision = (Long) r.get(0);
     if (revision >= 0) {
       replicated(w);
+    }
+    if (revision == -2) {
+      throw new CapacityExceededException(Registry.perServiceLimit(stored.getService(), config.maxInstancesPerService()));
     }
     if (revision < 0) {
       throw new CapacityExceededException("the registry holds its limit of " + config.maxInstances()

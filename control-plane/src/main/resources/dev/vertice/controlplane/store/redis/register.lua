@@ -1,5 +1,6 @@
--- ARGV: prefix, service, instance id, instance bytes, new lease id, ttl ms, max instances, max log length
--- Returns {revision, lease id, created (0/1)}, or {-1} when the registry is full.
+-- ARGV: prefix, service, instance id, instance bytes, new lease id, ttl ms, max instances, max log length,
+-- max instances per service
+-- Returns {revision, lease id, created (0/1)}, or {-1} when the registry is full, {-2} when the service is.
 local svc, id, data, new_lease = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local ttl, max, maxlog = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 local lease = redis.call('HGET', P .. ':lease-of:' .. svc, id)
@@ -7,6 +8,9 @@ local created = 0
 if not lease then
   if tonumber(redis.call('GET', P .. ':count') or '0') >= max then
     return {-1}
+  end
+  if redis.call('HLEN', P .. ':lease-of:' .. svc) >= tonumber(ARGV[9]) then
+    return {-2}
   end
   created = 1
   lease = new_lease

@@ -70,6 +70,33 @@ class RedisStoreTest {
     return r;
   }
 
+  @Test
+  void oneServiceCannotTakeMoreThanItsShareOfTheSharedRegistry() throws Exception {
+    dev.vertice.controlplane.ControlPlane cp = dev.vertice.controlplane.ControlPlane.builder()
+        .registryConfig(dev.vertice.controlplane.registry.RegistryConfig.custom().maxInstancesPerService(2).build())
+        .redis(RedisStoreConfig.parse(redis.url())).build();
+    try {
+      dev.vertice.controlplane.registry.Store store = cp.store();
+      java.time.Duration ttl = java.time.Duration.ofSeconds(30);
+      java.time.Duration keepalive = java.time.Duration.ofSeconds(10);
+      store.register(registration("orders", "a", 30_000).getInstance(), ttl, keepalive);
+      store.register(registration("orders", "b", 30_000).getInstance(), ttl, keepalive);
+      dev.vertice.controlplane.registry.CapacityExceededException e = org.junit.jupiter.api.Assertions.assertThrows(
+          dev.vertice.controlplane.registry.CapacityExceededException.class,
+          () -> store.register(registration("orders", "c", 30_000).getInstance(), ttl, keepalive));
+      assertTrue(e.getMessage().contains("--max-instances-per-service"), e.getMessage());
+      store.register(registration("orders", "a", 30_000).getInstance(), ttl, keepalive);
+      store.register(registration("payments", "p", 30_000).getInstance(), ttl, keepalive);
+      store.deregister("orders", "b");
+      store.register(registration("orders", "c", 30_000).getInstance(), ttl, keepalive);
+      // A write returns once this replica's view holds it (read-your-writes).
+      assertEquals(java.util.Set.of("a", "c"), store.view().service("orders").instances().stream()
+          .map(Instance::getInstanceId).collect(java.util.stream.Collectors.toSet()));
+    } finally {
+      cp.close();
+    }
+  }
+
   private static RegisterRequest registration(String service, String id, long ttlMillis) {
     return RegisterRequest.newBuilder()
         .setInstance(Instance.newBuilder().setService(service).setInstanceId(id).setAddress("10.0.0.1").setPort(80))
