@@ -66,7 +66,7 @@ final class BenchServer implements AutoCloseable {
     try {
       for (int i = 0; i < count; i++) {
         ControlPlane.Builder cp = ControlPlane.builder()
-            .registryConfig(RegistryConfig.custom().maxInstances(5_000_000).build());
+            .registryConfig(RegistryConfig.custom().maxInstances(5_000_000).maxInstancesPerService(5_000_000).build());
         setup.accept(cp, i);
         if (redis != null) {
           cp.redis(redis);
