@@ -281,6 +281,7 @@ final class Validation {
 
   /** Shortens user input quoted in messages, so that an error never echoes a huge value. */
   static String clip(String s) {
-    return s.length() <= 64 ? s : s.substring(0, 61) + "...";
+    return dev.vertice.common.LogText.safe(s.length() <= 64 ? s : s.substring(0, 61) + "...");
   }
+
 }

@@ -95,7 +95,7 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
   }
 
   private static String clip(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max) + "...";
+    return dev.vertice.common.LogText.safe(s.length() <= max ? s : s.substring(0, max) + "...");
   }
 
   /** What one stream subscribes to, for one type. */
