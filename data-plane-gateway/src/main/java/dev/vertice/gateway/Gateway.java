@@ -33,10 +33,13 @@ import java.util.logging.Logger;
  * Endpoints and, when enabled, TrafficPolicy), keeps an immutable routing table built from the
  * pushes, and proxies HTTP (and gRPC, see {@link dev.vertice.gateway.grpc.GrpcProxyServer}) from it.
  * Nothing on the request path asks the control plane: when it is unreachable, routing continues
- * from the last snapshot and {@code /gateway/status} says how stale that is.
+ * from the last snapshot and {@link #statusJson()} says how stale that is.
  *
  * <p>Extra gateway-local endpoints are mounted on {@link #adminRoutes()} (paths under {@code
- * /gateway/}).
+ * /gateway/}, served on the public HTTP listener). The routing table and status pages ({@link
+ * #routesJson()}, {@link #statusJson()}) name every instance, so they are served there only when
+ * {@link Builder#exposeStatusPages(boolean)} says so; otherwise an operator mounts them on an admin
+ * port.
  */
 public final class Gateway implements AutoCloseable {
 
@@ -54,6 +57,7 @@ public final class Gateway implements AutoCloseable {
   private final dev.vertice.gateway.grpc.GrpcProxyServer grpc;
   private final HealthCheckService health;
   private final GatewayMetrics metrics;
+  private final BuiltinRoutes.Counters counters;
 
   private Gateway(Builder b) throws InterruptedException {
     this.config = b.config;
@@ -108,7 +112,7 @@ public final class Gateway implements AutoCloseable {
     this.ownsWatch = ownsW;
     HttpProxyServer proxy = h;
     dev.vertice.gateway.grpc.GrpcProxyServer grpcProxy = g;
-    BuiltinRoutes.register(admin, state, watch, () -> new BuiltinRoutes.Counters() {
+    this.counters = new BuiltinRoutes.Counters() {
       @Override
       public int inFlight() {
         return proxy.inFlight() + (grpcProxy == null ? 0 : grpcProxy.inFlight());
@@ -128,7 +132,10 @@ public final class Gateway implements AutoCloseable {
       public long retries() {
         return proxy.retries();
       }
-    });
+    };
+    if (b.exposeStatusPages) {
+      BuiltinRoutes.register(admin, state, watch, () -> counters);
+    }
     state.onInstancesRemoved(gone -> {
       proxy.removePools(gone);
       if (grpcProxy != null) {
@@ -183,6 +190,22 @@ public final class Gateway implements AutoCloseable {
   /** {@code adminRoutes} returns the registry of gateway-local endpoints, to mount extra ones. */
   public AdminRoutes adminRoutes() {
     return admin;
+  }
+
+  /**
+   * {@code routesJson} renders the routing table now (every service, version and instance address),
+   * the body of {@code GET /gateway/routes}.
+   */
+  public String routesJson() {
+    return BuiltinRoutes.routesJson(state.table());
+  }
+
+  /**
+   * {@code statusJson} renders the gateway's status now (snapshot generation, staleness,
+   * control-plane connection, traffic counters), the body of {@code GET /gateway/status}.
+   */
+  public String statusJson() {
+    return BuiltinRoutes.statusJson(state.table(), watch, counters);
   }
 
   /** {@code watchClient} returns the watch client feeding the routing state, or null without a control plane. */
@@ -265,6 +288,7 @@ public final class Gateway implements AutoCloseable {
     private ReloadingTls tls;
     private ChannelCredentials controlPlaneCredentials;
     private CallCredentials controlPlaneCallCredentials;
+    private boolean exposeStatusPages;
 
     private Builder(GatewayConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -363,6 +387,18 @@ public final class Gateway implements AutoCloseable {
      */
     public Builder controlPlaneCallCredentials(CallCredentials v) {
       this.controlPlaneCallCredentials = Objects.requireNonNull(v, "controlPlaneCallCredentials");
+      return this;
+    }
+
+    /**
+     * {@code exposeStatusPages} serves {@code GET /gateway/routes} and {@code GET /gateway/status}
+     * on the public HTTP listener too (default: false, they answer 404 there). They disclose every
+     * service's instance addresses to whoever reaches the proxy, so turn this on only where that
+     * listener is private (development); {@link Gateway#routesJson()} and {@link Gateway#statusJson()} give the
+     * same bodies for an admin port.
+     */
+    public Builder exposeStatusPages(boolean v) {
+      this.exposeStatusPages = v;
       return this;
     }
 

@@ -77,7 +77,7 @@ class ControlPlaneOutageTest {
         .backoff(BackoffConfig.custom().initialDelay(Duration.ofMillis(50)).maxDelay(Duration.ofMillis(200)).build())
         .build();
     gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1).build())
-        .watchClient(watch).start();
+        .watchClient(watch).exposeStatusPages(true).start();
     cp.register("echo", "a", a.port());
     Await.until("routable", () -> gateway.routingState().table().http().containsKey("echo"));
     assertEquals(0.0, staleness());
@@ -126,7 +126,7 @@ class ControlPlaneOutageTest {
         .backoff(BackoffConfig.custom().initialDelay(Duration.ofMillis(50)).maxDelay(Duration.ofMillis(200)).build())
         .build();
     gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1).build())
-        .watchClient(watch).start();
+        .watchClient(watch).exposeStatusPages(true).start();
     cp.register("echo", "a", a.port());
     Await.until("routable", () -> gateway.routingState().table().http().containsKey("echo"));
     long generation = gateway.routingState().table().generation();

@@ -221,7 +221,28 @@ class GatewayProxyTest {
   }
 
   @Test
-  void adminRoutesAndStatusAnswerJson() throws Exception {
+  void statusPagesAreOffThePublicListenerByDefaultWhileHealthCheckStays() throws Exception {
+    Upstream a = upstream("a");
+    cp.register("echo", "a", a.port());
+    awaitRoutable("echo");
+    for (String path : List.of("/gateway/routes", "/gateway/status")) {
+      HttpResponse<String> r = get(path);
+      assertEquals(404, r.statusCode(), path);
+      assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/json"), path);
+      assertTrue(!r.body().contains("127.0.0.1:" + a.port()), r.body());
+    }
+    assertEquals(200, get("/gateway/health-check/echo").statusCode());
+    // The same bodies stay available to whoever mounts them elsewhere (the launcher's admin port).
+    assertTrue(gateway.routesJson().contains("127.0.0.1:" + a.port()), gateway.routesJson());
+    assertTrue(gateway.statusJson().contains("\"synced\":true"), gateway.statusJson());
+  }
+
+  @Test
+  void adminRoutesAndStatusAnswerJsonWhenExposed() throws Exception {
+    gateway.close();
+    gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1)
+            .watchTrafficPolicies(false).build())
+        .controlPlane(cp.address()).exposeStatusPages(true).start();
     Upstream a = upstream("a");
     cp.register("echo", "a", a.port());
     awaitRoutable("echo");

@@ -234,8 +234,8 @@ public final class ClusterCommand implements Runnable {
               "--admin-port", Integer.toString(ports[15 + i]), "--control-plane", cps, "--node-id", name);
         }
         for (int i = 0; i < 2; i++) {
-          int port = ports[11 + i];
-          await("gateway-" + (i + 1), () -> httpStatus("http://127.0.0.1:" + port + "/gateway/status") == 200);
+          int admin = ports[15 + i]; // the status page is served on the admin port, not the public one
+          await("gateway-" + (i + 1), () -> httpStatus("http://127.0.0.1:" + admin + "/gateway/status") == 200);
         }
         List<String> args = new ArrayList<>(List.of("cluster", "services", "--control-plane", cps, "--services",
             String.join(",", names)));

@@ -225,7 +225,9 @@ public final class DevCommand implements Callable<Integer> {
       reporter = StatsReporter.builder().controlPlane(cp).reporter("dev-gateway").build();
       StatsReporter r = reporter;
       try {
-        gateway = Gateway.builder(gatewayConfig).controlPlane(cp).nodeId("dev-gateway").stats(r::record).start();
+        // Development: the routing table and status pages stay on the public port (the Try: lines curl them).
+        gateway = Gateway.builder(gatewayConfig).controlPlane(cp).nodeId("dev-gateway").stats(r::record)
+            .exposeStatusPages(true).start();
       } catch (IllegalStateException e) {
         throw new IllegalStateException(e.getMessage() + " (--port / --grpc-port)", e);
       }

@@ -33,9 +33,12 @@ import picocli.CommandLine.Option;
         + " service's instances, from the snapshot the control plane pushes.",
         "Every option can also be set with the environment variable shown; flags win."},
     footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
-        "Admin endpoints: GET /gateway/routes, GET /gateway/status.",
+        "Public HTTP port: GET /gateway/health-check/{service}.",
         "Admin port: GET /metrics (Prometheus), GET /healthz (200 once the first routing snapshot arrived"
-            + " from the control plane; it stays 200 when the control plane goes away, since routing goes on).",
+            + " from the control plane; it stays 200 when the control plane goes away, since routing goes on),"
+            + " GET /gateway/routes (the routing table: every service's instance addresses), GET /gateway/status"
+            + " (snapshot generation, staleness, control-plane connection, traffic counters). The last two are"
+            + " on the public port too only with --public-status-pages.",
         "Exit codes: 0 after a clean shutdown, 1 on a run-time failure, 2 on invalid configuration."})
 public final class GatewayCommand implements Callable<Integer> {
 
@@ -57,8 +60,8 @@ public final class GatewayCommand implements Callable<Integer> {
   int grpcPort;
 
   @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9701}",
-      description = "Admin HTTP port serving /metrics (Prometheus) and /healthz; 0 picks a free one, -1 turns"
-          + " it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
+      description = "Admin HTTP port serving /metrics (Prometheus), /healthz, /gateway/routes and /gateway/status; 0 picks"
+          + " a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
 
   @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-127.0.0.1:7700}",
@@ -148,6 +151,13 @@ public final class GatewayCommand implements Callable<Integer> {
       description = "Redis shared by the gateways as layer 2 of GET /gateway/health-check/{service}, e.g."
           + " redis://127.0.0.1:6379/0 (VERTICE_HEALTH_CHECK_REDIS). Default: none (memory layer and breaker only).")
   String healthCheckRedis;
+
+  @Option(names = "--public-status-pages", defaultValue = "${env:VERTICE_GATEWAY_PUBLIC_STATUS_PAGES:-false}",
+      arity = "0..1", fallbackValue = "true",
+      description = "Also serve GET /gateway/routes and GET /gateway/status on the public HTTP port; they disclose"
+          + " every service's instance addresses to anyone who reaches it, so only where that port is private"
+          + " (VERTICE_GATEWAY_PUBLIC_STATUS_PAGES). Default: ${DEFAULT-VALUE} (admin port only).")
+  boolean publicStatusPages;
 
   @Option(names = "--shutdown-grace", defaultValue = "${env:VERTICE_SHUTDOWN_GRACE:-10s}",
       converter = DurationConverter.class,
@@ -240,7 +250,8 @@ public final class GatewayCommand implements Callable<Integer> {
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
     StatsReporter reporter = null;
     Metrics metrics = Metrics.withJvmMetrics();
-    Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry());
+    Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry())
+        .exposeStatusPages(publicStatusPages);
     if (healthCheckRedis != null && !healthCheckRedis.isBlank()) {
       java.net.URI redisUri;
       try {
@@ -318,7 +329,8 @@ public final class GatewayCommand implements Callable<Integer> {
             syncedOnce.set(true);
           }
           return syncedOnce.get();
-        }, tls.listeners() == null ? null : tls.listeners().sslContext()).start();
+        }, tls.listeners() == null ? null : tls.listeners().sslContext());
+        admin.json("/gateway/routes", gateway::routesJson).json("/gateway/status", gateway::statusJson).start();
       } catch (IOException e) {
         gateway.close();
         if (reporter != null) {

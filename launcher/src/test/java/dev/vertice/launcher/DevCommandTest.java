@@ -91,6 +91,14 @@ class DevCommandTest {
     assertTrue(health.body().contains("\"status\":\"SERVING\"") && health.body().contains("\"instances_total\":2"),
         health.body());
 
+    // Dev mode keeps the routing table on the public port: its printed curl line works.
+    assertTrue(lines.stream().anyMatch(l -> l.contains("curl http://127.0.0.1:" + gatewayPort + "/gateway/routes")),
+        () -> String.join("\n", lines));
+    HttpResponse<String> routes = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort
+        + "/gateway/routes")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, routes.statusCode(), routes.body());
+    assertTrue(routes.body().contains("\"test-service\""), routes.body());
+
     List<ProcessHandle> family = new java.util.ArrayList<>(process.descendants().toList());
     family.add(process.toHandle());
     process.destroy(); // SIGTERM

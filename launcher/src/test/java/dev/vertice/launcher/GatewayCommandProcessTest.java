@@ -26,7 +26,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code ./vertice gateway} as a child process: its admin port serves /metrics and /healthz. */
+/**
+ * {@code ./vertice gateway} as a child process: its admin port serves /metrics, /healthz and the
+ * routing table and status pages, which the public port does not.
+ */
 class GatewayCommandProcessTest {
 
   private static final Pattern READY = Pattern.compile(
@@ -103,6 +106,14 @@ class GatewayCommandProcessTest {
         "vertice_watch_staleness_seconds", "vertice_watch_connected", "jvm_memory_used_bytes{")) {
       assertTrue(metrics.contains(name), "/metrics lacks " + name + ":\n" + metrics);
     }
+    // The routing table and status pages: on the admin port, not on the public one (no --public-status-pages).
+    String routes = get(http, admin + "/gateway/routes");
+    assertTrue(routes.contains("\"orders\"") && routes.contains("127.0.0.1:" + upstream.getAddress().getPort()),
+        routes);
+    assertTrue(get(http, admin + "/gateway/status").contains("\"synced\":true"));
+    assertEquals(404, status(http, proxy + "/gateway/routes"));
+    assertEquals(404, status(http, proxy + "/gateway/status"));
+    assertEquals(200, status(http, proxy + "/gateway/health-check/orders"));
     // Plaintext everywhere, and not the dev mode: one loud warning line says so.
     assertEquals(1, lines(log).stream().filter(l -> l.contains("WARNING") && l.contains("PLAINTEXT: the HTTP listener,"
         + " the admin port, the control-plane connection are not encrypted")).count(), String.join("\n", lines(log)));

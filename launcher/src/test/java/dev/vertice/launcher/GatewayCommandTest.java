@@ -1,12 +1,14 @@
 package dev.vertice.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -49,8 +51,22 @@ class GatewayCommandTest {
     for (String s : List.of("--port", "VERTICE_PORT", "Default: 8080", "--control-plane", "VERTICE_CONTROL_PLANE",
         "--grpc-port", "Default: 8081", "--route", "--balancer", "Default: least-request", "--max-body-bytes",
         "--header-timeout", "--shutdown-grace", "/gateway/status", "--admin-port", "VERTICE_ADMIN_PORT",
-        "Default: 9701", "/metrics", "/healthz")) {
+        "Default: 9701", "/metrics", "/healthz", "/gateway/routes", "--public-status-pages",
+        "VERTICE_GATEWAY_PUBLIC_STATUS_PAGES", "Default: false")) {
       assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
     }
+  }
+
+  @Test
+  void publicStatusPagesIsOffUnlessAskedFor() {
+    GatewayCommand off = new GatewayCommand();
+    new CommandLine(off).parseArgs();
+    assertEquals(Boolean.parseBoolean(System.getenv("VERTICE_GATEWAY_PUBLIC_STATUS_PAGES")), off.publicStatusPages);
+    GatewayCommand on = new GatewayCommand();
+    new CommandLine(on).parseArgs("--public-status-pages");
+    assertTrue(on.publicStatusPages);
+    GatewayCommand explicit = new GatewayCommand();
+    new CommandLine(explicit).parseArgs("--public-status-pages", "false");
+    assertFalse(explicit.publicStatusPages);
   }
 }

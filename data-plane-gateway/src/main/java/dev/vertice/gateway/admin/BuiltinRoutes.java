@@ -15,7 +15,9 @@ import java.util.function.Supplier;
 /**
  * {@code BuiltinRoutes} are the gateway's own admin pages: {@code GET /gateway/routes} (the routing
  * table as JSON) and {@code GET /gateway/status} (snapshot generation, staleness, control-plane
- * connection, traffic counters). Both answer from memory.
+ * connection, traffic counters). Both answer from memory. They name every instance's address, so
+ * the gateway mounts them on its public listener only when asked to ({@code
+ * Gateway.Builder#exposeStatusPages}); the launcher serves them on the admin port.
  */
 public final class BuiltinRoutes {
 
