@@ -233,6 +233,13 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     Metrics metrics = Metrics.withJvmMetrics();
     Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
     ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
+    if (authSetup.denials() != null) {
+      // Every denial, logged or not (the log lines are rate limited).
+      io.micrometer.core.instrument.FunctionCounter.builder("vertice.auth.denials", authSetup.denials(),
+              DenialLog::total)
+          .description("Calls refused by authentication, authorization or a rate limit")
+          .register(metrics.registry());
+    }
     ControlPlane controlPlane;
     try {
       controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
@@ -289,7 +296,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   }
 
   /** What --auth and its options configure: the authorizer and the interceptor (null when auth is off). */
-  record AuthSetup(Authorizer authorizer, AuthInterceptor interceptor) {}
+  record AuthSetup(Authorizer authorizer, AuthInterceptor interceptor, DenialLog denials) {}
 
   AuthSetup authSetup() {
     String mode = auth.strip().toLowerCase(java.util.Locale.ROOT);
@@ -306,7 +313,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       }
       log.warning("WARNING: authentication and authorization are OFF (--auth off): any caller may register,"
           + " deregister, watch every service and run canary operations. Use --auth on outside development.");
-      return new AuthSetup(Authorizer.ALLOW_ALL, null);
+      return new AuthSetup(Authorizer.ALLOW_ALL, null, null);
     }
     AuthPolicy policy = AuthPolicy.empty();
     if (authPolicy != null) {
@@ -360,7 +367,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
         + (jwt == null ? "no JWT" : jwt.toString()) + ", rate limits per identity: Register " + limits.limit(
             RateLimits.Operation.REGISTER) + ", SetHealth " + limits.limit(RateLimits.Operation.SET_HEALTH)
         + ", Watch " + limits.limit(RateLimits.Operation.WATCH));
-    return new AuthSetup(new PolicyAuthorizer(policy, limits, denials), new AuthInterceptor(mapper, jwt, denials));
+    return new AuthSetup(new PolicyAuthorizer(policy, limits, denials), new AuthInterceptor(mapper, jwt, denials),
+        denials);
   }
 
   private static String transport(ReloadingTls tls) {

@@ -126,6 +126,15 @@ class ControlPlaneCommandTest {
           io.grpc.StatusRuntimeException.class,
           () -> dev.vertice.api.registry.v1.RegistryServiceGrpc.newBlockingStub(c).register(register));
       assertEquals(io.grpc.Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+      // Every denial is counted on the admin port, logged or not.
+      Matcher admin = Pattern.compile("admin: http://127\\.0\\.0\\.1:(\\d+)/metrics").matcher(ready);
+      assertTrue(admin.find(), ready);
+      String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + admin.group(1) + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      Matcher denials = Pattern.compile("(?m)^vertice_auth_denials_total(?:\\{[^}]*\\})? ([0-9.]+)").matcher(scrape);
+      assertTrue(denials.find(), scrape);
+      assertTrue(Double.parseDouble(denials.group(1)) >= 1, denials.group());
       // The header is attached raw: BearerTokenCredentials refuses to send a token without TLS, and this
       // control plane runs auth on over plaintext (which it warns about) to test the server side alone.
       io.grpc.Metadata authorization = new io.grpc.Metadata();

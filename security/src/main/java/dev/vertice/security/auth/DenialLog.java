@@ -24,6 +24,7 @@ public final class DenialLog {
   private long windowStart; // guarded by this
   private int linesInWindow; // guarded by this
   private long suppressed; // guarded by this
+  private final java.util.concurrent.atomic.AtomicLong total = new java.util.concurrent.atomic.AtomicLong();
 
   /** Creates a log writing at most {@code maxLinesPerSecond} lines per second of {@code ticker} time. */
   public DenialLog(Ticker ticker, int maxLinesPerSecond) {
@@ -40,6 +41,14 @@ public final class DenialLog {
     return new DenialLog(Ticker.system(), DEFAULT_MAX_LINES_PER_SECOND);
   }
 
+  /**
+   * Returns how many denials were reported since start, logged or not (the log lines are rate
+   * limited; this count is not): exported as {@code vertice_auth_denials_total}.
+   */
+  public long total() {
+    return total.get();
+  }
+
   /** Returns the most lines written per second. */
   public int maxLinesPerSecond() {
     return maxLinesPerSecond;
@@ -50,6 +59,7 @@ public final class DenialLog {
    * {@code what} (a method or an operation) because {@code why}. None of them may hold a secret.
    */
   public void denied(String who, String what, String why) {
+    total.incrementAndGet();
     long dropped;
     synchronized (this) {
       long now = ticker.nanoTime();
