@@ -30,7 +30,8 @@ public final class JsonStrings {
         case '\r' -> b.append("\\r");
         case '\t' -> b.append("\\t");
         default -> {
-          if (c < 0x20) {
+          // U+2028 and U+2029 too: valid in JSON, but line breaks to JavaScript and to some log viewers.
+          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
             b.append(String.format("\\u%04x", (int) c));
           } else {
             b.append(c);

@@ -2,6 +2,7 @@ package dev.vertice.demo;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.vertice.common.JsonStrings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -153,12 +154,12 @@ public final class EchoHttpServer implements DemoService {
       synchronized (random) {
         fail = config.errorRate() > 0 && random.nextDouble() < config.errorRate();
       }
-      String identity = "\"service\":" + Json.quote(config.service()) + ",\"instance\":"
-          + Json.quote(config.instanceId()) + ",\"version\":" + Json.quote(config.version());
+      String identity = "\"service\":" + JsonStrings.quote(config.service()) + ",\"instance\":"
+          + JsonStrings.quote(config.instanceId()) + ",\"version\":" + JsonStrings.quote(config.version());
       if (fail) {
         send(ex, 500, "{\"error\":\"injected error\"," + identity + "}");
       } else {
-        send(ex, 200, "{" + identity + ",\"method\":" + Json.quote(method) + ",\"path\":" + Json.quote(path) + "}");
+        send(ex, 200, "{" + identity + ",\"method\":" + JsonStrings.quote(method) + ",\"path\":" + JsonStrings.quote(path) + "}");
       }
     } finally {
       inFlight.decrementAndGet();

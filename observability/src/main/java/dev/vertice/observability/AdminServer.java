@@ -137,7 +137,7 @@ public final class AdminServer implements AutoCloseable {
       Route route = find(path);
       Response response;
       if (route == null) {
-        response = Response.json(404, "{\"error\":\"not found\",\"path\":" + JsonStrings.quote(path) + "}");
+        response = Response.json(404, "{\"error\":\"not found\",\"path\":" + dev.vertice.common.JsonStrings.quote(path) + "}");
       } else if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
         exchange.getResponseHeaders().set("Allow", "GET, HEAD");
         response = Response.json(405, "{\"error\":\"method not allowed\"}");

@@ -91,6 +91,6 @@ class AdminServerTest {
 
   @Test
   void quoteEscapesControlCharacters() {
-    assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", JsonStrings.quote("a\"b\\c\n\u0001"));
+    assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", dev.vertice.common.JsonStrings.quote("a\"b\\c\n\u0001"));
   }
 }
