@@ -16,8 +16,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code Subscriber} is the engine's side of one Watch stream: what it subscribes to, what the
- * client holds, what is pending, and which responses await an answer.
+ * {@code Subscriber} is the engine's side of one Watch or ADS stream: what it subscribes to, what
+ * the client holds, what is pending, and which responses await an answer.
  *
  * <p>Requests ({@link #subscribe}, {@link #unsubscribe}, {@link #answer}) come from the
  * transport, one at a time. Sends happen in a drain loop on the engine's executor, never two at
