@@ -66,7 +66,7 @@ final class MemoryBench implements Callable<Integer> {
         Ticker.system(), scheduler, ControlPlane.secureIds(), RegistryEvents.NONE);
     // Drains run inline: sinks discard, so the measurement holds state, not queued messages.
     PushEngine engine = new PushEngine(List.of(registry), Runnable::run, Ticker.system(),
-        new PushLimits(Math.max(namesPerSubscriber, 1), 512, 1 << 20, 1024, 64), ConvergenceListener.NONE,
+        PushLimits.custom().maxSubscriptionsPerStream(Math.max(namesPerSubscriber, 1)).build(), ConvergenceListener.NONE,
         Versions.randomEpoch());
     registry.setChangeListener(engine::onChange);
 

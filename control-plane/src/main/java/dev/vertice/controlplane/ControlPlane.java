@@ -324,7 +324,7 @@ public final class ControlPlane implements AutoCloseable {
   /** {@code Builder} configures a {@link ControlPlane}. */
   public static final class Builder {
     private RegistryConfig registryConfig = RegistryConfig.ofDefaults();
-    private PushLimits pushLimits = PushLimits.DEFAULT;
+    private PushLimits pushLimits = PushLimits.ofDefaults();
     private Ticker ticker = Ticker.system();
     private ScheduledExecutorService scheduler;
     private Supplier<String> ids = secureIds();

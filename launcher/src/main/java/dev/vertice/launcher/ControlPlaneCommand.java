@@ -456,9 +456,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   private PushLimits pushLimits() {
     check("--max-subscriptions", maxSubscriptions > 0, maxSubscriptions + " must be positive");
-    PushLimits d = PushLimits.DEFAULT;
-    return new PushLimits(maxSubscriptions, d.maxResourcesPerBatch(), d.maxBatchBytes(), d.maxOutstandingBatches(),
-        d.maxTrackedChangesPerResource());
+    return PushLimits.custom().maxSubscriptionsPerStream(maxSubscriptions).build();
   }
 
   private void check(String option, boolean ok, String problem) {

@@ -1,5 +1,7 @@
 package dev.vertice.controlplane.push;
 
+import dev.vertice.controlplane.push.NameState.Owed;
+import dev.vertice.controlplane.push.NameState.Sent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,69 +16,28 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code Subscriber} is the engine's side of one Watch stream: what it subscribes to, what the
- * client holds, what is pending, and which responses await an answer.
+ * {@code Subscriber} is the engine's side of one Watch or ADS stream: what it subscribes to, what
+ * the client holds, what is pending, and which responses await an answer.
  *
  * <p>Requests ({@link #subscribe}, {@link #unsubscribe}, {@link #answer}) come from the
  * transport, one at a time. Sends happen in a drain loop on the engine's executor, never two at
  * once for one subscriber, and only while the sink is ready. Thread-safe.
+ *
+ * <p>Here: the subscriptions per type (wildcard and named, initial versions), the pending queue
+ * and the batch building in the drain loop. Each name's state is a {@link NameState}; the sent
+ * responses awaiting an ACK or NACK are kept by {@link OutstandingResponses}. Both are guarded by
+ * this subscriber's monitor; the convergence tracker is told what was answered or abandoned only
+ * after that monitor is released.
  */
 public final class Subscriber {
 
   private static final Logger log = Logger.getLogger(Subscriber.class.getName());
 
-  /** The client holds nothing for the name. */
-  private static final long NONE = -1;
-  /** The client holds a version we cannot compare (unparsable): always replace it. */
-  private static final long UNKNOWN = -2;
-  /** The client was told the resource does not exist. */
-  private static final long ABSENT = 0;
-
-  /** One subscribed (or wildcard-delivered) resource name. */
-  private static final class Entry {
-    final String typeUrl;
-    final String name;
-    boolean explicit;
-    /** What the client holds: a version, NONE, UNKNOWN or ABSENT. */
-    long sent = NONE;
-    /**
-     * Highest revision whose changes of this name a sent response covers; changes above it that
-     * this subscriber was counted for are still owed.
-     */
-    long covered;
-    boolean queued;
-    /** Unsubscribed or closed: its answers no longer count, what it owed was abandoned. */
-    boolean gone;
-    /** Left the map after its removal was sent (wildcard): it owes only its outstanding responses. */
-    boolean dropped;
-    Sent lastSent;
-
-    Entry(String typeUrl, String name, long since) {
-      this.typeUrl = typeUrl;
-      this.name = name;
-      this.covered = since;
-    }
-  }
-
-  /** One resource in one sent response: the change range it covers. */
-  private static final class Sent {
-    final Entry entry;
-    final long from;
-    long to;
-    boolean answered;
-
-    Sent(Entry entry, long from, long to) {
-      this.entry = entry;
-      this.from = from;
-      this.to = to;
-    }
-  }
-
   private static final class TypeState {
     final String typeUrl;
     final ResourceSource source;
-    final Map<String, Entry> entries = new HashMap<>();
-    final ArrayDeque<Entry> pending = new ArrayDeque<>();
+    final Map<String, NameState> entries = new HashMap<>();
+    final ArrayDeque<NameState> pending = new ArrayDeque<>();
     boolean wildcard;
     boolean initialSeen;
     /** A subscribe request has not been answered yet: answer it even when nothing differs. */
@@ -99,11 +60,9 @@ public final class Subscriber {
 
   // guarded by this
   private final Map<String, TypeState> types = new LinkedHashMap<>(2);
-  private final LinkedHashMap<Long, List<Sent>> outstanding = new LinkedHashMap<>();
-  private long nonceCounter;
+  private final OutstandingResponses outstanding = new OutstandingResponses();
   private boolean closed;
   private SubscriberCloseReason closeReason;
-  private String lastNack;
 
   Subscriber(PushEngine engine, String nodeId, String nodeKind, PushSink sink, Predicate<String> visible) {
     this.engine = engine;
@@ -147,7 +106,7 @@ public final class Subscriber {
         int added = 0;
         for (String n : names) {
           if (!PushEngine.isWildcard(n)) {
-            Entry e = ts.entries.get(n);
+            NameState e = ts.entries.get(n);
             if (e == null || !e.explicit) {
               added++;
             }
@@ -184,7 +143,7 @@ public final class Subscriber {
             }
           } else if (visible.test(n)) {
             // Names not visible were refused by the service layer; never delivered here either.
-            Entry e = entry(ts, n, since);
+            NameState e = entry(ts, n, since);
             if (!e.explicit) {
               e.explicit = true;
               ts.explicitCount++;
@@ -195,10 +154,10 @@ public final class Subscriber {
         }
         if (first) {
           for (Map.Entry<String, String> held : initialVersions.entrySet()) {
-            Entry e = ts.entries.get(held.getKey());
-            if (e != null && e.sent == NONE) {
+            NameState e = ts.entries.get(held.getKey());
+            if (e != null && e.sent == NameState.NONE) {
               long v = engine.versions().parse(held.getValue());
-              e.sent = v > 0 ? v : UNKNOWN;
+              e.sent = v > 0 ? v : NameState.UNKNOWN;
             }
           }
         }
@@ -226,29 +185,29 @@ public final class Subscriber {
             if (ts.wildcard) {
               ts.wildcard = false;
               engine.indexWildcard(typeUrl, this, false);
-              for (Iterator<Entry> it = ts.entries.values().iterator(); it.hasNext(); ) {
-                Entry e = it.next();
+              for (Iterator<NameState> it = ts.entries.values().iterator(); it.hasNext(); ) {
+                NameState e = it.next();
                 if (!e.explicit) {
                   it.remove();
-                  retire(e, goneAt, gone);
+                  e.retire(goneAt, gone);
                 }
               }
             }
           } else {
-            Entry e = ts.entries.get(n);
+            NameState e = ts.entries.get(n);
             if (e != null && e.explicit) {
               e.explicit = false;
               ts.explicitCount--;
               engine.indexExplicit(typeUrl, n, this, false);
               if (!ts.wildcard) {
                 ts.entries.remove(n);
-                retire(e, goneAt, gone);
+                e.retire(goneAt, gone);
               }
             }
           }
         }
         ts.pending.removeIf(e -> e.gone);
-        collectUnanswered(gone);
+        outstanding.collectUnanswered(gone);
       }
     }
     abandon(gone);
@@ -271,15 +230,9 @@ public final class Subscriber {
     boolean nacked = nackMessage != null;
     List<Sent> sents;
     synchronized (this) {
-      sents = outstanding.remove(n);
+      sents = outstanding.answer(n, nackMessage);
       if (sents == null) {
         return false;
-      }
-      if (nacked) {
-        lastNack = nackMessage;
-      }
-      for (Sent s : sents) {
-        s.answered = true;
       }
     }
     (nacked ? engine.nacks : engine.acks).incrementAndGet();
@@ -310,24 +263,18 @@ public final class Subscriber {
           if (ts.wildcard) {
             engine.indexWildcard(ts.typeUrl, this, false);
           }
-          for (Entry e : ts.entries.values()) {
+          for (NameState e : ts.entries.values()) {
             if (e.explicit) {
               engine.indexExplicit(ts.typeUrl, e.name, this, false);
             }
-            retire(e, goneAt, gone);
+            e.retire(goneAt, gone);
           }
           ts.entries.clear();
           ts.pending.clear();
         }
         // Entries dropped after their removal was sent still owe their unanswered responses.
-        for (List<Sent> sents : outstanding.values()) {
-          for (Sent sent : sents) {
-            if (!sent.answered && !sent.entry.gone) {
-              retire(sent.entry, goneAt, gone);
-            }
-          }
-        }
-        collectUnanswered(gone);
+        outstanding.retireUnanswered(goneAt, gone);
+        outstanding.collectUnanswered(gone);
         outstanding.clear();
         closeReason = null;
         engine.forget(this);
@@ -352,7 +299,7 @@ public final class Subscriber {
 
   /** Returns the message of the last NACK, or null. */
   public synchronized String lastNack() {
-    return lastNack;
+    return outstanding.lastNack();
   }
 
   /** Returns the number of explicit subscriptions of {@code typeUrl}. */
@@ -376,11 +323,11 @@ public final class Subscriber {
       if (ts == null || closed) {
         return false;
       }
-      Entry e = ts.entries.get(name);
+      NameState e = ts.entries.get(name);
       if (e == null) {
         return ts.wildcard && exists && visible.test(name);
       }
-      if (exists || e.explicit || e.sent != NONE) {
+      if (exists || e.explicit || e.sent != NameState.NONE) {
         return true;
       }
       ts.entries.remove(name);
@@ -389,7 +336,7 @@ public final class Subscriber {
         e.queued = false;
       }
       dropped = new ArrayList<>(1);
-      retire(e, version - 1, dropped);
+      e.retire(version - 1, dropped);
     }
     abandon(dropped);
     return false;
@@ -403,9 +350,9 @@ public final class Subscriber {
       if (ts == null || closed) {
         return;
       }
-      Entry e = ts.entries.get(name);
+      NameState e = ts.entries.get(name);
       if (e == null) {
-        e = new Entry(typeUrl, name, version - 1);
+        e = new NameState(typeUrl, name, version - 1);
         ts.entries.put(name, e);
       }
       signal = queue(ts, e);
@@ -468,7 +415,7 @@ public final class Subscriber {
   private PushBatch nextBatch() {
     while (true) {
       TypeState ts;
-      List<Entry> taken = new ArrayList<>();
+      List<NameState> taken = new ArrayList<>();
       synchronized (this) {
         if (closed) {
           return null;
@@ -485,7 +432,7 @@ public final class Subscriber {
         }
         int max = engine.limits().maxResourcesPerBatch();
         while (taken.size() < max && !ts.pending.isEmpty()) {
-          Entry e = ts.pending.pollFirst();
+          NameState e = ts.pending.pollFirst();
           e.queued = false;
           taken.add(e);
         }
@@ -516,14 +463,14 @@ public final class Subscriber {
         }
         // Whatever did not fit goes back to the front, in order.
         for (int i = taken.size() - 1; i >= count; i--) {
-          Entry e = taken.get(i);
+          NameState e = taken.get(i);
           if (!e.gone && !e.queued) {
             e.queued = true;
             ts.pending.addFirst(e);
           }
         }
         for (int i = 0; i < count; i++) {
-          Entry e = taken.get(i);
+          NameState e = taken.get(i);
           if (e.gone) {
             continue;
           }
@@ -531,7 +478,7 @@ public final class Subscriber {
           // Changes up to the revision read before the values are reflected in them; a later
           // change re-queues the entry and is covered then.
           long to = revision;
-          if (r != null ? e.sent == r.version() : e.sent == ABSENT) {
+          if (r != null ? e.sent == r.version() : e.sent == NameState.ABSENT) {
             // The client already holds this content: the answer to what it was sent covers the change.
             if (to > e.covered) {
               if (e.lastSent != null && !e.lastSent.answered) {
@@ -548,7 +495,7 @@ public final class Subscriber {
             e.sent = r.version();
           } else {
             removed.add(e.name);
-            e.sent = ABSENT;
+            e.sent = NameState.ABSENT;
             if (!e.explicit && !e.queued) {
               ts.entries.remove(e.name);
               e.dropped = true;
@@ -567,26 +514,13 @@ public final class Subscriber {
           if (syncs) {
             ts.syncOwed = false;
           }
-          nonce = ++nonceCounter;
-          outstanding.put(nonce, sents);
-          if (outstanding.size() > engine.limits().maxOutstandingBatches()) {
-            // Too many unanswered responses: forget the oldest; what it covered is abandoned for
-            // this subscriber, and its late answer is ignored.
-            Iterator<Map.Entry<Long, List<Sent>>> it = outstanding.entrySet().iterator();
-            for (Sent old : it.next().getValue()) {
-              if (!old.answered) {
-                old.answered = true;
-                if (!old.entry.gone) {
-                  evicted.add(new Owed(old.entry, old.from, old.to));
-                }
-              }
-            }
-            it.remove();
-          }
+          // Too many unanswered responses: the oldest is forgotten; what it covered is abandoned
+          // for this subscriber, and its late answer is ignored.
+          nonce = outstanding.add(sents, engine.limits().maxOutstandingBatches(), evicted);
         }
       }
       for (Owed o : answeredNow) {
-        engine.convergence().onAnswered(o.entry.typeUrl, o.entry.name, nodeKind, o.from, o.to, false);
+        engine.convergence().onAnswered(o.entry().typeUrl, o.entry().name, nodeKind, o.from(), o.to(), false);
       }
       abandon(evicted);
       if (nonce > 0) {
@@ -597,12 +531,12 @@ public final class Subscriber {
   }
 
   /** Caller holds this. */
-  private Entry entry(TypeState ts, String name, long since) {
-    return ts.entries.computeIfAbsent(name, n -> new Entry(ts.typeUrl, n, since));
+  private NameState entry(TypeState ts, String name, long since) {
+    return ts.entries.computeIfAbsent(name, n -> new NameState(ts.typeUrl, n, since));
   }
 
   /** Caller holds this; returns whether the entry was newly queued. */
-  private static boolean queue(TypeState ts, Entry e) {
+  private static boolean queue(TypeState ts, NameState e) {
     if (e.queued) {
       return false;
     }
@@ -611,39 +545,10 @@ public final class Subscriber {
     return true;
   }
 
-  /** A range of one entry's changes, (from, to], still owed an answer. */
-  private record Owed(Entry entry, long from, long to) {}
-
-  /**
-   * Caller holds this (and the engine lock, so that no change above {@code goneAt} counted this
-   * subscriber): marks the entry gone and records the changes it was counted for but never sent.
-   */
-  private static void retire(Entry e, long goneAt, List<Owed> out) {
-    if (e.gone) {
-      return;
-    }
-    e.gone = true;
-    if (!e.dropped && goneAt > e.covered) {
-      out.add(new Owed(e, e.covered, goneAt));
-    }
-  }
-
-  /** Caller holds this: records the unanswered responses of gone entries, and stops counting them. */
-  private void collectUnanswered(List<Owed> out) {
-    for (List<Sent> sents : outstanding.values()) {
-      for (Sent sent : sents) {
-        if (sent.entry.gone && !sent.answered) {
-          sent.answered = true;
-          out.add(new Owed(sent.entry, sent.from, sent.to));
-        }
-      }
-    }
-  }
-
   /** Tells the tracker that this subscriber will never answer {@code owed}. Called with no subscriber lock. */
   private void abandon(List<Owed> owed) {
     for (Owed o : owed) {
-      engine.convergence().onGone(o.entry.typeUrl, o.entry.name, o.from, o.to);
+      engine.convergence().onGone(o.entry().typeUrl, o.entry().name, o.from(), o.to());
     }
   }
 }

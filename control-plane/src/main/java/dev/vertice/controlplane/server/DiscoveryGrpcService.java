@@ -7,30 +7,24 @@ import dev.vertice.api.discovery.v1.WatchResponse;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.push.PushBatch;
 import dev.vertice.controlplane.push.PushEngine;
-import dev.vertice.controlplane.push.PushLimitExceededException;
-import dev.vertice.controlplane.push.PushSink;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.Subscriber;
-import dev.vertice.controlplane.push.SubscriberCloseReason;
 import dev.vertice.controlplane.push.Versions;
 import dev.vertice.security.auth.Authorizer;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
 
 /**
  * {@code DiscoveryGrpcService} adapts Watch streams to {@link PushEngine} subscribers: it
- * validates requests, normalises names, and turns batches into WatchResponses. All protocol state
- * lives in the engine's {@link Subscriber}.
+ * validates requests, normalises names, and turns batches into WatchResponses. The stream handling
+ * shared with ADS is {@link PushStream}; all protocol state lives in the engine's {@link
+ * Subscriber}.
  */
 public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoveryServiceImplBase {
-
-  private static final Logger log = Logger.getLogger(DiscoveryGrpcService.class.getName());
 
   private final PushEngine engine;
   private final Authorizer authorizer;
@@ -56,39 +50,25 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
     return new WatchCall((ServerCallStreamObserver<WatchResponse>) response);
   }
 
-  /** One Watch stream: the transport side of a subscriber. */
-  private final class WatchCall implements StreamObserver<WatchRequest>, PushSink {
-    private final ServerCallStreamObserver<WatchResponse> out;
-    private volatile Subscriber subscriber;
-    private boolean closed; // guarded by this: no call on `out` after it ended
+  /** One Watch stream: Vertice's own request and response messages over a {@link PushStream}. */
+  private final class WatchCall extends PushStream<WatchRequest, WatchResponse> {
 
     WatchCall(ServerCallStreamObserver<WatchResponse> out) {
-      this.out = out;
-      out.setOnReadyHandler(() -> {
-        Subscriber s = subscriber;
-        if (s != null) {
-          s.onReady();
-        }
-      });
-      out.setOnCancelHandler(this::clientGone);
+      super(out, engine, authorizer, "Watch");
     }
 
     @Override
-    public void onNext(WatchRequest request) {
-      if (subscriber == null) {
-        String nodeId = request.getNode().getId().isEmpty() ? "anonymous" : request.getNode().getId();
-        String kind = request.getNode().getKind().isEmpty() ? "client" : request.getNode().getKind();
-        try {
-          subscriber = engine.open(Validation.clip(nodeId), Validation.clip(kind), this,
-              authorizer.visibleServices());
-        } catch (IllegalStateException shuttingDown) {
-          fail(GrpcErrors.shuttingDown());
-          return;
-        } catch (StatusRuntimeException denied) {
-          fail(denied);
-          return;
-        }
-      }
+    protected String nodeId(WatchRequest first) {
+      return Validation.clip(first.getNode().getId().isEmpty() ? "anonymous" : first.getNode().getId());
+    }
+
+    @Override
+    protected String nodeKind(WatchRequest first) {
+      return Validation.clip(first.getNode().getKind().isEmpty() ? "client" : first.getNode().getKind());
+    }
+
+    @Override
+    protected void handle(WatchRequest request, Subscriber s) {
       Validation v = new Validation();
       String type = request.getTypeUrl();
       // Watch serves Vertice's own types; the engine's xDS types are served on ADS only.
@@ -111,63 +91,21 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
         fail(GrpcErrors.invalidArgument(v.violations()));
         return;
       }
-      if (!subscribe.isEmpty()) {
-        try {
-          List<String> named = new ArrayList<>(subscribe);
-          named.removeIf(ResourceTypes.WILDCARD::equals);
-          authorizer.checkWatch(named);
-          authorizer.checkSubscribe();
-        } catch (StatusRuntimeException denied) {
-          fail(denied);
-          return;
-        }
+      if (!subscribe.isEmpty() && !authorize(subscribe)) {
+        return;
       }
-      Subscriber s = subscriber;
-      if (!request.getResponseNonce().isEmpty()) {
-        String nack = request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null;
-        if (nack != null) {
-          log.warning(() -> "NACK from " + s.nodeId() + " (" + s.nodeKind() + ") for " + type + " nonce "
-              + Validation.clip(request.getResponseNonce()) + ": " + Validation.clip(nack));
-        }
-        s.answer(request.getResponseNonce(), nack);
-      }
+      answer(s, type, request.getResponseNonce(),
+          request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null);
       if (!unsubscribe.isEmpty()) {
         s.unsubscribe(type, unsubscribe);
       }
       if (!subscribe.isEmpty() || !initial.isEmpty()) {
-        try {
-          s.subscribe(type, subscribe, initial);
-        } catch (PushLimitExceededException e) {
-          fail(GrpcErrors.resourceExhausted(e.getMessage()));
-        }
+        subscribe(s, type, subscribe, initial);
       }
     }
 
     @Override
-    public void onError(Throwable t) {
-      clientGone();
-    }
-
-    @Override
-    public void onCompleted() {
-      synchronized (this) {
-        if (!closed) {
-          closed = true;
-          out.onCompleted();
-        }
-      }
-      clientGone();
-    }
-
-    // --- PushSink: called from the subscriber's drain loop ---
-
-    @Override
-    public boolean isReady() {
-      return out.isReady();
-    }
-
-    @Override
-    public boolean send(PushBatch batch) {
+    protected WatchResponse render(PushBatch batch) {
       Versions versions = engine.versions();
       WatchResponse.Builder r = WatchResponse.newBuilder()
           .setTypeUrl(batch.typeUrl())
@@ -180,18 +118,7 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
             .setVersion(versions.format(res.version()))
             .setResource((Any) res.value());
       }
-      synchronized (this) {
-        if (closed) {
-          return false;
-        }
-        out.onNext(r.build());
-        return true;
-      }
-    }
-
-    @Override
-    public void close(SubscriberCloseReason reason) {
-      fail(GrpcErrors.shuttingDown());
+      return r.build();
     }
 
     private List<String> names(Validation v, String field, List<String> raw) {
@@ -208,28 +135,6 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
         }
       }
       return out;
-    }
-
-    private void fail(StatusRuntimeException status) {
-      synchronized (this) {
-        if (closed) {
-          return;
-        }
-        closed = true;
-        try {
-          out.onError(status);
-        } catch (IllegalStateException alreadyCancelled) {
-          // The client is gone already.
-        }
-      }
-      clientGone();
-    }
-
-    private void clientGone() {
-      Subscriber s = subscriber;
-      if (s != null) {
-        s.onStreamClosed();
-      }
     }
   }
 }

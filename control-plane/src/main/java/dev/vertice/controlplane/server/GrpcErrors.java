@@ -7,13 +7,21 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.util.List;
 
-/** {@code GrpcErrors} builds the statuses the control plane answers with. */
-final class GrpcErrors {
+/**
+ * {@code GrpcErrors} builds the statuses the control plane's services answer with (the gRPC
+ * services of this package and of {@code xds}).
+ */
+public final class GrpcErrors {
 
   private GrpcErrors() {}
 
+  /** Returns the violation of one request field, for {@link #invalidArgument}. */
+  public static BadRequest.FieldViolation violation(String field, String description) {
+    return BadRequest.FieldViolation.newBuilder().setField(field).setDescription(description).build();
+  }
+
   /** INVALID_ARGUMENT carrying a {@code google.rpc.BadRequest} that names every bad field. */
-  static StatusRuntimeException invalidArgument(List<BadRequest.FieldViolation> violations) {
+  public static StatusRuntimeException invalidArgument(List<BadRequest.FieldViolation> violations) {
     StringBuilder message = new StringBuilder("invalid request: ");
     for (int i = 0; i < violations.size(); i++) {
       if (i > 0) {
@@ -29,19 +37,23 @@ final class GrpcErrors {
     return StatusProto.toStatusRuntimeException(status);
   }
 
-  static StatusRuntimeException notFound(String message) {
+  /** NOT_FOUND with {@code message}. */
+  public static StatusRuntimeException notFound(String message) {
     return Status.NOT_FOUND.withDescription(message).asRuntimeException();
   }
 
-  static StatusRuntimeException resourceExhausted(String message) {
+  /** RESOURCE_EXHAUSTED with {@code message}. */
+  public static StatusRuntimeException resourceExhausted(String message) {
     return Status.RESOURCE_EXHAUSTED.withDescription(message).asRuntimeException();
   }
 
-  static StatusRuntimeException unavailable(String message) {
+  /** UNAVAILABLE with {@code message}. */
+  public static StatusRuntimeException unavailable(String message) {
     return Status.UNAVAILABLE.withDescription(message).asRuntimeException();
   }
 
-  static StatusRuntimeException shuttingDown() {
+  /** UNAVAILABLE telling the client to reconnect, because the control plane is shutting down. */
+  public static StatusRuntimeException shuttingDown() {
     return Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect (to another replica if any)")
         .asRuntimeException();
   }

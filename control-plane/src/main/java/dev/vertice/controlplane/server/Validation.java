@@ -50,7 +50,7 @@ final class Validation {
   }
 
   void violation(String field, String description) {
-    violations.add(FieldViolation.newBuilder().setField(field).setDescription(description).build());
+    violations.add(GrpcErrors.violation(field, description));
   }
 
   /** Returns the canonical service name, or records a violation and returns null. */
@@ -281,7 +281,12 @@ final class Validation {
 
   /** Shortens user input quoted in messages, so that an error never echoes a huge value. */
   static String clip(String s) {
-    return dev.vertice.common.LogText.safe(s.length() <= 64 ? s : s.substring(0, 61) + "...");
+    return clip(s, 64);
+  }
+
+  /** Shortens user input quoted in messages to at most {@code max} characters (at least 4). */
+  static String clip(String s, int max) {
+    return dev.vertice.common.LogText.safe(s.length() <= max ? s : s.substring(0, max - 3) + "...");
   }
 
 }

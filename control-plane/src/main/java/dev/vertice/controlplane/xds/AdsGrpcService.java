@@ -2,23 +2,18 @@ package dev.vertice.controlplane.xds;
 
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
-import com.google.rpc.Code;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.push.PushBatch;
 import dev.vertice.controlplane.push.PushEngine;
-import dev.vertice.controlplane.push.PushLimitExceededException;
-import dev.vertice.controlplane.push.PushSink;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.Subscriber;
-import dev.vertice.controlplane.push.SubscriberCloseReason;
+import dev.vertice.controlplane.server.GrpcErrors;
+import dev.vertice.controlplane.server.PushStream;
 import dev.vertice.security.auth.Authorizer;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -28,7 +23,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.logging.Logger;
 
 /**
  * {@code AdsGrpcService} serves Envoy's Aggregated Discovery Service (xDS v3, state of the world)
@@ -46,14 +40,15 @@ import java.util.logging.Logger;
  * resource the client holds (a missing one would be deleted), for RDS and EDS only the changed
  * ones.
  *
+ * <p>The stream handling shared with Watch (opening the subscriber, flow control, authorization,
+ * ending the stream once) is {@link PushStream}; this class holds only the xDS translation.
+ *
  * <p>Incremental (delta) xDS is not served (UNIMPLEMENTED): grpc-java, grpc-js and Envoy use
  * state of the world unless told otherwise. Errors end the stream: INVALID_ARGUMENT with a
  * {@code google.rpc.BadRequest} for a type not served or a bad resource name, RESOURCE_EXHAUSTED
  * beyond the subscriptions-per-stream limit, UNAVAILABLE when the server shuts down.
  */
 public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
-
-  private static final Logger log = Logger.getLogger(AdsGrpcService.class.getName());
 
   /** Longest resource name accepted in a request. */
   public static final int MAX_NAME_LENGTH = 256;
@@ -108,72 +103,56 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
     final Map<String, Any> held = new LinkedHashMap<>();
   }
 
-  /** One ADS stream: the transport side of a subscriber. */
-  private final class AdsCall implements StreamObserver<DiscoveryRequest>, PushSink {
-    private final ServerCallStreamObserver<DiscoveryResponse> out;
-    private volatile Subscriber subscriber;
-    // guarded by this
+  /** One ADS stream: Envoy's DiscoveryRequest and DiscoveryResponse over a {@link PushStream}. */
+  private final class AdsCall extends PushStream<DiscoveryRequest, DiscoveryResponse> {
+    // guarded by this (the stream's monitor)
     private final Map<String, TypeState> types = new HashMap<>();
-    private boolean closed; // no call on `out` after it ended
 
     AdsCall(ServerCallStreamObserver<DiscoveryResponse> out) {
-      this.out = out;
-      out.setOnReadyHandler(() -> {
-        Subscriber s = subscriber;
-        if (s != null) {
-          s.onReady();
-        }
-      });
-      out.setOnCancelHandler(this::clientGone);
+      super(out, engine, authorizer, "xDS");
     }
 
     @Override
-    public void onNext(DiscoveryRequest request) {
-      if (subscriber == null) {
-        Node node = request.getNode();
-        String nodeId = node.getId().isEmpty() ? "anonymous" : clip(node.getId(), 128);
-        try {
-          java.util.function.Predicate<String> visible = authorizer.visibleServices();
-          subscriber = engine.open(nodeId, nodeKind(node), this, name -> visible.test(serviceOf(name)));
-        } catch (IllegalStateException shuttingDown) {
-          fail(Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect").asRuntimeException());
-          return;
-        } catch (StatusRuntimeException denied) {
-          fail(denied);
-          return;
-        }
-      }
-      Subscriber s = subscriber;
+    protected String nodeId(DiscoveryRequest first) {
+      return first.getNode().getId().isEmpty() ? "anonymous" : clip(first.getNode().getId(), 128);
+    }
+
+    @Override
+    protected String nodeKind(DiscoveryRequest first) {
+      return AdsGrpcService.nodeKind(first.getNode());
+    }
+
+    @Override
+    protected String serviceOf(String resourceName) {
+      return AdsGrpcService.serviceOf(resourceName);
+    }
+
+    @Override
+    protected void handle(DiscoveryRequest request, Subscriber s) {
       String type = request.getTypeUrl();
       List<BadRequest.FieldViolation> violations = new ArrayList<>();
       if (!XdsTypes.ALL.contains(type)) {
-        violations.add(violation("type_url", "type '" + clip(type, 200) + "' is not served; served: "
+        violations.add(GrpcErrors.violation("type_url", "type '" + clip(type, 200) + "' is not served; served: "
             + String.join(", ", XdsTypes.ALL)));
       }
       List<String> names = request.getResourceNamesList();
       for (int i = 0; i < names.size(); i++) {
         String n = names.get(i);
         if (n.isEmpty() || n.length() > MAX_NAME_LENGTH) {
-          violations.add(violation("resource_names[" + i + "]",
+          violations.add(GrpcErrors.violation("resource_names[" + i + "]",
               "a resource name must have 1-" + MAX_NAME_LENGTH + " characters (got " + n.length() + ")"));
         }
       }
       if (!violations.isEmpty()) {
-        fail(invalidArgument(violations));
+        fail(GrpcErrors.invalidArgument(violations));
         return;
       }
-      if (!request.getResponseNonce().isEmpty()) {
-        String nack = request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null;
-        if (nack != null) {
-          log.warning(() -> "xDS NACK from " + s.nodeId() + " (" + s.nodeKind() + ") for " + type + " nonce "
-              + clip(request.getResponseNonce(), 64) + ": " + clip(nack, 1024));
-        }
-        s.answer(request.getResponseNonce(), nack);
-      }
+      answer(s, type, request.getResponseNonce(),
+          request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null);
       List<String> add = new ArrayList<>();
       List<String> remove = new ArrayList<>();
       synchronized (this) {
-        if (closed) {
+        if (isClosed()) {
           return;
         }
         TypeState ts = types.get(type);
@@ -212,124 +191,33 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
       if (!remove.isEmpty()) {
         s.unsubscribe(type, remove);
       }
-      if (!add.isEmpty()) {
-        try {
-          List<String> services = new ArrayList<>();
-          for (String n : add) {
-            if (!ResourceTypes.WILDCARD.equals(n)) {
-              services.add(serviceOf(n));
-            }
-          }
-          authorizer.checkWatch(services);
-          authorizer.checkSubscribe();
-        } catch (StatusRuntimeException denied) {
-          fail(denied);
-          return;
-        }
-        try {
-          s.subscribe(type, add, Map.of());
-        } catch (PushLimitExceededException e) {
-          fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
-        }
+      if (!add.isEmpty() && authorize(add)) {
+        subscribe(s, type, add, Map.of());
       }
     }
 
     @Override
-    public void onError(Throwable t) {
-      clientGone();
-    }
-
-    @Override
-    public void onCompleted() {
-      synchronized (this) {
-        if (!closed) {
-          closed = true;
-          out.onCompleted();
-        }
-      }
-      clientGone();
-    }
-
-    // --- PushSink: called from the subscriber's drain loop ---
-
-    @Override
-    public boolean isReady() {
-      return out.isReady();
-    }
-
-    @Override
-    public boolean send(PushBatch batch) {
+    protected DiscoveryResponse render(PushBatch batch) {
       DiscoveryResponse.Builder r = DiscoveryResponse.newBuilder()
           .setTypeUrl(batch.typeUrl())
           .setVersionInfo(engine.versions().format(Math.max(1, batch.systemVersion())))
           .setNonce(batch.nonce());
-      synchronized (this) {
-        if (closed) {
-          return false;
+      if (XdsTypes.fullState(batch.typeUrl())) {
+        TypeState ts = types.get(batch.typeUrl());
+        Map<String, Any> held = ts != null ? ts.held : new LinkedHashMap<>();
+        for (Resource res : batch.resources()) {
+          held.put(res.name(), (Any) res.value());
         }
-        if (XdsTypes.fullState(batch.typeUrl())) {
-          TypeState ts = types.get(batch.typeUrl());
-          Map<String, Any> held = ts != null ? ts.held : new LinkedHashMap<>();
-          for (Resource res : batch.resources()) {
-            held.put(res.name(), (Any) res.value());
-          }
-          for (String gone : batch.removed()) {
-            held.remove(gone);
-          }
-          r.addAllResources(held.values());
-        } else {
-          for (Resource res : batch.resources()) {
-            r.addResources((Any) res.value());
-          }
+        for (String gone : batch.removed()) {
+          held.remove(gone);
         }
-        out.onNext(r.build());
-        return true;
-      }
-    }
-
-    @Override
-    public void close(SubscriberCloseReason reason) {
-      fail(Status.UNAVAILABLE.withDescription("control plane is shutting down; reconnect (to another replica if any)")
-          .asRuntimeException());
-    }
-
-    private void fail(StatusRuntimeException status) {
-      synchronized (this) {
-        if (closed) {
-          return;
-        }
-        closed = true;
-        try {
-          out.onError(status);
-        } catch (IllegalStateException alreadyCancelled) {
-          // The client is gone already.
+        r.addAllResources(held.values());
+      } else {
+        for (Resource res : batch.resources()) {
+          r.addResources((Any) res.value());
         }
       }
-      clientGone();
+      return r.build();
     }
-
-    private void clientGone() {
-      Subscriber s = subscriber;
-      if (s != null) {
-        s.onStreamClosed();
-      }
-    }
-  }
-
-  private static BadRequest.FieldViolation violation(String field, String description) {
-    return BadRequest.FieldViolation.newBuilder().setField(field).setDescription(description).build();
-  }
-
-  private static StatusRuntimeException invalidArgument(List<BadRequest.FieldViolation> violations) {
-    StringBuilder message = new StringBuilder("invalid request: ");
-    for (int i = 0; i < violations.size(); i++) {
-      message.append(i > 0 ? "; " : "").append(violations.get(i).getField()).append(": ")
-          .append(violations.get(i).getDescription());
-    }
-    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-        .setCode(Code.INVALID_ARGUMENT_VALUE)
-        .setMessage(message.toString())
-        .addDetails(Any.pack(BadRequest.newBuilder().addAllFieldViolations(violations).build()))
-        .build());
   }
 }

@@ -80,7 +80,7 @@ class PushEngineConcurrencyTest {
   @Test
   void everySubscriberConvergesOnTheFinalStateUnderConcurrentChanges() throws Exception {
     TestSource source = new TestSource();
-    PushEngine engine = new PushEngine(List.of(source), pool, Ticker.system(), PushLimits.DEFAULT,
+    PushEngine engine = new PushEngine(List.of(source), pool, Ticker.system(), PushLimits.ofDefaults(),
         ConvergenceListener.NONE, new Versions("e1"));
     source.attach(engine);
     List<String> names = new ArrayList<>();

@@ -46,7 +46,7 @@ class PushEngineEdgeCaseTest {
   }
 
   private PushEngine engine() {
-    return engine(new PushLimits(10_000, 512, 1 << 20, 1024, 64));
+    return engine(PushLimits.ofDefaults());
   }
 
   /**
@@ -194,7 +194,7 @@ class PushEngineEdgeCaseTest {
    */
   @Test
   void evictedResponsesDoNotLeakTrackerEntriesAfterTheSubscriberLeaves() throws Exception {
-    PushEngine engine = engine(new PushLimits(10_000, 512, 1 << 20, 2, 64));
+    PushEngine engine = engine(PushLimits.custom().maxOutstandingBatches(2).build());
     TestSink sink = new TestSink();
     Subscriber s = engine.open("n", "gateway", sink);
     s.subscribe(T, List.of("*"), Map.of()); // reads everything, never ACKs
@@ -210,7 +210,7 @@ class PushEngineEdgeCaseTest {
   /** A subscribe larger than one response is answered over several; none claims "in sync" early. */
   @Test
   void aSubscribeLargerThanOneResponseIsAnsweredOverSeveral() throws Exception {
-    PushEngine engine = engine(new PushLimits(10_000, 2, 1 << 20, 1024, 64));
+    PushEngine engine = engine(PushLimits.custom().maxResourcesPerBatch(2).build());
     src.put("a", "1");
     src.put("b", "1");
     src.put("c", "1");
@@ -231,7 +231,7 @@ class PushEngineEdgeCaseTest {
    */
   @Test
   void aThrowingConvergenceListenerMustNotLoseAPush() throws Exception {
-    PushEngine engine = engine(new PushLimits(10_000, 512, 1 << 20, 1024, 1));
+    PushEngine engine = engine(PushLimits.custom().maxTrackedChangesPerResource(1).build());
     TestSink sink = new TestSink();
     Subscriber s = engine.open("n", "gateway", sink);
     s.subscribe(T, List.of("x"), Map.of()); // never ACKs: x's changes pile up, maxTracked = 1

@@ -28,7 +28,9 @@ class PushEngineTest {
 
   @BeforeEach
   void setUp() {
-    engine = new PushEngine(List.of(source), Runnable::run, clock, new PushLimits(3, 512, 1 << 20, 4, 8),
+    PushLimits limits = PushLimits.custom().maxSubscriptionsPerStream(3).maxOutstandingBatches(4)
+        .maxTrackedChangesPerResource(8).build();
+    engine = new PushEngine(List.of(source), Runnable::run, clock, limits,
         new ConvergenceListener() {
           @Override
           public void onConverged(String typeUrl, String name, long version, long nanos, int subscribers) {
@@ -284,7 +286,9 @@ class PushEngineTest {
 
   @Test
   void largeBatchesAreSplitByBytes() throws Exception {
-    PushEngine small = new PushEngine(List.of(source), Runnable::run, clock, new PushLimits(100, 512, 10, 64, 8),
+    PushLimits limits = PushLimits.custom().maxSubscriptionsPerStream(100).maxBatchBytes(10)
+        .maxOutstandingBatches(64).maxTrackedChangesPerResource(8).build();
+    PushEngine small = new PushEngine(List.of(source), Runnable::run, clock, limits,
         ConvergenceListener.NONE, new Versions("e1"));
     source.attach(small);
     for (int i = 0; i < 5; i++) {

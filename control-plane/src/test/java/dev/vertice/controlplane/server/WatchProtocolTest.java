@@ -35,7 +35,7 @@ class WatchProtocolTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    cp = new InProcessControlPlane(b -> b.pushLimits(new PushLimits(5, 512, 1 << 20, 1024, 64)));
+    cp = new InProcessControlPlane(b -> b.pushLimits(PushLimits.custom().maxSubscriptionsPerStream(5).build()));
     registry = RegistryServiceGrpc.newBlockingStub(cp.channel);
   }
 
