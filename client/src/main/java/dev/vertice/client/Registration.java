@@ -2,7 +2,6 @@ package dev.vertice.client;
 
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.RegisterRequest;
-import dev.vertice.client.internal.Backoff;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicLong;

@@ -9,7 +9,6 @@ import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegisterResponse;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
-import dev.vertice.client.internal.Backoff;
 import dev.vertice.client.internal.ControlPlaneChannels;
 import dev.vertice.client.internal.ControlPlaneConnection;
 import dev.vertice.client.internal.ProtoDurations;

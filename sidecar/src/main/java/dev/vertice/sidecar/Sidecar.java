@@ -2,12 +2,12 @@ package dev.vertice.sidecar;
 
 import com.google.rpc.BadRequest;
 import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.client.Backoff;
 import dev.vertice.client.InstanceSpec;
 import dev.vertice.client.Registration;
 import dev.vertice.client.RegistryClient;
 import dev.vertice.client.WatchClient;
-import dev.vertice.client.internal.Backoff;
-import dev.vertice.client.internal.Threads;
+import dev.vertice.common.Threads;
 import dev.vertice.common.Ticker;
 import dev.vertice.observability.Tracing;
 import dev.vertice.observability.WatchClientMetrics;
