@@ -37,7 +37,7 @@ public final class Registration {
   boolean registering;
   ScheduledFuture<?> pingTask;
   ScheduledFuture<?> retryTask;
-  RegistryClient.Lane lane;
+  LeaseKeeper.Lane lane;
   final Backoff backoff;
 
   Registration(RegistryClient client, String service, String instanceId, Backoff backoff) {
