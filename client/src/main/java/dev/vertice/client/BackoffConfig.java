@@ -13,8 +13,9 @@ import java.util.Objects;
  * #DEFAULT_INITIAL_DELAY_MILLIS} ms, a maximum of {@value #DEFAULT_MAX_DELAY_MILLIS} ms, a
  * multiplier of {@value #DEFAULT_MULTIPLIER} and a jitter of {@value #DEFAULT_JITTER}.
  *
- * <p>Immutable and thread-safe. Build one with {@link #ofDefaults()} or {@link #custom()}; the
- * builder's setters reject impossible values at once, quoting them.
+ * <p>Immutable and thread-safe. Build one with {@link #ofDefaults()}, {@link #custom()} (from the
+ * defaults) or {@link #from(BackoffConfig)} (from another config): the project's one config style
+ * (DEVELOPERS.md). The builder's setters reject impossible values at once, quoting them.
  */
 public final class BackoffConfig {
 
@@ -51,6 +52,14 @@ public final class BackoffConfig {
     return new Builder();
   }
 
+  /**
+   * {@code from} returns a builder that starts from {@code base}'s values: {@code
+   * from(base).maxDelay(d).build()} is the copy with another maximum.
+   */
+  public static Builder from(BackoffConfig base) {
+    return new Builder(Objects.requireNonNull(base, "base"));
+  }
+
   /** {@code initialDelay} returns the delay before the first reconnect (before jitter). */
   public Duration initialDelay() {
     return initialDelay;
@@ -85,6 +94,13 @@ public final class BackoffConfig {
     private double jitter = DEFAULT_JITTER;
 
     private Builder() {}
+
+    private Builder(BackoffConfig base) {
+      this.initialDelay = base.initialDelay;
+      this.maxDelay = base.maxDelay;
+      this.multiplier = base.multiplier;
+      this.jitter = base.jitter;
+    }
 
     /**
      * {@code initialDelay} sets the delay before the first reconnect.
@@ -148,7 +164,7 @@ public final class BackoffConfig {
       if (value == null || value.isZero() || value.isNegative()) {
         throw new IllegalArgumentException(name + " must be positive: " + value);
       }
-      return Objects.requireNonNull(value);
+      return value;
     }
   }
 }

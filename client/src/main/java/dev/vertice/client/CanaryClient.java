@@ -69,8 +69,8 @@ public final class CanaryClient implements AutoCloseable {
   }
 
   /**
-   * Returns a client with its own plaintext channel to the control plane at {@code hostPort}; it
-   * connects on the first call, and {@link #close()} shuts the channel down.
+   * {@code connect} returns a client with its own plaintext channel to the control plane at {@code
+   * hostPort}; it connects on the first call, and {@link #close()} shuts the channel down.
    *
    * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
    */
@@ -79,7 +79,7 @@ public final class CanaryClient implements AutoCloseable {
   }
 
   /**
-   * Returns a plaintext client like {@link #connect(String)} whose calls pass through {@code
+   * {@code connect} returns a plaintext client like {@link #connect(String)} whose calls pass through {@code
    * interceptors} (tracing, for one), the first listed seeing a call first.
    *
    * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
@@ -89,7 +89,7 @@ public final class CanaryClient implements AutoCloseable {
   }
 
   /**
-   * Returns a client with its own channel to the control plane at {@code hostPort}, secured by
+   * {@code connect} returns a client with its own channel to the control plane at {@code hostPort}, secured by
    * {@code channelCredentials} (for example {@code ReloadingTls.forClient(settings).channelCredentials()},
    * or {@code InsecureChannelCredentials.create()} for plaintext), every call carrying {@code
    * callCredentials} when not null (for example a bearer token; gRPC sends them over secure channels
@@ -103,7 +103,7 @@ public final class CanaryClient implements AutoCloseable {
   }
 
   /**
-   * Returns a client like {@link #connect(String, ChannelCredentials, CallCredentials)} whose calls
+   * {@code connect} returns a client like {@link #connect(String, ChannelCredentials, CallCredentials)} whose calls
    * also pass through {@code interceptors}, the first listed seeing a call first.
    *
    * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
@@ -124,12 +124,15 @@ public final class CanaryClient implements AutoCloseable {
     return new CanaryClient(calls, c, DEFAULT_DEADLINE);
   }
 
-  /** Returns a client over {@code channel}, which it borrows: {@link #close()} leaves it open. */
+  /** {@code over} returns a client over {@code channel}, which it borrows: {@link #close()} leaves it open. */
   public static CanaryClient over(Channel channel) {
     return new CanaryClient(channel, null, DEFAULT_DEADLINE);
   }
 
-  /** Returns a client like this one whose unary calls have deadline {@code d} (sharing the channel). */
+  /**
+   * {@code withDeadline} returns a client like this one whose unary calls have deadline {@code d}
+   * (sharing the channel).
+   */
   public CanaryClient withDeadline(Duration d) {
     if (d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException("deadline must be positive: " + d);
@@ -137,18 +140,21 @@ public final class CanaryClient implements AutoCloseable {
     return new CanaryClient(channel, null, d);
   }
 
-  /** Starts a rollout of {@code spec}; its first weights are pushed at once. Returns it as created. */
+  /**
+   * {@code create} starts a rollout of {@code spec}; its first weights are pushed at once. Returns
+   * it as created.
+   */
   public Rollout create(RolloutSpec spec) {
     return stub().createRollout(CreateRolloutRequest.newBuilder().setSpec(spec).build()).getRollout();
   }
 
-  /** Returns rollout {@code id}. */
+  /** {@code get} returns rollout {@code id}. */
   public Rollout get(String id) {
     return stub().getRollout(GetRolloutRequest.newBuilder().setId(id).build()).getRollout();
   }
 
   /**
-   * Returns rollouts, newest first.
+   * {@code list} returns rollouts, newest first.
    *
    * @param service only this service's when not empty
    * @param activeOnly only those not finished
@@ -158,34 +164,34 @@ public final class CanaryClient implements AutoCloseable {
         .setActiveOnly(activeOnly).build()).getRolloutsList();
   }
 
-  /** Moves rollout {@code id} to its next stage now, or with {@code full} straight to 100 %. */
+  /** {@code promote} moves rollout {@code id} to its next stage now, or with {@code full} to 100 %. */
   public Rollout promote(String id, boolean full) {
     return stub().promote(PromoteRequest.newBuilder().setId(id).setFull(full).build()).getRollout();
   }
 
-  /** Rolls rollout {@code id} back to the stable version, recording {@code reason}. */
+  /** {@code rollback} rolls rollout {@code id} back to the stable version, recording {@code reason}. */
   public Rollout rollback(String id, String reason) {
     return stub().rollback(RollbackRequest.newBuilder().setId(id).setReason(reason == null ? "" : reason).build())
         .getRollout();
   }
 
-  /** Pauses rollout {@code id}: weights hold, analysis stops deciding. */
+  /** {@code pause} pauses rollout {@code id}: weights hold, analysis stops deciding. */
   public Rollout pause(String id) {
     return stub().pause(PauseRequest.newBuilder().setId(id).build()).getRollout();
   }
 
-  /** Resumes paused rollout {@code id}. */
+  /** {@code resume} resumes paused rollout {@code id}. */
   public Rollout resume(String id) {
     return stub().resume(ResumeRequest.newBuilder().setId(id).build()).getRollout();
   }
 
-  /** Stops rollout {@code id}: the stable version gets all traffic back. */
+  /** {@code abort} stops rollout {@code id}: the stable version gets all traffic back. */
   public Rollout abort(String id) {
     return stub().abort(AbortRequest.newBuilder().setId(id).build()).getRollout();
   }
 
   /**
-   * Follows rollout {@code id}: the returned iterator yields its state now, then each change,
+   * {@code watch} follows rollout {@code id}: the returned iterator yields its state now, then each change,
    * blocking in {@code hasNext()} until one comes; it ends when the server ends the stream (the
    * rollout finished, or the server went away: {@code hasNext()} then throws its {@link
    * io.grpc.StatusRuntimeException}). No deadline: {@link RolloutWatch#close()} cancels it.

@@ -19,6 +19,11 @@ import java.util.Objects;
  * half the TTL when shorter). The control plane validates every field and rejects a bad one with
  * INVALID_ARGUMENT; this class only checks what it can without knowing the server's bounds.
  *
+ * <p>Built with {@link #builder(String)}, or {@link #from(InstanceSpec)} to derive one spec from
+ * another (the config style of DEVELOPERS.md; there are no defaults to start from, a service is
+ * required). It stays a record: its compact constructor runs every check, so the constructor and
+ * the builder cannot disagree, and each check names the field and quotes the rejected value.
+ *
  * @param service service name in any accepted spelling ({@code OSINT_SERVICE} registers {@code
  *     osint-service})
  * @param instanceId unique id within the service, or empty to let the server generate one
@@ -85,6 +90,14 @@ public record InstanceSpec(
     return new Builder(service);
   }
 
+  /**
+   * {@code from} starts a spec from {@code base}'s fields, for example the same instance with
+   * another health: {@code InstanceSpec.from(spec).health(h).build()}.
+   */
+  public static Builder from(InstanceSpec base) {
+    return new Builder(Objects.requireNonNull(base, "base"));
+  }
+
   /** {@code toRequest} returns the RegisterRequest this spec stands for. */
   public RegisterRequest toRequest() {
     RegisterRequest.Builder r = RegisterRequest.newBuilder().setInstance(Instance.newBuilder()
@@ -124,6 +137,21 @@ public record InstanceSpec(
 
     private Builder(String service) {
       this.service = service;
+    }
+
+    private Builder(InstanceSpec base) {
+      this.service = base.service;
+      this.instanceId = base.instanceId;
+      this.address = base.address;
+      this.port = base.port;
+      this.protocol = base.protocol;
+      this.version = base.version;
+      this.zone = base.zone;
+      this.weight = base.weight;
+      this.health = base.health;
+      this.metadata.putAll(base.metadata);
+      this.ttl = base.ttl;
+      this.keepaliveInterval = base.keepaliveInterval;
     }
 
     /** {@code instanceId} sets the instance id; empty (the default) lets the server generate one. */

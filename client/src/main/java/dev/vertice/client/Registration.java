@@ -2,7 +2,6 @@ package dev.vertice.client;
 
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.RegisterRequest;
-import dev.vertice.client.internal.Backoff;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,7 +37,7 @@ public final class Registration {
   boolean registering;
   ScheduledFuture<?> pingTask;
   ScheduledFuture<?> retryTask;
-  RegistryClient.Lane lane;
+  LeaseKeeper.Lane lane;
   final Backoff backoff;
 
   Registration(RegistryClient client, String service, String instanceId, Backoff backoff) {

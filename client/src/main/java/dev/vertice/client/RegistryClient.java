@@ -2,35 +2,25 @@ package dev.vertice.client;
 
 import dev.vertice.api.registry.v1.DeregisterRequest;
 import dev.vertice.api.registry.v1.HealthStatus;
-import dev.vertice.api.registry.v1.KeepAliveRequest;
-import dev.vertice.api.registry.v1.KeepAliveResponse;
 import dev.vertice.api.registry.v1.Lease;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegisterResponse;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
-import dev.vertice.client.internal.Backoff;
 import dev.vertice.client.internal.ControlPlaneChannels;
 import dev.vertice.client.internal.ControlPlaneConnection;
 import dev.vertice.client.internal.ProtoDurations;
 import dev.vertice.client.internal.UnaryCalls;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
@@ -56,6 +46,10 @@ import java.util.logging.Logger;
  *
  * <p>Thread-safe. Pings, reconnects and retries run on the injected scheduler, so tests can drive
  * them with a fake clock.
+ *
+ * <p>The KeepAlive side (lanes, pings, stream reconnects) is the package-private {@code
+ * LeaseKeeper}; this class makes the unary calls (register, set health, deregister) and registers
+ * an instance again when the keeper reports its lease lost. Both share this client's lock.
  */
 public final class RegistryClient implements AutoCloseable {
 
@@ -77,11 +71,11 @@ public final class RegistryClient implements AutoCloseable {
   private final Duration callTimeout;
   private final Duration closeTimeout;
 
+  /** Shared with the lease keeper: one lock orders registrations, leases and pings. */
   private final Object lock = new Object();
+  private final LeaseKeeper leases;
   // guarded by lock
   private final Map<String, Registration> registrations = new LinkedHashMap<>();
-  private final Map<String, Registration> byLease = new HashMap<>();
-  private final List<Lane> lanes = new ArrayList<>();
   private boolean closed;
 
   private RegistryClient(Builder b) {
@@ -90,6 +84,7 @@ public final class RegistryClient implements AutoCloseable {
     this.scheduler = connection.scheduler();
     this.callTimeout = b.callTimeout;
     this.closeTimeout = b.closeTimeout;
+    this.leases = new LeaseKeeper(connection, lock, MAX_LEASES_PER_STREAM, this::markLostLocked);
   }
 
   /** {@code builder} returns a builder; a control plane (addresses or channels) must be set. */
@@ -125,7 +120,7 @@ public final class RegistryClient implements AutoCloseable {
       r.health(healthOf(registered));
       r.lost = false;
       applyLeaseLocked(r, response.getLease());
-      ensureStreamLocked(r.lane);
+      leases.ensureStreamLocked(r);
       return r;
     }
   }
@@ -150,13 +145,14 @@ public final class RegistryClient implements AutoCloseable {
         return;
       }
       closed = true;
+      leases.closingLocked();
       active = List.copyOf(registrations.values());
       active.forEach(this::deactivateLocked);
     }
     deregisterAll(active);
     synchronized (lock) {
       // Only now: ending the streams earlier would start the grace period of leases still being deregistered.
-      List.copyOf(lanes).forEach(this::retireLocked);
+      leases.retireAllLocked();
     }
     connection.close();
   }
@@ -213,161 +209,17 @@ public final class RegistryClient implements AutoCloseable {
         // Left only now: until Deregister is answered, the control plane counts the lease against the
         // stream's limit. After a failure the lease lives on until its TTL; should a newcomer overfill
         // the stream meanwhile, the stream fails and reopens with the live leases only.
-        leaveLaneLocked(r);
+        leases.leaveLaneLocked(r);
       }
     }
   }
 
-  // --- leases, lanes and pings, under lock ---
+  // --- leases, under lock ---
 
+  /** Hands {@code r}'s new lease to the keeper, which pings it from now on. */
   private void applyLeaseLocked(Registration r, Lease granted) {
-    Registration.Lease old = r.lease();
-    Registration.Lease next = new Registration.Lease(granted.getLeaseId(),
-        ProtoDurations.fromProto(granted.getTtl()), ProtoDurations.fromProto(granted.getKeepaliveInterval()));
-    if (old != null) {
-      byLease.remove(old.id(), r);
-    }
-    r.lease(next);
-    byLease.put(next.id(), r);
-    placeLocked(r);
-    if (r.pingTask == null || old == null || !old.keepaliveInterval().equals(next.keepaliveInterval())) {
-      schedulePingsLocked(r, next.keepaliveInterval());
-    }
-  }
-
-  /**
-   * Puts {@code r} on the first lane with room, else on a new lane. A registration keeps its lane
-   * across lease changes: its new lease replaces a dead one, which the control plane no longer
-   * counts.
-   */
-  private void placeLocked(Registration r) {
-    if (r.lane != null) {
-      return;
-    }
-    Lane target = null;
-    for (Lane lane : lanes) {
-      if (lane.members.size() < MAX_LEASES_PER_STREAM) {
-        target = lane;
-        break;
-      }
-    }
-    if (target == null) {
-      target = new Lane(connection.newBackoff());
-      lanes.add(target);
-    }
-    target.members.add(r);
-    r.lane = target;
-  }
-
-  private void leaveLaneLocked(Registration r) {
-    Lane lane = r.lane;
-    r.lane = null;
-    if (lane != null && lane.members.remove(r) && lane.members.isEmpty() && !closed) {
-      retireLocked(lane);
-    }
-  }
-
-  /** Ends {@code lane}'s stream (the server then forgets its leases) and forgets the lane. */
-  private void retireLocked(Lane lane) {
-    lanes.remove(lane);
-    if (lane.reconnectTask != null) {
-      lane.reconnectTask.cancel(false);
-      lane.reconnectTask = null;
-    }
-    KeepAliveStream s = lane.stream;
-    lane.stream = null;
-    if (s != null) {
-      s.halfClose();
-    }
-  }
-
-  private void schedulePingsLocked(Registration r, Duration interval) {
-    if (r.pingTask != null) {
-      r.pingTask.cancel(false);
-    }
-    long nanos = Math.max(1, interval.toNanos());
-    r.pingTask = scheduler.scheduleAtFixedRate(() -> ping(r), nanos, nanos, TimeUnit.NANOSECONDS);
-  }
-
-  private void ping(Registration r) {
-    synchronized (lock) {
-      Lane lane = r.lane;
-      if (!closed && holdsLease(r) && lane != null && lane.stream != null) {
-        lane.stream.send(r.lease().id());
-      }
-    }
-  }
-
-  private void ensureStreamLocked(Lane lane) {
-    if (closed || lane == null || lane.stream != null || lane.reconnectTask != null || !lanes.contains(lane)) {
-      return;
-    }
-    if (lane.members.stream().noneMatch(RegistryClient::holdsLease)) {
-      return; // opened again once a member holds a lease
-    }
-    int index = channels.current();
-    channels.prepare(index);
-    KeepAliveStream s = new KeepAliveStream(lane, index);
-    lane.stream = s;
-    RegistryServiceGrpc.newStub(channels.channel(index)).keepAlive(s);
-    if (lane.stream != s) {
-      return; // failed at once (a direct executor delivered the failure inline)
-    }
-    // A new stream pings every lease at once: the old stream's end started their grace period.
-    for (Registration r : lane.members) {
-      if (holdsLease(r)) {
-        s.send(r.lease().id());
-      }
-    }
-  }
-
-  private void onPingAnswered(KeepAliveStream s, KeepAliveResponse response) {
-    synchronized (lock) {
-      Lane lane = s.lane;
-      if (s != lane.stream) {
-        return;
-      }
-      s.answered++;
-      lane.backoff.reset();
-      String leaseId = response.getLeaseId();
-      Registration r = byLease.get(leaseId);
-      if (response.getExpired()) {
-        if (r != null && holdsLease(r) && r.lease().id().equals(leaseId)) {
-          markLostLocked(r, "the control plane answered that the lease expired");
-        }
-      } else if (r != null) {
-        r.renewed();
-      }
-    }
-  }
-
-  private void onStreamFailed(KeepAliveStream s, Status status) {
-    synchronized (lock) {
-      Lane lane = s.lane;
-      if (s != lane.stream) {
-        return;
-      }
-      lane.stream = null;
-      if (closed) {
-        return;
-      }
-      channels.failed(s.index);
-      long delay = lane.backoff.nextDelayNanos();
-      boolean brokeALimit = status.getCode() == Status.Code.RESOURCE_EXHAUSTED
-          || status.getCode() == Status.Code.INVALID_ARGUMENT; // the client broke the protocol: worth seeing
-      Level level = brokeALimit ? Level.WARNING : s.answered > 0 ? Level.INFO : Level.FINE;
-      log.log(level, () -> "KeepAlive stream to " + channels.label(s.index) + " ended: " + status
-          + "; reconnecting to " + channels.label(channels.current()) + " in "
-          + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
-      lane.reconnectTask = scheduler.schedule(() -> reconnect(lane), delay, TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private void reconnect(Lane lane) {
-    synchronized (lock) {
-      lane.reconnectTask = null;
-      ensureStreamLocked(lane);
-    }
+    leases.keepLocked(r, new Registration.Lease(granted.getLeaseId(), ProtoDurations.fromProto(granted.getTtl()),
+        ProtoDurations.fromProto(granted.getKeepaliveInterval())));
   }
 
   // --- re-registration, under lock ---
@@ -376,7 +228,7 @@ public final class RegistryClient implements AutoCloseable {
     log.info(() -> "lease " + r.lease().id() + " of " + r.service() + "/" + r.instanceId() + " is lost (" + why
         + "); registering the instance again");
     r.lost = true;
-    byLease.remove(r.lease().id(), r);
+    leases.forgetLeaseLocked(r);
     startRegisterLocked(r);
   }
 
@@ -419,7 +271,7 @@ public final class RegistryClient implements AutoCloseable {
     if (!r.request.equals(sent)) {
       startRegisterLocked(r); // the health changed meanwhile: the upsert carries it
     }
-    ensureStreamLocked(r.lane);
+    leases.ensureStreamLocked(r);
   }
 
   private void registeringAgainFailedLocked(Registration r, Status status) {
@@ -427,7 +279,7 @@ public final class RegistryClient implements AutoCloseable {
       log.severe(() -> "the control plane refused to register " + r.service() + "/" + r.instanceId()
           + " again: " + status + "; giving the registration up");
       deactivateLocked(r);
-      leaveLaneLocked(r); // its lease is dead already
+      leases.leaveLaneLocked(r); // its lease is dead already
       return;
     }
     long delay = r.backoff.nextDelayNanos();
@@ -450,14 +302,7 @@ public final class RegistryClient implements AutoCloseable {
   private void deactivateLocked(Registration r) {
     r.deactivate();
     registrations.remove(key(r.service(), r.instanceId()), r);
-    Registration.Lease lease = r.lease();
-    if (lease != null) {
-      byLease.remove(lease.id(), r);
-    }
-    if (r.pingTask != null) {
-      r.pingTask.cancel(false);
-      r.pingTask = null;
-    }
+    leases.stopLocked(r);
     if (r.retryTask != null) {
       r.retryTask.cancel(false);
       r.retryTask = null;
@@ -514,11 +359,6 @@ public final class RegistryClient implements AutoCloseable {
     return health == HealthStatus.HEALTH_STATUS_UNSPECIFIED ? HealthStatus.HEALTH_STATUS_SERVING : health;
   }
 
-  /** Whether {@code r} holds a lease worth pinging: active, and not waiting to be registered again. */
-  private static boolean holdsLease(Registration r) {
-    return r.isActive() && !r.lost;
-  }
-
   private static boolean retryable(Status.Code code) {
     switch (code) {
       case INVALID_ARGUMENT:
@@ -542,68 +382,6 @@ public final class RegistryClient implements AutoCloseable {
 
   private static String key(String service, String instanceId) {
     return service + "/" + instanceId;
-  }
-
-  /**
-   * {@code Lane} is one KeepAlive stream slot: the registrations whose leases it carries and the
-   * stream currently open for them (all guarded by the client's lock).
-   */
-  static final class Lane {
-    /**
-     * Registrations pinged on this lane, at most {@link #MAX_LEASES_PER_STREAM}. Each holds at most
-     * one live lease, and the control plane counts only live leases against the stream's limit,
-     * so the members' count bounds what the stream carries. A member keeps its place while it is
-     * registered again, and while its Deregister call is in flight.
-     */
-    final Set<Registration> members = new LinkedHashSet<>();
-    final Backoff backoff;
-    KeepAliveStream stream;
-    ScheduledFuture<?> reconnectTask;
-
-    Lane(Backoff backoff) {
-      this.backoff = backoff;
-    }
-  }
-
-  /** One KeepAlive stream; pings are sent under the client's lock, one at a time. */
-  private final class KeepAliveStream implements ClientResponseObserver<KeepAliveRequest, KeepAliveResponse> {
-    final Lane lane;
-    final int index;
-    int answered; // guarded by lock
-    private ClientCallStreamObserver<KeepAliveRequest> requests;
-
-    KeepAliveStream(Lane lane, int index) {
-      this.lane = lane;
-      this.index = index;
-    }
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<KeepAliveRequest> requestStream) {
-      this.requests = requestStream;
-    }
-
-    void send(String leaseId) {
-      requests.onNext(KeepAliveRequest.newBuilder().setLeaseId(leaseId).build());
-    }
-
-    void halfClose() {
-      requests.onCompleted();
-    }
-
-    @Override
-    public void onNext(KeepAliveResponse response) {
-      onPingAnswered(this, response);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      onStreamFailed(this, Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      onStreamFailed(this, Status.UNAVAILABLE.withDescription("the control plane ended the KeepAlive stream"));
-    }
   }
 
   /**

@@ -1,7 +1,6 @@
 package dev.vertice.client;
 
 import dev.vertice.client.internal.VerticeRoundRobinLoadBalancer;
-import io.grpc.Attributes;
 import io.grpc.LoadBalancer;
 import io.grpc.LoadBalancerProvider;
 import io.grpc.LoadBalancerRegistry;
@@ -18,10 +17,10 @@ import java.util.random.RandomGenerator;
  * instance.
  *
  * <p><b>Traffic policy.</b> When the resolution result carries a {@link TrafficPolicySnapshot}
- * under {@link #TRAFFIC_POLICY} (the {@code vertice:///} resolver sets it from the pushed
+ * under {@link VerticeAttributes#TRAFFIC_POLICY} (the {@code vertice:///} resolver sets it from the pushed
  * TrafficPolicy) and that policy has subsets, each call first picks a version subset by weight,
  * then an address of that subset round-robin. Only subsets with a weight above 0 and at least one
- * address (each address's version is its {@code VerticeNameResolver.VERSION} attribute) take part;
+ * address (each address's version is its {@link VerticeAttributes#VERSION} attribute) take part;
  * addresses whose version is in no subset receive no calls. Each such subset is balanced by its own
  * {@code round_robin} child, and only READY children are picked: a subset whose connections are
  * not ready yields its share to the others; when none is ready, calls wait (or fail, once every
@@ -48,14 +47,6 @@ public final class VerticeRoundRobinLoadBalancerProvider extends LoadBalancerPro
 
   /** The policy name to use in a service config's {@code loadBalancingConfig}. */
   public static final String POLICY_NAME = "vertice_round_robin";
-
-  /**
-   * Resolution-result attribute: the service's current traffic policy, absent when it has none.
-   * The {@code vertice:///} name resolver sets it; another resolver may too.
-   */
-  @NameResolver.ResolutionResultAttr
-  public static final Attributes.Key<TrafficPolicySnapshot> TRAFFIC_POLICY =
-      Attributes.Key.create("dev.vertice.client.TrafficPolicySnapshot");
 
   private final RandomGenerator random;
 

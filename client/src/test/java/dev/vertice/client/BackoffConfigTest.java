@@ -28,6 +28,17 @@ class BackoffConfigTest {
     assertMessageContains("PT10S", () -> BackoffConfig.custom().initialDelay(Duration.ofSeconds(10)).build());
   }
 
+  @Test
+  void fromStartsFromTheBaseAndLeavesItUnchanged() {
+    BackoffConfig base = BackoffConfig.custom().initialDelay(Duration.ofMillis(50)).multiplier(2).jitter(0).build();
+    BackoffConfig copy = BackoffConfig.from(base).maxDelay(Duration.ofSeconds(1)).build();
+    assertEquals(Duration.ofMillis(50), copy.initialDelay());
+    assertEquals(Duration.ofSeconds(1), copy.maxDelay());
+    assertEquals(2.0, copy.multiplier());
+    assertEquals(0.0, copy.jitter());
+    assertEquals(Duration.ofSeconds(5), base.maxDelay());
+  }
+
   private static void assertMessageContains(String quoted, Runnable r) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
     assertTrue(e.getMessage().contains(quoted), e.getMessage());

@@ -1,6 +1,7 @@
 package dev.vertice.launcher;
 
 import dev.vertice.client.StatsReporter;
+import dev.vertice.client.WatchClientMetrics;
 import dev.vertice.gateway.Gateway;
 import dev.vertice.gateway.GatewayConfig;
 import dev.vertice.gateway.proxy.StatsSink;
@@ -9,7 +10,6 @@ import dev.vertice.gateway.routing.RouteRule;
 import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.Metrics;
 import dev.vertice.observability.Tracing;
-import dev.vertice.observability.WatchClientMetrics;
 import dev.vertice.security.tls.TlsFlagRules;
 import dev.vertice.security.tls.TlsFlagRules.ClientFlags;
 import dev.vertice.security.tls.TlsFlagRules.ListenerFlags;

@@ -2,15 +2,15 @@ package dev.vertice.sidecar;
 
 import com.google.rpc.BadRequest;
 import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.client.Backoff;
 import dev.vertice.client.InstanceSpec;
 import dev.vertice.client.Registration;
 import dev.vertice.client.RegistryClient;
 import dev.vertice.client.WatchClient;
-import dev.vertice.client.internal.Backoff;
-import dev.vertice.client.internal.Threads;
+import dev.vertice.client.WatchClientMetrics;
+import dev.vertice.common.Threads;
 import dev.vertice.common.Ticker;
 import dev.vertice.observability.Tracing;
-import dev.vertice.observability.WatchClientMetrics;
 import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.sidecar.internal.GrpcHealthProbe;
 import dev.vertice.sidecar.internal.HttpGet;

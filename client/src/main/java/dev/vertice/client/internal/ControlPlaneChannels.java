@@ -8,7 +8,6 @@ import io.grpc.ChannelCredentials;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.NettyChannelBuilder;
@@ -50,16 +49,6 @@ public final class ControlPlaneChannels implements AutoCloseable {
 
   private ControlPlaneChannels(List<Channel> channels, List<String> labels, boolean owned) {
     this(channels, channels, labels, owned, new AtomicInteger());
-  }
-
-  /**
-   * {@code forAddresses} builds one plaintext channel per address. Channels connect lazily, on
-   * their first call.
-   *
-   * @param maxInboundMessageBytes the largest response accepted
-   */
-  public static ControlPlaneChannels forAddresses(ControlPlaneAddresses addresses, int maxInboundMessageBytes) {
-    return forAddresses(addresses, maxInboundMessageBytes, InsecureChannelCredentials.create());
   }
 
   /**

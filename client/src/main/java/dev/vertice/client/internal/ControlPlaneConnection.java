@@ -1,6 +1,8 @@
 package dev.vertice.client.internal;
 
+import dev.vertice.client.Backoff;
 import dev.vertice.client.BackoffConfig;
+import dev.vertice.common.Threads;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ScheduledExecutorService;

@@ -4,6 +4,7 @@ import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.ServiceListener;
 import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.TrafficPolicySnapshot;
+import dev.vertice.client.VerticeAttributes;
 import dev.vertice.client.VerticeRoundRobinLoadBalancerProvider;
 import dev.vertice.client.WatchClient;
 import io.grpc.Attributes;
@@ -24,15 +25,15 @@ import java.util.logging.Logger;
  * result, so nothing polls and {@link #refresh()} does nothing.
  *
  * <p>Each instance becomes one {@link EquivalentAddressGroup} carrying its weight, version label,
- * zone and instance id as attributes. A service without SERVING instances (or without instances)
- * is reported as an UNAVAILABLE error. Results carry a service config selecting {@code
+ * zone and instance id as {@link VerticeAttributes}. A service without SERVING instances (or
+ * without instances) is reported as an UNAVAILABLE error. Results carry a service config selecting {@code
  * vertice_round_robin} (which fails calls at once on such an error, instead of calling the last
  * addresses as {@code round_robin} would), falling back to {@code round_robin} where that policy is
  * not registered.
  *
  * <p>When the watch client watches traffic policies ({@link
  * WatchClient.Builder#watchTrafficPolicies}), the service's pushed TrafficPolicy rides along: each
- * result carries the current one as the {@link VerticeRoundRobinLoadBalancerProvider#TRAFFIC_POLICY}
+ * result carries the current one as the {@link VerticeAttributes#TRAFFIC_POLICY}
  * attribute (absent when the service has none), and a policy change alone produces a new result
  * with the same addresses. A watch client that does not watch policies never receives one: its
  * channels balance over every SERVING instance.
@@ -47,15 +48,6 @@ import java.util.logging.Logger;
 public final class VerticeNameResolver extends NameResolver {
 
   private static final Logger log = Logger.getLogger(VerticeNameResolver.class.getName());
-
-  /** Attribute: the instance's load-balancing weight (1-10000). */
-  public static final Attributes.Key<Integer> WEIGHT = Attributes.Key.create("vertice.weight");
-  /** Attribute: the instance's version label, for example {@code v1}. */
-  public static final Attributes.Key<String> VERSION = Attributes.Key.create("vertice.version");
-  /** Attribute: the instance's zone (may be empty). */
-  public static final Attributes.Key<String> ZONE = Attributes.Key.create("vertice.zone");
-  /** Attribute: the instance id. */
-  public static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("vertice.instanceId");
 
   /** The policy selected first by the service config: drain-aware round-robin. */
   public static final String POLICY = VerticeRoundRobinLoadBalancerProvider.POLICY_NAME;
@@ -187,10 +179,10 @@ public final class VerticeNameResolver extends NameResolver {
     List<EquivalentAddressGroup> groups = new ArrayList<>(serving.size());
     for (Instance i : serving) {
       Attributes attrs = Attributes.newBuilder()
-          .set(WEIGHT, i.getWeight())
-          .set(VERSION, i.getVersion())
-          .set(ZONE, i.getZone())
-          .set(INSTANCE_ID, i.getInstanceId())
+          .set(VerticeAttributes.WEIGHT, i.getWeight())
+          .set(VerticeAttributes.VERSION, i.getVersion())
+          .set(VerticeAttributes.ZONE, i.getZone())
+          .set(VerticeAttributes.INSTANCE_ID, i.getInstanceId())
           .build();
       groups.add(new EquivalentAddressGroup(new InetSocketAddress(i.getAddress(), i.getPort()), attrs));
     }
@@ -215,7 +207,7 @@ public final class VerticeNameResolver extends NameResolver {
       return;
     }
     Attributes attrs = policy == null ? Attributes.EMPTY : Attributes.newBuilder()
-        .set(VerticeRoundRobinLoadBalancerProvider.TRAFFIC_POLICY, policy)
+        .set(VerticeAttributes.TRAFFIC_POLICY, policy)
         .build();
     listener.onResult2(ResolutionResult.newBuilder()
         .setAddressesOrError(addresses)

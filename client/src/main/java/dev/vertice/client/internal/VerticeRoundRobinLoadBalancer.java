@@ -1,7 +1,7 @@
 package dev.vertice.client.internal;
 
 import dev.vertice.client.TrafficPolicySnapshot;
-import dev.vertice.client.VerticeRoundRobinLoadBalancerProvider;
+import dev.vertice.client.VerticeAttributes;
 import io.grpc.ConnectivityState;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.LoadBalancer;
@@ -25,9 +25,9 @@ import java.util.random.RandomGenerator;
  *
  * <p><b>Traffic policy.</b> Without a policy (or with one without subsets) it delegates to one
  * {@code round_robin} child over every address. When the resolved attributes carry a {@link
- * VerticeRoundRobinLoadBalancerProvider#TRAFFIC_POLICY} with subsets, it runs one {@code
+ * VerticeAttributes#TRAFFIC_POLICY} with subsets, it runs one {@code
  * round_robin} child per subset with a weight above 0 and at least one address (matched on the
- * addresses' {@link VerticeNameResolver#VERSION} attribute); addresses of other versions get no
+ * addresses' {@link VerticeAttributes#VERSION} attribute); addresses of other versions get no
  * calls. Its picker first picks a READY child by weight, then delegates to that child's picker; a
  * child that is not READY yields its share to the others. With no READY child the channel is
  * CONNECTING (calls wait) while a child connects, and TRANSIENT_FAILURE (calls fail with the
@@ -96,7 +96,7 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
       return empty;
     }
     TrafficPolicySnapshot policy = resolvedAddresses.getAttributes()
-        .get(VerticeRoundRobinLoadBalancerProvider.TRAFFIC_POLICY);
+        .get(VerticeAttributes.TRAFFIC_POLICY);
     Map<String, Group> groups = groups(addresses, policy);
     if (groups.isEmpty()) {
       Status none = Status.UNAVAILABLE.withDescription(noSubsetReason(addresses, policy));
@@ -175,7 +175,7 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
   }
 
   private static String versionOf(EquivalentAddressGroup a) {
-    String v = a.getAttributes().get(VerticeNameResolver.VERSION);
+    String v = a.getAttributes().get(VerticeAttributes.VERSION);
     return v == null ? "" : v;
   }
 

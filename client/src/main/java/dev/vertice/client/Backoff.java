@@ -1,14 +1,24 @@
-package dev.vertice.client.internal;
+package dev.vertice.client;
 
-import dev.vertice.client.BackoffConfig;
+import java.util.Objects;
 import java.util.Random;
 
 /**
  * {@code Backoff} produces the delays of a {@link BackoffConfig} for one sequence of consecutive
- * failures. Randomness comes from the injected {@link Random}, so a seeded one gives a
- * reproducible sequence.
+ * failures: the n-th call of {@link #nextDelayNanos()} returns {@code min(initialDelay *
+ * multiplier^(n-1), maxDelay)} moved at random by up to {@code ±jitter} of itself, never more
+ * than {@code maxDelay}; {@link #reset()} starts again after a success.
  *
- * <p>Not thread-safe: each owner calls it under its own lock.
+ * <p>Every client of this module reconnects and retries with one; code that retries on its own
+ * (a sidecar re-registering, a probe) can use it too, with the same config:
+ *
+ * <pre>{@code
+ * Backoff backoff = new Backoff(BackoffConfig.ofDefaults(), new Random());
+ * scheduler.schedule(this::retry, backoff.nextDelayNanos(), TimeUnit.NANOSECONDS);
+ * }</pre>
+ *
+ * <p>Randomness comes from the injected {@link Random}, so a seeded one gives a reproducible
+ * sequence. Not thread-safe: each owner calls it under its own lock.
  */
 public final class Backoff {
 
@@ -18,10 +28,13 @@ public final class Backoff {
   private final long maxNanos;
   private long nextNanos;
 
-  /** {@code Backoff} creates a sequence that starts at the config's initial delay. */
+  /**
+   * {@code Backoff} creates a sequence of {@code config}'s delays that starts at its initial
+   * delay, jittered with {@code random}.
+   */
   public Backoff(BackoffConfig config, Random random) {
-    this.config = config;
-    this.random = random;
+    this.config = Objects.requireNonNull(config, "config");
+    this.random = Objects.requireNonNull(random, "random");
     this.initialNanos = config.initialDelay().toNanos();
     this.maxNanos = config.maxDelay().toNanos();
     this.nextNanos = initialNanos;

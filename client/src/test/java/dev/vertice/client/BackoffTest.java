@@ -1,10 +1,9 @@
-package dev.vertice.client.internal;
+package dev.vertice.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vertice.client.BackoffConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,9 @@
-package dev.vertice.observability;
+package dev.vertice.client;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vertice.client.WatchClient;
 import dev.vertice.controlplane.ControlPlane;
+import dev.vertice.observability.Metrics;
 import dev.vertice.testkit.Await;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;

@@ -1,6 +1,5 @@
-package dev.vertice.observability;
+package dev.vertice.client;
 
-import dev.vertice.client.WatchClient;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,12 +10,20 @@ import io.micrometer.core.instrument.MeterRegistry;
  * vertice_watch_connected} and {@code vertice_watch_synced} (1 or 0), {@code
  * vertice_watch_responses_total} and {@code vertice_watch_nacks_total}. Gateways and sidecars bind
  * their {@link WatchClient} with it.
+ *
+ * <p>Micrometer is an optional dependency of this module: a caller of {@link #bind} has {@code
+ * io.micrometer:micrometer-core} on its class path anyway (it passes a {@link MeterRegistry}); the
+ * rest of the client works without it. The meters read the client when scraped and hold it
+ * strongly; stateless and thread-safe.
  */
 public final class WatchClientMetrics {
 
   private WatchClientMetrics() {}
 
-  /** Adds the gauges and counters reading {@code client} to {@code registry}. */
+  /**
+   * {@code bind} adds the gauges and counters reading {@code client} to {@code registry}; binding
+   * a second client to the same registry keeps the first one's meters (Micrometer's rule).
+   */
   public static void bind(WatchClient client, MeterRegistry registry) {
     Gauge.builder("vertice.watch.staleness", client, c -> c.staleness().toNanos() / 1e9)
         .baseUnit("seconds")
