@@ -9,7 +9,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code Attempt} is one try of an {@link Exchange} on one instance: its upstream connection, its
+ * {@code Attempt} is one try of an {@code Exchange} on one instance: its upstream connection, its
  * timer, and the outcome it reports (once) to the instance's and the service's breakers. Used on the
  * client connection's event loop only.
  */

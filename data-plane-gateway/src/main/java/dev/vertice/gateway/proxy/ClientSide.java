@@ -4,8 +4,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
- * {@code ClientSide} is what an {@link Exchange} may do to the client connection it serves: flow
- * control, writes, local answers and the end of the exchange. {@link ProxyHandler} implements it;
+ * {@code ClientSide} is what an {@code Exchange} may do to the client connection it serves: flow
+ * control, writes, local answers and the end of the exchange. {@code ProxyHandler} implements it;
  * every call comes on the connection's event loop.
  */
 interface ClientSide {
