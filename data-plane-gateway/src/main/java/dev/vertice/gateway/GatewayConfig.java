@@ -8,40 +8,21 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * {@code GatewayConfig} holds every setting of the gateway. Immutable; {@link #custom()} starts a
- * builder from the defaults, whose setters reject bad values with a message naming the setting.
- *
- * @param host address to listen on
- * @param port HTTP port (0: a free one)
- * @param grpcPort gRPC port (0: a free one, -1: no gRPC proxy)
- * @param balancer load-balancing policy name ({@code least-request} or {@code round-robin})
- * @param maxInitialLineBytes longest request line (414 beyond)
- * @param maxHeaderBytes largest request header block (431 beyond)
- * @param maxBodyBytes largest request body (413 beyond)
- * @param maxConnections most client connections open at once (503 and close beyond)
- * @param maxConcurrentStreams most concurrent HTTP/2 streams per connection (advertised; refused beyond)
- * @param maxConnectionsPerInstance most pooled upstream connections per instance and event loop
- * @param headerTimeout time allowed to receive a request's headers once it started (408 beyond)
- * @param idleTimeout an idle keep-alive connection is closed after this
- * @param requestTimeout default time to wait for an upstream's response headers (504 beyond)
- * @param connectTimeout time to open an upstream connection
- * @param rules host and path routing rules
- * @param resilience breakers, ejection and retries
- * @param shutdownGrace how long shutdown waits for requests in flight
- * @param watchTrafficPolicies whether to watch TrafficPolicy resources (canary splits)
- * @param statsInterval how often per-version stats are sent to the control plane
+ * {@code GatewayConfig} holds every setting of the gateway. Immutable and thread-safe; take
+ * {@link #ofDefaults()}, or start a builder from the defaults with {@link #custom()} or from another
+ * config with {@link #from(GatewayConfig)}. Every setter rejects a bad value at once with an
+ * {@link IllegalArgumentException} reading {@code invalid <setting>: <value> ...}, the setting
+ * named as its command-line flag.
  */
-public record GatewayConfig(
-    String host, int port, int grpcPort, String balancer,
-    int maxInitialLineBytes, int maxHeaderBytes, long maxBodyBytes, int maxConnections, int maxConcurrentStreams,
-    int maxConnectionsPerInstance, Duration headerTimeout, Duration idleTimeout, Duration requestTimeout,
-    Duration connectTimeout, List<RouteRule> rules, ResilienceConfig resilience, Duration shutdownGrace,
-    boolean watchTrafficPolicies, Duration statsInterval) {
-
+public final class GatewayConfig {
+  /** Default address to listen on: all interfaces. */
+  public static final String DEFAULT_HOST = "0.0.0.0";
   /** Default HTTP port. */
   public static final int DEFAULT_PORT = 8080;
   /** Default gRPC port. */
   public static final int DEFAULT_GRPC_PORT = 8081;
+  /** Default load-balancing policy: least request (power of two choices). */
+  public static final String DEFAULT_BALANCER = "least-request";
   /** Default longest request line: 8 KiB. */
   public static final int DEFAULT_MAX_INITIAL_LINE_BYTES = 8192;
   /** Default largest header block: 16 KiB. */
@@ -54,48 +35,173 @@ public record GatewayConfig(
   public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 128;
   /** Default most pooled connections per instance and event loop. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_INSTANCE = 64;
+  /** Default time allowed to receive a request's headers: 10 s. */
+  public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+  /** Default idle timeout of keep-alive connections: 60 s. */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+  /** Default time to wait for an upstream's response headers: 30 s. */
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  /** Default time to open an upstream connection: 2 s. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  /** Default time shutdown waits for requests in flight: 10 s. */
+  public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+  /** Whether TrafficPolicy resources are watched by default. */
+  public static final boolean DEFAULT_WATCH_TRAFFIC_POLICIES = true;
+  /** Default interval of per-version stats reports: 1 s. */
+  public static final Duration DEFAULT_STATS_INTERVAL = Duration.ofSeconds(1);
 
-  /** {@code GatewayConfig} validates every setting. */
-  public GatewayConfig {
-    Objects.requireNonNull(host, "host");
-    check(!host.isBlank(), "host", "'" + host + "' is empty");
-    check(port >= 0 && port <= 65535, "port", port + " is outside 0..65535");
-    check(grpcPort >= -1 && grpcPort <= 65535, "grpc-port", grpcPort + " is outside -1..65535");
-    try {
-      Balancer.of(balancer);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("invalid balancer: " + e.getMessage(), e);
-    }
-    check(maxInitialLineBytes >= 256, "max-initial-line-bytes", maxInitialLineBytes + " is below 256");
-    check(maxHeaderBytes >= 1024, "max-header-bytes", maxHeaderBytes + " is below 1024");
-    check(maxBodyBytes >= 0, "max-body-bytes", maxBodyBytes + " is negative");
-    check(maxConnections >= 1, "max-connections", maxConnections + " is below 1");
-    check(maxConcurrentStreams >= 1, "max-concurrent-streams", maxConcurrentStreams + " is below 1");
-    check(maxConnectionsPerInstance >= 1, "max-connections-per-instance", maxConnectionsPerInstance + " is below 1");
-    positive(headerTimeout, "header-timeout");
-    positive(idleTimeout, "idle-timeout");
-    positive(requestTimeout, "request-timeout");
-    positive(connectTimeout, "connect-timeout");
-    positive(shutdownGrace, "shutdown-grace");
-    positive(statsInterval, "stats-interval");
-    rules = List.copyOf(rules);
-    Objects.requireNonNull(resilience, "resilience");
+  private static final GatewayConfig DEFAULTS = custom().build();
+
+  private final String host;
+  private final int port;
+  private final int grpcPort;
+  private final String balancer;
+  private final int maxInitialLineBytes;
+  private final int maxHeaderBytes;
+  private final long maxBodyBytes;
+  private final int maxConnections;
+  private final int maxConcurrentStreams;
+  private final int maxConnectionsPerInstance;
+  private final Duration headerTimeout;
+  private final Duration idleTimeout;
+  private final Duration requestTimeout;
+  private final Duration connectTimeout;
+  private final List<RouteRule> rules;
+  private final ResilienceConfig resilience;
+  private final Duration shutdownGrace;
+  private final boolean watchTrafficPolicies;
+  private final Duration statsInterval;
+
+  private GatewayConfig(Builder b) {
+    this.host = b.host;
+    this.port = b.port;
+    this.grpcPort = b.grpcPort;
+    this.balancer = b.balancer;
+    this.maxInitialLineBytes = b.maxInitialLineBytes;
+    this.maxHeaderBytes = b.maxHeaderBytes;
+    this.maxBodyBytes = b.maxBodyBytes;
+    this.maxConnections = b.maxConnections;
+    this.maxConcurrentStreams = b.maxConcurrentStreams;
+    this.maxConnectionsPerInstance = b.maxConnectionsPerInstance;
+    this.headerTimeout = b.headerTimeout;
+    this.idleTimeout = b.idleTimeout;
+    this.requestTimeout = b.requestTimeout;
+    this.connectTimeout = b.connectTimeout;
+    this.rules = b.rules;
+    this.resilience = b.resilience;
+    this.shutdownGrace = b.shutdownGrace;
+    this.watchTrafficPolicies = b.watchTrafficPolicies;
+    this.statsInterval = b.statsInterval;
   }
 
-  private static final GatewayConfig DEFAULTS = new GatewayConfig("0.0.0.0", DEFAULT_PORT, DEFAULT_GRPC_PORT,
-      "least-request", DEFAULT_MAX_INITIAL_LINE_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_BODY_BYTES,
-      DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTIONS_PER_INSTANCE,
-      Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(2), List.of(),
-      ResilienceConfig.ofDefaults(), Duration.ofSeconds(10), true, Duration.ofSeconds(1));
-
-  /** {@code ofDefaults} returns the defaults. */
+  /** {@code ofDefaults} returns the defaults (the {@code DEFAULT_*} values, no routing rules). */
   public static GatewayConfig ofDefaults() {
     return DEFAULTS;
   }
 
   /** {@code custom} returns a builder starting from the defaults. */
   public static Builder custom() {
-    return new Builder(DEFAULTS);
+    return new Builder();
+  }
+
+  /** {@code from} returns a builder starting from {@code base}. */
+  public static Builder from(GatewayConfig base) {
+    return new Builder(Objects.requireNonNull(base, "base"));
+  }
+
+  /** {@code host} is the address to listen on. */
+  public String host() {
+    return host;
+  }
+
+  /** {@code port} is the HTTP port (0: a free one). */
+  public int port() {
+    return port;
+  }
+
+  /** {@code grpcPort} is the gRPC port (0: a free one, -1: no gRPC proxy). */
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  /** {@code balancer} is the load-balancing policy name ({@code least-request} or {@code round-robin}). */
+  public String balancer() {
+    return balancer;
+  }
+
+  /** {@code maxInitialLineBytes} is the longest request line (414 beyond). */
+  public int maxInitialLineBytes() {
+    return maxInitialLineBytes;
+  }
+
+  /** {@code maxHeaderBytes} is the largest request header block (431 beyond). */
+  public int maxHeaderBytes() {
+    return maxHeaderBytes;
+  }
+
+  /** {@code maxBodyBytes} is the largest request body (413 beyond). */
+  public long maxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  /** {@code maxConnections} is the most client connections open at once (503 and close beyond). */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /** {@code maxConcurrentStreams} is the most concurrent HTTP/2 streams per connection (advertised; refused beyond). */
+  public int maxConcurrentStreams() {
+    return maxConcurrentStreams;
+  }
+
+  /** {@code maxConnectionsPerInstance} is the most pooled upstream connections per instance and event loop. */
+  public int maxConnectionsPerInstance() {
+    return maxConnectionsPerInstance;
+  }
+
+  /** {@code headerTimeout} is the time allowed to receive a request's headers once it started (408 beyond). */
+  public Duration headerTimeout() {
+    return headerTimeout;
+  }
+
+  /** {@code idleTimeout} is how long an idle keep-alive connection stays open. */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  /** {@code requestTimeout} is the default time to wait for an upstream's response headers (504 beyond). */
+  public Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  /** {@code connectTimeout} is the time to open an upstream connection. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** {@code rules} is the host and path routing rules. */
+  public List<RouteRule> rules() {
+    return rules;
+  }
+
+  /** {@code resilience} is breakers, ejection and retries. */
+  public ResilienceConfig resilience() {
+    return resilience;
+  }
+
+  /** {@code shutdownGrace} is how long shutdown waits for requests in flight. */
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  /** {@code watchTrafficPolicies} is whether TrafficPolicy resources (canary splits) are watched. */
+  public boolean watchTrafficPolicies() {
+    return watchTrafficPolicies;
+  }
+
+  /** {@code statsInterval} is how often per-version stats are sent to the control plane. */
+  public Duration statsInterval() {
+    return statsInterval;
   }
 
   private static void check(boolean ok, String setting, String problem) {
@@ -109,27 +215,29 @@ public record GatewayConfig(
     check(!d.isNegative() && !d.isZero(), setting, d + " is not positive");
   }
 
-  /** {@code Builder} builds a {@link GatewayConfig}; {@link #build()} validates. */
+  /** {@code Builder} builds a {@link GatewayConfig}; every setter checks its value at once. */
   public static final class Builder {
-    private String host;
-    private int port;
-    private int grpcPort;
-    private String balancer;
-    private int maxInitialLineBytes;
-    private int maxHeaderBytes;
-    private long maxBodyBytes;
-    private int maxConnections;
-    private int maxConcurrentStreams;
-    private int maxConnectionsPerInstance;
-    private Duration headerTimeout;
-    private Duration idleTimeout;
-    private Duration requestTimeout;
-    private Duration connectTimeout;
-    private List<RouteRule> rules;
-    private ResilienceConfig resilience;
-    private Duration shutdownGrace;
-    private boolean watchTrafficPolicies;
-    private Duration statsInterval;
+    private String host = DEFAULT_HOST;
+    private int port = DEFAULT_PORT;
+    private int grpcPort = DEFAULT_GRPC_PORT;
+    private String balancer = DEFAULT_BALANCER;
+    private int maxInitialLineBytes = DEFAULT_MAX_INITIAL_LINE_BYTES;
+    private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
+    private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private int maxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
+    private int maxConnectionsPerInstance = DEFAULT_MAX_CONNECTIONS_PER_INSTANCE;
+    private Duration headerTimeout = DEFAULT_HEADER_TIMEOUT;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private List<RouteRule> rules = List.of();
+    private ResilienceConfig resilience = ResilienceConfig.ofDefaults();
+    private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+    private boolean watchTrafficPolicies = DEFAULT_WATCH_TRAFFIC_POLICIES;
+    private Duration statsInterval = DEFAULT_STATS_INTERVAL;
+
+    private Builder() {}
 
     private Builder(GatewayConfig c) {
       host = c.host;
@@ -155,102 +263,127 @@ public record GatewayConfig(
 
     /** {@code host} sets the address to listen on. */
     public Builder host(String v) {
+      Objects.requireNonNull(v, "host");
+      check(!v.isBlank(), "host", "'" + v + "' is empty");
       host = v;
       return this;
     }
 
     /** {@code port} sets the HTTP port (0: a free one). */
     public Builder port(int v) {
+      check(v >= 0 && v <= 65535, "port", v + " is outside 0..65535");
       port = v;
       return this;
     }
 
     /** {@code grpcPort} sets the gRPC port (0: a free one, -1: none). */
     public Builder grpcPort(int v) {
+      check(v >= -1 && v <= 65535, "grpc-port", v + " is outside -1..65535");
       grpcPort = v;
       return this;
     }
 
     /** {@code balancer} sets the load-balancing policy: {@code least-request} or {@code round-robin}. */
     public Builder balancer(String v) {
+      try {
+        Balancer.of(v);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid balancer: " + e.getMessage(), e);
+      }
       balancer = v;
       return this;
     }
 
-    /** {@code maxInitialLineBytes} sets the longest request line. */
+    /** {@code maxInitialLineBytes} sets the longest request line (at least 256). */
     public Builder maxInitialLineBytes(int v) {
+      check(v >= 256, "max-initial-line-bytes", v + " is below 256");
       maxInitialLineBytes = v;
       return this;
     }
 
-    /** {@code maxHeaderBytes} sets the largest header block. */
+    /** {@code maxHeaderBytes} sets the largest header block (at least 1024). */
     public Builder maxHeaderBytes(int v) {
+      check(v >= 1024, "max-header-bytes", v + " is below 1024");
       maxHeaderBytes = v;
       return this;
     }
 
-    /** {@code maxBodyBytes} sets the largest request body. */
+    /** {@code maxBodyBytes} sets the largest request body (0 or more). */
     public Builder maxBodyBytes(long v) {
+      check(v >= 0, "max-body-bytes", v + " is negative");
       maxBodyBytes = v;
       return this;
     }
 
-    /** {@code maxConnections} sets the most client connections. */
+    /** {@code maxConnections} sets the most client connections (at least 1). */
     public Builder maxConnections(int v) {
+      check(v >= 1, "max-connections", v + " is below 1");
       maxConnections = v;
       return this;
     }
 
-    /** {@code maxConcurrentStreams} sets the most HTTP/2 streams per connection. */
+    /** {@code maxConcurrentStreams} sets the most HTTP/2 streams per connection (at least 1). */
     public Builder maxConcurrentStreams(int v) {
+      check(v >= 1, "max-concurrent-streams", v + " is below 1");
       maxConcurrentStreams = v;
       return this;
     }
 
-    /** {@code maxConnectionsPerInstance} sets the most pooled upstream connections per instance and event loop. */
+    /**
+     * {@code maxConnectionsPerInstance} sets the most pooled upstream connections per instance and
+     * event loop (at least 1).
+     */
     public Builder maxConnectionsPerInstance(int v) {
+      check(v >= 1, "max-connections-per-instance", v + " is below 1");
       maxConnectionsPerInstance = v;
       return this;
     }
 
-    /** {@code headerTimeout} sets the time allowed to receive a request's headers. */
+    /** {@code headerTimeout} sets the time allowed to receive a request's headers (positive). */
     public Builder headerTimeout(Duration v) {
+      positive(v, "header-timeout");
       headerTimeout = v;
       return this;
     }
 
-    /** {@code idleTimeout} sets when idle keep-alive connections close. */
+    /** {@code idleTimeout} sets when idle keep-alive connections close (positive). */
     public Builder idleTimeout(Duration v) {
+      positive(v, "idle-timeout");
       idleTimeout = v;
       return this;
     }
 
-    /** {@code requestTimeout} sets the default time to wait for an upstream's response headers. */
+    /** {@code requestTimeout} sets the default time to wait for an upstream's response headers (positive). */
     public Builder requestTimeout(Duration v) {
+      positive(v, "request-timeout");
       requestTimeout = v;
       return this;
     }
 
-    /** {@code connectTimeout} sets the time to open an upstream connection. */
+    /** {@code connectTimeout} sets the time to open an upstream connection (positive). */
     public Builder connectTimeout(Duration v) {
+      positive(v, "connect-timeout");
       connectTimeout = v;
       return this;
     }
 
-    /** {@code rules} sets the host and path routing rules. */
+    /** {@code rules} sets the host and path routing rules (copied). */
     public Builder rules(List<RouteRule> v) {
+      v = List.copyOf(v);
       rules = v;
       return this;
     }
 
     /** {@code resilience} sets breakers, ejection and retries. */
     public Builder resilience(ResilienceConfig v) {
+      Objects.requireNonNull(v, "resilience");
       resilience = v;
       return this;
     }
 
-    /** {@code shutdownGrace} sets how long shutdown waits for requests in flight. */
+    /** {@code shutdownGrace} sets how long shutdown waits for requests in flight (positive). */
     public Builder shutdownGrace(Duration v) {
+      positive(v, "shutdown-grace");
       shutdownGrace = v;
       return this;
     }
@@ -261,21 +394,16 @@ public record GatewayConfig(
       return this;
     }
 
-    /** {@code statsInterval} sets how often stats are reported. */
+    /** {@code statsInterval} sets how often stats are reported (positive). */
     public Builder statsInterval(Duration v) {
+      positive(v, "stats-interval");
       statsInterval = v;
       return this;
     }
 
-    /**
-     * {@code build} returns the config.
-     *
-     * @throws IllegalArgumentException naming the first invalid setting and its value
-     */
+    /** {@code build} returns the config (every value was checked when set). */
     public GatewayConfig build() {
-      return new GatewayConfig(host, port, grpcPort, balancer, maxInitialLineBytes, maxHeaderBytes, maxBodyBytes,
-          maxConnections, maxConcurrentStreams, maxConnectionsPerInstance, headerTimeout, idleTimeout,
-          requestTimeout, connectTimeout, rules, resilience, shutdownGrace, watchTrafficPolicies, statsInterval);
+      return new GatewayConfig(this);
     }
   }
 }

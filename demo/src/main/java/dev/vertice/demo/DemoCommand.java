@@ -146,8 +146,8 @@ public final class DemoCommand implements Callable<Integer> {
       // A free port is known only once bound: the pid then keeps the id unique on the host.
       String id = !instanceId.isEmpty() ? instanceId
           : names.get(i) + "-" + (p == 0 ? ProcessHandle.current().pid() + "-" + i : String.valueOf(p));
-      configs.add(new DemoConfig(names.get(i), id, host, p, version, Duration.ofMillis(latencyMs), errorRate,
-          seed + i));
+      configs.add(DemoConfig.custom().service(names.get(i)).instanceId(id).host(host).port(p).version(version)
+          .latency(Duration.ofMillis(latencyMs)).errorRate(errorRate).seed(seed + i).build());
     }
     return configs;
   }

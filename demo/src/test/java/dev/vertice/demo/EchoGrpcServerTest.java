@@ -40,7 +40,7 @@ class EchoGrpcServerTest {
 
   @Test
   void echoNamesTheInstanceAndHealthFollowsTheSwitch() throws Exception {
-    start(DemoConfig.of("maximus-core-service").withInstanceId("core-1").withVersion("v3"));
+    start(DemoConfig.custom().service("maximus-core-service").instanceId("core-1").version("v3").build());
     EchoResponse r = EchoServiceGrpc.newBlockingStub(channel).echo(EchoRequest.newBuilder().setMessage("hi").build());
     assertEquals("maximus-core-service", r.getService());
     assertEquals("core-1", r.getInstanceId());
@@ -59,7 +59,7 @@ class EchoGrpcServerTest {
 
   @Test
   void errorRateOneFailsWithInternal() throws Exception {
-    start(DemoConfig.of("test-service").withErrorRate(1));
+    start(DemoConfig.custom().service("test-service").errorRate(1).build());
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
         () -> EchoServiceGrpc.newBlockingStub(channel).echo(EchoRequest.getDefaultInstance()));
     assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());

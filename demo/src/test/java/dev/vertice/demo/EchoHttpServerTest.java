@@ -41,7 +41,7 @@ class EchoHttpServerTest {
 
   @Test
   void echoNamesServiceInstanceAndVersionOnAnyPath() throws Exception {
-    EchoHttpServer s = start(DemoConfig.of("osint-service").withInstanceId("osint-7").withVersion("v2"));
+    EchoHttpServer s = start(DemoConfig.custom().service("osint-service").instanceId("osint-7").version("v2").build());
     HttpResponse<String> r = get(s, "/api/scan?x=1");
     assertEquals(200, r.statusCode());
     assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
@@ -54,7 +54,7 @@ class EchoHttpServerTest {
 
   @Test
   void healthSwitchFailsAndRestoresHealth() throws Exception {
-    EchoHttpServer s = start(DemoConfig.of("test-service"));
+    EchoHttpServer s = start(DemoConfig.custom().service("test-service").build());
     assertEquals(200, get(s, "/health").statusCode());
     HttpResponse<String> off = post(s, "/admin/health", "{\"serving\": false}");
     assertEquals(200, off.statusCode());
@@ -69,7 +69,7 @@ class EchoHttpServerTest {
 
   @Test
   void badAdminBodyGets400AndChangesNothing() throws Exception {
-    EchoHttpServer s = start(DemoConfig.of("test-service"));
+    EchoHttpServer s = start(DemoConfig.custom().service("test-service").build());
     HttpResponse<String> r = post(s, "/admin/health", "{\"serving\":\"no\"}");
     assertEquals(400, r.statusCode());
     assertTrue(r.body().contains("error"), r.body());
@@ -81,7 +81,7 @@ class EchoHttpServerTest {
 
   @Test
   void errorRateOneFailsEveryEchoButNotHealth() throws Exception {
-    EchoHttpServer s = start(DemoConfig.of("test-service").withErrorRate(1));
+    EchoHttpServer s = start(DemoConfig.custom().service("test-service").errorRate(1).build());
     HttpResponse<String> r = get(s, "/x");
     assertEquals(500, r.statusCode());
     assertTrue(r.body().startsWith("{\"error\":\"injected error\""), r.body());
@@ -90,7 +90,7 @@ class EchoHttpServerTest {
 
   @Test
   void latencyDelaysEchoesAndCountsThemInFlight() throws Exception {
-    EchoHttpServer s = start(DemoConfig.of("test-service").withLatency(Duration.ofMillis(300)));
+    EchoHttpServer s = start(DemoConfig.custom().service("test-service").latency(Duration.ofMillis(300)).build());
     var pending = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/slow")).build(),
         HttpResponse.BodyHandlers.ofString());
     dev.vertice.testkit.Await.until("the echo is in flight", () -> s.inFlight() == 1);
@@ -104,7 +104,7 @@ class EchoHttpServerTest {
   @Test
   void manyInstancesRunInOneJvm() throws Exception {
     for (String name : SeedServices.NAMES) {
-      EchoHttpServer s = start(DemoConfig.of(name));
+      EchoHttpServer s = start(DemoConfig.custom().service(name).build());
       assertTrue(get(s, "/").body().contains("\"service\":\"" + name + "\""));
     }
     assertEquals(22, servers.size());

@@ -101,8 +101,8 @@ final class DemoFleet implements AutoCloseable {
 
   private void add(String bindHost, String address, int port, String controlPlane, String service, String version,
       Duration probeInterval, String instanceId, long seed) throws IOException {
-    DemoService app = EchoHttpServer.start(new DemoConfig(service, instanceId, bindHost, port, version, Duration.ZERO,
-        0, seed));
+    DemoService app = EchoHttpServer.start(DemoConfig.custom().service(service).instanceId(instanceId).host(bindHost)
+        .port(port).version(version).seed(seed).build());
     Sidecar sidecar;
     try {
       SidecarConfig config = SidecarConfig.custom(service, app.port()).address(address).instanceId(instanceId)

@@ -42,7 +42,7 @@ class SidecarMetricsTest {
   @Test
   void probesTransitionsRegistrationAndProbeTimeAreCounted() throws Exception {
     TestControlPlane cp = closeLater(TestControlPlane.start(Duration.ofSeconds(5), 0));
-    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.of("orders")));
+    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.custom().service("orders").build()));
     Metrics metrics = closeLater(Metrics.bare());
     MeterRegistry registry = metrics.registry();
     Sidecar sidecar = closeLater(Sidecar.builder(SidecarConfig.custom("orders", app.port())

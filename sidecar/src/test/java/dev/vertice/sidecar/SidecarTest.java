@@ -120,7 +120,7 @@ class SidecarTest {
   @Test
   void grpcAppIsProbedWithGrpcHealth() throws Exception {
     controlPlane();
-    EchoGrpcServer app = closeLater(EchoGrpcServer.start(DemoConfig.of("ledger")));
+    EchoGrpcServer app = closeLater(EchoGrpcServer.start(DemoConfig.custom().service("ledger").build()));
     Sidecar sidecar = start(config("ledger", app.port()).protocol(Protocol.PROTOCOL_GRPC).failureThreshold(1).build());
     String id = "127.0.0.1:" + app.port();
     assertEquals(HealthStatus.HEALTH_STATUS_SERVING, cp.instance("ledger", id).orElseThrow().getHealth());
@@ -190,7 +190,8 @@ class SidecarTest {
   @Test
   void drainEndsEarlyOnceTheAppReportsNothingInFlight() throws Exception {
     controlPlane();
-    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.of("orders").withLatency(Duration.ofMillis(700))));
+    EchoHttpServer app = closeLater(EchoHttpServer.start(
+        DemoConfig.custom().service("orders").latency(Duration.ofMillis(700)).build()));
     Sidecar sidecar = start(config("orders", app.port())
         .inflightUrl(URI.create("http://127.0.0.1:" + app.port() + "/admin/inflight")).build());
     String id = "127.0.0.1:" + app.port();
@@ -313,7 +314,7 @@ class SidecarTest {
 
   private EchoHttpServer startHttp(String service) {
     try {
-      return EchoHttpServer.start(DemoConfig.of(service));
+      return EchoHttpServer.start(DemoConfig.custom().service(service).build());
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
     }

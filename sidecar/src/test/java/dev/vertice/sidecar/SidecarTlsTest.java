@@ -88,7 +88,7 @@ class SidecarTlsTest {
   @Test
   void localApiServesHttpsAndRefusesAnAppWithoutItsCertificateWhenRequired() throws Exception {
     TestControlPlane cp = closeLater(TestControlPlane.start(Duration.ofSeconds(5), 0));
-    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.of("orders")));
+    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.custom().service("orders").build()));
     ReloadingTls apiTls = closeLater(ReloadingTls.forServer(TlsSettings.server(serverPair.cert(), serverPair.key())
         .withClientAuth(TlsSettings.ClientAuth.REQUIRE, ca.caCert())));
     SidecarConfig config = SidecarConfig.custom("orders", app.port()).controlPlane(cp.address()).apiPort(0)
@@ -122,7 +122,7 @@ class SidecarTlsTest {
     ReloadingTls cpTls = closeLater(ReloadingTls.forServer(TlsSettings.server(serverPair.cert(), serverPair.key())
         .withClientAuth(TlsSettings.ClientAuth.REQUIRE, ca.caCert())));
     TestControlPlane cp = closeLater(TestControlPlane.startTls(cpTls.serverCredentials(), List.of(recordToken)));
-    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.of("orders")));
+    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.custom().service("orders").build()));
     // A generous deadline: the first TLS call of a cold JVM on a busy machine can take seconds.
     SidecarConfig config = SidecarConfig.custom("orders", app.port()).controlPlane("localhost:" + cp.port())
         .apiPort(0).callTimeout(Duration.ofSeconds(30)).build();

@@ -61,7 +61,7 @@ class SidecarTracingTest {
     ControlPlaneServer server = new ControlPlaneServer(cp, "127.0.0.1", 0,
         ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES, List.of(tracing.serverInterceptor()));
     closeLater(() -> server.stop(Duration.ofMillis(500)));
-    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.of("orders")));
+    EchoHttpServer app = closeLater(EchoHttpServer.start(DemoConfig.custom().service("orders").build()));
     Sidecar sidecar = closeLater(Sidecar.builder(SidecarConfig.custom("orders", app.port())
         .controlPlane("127.0.0.1:" + server.port()).apiPort(0).build()).tracing(tracing).build());
     sidecar.start();

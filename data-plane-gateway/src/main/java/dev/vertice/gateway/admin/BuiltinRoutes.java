@@ -1,8 +1,8 @@
 package dev.vertice.gateway.admin;
 
 import dev.vertice.client.WatchClient;
+import dev.vertice.common.JsonStrings;
 import dev.vertice.gateway.balancer.Endpoint;
-import dev.vertice.gateway.proxy.Json;
 import dev.vertice.gateway.resilience.InstanceGuard;
 import dev.vertice.gateway.routing.RoutingState;
 import dev.vertice.gateway.routing.RoutingTable;
@@ -59,12 +59,12 @@ public final class BuiltinRoutes {
         b.append(',');
       }
       first = false;
-      b.append(Json.quote(name)).append(":{");
+      b.append(JsonStrings.quote(name)).append(":{");
       ServiceRoute http = table.http().get(name);
       ServiceRoute grpc = table.grpc().get(name);
       ServiceRoute any = http != null ? http : grpc;
-      b.append("\"endpoints_version\":").append(Json.quote(any == null ? null : any.endpointsVersion()))
-          .append(",\"policy_version\":").append(Json.quote(any == null ? null : any.policyVersion()))
+      b.append("\"endpoints_version\":").append(JsonStrings.quote(any == null ? null : any.endpointsVersion()))
+          .append(",\"policy_version\":").append(JsonStrings.quote(any == null ? null : any.policyVersion()))
           .append(",\"http\":");
       route(b, http);
       b.append(",\"grpc\":");
@@ -83,7 +83,7 @@ public final class BuiltinRoutes {
           b.append(',');
         }
         first = false;
-        b.append("{\"version\":").append(Json.quote(s.version())).append(",\"weight\":").append(s.weight())
+        b.append("{\"version\":").append(JsonStrings.quote(s.version())).append(",\"weight\":").append(s.weight())
             .append(",\"instances\":[");
         boolean firstI = true;
         for (Endpoint e : s.picker().endpoints()) {
@@ -92,12 +92,12 @@ public final class BuiltinRoutes {
           }
           firstI = false;
           InstanceGuard g = RoutingState.instanceGuard(e);
-          b.append("{\"id\":").append(Json.quote(e.instanceId()))
-              .append(",\"address\":").append(Json.quote(e.key().hostPort()))
-              .append(",\"version\":").append(Json.quote(e.version()))
+          b.append("{\"id\":").append(JsonStrings.quote(e.instanceId()))
+              .append(",\"address\":").append(JsonStrings.quote(e.key().hostPort()))
+              .append(",\"version\":").append(JsonStrings.quote(e.version()))
               .append(",\"weight\":").append(e.weight())
               .append(",\"active\":").append(e.active())
-              .append(",\"breaker\":").append(Json.quote(g.breakerState().name()))
+              .append(",\"breaker\":").append(JsonStrings.quote(g.breakerState().name()))
               .append(",\"ejected\":").append(g.isEjected())
               .append('}');
         }
@@ -116,7 +116,7 @@ public final class BuiltinRoutes {
     } else {
       b.append(",\"control_plane\":{\"connected\":").append(watch.isConnected())
           .append(",\"synced\":").append(watch.isSynced())
-          .append(",\"address\":").append(Json.quote(watch.connectedTo().orElse(null)))
+          .append(",\"address\":").append(JsonStrings.quote(watch.connectedTo().orElse(null)))
           .append(",\"staleness_seconds\":").append(watch.staleness().toNanos() / 1e9)
           .append(",\"responses\":").append(watch.responsesReceived())
           .append(",\"nacks\":").append(watch.nacksSent())

@@ -8,8 +8,9 @@ import java.util.Optional;
 /**
  * {@code HealthCheckConfig} holds the settings of a {@link HealthCheckService}: cache lifetimes,
  * the optional shared Redis, the per-service circuit breaker and the probe limits. Immutable; build
- * with {@link #custom()} or take {@link #ofDefaults()}. Every setter validates its value and its
- * exception quotes the rejected value.
+ * with {@link #custom()} (from the defaults) or {@link #from(HealthCheckConfig)} (from another
+ * config), or take {@link #ofDefaults()}. Every setter validates its value and its exception quotes
+ * the rejected value.
  */
 public final class HealthCheckConfig {
 
@@ -92,6 +93,11 @@ public final class HealthCheckConfig {
   /** {@code custom} returns a builder starting from the defaults. */
   public static Builder custom() {
     return new Builder();
+  }
+
+  /** {@code from} returns a builder starting from {@code base}. */
+  public static Builder from(HealthCheckConfig base) {
+    return new Builder(Objects.requireNonNull(base, "base"));
   }
 
   /** {@code cacheTtl} is how long layer 1 keeps an answer. */
@@ -195,6 +201,24 @@ public final class HealthCheckConfig {
     private Duration breakerOpenDuration = DEFAULT_BREAKER_OPEN_DURATION;
 
     private Builder() {}
+
+    private Builder(HealthCheckConfig c) {
+      cacheTtl = c.cacheTtl;
+      redisTtl = c.redisTtl;
+      redisUri = c.redisUri;
+      redisTimeout = c.redisTimeout;
+      redisKeyPrefix = c.redisKeyPrefix;
+      probeTimeout = c.probeTimeout;
+      checkTimeout = c.checkTimeout;
+      maxConcurrentProbes = c.maxConcurrentProbes;
+      maxQueuedProbes = c.maxQueuedProbes;
+      maxInstancesPerCheck = c.maxInstancesPerCheck;
+      maxServices = c.maxServices;
+      breakerFailureRate = c.breakerFailureRate;
+      breakerWindow = c.breakerWindow;
+      breakerMinimumCalls = c.breakerMinimumCalls;
+      breakerOpenDuration = c.breakerOpenDuration;
+    }
 
     /** {@code cacheTtl} sets layer 1's lifetime (at least 1 ms, default 5 s). */
     public Builder cacheTtl(Duration v) {

@@ -18,7 +18,7 @@ import dev.vertice.gateway.health.internal.HttpProber;
 import dev.vertice.gateway.health.internal.ProbeLimiter;
 import dev.vertice.gateway.health.internal.Probes;
 import dev.vertice.gateway.health.internal.RedisLayer;
-import dev.vertice.gateway.health.internal.TickerClock;
+import dev.vertice.gateway.resilience.TickerClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
@@ -131,7 +131,6 @@ public final class HealthCheckService implements AutoCloseable {
   private final HttpProber http;
   private final GrpcProber grpc;
   private final AtomicLong probes = new AtomicLong();
-  private final AtomicLong checks = new AtomicLong();
   private final EnumMap<Layer, Counter> answered;
   private final EnumMap<Layer, Timer> answerTimes;
 
@@ -208,7 +207,6 @@ public final class HealthCheckService implements AutoCloseable {
    * Status#INVALID_NAME}, a service the snapshot does not hold {@link Status#UNKNOWN_SERVICE}.
    */
   public CompletableFuture<HealthReport> check(String service) {
-    checks.incrementAndGet();
     if (answered == null) {
       return answer(service);
     }
@@ -248,11 +246,6 @@ public final class HealthCheckService implements AutoCloseable {
   /** {@code probesStarted} returns how many instance probes this service has started. */
   public long probesStarted() {
     return probes.get();
-  }
-
-  /** {@code checksAnswered} returns how many checks this service was asked. */
-  public long checksAsked() {
-    return checks.get();
   }
 
   /** {@code breakerState} returns the state of {@code service}'s breaker, or empty when it has none yet. */

@@ -1,5 +1,6 @@
 package dev.vertice.gateway.proxy;
 
+import dev.vertice.common.JsonStrings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -21,12 +22,12 @@ final class Errors {
    */
   static FullHttpResponse response(HttpResponseStatus status, String code, String message, String requestId,
       String service) {
-    StringBuilder json = new StringBuilder(160).append("{\"error\":").append(Json.quote(code))
+    StringBuilder json = new StringBuilder(160).append("{\"error\":").append(JsonStrings.quote(code))
         .append(",\"status\":").append(status.code())
-        .append(",\"message\":").append(Json.quote(message))
-        .append(",\"request_id\":").append(Json.quote(requestId));
+        .append(",\"message\":").append(JsonStrings.quote(message))
+        .append(",\"request_id\":").append(JsonStrings.quote(requestId));
     if (service != null) {
-      json.append(",\"service\":").append(Json.quote(service));
+      json.append(",\"service\":").append(JsonStrings.quote(service));
     }
     json.append("}\n");
     ByteBuf body = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);

@@ -1,5 +1,6 @@
 package dev.vertice.gateway.proxy;
 
+import dev.vertice.common.JsonStrings;
 import dev.vertice.gateway.GatewayConfig;
 import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.balancer.EndpointKey;
@@ -313,7 +314,7 @@ public final class HttpProxyServer implements AutoCloseable {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       String id = Headers.newRequestId();
-      String body = "{\"error\":\"too_many_connections\",\"status\":503,\"message\":" + Json.quote(why)
+      String body = "{\"error\":\"too_many_connections\",\"status\":503,\"message\":" + JsonStrings.quote(why)
           + ",\"request_id\":\"" + id + "\"}\n";
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
       String head = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: "

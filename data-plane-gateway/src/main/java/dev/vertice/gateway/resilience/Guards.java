@@ -4,9 +4,6 @@ import dev.vertice.common.Ticker;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -78,29 +75,5 @@ public final class Guards {
     onServiceBreaker.accept(service, breaker);
     return new ServiceGuard(breaker,
         new RetryBudget(config.retryBudgetRatio(), config.minRetriesPerSecond(), ticker));
-  }
-
-  /** A {@link Clock} reading the ticker, so that breakers wait on the injected time. */
-  private static final class TickerClock extends Clock {
-    private final Ticker ticker;
-
-    TickerClock(Ticker ticker) {
-      this.ticker = ticker;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochSecond(0, ticker.nanoTime());
-    }
   }
 }

@@ -1,8 +1,10 @@
 package dev.vertice.gateway.health.internal;
 
+import dev.vertice.common.JsonStrings;
+
 /**
- * {@code JsonWriter} appends JSON (RFC 8259) to a buffer: strings are always escaped, so no caller
- * concatenates JSON by hand. Not thread-safe; one per document.
+ * {@code JsonWriter} appends JSON (RFC 8259) to a buffer: strings are always escaped (by common's
+ * {@link JsonStrings}), so no caller concatenates JSON by hand. Not thread-safe; one per document.
  */
 public final class JsonWriter {
 
@@ -124,27 +126,6 @@ public final class JsonWriter {
   }
 
   private void string(String s) {
-    out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        case '\b' -> out.append("\\b");
-        case '\f' -> out.append("\\f");
-        default -> {
-          // Control characters, and the line separators some JavaScript parsers reject.
-          if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    out.append('"');
+    JsonStrings.quote(out, s);
   }
 }

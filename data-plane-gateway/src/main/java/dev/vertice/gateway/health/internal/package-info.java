@@ -1,2 +1,5 @@
-/** Plumbing of the health-check API (probers, limiter, Redis layer, JSON writer); not API. */
+/**
+ * Plumbing of the health-check API (HTTP and gRPC probers, probe limiter, Redis layer, JSON
+ * writer); not API, used by {@code dev.vertice.gateway.health} only.
+ */
 package dev.vertice.gateway.health.internal;

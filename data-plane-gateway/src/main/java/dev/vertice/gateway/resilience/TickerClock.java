@@ -1,4 +1,4 @@
-package dev.vertice.gateway.health.internal;
+package dev.vertice.gateway.resilience;
 
 import dev.vertice.common.Ticker;
 import java.time.Clock;
@@ -8,7 +8,8 @@ import java.time.ZoneOffset;
 
 /**
  * {@code TickerClock} is a {@link Clock} that follows a {@link Ticker}, for libraries that take a
- * Clock (resilience4j's breaker): only differences between its instants mean anything.
+ * Clock (resilience4j's breaker): only differences between its instants mean anything. The one
+ * adapter of the gateway: {@link Guards} and the health-check service's breakers both use it.
  */
 public final class TickerClock extends Clock {
 
