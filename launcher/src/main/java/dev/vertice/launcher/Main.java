@@ -2,7 +2,6 @@ package dev.vertice.launcher;
 
 import dev.vertice.bench.BenchCommand;
 import dev.vertice.demo.DemoCommand;
-import dev.vertice.sidecar.SidecarCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
