@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 final class ControlPlaneAddressFlag {
 
-  @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-${bundle:"
+  @Option(names = "--control-plane", paramLabel = "<controlPlane>", defaultValue = "${env:VERTICE_CONTROL_PLANE:-${bundle:"
       + FlagTexts.CONTROL_PLANE_DEFAULT + "}}", descriptionKey = FlagTexts.CONTROL_PLANE,
       description = "Control-plane replicas, host:port separated by commas (VERTICE_CONTROL_PLANE)."
           + " Default: ${DEFAULT-VALUE}.")
