@@ -389,41 +389,42 @@ public final class SidecarCommand implements Callable<Integer> {
     check("--service-name", service != null && !service.isBlank(), "is required");
     check("--port", port != null, "is required");
     check("--protocol", protocol.equals("http") || protocol.equals("grpc"), "'" + protocol + "' is not http or grpc");
-    SidecarConfig.Builder b = SidecarConfig.custom(service, port)
-        .address(address)
-        .protocol(protocol.equals("grpc") ? Protocol.PROTOCOL_GRPC : Protocol.PROTOCOL_HTTP)
-        .instanceId(instanceId)
-        .version(version)
-        .zone(zone)
-        .weight(weight)
-        .metadata(metadata())
-        .healthPath(healthPath)
-        .grpcHealthService(grpcHealthService)
-        .controlPlane(controlPlane.value())
-        .upstreams(List.of(upstreams.split(",")))
-        .probeInterval(probeInterval)
-        .probeTimeout(probeTimeout)
-        .successThreshold(successThreshold)
-        .failureThreshold(failureThreshold)
-        .ttl(ttl)
-        .keepalive(keepalive)
-        .drainPeriod(drainPeriod)
-        .drainSettle(drainSettle)
-        .apiHost(apiHost)
-        .apiPort(apiPort)
-        .callTimeout(callTimeout)
-        .backoffInitial(backoffInitial)
-        .backoffMax(backoffMax);
-    if (!inflightUrl.isBlank()) {
-      try {
-        b.inflightUrl(new URI(inflightUrl.strip()));
-      } catch (URISyntaxException e) {
-        check("--inflight-url", false, "'" + inflightUrl + "' is not a URL: " + e.getMessage());
-      }
-    }
     try {
+      SidecarConfig.Builder b = SidecarConfig.custom(service, port)
+          .address(address)
+          .protocol(protocol.equals("grpc") ? Protocol.PROTOCOL_GRPC : Protocol.PROTOCOL_HTTP)
+          .instanceId(instanceId)
+          .version(version)
+          .zone(zone)
+          .weight(weight)
+          .metadata(metadata())
+          .healthPath(healthPath)
+          .grpcHealthService(grpcHealthService)
+          .controlPlane(controlPlane.value())
+          .upstreams(List.of(upstreams.split(",")))
+          .probeInterval(probeInterval)
+          .probeTimeout(probeTimeout)
+          .successThreshold(successThreshold)
+          .failureThreshold(failureThreshold)
+          .ttl(ttl)
+          .keepalive(keepalive)
+          .drainPeriod(drainPeriod)
+          .drainSettle(drainSettle)
+          .apiHost(apiHost)
+          .apiPort(apiPort)
+          .callTimeout(callTimeout)
+          .backoffInitial(backoffInitial)
+          .backoffMax(backoffMax);
+      if (!inflightUrl.isBlank()) {
+        try {
+          b.inflightUrl(new URI(inflightUrl.strip()));
+        } catch (URISyntaxException e) {
+          check("--inflight-url", false, "'" + inflightUrl + "' is not a URL: " + e.getMessage());
+        }
+      }
       return b.build();
     } catch (InvalidSettingException e) {
+      // Each setter checks its value at once, build() the settings that depend on each other.
       throw invalidSetting(e);
     }
   }

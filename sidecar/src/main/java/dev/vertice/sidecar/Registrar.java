@@ -247,20 +247,11 @@ final class Registrar {
     }
   }
 
+  /** The configured instance, with {@code health}. */
   private InstanceSpec spec(HealthStatus health) {
-    InstanceSpec.Builder b = InstanceSpec.builder(config.service())
-        .instanceId(config.instanceId())
-        .address(config.address())
-        .port(config.port())
-        .protocol(config.protocol())
-        .version(config.version())
-        .zone(config.zone())
-        .weight(config.weight())
-        .health(health)
-        .ttl(config.ttl())
-        .keepaliveInterval(config.keepalive());
-    config.metadata().forEach(b::metadata);
-    return b.build();
+    InstanceSpec i = config.instance();
+    return new InstanceSpec(i.service(), i.instanceId(), i.address(), i.port(), i.protocol(), i.version(), i.zone(),
+        i.weight(), health, i.metadata(), i.ttl(), i.keepaliveInterval());
   }
 
   /**
