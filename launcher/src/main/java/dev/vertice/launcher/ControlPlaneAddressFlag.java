@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
  */
 final class ControlPlaneAddressFlag {
 
-  @Option(names = "--control-plane", paramLabel = "<controlPlane>", defaultValue = "${env:VERTICE_CONTROL_PLANE:-${bundle:"
-      + FlagTexts.CONTROL_PLANE_DEFAULT + "}}", descriptionKey = FlagTexts.CONTROL_PLANE,
+  @Option(names = "--control-plane", paramLabel = "<controlPlane>",
+      defaultValue = "${env:VERTICE_CONTROL_PLANE:-${bundle:" + FlagTexts.CONTROL_PLANE_DEFAULT + "}}",
+      descriptionKey = FlagTexts.CONTROL_PLANE,
       description = "Control-plane replicas, host:port separated by commas (VERTICE_CONTROL_PLANE)."
           + " Default: ${DEFAULT-VALUE}.")
   String value;

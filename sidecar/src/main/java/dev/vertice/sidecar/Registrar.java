@@ -192,7 +192,8 @@ final class Registrar {
       }
       long delay = registerBackoff.nextDelayNanos();
       log.log(Level.WARNING, () -> "registering " + config.service() + "/" + config.instanceId() + " failed: "
-          + e.getStatus().getCode() + " (" + e.getStatus().getDescription() + "); retrying in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
+          + e.getStatus().getCode() + " (" + e.getStatus().getDescription() + "); retrying in "
+          + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
       registerRetry = scheduler.schedule(() -> worker.execute(this::register), delay, TimeUnit.NANOSECONDS);
       watchForReadyLocked();
     }
