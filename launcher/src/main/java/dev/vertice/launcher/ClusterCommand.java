@@ -35,6 +35,9 @@ import picocli.CommandLine.Option;
         ClusterServicesCommand.class})
 public final class ClusterCommand implements Runnable {
 
+  /** The main class of the cluster's Java processes: {@link Main}, named so that this class does not load it. */
+  static final String MAIN = "dev.vertice.launcher.Main";
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -222,7 +225,7 @@ public final class ClusterCommand implements Runnable {
 
     private void startJava(String name, String ports, String... args) throws IOException, StartFailure {
       List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+          "-Xmx256m", "-cp", System.getProperty("java.class.path"), MAIN));
       cmd.addAll(List.of(args));
       start(name, ports, cmd);
     }

@@ -370,7 +370,7 @@ public final class GatewayCommand implements Callable<Integer> {
       log.warning(warning);
     }
     log.info(String.format("vertice %s gateway listening on %s:%d (%s)%s; control plane %s%s; admin: %s;"
-            + " ready in %d ms (%d ms since JVM start)", Main.version(), host, gateway.port(),
+            + " ready in %d ms (%d ms since JVM start)", BuildInfo.version(), host, gateway.port(),
         secure ? "HTTPS: h2, http/1.1" : "HTTP, h2c",
         gateway.grpcPort() < 0 ? "" : " and :" + gateway.grpcPort() + (secure ? " (gRPC over TLS)" : " (gRPC)"),
         controlPlane, tls.controlPlane() == null ? "" : " over TLS",
