@@ -268,11 +268,6 @@ public final class Sidecar implements AutoCloseable {
     return Optional.ofNullable(watch);
   }
 
-  /** {@code ticker} returns the time source (for staleness in the local API). */
-  Ticker ticker() {
-    return ticker;
-  }
-
   /**
    * {@code stopped} completes once the sidecar stopped after a drain or {@link #close()}; it fails
    * with {@link InvalidSettingException} when the control plane rejected the registration as
