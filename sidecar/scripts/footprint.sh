@@ -5,6 +5,8 @@
 # waits for the sidecar to register and warm up (20 s), then samples /proc/<pid>/status (VmRSS,
 # RssAnon, RssFile, Threads) and the CPU ticks of /proc/<pid>/stat (utime+stime) over the idle
 # period (default 60 s). Flags: the sidecar's java_opts from ./vertice, then the extra flags.
+# ./vertice sidecar starts dev.vertice.launcher.SidecarCommand's own main (not the launcher's Main,
+# which would load every command), which is what this measures.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 JAR="$ROOT/launcher/target/vertice.jar"

@@ -35,7 +35,7 @@ import picocli.CommandLine.Parameters;
  * <p>Exit codes: 0 success; 1 when the control plane refuses or cannot be reached; 2 for bad input,
  * naming the option (also when the server rejects a field: the message names the matching option).
  */
-@Command(name = "canary", mixinStandardHelpOptions = true,
+@Command(name = "canary", mixinStandardHelpOptions = true, resourceBundle = "dev.vertice.launcher.CanaryCommand$Texts",
     description = "Progressive delivery: start, follow and steer rollouts of a candidate version.",
     subcommands = {CanaryCommand.Start.class, CanaryCommand.StatusCmd.class, CanaryCommand.ListCmd.class,
         CanaryCommand.Promote.class, CanaryCommand.Rollback.class, CanaryCommand.Pause.class,
@@ -49,6 +49,14 @@ public final class CanaryCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** What the shared control-plane flag says in this command and its subcommands. */
+  public static final class Texts extends FlagTexts {
+    /** {@code Texts} holds the canary CLI's words; picocli loads it by name. */
+    public Texts() {
+      super("localhost:7700", "The control plane, host:port (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.", null);
+    }
   }
 
   /** Server field paths and the options that set them. */
@@ -72,9 +80,8 @@ public final class CanaryCommand implements Runnable {
 
   /** The options every subcommand shares: where the control plane is and how to reach it. */
   static final class Target {
-    @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-localhost:7700}",
-        description = "The control plane, host:port (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.")
-    String controlPlane;
+    @Mixin
+    ControlPlaneAddressFlag controlPlaneFlag;
 
     @Option(names = "--timeout", defaultValue = "10s", converter = DurationConverter.class,
         description = "Deadline of each call. Default: ${DEFAULT-VALUE}.")
@@ -97,7 +104,13 @@ public final class CanaryCommand implements Runnable {
         description = "File holding a bearer token sent with every call; needs --ca (VERTICE_TOKEN_FILE).")
     String tokenFile;
 
+    /** Returns {@code --control-plane}: one host:port. */
+    String controlPlane() {
+      return controlPlaneFlag.value();
+    }
+
     CanaryClient connect(CommandLine.Model.CommandSpec spec, List<? extends ClientInterceptor> interceptors) {
+      String controlPlane = controlPlane();
       try {
         ControlPlaneAddresses a = ControlPlaneAddresses.parse(controlPlane);
         if (a.size() != 1) {
@@ -141,7 +154,7 @@ public final class CanaryCommand implements Runnable {
       try {
         return run(owner.withDeadline(target.timeout), out);
       } catch (StatusRuntimeException e) {
-        return report(e, err, target.controlPlane);
+        return report(e, err, target.controlPlane());
       } finally {
         owner.close(); // the channel: the client with the deadline borrows it
         tracing.close(); // flushes the spans

@@ -287,7 +287,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
     log.info(String.format("vertice %s control plane listening on %s:%d (%s; store: %s, %s; admin: %s); ready in %d ms"
-            + " (%d ms since JVM start)", Main.version(), host, server.port(), transport(tls),
+            + " (%d ms since JVM start)", BuildInfo.version(), host, server.port(), transport(tls),
         redis == null ? "memory" : redis, registryConfig,
         admin == null ? "off" : (tls == null ? "http" : "https") + "://" + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));

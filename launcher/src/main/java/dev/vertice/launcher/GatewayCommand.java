@@ -25,10 +25,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code GatewayCommand} runs the data-plane gateway until SIGTERM or Ctrl-C, then drains. */
 @Command(name = "gateway", mixinStandardHelpOptions = true, sortOptions = false,
+    resourceBundle = "dev.vertice.launcher.GatewayCommand$Texts",
     description = {"Runs the API gateway: a reverse proxy (HTTP/1.1, h2c, gRPC) that routes /{service}/... to the"
         + " service's instances, from the snapshot the control plane pushes.",
         "Every option can also be set with the environment variable shown; flags win."},
@@ -64,9 +66,8 @@ public final class GatewayCommand implements Callable<Integer> {
           + " a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
 
-  @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-127.0.0.1:7700}",
-      description = "Control-plane replicas, host:port[,host:port...] (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.")
-  String controlPlane;
+  @Mixin
+  ControlPlaneAddressFlag controlPlaneFlag;
 
   @Option(names = "--node-id", defaultValue = "${env:VERTICE_NODE_ID:-}",
       description = "Identity sent to the control plane and in stats (VERTICE_NODE_ID). Default: gateway-<pid>.")
@@ -191,31 +192,15 @@ public final class GatewayCommand implements Callable<Integer> {
           + " changed files, open ones keep theirs (VERTICE_GATEWAY_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
   Duration tlsRefresh;
 
-  @Option(names = "--control-plane-ca", defaultValue = "${env:VERTICE_CONTROL_PLANE_CA:-}",
-      description = "PEM CA bundle the control plane's certificate is verified against; turns TLS on for the"
-          + " watch and stats connections (VERTICE_CONTROL_PLANE_CA). Default: none (plaintext, with a warning).")
-  String controlPlaneCa;
-
-  @Option(names = "--control-plane-cert", defaultValue = "${env:VERTICE_CONTROL_PLANE_CERT:-}",
-      description = "PEM client certificate presented to the control plane (mutual TLS)"
-          + " (VERTICE_CONTROL_PLANE_CERT). Default: none.")
-  String controlPlaneCert;
-
-  @Option(names = "--control-plane-key", defaultValue = "${env:VERTICE_CONTROL_PLANE_KEY:-}",
-      description = "PKCS#8 PEM private key of --control-plane-cert (VERTICE_CONTROL_PLANE_KEY). Default: none.")
-  String controlPlaneKey;
-
-  @Option(names = "--control-plane-token-file", defaultValue = "${env:VERTICE_CONTROL_PLANE_TOKEN_FILE:-}",
-      description = "File holding a bearer token sent on every control-plane call, re-read when it changes; TLS"
-          + " only (VERTICE_CONTROL_PLANE_TOKEN_FILE). Default: none.")
-  String controlPlaneTokenFile;
+  @Mixin
+  ControlPlaneTlsFlags controlPlaneTls;
 
   /** Checks and loads the TLS flags; a bad one ends the command with exit code 2 naming it. */
   private Material tls() {
     try {
       return TlsFlagRules.load(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
-          ClientFlags.CONTROL_PLANE, controlPlaneCa, controlPlaneCert, controlPlaneKey, controlPlaneTokenFile,
-          tlsRefresh);
+          ClientFlags.CONTROL_PLANE, controlPlaneTls.ca, controlPlaneTls.cert, controlPlaneTls.key,
+          controlPlaneTls.tokenFile, tlsRefresh);
     } catch (TlsFlagRules.InvalidFlagException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -241,9 +226,21 @@ public final class GatewayCommand implements Callable<Integer> {
         + " outside development";
   }
 
+  /** What the shared control-plane flags say in this command. */
+  public static final class Texts extends FlagTexts {
+    /** {@code Texts} holds the gateway's words; picocli loads it by name. */
+    public Texts() {
+      super("127.0.0.1:7700",
+          "Control-plane replicas, host:port[,host:port...] (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.",
+          "PEM CA bundle the control plane's certificate is verified against; turns TLS on for the"
+              + " watch and stats connections (VERTICE_CONTROL_PLANE_CA). Default: none (plaintext, with a warning).");
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     long startNanos = System.nanoTime();
+    String controlPlane = controlPlaneFlag.value();
     GatewayConfig config = config();
     String node = nodeId == null || nodeId.isBlank() ? "gateway-" + ProcessHandle.current().pid() : nodeId.strip();
     check("--node-id", node.length() <= 128, "is longer than 128 characters");
@@ -373,7 +370,7 @@ public final class GatewayCommand implements Callable<Integer> {
       log.warning(warning);
     }
     log.info(String.format("vertice %s gateway listening on %s:%d (%s)%s; control plane %s%s; admin: %s;"
-            + " ready in %d ms (%d ms since JVM start)", Main.version(), host, gateway.port(),
+            + " ready in %d ms (%d ms since JVM start)", BuildInfo.version(), host, gateway.port(),
         secure ? "HTTPS: h2, http/1.1" : "HTTP, h2c",
         gateway.grpcPort() < 0 ? "" : " and :" + gateway.grpcPort() + (secure ? " (gRPC over TLS)" : " (gRPC)"),
         controlPlane, tls.controlPlane() == null ? "" : " over TLS",

@@ -2,7 +2,6 @@ package dev.vertice.launcher;
 
 import dev.vertice.bench.BenchCommand;
 import dev.vertice.demo.DemoCommand;
-import dev.vertice.sidecar.SidecarCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,14 +48,13 @@ public final class Main implements Runnable {
 
   /** Returns the build's version, from the jar manifest. */
   public static String version() {
-    String v = Main.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    return BuildInfo.version();
   }
 
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"vertice " + version()};
+      return new String[] {"vertice " + BuildInfo.version()};
     }
   }
 }

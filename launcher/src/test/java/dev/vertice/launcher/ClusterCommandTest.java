@@ -40,7 +40,7 @@ class ClusterCommandTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ClusterCommand.Proc p : ClusterCommand.read(dir)) {
+    for (ClusterState.Proc p : ClusterState.read(dir)) {
       p.handle().ifPresent(ProcessHandle::destroyForcibly);
     }
   }
@@ -57,10 +57,10 @@ class ClusterCommandTest {
     assertEquals(0, up.exitValue(), upOut);
     assertTrue(upOut.contains("vertice cluster up in"), upOut);
 
-    Properties state = ClusterCommand.readProperties(dir);
+    Properties state = ClusterState.readProperties(dir);
     List<String> gateways = List.of(state.getProperty("gateways").split(","));
     String cps = state.getProperty("control-planes");
-    assertEquals(4, ClusterCommand.instances(ClusterCommand.registry(cps).orElseThrow()));
+    assertEquals(4, ClusterProbes.instances(ClusterProbes.registry(cps).orElseThrow()));
     String status = run("cluster", "status", "--dir", dir.toString());
     assertTrue(status.contains("registry: 3 services, 4 instances"), status);
 
@@ -101,7 +101,7 @@ class ClusterCommandTest {
 
       // 1. kill -9 one control-plane replica.
       System.out.println("killing control-plane-1 at " + Instant.now());
-      ClusterCommand.Proc cp1 = proc("control-plane-1");
+      ClusterState.Proc cp1 = proc("control-plane-1");
       cp1.handle().orElseThrow().destroyForcibly();
       Await.until("control-plane-1 is gone", Duration.ofSeconds(10), () -> !cp1.alive());
       long afterCp = ok.get();
@@ -113,12 +113,12 @@ class ClusterCommandTest {
       // 2. kill -9 the Redis master: Sentinel promotes the replica.
       String replicaPort = proc("redis-replica").ports();
       int sentinel = Integer.parseInt(state.getProperty("sentinels").split(",")[0].split(":")[1]);
-      String masterBefore = ClusterCommand.sentinelMaster(sentinel).orElseThrow();
+      String masterBefore = ClusterProbes.sentinelMaster(sentinel).orElseThrow();
       System.out.println("killing the Redis master at " + Instant.now());
       proc("redis-master").handle().orElseThrow().destroyForcibly();
       Await.until("Sentinel promoted the replica", Duration.ofSeconds(30),
-          () -> ClusterCommand.sentinelMaster(sentinel).map(m -> m.endsWith(":" + replicaPort)).orElse(false));
-      assertNotEquals(masterBefore, ClusterCommand.sentinelMaster(sentinel).orElseThrow());
+          () -> ClusterProbes.sentinelMaster(sentinel).map(m -> m.endsWith(":" + replicaPort)).orElse(false));
+      assertNotEquals(masterBefore, ClusterProbes.sentinelMaster(sentinel).orElseThrow());
       long afterRedis = ok.get();
       Await.until("traffic goes on", Duration.ofSeconds(20), () -> ok.get() >= afterRedis + 200);
 
@@ -135,7 +135,7 @@ class ClusterCommandTest {
           }
         });
         Await.until("every replica left holds all instances", Duration.ofSeconds(20),
-            () -> ClusterCommand.registry(survivors).map(ClusterCommand::instances).orElse(0L) == 5);
+            () -> ClusterProbes.registry(survivors).map(ClusterProbes::instances).orElse(0L) == 5);
       }
     } finally {
       stop.set(true);
@@ -147,16 +147,16 @@ class ClusterCommandTest {
     // (awaited above) and that failures stayed rare.
     assertTrue(failed.get() * 100 <= ok.get() + failed.get(), "more than 1 % of requests failed: " + failures);
 
-    List<ClusterCommand.Proc> procs = ClusterCommand.read(dir);
+    List<ClusterState.Proc> procs = ClusterState.read(dir);
     String down = run("cluster", "down", "--dir", dir.toString());
     assertTrue(down.contains("stopped 9 processes"), down);
-    for (ClusterCommand.Proc p : procs) {
+    for (ClusterState.Proc p : procs) {
       assertTrue(!p.alive(), p.name() + " still runs");
     }
   }
 
-  private ClusterCommand.Proc proc(String name) throws Exception {
-    return ClusterCommand.read(dir).stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
+  private ClusterState.Proc proc(String name) throws Exception {
+    return ClusterState.read(dir).stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
   }
 
   private static String run(String... args) {

@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import dev.vertice.api.registry.v1.Instance;
-import dev.vertice.client.Registration;
 import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.WatchClient;
@@ -22,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLParameters;
 
 /**
@@ -43,17 +43,25 @@ final class LocalApi {
 
   private static final String PREFIX = "/v1/endpoints/";
 
-  private final Sidecar sidecar;
+  private final SidecarConfig config;
+  private final WatchClient watch;
+  private final Supplier<String> status;
   private final ReloadingTls tls;
   private HttpServer server;
 
-  LocalApi(Sidecar sidecar, ReloadingTls tls) {
-    this.sidecar = sidecar;
+  /**
+   * {@code LocalApi} serves {@code watch}'s upstreams (null when there are none) and the JSON
+   * {@code status} gives, over TLS when {@code tls} is not null.
+   */
+  LocalApi(SidecarConfig config, WatchClient watch, Supplier<String> status, ReloadingTls tls) {
+    this.config = config;
+    this.watch = watch;
+    this.status = status;
     this.tls = tls;
   }
 
   void start() throws IOException {
-    SidecarConfig c = sidecar.config();
+    SidecarConfig c = config;
     InetSocketAddress address = new InetSocketAddress(c.apiHost(), c.apiPort());
     HttpServer s;
     if (tls == null) {
@@ -101,7 +109,7 @@ final class LocalApi {
         send(ex, 405, error("only GET is supported"));
       } else if (path.equals("/v1/endpoints") || path.equals("/v1/endpoints/")) {
         StringBuilder b = new StringBuilder("{\"upstreams\":[");
-        List<String> ups = sidecar.config().upstreams();
+        List<String> ups = config.upstreams();
         for (int i = 0; i < ups.size(); i++) {
           b.append(i == 0 ? "" : ",").append(Json.quote(ups.get(i)));
         }
@@ -109,7 +117,7 @@ final class LocalApi {
       } else if (path.startsWith(PREFIX)) {
         endpoints(ex, path.substring(PREFIX.length()));
       } else if (path.equals("/v1/status")) {
-        send(ex, 200, status());
+        send(ex, 200, status.get());
       } else {
         send(ex, 404, error("no such resource: " + path + " (try /v1/endpoints/{service} or /v1/status)"));
       }
@@ -118,12 +126,11 @@ final class LocalApi {
 
   private void endpoints(HttpExchange ex, String requested) throws IOException {
     Optional<String> name = ServiceNames.normalize(requested);
-    if (name.isEmpty() || !sidecar.config().upstreams().contains(name.get())) {
+    if (name.isEmpty() || !config.upstreams().contains(name.get())) {
       send(ex, 404, error("'" + requested + "' is not an upstream of this sidecar; upstreams: "
-          + sidecar.config().upstreams()));
+          + config.upstreams()));
       return;
     }
-    WatchClient watch = sidecar.watch().orElseThrow();
     Optional<ServiceSnapshot> snapshot;
     try {
       // Returns at once: the held snapshot, or empty when the control plane said there is none.
@@ -169,19 +176,6 @@ final class LocalApi {
       b.append("]}");
     }
     send(ex, 200, b.append('}').toString());
-  }
-
-  private String status() {
-    SidecarConfig c = sidecar.config();
-    Optional<Registration> r = sidecar.registration();
-    return "{\"service\":" + Json.quote(c.service())
-        + ",\"instance_id\":" + Json.quote(c.instanceId())
-        + ",\"phase\":\"" + sidecar.phase() + "\""
-        + ",\"health\":\"" + Json.health(sidecar.health()) + "\""
-        + ",\"acknowledged\":\"" + Json.health(sidecar.acknowledged()) + "\""
-        + ",\"registered\":" + r.map(Registration::isActive).orElse(false)
-        + ",\"lease_id\":" + Json.quote(r.map(Registration::leaseId).orElse(""))
-        + ",\"probes\":" + sidecar.probesRun() + "}";
   }
 
   private static String error(String message) {

@@ -1,9 +1,6 @@
 package dev.vertice.sidecar;
 
-import com.google.rpc.BadRequest;
 import dev.vertice.api.registry.v1.HealthStatus;
-import dev.vertice.client.Backoff;
-import dev.vertice.client.InstanceSpec;
 import dev.vertice.client.Registration;
 import dev.vertice.client.RegistryClient;
 import dev.vertice.client.WatchClient;
@@ -13,44 +10,28 @@ import dev.vertice.common.Ticker;
 import dev.vertice.observability.Tracing;
 import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.sidecar.internal.GrpcHealthProbe;
-import dev.vertice.sidecar.internal.HttpGet;
 import dev.vertice.sidecar.internal.HttpHealthProbe;
 import dev.vertice.sidecar.internal.Json;
-import dev.vertice.sidecar.internal.ProbeTracker;
 import dev.vertice.sidecar.internal.SharedNetty;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
-import io.grpc.ConnectivityState;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code Sidecar} registers an app with the control plane on its behalf, keeps the lease alive,
@@ -83,6 +64,10 @@ import java.util.regex.Pattern;
  * runs on the injected worker, one task at a time. Tests pass a fake clock's scheduler and a
  * direct worker. Many sidecars can run in one JVM: they share one Netty event loop.
  *
+ * <p><b>Parts.</b> {@link Prober} probes, {@link Registrar} keeps the instance registered with the
+ * health to show, {@link Drainer} drains; they share this class's lock, and this class holds the
+ * phase, builds the clients and channels they use and releases them.
+ *
  * <p>Thread-safe.
  */
 public final class Sidecar implements AutoCloseable {
@@ -93,8 +78,6 @@ public final class Sidecar implements AutoCloseable {
   public static final long INFLIGHT_POLL_MILLIS = 200;
   /** Time {@link RegistryClient#close()} spends deregistering when the sidecar stops. */
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
-
-  private static final Pattern INFLIGHT = Pattern.compile("\\A\\s*(\\d{1,9})\\s*\\z|\"inflight\"\\s*:\\s*(\\d{1,9})");
 
   /** What the sidecar is doing. */
   public enum Phase {
@@ -120,26 +103,15 @@ public final class Sidecar implements AutoCloseable {
   private final WatchClient watch;
   private final LocalApi api;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private final SidecarMeters meters;
+  // The parts: each keeps its own state under the one lock below.
+  private final Registrar registrar;
+  private final Prober prober;
+  private final Drainer drainer;
 
   private final Object lock = new Object();
   // guarded by lock
-  private final Backoff registerBackoff;
-  private final Backoff healthBackoff;
   private Phase phase = Phase.NEW;
-  private ProbeTracker tracker;
-  private HealthStatus desired = HealthStatus.HEALTH_STATUS_UNKNOWN;
-  private HealthStatus acknowledged = HealthStatus.HEALTH_STATUS_UNSPECIFIED;
-  private Registration registration;
-  private boolean registering;
-  private boolean probing;
-  private boolean pushing;
-  private long drainStartNanos;
-  private ScheduledFuture<?> probeTask;
-  private ScheduledFuture<?> registerRetry;
-  private ScheduledFuture<?> healthRetry;
-  private ScheduledFuture<?> drainTask;
-  private volatile long probesRun;
-  private final SidecarMeters meters;
 
   private Sidecar(Builder b) {
     this.config = b.config;
@@ -193,10 +165,20 @@ public final class Sidecar implements AutoCloseable {
         .watchTrafficPolicies(true)
         .listenerExecutor(scheduler)
         .build();
-    this.registerBackoff = new Backoff(config.backoff(), random);
-    this.healthBackoff = new Backoff(config.backoff(), random);
-    this.api = new LocalApi(this, b.apiTls);
-    this.meters = b.meterRegistry == null ? null : new SidecarMeters(b.meterRegistry);
+    this.registrar = new Registrar(lock, config, scheduler, worker, channels, registry, random,
+        () -> phase == Phase.RUNNING, this::stopLocked, this::rejected);
+    this.meters = b.meterRegistry == null ? null : new SidecarMeters(b.meterRegistry, this::registeredNow);
+    this.prober = new Prober(lock, config, ticker, scheduler, worker, probe, registrar, meters,
+        () -> phase == Phase.RUNNING);
+    this.drainer = new Drainer(lock, config, ticker, scheduler, worker, registrar, () -> phase == Phase.DRAINING,
+        () -> {
+          if (phase != Phase.DRAINING) {
+            return false;
+          }
+          stopLocked();
+          return true;
+        }, this::release);
+    this.api = new LocalApi(config, watch, this::statusJson, b.apiTls);
     if (b.meterRegistry != null && watch != null) {
       WatchClientMetrics.bind(watch, b.meterRegistry);
     }
@@ -232,7 +214,7 @@ public final class Sidecar implements AutoCloseable {
     }
     log.info(() -> "sidecar for " + config.service() + "/" + config.instanceId() + " started; local API on "
         + config.apiHost() + ":" + api.port() + "; probing " + probe.describe());
-    worker.execute(this::firstProbe);
+    worker.execute(prober::firstProbe);
   }
 
   /** {@code config} returns the configuration. */
@@ -253,27 +235,27 @@ public final class Sidecar implements AutoCloseable {
    */
   public HealthStatus health() {
     synchronized (lock) {
-      return desired;
+      return registrar.desiredLocked();
     }
   }
 
   /** {@code acknowledged} returns the health the control plane last acknowledged (registered or set). */
   public HealthStatus acknowledged() {
     synchronized (lock) {
-      return acknowledged;
+      return registrar.acknowledgedLocked();
     }
   }
 
   /** {@code registration} returns the instance's registration once the control plane accepted it. */
   public Optional<Registration> registration() {
     synchronized (lock) {
-      return Optional.ofNullable(registration);
+      return Optional.ofNullable(registrar.registrationLocked());
     }
   }
 
   /** {@code probesRun} returns how many probes completed since start (the first included). */
   public long probesRun() {
-    return probesRun;
+    return prober.probesRun();
   }
 
   /** {@code apiPort} returns the local API's bound port (after {@link #start()}). */
@@ -284,11 +266,6 @@ public final class Sidecar implements AutoCloseable {
   /** {@code watch} returns the cache of upstream services, or empty when none is configured. */
   public Optional<WatchClient> watch() {
     return Optional.ofNullable(watch);
-  }
-
-  /** {@code ticker} returns the time source (for staleness in the local API). */
-  Ticker ticker() {
-    return ticker;
   }
 
   /**
@@ -316,16 +293,16 @@ public final class Sidecar implements AutoCloseable {
         return stopped;
       }
       phase = Phase.DRAINING;
-      desired = HealthStatus.HEALTH_STATUS_DRAINING;
+      registrar.desireLocked(HealthStatus.HEALTH_STATUS_DRAINING);
       cancelLocked();
-      drainStartNanos = ticker.nanoTime();
+      drainer.beginLocked();
     }
     if (meters != null) {
       meters.toDraining.increment();
     }
     log.info(() -> config.service() + "/" + config.instanceId() + " draining for up to " + config.drainPeriod()
         + config.inflightUrl().map(u -> " (or until " + u + " reports no request in flight)").orElse(""));
-    worker.execute(this::startDrain);
+    worker.execute(drainer::start);
     return stopped;
   }
 
@@ -345,424 +322,42 @@ public final class Sidecar implements AutoCloseable {
     release();
   }
 
-  // --- probing, on the worker ---
-
-  private void firstProbe() {
-    // Up to failureThreshold probes in a row, without waiting: the first success means SERVING. An
-    // app is called unhealthy only after that many failures, even at start (the very first probe
-    // of a cold JVM may miss a short timeout, and a restarted sidecar must not flap its instance).
-    boolean ok = false;
-    for (int i = 0; i < config.failureThreshold() && !ok; i++) {
-      ok = check();
-      synchronized (lock) {
-        if (phase != Phase.RUNNING) {
-          return;
-        }
-      }
-    }
-    boolean healthy = ok;
-    synchronized (lock) {
-      if (phase != Phase.RUNNING) {
-        return;
-      }
-      tracker = new ProbeTracker(config.successThreshold(), config.failureThreshold(), healthy);
-      desired = healthy ? HealthStatus.HEALTH_STATUS_SERVING : HealthStatus.HEALTH_STATUS_NOT_SERVING;
-      long period = config.probeInterval().toNanos();
-      probeTask = scheduler.scheduleAtFixedRate(this::probeTick, period, period, TimeUnit.NANOSECONDS);
-    }
-    transitioned(healthy);
-    log.info(() -> "first probe (" + probe.describe() + "): " + (healthy ? "healthy" : "unhealthy"));
-    register();
-  }
-
-  private void probeTick() {
-    synchronized (lock) {
-      if (phase != Phase.RUNNING || probing) {
-        return; // the previous probe still runs: a slow app does not pile probes up
-      }
-      probing = true;
-    }
-    worker.execute(this::probeOnce);
-  }
-
-  private void probeOnce() {
-    boolean ok = check();
-    boolean changed;
-    boolean lostRegistration = false;
-    synchronized (lock) {
-      probing = false;
-      if (phase != Phase.RUNNING) {
-        return;
-      }
-      changed = tracker.record(ok);
-      if (changed) {
-        desired = tracker.healthy() ? HealthStatus.HEALTH_STATUS_SERVING : HealthStatus.HEALTH_STATUS_NOT_SERVING;
-      }
-      if (registration != null && !registration.isActive()) {
-        // The registry client gave the registration up (the control plane refused it again).
-        registration = null;
-        lostRegistration = true;
-      }
-    }
-    if (changed) {
-      transitioned(ok);
-      log.info(() -> config.service() + "/" + config.instanceId() + " is now " + Json.health(health())
-          + " (" + probe.describe() + ")");
-      pushHealth();
-    }
-    if (lostRegistration) {
-      register();
-    }
-  }
-
-  /** Runs one probe, counted and timed. */
-  private boolean check() {
-    long start = ticker.nanoTime();
-    boolean ok = probe.check();
-    probesRun++;
-    if (meters != null) {
-      meters.probeTime.record(ticker.nanoTime() - start, TimeUnit.NANOSECONDS);
-      (ok ? meters.success : meters.failure).increment();
-    }
-    return ok;
-  }
-
-  /** Counts a change of the probed health (the first verdict included: from UNKNOWN). */
-  private void transitioned(boolean healthy) {
-    if (meters != null) {
-      (healthy ? meters.toServing : meters.toNotServing).increment();
-    }
-  }
-
   /** {@code registeredNow} is 1 while the instance is registered with the control plane and not stopped. */
   private double registeredNow() {
     synchronized (lock) {
-      return registration != null && registration.isActive() && phase != Phase.STOPPED ? 1 : 0;
+      return registrar.registeredNowLocked(phase == Phase.STOPPED);
     }
   }
 
-  /** The sidecar's meters; one set per sidecar and registry. */
-  private final class SidecarMeters {
-    final Counter success;
-    final Counter failure;
-    final Counter toServing;
-    final Counter toNotServing;
-    final Counter toDraining;
-    final Timer probeTime;
-
-    SidecarMeters(MeterRegistry registry) {
-      success = probes(registry, "success");
-      failure = probes(registry, "failure");
-      toServing = transitions(registry, "serving");
-      toNotServing = transitions(registry, "not_serving");
-      toDraining = transitions(registry, "draining");
-      probeTime = Timer.builder("vertice.sidecar.probe").description("Time of each health probe of the app")
-          .serviceLevelObjectives(PROBE_BUCKETS).register(registry);
-      Gauge.builder("vertice.sidecar.registered", Sidecar.this, Sidecar::registeredNow)
-          .description("1 while the instance is registered with the control plane, else 0").register(registry);
-    }
-
-    private Counter probes(MeterRegistry registry, String result) {
-      return Counter.builder("vertice.sidecar.probes").tag("result", result)
-          .description("Health probes of the app, by result").register(registry);
-    }
-
-    private Counter transitions(MeterRegistry registry, String to) {
-      return Counter.builder("vertice.sidecar.health.transitions").tag("to", to)
-          .description("Changes of the health the sidecar holds for the app").register(registry);
-    }
+  /** The sidecar's own state, for the local API's {@code GET /v1/status}. */
+  private String statusJson() {
+    Optional<Registration> r = registration();
+    return "{\"service\":" + Json.quote(config.service())
+        + ",\"instance_id\":" + Json.quote(config.instanceId())
+        + ",\"phase\":\"" + phase() + "\""
+        + ",\"health\":\"" + Json.health(health()) + "\""
+        + ",\"acknowledged\":\"" + Json.health(acknowledged()) + "\""
+        + ",\"registered\":" + r.map(Registration::isActive).orElse(false)
+        + ",\"lease_id\":" + Json.quote(r.map(Registration::leaseId).orElse(""))
+        + ",\"probes\":" + probesRun() + "}";
   }
 
-  /** Fixed buckets of {@code vertice_sidecar_probe_seconds}: 1 ms to 10 s. */
-  static final Duration[] PROBE_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
-      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
-      Duration.ofSeconds(10)};
-
-  // --- control-plane calls, on the worker ---
-
-  private void register() {
-    InstanceSpec spec;
-    synchronized (lock) {
-      if (phase != Phase.RUNNING || registration != null || registering) {
-        return;
-      }
-      registering = true;
-      registerRetry = null;
-      spec = spec(desired);
-    }
-    resetConnectBackoff();
-    Registration r;
-    try {
-      r = registry.register(spec);
-    } catch (StatusRuntimeException e) {
-      registrationFailed(e);
-      return;
-    } catch (IllegalStateException e) {
-      synchronized (lock) {
-        registering = false;
-      }
-      return; // closed meanwhile
-    }
-    boolean again;
-    synchronized (lock) {
-      registering = false;
-      registration = r;
-      acknowledged = spec.health();
-      registerBackoff.reset();
-      again = phase == Phase.RUNNING && desired != acknowledged;
-    }
-    log.info(() -> "registered " + r.service() + "/" + r.instanceId() + " as " + Json.health(spec.health())
-        + " (lease " + r.leaseId() + ", ttl " + r.ttl() + ", keepalive " + r.keepaliveInterval() + ")");
-    if (again) {
-      pushHealth();
-    }
+  /** Stops under the lock: the control plane rejected the registration, or the drain is over. */
+  private void stopLocked() {
+    phase = Phase.STOPPED;
+    cancelLocked();
   }
 
-  private void registrationFailed(StatusRuntimeException e) {
-    Status.Code code = e.getStatus().getCode();
-    if (code == Status.Code.INVALID_ARGUMENT || code == Status.Code.FAILED_PRECONDITION) {
-      InvalidSettingException invalid = rejected(e);
-      log.severe("the control plane rejected the registration: " + invalid.getMessage());
-      synchronized (lock) {
-        registering = false;
-        phase = Phase.STOPPED;
-        cancelLocked();
-      }
-      stopped.completeExceptionally(invalid); // before release() completes it normally
-      release();
-      return;
-    }
-    synchronized (lock) {
-      registering = false;
-      if (phase != Phase.RUNNING) {
-        return;
-      }
-      long delay = registerBackoff.nextDelayNanos();
-      log.log(Level.WARNING, () -> "registering " + config.service() + "/" + config.instanceId() + " failed: "
-          + e.getStatus().getCode() + " (" + e.getStatus().getDescription() + "); retrying in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
-      registerRetry = scheduler.schedule(() -> worker.execute(this::register), delay, TimeUnit.NANOSECONDS);
-      watchForReadyLocked();
-    }
-  }
-
-  /** Sends the desired health until the control plane acknowledged it (or it changes again). */
-  private void pushHealth() {
-    Registration r;
-    HealthStatus h;
-    synchronized (lock) {
-      healthRetry = null;
-      if (registration == null || pushing || desired == acknowledged
-          || (phase != Phase.RUNNING && desired != HealthStatus.HEALTH_STATUS_DRAINING)) {
-        return; // not registered yet: the registration carries the desired health
-      }
-      pushing = true;
-      r = registration;
-      h = desired;
-    }
-    resetConnectBackoff();
-    try {
-      r.setHealth(h);
-    } catch (StatusRuntimeException | IllegalStateException e) {
-      synchronized (lock) {
-        pushing = false;
-        if (phase != Phase.RUNNING) {
-          return;
-        }
-        if (e instanceof IllegalStateException) {
-          registration = null; // given up by the registry client: register afresh, with the desired health
-          worker.execute(this::register);
-          return;
-        }
-        long delay = healthBackoff.nextDelayNanos();
-        log.log(Level.WARNING, () -> "SetHealth " + Json.health(h) + " failed: " + e.getMessage() + "; retrying in "
-            + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
-        healthRetry = scheduler.schedule(() -> worker.execute(this::pushHealth), delay, TimeUnit.NANOSECONDS);
-        watchForReadyLocked();
-      }
-      return;
-    }
-    boolean again;
-    synchronized (lock) {
-      pushing = false;
-      acknowledged = h;
-      healthBackoff.reset();
-      again = phase == Phase.RUNNING && desired != h;
-    }
-    log.fine(() -> "SetHealth " + Json.health(h) + " acknowledged");
-    if (again) {
-      pushHealth();
-    }
-  }
-
-  // --- drain, on the worker ---
-
-  private void startDrain() {
-    Registration r;
-    synchronized (lock) {
-      r = registration;
-    }
-    if (r == null) {
-      finishDrain("the instance was not registered");
-      return;
-    }
-    try {
-      r.setHealth(HealthStatus.HEALTH_STATUS_DRAINING);
-      synchronized (lock) {
-        acknowledged = HealthStatus.HEALTH_STATUS_DRAINING;
-      }
-    } catch (StatusRuntimeException | IllegalStateException e) {
-      log.warning("could not set DRAINING (" + e.getMessage() + "); waiting the drain period anyway");
-    }
-    Duration first = config.inflightUrl().isPresent() && config.drainSettle().compareTo(config.drainPeriod()) < 0
-        ? config.drainSettle() : config.drainPeriod();
-    scheduleDrainStep(first);
-  }
-
-  private void scheduleDrainStep(Duration after) {
-    synchronized (lock) {
-      if (phase != Phase.DRAINING) {
-        return;
-      }
-      drainTask = scheduler.schedule(() -> worker.execute(this::drainStep), after.toNanos(), TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private void drainStep() {
-    long elapsed;
-    synchronized (lock) {
-      elapsed = ticker.nanoTime() - drainStartNanos;
-    }
-    long left = config.drainPeriod().toNanos() - elapsed;
-    if (left <= 0 || config.inflightUrl().isEmpty()) {
-      finishDrain("the drain period passed");
-      return;
-    }
-    OptionalInt inflight = readInflight(config.inflightUrl().get());
-    if (inflight.isPresent() && inflight.getAsInt() == 0) {
-      finishDrain("the app reports no request in flight");
-      return;
-    }
-    scheduleDrainStep(Duration.ofNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(INFLIGHT_POLL_MILLIS))));
-  }
-
-  private OptionalInt readInflight(URI url) {
-    try {
-      int port = url.getPort() > 0 ? url.getPort() : 80;
-      String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-      if (url.getRawQuery() != null) {
-        path += "?" + url.getRawQuery();
-      }
-      HttpGet.Response r = HttpGet.fetch(url.getHost(), port, path, config.probeTimeout());
-      if (r.status() != 200) {
-        return OptionalInt.empty();
-      }
-      Matcher m = INFLIGHT.matcher(r.body());
-      if (!m.find()) {
-        return OptionalInt.empty();
-      }
-      return OptionalInt.of(Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2)));
-    } catch (IOException e) {
-      return OptionalInt.empty();
-    }
-  }
-
-  private void finishDrain(String why) {
-    Registration r;
-    synchronized (lock) {
-      if (phase != Phase.DRAINING) {
-        return;
-      }
-      phase = Phase.STOPPED;
-      cancelLocked();
-      r = registration;
-    }
-    long ms = TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - drainStartNanos);
-    log.info(() -> "drain of " + config.service() + "/" + config.instanceId() + " over after " + ms + " ms (" + why
-        + "); deregistering");
-    if (r != null) {
-      try {
-        r.deregister();
-      } catch (StatusRuntimeException e) {
-        log.warning("Deregister failed (" + e.getStatus() + "); the instance leaves when its lease expires");
-      }
-    }
+  /** The control plane rejected the registration as invalid: the sidecar stops, {@link #stopped()} fails. */
+  private void rejected(InvalidSettingException invalid) {
+    stopped.completeExceptionally(invalid); // before release() completes it normally
     release();
   }
 
-  // --- helpers ---
-
-  private InstanceSpec spec(HealthStatus health) {
-    InstanceSpec.Builder b = InstanceSpec.builder(config.service())
-        .instanceId(config.instanceId())
-        .address(config.address())
-        .port(config.port())
-        .protocol(config.protocol())
-        .version(config.version())
-        .zone(config.zone())
-        .weight(config.weight())
-        .health(health)
-        .ttl(config.ttl())
-        .keepaliveInterval(config.keepalive());
-    config.metadata().forEach(b::metadata);
-    return b.build();
-  }
-
-  /**
-   * A channel in TRANSIENT_FAILURE fails calls at once until its own reconnect backoff (up to two
-   * minutes) runs out; the sidecar paces its attempts with its own backoff, so each may reconnect.
-   */
-  private void resetConnectBackoff() {
-    for (ManagedChannel c : channels) {
-      c.resetConnectBackoff();
-    }
-  }
-
-  /**
-   * Watches the channels while a retry is pending: gRPC's pick-first stays in TRANSIENT_FAILURE
-   * (failing calls at once) until a reconnect succeeds, so a retry that coincides with the
-   * reconnect fails too. The moment a channel is READY, pending retries run at once (through the
-   * scheduler: the callback runs on the event loop, which must never block).
-   */
-  private void watchForReadyLocked() {
-    for (ManagedChannel c : channels) {
-      c.resetConnectBackoff();
-      ConnectivityState now = c.getState(true);
-      c.notifyWhenStateChanged(now, () -> onChannelStateChanged(c));
-    }
-  }
-
-  private void onChannelStateChanged(ManagedChannel c) {
-    synchronized (lock) {
-      if (phase != Phase.RUNNING || (registerRetry == null && healthRetry == null)) {
-        return;
-      }
-      ConnectivityState now = c.getState(false);
-      if (now != ConnectivityState.READY) {
-        c.notifyWhenStateChanged(now, () -> onChannelStateChanged(c));
-        return;
-      }
-      if (registerRetry != null) {
-        registerRetry.cancel(false);
-        registerRetry = scheduler.schedule(() -> worker.execute(this::register), 0, TimeUnit.NANOSECONDS);
-      }
-      if (healthRetry != null) {
-        healthRetry.cancel(false);
-        healthRetry = scheduler.schedule(() -> worker.execute(this::pushHealth), 0, TimeUnit.NANOSECONDS);
-      }
-    }
-  }
-
   private void cancelLocked() {
-    for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {probeTask, registerRetry, healthRetry, drainTask}) {
-      if (f != null) {
-        f.cancel(false);
-      }
-    }
-    probeTask = null;
-    registerRetry = null;
-    healthRetry = null;
-    drainTask = null;
+    prober.cancelLocked();
+    registrar.cancelLocked();
+    drainer.cancelLocked();
   }
 
   private void releaseLocked() {
@@ -794,41 +389,6 @@ public final class Sidecar implements AutoCloseable {
     return switch (c.protocol()) {
       case PROTOCOL_GRPC -> new GrpcHealthProbe(c.address(), c.port(), c.grpcHealthService(), c.probeTimeout());
       default -> new HttpHealthProbe(c.address(), c.port(), c.healthPath(), c.probeTimeout());
-    };
-  }
-
-  /** Names the setting behind the control plane's first field violation. */
-  private static InvalidSettingException rejected(StatusRuntimeException e) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    if (status != null) {
-      for (com.google.protobuf.Any detail : status.getDetailsList()) {
-        if (detail.is(BadRequest.class)) {
-          try {
-            BadRequest br = detail.unpack(BadRequest.class);
-            if (br.getFieldViolationsCount() > 0) {
-              BadRequest.FieldViolation v = br.getFieldViolations(0);
-              return new InvalidSettingException(settingOf(v.getField()),
-                  "rejected by the control plane: " + v.getDescription());
-            }
-          } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
-            // fall through to the status description
-          }
-        }
-      }
-    }
-    return new InvalidSettingException("service-name", "rejected by the control plane: " + e.getStatus());
-  }
-
-  private static String settingOf(String field) {
-    String last = field.substring(field.lastIndexOf('.') + 1).replace('_', '-');
-    int bracket = last.indexOf('[');
-    if (bracket >= 0) {
-      last = last.substring(0, bracket);
-    }
-    return switch (last) {
-      case "service" -> "service-name";
-      case "keepalive-interval" -> "keepalive-interval";
-      default -> last;
     };
   }
 

@@ -1,12 +1,13 @@
 package dev.vertice.sidecar;
 
+import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.client.BackoffConfig;
 import dev.vertice.client.ControlPlaneAddresses;
+import dev.vertice.client.InstanceSpec;
 import dev.vertice.common.ServiceNames;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -16,16 +17,28 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * {@code SidecarConfig} is everything a {@link Sidecar} needs to know: the app it stands for, how
- * to probe it, how to drain it, where the control plane is, and which upstream services to cache.
+ * {@code SidecarConfig} is everything a {@link Sidecar} needs to know: the app it stands for (an
+ * {@link InstanceSpec}: what is registered), how to probe it, how to drain it, where the control
+ * plane is, and which upstream services to cache.
  *
- * <p>Immutable. Build one with {@link #custom(String, int)}; {@link Builder#build()} checks every
- * setting and throws {@link InvalidSettingException} naming the first bad one (by its flag name).
- * The defaults follow the seed system (TTL 60 s, keepalive 30 s) and Kubernetes probes (every 5 s,
- * timeout 1 s, success threshold 1, failure threshold 3).
+ * <p>Immutable and thread-safe, in the project's one config style: {@link #ofDefaults(String,
+ * int)}, {@link #custom(String, int)} and {@link #from(SidecarConfig)}. The service and the port
+ * have no default, so both entry points take them. Each builder setter checks its value at once,
+ * {@link Builder#build()} the settings that depend on each other; both throw {@link
+ * InvalidSettingException} naming the setting by its flag name and quoting the value. The defaults
+ * follow the seed system (TTL 60 s, keepalive 30 s) and Kubernetes probes (every 5 s, timeout 1 s,
+ * success threshold 1, failure threshold 3).
  */
 public final class SidecarConfig {
 
+  /** Default address of the app. */
+  public static final String DEFAULT_ADDRESS = "127.0.0.1";
+  /** Default version label. */
+  public static final String DEFAULT_VERSION = "v1";
+  /** Default load-balancing weight. */
+  public static final int DEFAULT_WEIGHT = 100;
+  /** Default address of the local API. */
+  public static final String DEFAULT_API_HOST = "127.0.0.1";
   /** Default health path probed over HTTP. */
   public static final String DEFAULT_HEALTH_PATH = "/health";
   /** Default probe period. */
@@ -59,15 +72,8 @@ public final class SidecarConfig {
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{0,63}");
   private static final Pattern PATH = Pattern.compile("/[\\x21-\\x7e]{0,1023}");
 
-  private final String service;
-  private final String instanceId;
-  private final String address;
-  private final int port;
-  private final Protocol protocol;
-  private final String version;
-  private final String zone;
-  private final int weight;
-  private final Map<String, String> metadata;
+  private final InstanceSpec instance;
+  private final String configuredInstanceId;
   private final String healthPath;
   private final String grpcHealthService;
   private final ControlPlaneAddresses controlPlane;
@@ -76,93 +82,112 @@ public final class SidecarConfig {
   private final Duration probeTimeout;
   private final int successThreshold;
   private final int failureThreshold;
-  private final Duration ttl;
-  private final Duration keepalive;
   private final Duration drainPeriod;
   private final Duration drainSettle;
   private final Optional<URI> inflightUrl;
   private final String apiHost;
   private final int apiPort;
   private final Duration callTimeout;
+  private final Duration backoffInitial;
+  private final Duration backoffMax;
   private final BackoffConfig backoff;
 
-  private SidecarConfig(Builder b, ControlPlaneAddresses cp, List<String> ups, BackoffConfig backoff) {
-    this.service = ServiceNames.normalize(b.service).orElseThrow();
-    this.address = b.address;
-    this.port = b.port;
-    this.instanceId = b.instanceId.isEmpty() ? address + ":" + port : b.instanceId;
-    this.protocol = b.protocol;
-    this.version = b.version;
-    this.zone = b.zone;
-    this.weight = b.weight;
-    this.metadata = Map.copyOf(b.metadata);
+  private SidecarConfig(Builder b, ControlPlaneAddresses cp, BackoffConfig backoff) {
+    String id = b.instanceId.isEmpty() ? b.address + ":" + b.port : b.instanceId;
+    // The health is left unset: the sidecar registers the instance with the health it probed.
+    this.instance = new InstanceSpec(b.service, id, b.address, b.port, b.protocol, b.version, b.zone, b.weight,
+        HealthStatus.HEALTH_STATUS_UNSPECIFIED, b.metadata, b.ttl, b.keepalive);
+    this.configuredInstanceId = b.instanceId;
     this.healthPath = b.healthPath;
     this.grpcHealthService = b.grpcHealthService;
     this.controlPlane = cp;
-    this.upstreams = List.copyOf(ups);
+    this.upstreams = List.copyOf(b.upstreams);
     this.probeInterval = b.probeInterval;
     this.probeTimeout = b.probeTimeout;
     this.successThreshold = b.successThreshold;
     this.failureThreshold = b.failureThreshold;
-    this.ttl = b.ttl;
-    this.keepalive = b.keepalive;
     this.drainPeriod = b.drainPeriod;
     this.drainSettle = b.drainSettle;
     this.inflightUrl = Optional.ofNullable(b.inflightUrl);
     this.apiHost = b.apiHost;
     this.apiPort = b.apiPort;
     this.callTimeout = b.callTimeout;
+    this.backoffInitial = b.backoffInitial;
+    this.backoffMax = b.backoffMax;
     this.backoff = backoff;
   }
 
-  /** {@code custom} starts a configuration for the app {@code service} listening on {@code port}. */
+  /** {@code ofDefaults} returns the default configuration for the app {@code service} listening on {@code port}. */
+  public static SidecarConfig ofDefaults(String service, int port) {
+    return custom(service, port).build();
+  }
+
+  /**
+   * {@code custom} starts a configuration for the app {@code service} listening on {@code port},
+   * from the defaults.
+   *
+   * @throws InvalidSettingException naming {@code service-name} or {@code port} when one is invalid
+   */
   public static Builder custom(String service, int port) {
     return new Builder(service, port);
   }
 
+  /** {@code from} starts a configuration from {@code base}'s settings. */
+  public static Builder from(SidecarConfig base) {
+    return new Builder(base);
+  }
+
+  /**
+   * {@code instance} returns the instance the sidecar registers, with its health unset (the
+   * sidecar registers it with the health it probed).
+   */
+  public InstanceSpec instance() {
+    return instance;
+  }
+
   /** {@code service} returns the canonical service name. */
   public String service() {
-    return service;
+    return instance.service();
   }
 
   /** {@code instanceId} returns the instance id: the configured one, or {@code address:port}. */
   public String instanceId() {
-    return instanceId;
+    return instance.instanceId();
   }
 
   /** {@code address} returns the address the app is reached at (registered, and probed). */
   public String address() {
-    return address;
+    return instance.address();
   }
 
   /** {@code port} returns the app's port. */
   public int port() {
-    return port;
+    return instance.port();
   }
 
   /** {@code protocol} returns the app's protocol: HTTP or GRPC. */
   public Protocol protocol() {
-    return protocol;
+    return instance.protocol();
   }
 
   /** {@code version} returns the version label. */
   public String version() {
-    return version;
+    return instance.version();
   }
 
   /** {@code zone} returns the zone, possibly empty. */
   public String zone() {
-    return zone;
+    return instance.zone();
   }
 
   /** {@code weight} returns the load-balancing weight. */
   public int weight() {
-    return weight;
+    return instance.weight();
   }
 
   /** {@code metadata} returns the labels registered with the instance. */
   public Map<String, String> metadata() {
-    return metadata;
+    return instance.metadata();
   }
 
   /** {@code healthPath} returns the path probed with HTTP GET (HTTP apps). */
@@ -207,12 +232,12 @@ public final class SidecarConfig {
 
   /** {@code ttl} returns the lease TTL asked for. */
   public Duration ttl() {
-    return ttl;
+    return instance.ttl();
   }
 
   /** {@code keepalive} returns the keepalive interval asked for. */
   public Duration keepalive() {
-    return keepalive;
+    return instance.keepaliveInterval();
   }
 
   /** {@code drainPeriod} returns the longest time between DRAINING and deregistration. */
@@ -252,26 +277,26 @@ public final class SidecarConfig {
 
   @Override
   public String toString() {
-    return "SidecarConfig{" + service + "/" + instanceId + " at " + address + ":" + port + " ("
-        + protocol.name().substring("PROTOCOL_".length()).toLowerCase(java.util.Locale.ROOT) + ", " + version
+    return "SidecarConfig{" + service() + "/" + instanceId() + " at " + address() + ":" + port() + " ("
+        + protocol().name().substring("PROTOCOL_".length()).toLowerCase(java.util.Locale.ROOT) + ", " + version()
         + "), probe every " + probeInterval + " (timeout " + probeTimeout + ", success " + successThreshold
-        + ", failure " + failureThreshold + "), ttl " + ttl + ", keepalive " + keepalive + ", drain " + drainPeriod
+        + ", failure " + failureThreshold + "), ttl " + ttl() + ", keepalive " + keepalive() + ", drain " + drainPeriod
         + ", control plane " + controlPlane.addresses() + ", upstreams " + upstreams + "}";
   }
 
   /**
-   * {@code Builder} collects settings; {@link #build()} checks them all. Not thread-safe. Setters
-   * take values as given; nothing is checked before {@code build()}.
+   * {@code Builder} collects settings, checking each at once; {@link #build()} checks the ones that
+   * depend on each other. Not thread-safe.
    */
   public static final class Builder {
     private final String service;
     private final int port;
     private String instanceId = "";
-    private String address = "127.0.0.1";
+    private String address = DEFAULT_ADDRESS;
     private Protocol protocol = Protocol.PROTOCOL_HTTP;
-    private String version = "v1";
+    private String version = DEFAULT_VERSION;
     private String zone = "";
-    private int weight = 100;
+    private int weight = DEFAULT_WEIGHT;
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private String healthPath = DEFAULT_HEALTH_PATH;
     private String grpcHealthService = "";
@@ -286,206 +311,134 @@ public final class SidecarConfig {
     private Duration drainPeriod = DEFAULT_DRAIN_PERIOD;
     private Duration drainSettle = DEFAULT_DRAIN_SETTLE;
     private URI inflightUrl;
-    private String apiHost = "127.0.0.1";
+    private String apiHost = DEFAULT_API_HOST;
     private int apiPort = DEFAULT_API_PORT;
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
     private Duration backoffInitial = Duration.ofMillis(BackoffConfig.DEFAULT_INITIAL_DELAY_MILLIS);
     private Duration backoffMax = Duration.ofMillis(BackoffConfig.DEFAULT_MAX_DELAY_MILLIS);
 
     private Builder(String service, int port) {
-      this.service = service;
+      this.service = ServiceNames.normalize(service).orElseThrow(() -> new InvalidSettingException("service-name",
+          "'" + service + "' is not valid: " + ServiceNames.describeRule()));
+      check("port", port >= 1 && port <= 65535, port + " is outside 1..65535");
       this.port = port;
+    }
+
+    private Builder(SidecarConfig base) {
+      this.service = base.service();
+      this.port = base.port();
+      this.instanceId = base.configuredInstanceId;
+      this.address = base.address();
+      this.protocol = base.protocol();
+      this.version = base.version();
+      this.zone = base.zone();
+      this.weight = base.weight();
+      this.metadata.putAll(base.metadata());
+      this.healthPath = base.healthPath;
+      this.grpcHealthService = base.grpcHealthService;
+      this.controlPlane = String.join(",", base.controlPlane.addresses());
+      this.upstreams = base.upstreams;
+      this.probeInterval = base.probeInterval;
+      this.probeTimeout = base.probeTimeout;
+      this.successThreshold = base.successThreshold;
+      this.failureThreshold = base.failureThreshold;
+      this.ttl = base.ttl();
+      this.keepalive = base.keepalive();
+      this.drainPeriod = base.drainPeriod;
+      this.drainSettle = base.drainSettle;
+      this.inflightUrl = base.inflightUrl.orElse(null);
+      this.apiHost = base.apiHost;
+      this.apiPort = base.apiPort;
+      this.callTimeout = base.callTimeout;
+      this.backoffInitial = base.backoffInitial;
+      this.backoffMax = base.backoffMax;
     }
 
     /** {@code instanceId} sets the instance id; empty (the default) means {@code address:port}. */
     public Builder instanceId(String v) {
+      check("instance-id", v != null && (v.isEmpty() || INSTANCE_ID.matcher(v).matches()),
+          "'" + v + "' is not valid: 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'");
       this.instanceId = v;
       return this;
     }
 
     /** {@code address} sets the app's address (default 127.0.0.1). */
     public Builder address(String v) {
+      check("address", v != null && !v.isBlank() && !v.contains(" "), "'" + v + "' is not an IP literal or host name");
       this.address = v;
       return this;
     }
 
     /** {@code protocol} sets the app's protocol (default HTTP). */
     public Builder protocol(Protocol v) {
+      check("protocol", v == Protocol.PROTOCOL_HTTP || v == Protocol.PROTOCOL_GRPC, v + " is not http or grpc");
       this.protocol = v;
       return this;
     }
 
     /** {@code version} sets the version label (default v1). */
     public Builder version(String v) {
+      check("version", v != null && !v.isEmpty() && LABEL.matcher(v).matches(),
+          "'" + v + "' is not valid: 1-63 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
       this.version = v;
       return this;
     }
 
     /** {@code zone} sets the zone (default none). */
     public Builder zone(String v) {
+      check("zone", v != null && LABEL.matcher(v).matches(),
+          "'" + v + "' is not valid: 0-63 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
       this.zone = v;
       return this;
     }
 
     /** {@code weight} sets the load-balancing weight, 1-10000 (default 100). */
     public Builder weight(int v) {
+      check("weight", v >= 1 && v <= 10_000, v + " is outside 1..10000");
       this.weight = v;
       return this;
     }
 
-    /** {@code metadata} adds labels. */
+    /** {@code metadata} adds labels, at most {@value #MAX_METADATA_ENTRIES} in all. */
     public Builder metadata(Map<String, String> v) {
+      for (String key : v.keySet()) {
+        check("metadata", !key.isBlank(), "a key is empty");
+      }
+      Map<String, String> all = new LinkedHashMap<>(metadata);
+      all.putAll(v);
+      check("metadata", all.size() <= MAX_METADATA_ENTRIES,
+          all.size() + " entries exceed the limit of " + MAX_METADATA_ENTRIES);
       this.metadata.putAll(v);
       return this;
     }
 
     /** {@code healthPath} sets the HTTP path probed (default /health). */
     public Builder healthPath(String v) {
+      check("health-path", v != null && PATH.matcher(v).matches(),
+          "'" + v + "' is not an absolute path of printable ASCII without spaces");
       this.healthPath = v;
       return this;
     }
 
     /** {@code grpcHealthService} sets the service name of grpc.health.v1 Check (default "": the whole server). */
     public Builder grpcHealthService(String v) {
+      check("grpc-health-service", v != null, "is null");
       this.grpcHealthService = v;
       return this;
     }
 
     /** {@code controlPlane} sets the replicas as a comma-separated host:port list (default localhost:7700). */
     public Builder controlPlane(String v) {
+      parseControlPlane(v);
       this.controlPlane = v;
       return this;
     }
 
-    /** {@code upstreams} sets the services cached for the app (any accepted spelling). */
+    /** {@code upstreams} sets the services cached for the app (any accepted spelling; blanks are skipped). */
     public Builder upstreams(List<String> v) {
-      this.upstreams = List.copyOf(v);
-      return this;
-    }
-
-    /** {@code probeInterval} sets the probe period (default 5 s). */
-    public Builder probeInterval(Duration v) {
-      this.probeInterval = v;
-      return this;
-    }
-
-    /** {@code probeTimeout} sets the time one probe may take (default 1 s). */
-    public Builder probeTimeout(Duration v) {
-      this.probeTimeout = v;
-      return this;
-    }
-
-    /** {@code successThreshold} sets the consecutive successes that make the app SERVING (default 1). */
-    public Builder successThreshold(int v) {
-      this.successThreshold = v;
-      return this;
-    }
-
-    /** {@code failureThreshold} sets the consecutive failures that make the app NOT_SERVING (default 3). */
-    public Builder failureThreshold(int v) {
-      this.failureThreshold = v;
-      return this;
-    }
-
-    /** {@code ttl} sets the lease TTL (default 60 s). */
-    public Builder ttl(Duration v) {
-      this.ttl = v;
-      return this;
-    }
-
-    /** {@code keepalive} sets the keepalive interval (default 30 s). */
-    public Builder keepalive(Duration v) {
-      this.keepalive = v;
-      return this;
-    }
-
-    /** {@code drainPeriod} sets the longest drain (default 10 s). */
-    public Builder drainPeriod(Duration v) {
-      this.drainPeriod = v;
-      return this;
-    }
-
-    /** {@code drainSettle} sets the time before the in-flight count may end a drain (default 1 s). */
-    public Builder drainSettle(Duration v) {
-      this.drainSettle = v;
-      return this;
-    }
-
-    /** {@code inflightUrl} sets the app's in-flight endpoint (default none). */
-    public Builder inflightUrl(URI v) {
-      this.inflightUrl = v;
-      return this;
-    }
-
-    /** {@code apiHost} sets the address of the local API (default 127.0.0.1). */
-    public Builder apiHost(String v) {
-      this.apiHost = v;
-      return this;
-    }
-
-    /** {@code apiPort} sets the port of the local API; 0 picks a free one (default 15000). */
-    public Builder apiPort(int v) {
-      this.apiPort = v;
-      return this;
-    }
-
-    /** {@code callTimeout} sets the deadline of each control-plane call (default 5 s). */
-    public Builder callTimeout(Duration v) {
-      this.callTimeout = v;
-      return this;
-    }
-
-    /** {@code backoffInitial} sets the first retry delay toward the control plane (default 100 ms). */
-    public Builder backoffInitial(Duration v) {
-      this.backoffInitial = v;
-      return this;
-    }
-
-    /** {@code backoffMax} sets the longest retry delay toward the control plane (default 5 s). */
-    public Builder backoffMax(Duration v) {
-      this.backoffMax = v;
-      return this;
-    }
-
-    /**
-     * {@code build} checks every setting and returns the configuration.
-     *
-     * @throws InvalidSettingException naming the first invalid setting
-     */
-    public SidecarConfig build() {
-      if (ServiceNames.normalize(service).isEmpty()) {
-        throw new InvalidSettingException("service-name", "'" + service + "' is not valid: "
-            + ServiceNames.describeRule());
-      }
-      check("port", port >= 1 && port <= 65535, port + " is outside 1..65535");
-      check("address", address != null && !address.isBlank() && !address.contains(" "),
-          "'" + address + "' is not an IP literal or host name");
-      check("instance-id", instanceId != null && (instanceId.isEmpty() || INSTANCE_ID.matcher(instanceId).matches()),
-          "'" + instanceId + "' is not valid: 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'");
-      check("protocol", protocol == Protocol.PROTOCOL_HTTP || protocol == Protocol.PROTOCOL_GRPC,
-          protocol + " is not http or grpc");
-      check("version", version != null && !version.isEmpty() && LABEL.matcher(version).matches(),
-          "'" + version + "' is not valid: 1-63 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
-      check("zone", zone != null && LABEL.matcher(zone).matches(),
-          "'" + zone + "' is not valid: 0-63 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
-      check("weight", weight >= 1 && weight <= 10_000, weight + " is outside 1..10000");
-      check("metadata", metadata.size() <= MAX_METADATA_ENTRIES,
-          metadata.size() + " entries exceed the limit of " + MAX_METADATA_ENTRIES);
-      for (String key : metadata.keySet()) {
-        check("metadata", !key.isBlank(), "a key is empty");
-      }
-      check("health-path", healthPath != null && PATH.matcher(healthPath).matches(),
-          "'" + healthPath + "' is not an absolute path of printable ASCII without spaces");
-      check("grpc-health-service", grpcHealthService != null, "is null");
-      ControlPlaneAddresses cp;
-      try {
-        cp = ControlPlaneAddresses.parse(controlPlane);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidSettingException("control-plane", e.getMessage());
-      }
-      Objects.requireNonNull(upstreams, "upstreams");
+      Objects.requireNonNull(v, "upstreams");
       LinkedHashSet<String> ups = new LinkedHashSet<>();
-      for (String u : upstreams) {
+      for (String u : v) {
         if (u.isBlank()) {
           continue;
         }
@@ -493,36 +446,131 @@ public final class SidecarConfig {
             "'" + u + "' is not valid: " + ServiceNames.describeRule())));
       }
       check("upstreams", ups.size() <= MAX_UPSTREAMS, ups.size() + " services exceed the limit of " + MAX_UPSTREAMS);
-      positive("probe-interval", probeInterval);
-      positive("probe-timeout", probeTimeout);
+      this.upstreams = List.copyOf(ups);
+      return this;
+    }
+
+    /** {@code probeInterval} sets the probe period (default 5 s). */
+    public Builder probeInterval(Duration v) {
+      this.probeInterval = positive("probe-interval", v);
+      return this;
+    }
+
+    /** {@code probeTimeout} sets the time one probe may take, at most the probe interval (default 1 s). */
+    public Builder probeTimeout(Duration v) {
+      this.probeTimeout = positive("probe-timeout", v);
+      return this;
+    }
+
+    /** {@code successThreshold} sets the consecutive successes that make the app SERVING, 1-100 (default 1). */
+    public Builder successThreshold(int v) {
+      check("success-threshold", v >= 1 && v <= 100, v + " is outside 1..100");
+      this.successThreshold = v;
+      return this;
+    }
+
+    /** {@code failureThreshold} sets the consecutive failures that make the app NOT_SERVING, 1-100 (default 3). */
+    public Builder failureThreshold(int v) {
+      check("failure-threshold", v >= 1 && v <= 100, v + " is outside 1..100");
+      this.failureThreshold = v;
+      return this;
+    }
+
+    /** {@code ttl} sets the lease TTL (default 60 s). */
+    public Builder ttl(Duration v) {
+      this.ttl = positive("ttl", v);
+      return this;
+    }
+
+    /** {@code keepalive} sets the keepalive interval, shorter than the TTL (default 30 s). */
+    public Builder keepalive(Duration v) {
+      this.keepalive = positive("keepalive-interval", v);
+      return this;
+    }
+
+    /** {@code drainPeriod} sets the longest drain (default 10 s). */
+    public Builder drainPeriod(Duration v) {
+      check("drain-period", v != null && !v.isNegative(), v + " is negative");
+      this.drainPeriod = v;
+      return this;
+    }
+
+    /** {@code drainSettle} sets the time before the in-flight count may end a drain (default 1 s). */
+    public Builder drainSettle(Duration v) {
+      check("drain-settle", v != null && !v.isNegative(), v + " is negative");
+      this.drainSettle = v;
+      return this;
+    }
+
+    /** {@code inflightUrl} sets the app's in-flight endpoint, an http:// URL (default none). */
+    public Builder inflightUrl(URI v) {
+      if (v != null) {
+        check("inflight-url", "http".equals(v.getScheme()) && v.getHost() != null,
+            "'" + v + "' is not an http:// URL with a host");
+      }
+      this.inflightUrl = v;
+      return this;
+    }
+
+    /** {@code apiHost} sets the address of the local API (default 127.0.0.1). */
+    public Builder apiHost(String v) {
+      check("api-host", v != null && !v.isBlank(), "is empty");
+      this.apiHost = v;
+      return this;
+    }
+
+    /** {@code apiPort} sets the port of the local API; 0 picks a free one (default 15000). */
+    public Builder apiPort(int v) {
+      check("api-port", v >= 0 && v <= 65535, v + " is outside 0..65535");
+      this.apiPort = v;
+      return this;
+    }
+
+    /** {@code callTimeout} sets the deadline of each control-plane call (default 5 s). */
+    public Builder callTimeout(Duration v) {
+      this.callTimeout = positive("call-timeout", v);
+      return this;
+    }
+
+    /** {@code backoffInitial} sets the first retry delay toward the control plane (default 100 ms). */
+    public Builder backoffInitial(Duration v) {
+      this.backoffInitial = positive("backoff-initial", v);
+      return this;
+    }
+
+    /** {@code backoffMax} sets the longest retry delay toward the control plane, at least the first (default 5 s). */
+    public Builder backoffMax(Duration v) {
+      this.backoffMax = positive("backoff-max", v);
+      return this;
+    }
+
+    /**
+     * {@code build} checks the settings that depend on each other and returns the configuration.
+     *
+     * @throws InvalidSettingException naming the first invalid setting
+     */
+    public SidecarConfig build() {
+      ControlPlaneAddresses cp = parseControlPlane(controlPlane);
       check("probe-timeout", probeTimeout.compareTo(probeInterval) <= 0,
           probeTimeout + " is longer than the probe interval " + probeInterval);
-      check("success-threshold", successThreshold >= 1 && successThreshold <= 100,
-          successThreshold + " is outside 1..100");
-      check("failure-threshold", failureThreshold >= 1 && failureThreshold <= 100,
-          failureThreshold + " is outside 1..100");
-      positive("ttl", ttl);
-      positive("keepalive-interval", keepalive);
       check("keepalive-interval", keepalive.compareTo(ttl) < 0, keepalive + " is not shorter than the TTL " + ttl);
-      check("drain-period", drainPeriod != null && !drainPeriod.isNegative(), drainPeriod + " is negative");
-      check("drain-settle", drainSettle != null && !drainSettle.isNegative(), drainSettle + " is negative");
-      if (inflightUrl != null) {
-        check("inflight-url", "http".equals(inflightUrl.getScheme()) && inflightUrl.getHost() != null,
-            "'" + inflightUrl + "' is not an http:// URL with a host");
-      }
-      check("api-host", apiHost != null && !apiHost.isBlank(), "is empty");
-      check("api-port", apiPort >= 0 && apiPort <= 65535, apiPort + " is outside 0..65535");
-      positive("call-timeout", callTimeout);
-      positive("backoff-initial", backoffInitial);
-      positive("backoff-max", backoffMax);
       check("backoff-max", backoffMax.compareTo(backoffInitial) >= 0,
           backoffMax + " is shorter than the initial backoff " + backoffInitial);
       BackoffConfig backoff = BackoffConfig.custom().initialDelay(backoffInitial).maxDelay(backoffMax).build();
-      return new SidecarConfig(this, cp, new ArrayList<>(ups), backoff);
+      return new SidecarConfig(this, cp, backoff);
     }
 
-    private static void positive(String setting, Duration v) {
+    private static ControlPlaneAddresses parseControlPlane(String v) {
+      try {
+        return ControlPlaneAddresses.parse(v);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSettingException("control-plane", e.getMessage());
+      }
+    }
+
+    private static Duration positive(String setting, Duration v) {
       check(setting, v != null && !v.isZero() && !v.isNegative(), v + " is not positive");
+      return v;
     }
 
     private static void check(String setting, boolean ok, String problem) {

@@ -39,6 +39,22 @@ class SidecarConfigTest {
     assertEquals(List.of("orders", "nmap-service"), c.upstreams());
   }
 
+  @Test
+  void instanceHoldsWhatIsRegisteredAndFromCopiesEverySetting() {
+    SidecarConfig c = SidecarConfig.custom("orders", 8080).version("v2").zone("eu").weight(7)
+        .metadata(Map.of("team", "a")).ttl(Duration.ofSeconds(20)).keepalive(Duration.ofSeconds(5))
+        .upstreams(List.of("stock")).build();
+    assertEquals("orders", c.instance().service());
+    assertEquals("127.0.0.1:8080", c.instance().instanceId());
+    assertEquals("v2", c.instance().version());
+    assertEquals(Map.of("team", "a"), c.instance().metadata());
+    assertEquals(Duration.ofSeconds(5), c.instance().keepaliveInterval());
+    SidecarConfig copy = SidecarConfig.from(c).build();
+    assertEquals(c.toString(), copy.toString());
+    assertEquals(c.instance(), copy.instance());
+    assertEquals("127.0.0.1:8080", SidecarConfig.ofDefaults("orders", 8080).instanceId());
+  }
+
   static Stream<Arguments> invalid() {
     return Stream.of(
         bad("service-name", b -> SidecarConfig.custom("no spaces allowed", 80)),

@@ -11,8 +11,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-/** {@code TestControlPlane} runs a real control plane (in-memory store) on a loopback port. */
-final class TestControlPlane implements AutoCloseable {
+/**
+ * {@code TestControlPlane} runs a real control plane (in-memory store) on a loopback port. Public for
+ * the launcher's sidecar process tests (through this module's test-jar).
+ */
+public final class TestControlPlane implements AutoCloseable {
 
   final ControlPlane controlPlane;
   final ControlPlaneServer server;
@@ -24,7 +27,7 @@ final class TestControlPlane implements AutoCloseable {
   }
 
   /** Starts a control plane whose broken streams' leases survive {@code grace}, on {@code port} (0: free). */
-  static TestControlPlane start(Duration grace, int port) {
+  public static TestControlPlane start(Duration grace, int port) {
     ControlPlane cp = ControlPlane.builder()
         .registryConfig(RegistryConfig.custom().grace(grace).minTtl(Duration.ofSeconds(1)).build())
         .build();
@@ -48,7 +51,7 @@ final class TestControlPlane implements AutoCloseable {
    * Starts a control plane on a free port serving {@code credentials} (TLS, maybe mutual), with
    * {@code interceptors} around every call.
    */
-  static TestControlPlane startTls(io.grpc.ServerCredentials credentials, List<io.grpc.ServerInterceptor> interceptors)
+  public static TestControlPlane startTls(io.grpc.ServerCredentials credentials, List<io.grpc.ServerInterceptor> interceptors)
       throws IOException {
     ControlPlane cp = ControlPlane.builder().build();
     try {
@@ -60,16 +63,16 @@ final class TestControlPlane implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return server.port();
   }
 
-  String address() {
+  public String address() {
     return "127.0.0.1:" + server.port();
   }
 
   /** Returns the instance as the registry holds it now. */
-  Optional<Instance> instance(String service, String instanceId) {
+  public Optional<Instance> instance(String service, String instanceId) {
     ServiceView view = controlPlane.registry().service(service);
     if (view == null) {
       return Optional.empty();
@@ -78,13 +81,13 @@ final class TestControlPlane implements AutoCloseable {
   }
 
   /** Returns the ids of the instances of {@code service}. */
-  List<String> instanceIds(String service) {
+  public List<String> instanceIds(String service) {
     ServiceView view = controlPlane.registry().service(service);
     return view == null ? List.of() : view.instances().stream().map(Instance::getInstanceId).toList();
   }
 
   /** Stops the server as an operator would: streams end with UNAVAILABLE, the in-memory state is lost. */
-  void stop() {
+  public void stop() {
     if (!stopped) {
       stopped = true;
       server.stop(Duration.ofMillis(500));

@@ -13,18 +13,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * {@code Watcher} subscribes to services the way a gateway does and records, per instance, every
- * pushed health and every removal, with the time it arrived.
+ * pushed health and every removal, with the time it arrived. Public for the launcher's sidecar
+ * process tests (through this module's test-jar).
  */
-final class Watcher implements AutoCloseable {
+public final class Watcher implements AutoCloseable {
 
   /** One observed fact: an instance's health, or {@code REMOVED}. */
-  record Event(String instanceId, String state, long nanos) {}
+  public record Event(String instanceId, String state, long nanos) {}
 
   private final WatchClient watch;
   private final Map<String, Map<String, HealthStatus>> last = new ConcurrentHashMap<>();
-  final List<Event> events = new CopyOnWriteArrayList<>();
+  public final List<Event> events = new CopyOnWriteArrayList<>();
 
-  Watcher(String controlPlane, String... services) {
+  public Watcher(String controlPlane, String... services) {
     this.watch = WatchClient.builder().controlPlane(controlPlane).nodeId("test-gateway").nodeKind("gateway").build();
     watch.addListener(new ServiceListener() {
       @Override
@@ -63,17 +64,17 @@ final class Watcher implements AutoCloseable {
   }
 
   /** The health last pushed for the instance, or empty when it is not (or no longer) present. */
-  Optional<HealthStatus> health(String service, String instanceId) {
+  public Optional<HealthStatus> health(String service, String instanceId) {
     return Optional.ofNullable(last.getOrDefault(service, Map.of()).get(instanceId));
   }
 
   /** The states pushed for the instance, in order. */
-  List<String> states(String instanceId) {
+  public List<String> states(String instanceId) {
     return events.stream().filter(e -> e.instanceId().equals(instanceId)).map(Event::state).toList();
   }
 
   /** The first time the instance was seen in {@code state} after {@code since}, or -1. */
-  long firstAfter(String instanceId, String state, long since) {
+  public long firstAfter(String instanceId, String state, long since) {
     return events.stream().filter(e -> e.instanceId().equals(instanceId) && e.state().equals(state)
         && e.nanos() >= since).mapToLong(Event::nanos).findFirst().orElse(-1);
   }

@@ -32,8 +32,7 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Rules: the header's {@code alg} must be one for which a key is configured ({@code none} and
  * every other algorithm are rejected, so no algorithm confusion is possible); {@code exp} is
- * required, {@code nbf} is honoured, both with {@link #DEFAULT_CLOCK_SKEW} (or the configured
- * skew) of allowance; {@code aud}, when an audience is configured, must name it (a string or an
+ * required, {@code nbf} is honoured, both with {@link #DEFAULT_CLOCK_SKEW} of allowance; {@code aud}, when an audience is configured, must name it (a string or an
  * array); {@code sub} is required. Tokens longer than {@link #MAX_TOKEN_CHARS} are rejected
  * unparsed. Errors never quote the token.
  *
@@ -75,7 +74,7 @@ public final class JwtVerifier {
     this.ed25519 = b.ed25519;
     this.audience = b.audience;
     this.clock = b.clock;
-    this.skew = b.skew;
+    this.skew = DEFAULT_CLOCK_SKEW;
   }
 
   /** Returns a builder; at least one key must be set. */
@@ -290,7 +289,6 @@ public final class JwtVerifier {
     private PublicKey ed25519;
     private String audience;
     private Clock clock = Clock.systemUTC();
-    private Duration skew = DEFAULT_CLOCK_SKEW;
 
     private Builder() {}
 
@@ -380,15 +378,6 @@ public final class JwtVerifier {
     /** The wall clock that {@code exp} and {@code nbf} are compared with; tests pass a fake one. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /** Clock difference allowed on {@code exp} and {@code nbf}; default 30 s, at most 5 minutes. */
-    public Builder clockSkew(Duration skew) {
-      if (skew.isNegative() || skew.compareTo(Duration.ofMinutes(5)) > 0) {
-        throw new IllegalArgumentException("JWT clock skew must be within 0..5m: " + skew);
-      }
-      this.skew = skew;
       return this;
     }
 

@@ -1,4 +1,4 @@
-package dev.vertice.sidecar;
+package dev.vertice.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +7,8 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.gateway.Gateway;
 import dev.vertice.gateway.GatewayConfig;
 import dev.vertice.gateway.resilience.ResilienceConfig;
+import dev.vertice.sidecar.TestControlPlane;
+import dev.vertice.sidecar.Watcher;
 import dev.vertice.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpClient;

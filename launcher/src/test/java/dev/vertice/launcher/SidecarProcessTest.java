@@ -1,10 +1,12 @@
-package dev.vertice.sidecar;
+package dev.vertice.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.sidecar.TestControlPlane;
+import dev.vertice.sidecar.Watcher;
 import dev.vertice.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -222,7 +224,7 @@ class SidecarProcessTest {
   @Test
   void badConfigurationExitsWith2NamingTheSetting() throws Exception {
     children = closeLater(new Children(dir));
-    Children.Child c = children.start("bad", "dev.vertice.sidecar.SidecarCommand",
+    Children.Child c = children.start("bad", "dev.vertice.launcher.SidecarCommand",
         List.of("--service-name", "orders", "--port", "8080", "--probe-interval", "0s"));
     assertTrue(c.process().waitFor(30, TimeUnit.SECONDS));
     assertEquals(2, c.process().exitValue());

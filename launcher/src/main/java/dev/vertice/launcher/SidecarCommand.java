@@ -1,4 +1,4 @@
-package dev.vertice.sidecar;
+package dev.vertice.launcher;
 
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.observability.AdminServer;
@@ -7,6 +7,9 @@ import dev.vertice.security.tls.TlsFlagRules;
 import dev.vertice.security.tls.TlsFlagRules.ClientFlags;
 import dev.vertice.security.tls.TlsFlagRules.ListenerFlags;
 import dev.vertice.security.tls.TlsFlagRules.Material;
+import dev.vertice.sidecar.InvalidSettingException;
+import dev.vertice.sidecar.Sidecar;
+import dev.vertice.sidecar.SidecarConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -23,6 +26,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,7 +37,7 @@ import picocli.CommandLine.Option;
  * message names the flag and its environment variable. An unreachable control plane is never a
  * reason to exit.
  */
-@Command(name = "sidecar", sortOptions = false,
+@Command(name = "sidecar", sortOptions = false, resourceBundle = "dev.vertice.launcher.SidecarCommand$Texts",
     description = {"Registers an app with the control plane without a line of code in the app: keeps its lease"
         + " alive, probes its health (HTTP GET or grpc.health.v1) and pushes every change at once, drains it on"
         + " SIGTERM (DRAINING, wait, deregister), and serves the app the pushed endpoints of its upstreams on a"
@@ -98,10 +102,8 @@ public final class SidecarCommand implements Callable<Integer> {
           + " server (VERTICE_GRPC_HEALTH_SERVICE). Default: empty.")
   String grpcHealthService;
 
-  @Option(names = "--control-plane", defaultValue = "${env:VERTICE_CONTROL_PLANE:-localhost:7700}",
-      description = "Control-plane replicas, host:port separated by commas (VERTICE_CONTROL_PLANE)."
-          + " Default: ${DEFAULT-VALUE}.")
-  String controlPlane;
+  @Mixin
+  ControlPlaneAddressFlag controlPlane;
 
   @Option(names = "--upstreams", defaultValue = "${env:VERTICE_UPSTREAMS:-}",
       description = "Services the app calls, separated by commas: their endpoints are pushed to the sidecar and"
@@ -217,31 +219,23 @@ public final class SidecarCommand implements Callable<Integer> {
           + " changes (VERTICE_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
   Duration tlsRefresh;
 
-  @Option(names = "--control-plane-ca", defaultValue = "${env:VERTICE_CONTROL_PLANE_CA:-}",
-      description = "PEM CA bundle the control plane's certificate is verified against; turns TLS on for the"
-          + " control-plane connection (VERTICE_CONTROL_PLANE_CA). Default: none (plaintext, with a warning).")
-  String controlPlaneCa;
+  @Mixin
+  ControlPlaneTlsFlags controlPlaneTls;
 
-  @Option(names = "--control-plane-cert", defaultValue = "${env:VERTICE_CONTROL_PLANE_CERT:-}",
-      description = "PEM client certificate presented to the control plane (mutual TLS)"
-          + " (VERTICE_CONTROL_PLANE_CERT). Default: none.")
-  String controlPlaneCert;
-
-  @Option(names = "--control-plane-key", defaultValue = "${env:VERTICE_CONTROL_PLANE_KEY:-}",
-      description = "PKCS#8 PEM private key of --control-plane-cert (VERTICE_CONTROL_PLANE_KEY). Default: none.")
-  String controlPlaneKey;
-
-  @Option(names = "--control-plane-token-file", defaultValue = "${env:VERTICE_CONTROL_PLANE_TOKEN_FILE:-}",
-      description = "File holding a bearer token sent on every control-plane call, re-read when it changes; TLS"
-          + " only (VERTICE_CONTROL_PLANE_TOKEN_FILE). Default: none.")
-  String controlPlaneTokenFile;
+  /** What the shared control-plane flags say in this command. */
+  public static final class Texts extends FlagTexts {
+    /** {@code Texts} holds the sidecar's words; picocli loads it by name. */
+    public Texts() {
+      super("localhost:7700", null, null);
+    }
+  }
 
   /** Checks and loads the TLS flags; a bad one ends the command with exit code 2 naming it. */
   private Material tls() {
     try {
       return TlsFlagRules.load(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
-          ClientFlags.CONTROL_PLANE, controlPlaneCa, controlPlaneCert, controlPlaneKey, controlPlaneTokenFile,
-          tlsRefresh);
+          ClientFlags.CONTROL_PLANE, controlPlaneTls.ca, controlPlaneTls.cert, controlPlaneTls.key,
+          controlPlaneTls.tokenFile, tlsRefresh);
     } catch (TlsFlagRules.InvalidFlagException e) {
       check(e.flag(), false, e.problem());
       throw e;
@@ -263,9 +257,12 @@ public final class SidecarCommand implements Callable<Integer> {
         + " outside development";
   }
 
-  /** Runs the sidecar as its own process. */
+  /**
+   * Runs the sidecar as its own process: {@code ./vertice sidecar} starts this class rather than
+   * {@link Main}, so that a sidecar's JVM loads no other command's classes.
+   */
   public static void main(String[] args) {
-    configureLogging();
+    Logging.configure();
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
@@ -392,41 +389,42 @@ public final class SidecarCommand implements Callable<Integer> {
     check("--service-name", service != null && !service.isBlank(), "is required");
     check("--port", port != null, "is required");
     check("--protocol", protocol.equals("http") || protocol.equals("grpc"), "'" + protocol + "' is not http or grpc");
-    SidecarConfig.Builder b = SidecarConfig.custom(service, port)
-        .address(address)
-        .protocol(protocol.equals("grpc") ? Protocol.PROTOCOL_GRPC : Protocol.PROTOCOL_HTTP)
-        .instanceId(instanceId)
-        .version(version)
-        .zone(zone)
-        .weight(weight)
-        .metadata(metadata())
-        .healthPath(healthPath)
-        .grpcHealthService(grpcHealthService)
-        .controlPlane(controlPlane)
-        .upstreams(List.of(upstreams.split(",")))
-        .probeInterval(probeInterval)
-        .probeTimeout(probeTimeout)
-        .successThreshold(successThreshold)
-        .failureThreshold(failureThreshold)
-        .ttl(ttl)
-        .keepalive(keepalive)
-        .drainPeriod(drainPeriod)
-        .drainSettle(drainSettle)
-        .apiHost(apiHost)
-        .apiPort(apiPort)
-        .callTimeout(callTimeout)
-        .backoffInitial(backoffInitial)
-        .backoffMax(backoffMax);
-    if (!inflightUrl.isBlank()) {
-      try {
-        b.inflightUrl(new URI(inflightUrl.strip()));
-      } catch (URISyntaxException e) {
-        check("--inflight-url", false, "'" + inflightUrl + "' is not a URL: " + e.getMessage());
-      }
-    }
     try {
+      SidecarConfig.Builder b = SidecarConfig.custom(service, port)
+          .address(address)
+          .protocol(protocol.equals("grpc") ? Protocol.PROTOCOL_GRPC : Protocol.PROTOCOL_HTTP)
+          .instanceId(instanceId)
+          .version(version)
+          .zone(zone)
+          .weight(weight)
+          .metadata(metadata())
+          .healthPath(healthPath)
+          .grpcHealthService(grpcHealthService)
+          .controlPlane(controlPlane.value())
+          .upstreams(List.of(upstreams.split(",")))
+          .probeInterval(probeInterval)
+          .probeTimeout(probeTimeout)
+          .successThreshold(successThreshold)
+          .failureThreshold(failureThreshold)
+          .ttl(ttl)
+          .keepalive(keepalive)
+          .drainPeriod(drainPeriod)
+          .drainSettle(drainSettle)
+          .apiHost(apiHost)
+          .apiPort(apiPort)
+          .callTimeout(callTimeout)
+          .backoffInitial(backoffInitial)
+          .backoffMax(backoffMax);
+      if (!inflightUrl.isBlank()) {
+        try {
+          b.inflightUrl(new URI(inflightUrl.strip()));
+        } catch (URISyntaxException e) {
+          check("--inflight-url", false, "'" + inflightUrl + "' is not a URL: " + e.getMessage());
+        }
+      }
       return b.build();
     } catch (InvalidSettingException e) {
+      // Each setter checks its value at once, build() the settings that depend on each other.
       throw invalidSetting(e);
     }
   }
@@ -458,13 +456,6 @@ public final class SidecarCommand implements Callable<Integer> {
   }
 
   private static void shutdownLine(String message) {
-    System.err.printf("%1$tFT%1$tT.%1$tLZ %2$-7s %3$s: %4$s%n", new java.util.Date(), "INFO", log.getName(), message);
-    System.err.flush();
-  }
-
-  private static void configureLogging() {
-    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-      System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$-7s %3$s: %5$s%6$s%n");
-    }
+    Logging.shutdownLine(log.getName(), message);
   }
 }

@@ -1,4 +1,4 @@
-package dev.vertice.sidecar;
+package dev.vertice.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.vertice.security.auth.BearerTokenCredentials;
 import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsSettings;
+import dev.vertice.sidecar.TestControlPlane;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.TestCerts;
 import io.grpc.Metadata;
@@ -90,7 +91,7 @@ class SidecarTlsProcessTest {
     app.start();
     closeLater(() -> app.stop(0));
     Children children = closeLater(new Children(dir));
-    Children.Child sidecar = children.start("sidecar", "dev.vertice.sidecar.SidecarCommand", List.of(
+    Children.Child sidecar = children.start("sidecar", "dev.vertice.launcher.SidecarCommand", List.of(
         "--service-name", "orders", "--port", Integer.toString(app.getAddress().getPort()),
         "--control-plane", "localhost:" + cp.port(), "--api-port", "0", "--admin-host", "127.0.0.1",
         "--admin-port", "0",

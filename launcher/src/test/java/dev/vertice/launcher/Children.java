@@ -1,4 +1,4 @@
-package dev.vertice.sidecar;
+package dev.vertice.launcher;
 
 import dev.vertice.testkit.Await;
 import java.io.IOException;
@@ -85,7 +85,7 @@ final class Children implements AutoCloseable {
   SidecarProcess sidecar(List<String> args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--api-port", "0", "--admin-host", "127.0.0.1", "--admin-port", "0"));
     all.addAll(args);
-    Child c = start("sidecar", "dev.vertice.sidecar.SidecarCommand", all);
+    Child c = start("sidecar", "dev.vertice.launcher.SidecarCommand", all);
     int api = Integer.parseInt(c.await(API, Duration.ofSeconds(30)));
     return new SidecarProcess(c, api, Integer.parseInt(c.await(ADMIN, Duration.ofSeconds(30))));
   }
@@ -110,7 +110,12 @@ final class Children implements AutoCloseable {
 
   private static void warm(int port) {
     try {
-      dev.vertice.sidecar.internal.HttpGet.fetch("127.0.0.1", port, "/health", Duration.ofSeconds(10));
+      java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(
+          "http://127.0.0.1:" + port + "/health").toURL().openConnection();
+      c.setConnectTimeout(10_000);
+      c.setReadTimeout(10_000);
+      c.getResponseCode();
+      c.disconnect();
     } catch (IOException e) {
       throw new AssertionError("the app does not answer /health", e);
     }

@@ -1,4 +1,4 @@
-package dev.vertice.sidecar;
+package dev.vertice.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,9 +1,10 @@
-package dev.vertice.sidecar;
+package dev.vertice.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.vertice.sidecar.TestControlPlane;
 import dev.vertice.testkit.Await;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -62,7 +63,7 @@ class SidecarAdminHostTest {
       x.close();
     });
     app.start();
-    Children.Child sidecar = children.start("sidecar", "dev.vertice.sidecar.SidecarCommand", List.of(
+    Children.Child sidecar = children.start("sidecar", "dev.vertice.launcher.SidecarCommand", List.of(
         "--service-name", "orders", "--port", Integer.toString(app.getAddress().getPort()), "--control-plane",
         cp.address(), "--api-port", "0", "--admin-port", "0"));
     int admin;
@@ -95,7 +96,7 @@ class SidecarAdminHostTest {
     app.start();
     Optional<InetAddress> external = nonLoopbackAddress();
     // The loopback-only setting: then the admin port is not reachable from elsewhere.
-    Children.Child sidecar = children.start("sidecar", "dev.vertice.sidecar.SidecarCommand", List.of(
+    Children.Child sidecar = children.start("sidecar", "dev.vertice.launcher.SidecarCommand", List.of(
         "--service-name", "orders", "--port", Integer.toString(app.getAddress().getPort()), "--control-plane",
         cp.address(), "--api-port", "0", "--admin-port", "0", "--admin-host", "127.0.0.1"));
     int admin = Integer.parseInt(sidecar.await(Pattern.compile("admin: http://127\\.0\\.0\\.1:(\\d+)/metrics"),

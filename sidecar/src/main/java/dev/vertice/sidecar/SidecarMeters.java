@@ -1,0 +1,51 @@
+package dev.vertice.sidecar;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.function.DoubleSupplier;
+
+/** {@code SidecarMeters} are a sidecar's {@code vertice_sidecar_*} meters; one set per sidecar and registry. */
+final class SidecarMeters {
+
+  /** Fixed buckets of {@code vertice_sidecar_probe_seconds}: 1 ms to 10 s. */
+  static final Duration[] PROBE_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+      Duration.ofSeconds(10)};
+
+  final Counter success;
+  final Counter failure;
+  final Counter toServing;
+  final Counter toNotServing;
+  final Counter toDraining;
+  final Timer probeTime;
+  // The gauge holds its state weakly: this strong reference keeps it as long as the sidecar.
+  private final DoubleSupplier registered;
+
+  /** {@code SidecarMeters} registers the meters; {@code registered} is 1 while the instance is registered. */
+  SidecarMeters(MeterRegistry registry, DoubleSupplier registered) {
+    this.registered = registered;
+    success = probes(registry, "success");
+    failure = probes(registry, "failure");
+    toServing = transitions(registry, "serving");
+    toNotServing = transitions(registry, "not_serving");
+    toDraining = transitions(registry, "draining");
+    probeTime = Timer.builder("vertice.sidecar.probe").description("Time of each health probe of the app")
+        .serviceLevelObjectives(PROBE_BUCKETS).register(registry);
+    Gauge.builder("vertice.sidecar.registered", this.registered, DoubleSupplier::getAsDouble)
+        .description("1 while the instance is registered with the control plane, else 0").register(registry);
+  }
+
+  private static Counter probes(MeterRegistry registry, String result) {
+    return Counter.builder("vertice.sidecar.probes").tag("result", result)
+        .description("Health probes of the app, by result").register(registry);
+  }
+
+  private static Counter transitions(MeterRegistry registry, String to) {
+    return Counter.builder("vertice.sidecar.health.transitions").tag("to", to)
+        .description("Changes of the health the sidecar holds for the app").register(registry);
+  }
+}
