@@ -1,6 +1,11 @@
 package dev.vertice.controlplane;
 
 import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.canary.CanaryController;
+import dev.vertice.controlplane.canary.LeaseLeadership;
+import dev.vertice.controlplane.canary.StatsStoreWindows;
+import dev.vertice.controlplane.canary.StorePolicyPublisher;
+import dev.vertice.controlplane.canary.StoredRollouts;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.PushLimits;
@@ -10,32 +15,27 @@ import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.ServiceView;
-import dev.vertice.controlplane.registry.Store;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
-import dev.vertice.controlplane.canary.CanaryController;
-import dev.vertice.controlplane.canary.LeaseLeadership;
-import dev.vertice.controlplane.canary.StatsStoreWindows;
-import dev.vertice.controlplane.canary.StorePolicyPublisher;
-import dev.vertice.controlplane.canary.StoredRollouts;
 import dev.vertice.controlplane.server.CanaryGrpcService;
+import dev.vertice.controlplane.server.DiscoveryGrpcService;
 import dev.vertice.controlplane.server.MalformedRequests;
-import dev.vertice.controlplane.store.redis.RedisStore;
-import dev.vertice.controlplane.store.redis.RedisStoreConfig;
-import dev.vertice.controlplane.store.redis.RedisStatsStore;
-import dev.vertice.controlplane.store.redis.ScriptedRedis;
-import dev.vertice.controlplane.stats.InMemoryStatsStore;
-import dev.vertice.controlplane.rollout.InMemoryLeases;
-import dev.vertice.controlplane.rollout.InMemoryRolloutStore;
-import dev.vertice.controlplane.rollout.Leases;
-import dev.vertice.controlplane.rollout.RolloutStore;
+import dev.vertice.controlplane.server.RegistryGrpcService;
+import dev.vertice.controlplane.server.StatsGrpcService;
+import dev.vertice.controlplane.store.Leases;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StatsStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
+import dev.vertice.controlplane.store.memory.InMemoryLeases;
+import dev.vertice.controlplane.store.memory.InMemoryRolloutStore;
+import dev.vertice.controlplane.store.memory.InMemoryStatsStore;
 import dev.vertice.controlplane.store.redis.RedisLeases;
 import dev.vertice.controlplane.store.redis.RedisRolloutStore;
-import dev.vertice.controlplane.stats.StatsStore;
-import dev.vertice.controlplane.server.StatsGrpcService;
-import dev.vertice.controlplane.server.DiscoveryGrpcService;
-import dev.vertice.controlplane.server.RegistryGrpcService;
+import dev.vertice.controlplane.store.redis.RedisStatsStore;
+import dev.vertice.controlplane.store.redis.RedisStore;
+import dev.vertice.controlplane.store.redis.RedisStoreConfig;
+import dev.vertice.controlplane.store.redis.ScriptedRedis;
 import dev.vertice.controlplane.xds.AdsGrpcService;
 import dev.vertice.controlplane.xds.XdsResources;
 import dev.vertice.security.auth.Authorizer;
@@ -62,7 +62,7 @@ import java.util.function.Supplier;
 public final class ControlPlane implements AutoCloseable {
 
   private final Registry registry;
-  private final Store store;
+  private final RegistryStore store;
   private final PushEngine engine;
   private final TrafficPolicies trafficPolicies;
   /** The connection for stats, rollouts and leases when the store is Redis; null in memory. */
@@ -216,7 +216,7 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /** Returns the store that takes writes: the registry itself, or Redis. */
-  public Store store() {
+  public RegistryStore store() {
     return store;
   }
 
@@ -439,7 +439,7 @@ public final class ControlPlane implements AutoCloseable {
 
     /** How long the canary controller's lease lasts without renewal (renewed every second); default 5 s. */
     public Builder canaryLeaseTtl(Duration v) {
-      dev.vertice.controlplane.rollout.Leases.check(LeaseLeadership.LEASE_NAME, "check", v);
+      dev.vertice.controlplane.store.Leases.check(LeaseLeadership.LEASE_NAME, "check", v);
       this.canaryLeaseTtl = v;
       return this;
     }

@@ -187,7 +187,7 @@ class TracingExportProcessTest {
       long now = System.currentTimeMillis();
       try {
         return controlPlane.stats().window("orders", "v1", now - 60_000, now + 1_000).requests() > 0;
-      } catch (dev.vertice.controlplane.registry.StoreUnavailableException e) {
+      } catch (dev.vertice.controlplane.store.StoreUnavailableException e) {
         throw new AssertionError(e);
       }
     });

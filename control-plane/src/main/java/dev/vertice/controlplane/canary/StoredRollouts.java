@@ -1,11 +1,11 @@
 package dev.vertice.controlplane.canary;
 
 import dev.vertice.canary.Rollout;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.rollout.RolloutConflictException;
-import dev.vertice.controlplane.rollout.RolloutStore;
-import dev.vertice.controlplane.rollout.StoredRollout;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.RolloutConflictException;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
+import dev.vertice.controlplane.store.StoredRollout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

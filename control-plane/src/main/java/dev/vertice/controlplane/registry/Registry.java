@@ -9,6 +9,10 @@ import dev.vertice.common.ResourceTypes;
 import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.ResourceSource;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.NotFoundException;
+import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistryStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -45,7 +49,7 @@ import java.util.logging.Logger;
  * <p>Time comes from the injected {@link Ticker}; lease expiry runs on the injected scheduler every
  * {@link RegistryConfig#expiryResolution()}.
  */
-public final class Registry implements Store, ResourceSource {
+public final class Registry implements RegistryStore, ResourceSource {
 
   private static final Logger log = Logger.getLogger(Registry.class.getName());
 

@@ -6,6 +6,9 @@ import dev.vertice.common.ResourceTypes;
 import dev.vertice.common.ServiceNames;
 import dev.vertice.controlplane.push.Convergence;
 import dev.vertice.controlplane.push.PushEngine;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -19,7 +22,7 @@ import java.util.regex.Pattern;
  * {@code TrafficPolicies} is the Java API through which the canary controller writes the
  * TrafficPolicy resources that the push engine serves on the Watch stream.
  *
- * <p>Writes are validated here and go to the {@link Store} (the one writer): in memory, or Redis
+ * <p>Writes are validated here and go to the {@link RegistryStore} (the one writer): in memory, or Redis
  * shared by every replica. A write returns once this replica's view holds it, so {@link
  * #whenConverged} can be asked at once for the returned revision. Convergence is tracked by this
  * replica's push engine, so it covers the watchers connected to this replica.
@@ -42,11 +45,11 @@ public final class TrafficPolicies {
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9._-]{1," + MAX_VERSION_LENGTH + "}");
   private static final Pattern ROLLOUT_ID = Pattern.compile("[A-Za-z0-9._:-]{0," + MAX_ROLLOUT_ID_LENGTH + "}");
 
-  private final Store store;
+  private final RegistryStore store;
   private final PushEngine engine;
 
   /** Creates the API over {@code store}, whose view feeds {@code engine}. */
-  public TrafficPolicies(Store store, PushEngine engine) {
+  public TrafficPolicies(RegistryStore store, PushEngine engine) {
     this.store = store;
     this.engine = engine;
   }

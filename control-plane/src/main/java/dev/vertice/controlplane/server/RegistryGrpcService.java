@@ -17,14 +17,14 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.api.registry.v1.SetHealthResponse;
 import dev.vertice.controlplane.push.Versions;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.NotFoundException;
-import dev.vertice.controlplane.registry.Registration;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.ServiceSummary;
 import dev.vertice.controlplane.registry.ServiceView;
-import dev.vertice.controlplane.registry.Store;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.NotFoundException;
+import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import dev.vertice.security.auth.Authorizer;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -44,7 +44,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   /** Most distinct leases one KeepAlive stream may carry. */
   public static final int MAX_LEASES_PER_STREAM = 1024;
 
-  private final Store store;
+  private final RegistryStore store;
   private final Registry registry;
   private final Versions versions;
   private final Authorizer authorizer;
@@ -58,17 +58,17 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
    * Creates the service: writes go to {@code store}, reads come from its local view, and resource
    * versions are rendered with {@code versions}.
    */
-  public RegistryGrpcService(Store store, Versions versions) {
+  public RegistryGrpcService(RegistryStore store, Versions versions) {
     this(store, versions, Authorizer.ALLOW_ALL);
   }
 
   /**
-   * Creates the service like {@link #RegistryGrpcService(Store, Versions)}, with {@code authorizer}
+   * Creates the service like {@link #RegistryGrpcService(RegistryStore, Versions)}, with {@code authorizer}
    * deciding per request: writes (Register, KeepAlive, SetHealth, Deregister) only to the caller's
    * own service's instances, reads (GetService, ListServices) only of services it may watch.
    * A denied call changes nothing.
    */
-  public RegistryGrpcService(Store store, Versions versions, Authorizer authorizer) {
+  public RegistryGrpcService(RegistryStore store, Versions versions, Authorizer authorizer) {
     this.store = store;
     this.registry = store.view();
     this.versions = versions;

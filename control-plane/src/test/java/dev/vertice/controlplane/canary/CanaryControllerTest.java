@@ -13,7 +13,7 @@ import dev.vertice.canary.RolloutState;
 import dev.vertice.canary.RolloutStateException;
 import dev.vertice.canary.Strategy;
 import dev.vertice.canary.WindowStats;
-import dev.vertice.controlplane.rollout.InMemoryRolloutStore;
+import dev.vertice.controlplane.store.memory.InMemoryRolloutStore;
 import dev.vertice.testkit.FakeClock;
 import java.time.Duration;
 import java.time.Instant;

@@ -210,7 +210,7 @@ class SecurityReviewFindingsTest {
         dev.vertice.controlplane.registry.RegistryEvents.NONE);
     bareRegistry = registry;
     java.util.concurrent.atomic.AtomicInteger hasLease = new java.util.concurrent.atomic.AtomicInteger();
-    dev.vertice.controlplane.registry.Store counting = new CountingStore(registry, hasLease);
+    dev.vertice.controlplane.store.RegistryStore counting = new CountingStore(registry, hasLease);
     String name = InProcessServerBuilder.generateName();
     inProcess = InProcessServerBuilder.forName(name).directExecutor()
         .addService(new RegistryGrpcService(counting, new dev.vertice.controlplane.push.Versions("e1"))).build().start();
@@ -257,7 +257,7 @@ class SecurityReviewFindingsTest {
   }
 
   /** Delegates to a real registry and counts hasLease calls. */
-  private static final class CountingStore implements dev.vertice.controlplane.registry.Store {
+  private static final class CountingStore implements dev.vertice.controlplane.store.RegistryStore {
     private final dev.vertice.controlplane.registry.Registry d;
     private final java.util.concurrent.atomic.AtomicInteger hasLease;
 
@@ -272,19 +272,19 @@ class SecurityReviewFindingsTest {
     }
 
     @Override
-    public dev.vertice.controlplane.registry.Registration register(Instance instance, Duration ttl, Duration keepalive)
-        throws dev.vertice.controlplane.registry.CapacityExceededException {
+    public dev.vertice.controlplane.store.Registration register(Instance instance, Duration ttl, Duration keepalive)
+        throws dev.vertice.controlplane.store.CapacityExceededException {
       return d.register(instance, ttl, keepalive);
     }
 
     @Override
-    public long deregister(String service, String instanceId) throws dev.vertice.controlplane.registry.NotFoundException {
+    public long deregister(String service, String instanceId) throws dev.vertice.controlplane.store.NotFoundException {
       return d.deregister(service, instanceId);
     }
 
     @Override
     public long setHealth(String service, String instanceId, dev.vertice.api.registry.v1.HealthStatus health)
-        throws dev.vertice.controlplane.registry.NotFoundException {
+        throws dev.vertice.controlplane.store.NotFoundException {
       return d.setHealth(service, instanceId, health);
     }
 
@@ -311,7 +311,7 @@ class SecurityReviewFindingsTest {
 
     @Override
     public long putTrafficPolicy(dev.vertice.api.discovery.v1.TrafficPolicy policy)
-        throws dev.vertice.controlplane.registry.CapacityExceededException {
+        throws dev.vertice.controlplane.store.CapacityExceededException {
       return d.putTrafficPolicy(policy);
     }
 

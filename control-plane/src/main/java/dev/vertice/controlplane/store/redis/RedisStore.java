@@ -5,17 +5,17 @@ import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.common.Ticker;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.NotFoundException;
-import dev.vertice.controlplane.registry.Registration;
 import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.RemovalReason;
-import dev.vertice.controlplane.registry.Store;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.NotFoundException;
+import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -69,7 +69,7 @@ import java.util.logging.Logger;
  * expired; when Redis is reachable again, every lease gets a full TTL from that moment (clients
  * could not renew while it was down), and the log is read on from where this replica stopped.
  */
-public final class RedisStore implements Store {
+public final class RedisStore implements RegistryStore {
 
   private static final Logger log = Logger.getLogger(RedisStore.class.getName());
   private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);

@@ -1,6 +1,6 @@
 package dev.vertice.controlplane.store.redis;
 
-import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;

@@ -76,13 +76,13 @@ class RedisStoreTest {
         .registryConfig(dev.vertice.controlplane.registry.RegistryConfig.custom().maxInstancesPerService(2).build())
         .redis(RedisStoreConfig.parse(redis.url())).build();
     try {
-      dev.vertice.controlplane.registry.Store store = cp.store();
+      dev.vertice.controlplane.store.RegistryStore store = cp.store();
       java.time.Duration ttl = java.time.Duration.ofSeconds(30);
       java.time.Duration keepalive = java.time.Duration.ofSeconds(10);
       store.register(registration("orders", "a", 30_000).getInstance(), ttl, keepalive);
       store.register(registration("orders", "b", 30_000).getInstance(), ttl, keepalive);
-      dev.vertice.controlplane.registry.CapacityExceededException e = org.junit.jupiter.api.Assertions.assertThrows(
-          dev.vertice.controlplane.registry.CapacityExceededException.class,
+      dev.vertice.controlplane.store.CapacityExceededException e = org.junit.jupiter.api.Assertions.assertThrows(
+          dev.vertice.controlplane.store.CapacityExceededException.class,
           () -> store.register(registration("orders", "c", 30_000).getInstance(), ttl, keepalive));
       assertTrue(e.getMessage().contains("--max-instances-per-service"), e.getMessage());
       store.register(registration("orders", "a", 30_000).getInstance(), ttl, keepalive);

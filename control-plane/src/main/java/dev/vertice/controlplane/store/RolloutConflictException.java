@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store;
 
 /**
  * {@code RolloutConflictException} refuses a write made against a revision the rollout no longer

@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.stats;
+package dev.vertice.controlplane.store;
 
 import java.util.List;
 

@@ -1,11 +1,14 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.api.canary.v1.RolloutState;
-import dev.vertice.controlplane.registry.CapacityExceededException;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.Leases;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.RolloutStoreContract;
 import dev.vertice.testkit.FakeClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,9 @@
-package dev.vertice.controlplane.stats;
+package dev.vertice.controlplane.store.memory;
 
 import dev.vertice.api.stats.v1.VersionStats;
+import dev.vertice.controlplane.store.LatencyHistogram;
+import dev.vertice.controlplane.store.StatsStore;
+import dev.vertice.controlplane.store.StatsWindow;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;

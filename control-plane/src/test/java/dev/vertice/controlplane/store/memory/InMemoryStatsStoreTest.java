@@ -1,9 +1,12 @@
-package dev.vertice.controlplane.stats;
+package dev.vertice.controlplane.store.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.vertice.api.stats.v1.VersionStats;
+import dev.vertice.controlplane.store.LatencyHistogram;
+import dev.vertice.controlplane.store.StatsStore;
+import dev.vertice.controlplane.store.StatsWindow;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,6 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store;
 
 import dev.vertice.api.canary.v1.Rollout;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;

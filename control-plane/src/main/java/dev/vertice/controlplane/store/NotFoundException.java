@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.registry;
+package dev.vertice.controlplane.store;
 
 /** {@code NotFoundException} reports an unknown service, instance or lease; nothing changed. */
 public final class NotFoundException extends Exception {

@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.registry;
+package dev.vertice.controlplane.store;
 
 /**
  * {@code StoreUnavailableException} reports that the shared store cannot be reached; nothing

@@ -1,7 +1,6 @@
-package dev.vertice.controlplane.stats;
+package dev.vertice.controlplane.store;
 
 import dev.vertice.api.stats.v1.VersionStats;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
 import java.time.Duration;
 import java.util.List;
 
@@ -10,7 +9,7 @@ import java.util.List;
  * version), in one-second buckets keyed by the control plane's wall-clock second at receipt, and
  * answers windows of them for canary analysis.
  *
- * <p>The in-memory store ({@link InMemoryStatsStore}) sees what this replica received; the Redis
+ * <p>The in-memory store ({@code InMemoryStatsStore}) sees what this replica received; the Redis
  * store sums every replica's reports, so a controller on any replica sees all the traffic. Buckets
  * older than {@link #retention()} are gone. Implementations are thread-safe.
  */

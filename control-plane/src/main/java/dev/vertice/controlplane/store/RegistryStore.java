@@ -1,14 +1,16 @@
-package dev.vertice.controlplane.registry;
+package dev.vertice.controlplane.store;
 
 import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.RegistryConfig;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.OptionalLong;
 
 /**
- * {@code Store} is the single writer of registry facts: instances and their leases, and the
+ * {@code RegistryStore} is the single writer of registry facts: instances and their leases, and the
  * TrafficPolicy of each service.
  *
  * <p>Every accepted write gets the next revision and reaches the {@link Registry} view, and from
@@ -19,7 +21,7 @@ import java.util.OptionalLong;
  * <p>Writes throw {@link StoreUnavailableException} when the store cannot be reached; nothing
  * changed then. Implementations are thread-safe.
  */
-public interface Store extends AutoCloseable {
+public interface RegistryStore extends AutoCloseable {
 
   /** Returns the lease rules. */
   RegistryConfig config();
@@ -58,11 +60,11 @@ public interface Store extends AutoCloseable {
   void keepAliveStreamEnded(String streamId, Collection<String> leaseIds);
 
   /**
-   * Sets the TrafficPolicy of {@code policy.service} (validated by {@link TrafficPolicies#validate});
+   * Sets the TrafficPolicy of {@code policy.service} (validated by {@code TrafficPolicies.validate});
    * returns its revision, which the view holds when this returns. A policy equal to the one held
    * changes nothing and returns the held revision.
    *
-   * @throws CapacityExceededException when {@link TrafficPolicies#MAX_POLICIES} services already
+   * @throws CapacityExceededException when {@code TrafficPolicies.MAX_POLICIES} services already
    *     have a policy and this one has none
    */
   long putTrafficPolicy(TrafficPolicy policy) throws CapacityExceededException, StoreUnavailableException;

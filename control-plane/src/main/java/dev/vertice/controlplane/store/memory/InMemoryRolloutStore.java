@@ -1,7 +1,10 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store.memory;
 
 import dev.vertice.api.canary.v1.Rollout;
-import dev.vertice.controlplane.registry.CapacityExceededException;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.RolloutConflictException;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StoredRollout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

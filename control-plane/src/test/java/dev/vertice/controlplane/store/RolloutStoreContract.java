@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

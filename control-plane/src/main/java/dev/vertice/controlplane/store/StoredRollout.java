@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store;
 
 import dev.vertice.api.canary.v1.Rollout;
 import java.util.Objects;

@@ -1,6 +1,7 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store.memory;
 
 import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.store.Leases;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,6 +1,5 @@
-package dev.vertice.controlplane.rollout;
+package dev.vertice.controlplane.store;
 
-import dev.vertice.controlplane.registry.StoreUnavailableException;
 import java.time.Duration;
 import java.util.Optional;
 

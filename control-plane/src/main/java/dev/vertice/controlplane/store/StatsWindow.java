@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.stats;
+package dev.vertice.controlplane.store;
 
 /**
  * {@code StatsWindow} is what the data plane reported for one version of one service over a time

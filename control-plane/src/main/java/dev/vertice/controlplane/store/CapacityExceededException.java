@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.registry;
+package dev.vertice.controlplane.store;
 
 /** {@code CapacityExceededException} reports a registration beyond the registry's instance limit; nothing changed. */
 public final class CapacityExceededException extends Exception {

@@ -1,4 +1,4 @@
-package dev.vertice.controlplane.registry;
+package dev.vertice.controlplane.store;
 
 import dev.vertice.api.registry.v1.Instance;
 import java.time.Duration;
