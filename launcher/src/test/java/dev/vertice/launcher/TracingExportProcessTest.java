@@ -96,7 +96,7 @@ class TracingExportProcessTest {
     app.start();
     controlPlane = ControlPlane.builder().build();
     server = new ControlPlaneServer(controlPlane, "127.0.0.1", 0, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES);
-    controlPlane.registry().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
+    controlPlane.store().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
         .setAddress("127.0.0.1").setPort(app.getAddress().getPort()).setVersion("v1").setWeight(100)
         .setProtocol(Protocol.PROTOCOL_HTTP).setHealth(HealthStatus.HEALTH_STATUS_SERVING).build(),
         Duration.ofMinutes(10), Duration.ofMinutes(10));

@@ -4,8 +4,8 @@ import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
-import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.registry.RemovalReason;
 import dev.vertice.controlplane.store.redis.RedisStore;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -85,9 +85,9 @@ public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceLis
   /** Adds the gauges that read the control plane's state. */
   public void bind(ControlPlane controlPlane) {
     new CanaryMetrics(registry).bind(controlPlane.canary());
-    Registry view = controlPlane.registry();
+    RegistryView view = controlPlane.registry();
     PushEngine engine = controlPlane.engine();
-    Gauge.builder("vertice.instances", view, Registry::instanceCount)
+    Gauge.builder("vertice.instances", view, RegistryView::instanceCount)
         .description("Instances in the registry").register(registry);
     Gauge.builder("vertice.services", view, v -> v.services().size())
         .description("Services with at least one instance").register(registry);

@@ -46,11 +46,13 @@ public final class TrafficPolicies {
   private static final Pattern ROLLOUT_ID = Pattern.compile("[A-Za-z0-9._:-]{0," + MAX_ROLLOUT_ID_LENGTH + "}");
 
   private final RegistryStore store;
+  private final RegistryView view;
   private final PushEngine engine;
 
-  /** Creates the API over {@code store}, whose view feeds {@code engine}. */
-  public TrafficPolicies(RegistryStore store, PushEngine engine) {
+  /** Creates the API over {@code store}, which writes {@code view}, which feeds {@code engine}. */
+  public TrafficPolicies(RegistryStore store, RegistryView view, PushEngine engine) {
     this.store = store;
+    this.view = view;
     this.engine = engine;
   }
 
@@ -82,12 +84,12 @@ public final class TrafficPolicies {
 
   /** Returns the TrafficPolicy of {@code service} as this replica's view holds it. */
   public Optional<StoredTrafficPolicy> get(String service) {
-    return Optional.ofNullable(store.view().trafficPolicy(canonical(service)));
+    return Optional.ofNullable(view.trafficPolicy(canonical(service)));
   }
 
   /** Returns every TrafficPolicy this replica's view holds, sorted by service. */
   public List<StoredTrafficPolicy> list() {
-    return store.view().trafficPolicies();
+    return view.trafficPolicies();
   }
 
   /** Returns the resource version watchers see for {@code revision}: {@code <epoch>-<revision>}. */
@@ -164,11 +166,6 @@ public final class TrafficPolicies {
       throw new InvalidTrafficPolicyException(bad);
     }
     return policy.getService().equals(service.get()) ? policy : policy.toBuilder().setService(service.get()).build();
-  }
-
-  static CapacityExceededException full() {
-    return new CapacityExceededException(MAX_POLICIES + " services already have a traffic policy, the limit;"
-        + " remove policies of finished rollouts first");
   }
 
   private static String canonical(String service) {

@@ -17,7 +17,7 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.api.registry.v1.SetHealthResponse;
 import dev.vertice.controlplane.push.Versions;
-import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.registry.ServiceSummary;
 import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.store.CapacityExceededException;
@@ -36,7 +36,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code RegistryGrpcService} translates RegistryService calls into {@link Registry} operations:
+ * {@code RegistryGrpcService} translates RegistryService calls into store writes and registry-view reads:
  * validation and normalisation here, state there.
  */
 public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServiceImplBase {
@@ -45,7 +45,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   public static final int MAX_LEASES_PER_STREAM = 1024;
 
   private final RegistryStore store;
-  private final Registry registry;
+  private final RegistryView registry;
   private final Versions versions;
   private final Authorizer authorizer;
   private final Set<KeepAliveCall> keepAliveCalls = ConcurrentHashMap.newKeySet();
@@ -55,22 +55,22 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   private volatile boolean shuttingDown;
 
   /**
-   * Creates the service: writes go to {@code store}, reads come from its local view, and resource
+   * Creates the service: writes go to {@code store}, reads come from {@code view} (the one the store writes), and resource
    * versions are rendered with {@code versions}.
    */
-  public RegistryGrpcService(RegistryStore store, Versions versions) {
-    this(store, versions, Authorizer.ALLOW_ALL);
+  public RegistryGrpcService(RegistryStore store, RegistryView view, Versions versions) {
+    this(store, view, versions, Authorizer.ALLOW_ALL);
   }
 
   /**
-   * Creates the service like {@link #RegistryGrpcService(RegistryStore, Versions)}, with {@code authorizer}
+   * Creates the service like {@link #RegistryGrpcService(RegistryStore, RegistryView, Versions)}, with {@code authorizer}
    * deciding per request: writes (Register, KeepAlive, SetHealth, Deregister) only to the caller's
    * own service's instances, reads (GetService, ListServices) only of services it may watch.
    * A denied call changes nothing.
    */
-  public RegistryGrpcService(RegistryStore store, Versions versions, Authorizer authorizer) {
+  public RegistryGrpcService(RegistryStore store, RegistryView view, Versions versions, Authorizer authorizer) {
     this.store = store;
-    this.registry = store.view();
+    this.registry = view;
     this.versions = versions;
     this.authorizer = authorizer;
   }

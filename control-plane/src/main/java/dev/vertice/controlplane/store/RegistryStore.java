@@ -3,8 +3,8 @@ package dev.vertice.controlplane.store;
 import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
-import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.registry.RegistryView;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.OptionalLong;
@@ -13,10 +13,11 @@ import java.util.OptionalLong;
  * {@code RegistryStore} is the single writer of registry facts: instances and their leases, and the
  * TrafficPolicy of each service.
  *
- * <p>Every accepted write gets the next revision and reaches the {@link Registry} view, and from
- * it every watcher, in revision order. The in-memory {@link Registry} is its own store; {@code
- * RedisStore} keeps the facts in Redis and feeds the local view from Redis's ordered change log,
- * so that several control-plane replicas share one history.
+ * <p>Every accepted write gets the next revision and reaches this replica's {@link RegistryView},
+ * and from it every watcher, in revision order; a write returns once the view holds it. {@code
+ * InMemoryRegistryStore} decides writes in this process and applies them to the view under its
+ * lock; {@code RedisStore} keeps the facts in Redis and feeds the view from Redis's ordered change
+ * log, so that several control-plane replicas share one history.
  *
  * <p>Writes throw {@link StoreUnavailableException} when the store cannot be reached; nothing
  * changed then. Implementations are thread-safe.
@@ -26,7 +27,14 @@ public interface RegistryStore extends AutoCloseable {
   /** Returns the lease rules. */
   RegistryConfig config();
 
-  /** Adds or updates an instance (validated and normalised); see {@link Registry#register}. */
+  /**
+   * Adds an instance or updates it in place ({@code instance.service} and {@code
+   * instance.instance_id} identify it; an empty id gets a generated one). The instance must be
+   * validated and normalised. A repeat of the same request renews the lease and changes nothing
+   * else.
+   *
+   * @throws CapacityExceededException when the registry, or the instance's service, is full
+   */
   Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
       throws CapacityExceededException, StoreUnavailableException;
 
@@ -82,9 +90,6 @@ public interface RegistryStore extends AutoCloseable {
   default boolean following() {
     return true;
   }
-
-  /** Returns the local view that serves reads and watches. */
-  Registry view();
 
   /** Stops background work (expiry, log reading) and releases connections. */
   @Override

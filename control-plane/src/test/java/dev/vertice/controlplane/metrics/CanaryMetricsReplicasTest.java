@@ -62,7 +62,7 @@ class CanaryMetricsReplicasTest {
     SimpleMeterRegistry leaderMeters = leader == one ? metersOne : metersTwo;
     SimpleMeterRegistry followerMeters = leader == one ? metersTwo : metersOne;
     for (String version : new String[] {"v1", "v2"}) {
-      leader.registry().register(Instance.newBuilder().setService("orders").setInstanceId("orders-" + version)
+      leader.store().register(Instance.newBuilder().setService("orders").setInstanceId("orders-" + version)
           .setAddress("127.0.0.1").setPort(version.equals("v1") ? 8001 : 8002).setVersion(version).setWeight(100)
           .setProtocol(Protocol.PROTOCOL_HTTP).setHealth(HealthStatus.HEALTH_STATUS_SERVING).build(),
           Duration.ofMinutes(5), Duration.ofMinutes(5));

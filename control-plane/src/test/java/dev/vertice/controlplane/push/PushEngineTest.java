@@ -28,7 +28,7 @@ class PushEngineTest {
 
   @BeforeEach
   void setUp() {
-    engine = new PushEngine(List.of(source), Runnable::run, clock, new PushLimits(3, 512, 1 << 20, 4, 8),
+    engine = new PushEngine(Runnable::run, clock, new PushLimits(3, 512, 1 << 20, 4, 8),
         new ConvergenceListener() {
           @Override
           public void onConverged(String typeUrl, String name, long version, long nanos, int subscribers) {
@@ -40,6 +40,7 @@ class PushEngineTest {
             abandoned.incrementAndGet();
           }
         }, new Versions("e1"));
+    engine.addSource(source);
     source.attach(engine);
   }
 
@@ -284,8 +285,9 @@ class PushEngineTest {
 
   @Test
   void largeBatchesAreSplitByBytes() throws Exception {
-    PushEngine small = new PushEngine(List.of(source), Runnable::run, clock, new PushLimits(100, 512, 10, 64, 8),
+    PushEngine small = new PushEngine(Runnable::run, clock, new PushLimits(100, 512, 10, 64, 8),
         ConvergenceListener.NONE, new Versions("e1"));
+    small.addSource(source);
     source.attach(small);
     for (int i = 0; i < 5; i++) {
       source.put("r" + i, "123456");

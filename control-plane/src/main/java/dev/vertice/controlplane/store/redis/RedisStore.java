@@ -5,9 +5,9 @@ import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.common.Ticker;
-import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.registry.RemovalReason;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
@@ -54,7 +54,7 @@ import java.util.logging.Logger;
 
 /**
  * {@code RedisStore} keeps the registry's facts in Redis so that several control-plane replicas
- * share them, and feeds this replica's {@link Registry} view from Redis's ordered change log.
+ * share them, and feeds this replica's {@link RegistryView} from Redis's ordered change log.
  *
  * <p>Every write is one Lua script: it changes the instance (or a service's TrafficPolicy), takes
  * the next revision, and appends the change to a Redis Stream, atomically. Each replica reads the stream in order and applies it
@@ -81,7 +81,7 @@ public final class RedisStore implements RegistryStore {
 
   private final RedisStoreConfig redisConfig;
   private final RegistryConfig config;
-  private final Registry view;
+  private final RegistryView view;
   private final Ticker ticker;
   private final Supplier<String> ids;
   private final RegistryEvents events;
@@ -119,7 +119,7 @@ public final class RedisStore implements RegistryStore {
    * @param view an empty in-memory view that this store feeds (it holds no leases)
    * @throws StoreUnavailableException when Redis cannot be reached at start
    */
-  public RedisStore(RedisStoreConfig redisConfig, RegistryConfig config, Registry view, Ticker ticker,
+  public RedisStore(RedisStoreConfig redisConfig, RegistryConfig config, RegistryView view, Ticker ticker,
       ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events)
       throws StoreUnavailableException {
     this.redisConfig = redisConfig;
@@ -226,11 +226,6 @@ public final class RedisStore implements RegistryStore {
   }
 
   @Override
-  public Registry view() {
-    return view;
-  }
-
-  @Override
   public Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
       throws CapacityExceededException, StoreUnavailableException {
     Instance stored = instance.getInstanceId().isEmpty()
@@ -244,11 +239,10 @@ public final class RedisStore implements RegistryStore {
       replicated(w);
     }
     if (revision == -2) {
-      throw new CapacityExceededException(Registry.perServiceLimit(stored.getService(), config.maxInstancesPerService()));
+      throw CapacityExceededException.instancesOf(stored.getService(), config.maxInstancesPerService());
     }
     if (revision < 0) {
-      throw new CapacityExceededException("the registry holds its limit of " + config.maxInstances()
-          + " instances; register after others leave, or raise the limit");
+      throw CapacityExceededException.instances(config.maxInstances());
     }
     awaitApplied(revision);
     boolean created = (Long) r.get(2) == 1;
@@ -306,8 +300,7 @@ public final class RedisStore implements RegistryStore {
     long revision = (Long) write(w, "policy", policy.getService(), policy.toByteArray(), TrafficPolicies.MAX_POLICIES,
         redisConfig.maxLogLength()).get(0);
     if (revision < 0) {
-      throw new CapacityExceededException(TrafficPolicies.MAX_POLICIES + " services already have a traffic policy,"
-          + " the limit; remove policies of finished rollouts first");
+      throw CapacityExceededException.trafficPolicies(TrafficPolicies.MAX_POLICIES);
     }
     replicated(w);
     awaitApplied(revision);

@@ -90,7 +90,7 @@ class RedisStoreTest {
       store.deregister("orders", "b");
       store.register(registration("orders", "c", 30_000).getInstance(), ttl, keepalive);
       // A write returns once this replica's view holds it (read-your-writes).
-      assertEquals(java.util.Set.of("a", "c"), store.view().service("orders").instances().stream()
+      assertEquals(java.util.Set.of("a", "c"), cp.registry().service("orders").instances().stream()
           .map(Instance::getInstanceId).collect(java.util.stream.Collectors.toSet()));
     } finally {
       cp.close();
@@ -126,7 +126,7 @@ class RedisStoreTest {
     assertEquals(r.getResourceVersion(), added.getResources(0).getVersion(), "same version on every replica");
     for (Replica each : replicas) {
       Await.until("every replica holds the instance", () -> each.controlPlane.registry().service("orders") != null);
-      Resource res = each.controlPlane.registry().get("orders");
+      Resource res = each.controlPlane.registry().endpointsSource().get("orders");
       assertEquals(r.getResourceVersion(), each.controlPlane.engine().versions().format(res.version()));
     }
     requests.onCompleted();
