@@ -16,8 +16,8 @@ import java.util.OptionalLong;
  * <p>Every accepted write gets the next revision and reaches this replica's {@link RegistryView},
  * and from it every watcher, in revision order; a write returns once the view holds it. {@code
  * InMemoryRegistryStore} decides writes in this process and applies them to the view under its
- * lock; {@code RedisStore} keeps the facts in Redis and feeds the view from Redis's ordered change
- * log, so that several control-plane replicas share one history.
+ * lock; {@code RedisRegistryStore} keeps the facts in Redis and feeds the view from Redis's
+ * ordered change log, so that several control-plane replicas share one history.
  *
  * <p>Writes throw {@link StoreUnavailableException} when the store cannot be reached; nothing
  * changed then. Implementations are thread-safe.

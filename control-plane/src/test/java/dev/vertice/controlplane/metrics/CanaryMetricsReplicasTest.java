@@ -67,6 +67,8 @@ class CanaryMetricsReplicasTest {
           .setProtocol(Protocol.PROTOCOL_HTTP).setHealth(HealthStatus.HEALTH_STATUS_SERVING).build(),
           Duration.ofMinutes(5), Duration.ofMinutes(5));
     }
+    Await.until("the leader's view holds both versions", WAIT, () -> leader.registry().service("orders") != null
+        && leader.registry().service("orders").instances().size() == 2);
 
     Rollout created = leader.canary().create(RolloutSpec.draft().service("orders").stableVersion("v1")
         .candidateVersion("v2").stageDuration(Duration.ofMinutes(10)).analysisInterval(Duration.ofMinutes(5))

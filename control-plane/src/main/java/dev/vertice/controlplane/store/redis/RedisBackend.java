@@ -21,13 +21,14 @@ import java.util.function.Supplier;
  */
 public final class RedisBackend implements StoreBackend {
 
-  private final RedisStore registry;
+  private final RedisRegistryStore registry;
   private final ScriptedRedis shared;
   private final RedisStatsStore stats;
   private final RedisRolloutStore rollouts;
   private final RedisLeases leases;
 
-  private RedisBackend(RedisStore registry, ScriptedRedis shared, RedisRolloutStore rollouts, Duration statsRetention) {
+  private RedisBackend(RedisRegistryStore registry, ScriptedRedis shared, RedisRolloutStore rollouts,
+      Duration statsRetention) {
     this.registry = registry;
     this.shared = shared;
     this.rollouts = rollouts;
@@ -44,7 +45,7 @@ public final class RedisBackend implements StoreBackend {
   public static RedisBackend connect(RedisStoreConfig redis, RegistryConfig config, RegistryView view, Ticker ticker,
       ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events, Duration statsRetention)
       throws StoreUnavailableException {
-    RedisStore registry = new RedisStore(redis, config, view, ticker, scheduler, ids, events);
+    RedisRegistryStore registry = new RedisRegistryStore(redis, config, view, ticker, scheduler, ids, events);
     ScriptedRedis shared = null;
     try {
       shared = new ScriptedRedis(redis);
@@ -59,7 +60,7 @@ public final class RedisBackend implements StoreBackend {
   }
 
   @Override
-  public RedisStore registry() {
+  public RedisRegistryStore registry() {
     return registry;
   }
 
