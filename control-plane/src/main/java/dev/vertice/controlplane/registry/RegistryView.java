@@ -109,9 +109,10 @@ public final class RegistryView {
           services.remove(service);
         }
       }
-      this.revision = revision;
       entry.version = revision;
       report(ResourceTypes.ENDPOINTS, service, revision, changedAtNanos);
+      // Published after the listeners: a writer waiting for this revision finds them informed.
+      this.revision = revision;
     }
   }
 
@@ -125,15 +126,16 @@ public final class RegistryView {
       if (revision <= this.revision) {
         return;
       }
-      this.revision = revision;
       if (policy == null) {
         if (policies.remove(service) == null) {
+          this.revision = revision;
           return;
         }
       } else {
         policies.put(service, entry(new StoredTrafficPolicy(service, policy, revision)));
       }
       report(ResourceTypes.TRAFFIC_POLICY, service, revision, changedAtNanos);
+      this.revision = revision;
     }
   }
 

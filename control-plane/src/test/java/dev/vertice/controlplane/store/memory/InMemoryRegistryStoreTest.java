@@ -18,6 +18,8 @@ import dev.vertice.controlplane.registry.RemovalReason;
 import dev.vertice.controlplane.store.CapacityExceededException;
 import dev.vertice.controlplane.store.NotFoundException;
 import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.RegistryStoreContract;
 import dev.vertice.testkit.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,42 +30,41 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class InMemoryRegistryStoreTest {
+/**
+ * The registry store contract on the in-memory store with a fake clock, and what only the in-memory
+ * store promises: removal reasons, one expiry slot per lease, one winner of a renewal racing expiry.
+ */
+class InMemoryRegistryStoreTest extends RegistryStoreContract {
 
   private static final Duration TTL = Duration.ofSeconds(10);
   private static final Duration KEEPALIVE = Duration.ofSeconds(5);
 
   private final FakeClock clock = new FakeClock();
-  private final List<String> changes = new ArrayList<>();
-  private final List<String> removals = new ArrayList<>();
-  private final RegistryView view = new RegistryView();
+  private final AtomicInteger ids = new AtomicInteger();
+  private RegistryView view;
   private InMemoryRegistryStore registry;
 
+  @Override
+  protected RegistryStore open(RegistryConfig config, RegistryView view, RegistryEvents events) {
+    return new InMemoryRegistryStore(config, view, clock, clock.scheduler(),
+        () -> String.format("%032d", ids.incrementAndGet()), events);
+  }
+
+  @Override
+  protected void pass(Duration d) {
+    clock.forwardTime(d);
+  }
+
+  @Override
+  protected boolean realTime() {
+    return false;
+  }
+
   @BeforeEach
-  void setUp() {
-    AtomicInteger ids = new AtomicInteger();
-    registry = new InMemoryRegistryStore(RegistryConfig.custom().grace(Duration.ofSeconds(5)).maxInstances(3).build(),
-        view, clock, clock.scheduler(), () -> String.format("%032d", ids.incrementAndGet()), new RegistryEvents() {
-          @Override
-          public void onRemoved(String service, String instanceId, RemovalReason reason) {
-            removals.add(service + "/" + instanceId + ":" + reason);
-          }
-        });
-    view.addListener((type, name, version, at) -> {
-      assertEquals(ResourceTypes.ENDPOINTS, type);
-      changes.add(name + "@" + version);
-    });
-  }
-
-  @AfterEach
-  void tearDown() {
-    registry.close();
-  }
-
-  private static Instance instance(String id) {
-    return Instance.newBuilder().setService("orders").setInstanceId(id).setAddress("10.0.0.1").setPort(8080)
-        .setProtocol(Protocol.PROTOCOL_HTTP).setVersion("v1").setWeight(100)
-        .setHealth(HealthStatus.HEALTH_STATUS_SERVING).build();
+  void setUp() throws Exception {
+    Opened o = open(RegistryConfig.custom().grace(Duration.ofSeconds(5)).maxInstances(3).build());
+    registry = (InMemoryRegistryStore) o.store();
+    view = o.view();
   }
 
   @Test
@@ -127,16 +128,6 @@ class InMemoryRegistryStoreTest {
   }
 
   @Test
-  void theLateEndOfAStaleStreamDoesNotShortenALeaseKeptAliveOnANewOne() throws Exception {
-    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
-    registry.keepAlive(r.leaseId(), "old");
-    registry.keepAlive(r.leaseId(), "new"); // the client reconnected before the old stream's end was noticed
-    registry.keepAliveStreamEnded("old", Set.of(r.leaseId()));
-    clock.forwardTime(Duration.ofSeconds(9));
-    assertEquals(1, view.instanceCount(), "no grace for a lease a newer stream keeps alive");
-  }
-
-  @Test
   void aLeaseSitsInOneExpirySlotHoweverOftenItIsRenewed() throws Exception {
     Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
     for (int i = 0; i < 1000; i++) {
@@ -147,79 +138,6 @@ class InMemoryRegistryStoreTest {
     clock.forwardTime(TTL.plusMillis(200));
     assertEquals(0, view.instanceCount());
     assertEquals(0, registry.scheduledExpiries());
-  }
-
-  @Test
-  void reRegisteringIsAnIdempotentUpsert() throws Exception {
-    Registration first = registry.register(instance("a"), TTL, KEEPALIVE);
-    clock.forwardTime(Duration.ofSeconds(8));
-    Registration again = registry.register(instance("a"), TTL, KEEPALIVE);
-    assertEquals(first.leaseId(), again.leaseId(), "same lease");
-    assertEquals(first.resourceVersion(), again.resourceVersion(), "nothing pushed changed: same version");
-    assertFalse(again.created());
-    assertEquals(List.of("orders@1"), changes);
-    clock.forwardTime(Duration.ofSeconds(8));
-    assertEquals(1, view.instanceCount(), "the repeat renewed the lease");
-
-    Registration moved = registry.register(instance("a").toBuilder().setPort(9090).build(), TTL, KEEPALIVE);
-    assertEquals(first.leaseId(), moved.leaseId());
-    assertNotEquals(first.resourceVersion(), moved.resourceVersion(), "a changed field is pushed");
-    assertEquals(9090, view.service("orders").instances().get(0).getPort());
-  }
-
-  @Test
-  void deregisterRemovesAtOnceAndReleasesTheLease() throws Exception {
-    Registration r = registry.register(instance("a"), TTL, KEEPALIVE);
-    registry.deregister("orders", "a");
-    assertEquals(0, view.instanceCount());
-    assertTrue(registry.keepAlive(r.leaseId(), "s1").isEmpty());
-    assertThrows(NotFoundException.class, () -> registry.deregister("orders", "a"));
-    assertEquals(List.of("orders/a:DEREGISTERED"), removals);
-  }
-
-  @Test
-  void setHealthPushesOnlyRealChanges() throws Exception {
-    registry.register(instance("a"), TTL, KEEPALIVE);
-    long v = registry.setHealth("orders", "a", HealthStatus.HEALTH_STATUS_NOT_SERVING);
-    assertEquals(v, registry.setHealth("orders", "a", HealthStatus.HEALTH_STATUS_NOT_SERVING));
-    assertEquals(List.of("orders@1", "orders@2"), changes);
-    assertEquals(0, view.services().get(0).serving());
-    assertThrows(NotFoundException.class, () -> registry.setHealth("orders", "zz", HealthStatus.HEALTH_STATUS_SERVING));
-  }
-
-  @Test
-  void oneServiceCannotTakeMoreThanItsShareOfTheRegistry() throws Exception {
-    AtomicInteger leases = new AtomicInteger();
-    RegistryView rView = new RegistryView();
-    InMemoryRegistryStore r = new InMemoryRegistryStore(
-        RegistryConfig.custom().maxInstances(10).maxInstancesPerService(2).build(), rView, clock, clock.scheduler(),
-        () -> String.format("%032d", leases.incrementAndGet()), RegistryEvents.NONE);
-    r.register(instance("a"), TTL, KEEPALIVE);
-    r.register(instance("b"), TTL, KEEPALIVE);
-    CapacityExceededException e =
-        assertThrows(CapacityExceededException.class, () -> r.register(instance("c"), TTL, KEEPALIVE));
-    assertTrue(e.getMessage().contains("orders") && e.getMessage().contains("--max-instances-per-service"),
-        e.getMessage());
-    assertEquals(2, rView.instanceCount());
-    r.register(instance("a").toBuilder().setZone("z1").build(), TTL, KEEPALIVE);
-    r.register(instance("a").toBuilder().setService("payments").build(), TTL, KEEPALIVE);
-    assertEquals(3, rView.instanceCount(), "another service still registers; updates of a full service still work");
-    r.deregister("orders", "b");
-    r.register(instance("c"), TTL, KEEPALIVE);
-    assertEquals(3, rView.instanceCount(), "a place freed by a deregistration is taken again");
-  }
-
-  @Test
-  void registrationsBeyondTheLimitAreRejectedAndChangeNothing() throws Exception {
-    registry.register(instance("a"), TTL, KEEPALIVE);
-    registry.register(instance("b"), TTL, KEEPALIVE);
-    registry.register(instance("c"), TTL, KEEPALIVE);
-    CapacityExceededException e =
-        assertThrows(CapacityExceededException.class, () -> registry.register(instance("d"), TTL, KEEPALIVE));
-    assertTrue(e.getMessage().contains("3"), e.getMessage());
-    assertEquals(3, view.instanceCount());
-    registry.register(instance("a").toBuilder().setZone("z1").build(), TTL, KEEPALIVE);
-    assertEquals("z1", view.service("orders").instances().get(0).getZone(), "updates still work when full");
   }
 
   @Test
