@@ -42,7 +42,8 @@ class RedisRegistryStoreTest extends RegistryStoreContract {
   @Override
   protected RegistryStore open(RegistryConfig config, RegistryView view, RegistryEvents events) throws Exception {
     // Each store its own key prefix: an empty state, as the contract wants.
-    RedisStoreConfig redisConfig = RedisStoreConfig.parse(redis.url()).withPrefix("{contract-" + ++stores + "}");
+    RedisStoreConfig redisConfig = RedisStoreConfig.from(RedisStoreConfig.parse(redis.url()))
+        .prefix("{contract-" + ++stores + "}").build();
     RedisRegistryStore store = new RedisRegistryStore(redisConfig, config, view, Ticker.system(), scheduler,
         ControlPlane.secureIds(), events);
     store.start();
