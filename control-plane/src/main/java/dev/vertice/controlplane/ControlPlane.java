@@ -6,7 +6,6 @@ import dev.vertice.controlplane.canary.CanaryController;
 import dev.vertice.controlplane.canary.LeaseLeadership;
 import dev.vertice.controlplane.canary.StatsStoreWindows;
 import dev.vertice.controlplane.canary.StorePolicyPublisher;
-import dev.vertice.controlplane.canary.StoredRollouts;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.PushLimits;
@@ -104,7 +103,7 @@ public final class ControlPlane implements AutoCloseable {
     this.adsService = new AdsGrpcService(engine, b.authorizer);
     this.statsService = new StatsGrpcService(backend.stats(), b.wallClock);
     this.canary = CanaryController.builder()
-        .repository(new StoredRollouts(backend.rollouts()))
+        .rollouts(backend.rollouts())
         .policies(new StorePolicyPublisher(trafficPolicies))
         .stats(new StatsStoreWindows(backend.stats()))
         .leadership(new LeaseLeadership(backend.leases(), replicaId, b.canaryLeaseTtl))

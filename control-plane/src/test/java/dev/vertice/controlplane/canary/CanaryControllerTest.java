@@ -77,7 +77,7 @@ class CanaryControllerTest {
 
   CanaryController controller(Leadership leadership) {
     CanaryController c = CanaryController.builder()
-        .repository(new StoredRollouts(store))
+        .rollouts(store)
         .policies(policies)
         .stats((service, version, from, to) -> version.equals("v1") ? STABLE
             : candidateStats.getOrDefault(service, WindowStats.EMPTY))
