@@ -56,6 +56,6 @@ record BenchStore(RedisStoreConfig redis) {
     byte[] b = new byte[6];
     new SecureRandom().nextBytes(b);
     // One hash tag, like the default prefix: every key of the run in one slot.
-    return redis.withPrefix("{vbench-" + HexFormat.of().formatHex(b) + "}");
+    return RedisStoreConfig.from(redis).prefix("{vbench-" + HexFormat.of().formatHex(b) + "}").build();
   }
 }

@@ -3,6 +3,7 @@ package dev.vertice.bench;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.common.ResourceTypes;
 import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.push.ConvergenceListener;
@@ -13,9 +14,10 @@ import dev.vertice.controlplane.push.PushSink;
 import dev.vertice.controlplane.push.Subscriber;
 import dev.vertice.controlplane.push.SubscriberCloseReason;
 import dev.vertice.controlplane.push.Versions;
-import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.store.memory.InMemoryRegistryStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,13 +64,16 @@ final class MemoryBench implements Callable<Integer> {
     }
     Report report = new Report("memory", json);
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    Registry registry = new Registry(RegistryConfig.custom().maxInstances(Math.max(instances, 1)).build(),
-        Ticker.system(), scheduler, ControlPlane.secureIds(), RegistryEvents.NONE);
+    RegistryView view = new RegistryView();
+    InMemoryRegistryStore registry = new InMemoryRegistryStore(
+        RegistryConfig.custom().maxInstances(Math.max(instances, 1)).build(), view, Ticker.system(), scheduler,
+        ControlPlane.secureIds(), RegistryEvents.NONE);
     // Drains run inline: sinks discard, so the measurement holds state, not queued messages.
-    PushEngine engine = new PushEngine(List.of(registry), Runnable::run, Ticker.system(),
+    PushEngine engine = new PushEngine(Runnable::run, Ticker.system(),
         PushLimits.custom().maxSubscriptionsPerStream(Math.max(namesPerSubscriber, 1)).build(), ConvergenceListener.NONE,
         Versions.randomEpoch());
-    registry.setChangeListener(engine::onChange);
+    engine.addSource(view.endpointsSource());
+    view.addListener(engine);
 
     long base = usedHeap();
     for (int i = 0; i < instances; i++) {
@@ -77,7 +82,7 @@ final class MemoryBench implements Callable<Integer> {
     long afterInstances = usedHeap();
 
     for (int s = 0; s < services; s++) {
-      registry.get("svc-" + s); // materialise each service's pushed snapshot once
+      view.endpointsSource().get("svc-" + s); // materialise each service's pushed snapshot once
     }
     long afterSnapshots = usedHeap();
 
@@ -89,7 +94,7 @@ final class MemoryBench implements Callable<Integer> {
       for (int k = 0; k < namesPerSubscriber; k++) {
         names.add("svc-" + ((s + k) % services));
       }
-      sub.subscribe(registry.typeUrl(), names, Map.of());
+      sub.subscribe(ResourceTypes.ENDPOINTS, names, Map.of());
       subs.add(sub);
     }
     long afterSubscriptions = usedHeap();
@@ -106,7 +111,7 @@ final class MemoryBench implements Callable<Integer> {
     report.printTable();
 
     // Keep everything reachable until measured.
-    if (subs.size() != subscribers || registry.instanceCount() != instances) {
+    if (subs.size() != subscribers || view.instanceCount() != instances) {
       throw new IllegalStateException("state changed during the measurement");
     }
     registry.close();

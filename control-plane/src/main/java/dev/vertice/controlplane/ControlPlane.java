@@ -1,41 +1,34 @@
 package dev.vertice.controlplane;
 
+import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.common.Ticker;
-import dev.vertice.controlplane.push.ConvergenceListener;
-import dev.vertice.controlplane.push.PushEngine;
-import dev.vertice.controlplane.push.PushLimits;
-import dev.vertice.controlplane.push.ResourceSource;
-import dev.vertice.controlplane.push.Versions;
-import dev.vertice.controlplane.registry.Registry;
-import dev.vertice.controlplane.registry.RegistryConfig;
-import dev.vertice.controlplane.registry.RegistryEvents;
-import dev.vertice.controlplane.registry.ServiceView;
-import dev.vertice.controlplane.registry.Store;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.registry.StoredTrafficPolicy;
-import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.canary.CanaryController;
 import dev.vertice.controlplane.canary.LeaseLeadership;
 import dev.vertice.controlplane.canary.StatsStoreWindows;
 import dev.vertice.controlplane.canary.StorePolicyPublisher;
-import dev.vertice.controlplane.canary.StoredRollouts;
+import dev.vertice.controlplane.push.ConvergenceListener;
+import dev.vertice.controlplane.push.PushEngine;
+import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.controlplane.push.Versions;
+import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.registry.ServiceView;
+import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.server.CanaryGrpcService;
-import dev.vertice.controlplane.server.MalformedRequests;
-import dev.vertice.controlplane.store.redis.RedisStore;
-import dev.vertice.controlplane.store.redis.RedisStoreConfig;
-import dev.vertice.controlplane.store.redis.RedisStatsStore;
-import dev.vertice.controlplane.store.redis.ScriptedRedis;
-import dev.vertice.controlplane.stats.InMemoryStatsStore;
-import dev.vertice.controlplane.rollout.InMemoryLeases;
-import dev.vertice.controlplane.rollout.InMemoryRolloutStore;
-import dev.vertice.controlplane.rollout.Leases;
-import dev.vertice.controlplane.rollout.RolloutStore;
-import dev.vertice.controlplane.store.redis.RedisLeases;
-import dev.vertice.controlplane.store.redis.RedisRolloutStore;
-import dev.vertice.controlplane.stats.StatsStore;
-import dev.vertice.controlplane.server.StatsGrpcService;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
+import dev.vertice.controlplane.server.MalformedRequests;
 import dev.vertice.controlplane.server.RegistryGrpcService;
+import dev.vertice.controlplane.server.StatsGrpcService;
+import dev.vertice.controlplane.store.Leases;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StatsStore;
+import dev.vertice.controlplane.store.StoreBackend;
+import dev.vertice.controlplane.store.StoreUnavailableException;
+import dev.vertice.controlplane.store.memory.MemoryBackend;
+import dev.vertice.controlplane.store.redis.RedisBackend;
+import dev.vertice.controlplane.store.redis.RedisStoreConfig;
 import dev.vertice.controlplane.xds.AdsGrpcService;
 import dev.vertice.controlplane.xds.XdsResources;
 import dev.vertice.security.auth.Authorizer;
@@ -43,7 +36,6 @@ import io.grpc.BindableService;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -55,129 +47,67 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * {@code ControlPlane} wires the registry, the push engine and the gRPC services that expose them.
- * It binds no port: {@link ControlPlaneServer} does, and tests bind {@link #services()} to an
- * in-process server.
+ * {@code ControlPlane} wires the store, the registry view, the push engine and the gRPC services
+ * that expose them. It binds no port: {@link ControlPlaneServer} does, and tests bind {@link
+ * #services()} to an in-process server.
+ *
+ * <p>The data path is one line: the backend's {@link RegistryStore} decides each write and applies
+ * it to the {@link RegistryView}, which reports it to the {@link PushEngine} and the xDS projection
+ * ({@link XdsResources}, which reports the resources it derives to the engine), which push it to
+ * the streams.
  */
 public final class ControlPlane implements AutoCloseable {
 
-  private final Registry registry;
-  private final Store store;
+  private final ScheduledExecutorService ownedScheduler;
+  private final RegistryView registry;
+  private final StoreBackend backend;
+  private final ExecutorService pushExecutor;
   private final PushEngine engine;
   private final TrafficPolicies trafficPolicies;
-  /** The connection for stats, rollouts and leases when the store is Redis; null in memory. */
-  private final ScriptedRedis sharedRedis;
-  private final StatsStore stats;
-  private final StatsGrpcService statsService;
-  private final RolloutStore rollouts;
-  /** Whether close() closes the rollout store: not when it was handed in. */
-  private final boolean ownsRollouts;
-  private final Leases leases;
   private final String replicaId;
   private final Clock wallClock;
   private final RegistryGrpcService registryService;
   private final DiscoveryGrpcService discoveryService;
+  private final StatsGrpcService statsService;
   private final CanaryController canary;
   private final CanaryGrpcService canaryService;
   private final AdsGrpcService adsService;
-  private final ExecutorService pushExecutor;
-  private final ScheduledExecutorService ownedScheduler;
 
   private ControlPlane(Builder b) {
-    ScheduledExecutorService scheduler = b.scheduler;
-    if (scheduler == null) {
-      scheduler = Executors.newSingleThreadScheduledExecutor(daemon("vertice-leases"));
-      ownedScheduler = scheduler;
-    } else {
-      ownedScheduler = null;
-    }
-    this.registry = new Registry(b.registryConfig, b.ticker, scheduler, b.ids, b.registryEvents);
-    Versions versions;
-    RedisStore redisStore = null;
-    if (b.redis == null) {
-      this.store = registry;
-      this.sharedRedis = null;
-      this.rollouts = b.rolloutStore != null ? b.rolloutStore : new InMemoryRolloutStore();
-      this.ownsRollouts = b.rolloutStore == null;
-      this.leases = new InMemoryLeases(b.ticker);
-      // The in-memory store starts a new history at every start: a new epoch.
-      versions = b.versions != null ? b.versions : Versions.randomEpoch();
-    } else {
-      try {
-        redisStore = new RedisStore(b.redis, b.registryConfig, registry, b.ticker, scheduler, b.ids,
-            b.registryEvents);
-      } catch (StoreUnavailableException e) {
-        closeEarly(registry, ownedScheduler);
-        throw new IllegalStateException(e.getMessage(), e);
-      }
-      ScriptedRedis shared = null;
-      try {
-        shared = new ScriptedRedis(b.redis);
-        this.rollouts = new RedisRolloutStore(shared);
-      } catch (StoreUnavailableException e) {
-        if (shared != null) {
-          shared.close();
-        }
-        redisStore.close();
-        closeEarly(registry, ownedScheduler);
-        throw new IllegalStateException(e.getMessage(), e);
-      }
-      this.sharedRedis = shared;
-      this.ownsRollouts = true;
-      this.leases = new RedisLeases(shared);
-      this.store = redisStore;
-      // Replicas of one store share its history, and so its epoch.
-      versions = new Versions(redisStore.epoch());
-    }
+    this.ownedScheduler = b.scheduler == null
+        ? Executors.newSingleThreadScheduledExecutor(daemon("vertice-leases")) : null;
+    ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : ownedScheduler;
+    this.registry = new RegistryView();
+    this.backend = openBackend(b, registry, scheduler);
     this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
-    // The xDS projection derives from the registry's changes (instances and traffic policies) and
-    // feeds the same engine.
-    PushEngine[] engineRef = new PushEngine[1];
-    XdsResources xds = new XdsResources(name -> {
-      ServiceView view = registry.service(name);
-      return view == null ? List.of() : view.instances();
-    }, name -> {
-      StoredTrafficPolicy policy = registry.trafficPolicy(name);
-      return policy == null ? null : policy.policy();
-    }, (t, n, v, at) -> engineRef[0].onChange(t, n, v, at));
-    List<ResourceSource> sources = new ArrayList<>();
-    sources.add(registry);
-    sources.add(registry.trafficPolicySource());
-    sources.addAll(xds.sources());
-    this.engine = new PushEngine(sources, pushExecutor, b.ticker, b.pushLimits, b.convergenceListener,
-        versions);
-    engineRef[0] = engine;
-    registry.setChangeListener((t, n, v, at) -> {
-      engine.onChange(t, n, v, at);
-      xds.onChange(t, n, v, at);
-    });
-    if (redisStore != null) {
-      try {
-        redisStore.start();
-      } catch (StoreUnavailableException e) {
-        redisStore.close();
-        sharedRedis.close();
-        pushExecutor.shutdownNow();
-        closeEarly(registry, ownedScheduler);
-        throw new IllegalStateException(e.getMessage(), e);
-      }
+    // In memory, every start begins a new history (a new epoch); replicas of one Redis share its epoch.
+    Versions versions = backend.sharedEpoch().map(Versions::new)
+        .orElseGet(() -> b.versions != null ? b.versions : Versions.randomEpoch());
+    this.engine = new PushEngine(pushExecutor, b.ticker, b.pushLimits, b.convergenceListener, versions);
+    XdsResources xds = new XdsResources(registry, engine);
+    registry.addListener(engine);
+    registry.addListener(xds);
+    engine.addSources(registry.sources());
+    engine.addSources(xds.sources());
+    try {
+      backend.start();
+    } catch (StoreUnavailableException e) {
+      throw startFailed(e);
     }
-    this.trafficPolicies = new TrafficPolicies(store, engine);
-    this.stats = sharedRedis == null ? new InMemoryStatsStore(b.statsRetention, InMemoryStatsStore.DEFAULT_MAX_SERIES)
-        : new RedisStatsStore(sharedRedis, b.statsRetention);
-    this.statsService = new StatsGrpcService(stats, b.wallClock);
+    this.trafficPolicies = new TrafficPolicies(backend.registry(), registry, engine);
     this.wallClock = b.wallClock;
     String id = b.ids.get();
     this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
-    this.registryService = new RegistryGrpcService(store, versions, b.authorizer);
+    this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
     this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
     this.adsService = new AdsGrpcService(engine, b.authorizer);
+    this.statsService = new StatsGrpcService(backend.stats(), b.wallClock);
     this.canary = CanaryController.builder()
-        .repository(new StoredRollouts(rollouts))
+        .rollouts(backend.rollouts())
         .policies(new StorePolicyPublisher(trafficPolicies))
-        .stats(new StatsStoreWindows(stats))
-        .leadership(new LeaseLeadership(leases, replicaId, b.canaryLeaseTtl))
-        .instances((service, version) -> servingInstances(registry, service, version))
+        .stats(new StatsStoreWindows(backend.stats()))
+        .leadership(new LeaseLeadership(backend.leases(), replicaId, b.canaryLeaseTtl))
+        .instances(this::servingInstances)
         .clock(b.wallClock)
         .scheduler(scheduler)
         .build();
@@ -185,11 +115,38 @@ public final class ControlPlane implements AutoCloseable {
     canary.start();
   }
 
-  private static int servingInstances(Registry registry, String service, String version) {
-    dev.vertice.controlplane.registry.ServiceView view = registry.service(service);
+  /** Opens the backend of {@code b}: Redis when configured, else memory. */
+  private StoreBackend openBackend(Builder b, RegistryView view, ScheduledExecutorService scheduler) {
+    if (b.redis == null) {
+      return new MemoryBackend(b.registryConfig, view, b.ticker, scheduler, b.ids, b.registryEvents, b.statsRetention,
+          b.rolloutStore);
+    }
+    try {
+      return RedisBackend.connect(b.redis, b.registryConfig, view, b.ticker, scheduler, b.ids, b.registryEvents,
+          b.statsRetention);
+    } catch (StoreUnavailableException e) {
+      throw startFailed(e);
+    }
+  }
+
+  /** Releases what a failed start opened (in reverse order) and describes the failure. */
+  private IllegalStateException startFailed(StoreUnavailableException e) {
+    if (backend != null) {
+      backend.close();
+    }
+    if (pushExecutor != null) {
+      pushExecutor.shutdownNow();
+    }
+    if (ownedScheduler != null) {
+      ownedScheduler.shutdownNow();
+    }
+    return new IllegalStateException(e.getMessage(), e);
+  }
+
+  private int servingInstances(String service, String version) {
+    ServiceView view = registry.service(service);
     return view == null ? 0 : (int) view.instances().stream()
-        .filter(i -> i.getVersion().equals(version)
-            && i.getHealth() == dev.vertice.api.registry.v1.HealthStatus.HEALTH_STATUS_SERVING)
+        .filter(i -> i.getVersion().equals(version) && i.getHealth() == HealthStatus.HEALTH_STATUS_SERVING)
         .count();
   }
 
@@ -211,13 +168,18 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */
-  public Registry registry() {
+  public RegistryView registry() {
     return registry;
   }
 
-  /** Returns the store that takes writes: the registry itself, or Redis. */
-  public Store store() {
-    return store;
+  /** Returns the store that takes writes: in memory, or Redis. */
+  public RegistryStore store() {
+    return backend.registry();
+  }
+
+  /** Returns the backend holding the registry store, stats, rollouts and leases. */
+  public StoreBackend backend() {
+    return backend;
   }
 
   public PushEngine engine() {
@@ -226,17 +188,17 @@ public final class ControlPlane implements AutoCloseable {
 
   /** Returns the per-version request stats reported by the data plane (in Redis: every replica's). */
   public StatsStore stats() {
-    return stats;
+    return backend.stats();
   }
 
   /** Returns where rollouts persist (in Redis: shared by the replicas, surviving restarts). */
   public RolloutStore rollouts() {
-    return rollouts;
+    return backend.rollouts();
   }
 
   /** Returns the leadership leases that decide which replica evaluates a rollout. */
   public Leases leases() {
-    return leases;
+    return backend.leases();
   }
 
   /** Returns this control plane's identity as a lease owner: random, unique per start. */
@@ -272,30 +234,13 @@ public final class ControlPlane implements AutoCloseable {
   public void close() {
     canary.close();
     shutdownStreams();
-    if (store != registry) {
-      store.close();
-    }
-    registry.close();
-    stats.close();
-    if (ownsRollouts) {
-      rollouts.close();
-    }
-    if (sharedRedis != null) {
-      sharedRedis.close();
-    }
+    backend.close();
     pushExecutor.shutdown();
     try {
       pushExecutor.awaitTermination(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (ownedScheduler != null) {
-      ownedScheduler.shutdownNow();
-    }
-  }
-
-  private static void closeEarly(Registry registry, ScheduledExecutorService ownedScheduler) {
-    registry.close();
     if (ownedScheduler != null) {
       ownedScheduler.shutdownNow();
     }
@@ -439,7 +384,7 @@ public final class ControlPlane implements AutoCloseable {
 
     /** How long the canary controller's lease lasts without renewal (renewed every second); default 5 s. */
     public Builder canaryLeaseTtl(Duration v) {
-      dev.vertice.controlplane.rollout.Leases.check(LeaseLeadership.LEASE_NAME, "check", v);
+      Leases.check(LeaseLeadership.LEASE_NAME, "check", v);
       this.canaryLeaseTtl = v;
       return this;
     }

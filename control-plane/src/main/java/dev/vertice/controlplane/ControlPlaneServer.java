@@ -6,12 +6,12 @@ import dev.vertice.api.stats.v1.StatsServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.BindableService;
 import io.grpc.InsecureServerCredentials;
-import io.grpc.ServerCredentials;
 import io.grpc.Metadata;
+import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
-import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -26,8 +26,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -133,7 +133,7 @@ public final class ControlPlaneServer implements AutoCloseable {
     for (int i = interceptors.size() - 1; i >= 0; i--) {
       b.intercept(interceptors.get(i));
     }
-    if (controlPlane.store() != controlPlane.registry()) {
+    if (controlPlane.backend().remote()) {
       // Writes to a remote store wait on the network (Redis, replication): they must never hold
       // a transport thread, or every stream on it would stall. They get threads of their own.
       this.storeCalls = Executors.newFixedThreadPool(STORE_CALL_THREADS, ControlPlane.daemon("vertice-store-call"));

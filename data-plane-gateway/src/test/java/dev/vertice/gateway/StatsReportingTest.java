@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.client.StatsReporter;
-import dev.vertice.controlplane.stats.StatsWindow;
+import dev.vertice.controlplane.store.StatsWindow;
 import dev.vertice.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpClient;

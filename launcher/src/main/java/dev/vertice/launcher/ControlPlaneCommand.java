@@ -395,18 +395,17 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     if (storePasswordFile != null) {
       check("--store-password-file", config.password() == null, "--store already holds a password; give one of them");
-      config = apply("--store-password-file", config, c -> c.withCredentials(storeUser, secret(
-          "--store-password-file", storePasswordFile)));
+      config = apply("--store-password-file", config, c -> RedisStoreConfig.from(c).credentials(storeUser,
+          secret("--store-password-file", storePasswordFile)).build());
     } else {
       check("--store-user", storeUser == null, "needs --store-password-file");
     }
     if (storeSentinelPasswordFile != null) {
-      RedisStoreConfig c0 = config;
-      config = apply("--store-sentinel-password-file", config, c -> c0.withSentinelPassword(secret(
-          "--store-sentinel-password-file", storeSentinelPasswordFile)));
+      config = apply("--store-sentinel-password-file", config, c -> RedisStoreConfig.from(c).sentinelPassword(
+          secret("--store-sentinel-password-file", storeSentinelPasswordFile)).build());
     }
     if (storeCa != null) {
-      config = apply("--store-ca", config, c -> c.withCa(storeCa));
+      config = apply("--store-ca", config, c -> RedisStoreConfig.from(c).ca(storeCa).build());
     }
     return config;
   }

@@ -69,7 +69,7 @@ class GatewayCommandProcessTest {
       x.close();
     });
     upstream.start();
-    controlPlane.registry().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
+    controlPlane.store().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
         .setAddress("127.0.0.1").setPort(upstream.getAddress().getPort()).setVersion("v7")
         .setWeight(100).setProtocol(Protocol.PROTOCOL_HTTP)
         .setHealth(dev.vertice.api.registry.v1.HealthStatus.HEALTH_STATUS_SERVING).build(), Duration.ofMinutes(10), Duration.ofMinutes(10));

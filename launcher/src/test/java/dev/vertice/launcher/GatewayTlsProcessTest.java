@@ -109,7 +109,7 @@ class GatewayTlsProcessTest {
       x.close();
     });
     upstream.start();
-    controlPlane.registry().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
+    controlPlane.store().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
         .setAddress("127.0.0.1").setPort(upstream.getAddress().getPort()).setVersion("v1").setWeight(100)
         .setProtocol(Protocol.PROTOCOL_HTTP).setHealth(HealthStatus.HEALTH_STATUS_SERVING).build(),
         Duration.ofMinutes(10), Duration.ofMinutes(10));

@@ -96,7 +96,7 @@ class TracingExportProcessTest {
     app.start();
     controlPlane = ControlPlane.builder().build();
     server = new ControlPlaneServer(controlPlane, "127.0.0.1", 0, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES);
-    controlPlane.registry().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
+    controlPlane.store().register(Instance.newBuilder().setService("orders").setInstanceId("o1")
         .setAddress("127.0.0.1").setPort(app.getAddress().getPort()).setVersion("v1").setWeight(100)
         .setProtocol(Protocol.PROTOCOL_HTTP).setHealth(HealthStatus.HEALTH_STATUS_SERVING).build(),
         Duration.ofMinutes(10), Duration.ofMinutes(10));
@@ -187,7 +187,7 @@ class TracingExportProcessTest {
       long now = System.currentTimeMillis();
       try {
         return controlPlane.stats().window("orders", "v1", now - 60_000, now + 1_000).requests() > 0;
-      } catch (dev.vertice.controlplane.registry.StoreUnavailableException e) {
+      } catch (dev.vertice.controlplane.store.StoreUnavailableException e) {
         throw new AssertionError(e);
       }
     });

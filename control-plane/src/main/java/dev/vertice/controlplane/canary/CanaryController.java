@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import dev.vertice.controlplane.store.RolloutStore;
 
 /**
  * {@code CanaryController} drives rollouts: it ticks each active rollout at its analysis interval on
@@ -54,7 +55,7 @@ public final class CanaryController implements AutoCloseable {
   /** Default interval between two checks of the lease. */
   public static final Duration DEFAULT_LEASE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
-  private final RolloutRepository repository;
+  private final StoredRollouts repository;
   private final PolicyPublisher policies;
   private final StatsWindows stats;
   private final Leadership leadership;
@@ -78,7 +79,7 @@ public final class CanaryController implements AutoCloseable {
   private final List<RolloutListener> listeners = new CopyOnWriteArrayList<>();
 
   private CanaryController(Builder b) {
-    this.repository = Objects.requireNonNull(b.repository, "repository");
+    this.repository = new StoredRollouts(Objects.requireNonNull(b.rollouts, "rollouts"));
     this.policies = Objects.requireNonNull(b.policies, "policies");
     this.stats = Objects.requireNonNull(b.stats, "stats");
     this.leadership = Objects.requireNonNull(b.leadership, "leadership");
@@ -512,7 +513,7 @@ public final class CanaryController implements AutoCloseable {
 
   /** {@code Builder} wires a {@link CanaryController}. */
   public static final class Builder {
-    private RolloutRepository repository;
+    private RolloutStore rollouts;
     private PolicyPublisher policies;
     private StatsWindows stats;
     private Leadership leadership = Leadership.always();
@@ -523,9 +524,9 @@ public final class CanaryController implements AutoCloseable {
 
     private Builder() {}
 
-    /** Where rollouts are kept. */
-    public Builder repository(RolloutRepository v) {
-      this.repository = v;
+    /** Where rollouts are kept (in memory, or Redis shared by the replicas). */
+    public Builder rollouts(RolloutStore v) {
+      this.rollouts = v;
       return this;
     }
 

@@ -1,7 +1,7 @@
 package dev.vertice.controlplane.canary;
 
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.rollout.Leases;
+import dev.vertice.controlplane.store.Leases;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import java.time.Duration;
 
 /**

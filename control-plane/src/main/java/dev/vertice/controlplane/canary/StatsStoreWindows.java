@@ -1,9 +1,9 @@
 package dev.vertice.controlplane.canary;
 
 import dev.vertice.canary.WindowStats;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.stats.StatsStore;
-import dev.vertice.controlplane.stats.StatsWindow;
+import dev.vertice.controlplane.store.StatsStore;
+import dev.vertice.controlplane.store.StatsWindow;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import java.time.Instant;
 
 /**

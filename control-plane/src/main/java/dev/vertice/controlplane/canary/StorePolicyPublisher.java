@@ -2,10 +2,10 @@ package dev.vertice.controlplane.canary;
 
 import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.controlplane.push.Convergence;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 

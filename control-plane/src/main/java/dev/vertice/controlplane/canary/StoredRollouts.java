@@ -1,11 +1,11 @@
 package dev.vertice.controlplane.canary;
 
 import dev.vertice.canary.Rollout;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.rollout.RolloutConflictException;
-import dev.vertice.controlplane.rollout.RolloutStore;
-import dev.vertice.controlplane.rollout.StoredRollout;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.RolloutConflictException;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
+import dev.vertice.controlplane.store.StoredRollout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -21,7 +21,7 @@ import java.util.logging.Logger;
  * revision this replica last read or wrote, so a replica that lost the lease without noticing
  * cannot overwrite the new holder's decisions.
  */
-public final class StoredRollouts implements RolloutRepository {
+final class StoredRollouts {
 
   private static final Logger log = Logger.getLogger(StoredRollouts.class.getName());
 
@@ -30,12 +30,12 @@ public final class StoredRollouts implements RolloutRepository {
   private final ConcurrentMap<String, Long> revisions = new ConcurrentHashMap<>();
 
   /** Creates the repository over {@code store}. */
-  public StoredRollouts(RolloutStore store) {
+  StoredRollouts(RolloutStore store) {
     this.store = store;
   }
 
-  @Override
-  public Optional<Rollout> get(String id) {
+  /** Returns the rollout {@code id}, or empty. */
+  Optional<Rollout> get(String id) {
     try {
       return store.get(id).map(this::read);
     } catch (StoreUnavailableException e) {
@@ -43,8 +43,8 @@ public final class StoredRollouts implements RolloutRepository {
     }
   }
 
-  @Override
-  public List<Rollout> list() {
+  /** Returns every rollout kept, in no particular order. */
+  List<Rollout> list() {
     try {
       List<Rollout> out = new ArrayList<>();
       for (StoredRollout s : store.list()) {
@@ -61,8 +61,13 @@ public final class StoredRollouts implements RolloutRepository {
     }
   }
 
-  @Override
-  public void put(Rollout rollout) {
+  /**
+   * Stores {@code rollout}, replacing the one with its id.
+   *
+   * @throws IllegalStateException when the rollout changed since this replica last read or wrote it
+   *     (another writer got there first); nothing changed
+   */
+  void put(Rollout rollout) {
     long expected = revisions.getOrDefault(rollout.id(), 0L);
     try {
       StoredRollout s = store.put(RolloutProtos.toProto(rollout), expected);
@@ -78,8 +83,11 @@ public final class StoredRollouts implements RolloutRepository {
     }
   }
 
-  @Override
-  public void addListener(Consumer<Rollout> listener) {
+  /**
+   * Calls {@code listener} after every write, by this replica or (for a shared store) any other;
+   * possibly on a store thread, so it must be quick and must not call back into the store.
+   */
+  void addListener(Consumer<Rollout> listener) {
     store.addListener(s -> {
       try {
         listener.accept(RolloutProtos.fromProto(s.rollout()));

@@ -4,10 +4,10 @@ import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
-import dev.vertice.controlplane.registry.Registry;
 import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.registry.RemovalReason;
-import dev.vertice.controlplane.store.redis.RedisStore;
+import dev.vertice.controlplane.store.redis.RedisRegistryStore;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -85,9 +85,9 @@ public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceLis
   /** Adds the gauges that read the control plane's state. */
   public void bind(ControlPlane controlPlane) {
     new CanaryMetrics(registry).bind(controlPlane.canary());
-    Registry view = controlPlane.registry();
+    RegistryView view = controlPlane.registry();
     PushEngine engine = controlPlane.engine();
-    Gauge.builder("vertice.instances", view, Registry::instanceCount)
+    Gauge.builder("vertice.instances", view, RegistryView::instanceCount)
         .description("Instances in the registry").register(registry);
     Gauge.builder("vertice.services", view, v -> v.services().size())
         .description("Services with at least one instance").register(registry);
@@ -104,7 +104,7 @@ public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceLis
     Gauge.builder("vertice.store.following", controlPlane, cp -> cp.store().following() ? 1 : 0)
         .description("1 while this replica follows the shared store (reads are current), else 0")
         .register(registry);
-    if (controlPlane.store() instanceof RedisStore redis) {
+    if (controlPlane.store() instanceof RedisRegistryStore redis) {
       for (CircuitBreaker.State state : new CircuitBreaker.State[] {
           CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN}) {
         Gauge.builder("vertice.store.circuit.breaker.state", redis, r -> r.breakerState() == state ? 1 : 0)

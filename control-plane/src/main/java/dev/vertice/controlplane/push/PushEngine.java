@@ -31,10 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Thread-safe. Lock order: engine, then subscriber, then the convergence tracker; resource
  * sources are read with no lock held.
  */
-public final class PushEngine implements AutoCloseable {
+public final class PushEngine implements ChangeListener, AutoCloseable {
 
   private final Object lock = new Object();
-  private final Map<String, ResourceSource> sources;
+  private final Map<String, ResourceSource> sources = new ConcurrentHashMap<>();
   private final Executor executor;
   private final Ticker ticker;
   private final PushLimits limits;
@@ -54,22 +54,17 @@ public final class PushEngine implements AutoCloseable {
   final AtomicLong nacks = new AtomicLong();
 
   /**
-   * Creates an engine.
+   * Creates an engine that serves no resource type yet: add one source per type with {@link
+   * #addSource} before the first change of that type.
    *
-   * @param sources one source per resource type served
    * @param executor runs subscriber drains; drains of one subscriber never overlap
    * @param ticker time source for convergence
    * @param limits per-subscriber bounds
    * @param listener receives convergence measurements
    * @param versions renders revisions for clients and reads the versions they hold
    */
-  public PushEngine(Collection<ResourceSource> sources, Executor executor, Ticker ticker, PushLimits limits,
-      ConvergenceListener listener, Versions versions) {
-    Map<String, ResourceSource> byType = new HashMap<>();
-    for (ResourceSource s : sources) {
-      byType.put(s.typeUrl(), s);
-    }
-    this.sources = Map.copyOf(byType);
+  public PushEngine(Executor executor, Ticker ticker, PushLimits limits, ConvergenceListener listener,
+      Versions versions) {
     this.executor = executor;
     this.ticker = ticker;
     this.limits = limits;
@@ -82,9 +77,22 @@ public final class PushEngine implements AutoCloseable {
     return versions;
   }
 
-  /** Returns whether {@code typeUrl} is served. */
-  public boolean servesType(String typeUrl) {
-    return sources.containsKey(typeUrl);
+  /**
+   * Serves resources of {@code source}'s type from it.
+   *
+   * @throws IllegalStateException when a source of that type was added already
+   */
+  public void addSource(ResourceSource source) {
+    if (sources.putIfAbsent(source.typeUrl(), source) != null) {
+      throw new IllegalStateException("a source of " + source.typeUrl() + " was added already");
+    }
+  }
+
+  /** Adds every source of {@code sources}; see {@link #addSource}. */
+  public void addSources(Collection<? extends ResourceSource> sources) {
+    for (ResourceSource s : sources) {
+      addSource(s);
+    }
   }
 
   /** Returns the revision of the last change reported. */
@@ -95,16 +103,6 @@ public final class PushEngine implements AutoCloseable {
   /** Returns the limits this engine enforces. */
   public PushLimits limits() {
     return limits;
-  }
-
-  /**
-   * Sets the starting revision (for example after loading state) without pushing anything.
-   * Revisions never go backwards.
-   */
-  public void advanceRevision(long to) {
-    synchronized (lock) {
-      revision = Math.max(revision, to);
-    }
   }
 
   /**
@@ -141,6 +139,7 @@ public final class PushEngine implements AutoCloseable {
    *
    * @param changedAtNanos the {@link Ticker} reading when the change was committed
    */
+  @Override
   public void onChange(String typeUrl, String name, long version, long changedAtNanos) {
     ResourceSource source = sources.get(typeUrl);
     synchronized (lock) {

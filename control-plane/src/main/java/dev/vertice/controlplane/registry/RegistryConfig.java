@@ -63,6 +63,11 @@ public final class RegistryConfig {
     return new Builder();
   }
 
+  /** Returns a builder starting from {@code base}. */
+  public static Builder from(RegistryConfig base) {
+    return new Builder(base);
+  }
+
   public Duration defaultTtl() {
     return defaultTtl;
   }
@@ -115,6 +120,17 @@ public final class RegistryConfig {
     private int maxInstancesPerService = DEFAULT_MAX_INSTANCES_PER_SERVICE;
 
     private Builder() {}
+
+    private Builder(RegistryConfig base) {
+      this.defaultTtl = base.defaultTtl;
+      this.defaultKeepalive = base.defaultKeepalive;
+      this.minTtl = base.minTtl;
+      this.maxTtl = base.maxTtl;
+      this.grace = base.grace;
+      this.expiryResolution = base.expiryResolution;
+      this.maxInstances = base.maxInstances;
+      this.maxInstancesPerService = base.maxInstancesPerService;
+    }
 
     /** Most instances of one service (default {@link #DEFAULT_MAX_INSTANCES_PER_SERVICE}). */
     public Builder maxInstancesPerService(int v) {

@@ -6,6 +6,9 @@ import dev.vertice.common.ResourceTypes;
 import dev.vertice.common.ServiceNames;
 import dev.vertice.controlplane.push.Convergence;
 import dev.vertice.controlplane.push.PushEngine;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -19,7 +22,7 @@ import java.util.regex.Pattern;
  * {@code TrafficPolicies} is the Java API through which the canary controller writes the
  * TrafficPolicy resources that the push engine serves on the Watch stream.
  *
- * <p>Writes are validated here and go to the {@link Store} (the one writer): in memory, or Redis
+ * <p>Writes are validated here and go to the {@link RegistryStore} (the one writer): in memory, or Redis
  * shared by every replica. A write returns once this replica's view holds it, so {@link
  * #whenConverged} can be asked at once for the returned revision. Convergence is tracked by this
  * replica's push engine, so it covers the watchers connected to this replica.
@@ -42,12 +45,14 @@ public final class TrafficPolicies {
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9._-]{1," + MAX_VERSION_LENGTH + "}");
   private static final Pattern ROLLOUT_ID = Pattern.compile("[A-Za-z0-9._:-]{0," + MAX_ROLLOUT_ID_LENGTH + "}");
 
-  private final Store store;
+  private final RegistryStore store;
+  private final RegistryView view;
   private final PushEngine engine;
 
-  /** Creates the API over {@code store}, whose view feeds {@code engine}. */
-  public TrafficPolicies(Store store, PushEngine engine) {
+  /** Creates the API over {@code store}, which writes {@code view}, which feeds {@code engine}. */
+  public TrafficPolicies(RegistryStore store, RegistryView view, PushEngine engine) {
     this.store = store;
+    this.view = view;
     this.engine = engine;
   }
 
@@ -79,12 +84,12 @@ public final class TrafficPolicies {
 
   /** Returns the TrafficPolicy of {@code service} as this replica's view holds it. */
   public Optional<StoredTrafficPolicy> get(String service) {
-    return Optional.ofNullable(store.view().trafficPolicy(canonical(service)));
+    return Optional.ofNullable(view.trafficPolicy(canonical(service)));
   }
 
   /** Returns every TrafficPolicy this replica's view holds, sorted by service. */
   public List<StoredTrafficPolicy> list() {
-    return store.view().trafficPolicies();
+    return view.trafficPolicies();
   }
 
   /** Returns the resource version watchers see for {@code revision}: {@code <epoch>-<revision>}. */
@@ -161,11 +166,6 @@ public final class TrafficPolicies {
       throw new InvalidTrafficPolicyException(bad);
     }
     return policy.getService().equals(service.get()) ? policy : policy.toBuilder().setService(service.get()).build();
-  }
-
-  static CapacityExceededException full() {
-    return new CapacityExceededException(MAX_POLICIES + " services already have a traffic policy, the limit;"
-        + " remove policies of finished rollouts first");
   }
 
   private static String canonical(String service) {

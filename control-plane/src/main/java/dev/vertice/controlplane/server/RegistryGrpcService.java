@@ -17,14 +17,14 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.api.registry.v1.SetHealthResponse;
 import dev.vertice.controlplane.push.Versions;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.NotFoundException;
-import dev.vertice.controlplane.registry.Registration;
-import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.registry.ServiceSummary;
 import dev.vertice.controlplane.registry.ServiceView;
-import dev.vertice.controlplane.registry.Store;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.NotFoundException;
+import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import dev.vertice.security.auth.Authorizer;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -36,7 +36,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code RegistryGrpcService} translates RegistryService calls into {@link Registry} operations:
+ * {@code RegistryGrpcService} translates RegistryService calls into store writes and registry-view reads:
  * validation and normalisation here, state there.
  */
 public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServiceImplBase {
@@ -44,8 +44,8 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   /** Most distinct leases one KeepAlive stream may carry. */
   public static final int MAX_LEASES_PER_STREAM = 1024;
 
-  private final Store store;
-  private final Registry registry;
+  private final RegistryStore store;
+  private final RegistryView registry;
   private final Versions versions;
   private final Authorizer authorizer;
   private final Set<KeepAliveCall> keepAliveCalls = ConcurrentHashMap.newKeySet();
@@ -55,22 +55,22 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   private volatile boolean shuttingDown;
 
   /**
-   * Creates the service: writes go to {@code store}, reads come from its local view, and resource
+   * Creates the service: writes go to {@code store}, reads come from {@code view} (the one the store writes), and resource
    * versions are rendered with {@code versions}.
    */
-  public RegistryGrpcService(Store store, Versions versions) {
-    this(store, versions, Authorizer.ALLOW_ALL);
+  public RegistryGrpcService(RegistryStore store, RegistryView view, Versions versions) {
+    this(store, view, versions, Authorizer.ALLOW_ALL);
   }
 
   /**
-   * Creates the service like {@link #RegistryGrpcService(Store, Versions)}, with {@code authorizer}
+   * Creates the service like {@link #RegistryGrpcService(RegistryStore, RegistryView, Versions)}, with {@code authorizer}
    * deciding per request: writes (Register, KeepAlive, SetHealth, Deregister) only to the caller's
    * own service's instances, reads (GetService, ListServices) only of services it may watch.
    * A denied call changes nothing.
    */
-  public RegistryGrpcService(Store store, Versions versions, Authorizer authorizer) {
+  public RegistryGrpcService(RegistryStore store, RegistryView view, Versions versions, Authorizer authorizer) {
     this.store = store;
-    this.registry = store.view();
+    this.registry = view;
     this.versions = versions;
     this.authorizer = authorizer;
   }

@@ -5,9 +5,12 @@ import com.google.protobuf.Message;
 import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.common.ResourceTypes;
+import dev.vertice.controlplane.push.ChangeListener;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.ResourceSource;
-import dev.vertice.controlplane.registry.Registry;
+import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.registry.ServiceView;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -23,8 +26,8 @@ import java.util.function.Function;
  * the push engine as four {@link ResourceSource}s.
  *
  * <p>It is not a second source of truth: it holds no fact of its own. The owners of the facts
- * report their changes to {@link #onChange} in their order (the registry from its change
- * listener, under its lock); the projection of the changed service is rebuilt from the current
+ * report their changes to {@link #onChange} in their order (the registry view, whose listener
+ * this is, under its lock); the projection of the changed service is rebuilt from the current
  * instances and policy, and every derived resource that changed takes the change's version and
  * is reported to the downstream listener (the push engine).
  *
@@ -40,12 +43,12 @@ import java.util.function.Function;
  * engine's); reads ({@link ResourceSource#get}, {@link ResourceSource#names}) take no lock of
  * this class.
  */
-public final class XdsResources {
+public final class XdsResources implements ChangeListener {
 
   private final Object lock = new Object();
   private final Function<String, List<Instance>> instances;
   private final Function<String, TrafficPolicy> policies;
-  private final Registry.ChangeListener downstream;
+  private final ChangeListener downstream;
   private final Map<String, ConcurrentHashMap<String, Resource>> eager = new HashMap<>();
   private final ConcurrentHashMap<String, Assignment> assignments = new ConcurrentHashMap<>();
   private final Map<String, XdsMapping.Resources> byService = new HashMap<>(); // guarded by lock
@@ -70,6 +73,22 @@ public final class XdsResources {
   }
 
   /**
+   * Creates an empty projection of {@code view}'s instances and policies; add it to the view's
+   * listeners before the view's first change.
+   *
+   * @param downstream receives the changes of derived resources, in order (the push engine)
+   */
+  public XdsResources(RegistryView view, ChangeListener downstream) {
+    this(name -> {
+      ServiceView service = view.service(name);
+      return service == null ? List.of() : service.instances();
+    }, name -> {
+      StoredTrafficPolicy policy = view.trafficPolicy(name);
+      return policy == null ? null : policy.policy();
+    }, downstream);
+  }
+
+  /**
    * Creates an empty projection.
    *
    * @param instances the current instances of a service, in any health (empty when none); called
@@ -79,7 +98,7 @@ public final class XdsResources {
    * @param downstream receives the changes of derived resources, in order
    */
   public XdsResources(Function<String, List<Instance>> instances, Function<String, TrafficPolicy> policies,
-      Registry.ChangeListener downstream) {
+      ChangeListener downstream) {
     this.instances = Objects.requireNonNull(instances, "instances");
     this.policies = Objects.requireNonNull(policies, "policies");
     this.downstream = Objects.requireNonNull(downstream, "downstream");
@@ -106,6 +125,7 @@ public final class XdsResources {
    * {@code name} at {@code version}. Changes of other types are ignored. Must be called in the
    * facts' order.
    */
+  @Override
   public void onChange(String typeUrl, String name, long version, long changedAtNanos) {
     boolean instancesChanged = ResourceTypes.ENDPOINTS.equals(typeUrl);
     if (!instancesChanged && !ResourceTypes.TRAFFIC_POLICY.equals(typeUrl)) {

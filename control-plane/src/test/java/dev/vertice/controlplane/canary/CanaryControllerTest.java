@@ -13,7 +13,7 @@ import dev.vertice.canary.RolloutState;
 import dev.vertice.canary.RolloutStateException;
 import dev.vertice.canary.Strategy;
 import dev.vertice.canary.WindowStats;
-import dev.vertice.controlplane.rollout.InMemoryRolloutStore;
+import dev.vertice.controlplane.store.memory.InMemoryRolloutStore;
 import dev.vertice.testkit.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,7 +77,7 @@ class CanaryControllerTest {
 
   CanaryController controller(Leadership leadership) {
     CanaryController c = CanaryController.builder()
-        .repository(new StoredRollouts(store))
+        .rollouts(store)
         .policies(policies)
         .stats((service, version, from, to) -> version.equals("v1") ? STABLE
             : candidateStats.getOrDefault(service, WindowStats.EMPTY))

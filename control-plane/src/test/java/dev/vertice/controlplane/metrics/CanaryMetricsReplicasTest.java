@@ -62,11 +62,13 @@ class CanaryMetricsReplicasTest {
     SimpleMeterRegistry leaderMeters = leader == one ? metersOne : metersTwo;
     SimpleMeterRegistry followerMeters = leader == one ? metersTwo : metersOne;
     for (String version : new String[] {"v1", "v2"}) {
-      leader.registry().register(Instance.newBuilder().setService("orders").setInstanceId("orders-" + version)
+      leader.store().register(Instance.newBuilder().setService("orders").setInstanceId("orders-" + version)
           .setAddress("127.0.0.1").setPort(version.equals("v1") ? 8001 : 8002).setVersion(version).setWeight(100)
           .setProtocol(Protocol.PROTOCOL_HTTP).setHealth(HealthStatus.HEALTH_STATUS_SERVING).build(),
           Duration.ofMinutes(5), Duration.ofMinutes(5));
     }
+    Await.until("the leader's view holds both versions", WAIT, () -> leader.registry().service("orders") != null
+        && leader.registry().service("orders").instances().size() == 2);
 
     Rollout created = leader.canary().create(RolloutSpec.draft().service("orders").stableVersion("v1")
         .candidateVersion("v2").stageDuration(Duration.ofMinutes(10)).analysisInterval(Duration.ofMinutes(5))

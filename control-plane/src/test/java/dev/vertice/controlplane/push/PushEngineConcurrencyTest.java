@@ -80,8 +80,9 @@ class PushEngineConcurrencyTest {
   @Test
   void everySubscriberConvergesOnTheFinalStateUnderConcurrentChanges() throws Exception {
     TestSource source = new TestSource();
-    PushEngine engine = new PushEngine(List.of(source), pool, Ticker.system(), PushLimits.ofDefaults(),
+    PushEngine engine = new PushEngine(pool, Ticker.system(), PushLimits.ofDefaults(),
         ConvergenceListener.NONE, new Versions("e1"));
+    engine.addSource(source);
     source.attach(engine);
     List<String> names = new ArrayList<>();
     for (int i = 0; i < 20; i++) {

@@ -29,7 +29,7 @@ class PushEngineEdgeCaseTest {
   private boolean throwOnAbandoned;
 
   private PushEngine engine(PushLimits limits) {
-    PushEngine e = new PushEngine(List.of(src), Runnable::run, clock, limits, new ConvergenceListener() {
+    PushEngine e = new PushEngine(Runnable::run, clock, limits, new ConvergenceListener() {
       @Override
       public void onAbandoned(String typeUrl, String name, long version) {
         Runnable r = onAbandoned.getAndSet(null);
@@ -41,6 +41,7 @@ class PushEngineEdgeCaseTest {
         }
       }
     }, new Versions("e1"));
+    e.addSource(src);
     src.attach(e);
     return e;
   }

@@ -30,7 +30,7 @@ class PushEngineTest {
   void setUp() {
     PushLimits limits = PushLimits.custom().maxSubscriptionsPerStream(3).maxOutstandingBatches(4)
         .maxTrackedChangesPerResource(8).build();
-    engine = new PushEngine(List.of(source), Runnable::run, clock, limits,
+    engine = new PushEngine(Runnable::run, clock, limits,
         new ConvergenceListener() {
           @Override
           public void onConverged(String typeUrl, String name, long version, long nanos, int subscribers) {
@@ -42,6 +42,7 @@ class PushEngineTest {
             abandoned.incrementAndGet();
           }
         }, new Versions("e1"));
+    engine.addSource(source);
     source.attach(engine);
   }
 
@@ -288,8 +289,9 @@ class PushEngineTest {
   void largeBatchesAreSplitByBytes() throws Exception {
     PushLimits limits = PushLimits.custom().maxSubscriptionsPerStream(100).maxBatchBytes(10)
         .maxOutstandingBatches(64).maxTrackedChangesPerResource(8).build();
-    PushEngine small = new PushEngine(List.of(source), Runnable::run, clock, limits,
+    PushEngine small = new PushEngine(Runnable::run, clock, limits,
         ConvergenceListener.NONE, new Versions("e1"));
+    small.addSource(source);
     source.attach(small);
     for (int i = 0; i < 5; i++) {
       source.put("r" + i, "123456");

@@ -52,7 +52,7 @@ class SecurityReviewFindingsTest {
   private ManagedChannel channel;
   private Server inProcess;
   private ControlPlane inProcessControlPlane;
-  private dev.vertice.controlplane.registry.Registry bareRegistry;
+  private dev.vertice.controlplane.store.memory.InMemoryRegistryStore bareRegistry;
   private final List<ManagedChannel> channels = new java.util.ArrayList<>();
 
   @AfterEach
@@ -205,15 +205,17 @@ class SecurityReviewFindingsTest {
   void aKeepAlivePingCostsABoundedNumberOfStoreCalls() throws Exception {
     dev.vertice.testkit.FakeClock clock = new dev.vertice.testkit.FakeClock();
     java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
-    dev.vertice.controlplane.registry.Registry registry = new dev.vertice.controlplane.registry.Registry(
-        RegistryConfig.ofDefaults(), clock, clock.scheduler(), () -> String.format("%032d", ids.incrementAndGet()),
+    dev.vertice.controlplane.registry.RegistryView view = new dev.vertice.controlplane.registry.RegistryView();
+    dev.vertice.controlplane.store.memory.InMemoryRegistryStore registry =
+        new dev.vertice.controlplane.store.memory.InMemoryRegistryStore(RegistryConfig.ofDefaults(), view, clock,
+            clock.scheduler(), () -> String.format("%032d", ids.incrementAndGet()),
         dev.vertice.controlplane.registry.RegistryEvents.NONE);
     bareRegistry = registry;
     java.util.concurrent.atomic.AtomicInteger hasLease = new java.util.concurrent.atomic.AtomicInteger();
-    dev.vertice.controlplane.registry.Store counting = new CountingStore(registry, hasLease);
+    dev.vertice.controlplane.store.RegistryStore counting = new CountingStore(registry, hasLease);
     String name = InProcessServerBuilder.generateName();
     inProcess = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(new RegistryGrpcService(counting, new dev.vertice.controlplane.push.Versions("e1"))).build().start();
+        .addService(new RegistryGrpcService(counting, view, new dev.vertice.controlplane.push.Versions("e1"))).build().start();
     List<String> leases = new java.util.ArrayList<>();
     for (int i = 0; i < RegistryGrpcService.MAX_LEASES_PER_STREAM; i++) {
       leases.add(registry.register(Instance.newBuilder().setService("orders").setInstanceId("o-" + i)
@@ -257,11 +259,12 @@ class SecurityReviewFindingsTest {
   }
 
   /** Delegates to a real registry and counts hasLease calls. */
-  private static final class CountingStore implements dev.vertice.controlplane.registry.Store {
-    private final dev.vertice.controlplane.registry.Registry d;
+  private static final class CountingStore implements dev.vertice.controlplane.store.RegistryStore {
+    private final dev.vertice.controlplane.store.memory.InMemoryRegistryStore d;
     private final java.util.concurrent.atomic.AtomicInteger hasLease;
 
-    CountingStore(dev.vertice.controlplane.registry.Registry d, java.util.concurrent.atomic.AtomicInteger hasLease) {
+    CountingStore(dev.vertice.controlplane.store.memory.InMemoryRegistryStore d,
+        java.util.concurrent.atomic.AtomicInteger hasLease) {
       this.d = d;
       this.hasLease = hasLease;
     }
@@ -272,19 +275,19 @@ class SecurityReviewFindingsTest {
     }
 
     @Override
-    public dev.vertice.controlplane.registry.Registration register(Instance instance, Duration ttl, Duration keepalive)
-        throws dev.vertice.controlplane.registry.CapacityExceededException {
+    public dev.vertice.controlplane.store.Registration register(Instance instance, Duration ttl, Duration keepalive)
+        throws dev.vertice.controlplane.store.CapacityExceededException {
       return d.register(instance, ttl, keepalive);
     }
 
     @Override
-    public long deregister(String service, String instanceId) throws dev.vertice.controlplane.registry.NotFoundException {
+    public long deregister(String service, String instanceId) throws dev.vertice.controlplane.store.NotFoundException {
       return d.deregister(service, instanceId);
     }
 
     @Override
     public long setHealth(String service, String instanceId, dev.vertice.api.registry.v1.HealthStatus health)
-        throws dev.vertice.controlplane.registry.NotFoundException {
+        throws dev.vertice.controlplane.store.NotFoundException {
       return d.setHealth(service, instanceId, health);
     }
 
@@ -311,18 +314,13 @@ class SecurityReviewFindingsTest {
 
     @Override
     public long putTrafficPolicy(dev.vertice.api.discovery.v1.TrafficPolicy policy)
-        throws dev.vertice.controlplane.registry.CapacityExceededException {
+        throws dev.vertice.controlplane.store.CapacityExceededException {
       return d.putTrafficPolicy(policy);
     }
 
     @Override
     public java.util.OptionalLong removeTrafficPolicy(String service) {
       return d.removeTrafficPolicy(service);
-    }
-
-    @Override
-    public dev.vertice.controlplane.registry.Registry view() {
-      return d;
     }
 
     @Override

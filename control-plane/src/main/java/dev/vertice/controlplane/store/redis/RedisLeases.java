@@ -1,7 +1,7 @@
 package dev.vertice.controlplane.store.redis;
 
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.rollout.Leases;
+import dev.vertice.controlplane.store.Leases;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
 import java.util.Optional;

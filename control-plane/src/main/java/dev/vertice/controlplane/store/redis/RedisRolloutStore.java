@@ -2,11 +2,11 @@ package dev.vertice.controlplane.store.redis;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.vertice.api.canary.v1.Rollout;
-import dev.vertice.controlplane.registry.CapacityExceededException;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.rollout.RolloutConflictException;
-import dev.vertice.controlplane.rollout.RolloutStore;
-import dev.vertice.controlplane.rollout.StoredRollout;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.RolloutConflictException;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
+import dev.vertice.controlplane.store.StoredRollout;
 import io.lettuce.core.ScriptOutputType;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,10 +1,10 @@
 package dev.vertice.controlplane.store.redis;
 
 import dev.vertice.api.stats.v1.VersionStats;
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import dev.vertice.controlplane.stats.LatencyHistogram;
-import dev.vertice.controlplane.stats.StatsStore;
-import dev.vertice.controlplane.stats.StatsWindow;
+import dev.vertice.controlplane.store.LatencyHistogram;
+import dev.vertice.controlplane.store.StatsStore;
+import dev.vertice.controlplane.store.StatsWindow;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -19,38 +19,28 @@ import java.util.Objects;
  * <p>Addresses: {@code redis://host:port/db} for one Redis server, or {@code
  * redis-sentinel://host:port,host:port/mastername} for a Sentinel-monitored master (writes follow
  * the master through failovers). {@code rediss://} and {@code rediss-sentinel://} use TLS (to the
- * Sentinels too); {@link #withCa} names the CA that signed the servers' certificates (else the JVM's
+ * Sentinels too); {@link Builder#ca} names the CA that signed the servers' certificates (else the JVM's
  * trust store). Credentials come as {@code redis://[user:]password@host} or, better (a URL is easily
- * logged), from {@link #withCredentials}; the password authenticates to the data nodes, and {@link
- * #withSentinelPassword} to Sentinels that have their own {@code requirepass}.
+ * logged), from {@link Builder#credentials}; the password authenticates to the data nodes, and
+ * {@link Builder#sentinelPassword} to Sentinels that have their own {@code requirepass}.
  *
  * <p>Passwords never appear in {@link #toString()} nor in the messages of the exceptions thrown
  * here.
  *
- * @param hosts one Redis server, or the Sentinels
- * @param sentinelMaster the master's name when {@code hosts} are Sentinels, else null
- * @param database the Redis database number
- * @param prefix the key prefix, a hash tag such as {@code {vertice}} so that every key shares one
- *     slot
- * @param commandTimeout how long one command may take before it counts as a failure
- * @param maxLogLength approximate number of changes kept in the log; a replica further behind
- *     reloads a snapshot
- * @param minReplicas Redis replicas that must hold a write before it is acknowledged (Redis WAIT):
- *     1 with Sentinel, so that a failover loses no acknowledged write; 0 for a single server
- * @param username the Redis ACL user, or null for the default user
- * @param password the password of the data nodes, or null for none
- * @param sentinelPassword the Sentinels' own password, or null for none
- * @param tls whether every connection (data nodes and Sentinels) uses TLS
- * @param caFile PEM file of the CA that signed the Redis certificates, or null for the JVM's trust
- *     store; only with {@code tls}
+ * <p>Immutable; built by {@link #parse} from a {@code --store} value, or by {@link #custom()} /
+ * {@link #from} whose setters check each value at once and whose {@link Builder#build()} checks
+ * the settings together.
  */
-public record RedisStoreConfig(
-    List<HostPort> hosts, String sentinelMaster, int database, String prefix, Duration commandTimeout,
-    long maxLogLength, int minReplicas, String username, String password, String sentinelPassword, boolean tls,
-    Path caFile) {
+public final class RedisStoreConfig {
 
   /** The default key prefix. */
   public static final String DEFAULT_PREFIX = "{vertice}";
+  /** The default address: one Redis server on this host. */
+  public static final HostPort DEFAULT_HOST = new HostPort("localhost", 6379);
+  /** How long one command may take by default before it counts as a failure. */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+  /** The default approximate number of changes kept in the log. */
+  public static final long DEFAULT_MAX_LOG_LENGTH = 100_000;
 
   /** What stands for a password in messages. */
   static final String REDACTED = "***";
@@ -63,16 +53,110 @@ public record RedisStoreConfig(
     }
   }
 
-  public RedisStoreConfig {
-    hosts = List.copyOf(hosts);
-    Objects.requireNonNull(prefix, "prefix");
-    if (hosts.isEmpty()) {
-      throw new IllegalArgumentException("no Redis address");
-    }
-    if (caFile != null && !tls) {
-      throw new IllegalArgumentException("a CA file (" + caFile + ") is only used with TLS: rediss:// or"
-          + " rediss-sentinel://");
-    }
+  private final List<HostPort> hosts;
+  private final String sentinelMaster;
+  private final int database;
+  private final String prefix;
+  private final Duration commandTimeout;
+  private final long maxLogLength;
+  private final int minReplicas;
+  private final String username;
+  private final String password;
+  private final String sentinelPassword;
+  private final boolean tls;
+  private final Path caFile;
+
+  private RedisStoreConfig(Builder b) {
+    this.hosts = List.copyOf(b.hosts);
+    this.sentinelMaster = b.sentinelMaster;
+    this.database = b.database;
+    this.prefix = b.prefix;
+    this.commandTimeout = b.commandTimeout;
+    this.maxLogLength = b.maxLogLength;
+    this.minReplicas = b.minReplicas;
+    this.username = b.username;
+    this.password = b.password;
+    this.sentinelPassword = b.sentinelPassword;
+    this.tls = b.tls;
+    this.caFile = b.caFile;
+  }
+
+  /** Returns the defaults: one Redis server at {@link #DEFAULT_HOST}, database 0, no TLS. */
+  public static RedisStoreConfig ofDefaults() {
+    return custom().build();
+  }
+
+  /** Returns a builder that starts from the defaults. */
+  public static Builder custom() {
+    return new Builder();
+  }
+
+  /** Returns a builder that starts from {@code base}. */
+  public static Builder from(RedisStoreConfig base) {
+    return new Builder(base);
+  }
+
+  /** Returns one Redis server, or the Sentinels. */
+  public List<HostPort> hosts() {
+    return hosts;
+  }
+
+  /** Returns the master's name when {@link #hosts()} are Sentinels, else null. */
+  public String sentinelMaster() {
+    return sentinelMaster;
+  }
+
+  /** Returns the Redis database number. */
+  public int database() {
+    return database;
+  }
+
+  /** Returns the key prefix, a hash tag such as {@code {vertice}} so that every key shares one slot. */
+  public String prefix() {
+    return prefix;
+  }
+
+  /** Returns how long one command may take before it counts as a failure. */
+  public Duration commandTimeout() {
+    return commandTimeout;
+  }
+
+  /** Returns the approximate number of changes kept in the log; a replica further behind reloads a snapshot. */
+  public long maxLogLength() {
+    return maxLogLength;
+  }
+
+  /**
+   * Returns how many Redis replicas must hold a write before it is acknowledged (Redis WAIT): 1 with
+   * Sentinel, so that a failover loses no acknowledged write; 0 for a single server.
+   */
+  public int minReplicas() {
+    return minReplicas;
+  }
+
+  /** Returns the Redis ACL user, or null for the default user. */
+  public String username() {
+    return username;
+  }
+
+  /** Returns the password of the data nodes, or null for none. */
+  public String password() {
+    return password;
+  }
+
+  /** Returns the Sentinels' own password, or null for none. */
+  public String sentinelPassword() {
+    return sentinelPassword;
+  }
+
+  /** Returns whether every connection (data nodes and Sentinels) uses TLS. */
+  public boolean tls() {
+    return tls;
+  }
+
+  /** Returns the PEM file of the CA that signed the Redis certificates, or null for the JVM's trust store. */
+  public Path caFile() {
+    return caFile;
   }
 
   /**
@@ -136,8 +220,11 @@ public record RedisStoreConfig(
         throw new IllegalArgumentException("'" + shown + "': the database must not be negative");
       }
     }
-    return new RedisStoreConfig(hosts, master, db, DEFAULT_PREFIX, Duration.ofSeconds(2), 100_000,
-        sentinel ? 1 : 0, username, password, null, tls, null);
+    Builder b = custom().hosts(hosts).sentinelMaster(master).database(db).minReplicas(sentinel ? 1 : 0).tls(tls);
+    if (password != null) {
+      b.credentials(username, password);
+    }
+    return b.build();
   }
 
   /**
@@ -158,64 +245,6 @@ public record RedisStoreConfig(
     int colon = userInfo.indexOf(':');
     String user = colon < 0 ? "" : userInfo.substring(0, colon) + ":";
     return value.substring(0, start) + user + REDACTED + value.substring(at);
-  }
-
-  /** Returns a copy with another key prefix (tests isolate themselves with one). */
-  public RedisStoreConfig withPrefix(String p) {
-    return new RedisStoreConfig(hosts, sentinelMaster, database, p, commandTimeout, maxLogLength, minReplicas,
-        username, password, sentinelPassword, tls, caFile);
-  }
-
-  /** Returns a copy with another log length bound. */
-  public RedisStoreConfig withMaxLogLength(long n) {
-    return new RedisStoreConfig(hosts, sentinelMaster, database, prefix, commandTimeout, n, minReplicas,
-        username, password, sentinelPassword, tls, caFile);
-  }
-
-  /**
-   * Returns a copy that authenticates as {@code user} (null: the default user) with {@code pass}.
-   *
-   * @throws IllegalArgumentException when {@code pass} is empty
-   */
-  public RedisStoreConfig withCredentials(String user, String pass) {
-    if (pass == null || pass.isEmpty()) {
-      throw new IllegalArgumentException("the Redis password is empty");
-    }
-    return new RedisStoreConfig(hosts, sentinelMaster, database, prefix, commandTimeout, maxLogLength, minReplicas,
-        user == null || user.isEmpty() ? null : user, pass, sentinelPassword, tls, caFile);
-  }
-
-  /**
-   * Returns a copy that authenticates to the Sentinels with {@code pass}.
-   *
-   * @throws IllegalArgumentException when this is no Sentinel address or {@code pass} is empty
-   */
-  public RedisStoreConfig withSentinelPassword(String pass) {
-    if (sentinelMaster == null) {
-      throw new IllegalArgumentException("a Sentinel password needs a redis-sentinel:// address, not " + this);
-    }
-    if (pass == null || pass.isEmpty()) {
-      throw new IllegalArgumentException("the Sentinel password is empty");
-    }
-    return new RedisStoreConfig(hosts, sentinelMaster, database, prefix, commandTimeout, maxLogLength, minReplicas,
-        username, password, pass, tls, caFile);
-  }
-
-  /**
-   * Returns a copy that trusts the CA certificates in PEM file {@code ca} for TLS.
-   *
-   * @throws IllegalArgumentException when the address is not a TLS one or the file is not readable
-   */
-  public RedisStoreConfig withCa(Path ca) {
-    if (!tls) {
-      throw new IllegalArgumentException("a CA file is only used with TLS: use rediss:// or rediss-sentinel://,"
-          + " not " + this);
-    }
-    if (!Files.isReadable(ca)) {
-      throw new IllegalArgumentException("cannot read the CA file " + ca);
-    }
-    return new RedisStoreConfig(hosts, sentinelMaster, database, prefix, commandTimeout, maxLogLength, minReplicas,
-        username, password, sentinelPassword, tls, ca);
   }
 
   /** Returns the lettuce address of this configuration, credentials and TLS included. */
@@ -308,5 +337,162 @@ public record RedisStoreConfig(
       s.append(" (").append(String.join(", ", notes)).append(')');
     }
     return s.toString();
+  }
+
+  /** {@code Builder} sets up a {@link RedisStoreConfig}; each setter checks its value at once. */
+  public static final class Builder {
+    private List<HostPort> hosts = List.of(DEFAULT_HOST);
+    private String sentinelMaster;
+    private int database;
+    private String prefix = DEFAULT_PREFIX;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private long maxLogLength = DEFAULT_MAX_LOG_LENGTH;
+    private int minReplicas;
+    private String username;
+    private String password;
+    private String sentinelPassword;
+    private boolean tls;
+    private Path caFile;
+
+    private Builder() {}
+
+    private Builder(RedisStoreConfig base) {
+      this.hosts = base.hosts;
+      this.sentinelMaster = base.sentinelMaster;
+      this.database = base.database;
+      this.prefix = base.prefix;
+      this.commandTimeout = base.commandTimeout;
+      this.maxLogLength = base.maxLogLength;
+      this.minReplicas = base.minReplicas;
+      this.username = base.username;
+      this.password = base.password;
+      this.sentinelPassword = base.sentinelPassword;
+      this.tls = base.tls;
+      this.caFile = base.caFile;
+    }
+
+    /** One Redis server, or the Sentinels (with {@link #sentinelMaster}); default {@link #DEFAULT_HOST}. */
+    public Builder hosts(List<HostPort> v) {
+      if (v == null || v.isEmpty()) {
+        throw new IllegalArgumentException("no Redis address");
+      }
+      this.hosts = List.copyOf(v);
+      return this;
+    }
+
+    /** The master's name when the hosts are Sentinels; null (the default) for one Redis server. */
+    public Builder sentinelMaster(String v) {
+      this.sentinelMaster = v;
+      return this;
+    }
+
+    /** The Redis database number; default 0. */
+    public Builder database(int v) {
+      if (v < 0) {
+        throw new IllegalArgumentException("the Redis database must not be negative: " + v);
+      }
+      this.database = v;
+      return this;
+    }
+
+    /** The key prefix (tests isolate themselves with one); default {@link #DEFAULT_PREFIX}. */
+    public Builder prefix(String v) {
+      if (v == null || v.isEmpty()) {
+        throw new IllegalArgumentException("the Redis key prefix is empty: '" + v + "'");
+      }
+      this.prefix = v;
+      return this;
+    }
+
+    /** How long one command may take; default {@link #DEFAULT_COMMAND_TIMEOUT}. */
+    public Builder commandTimeout(Duration v) {
+      if (v == null || v.isNegative() || v.isZero()) {
+        throw new IllegalArgumentException("the Redis command timeout must be positive: " + v);
+      }
+      this.commandTimeout = v;
+      return this;
+    }
+
+    /** Approximate number of changes kept in the log; default {@link #DEFAULT_MAX_LOG_LENGTH}. */
+    public Builder maxLogLength(long v) {
+      if (v <= 0) {
+        throw new IllegalArgumentException("the Redis change-log length must be positive: " + v);
+      }
+      this.maxLogLength = v;
+      return this;
+    }
+
+    /** Redis replicas that must hold a write before it is acknowledged; default 0. */
+    public Builder minReplicas(int v) {
+      if (v < 0) {
+        throw new IllegalArgumentException("the number of Redis replicas to wait for must not be negative: " + v);
+      }
+      this.minReplicas = v;
+      return this;
+    }
+
+    /**
+     * Authenticates as {@code user} (null or empty: the default user) with {@code pass}.
+     *
+     * @throws IllegalArgumentException when {@code pass} is empty
+     */
+    public Builder credentials(String user, String pass) {
+      if (pass == null || pass.isEmpty()) {
+        throw new IllegalArgumentException("the Redis password is empty");
+      }
+      this.username = user == null || user.isEmpty() ? null : user;
+      this.password = pass;
+      return this;
+    }
+
+    /**
+     * Authenticates to the Sentinels with {@code pass} (only with {@link #sentinelMaster}).
+     *
+     * @throws IllegalArgumentException when {@code pass} is empty
+     */
+    public Builder sentinelPassword(String pass) {
+      if (pass == null || pass.isEmpty()) {
+        throw new IllegalArgumentException("the Sentinel password is empty");
+      }
+      this.sentinelPassword = pass;
+      return this;
+    }
+
+    /** Whether every connection (data nodes and Sentinels) uses TLS; default false. */
+    public Builder tls(boolean v) {
+      this.tls = v;
+      return this;
+    }
+
+    /**
+     * Trusts the CA of PEM file {@code ca} (only with TLS) instead of the JVM's trust store.
+     *
+     * @throws IllegalArgumentException when the file cannot be read
+     */
+    public Builder ca(Path ca) {
+      if (ca != null && !Files.isReadable(ca)) {
+        throw new IllegalArgumentException("cannot read the CA file " + ca);
+      }
+      this.caFile = ca;
+      return this;
+    }
+
+    /**
+     * Returns the configuration.
+     *
+     * @throws IllegalArgumentException when settings contradict each other (a CA file without TLS, a
+     *     Sentinel password without Sentinels); the message never shows a password
+     */
+    public RedisStoreConfig build() {
+      RedisStoreConfig c = new RedisStoreConfig(this);
+      if (c.caFile != null && !c.tls) {
+        throw new IllegalArgumentException("a CA file (" + c.caFile + ") is only used with TLS: use rediss:// or"
+            + " rediss-sentinel://, not " + c);
+      }
+      if (c.sentinelPassword != null && c.sentinelMaster == null) {
+        throw new IllegalArgumentException("a Sentinel password needs a redis-sentinel:// address, not " + c);
+      }
+      return c;
+    }
   }
 }

@@ -1,28 +1,16 @@
 package dev.vertice.controlplane.store.redis;
 
-import dev.vertice.controlplane.registry.StoreUnavailableException;
-import io.lettuce.core.ClientOptions;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HexFormat;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -37,16 +25,13 @@ import java.util.function.Supplier;
  */
 public final class ScriptedRedis implements AutoCloseable {
 
-  private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-
   private final RedisStoreConfig config;
   private final RedisClient client;
   private final StatefulRedisConnection<String, byte[]> connection;
   private final RedisCommands<String, byte[]> redis;
-  private final Map<String, Script> scripts = new HashMap<>();
+  private final LuaScripts scripts;
   private final java.util.List<StatefulRedisPubSubConnection<String, String>> subscriptions =
       new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final byte[] prefix;
 
   /**
    * Connects to the Redis of {@code config}.
@@ -55,18 +40,13 @@ public final class ScriptedRedis implements AutoCloseable {
    */
   public ScriptedRedis(RedisStoreConfig config) throws StoreUnavailableException {
     this.config = config;
-    this.prefix = config.prefix().getBytes(StandardCharsets.UTF_8);
-    this.client = RedisClient.create(config.redisUri());
-    client.setOptions(config.clientOptions()
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .autoReconnect(true)
-        .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
-        .build());
+    this.scripts = new LuaScripts(LuaScripts.PREFIX_ONLY, config.prefix());
+    this.client = RedisLink.client(config);
     try {
-      this.connection = client.connect(CODEC);
+      this.connection = client.connect(RedisLink.CODEC);
     } catch (RedisException e) {
       client.shutdown();
-      throw new StoreUnavailableException("cannot reach Redis at " + config + ": " + RedisStore.failure(config, e), e);
+      throw new StoreUnavailableException("cannot reach Redis at " + config + ": " + RedisLink.failure(config, e), e);
     }
     this.redis = connection.sync();
   }
@@ -86,23 +66,7 @@ public final class ScriptedRedis implements AutoCloseable {
    * args} after the prefix; strings and numbers are sent as UTF-8 text, byte arrays as they are.
    */
   <T> T eval(String name, ScriptOutputType type, Object... args) throws StoreUnavailableException {
-    Script script;
-    synchronized (scripts) {
-      script = scripts.computeIfAbsent(name, n -> new Script("local P = ARGV[1]\n" + load(n)));
-    }
-    byte[][] values = new byte[args.length + 1][];
-    values[0] = prefix;
-    for (int i = 0; i < args.length; i++) {
-      values[i + 1] = args[i] instanceof byte[] b ? b : String.valueOf(args[i]).getBytes(StandardCharsets.UTF_8);
-    }
-    return guarded(() -> {
-      try {
-        return redis.evalsha(script.sha, type, new String[0], values);
-      } catch (RedisNoScriptException e) {
-        // A restarted or newly promoted Redis has an empty script cache.
-        return redis.eval(script.source, type, new String[0], values);
-      }
-    });
+    return guarded(() -> scripts.eval(redis, name, type, args));
   }
 
   /**
@@ -150,33 +114,5 @@ public final class ScriptedRedis implements AutoCloseable {
 
   static String string(Object bytes) {
     return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
-  }
-
-  private static String load(String name) {
-    String path = "/dev/vertice/controlplane/store/redis/" + name + ".lua";
-    try (InputStream in = ScriptedRedis.class.getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IllegalStateException("missing script " + path);
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + path, e);
-    }
-  }
-
-  /** A Lua script and its SHA-1, for EVALSHA. */
-  private static final class Script {
-    final String source;
-    final String sha;
-
-    Script(String source) {
-      this.source = source;
-      try {
-        this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
-            .digest(source.getBytes(StandardCharsets.UTF_8)));
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
-    }
   }
 }

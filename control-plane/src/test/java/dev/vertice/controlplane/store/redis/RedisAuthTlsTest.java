@@ -53,7 +53,8 @@ class RedisAuthTlsTest {
   @Test
   void controlPlaneWorksOnAPasswordProtectedRedis() throws Exception {
     RedisServer redis = track(RedisServer.requiringPassword(dir.resolve("r"), PASSWORD));
-    RedisStoreConfig config = RedisStoreConfig.parse(redis.url()).withCredentials(null, PASSWORD);
+    RedisStoreConfig config = RedisStoreConfig.from(RedisStoreConfig.parse(redis.url())).credentials(null, PASSWORD)
+        .build();
     Replica replica = track(new Replica(config));
     registerAndRead(replica);
     // A second replica reads the same state: the password is used by every connection, not just the first.
@@ -75,7 +76,8 @@ class RedisAuthTlsTest {
     RedisServer redis = track(RedisServer.requiringPassword(dir.resolve("r"), PASSWORD));
     String wrong = "wrong-Password-7c1d";
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> ControlPlane.builder()
-        .redis(RedisStoreConfig.parse(redis.url()).withCredentials(null, wrong)).build());
+        .redis(RedisStoreConfig.from(RedisStoreConfig.parse(redis.url())).credentials(null, wrong).build())
+        .build());
     String message = e.getMessage();
     assertTrue(message.contains("WRONGPASS") && message.contains("--store-password-file"), message);
     assertTrue(message.contains("password ***"), message);
@@ -99,8 +101,8 @@ class RedisAuthTlsTest {
     TestCerts ca = TestCerts.ca(dir.resolve("certs"), "redis-ca");
     TestCerts.Pair cert = ca.server("redis", "127.0.0.1", "localhost");
     RedisServer redis = track(RedisServer.withTls(dir.resolve("r"), cert, ca.caCert(), PASSWORD));
-    RedisStoreConfig config = RedisStoreConfig.parse(redis.tlsUrl()).withCredentials(null, PASSWORD)
-        .withCa(ca.caCert());
+    RedisStoreConfig config = RedisStoreConfig.from(RedisStoreConfig.parse(redis.tlsUrl())).credentials(null, PASSWORD)
+        .ca(ca.caCert()).build();
     assertTrue(config.toString().startsWith("rediss://127.0.0.1:" + redis.tlsPort()), config.toString());
     Replica replica = track(new Replica(config));
     registerAndRead(replica);
@@ -115,7 +117,8 @@ class RedisAuthTlsTest {
     TestCerts.Pair cert = ca.server("redis", "127.0.0.1", "localhost");
     RedisServer redis = track(RedisServer.withTls(dir.resolve("r"), cert, ca.caCert(), null));
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> ControlPlane.builder()
-        .redis(RedisStoreConfig.parse(redis.tlsUrl()).withCa(other.caCert())).build());
+        .redis(RedisStoreConfig.from(RedisStoreConfig.parse(redis.tlsUrl())).ca(other.caCert()).build())
+        .build());
     assertTrue(e.getMessage().startsWith("cannot reach Redis at rediss://"), e.getMessage());
   }
 
@@ -134,8 +137,8 @@ class RedisAuthTlsTest {
     RedisServer replicaServer = track(RedisServer.requiringPassword(dir.resolve("replica"), PASSWORD, master.port()));
     Await.until("the replica is in sync with the master", Duration.ofSeconds(20), replicaServer::inSync);
     RedisSentinel sentinel = track(new RedisSentinel(dir.resolve("sentinel"), master.port(), PASSWORD));
-    RedisStoreConfig config = RedisStoreConfig.parse("redis-sentinel://127.0.0.1:" + sentinel.port() + "/"
-        + RedisSentinel.MASTER).withCredentials(null, PASSWORD);
+    RedisStoreConfig config = RedisStoreConfig.from(RedisStoreConfig.parse("redis-sentinel://127.0.0.1:"
+        + sentinel.port() + "/" + RedisSentinel.MASTER)).credentials(null, PASSWORD).build();
     Replica replica = track(new Replica(config));
     registerAndRead(replica);
   }

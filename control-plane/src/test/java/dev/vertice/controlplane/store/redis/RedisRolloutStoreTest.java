@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.api.canary.v1.RolloutState;
 import dev.vertice.controlplane.ControlPlane;
-import dev.vertice.controlplane.rollout.Leases;
-import dev.vertice.controlplane.rollout.RolloutStore;
-import dev.vertice.controlplane.rollout.RolloutStoreContract;
-import dev.vertice.controlplane.rollout.StoredRollout;
+import dev.vertice.controlplane.store.Leases;
+import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.RolloutStoreContract;
+import dev.vertice.controlplane.store.StoredRollout;
 import dev.vertice.testkit.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.RedisURI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +32,7 @@ class RedisStoreConfigTest {
     RedisStoreConfig s = RedisStoreConfig.parse("rediss-sentinel://:pw@a:1,b:2/mymaster");
     assertTrue(s.tls());
     assertEquals("mymaster", s.sentinelMaster());
-    RedisURI uri = s.withSentinelPassword("spw").redisUri();
+    RedisURI uri = RedisStoreConfig.from(s).sentinelPassword("spw").build().redisUri();
     assertTrue(uri.isSsl());
     assertEquals(2, uri.getSentinels().size());
     assertTrue(uri.getSentinels().stream().allMatch(RedisURI::isSsl), "TLS to the Sentinels too");
@@ -48,7 +49,7 @@ class RedisStoreConfigTest {
     assertEquals("redis://h:1/0 (user app, password ***)", c.toString());
     assertFalse(c.redisUri().toString().contains(secret), c.redisUri().toString());
     IllegalArgumentException noSentinel = assertThrows(IllegalArgumentException.class,
-        () -> c.withSentinelPassword("other"));
+        () -> RedisStoreConfig.from(c).sentinelPassword("other").build());
     assertFalse(noSentinel.getMessage().contains(secret), noSentinel.getMessage());
     for (String bad : List.of("http://:" + secret + "@h", "redis://:" + secret + "@h:notaport/0",
         "redis://:" + secret + "@h:1/db", "redis-sentinel://:" + secret + "@h:1", "redis://:" + secret + "@/0",
@@ -66,13 +67,34 @@ class RedisStoreConfigTest {
   @Test
   void rejectsInconsistentSettings() {
     RedisStoreConfig plain = RedisStoreConfig.parse("redis://h:1/0");
-    assertThrows(IllegalArgumentException.class, () -> plain.withCa(Path.of("/etc/hostname")));
-    assertThrows(IllegalArgumentException.class, () -> plain.withSentinelPassword("x"));
-    assertThrows(IllegalArgumentException.class, () -> plain.withCredentials(null, ""));
+    assertThrows(IllegalArgumentException.class,
+        () -> RedisStoreConfig.from(plain).ca(Path.of("/etc/hostname")).build());
+    assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.from(plain).sentinelPassword("x").build());
+    assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.from(plain).credentials(null, ""));
     assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.parse("redis://:@h:1/0"));
     assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.parse("redis://h:1/-1"));
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-        () -> RedisStoreConfig.parse("rediss://h:1/0").withCa(Path.of("/no/such/ca.pem")));
+        () -> RedisStoreConfig.from(RedisStoreConfig.parse("rediss://h:1/0")).ca(Path.of("/no/such/ca.pem")).build());
     assertTrue(missing.getMessage().contains("/no/such/ca.pem"), missing.getMessage());
+  }
+
+  @Test
+  void buildsInTheOneConfigStyle() {
+    RedisStoreConfig d = RedisStoreConfig.ofDefaults();
+    assertEquals(List.of(RedisStoreConfig.DEFAULT_HOST), d.hosts());
+    assertEquals(RedisStoreConfig.DEFAULT_PREFIX, d.prefix());
+    assertEquals(RedisStoreConfig.DEFAULT_COMMAND_TIMEOUT, d.commandTimeout());
+    assertEquals(RedisStoreConfig.DEFAULT_MAX_LOG_LENGTH, d.maxLogLength());
+    RedisStoreConfig parsed = RedisStoreConfig.parse("redis-sentinel://a:1,b:2/m");
+    RedisStoreConfig copy = RedisStoreConfig.from(parsed).prefix("{t}").maxLogLength(10).build();
+    assertEquals("{t}", copy.prefix());
+    assertEquals(10, copy.maxLogLength());
+    assertEquals(parsed.hosts(), copy.hosts());
+    assertEquals(1, copy.minReplicas(), "from(base) keeps what it does not set");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RedisStoreConfig.custom().commandTimeout(Duration.ZERO));
+    assertTrue(e.getMessage().contains("PT0S"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.custom().hosts(List.of()));
+    assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.custom().maxLogLength(0));
   }
 }

@@ -76,13 +76,13 @@ class RedisStoreTest {
         .registryConfig(dev.vertice.controlplane.registry.RegistryConfig.custom().maxInstancesPerService(2).build())
         .redis(RedisStoreConfig.parse(redis.url())).build();
     try {
-      dev.vertice.controlplane.registry.Store store = cp.store();
+      dev.vertice.controlplane.store.RegistryStore store = cp.store();
       java.time.Duration ttl = java.time.Duration.ofSeconds(30);
       java.time.Duration keepalive = java.time.Duration.ofSeconds(10);
       store.register(registration("orders", "a", 30_000).getInstance(), ttl, keepalive);
       store.register(registration("orders", "b", 30_000).getInstance(), ttl, keepalive);
-      dev.vertice.controlplane.registry.CapacityExceededException e = org.junit.jupiter.api.Assertions.assertThrows(
-          dev.vertice.controlplane.registry.CapacityExceededException.class,
+      dev.vertice.controlplane.store.CapacityExceededException e = org.junit.jupiter.api.Assertions.assertThrows(
+          dev.vertice.controlplane.store.CapacityExceededException.class,
           () -> store.register(registration("orders", "c", 30_000).getInstance(), ttl, keepalive));
       assertTrue(e.getMessage().contains("--max-instances-per-service"), e.getMessage());
       store.register(registration("orders", "a", 30_000).getInstance(), ttl, keepalive);
@@ -90,7 +90,7 @@ class RedisStoreTest {
       store.deregister("orders", "b");
       store.register(registration("orders", "c", 30_000).getInstance(), ttl, keepalive);
       // A write returns once this replica's view holds it (read-your-writes).
-      assertEquals(java.util.Set.of("a", "c"), store.view().service("orders").instances().stream()
+      assertEquals(java.util.Set.of("a", "c"), cp.registry().service("orders").instances().stream()
           .map(Instance::getInstanceId).collect(java.util.stream.Collectors.toSet()));
     } finally {
       cp.close();
@@ -126,7 +126,7 @@ class RedisStoreTest {
     assertEquals(r.getResourceVersion(), added.getResources(0).getVersion(), "same version on every replica");
     for (Replica each : replicas) {
       Await.until("every replica holds the instance", () -> each.controlPlane.registry().service("orders") != null);
-      Resource res = each.controlPlane.registry().get("orders");
+      Resource res = each.controlPlane.registry().endpointsSource().get("orders");
       assertEquals(r.getResourceVersion(), each.controlPlane.engine().versions().format(res.version()));
     }
     requests.onCompleted();

@@ -34,8 +34,8 @@ final class Replica implements AutoCloseable {
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }
 
-  RedisStore store() {
-    return (RedisStore) controlPlane.store();
+  RedisRegistryStore store() {
+    return (RedisRegistryStore) controlPlane.store();
   }
 
   @Override

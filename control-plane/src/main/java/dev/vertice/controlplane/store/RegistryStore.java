@@ -1,0 +1,97 @@
+package dev.vertice.controlplane.store;
+
+import dev.vertice.api.discovery.v1.TrafficPolicy;
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.registry.RegistryView;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.OptionalLong;
+
+/**
+ * {@code RegistryStore} is the single writer of registry facts: instances and their leases, and the
+ * TrafficPolicy of each service.
+ *
+ * <p>Every accepted write gets the next revision and reaches this replica's {@link RegistryView},
+ * and from it every watcher, in revision order; a write returns once the view holds it. {@code
+ * InMemoryRegistryStore} decides writes in this process and applies them to the view under its
+ * lock; {@code RedisRegistryStore} keeps the facts in Redis and feeds the view from Redis's
+ * ordered change log, so that several control-plane replicas share one history.
+ *
+ * <p>Writes throw {@link StoreUnavailableException} when the store cannot be reached; nothing
+ * changed then. Implementations are thread-safe.
+ */
+public interface RegistryStore extends AutoCloseable {
+
+  /** Returns the lease rules. */
+  RegistryConfig config();
+
+  /**
+   * Adds an instance or updates it in place ({@code instance.service} and {@code
+   * instance.instance_id} identify it; an empty id gets a generated one). The instance must be
+   * validated and normalised. A repeat of the same request renews the lease and changes nothing
+   * else.
+   *
+   * @throws CapacityExceededException when the registry, or the instance's service, is full
+   */
+  Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
+      throws CapacityExceededException, StoreUnavailableException;
+
+  /** Removes an instance and its lease; returns the service's version after the removal. */
+  long deregister(String service, String instanceId) throws NotFoundException, StoreUnavailableException;
+
+  /** Sets an instance's health; returns the service's version after the call. */
+  long setHealth(String service, String instanceId, HealthStatus health)
+      throws NotFoundException, StoreUnavailableException;
+
+  /**
+   * Renews a lease on behalf of KeepAlive stream {@code streamId}; returns the remaining TTL in
+   * nanoseconds, or empty when the lease is unknown or expired.
+   */
+  OptionalLong keepAlive(String leaseId, String streamId) throws StoreUnavailableException;
+
+  /**
+   * Returns the service of the instance that lease {@code leaseId} keeps, or empty when the lease is
+   * unknown (authorization of KeepAlive).
+   */
+  java.util.Optional<String> leaseService(String leaseId) throws StoreUnavailableException;
+
+  /** Returns whether {@code leaseId} names a live lease (best effort when the store is unreachable). */
+  boolean hasLease(String leaseId);
+
+  /**
+   * Starts the grace period of leases whose KeepAlive stream {@code streamId} ended without
+   * Deregister. A lease renewed since by another stream (the client reconnected before this end
+   * was noticed) is left alone.
+   */
+  void keepAliveStreamEnded(String streamId, Collection<String> leaseIds);
+
+  /**
+   * Sets the TrafficPolicy of {@code policy.service} (validated by {@code TrafficPolicies.validate});
+   * returns its revision, which the view holds when this returns. A policy equal to the one held
+   * changes nothing and returns the held revision.
+   *
+   * @throws CapacityExceededException when {@code TrafficPolicies.MAX_POLICIES} services already
+   *     have a policy and this one has none
+   */
+  long putTrafficPolicy(TrafficPolicy policy) throws CapacityExceededException, StoreUnavailableException;
+
+  /**
+   * Removes the TrafficPolicy of {@code service}; returns the revision of the removal (held by the
+   * view when this returns), or empty when the service had no policy.
+   */
+  OptionalLong removeTrafficPolicy(String service) throws StoreUnavailableException;
+
+  /**
+   * Returns whether this replica's view follows the store: false while a shared store is
+   * unreachable (the view is then frozen: served, but stale). The in-memory store always follows.
+   */
+  default boolean following() {
+    return true;
+  }
+
+  /** Stops background work (expiry, log reading) and releases connections. */
+  @Override
+  void close();
+}

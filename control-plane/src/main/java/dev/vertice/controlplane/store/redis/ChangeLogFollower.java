@@ -1,0 +1,266 @@
+package dev.vertice.controlplane.store.redis;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.registry.StoredTrafficPolicy;
+import dev.vertice.controlplane.store.StoreUnavailableException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code ChangeLogFollower} feeds this replica's {@link RegistryView} from the Redis Stream that
+ * every write of the registry store appends to, in order: one reader thread applies each change
+ * with the revision Redis gave it, so revisions (and so resource versions) are the same on every
+ * replica, and a watch can resume on any of them.
+ *
+ * <p>A replica whose position was trimmed from the log reloads a snapshot; a log whose history went
+ * back (Redis lost writes) is taken whole. The reader never dies: on a Redis failure it backs off
+ * and reads on from where it stopped.
+ */
+final class ChangeLogFollower implements AutoCloseable {
+
+  private static final Logger log = Logger.getLogger(ChangeLogFollower.class.getName());
+  private static final Duration READ_YOUR_WRITES_WAIT = Duration.ofSeconds(2);
+  /** Longer than one blocking log read (1 s) plus a reconnect: a reader silent for this long is cut off. */
+  private static final Duration FOLLOW_TIMEOUT = Duration.ofSeconds(5);
+
+  private final RedisLink link;
+  private final RegistryView view;
+  private final Ticker ticker;
+  private final Thread reader;
+  private final Object applied = new Object();
+  private volatile boolean closed;
+  private String lastLogId = "0-0"; // reader thread only, and start() before it runs
+  /** When the reader last heard from Redis (an XREAD returned, with or without entries). */
+  private volatile long lastLogContactNanos;
+
+  ChangeLogFollower(RedisLink link, RegistryView view, Ticker ticker) {
+    this.link = link;
+    this.view = view;
+    this.ticker = ticker;
+    this.reader = new Thread(this::readLog, "vertice-redis-log");
+    reader.setDaemon(true);
+  }
+
+  /** Loads the current state into the view and starts following the log. */
+  void start() throws StoreUnavailableException {
+    loadSnapshot(false);
+    lastLogContactNanos = ticker.nanoTime();
+    reader.start();
+  }
+
+  /**
+   * Returns whether the view follows Redis: the reader heard from it within the last few seconds
+   * (it blocks at most one second per read) and the breaker is not open.
+   */
+  boolean following() {
+    return link.breakerState() != CircuitBreaker.State.OPEN
+        && ticker.nanoTime() - lastLogContactNanos < FOLLOW_TIMEOUT.toNanos();
+  }
+
+  /** Waits (a little) until the view holds {@code revision}: read-your-writes on one replica. */
+  void awaitApplied(long revision) {
+    long deadline = System.nanoTime() + READ_YOUR_WRITES_WAIT.toNanos();
+    synchronized (applied) {
+      while (view.revision() < revision) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          log.warning("revision " + revision + " not yet read from the change log after " + READ_YOUR_WRITES_WAIT);
+          return;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(applied, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Stops the reader; the connections are the link's. */
+  @Override
+  public void close() {
+    closed = true;
+    reader.interrupt();
+  }
+
+  /** Waits for the reader to end after {@link #close()} and the link's closing. */
+  void join() {
+    try {
+      reader.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void readLog() {
+    RedisCommands<String, byte[]> reader = link.logCommands();
+    long backoffMs = 100;
+    boolean reload = false;
+    while (!closed) {
+      try {
+        if (reload) {
+          loadSnapshot(true);
+          reload = false;
+        }
+        List<StreamMessage<String, byte[]>> batch = readFrom(reader, lastLogId);
+        long now = ticker.nanoTime();
+        lastLogContactNanos = now;
+        for (StreamMessage<String, byte[]> m : batch) {
+          long revision = revisionOf(m);
+          if (revision < 0) {
+            log.severe("unreadable change-log entry " + m.getId() + "; skipped");
+            lastLogId = m.getId();
+            continue;
+          }
+          if (revision > view.revision() + 1) {
+            // Changes between what the view holds and this one were trimmed away: reload.
+            log.info("change log trimmed past revision " + view.revision() + "; reloading a snapshot");
+            loadSnapshot(false);
+            break;
+          }
+          if (revision <= view.revision()) {
+            // A new entry that does not advance the history: Redis lost writes this replica had
+            // applied (restarted from an older file, or a lagging replica was promoted). Redis's
+            // state is the truth from here: take it whole.
+            log.warning("Redis's history went back from revision " + view.revision() + " to " + revision
+                + " (lost writes: restart from an older file, or failover to a lagging replica);"
+                + " reloading its state. Watchers holding versions above " + (revision - 1)
+                + " may keep stale values until the next change; use appendfsync always and min-replicas-to-write");
+            loadSnapshot(true);
+            break;
+          }
+          apply(m, revision, now);
+          lastLogId = m.getId();
+        }
+        synchronized (applied) {
+          applied.notifyAll();
+        }
+        backoffMs = 100;
+      } catch (StoreUnavailableException | RuntimeException e) {
+        if (closed) {
+          return;
+        }
+        if (!(e instanceof RedisException) && !(e instanceof StoreUnavailableException)) {
+          // Never let the reader die: a view that stops following the log serves a frozen registry.
+          log.log(Level.SEVERE, "applying the change log failed; reloading a snapshot", e);
+          reload = true;
+        } else {
+          log.log(Level.FINE, "reading the change log failed; retrying", e);
+        }
+        try {
+          Thread.sleep(backoffMs); // reconnect backoff, not a poll: the next XREAD blocks on Redis
+        } catch (InterruptedException ie) {
+          return;
+        }
+        backoffMs = Math.min(backoffMs * 2, 2000);
+      }
+    }
+  }
+
+  private static long revisionOf(StreamMessage<String, byte[]> m) {
+    try {
+      return Long.parseLong(string(m.getBody().get("r")));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  // Lettuce's xread takes a generic varargs array; one offset is passed, so no heap pollution.
+  @SuppressWarnings("unchecked")
+  private List<StreamMessage<String, byte[]>> readFrom(RedisCommands<String, byte[]> reader, String id) {
+    return reader.xread(XReadArgs.Builder.block(1000).count(512), XReadArgs.StreamOffset.from(link.key("log"), id));
+  }
+
+  private void apply(StreamMessage<String, byte[]> m, long revision, long now) {
+    Map<String, byte[]> body = m.getBody();
+    String service = string(body.get("s"));
+    byte[] data = body.get("d");
+    if (string(body.get("t")).equals("p")) {
+      TrafficPolicy policy = null;
+      if (data != null && data.length > 0) {
+        try {
+          policy = TrafficPolicy.parseFrom(data);
+        } catch (InvalidProtocolBufferException e) {
+          // Applied as a removal: routers then fall back to instance weights rather than a stale split.
+          log.severe("unreadable traffic policy at revision " + revision + " (" + service + "); applied as removed");
+        }
+      }
+      view.applyTrafficPolicy(service, policy, revision, now);
+      return;
+    }
+    String id = string(body.get("i"));
+    Instance instance = null;
+    if (data != null && data.length > 0) {
+      try {
+        instance = Instance.parseFrom(data);
+      } catch (InvalidProtocolBufferException e) {
+        log.severe("unreadable change at revision " + revision + " (" + service + "/" + id + "); skipped");
+      }
+    }
+    view.apply(service, id, instance, revision, now);
+    String reason = string(body.get("x"));
+    if (reason.equals("EXPIRED") || reason.equals("GRACE_EXPIRED")) {
+      log.info(() -> "lease " + reason.toLowerCase() + ": removed " + service + "/" + id);
+    }
+  }
+
+  private void loadSnapshot(boolean force) throws StoreUnavailableException {
+    List<Object> snap = link.eval(link.commands(), "snapshot", ScriptOutputType.MULTI);
+    long revision = (Long) snap.get(0);
+    Map<String, List<Instance>> state = new HashMap<>();
+    Map<String, Long> versions = new HashMap<>();
+    for (Object entry : (List<?>) snap.get(2)) {
+      List<?> svc = (List<?>) entry;
+      String service = string(svc.get(0));
+      List<Instance> instances = new ArrayList<>();
+      for (Object bytes : (List<?>) svc.get(2)) {
+        try {
+          instances.add(Instance.parseFrom((byte[]) bytes));
+        } catch (InvalidProtocolBufferException e) {
+          log.severe("unreadable instance of " + service + " in Redis; skipped");
+        }
+      }
+      instances.sort((a, b) -> a.getInstanceId().compareTo(b.getInstanceId()));
+      state.put(service, instances);
+      versions.put(service, (Long) svc.get(1));
+    }
+    Map<String, StoredTrafficPolicy> policies = new HashMap<>();
+    for (Object entry : (List<?>) snap.get(3)) {
+      List<?> p = (List<?>) entry;
+      String service = string(p.get(0));
+      try {
+        policies.put(service, new StoredTrafficPolicy(service, TrafficPolicy.parseFrom((byte[]) p.get(2)),
+            (Long) p.get(1)));
+      } catch (InvalidProtocolBufferException e) {
+        log.severe("unreadable traffic policy of " + service + " in Redis; skipped");
+      }
+    }
+    view.replaceAll(state, versions, policies, revision, ticker.nanoTime(), force);
+    lastLogId = string(snap.get(1));
+    synchronized (applied) {
+      applied.notifyAll();
+    }
+  }
+
+  static String string(Object bytes) {
+    return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
+  }
+}

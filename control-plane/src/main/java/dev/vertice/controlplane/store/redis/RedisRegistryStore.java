@@ -1,0 +1,339 @@
+package dev.vertice.controlplane.store.redis;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
+import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.registry.RegistryConfig;
+import dev.vertice.controlplane.registry.RegistryEvents;
+import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.registry.RemovalReason;
+import dev.vertice.controlplane.registry.TrafficPolicies;
+import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.controlplane.store.NotFoundException;
+import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistryStore;
+import dev.vertice.controlplane.store.StoreUnavailableException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code RedisRegistryStore} keeps the registry's facts in Redis so that several control-plane
+ * replicas share them; its {@link ChangeLogFollower} feeds this replica's {@link RegistryView} from
+ * Redis's ordered change log.
+ *
+ * <p>Every write is one Lua script: it changes the instance (or a service's TrafficPolicy), takes
+ * the next revision, and appends the change to a Redis Stream, atomically. Each replica reads the
+ * stream in order and applies it to its view, so revisions (and so resource versions) are the same
+ * on every replica. A write returns once this replica's view holds it (read-your-writes on one
+ * replica).
+ *
+ * <p>Leases live in Redis with deadlines taken from Redis's own clock. Expiry is a script that
+ * removes due leases atomically, so it happens exactly once whichever replicas run it. Redis calls
+ * go through a resilience4j circuit breaker ({@link RedisLink}): while Redis is unreachable, writes
+ * fail at once with {@link StoreUnavailableException}, reads and watches are served from the view,
+ * and no lease is expired; when Redis is reachable again, every lease gets a full TTL from that
+ * moment (clients could not renew while it was down), and the log is read on from where this
+ * replica stopped.
+ */
+public final class RedisRegistryStore implements RegistryStore {
+
+  private static final Logger log = Logger.getLogger(RedisRegistryStore.class.getName());
+  private static final int EXPIRE_BATCH = 1000;
+  private static final List<String> SCRIPTS =
+      List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "snapshot", "policy");
+
+  private final RedisStoreConfig redisConfig;
+  private final RegistryConfig config;
+  private final Ticker ticker;
+  private final Supplier<String> ids;
+  private final RegistryEvents events;
+  private final RedisLink link;
+  /** Keepalives, grace, expiry, lease checks: never queued behind a WAIT. */
+  private final RedisCommands<String, byte[]> redis;
+  private final ChangeLogFollower follower;
+  private final String epoch;
+  private final ScheduledExecutorService scheduler;
+  private final long sweepMs;
+  /** No sweep for this long means Redis was unreachable for every replica: lease time stands still. */
+  private final long outageThresholdMs;
+  private ScheduledFuture<?> expiryTask;
+  private volatile boolean closed;
+
+  /**
+   * Connects to Redis and reads the shared epoch; {@link #start()} then loads the state.
+   *
+   * @param view an empty view that this store feeds, written by no one else
+   * @throws StoreUnavailableException when Redis cannot be reached at start
+   */
+  public RedisRegistryStore(RedisStoreConfig redisConfig, RegistryConfig config, RegistryView view, Ticker ticker,
+      ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events)
+      throws StoreUnavailableException {
+    this.redisConfig = redisConfig;
+    this.config = config;
+    this.ticker = ticker;
+    this.ids = ids;
+    this.events = events;
+    this.link = new RedisLink(redisConfig, SCRIPTS);
+    this.redis = link.commands();
+    String sharedEpoch;
+    try {
+      sharedEpoch = link.guarded(() -> {
+        byte[] fresh = HexFormat.of().formatHex(randomBytes()).getBytes(StandardCharsets.UTF_8);
+        redis.set(link.key("epoch"), fresh, SetArgs.Builder.nx());
+        byte[] e = redis.get(link.key("epoch"));
+        return e == null ? null : new String(e, StandardCharsets.UTF_8);
+      });
+      if (sharedEpoch == null) {
+        throw new StoreUnavailableException("Redis at " + redisConfig + " lost the key " + link.key("epoch")
+            + " right after writing it; is maxmemory-policy noeviction?", null);
+      }
+    } catch (StoreUnavailableException e) {
+      link.close();
+      throw e;
+    }
+    this.epoch = sharedEpoch;
+    this.follower = new ChangeLogFollower(link, view, ticker);
+    this.scheduler = scheduler;
+    this.sweepMs = Math.max(config.expiryResolution().toMillis(), 100);
+    this.outageThresholdMs = Math.max(1_000, 10 * sweepMs);
+  }
+
+  /**
+   * Loads the current state into the view and starts following the change log and expiring
+   * leases. Call once, after the view's listeners are in place.
+   */
+  public void start() throws StoreUnavailableException {
+    follower.start();
+    this.expiryTask = scheduler.scheduleWithFixedDelay(this::expireDue, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** Returns the epoch of the shared history: the same on every replica of this store. */
+  public String epoch() {
+    return epoch;
+  }
+
+  /**
+   * Returns whether the view follows Redis: the log reader heard from it within the last few
+   * seconds (it blocks at most one second per read) and the breaker is not open.
+   */
+  @Override
+  public boolean following() {
+    return follower.following();
+  }
+
+  /** Returns the circuit breaker's state, for status and metrics. */
+  public CircuitBreaker.State breakerState() {
+    return link.breakerState();
+  }
+
+  @Override
+  public RegistryConfig config() {
+    return config;
+  }
+
+  @Override
+  public Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
+      throws CapacityExceededException, StoreUnavailableException {
+    Instance stored = instance.getInstanceId().isEmpty()
+        ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
+        : instance;
+    RedisCommands<String, byte[]> w = link.writer();
+    List<Object> r = write(w, "register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
+        ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength(), config.maxInstancesPerService());
+    long revision = (Long) r.get(0);
+    if (revision >= 0) {
+      link.replicated(w);
+    }
+    if (revision == -2) {
+      throw CapacityExceededException.instancesOf(stored.getService(), config.maxInstancesPerService());
+    }
+    if (revision < 0) {
+      throw CapacityExceededException.instances(config.maxInstances());
+    }
+    follower.awaitApplied(revision);
+    boolean created = (Long) r.get(2) == 1;
+    events.onRegistered(stored.getService(), stored.getInstanceId(), created);
+    return new Registration(stored, string(r.get(1)), ttl, keepaliveInterval, revision, created);
+  }
+
+  @Override
+  public long deregister(String service, String instanceId) throws NotFoundException, StoreUnavailableException {
+    RedisCommands<String, byte[]> w = link.writer();
+    long revision = (Long) write(w, "deregister", service, instanceId, redisConfig.maxLogLength()).get(0);
+    if (revision < 0) {
+      throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+    }
+    link.replicated(w);
+    follower.awaitApplied(revision);
+    events.onRemoved(service, instanceId, RemovalReason.DEREGISTERED);
+    return revision;
+  }
+
+  @Override
+  public long setHealth(String service, String instanceId, HealthStatus health)
+      throws NotFoundException, StoreUnavailableException {
+    // Lua cannot edit protobuf: read, change, and compare-and-set, again if another write came between.
+    RedisCommands<String, byte[]> w = link.writer();
+    for (int attempt = 0; attempt < 10; attempt++) {
+      byte[] current = link.guarded(() -> w.hget(link.key("svc:" + service), instanceId));
+      if (current == null) {
+        throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+      }
+      Instance updated;
+      try {
+        updated = Instance.parseFrom(current).toBuilder().setHealth(health).build();
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("unreadable instance in Redis: " + service + "/" + instanceId, e);
+      }
+      long revision = (Long) write(w, "replace", service, instanceId, current, updated.toByteArray(),
+          redisConfig.maxLogLength()).get(0);
+      if (revision == -1) {
+        throw new NotFoundException("no instance '" + instanceId + "' of service '" + service + "'");
+      }
+      if (revision > 0) {
+        link.replicated(w);
+        follower.awaitApplied(revision);
+        return revision;
+      }
+    }
+    throw new StoreUnavailableException("instance " + service + "/" + instanceId
+        + " kept changing during the health update; retry", null);
+  }
+
+  @Override
+  public long putTrafficPolicy(TrafficPolicy policy) throws CapacityExceededException, StoreUnavailableException {
+    RedisCommands<String, byte[]> w = link.writer();
+    long revision = (Long) write(w, "policy", policy.getService(), policy.toByteArray(), TrafficPolicies.MAX_POLICIES,
+        redisConfig.maxLogLength()).get(0);
+    if (revision < 0) {
+      throw CapacityExceededException.trafficPolicies(TrafficPolicies.MAX_POLICIES);
+    }
+    link.replicated(w);
+    follower.awaitApplied(revision);
+    return revision;
+  }
+
+  @Override
+  public OptionalLong removeTrafficPolicy(String service) throws StoreUnavailableException {
+    RedisCommands<String, byte[]> w = link.writer();
+    long revision = (Long) write(w, "policy", service, new byte[0], TrafficPolicies.MAX_POLICIES,
+        redisConfig.maxLogLength()).get(0);
+    if (revision == 0) {
+      return OptionalLong.empty();
+    }
+    link.replicated(w);
+    follower.awaitApplied(revision);
+    return OptionalLong.of(revision);
+  }
+
+  @Override
+  public OptionalLong keepAlive(String leaseId, String streamId) throws StoreUnavailableException {
+    long ttlMs = link.eval(redis, "keepalive", ScriptOutputType.INTEGER, leaseId, streamId == null ? "" : streamId);
+    if (ttlMs < 0) {
+      return OptionalLong.empty();
+    }
+    events.onKeepAlive();
+    return OptionalLong.of(TimeUnit.MILLISECONDS.toNanos(ttlMs));
+  }
+
+  @Override
+  public java.util.Optional<String> leaseService(String leaseId) throws StoreUnavailableException {
+    RedisCommands<String, byte[]> w = link.writer();
+    byte[] service = link.guarded(() -> w.hget(link.key("lease:" + leaseId), "s"));
+    return service == null ? java.util.Optional.empty()
+        : java.util.Optional.of(new String(service, StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public boolean hasLease(String leaseId) {
+    try {
+      return link.guarded(() -> redis.exists(link.key("lease:" + leaseId))) > 0;
+    } catch (StoreUnavailableException e) {
+      return true; // cannot tell: keep counting it
+    }
+  }
+
+  @Override
+  public void keepAliveStreamEnded(String streamId, Collection<String> leaseIds) {
+    if (leaseIds.isEmpty()) {
+      return;
+    }
+    List<Object> args = new ArrayList<>();
+    args.add(config.grace().toMillis());
+    args.add(streamId == null ? "" : streamId);
+    args.addAll(leaseIds);
+    try {
+      link.eval(redis, "grace", ScriptOutputType.INTEGER, args.toArray());
+    } catch (StoreUnavailableException e) {
+      // The leases keep their deadlines; without Redis nothing expires anyway.
+      log.warning("could not start the grace period of " + leaseIds.size() + " leases: " + e.getMessage());
+    }
+  }
+
+
+  @Override
+  public void close() {
+    closed = true;
+    if (expiryTask != null) {
+      expiryTask.cancel(false);
+    }
+    follower.close();
+    link.close();
+    follower.join();
+  }
+
+  // --- leases ---
+
+  private void expireDue() {
+    if (link.breakerState() == CircuitBreaker.State.OPEN) {
+      return; // a lease that cannot be verified is never expired; half-open, this sweep is a probe
+    }
+    try {
+      long removed;
+      do {
+        removed = link.eval(redis, "expire", ScriptOutputType.INTEGER, EXPIRE_BATCH, redisConfig.maxLogLength(),
+            outageThresholdMs);
+      } while (removed == EXPIRE_BATCH && !closed);
+    } catch (StoreUnavailableException e) {
+      log.log(Level.FINE, "lease expiry skipped: Redis unreachable", e);
+    } catch (RuntimeException e) {
+      log.log(Level.SEVERE, "lease expiry failed", e);
+    }
+  }
+
+
+  /** Runs a write script on write connection {@code w} (see {@link RedisLink#replicated}). */
+  private List<Object> write(RedisCommands<String, byte[]> w, String script, Object... args)
+      throws StoreUnavailableException {
+    return link.eval(w, script, ScriptOutputType.MULTI, args);
+  }
+
+  private static String string(Object bytes) {
+    return ChangeLogFollower.string(bytes);
+  }
+
+  private static byte[] randomBytes() {
+    byte[] b = new byte[4];
+    new SecureRandom().nextBytes(b);
+    return b;
+  }
+}
