@@ -1,6 +1,7 @@
 package dev.vertice.controlplane;
 
 import dev.vertice.api.registry.v1.HealthStatus;
+import dev.vertice.common.Threads;
 import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.canary.CanaryController;
 import dev.vertice.controlplane.canary.LeaseLeadership;
@@ -41,9 +42,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -75,11 +74,11 @@ public final class ControlPlane implements AutoCloseable {
 
   private ControlPlane(Builder b) {
     this.ownedScheduler = b.scheduler == null
-        ? Executors.newSingleThreadScheduledExecutor(daemon("vertice-leases")) : null;
+        ? Executors.newSingleThreadScheduledExecutor(Threads.daemon("vertice-leases")) : null;
     ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : ownedScheduler;
     this.registry = new RegistryView();
     this.backend = openBackend(b, registry, scheduler);
-    this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, daemon("vertice-push"));
+    this.pushExecutor = Executors.newFixedThreadPool(b.pushThreads, Threads.daemon("vertice-push"));
     // In memory, every start begins a new history (a new epoch); replicas of one Redis share its epoch.
     Versions versions = backend.sharedEpoch().map(Versions::new)
         .orElseGet(() -> b.versions != null ? b.versions : Versions.randomEpoch());
@@ -246,14 +245,6 @@ public final class ControlPlane implements AutoCloseable {
     }
   }
 
-  static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   /** Returns 128 random bits as hex from a {@link SecureRandom}: unguessable lease ids. */
   public static Supplier<String> secureIds() {

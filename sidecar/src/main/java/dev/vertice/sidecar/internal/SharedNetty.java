@@ -1,5 +1,6 @@
 package dev.vertice.sidecar.internal;
 
+import dev.vertice.common.Threads;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.InsecureChannelCredentials;
@@ -10,9 +11,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.List;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code SharedNetty} holds the one Netty event loop every sidecar in the JVM uses for its
@@ -29,7 +28,7 @@ public final class SharedNetty {
   static final int MAX_INBOUND_MESSAGE_BYTES = 16 << 20;
 
   private static final class Holder {
-    static final EventLoopGroup GROUP = new MultiThreadIoEventLoopGroup(1, daemon("vertice-sidecar-io"),
+    static final EventLoopGroup GROUP = new MultiThreadIoEventLoopGroup(1, Threads.daemon("vertice-sidecar-io"),
         NioIoHandler.newFactory());
   }
 
@@ -81,14 +80,5 @@ public final class SharedNetty {
         .keepAliveTimeout(KEEPALIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
         .intercept(interceptors)
         .build();
-  }
-
-  static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }
