@@ -1,7 +1,6 @@
 package dev.vertice.launcher;
 
 import dev.vertice.bench.BenchCommand;
-import dev.vertice.demo.DemoCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 /**
  * The {@code vertice} command: every command of the project ({@code dev}, {@code cluster}, {@code
- * control-plane}, {@code gateway}, {@code sidecar}, {@code canary}; {@code demo} and {@code bench}
- * come from their modules), picocli only here.
+ * control-plane}, {@code gateway}, {@code sidecar}, {@code canary}, {@code demo}; {@code bench} comes from
+ * the bench module, whose subcommands are the benchmarks themselves), picocli only here.
  *
  * <p>Owns: parsing flags and their {@code VERTICE_*} environment variables, turning them into each
  * component's config (the flags map to builder calls, nothing else), the exit codes (2 for invalid

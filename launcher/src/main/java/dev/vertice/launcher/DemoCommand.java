@@ -1,5 +1,10 @@
-package dev.vertice.demo;
+package dev.vertice.launcher;
 
+import dev.vertice.demo.DemoConfig;
+import dev.vertice.demo.DemoService;
+import dev.vertice.demo.EchoGrpcServer;
+import dev.vertice.demo.EchoHttpServer;
+import dev.vertice.demo.SeedServices;
 import dev.vertice.observability.Tracing;
 import java.io.IOException;
 import java.io.PrintWriter;

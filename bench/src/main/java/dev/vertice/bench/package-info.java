@@ -1,0 +1,9 @@
+/**
+ * {@code ./vertice bench}: the benchmarks (push, register, memory, gateway against nginx, observers,
+ * JMH microbenchmarks) and their helpers (ports, report tables and JSON, wrk and nginx runners, an
+ * upstream server).
+ *
+ * <p>Benchmarks drive the product through its public entry points; nothing in a component depends on
+ * this package.
+ */
+package dev.vertice.bench;
