@@ -196,13 +196,14 @@ final class RedisLink implements AutoCloseable {
   }
 
   /**
-   * Describes a failure to connect to {@code c}. With RESP3 (lettuce's default) a refused password
-   * fails the HELLO handshake, and lettuce may report only "Connection closed prematurely"; one
-   * RESP2 connection (AUTH, then PING) then tells a wrong password from other failures.
+   * Describes a failure to connect to {@code c}. With RESP3 (lettuce's default) a refused or
+   * missing password fails the HELLO handshake, and lettuce may report only "Connection closed
+   * prematurely" or "RedisHandshakeHandler not registered"; one RESP2 connection (AUTH if a password
+   * is set, then PING) then tells a credentials problem from other failures.
    */
   static String failure(RedisStoreConfig c, Throwable e) {
     String first = failure(e);
-    if (c.password() == null || first.contains("Redis refused the credentials")) {
+    if (first.contains("Redis refused the credentials")) {
       return first;
     }
     RedisClient probe = RedisClient.create(c.redisUri());
