@@ -108,6 +108,7 @@ public final class Sidecar implements AutoCloseable {
   private final Registrar registrar;
   private final Prober prober;
   private final Drainer drainer;
+  private final Supervisor supervisor; // null unless the sidecar starts the app (exec)
 
   private final Object lock = new Object();
   // guarded by lock
@@ -169,7 +170,9 @@ public final class Sidecar implements AutoCloseable {
         () -> phase == Phase.RUNNING, this::stopLocked, this::rejected);
     this.meters = b.meterRegistry == null ? null : new SidecarMeters(b.meterRegistry, this::registeredNow);
     this.prober = new Prober(lock, config, ticker, scheduler, worker, probe, registrar, meters,
-        () -> phase == Phase.RUNNING);
+        () -> phase == Phase.RUNNING, this::probed);
+    this.supervisor = config.exec().isEmpty() ? null : new Supervisor(lock, config, ticker, scheduler,
+        b.launcher, random, meters, () -> phase == Phase.RUNNING, () -> worker.execute(prober::appDown));
     this.drainer = new Drainer(lock, config, ticker, scheduler, worker, registrar, () -> phase == Phase.DRAINING,
         () -> {
           if (phase != Phase.DRAINING) {
@@ -209,12 +212,32 @@ public final class Sidecar implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + config.apiHost() + ":" + config.apiPort()
           + " (api-port): " + e.getMessage(), e);
     }
+    if (supervisor != null) {
+      try {
+        supervisor.start();
+      } catch (InvalidSettingException e) {
+        log.severe(e.getMessage());
+        synchronized (lock) {
+          stopLocked();
+        }
+        rejected(e);
+        return;
+      }
+    }
     if (watch != null) {
       config.upstreams().forEach(watch::subscribe);
     }
     log.info(() -> "sidecar for " + config.service() + "/" + config.instanceId() + " started; local API on "
         + config.apiHost() + ":" + api.port() + "; probing " + probe.describe());
     worker.execute(prober::firstProbe);
+  }
+
+  /**
+   * {@code app} returns what the sidecar knows of the app it supervises, or empty when it does not
+   * start the app ({@link SidecarConfig#exec()} empty).
+   */
+  public Optional<AppStatus> app() {
+    return supervisor == null ? Optional.empty() : Optional.of(supervisor.status());
   }
 
   /** {@code config} returns the configuration. */
@@ -339,7 +362,19 @@ public final class Sidecar implements AutoCloseable {
         + ",\"acknowledged\":\"" + Json.health(acknowledged()) + "\""
         + ",\"registered\":" + r.map(Registration::isActive).orElse(false)
         + ",\"lease_id\":" + Json.quote(r.map(Registration::leaseId).orElse(""))
-        + ",\"probes\":" + probesRun() + "}";
+        + ",\"probes\":" + probesRun()
+        + app().map(a -> ",\"app\":{\"state\":\"" + a.state() + "\",\"pid\":"
+            + (a.pid().isPresent() ? String.valueOf(a.pid().getAsLong()) : "null") + ",\"restarts\":" + a.restarts()
+            + ",\"last_exit_code\":" + (a.lastExitCode().isPresent() ? String.valueOf(a.lastExitCode().getAsLong())
+            : "null") + "}").orElse("")
+        + "}";
+  }
+
+  /** Hands every probe's result to the supervisor of the app, if there is one. */
+  private void probed(boolean ok) {
+    if (supervisor != null) {
+      supervisor.probed(ok);
+    }
   }
 
   /** Stops under the lock: the control plane rejected the registration, or the drain is over. */
@@ -358,6 +393,9 @@ public final class Sidecar implements AutoCloseable {
     prober.cancelLocked();
     registrar.cancelLocked();
     drainer.cancelLocked();
+    if (supervisor != null) {
+      supervisor.cancelLocked();
+    }
   }
 
   private void releaseLocked() {
@@ -372,6 +410,10 @@ public final class Sidecar implements AutoCloseable {
       watch.close();
     }
     registry.close();
+    if (supervisor != null) {
+      // After the drain (or the deregistration of close()): no request is routed to the app any more.
+      supervisor.stop();
+    }
     probe.close();
     for (ManagedChannel c : channels) {
       c.shutdownNow();
@@ -408,6 +450,7 @@ public final class Sidecar implements AutoCloseable {
     private ReloadingTls apiTls;
     private ChannelCredentials controlPlaneCredentials;
     private CallCredentials controlPlaneCallCredentials;
+    private Supervisor.Launcher launcher = Supervisor.CHILD_PROCESSES;
 
     private Builder(SidecarConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -491,6 +534,12 @@ public final class Sidecar implements AutoCloseable {
     /** {@code controlPlaneCallCredentials} attaches {@code v} (a bearer token) to every control-plane call. */
     public Builder controlPlaneCallCredentials(CallCredentials v) {
       this.controlPlaneCallCredentials = Objects.requireNonNull(v, "controlPlaneCallCredentials");
+      return this;
+    }
+
+    /** Replaces how the app's processes are started (tests); the default starts child processes. */
+    Builder launcher(Supervisor.Launcher v) {
+      this.launcher = Objects.requireNonNull(v, "launcher");
       return this;
     }
 
