@@ -73,6 +73,8 @@ public final class SidecarConfig {
    * NOT_SERVING first.
    */
   public static final int DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS = 6;
+  /** Default time a supervised app has after each start to answer a good probe before it is restarted. */
+  public static final Duration DEFAULT_APP_START_TIMEOUT = Duration.ofSeconds(60);
   /** Default first delay before a supervised app is restarted. */
   public static final Duration DEFAULT_RESTART_BACKOFF_INITIAL = Duration.ofSeconds(1);
   /** Default longest delay before a supervised app is restarted. */
@@ -118,6 +120,7 @@ public final class SidecarConfig {
   private final int crashLoopRestarts;
   private final Duration crashLoopWindow;
   private final Duration appStopGrace;
+  private final Duration appStartTimeout;
 
   private SidecarConfig(Builder b, ControlPlaneAddresses cp, BackoffConfig backoff) {
     String id = b.instanceId.isEmpty() ? b.address + ":" + b.port : b.instanceId;
@@ -151,6 +154,7 @@ public final class SidecarConfig {
     this.crashLoopRestarts = b.crashLoopRestarts;
     this.crashLoopWindow = b.crashLoopWindow;
     this.appStopGrace = b.appStopGrace;
+    this.appStartTimeout = b.appStartTimeout;
   }
 
   /** {@code ofDefaults} returns the default configuration for the app {@code service} listening on {@code port}. */
@@ -320,8 +324,8 @@ public final class SidecarConfig {
   }
 
   /**
-   * {@code restartAfterUnhealthy} returns how long a supervised app may go without a good probe
-   * (from its start or its last good probe) before it is stopped and restarted; by default {@value
+   * {@code restartAfterUnhealthy} returns how long a supervised app that answered a good probe may
+   * go without one (from the last) before it is stopped and restarted; by default {@value
    * #DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS} probe intervals.
    */
   public Duration restartAfterUnhealthy() {
@@ -349,6 +353,14 @@ public final class SidecarConfig {
     return crashLoopWindow;
   }
 
+  /**
+   * {@code appStartTimeout} returns the time a supervised app has after each start to answer its
+   * first good probe before it is stopped and restarted.
+   */
+  public Duration appStartTimeout() {
+    return appStartTimeout;
+  }
+
   /** {@code appStopGrace} returns the time between SIGTERM and SIGKILL when a supervised app is stopped. */
   public Duration appStopGrace() {
     return appStopGrace;
@@ -362,7 +374,7 @@ public final class SidecarConfig {
         + ", failure " + failureThreshold + "), ttl " + ttl() + ", keepalive " + keepalive() + ", drain " + drainPeriod
         + ", control plane " + controlPlane.addresses() + ", upstreams " + upstreams
         + (exec.isEmpty() ? "" : ", exec " + exec + " (restart after " + restartAfterUnhealthy + " unhealthy, backoff "
-            + restartBackoff.initialDelay() + ".." + restartBackoff.maxDelay() + ", crash loop at " + crashLoopRestarts
+            + restartBackoff.initialDelay() + ".." + restartBackoff.maxDelay() + ", start timeout " + appStartTimeout + ", crash loop at " + crashLoopRestarts
             + " restarts in " + crashLoopWindow + ", stop grace " + appStopGrace + ")")
         + "}";
   }
@@ -406,6 +418,7 @@ public final class SidecarConfig {
     private int crashLoopRestarts = DEFAULT_CRASH_LOOP_RESTARTS;
     private Duration crashLoopWindow = DEFAULT_CRASH_LOOP_WINDOW;
     private Duration appStopGrace = DEFAULT_APP_STOP_GRACE;
+    private Duration appStartTimeout = DEFAULT_APP_START_TIMEOUT;
 
     private Builder(String service, int port) {
       this.service = ServiceNames.normalize(service).orElseThrow(() -> new InvalidSettingException("service-name",
@@ -449,6 +462,7 @@ public final class SidecarConfig {
       this.crashLoopRestarts = base.crashLoopRestarts;
       this.crashLoopWindow = base.crashLoopWindow;
       this.appStopGrace = base.appStopGrace;
+      this.appStartTimeout = base.appStartTimeout;
     }
 
     /** {@code instanceId} sets the instance id; empty (the default) means {@code address:port}. */
@@ -653,8 +667,8 @@ public final class SidecarConfig {
     }
 
     /**
-     * {@code restartAfterUnhealthy} sets how long a supervised app may go without a good probe before
-     * it is restarted, at least the probe interval (default {@value
+     * {@code restartAfterUnhealthy} sets how long a supervised app may go without a good probe after
+     * its last one before it is restarted, at least the probe interval (default {@value
      * #DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS} probe intervals).
      */
     public Builder restartAfterUnhealthy(Duration v) {
@@ -688,6 +702,12 @@ public final class SidecarConfig {
     /** {@code crashLoopWindow} sets the window in which restarts are counted (default 5 min). */
     public Builder crashLoopWindow(Duration v) {
       this.crashLoopWindow = positive("crash-loop-window", v);
+      return this;
+    }
+
+    /** {@code appStartTimeout} sets the time the app has after each start to answer a good probe (default 60 s). */
+    public Builder appStartTimeout(Duration v) {
+      this.appStartTimeout = positive("app-start-timeout", v);
       return this;
     }
 

@@ -19,7 +19,8 @@ import java.util.logging.Logger;
 /**
  * {@code Supervisor} runs a {@link Sidecar}'s app as a child process ({@link SidecarConfig#exec()})
  * and keeps it running: it restarts the app when its process ends, or stops and restarts it when it
- * has gone without a good probe for {@link SidecarConfig#restartAfterUnhealthy()} (SIGTERM, then
+ * has gone without a good probe for {@link SidecarConfig#restartAfterUnhealthy()} since its last
+ * one, or since its start for {@link SidecarConfig#appStartTimeout()} (SIGTERM, then
  * SIGKILL after {@link SidecarConfig#appStopGrace()}). Restarts wait a jittered exponential backoff
  * ({@link SidecarConfig#restartBackoff()}), which starts over once the app has been healthy for a
  * whole crash-loop window. When the app ended {@link SidecarConfig#crashLoopRestarts()} restarts
@@ -163,6 +164,7 @@ final class Supervisor {
   void probed(boolean ok) {
     App unhealthy;
     long unhealthyNanos;
+    String limit;
     synchronized (lock) {
       if (state != AppStatus.State.RUNNING || app == null || stoppingUnhealthy || !running.getAsBoolean()) {
         return;
@@ -180,18 +182,20 @@ final class Supervisor {
         return;
       }
       healthy = false;
-      unhealthyNanos = now - (good ? Math.max(lastGoodNanos, startedNanos) : startedNanos);
-      if (unhealthyNanos < config.restartAfterUnhealthy().toNanos()) {
+      // Before its first good probe the app may still be starting: it has the start timeout.
+      unhealthyNanos = now - (good ? lastGoodNanos : startedNanos);
+      if (unhealthyNanos < (good ? config.restartAfterUnhealthy() : config.appStartTimeout()).toNanos()) {
         return;
       }
+      limit = good ? "restart-after-unhealthy " + config.restartAfterUnhealthy()
+          : "app-start-timeout " + config.appStartTimeout() + ", no good probe since its start";
       stoppingUnhealthy = true;
       unhealthy = app;
       killTask = scheduler.schedule(() -> killIfRunning(unhealthy), config.appStopGrace().toNanos(),
           TimeUnit.NANOSECONDS);
     }
     log.warning(() -> "the app (pid " + unhealthy.pid() + ") has failed its probe for "
-        + TimeUnit.NANOSECONDS.toMillis(unhealthyNanos) + " ms (restart-after-unhealthy "
-        + config.restartAfterUnhealthy() + "): stopping it (SIGTERM, SIGKILL after " + config.appStopGrace() + ")");
+        + TimeUnit.NANOSECONDS.toMillis(unhealthyNanos) + " ms (" + limit + "): stopping it (SIGTERM, SIGKILL after " + config.appStopGrace() + ")");
     unhealthy.terminate();
   }
 

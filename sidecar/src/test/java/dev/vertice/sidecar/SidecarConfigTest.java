@@ -44,6 +44,7 @@ class SidecarConfigTest {
     assertEquals(5, c.crashLoopRestarts());
     assertEquals(Duration.ofMinutes(5), c.crashLoopWindow());
     assertEquals(Duration.ofSeconds(10), c.appStopGrace());
+    assertEquals(Duration.ofSeconds(60), c.appStartTimeout());
     SidecarConfig fast = SidecarConfig.from(c).probeInterval(Duration.ofMillis(200)).probeTimeout(Duration.ofMillis(100)).exec(List.of("app", "--x")).build();
     assertEquals(Duration.ofMillis(1200), fast.restartAfterUnhealthy(), "follows the probe interval unless set");
     SidecarConfig set = SidecarConfig.from(fast).restartAfterUnhealthy(Duration.ofSeconds(3)).build();
@@ -104,6 +105,7 @@ class SidecarConfigTest {
         bad("restart-backoff-max", b -> b.restartBackoffInitial(Duration.ofSeconds(2))
             .restartBackoffMax(Duration.ofSeconds(1))),
         bad("crash-loop-restarts", b -> b.crashLoopRestarts(0)),
+        bad("app-start-timeout", b -> b.appStartTimeout(Duration.ZERO)),
         bad("crash-loop-window", b -> b.crashLoopWindow(Duration.ZERO)),
         bad("app-stop-grace", b -> b.appStopGrace(Duration.ofSeconds(-1))));
   }

@@ -53,6 +53,7 @@ class SupervisorTest {
 
   private static SidecarConfig.Builder config() {
     return SidecarConfig.custom("orders", 8080).probeInterval(Duration.ofSeconds(1))
+        .appStartTimeout(Duration.ofHours(1))
         .restartBackoffInitial(Duration.ofSeconds(1)).restartBackoffMax(Duration.ofSeconds(4))
         .crashLoopRestarts(100).crashLoopWindow(Duration.ofMinutes(10)).appStopGrace(Duration.ofSeconds(2));
   }
@@ -181,14 +182,17 @@ class SupervisorTest {
   }
 
   @Test
-  void appThatNeverAnswersAfterItsStartIsRestartedTooAndOneThatStopsOnTermIsNotKilled() {
-    Supervisor s = supervisor(config().restartAfterUnhealthy(Duration.ofSeconds(3)));
+  void appThatNeverAnswersWithinTheStartTimeoutIsRestartedTooAndOneThatStopsOnTermIsNotKilled() {
+    Supervisor s = supervisor(config().appStartTimeout(Duration.ofSeconds(3)));
     s.start();
     FakeApp first = launcher.last();
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 2; i++) {
       clock.forwardTime(Duration.ofSeconds(1));
       s.probed(false);
     }
+    assertEquals(0, first.terms, "restart-after-unhealthy (6 s) does not apply before the first good probe");
+    clock.forwardTime(Duration.ofSeconds(1));
+    s.probed(false);
     assertEquals(1, first.terms);
     clock.forwardTime(Duration.ofSeconds(10));
     assertEquals(0, first.kills, "it ended on SIGTERM");
