@@ -59,13 +59,21 @@ import java.util.logging.Logger;
  * plane answers that the lease expired. Only a registration the control plane rejects as invalid
  * is fatal: {@link #stopped()} then fails with an {@link InvalidSettingException}.
  *
+ * <p><b>Supervision.</b> With {@link SidecarConfig#exec()}, {@link #start()} also starts the app as
+ * a child process and a {@code Supervisor} keeps it running: the app is restarted when its process
+ * ends (the instance is NOT_SERVING at once, through the prober) or when it goes without a good
+ * probe for too long, with backoff and a crash-loop limit after which it stays down ({@link
+ * #app()}). The drain ends by stopping the app (SIGTERM, SIGKILL after {@link
+ * SidecarConfig#appStopGrace()}); so does {@link #close()}. A program that cannot be started fails
+ * {@link #stopped()} with an {@link InvalidSettingException} naming {@code exec}.
+ *
  * <p><b>Threads and time.</b> Timers (probe periods, retries, the drain) run on the injected
  * scheduler and read the injected {@link Ticker}; blocking work (probes, control-plane calls)
  * runs on the injected worker, one task at a time. Tests pass a fake clock's scheduler and a
  * direct worker. Many sidecars can run in one JVM: they share one Netty event loop.
  *
  * <p><b>Parts.</b> {@link Prober} probes, {@link Registrar} keeps the instance registered with the
- * health to show, {@link Drainer} drains; they share this class's lock, and this class holds the
+ * health to show, {@link Drainer} drains, {@link Supervisor} runs the app (with exec); they share this class's lock, and this class holds the
  * phase, builds the clients and channels they use and releases them.
  *
  * <p>Thread-safe.
@@ -331,7 +339,8 @@ public final class Sidecar implements AutoCloseable {
 
   /**
    * {@code close} stops at once: deregisters the instance (best effort, at most 2 s), closes the
-   * streams and the local API. Use {@link #drain()} for a graceful stop. Idempotent.
+   * streams and the local API, and stops a supervised app (blocking up to its stop grace). Use
+   * {@link #drain()} for a graceful stop. Idempotent.
    */
   @Override
   public void close() {

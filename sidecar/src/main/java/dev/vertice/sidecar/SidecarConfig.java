@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  * {@link Builder#build()} the settings that depend on each other; both throw {@link
  * InvalidSettingException} naming the setting by its flag name and quoting the value. The defaults
  * follow the seed system (TTL 60 s, keepalive 30 s) and Kubernetes probes (every 5 s, timeout 1 s,
- * success threshold 1, failure threshold 3).
+ * success threshold 1, failure threshold 3). Supervision of the app ({@link #exec()}) is off by
+ * default; its defaults (restart backoff 1 s doubling to 30 s, crash loop at 5 restarts in 5 min,
+ * 60 s to start, 10 s stop grace) are the {@code DEFAULT_*} constants.
  */
 public final class SidecarConfig {
 
