@@ -170,6 +170,9 @@ DASHBOARDS = [
            unit="ops"),
         ts("Sidecar health transitions", q("sum by (to) (increase(vertice_sidecar_health_transitions_total[5m]))",
                                            "to {{to}}")),
+        ts("Supervised app restarts (sidecar --exec)",
+           q("sum by (reason) (increase(vertice_sidecar_app_restarts_total[5m]))", "{{reason}}")),
+        stat("Supervised apps crash-looping", "sum(vertice_sidecar_app_crash_loop) or vector(0)"),
         ts("Canary decisions", q("sum by (kind) (increase(vertice_canary_decisions_total[10m]))", "{{kind}}")),
     ]),
     ("vertice-push-convergence", "Push & Convergence", [

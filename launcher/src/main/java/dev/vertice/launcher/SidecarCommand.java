@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
     description = {"Registers an app with the control plane without a line of code in the app: keeps its lease"
         + " alive, probes its health (HTTP GET or grpc.health.v1) and pushes every change at once, drains it on"
         + " SIGTERM (DRAINING, wait, deregister), and serves the app the pushed endpoints of its upstreams on a"
-        + " local port: GET /v1/endpoints/{service}.",
+        + " local port: GET /v1/endpoints/{service}. With --exec (last) it also starts the app and restarts it"
+        + " when it exits or stops answering its probe.",
         "Every option can also be set with the environment variable shown; flags win."},
     footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
         "Exit codes: 0 after a clean drain, 1 on a run-time failure, 2 on invalid configuration."})
@@ -222,6 +223,78 @@ public final class SidecarCommand implements Callable<Integer> {
   @Mixin
   ControlPlaneTlsFlags controlPlaneTls;
 
+  // Supervision of the app (issue 19, R10). --exec comes last: everything after it is the app's
+  // command line, its own flags included, so that no quoting is needed.
+  @Option(names = "--exec", arity = "1..*", paramLabel = "CMD", parameterConsumer = RestOfLine.class,
+      description = "Starts the app as a child process and supervises it: every argument after --exec is the"
+          + " app's command line (put --exec last). The sidecar restarts the app when it exits or fails its probe"
+          + " for --restart-after-unhealthy, with backoff, up to the crash-loop limit; on SIGTERM it drains, then"
+          + " stops the app (SIGTERM, SIGKILL after --app-stop-grace). No environment variable. Default: none"
+          + " (the app runs on its own).")
+  List<String> exec = List.of();
+
+  @Option(names = "--restart-after-unhealthy", defaultValue = "${env:VERTICE_RESTART_AFTER_UNHEALTHY:-}",
+      description = "With --exec: how long the app may go without a good probe after its last one before it is"
+          + " stopped and restarted; at least --probe-interval (VERTICE_RESTART_AFTER_UNHEALTHY)."
+          + " Default: 6 probe intervals (30s at the default interval).")
+  String restartAfterUnhealthy;
+
+  @Option(names = "--app-start-timeout", defaultValue = "${env:VERTICE_APP_START_TIMEOUT:-60s}",
+      converter = DurationConverter.class,
+      description = "With --exec: time the app has after each start to answer its first good probe before it is"
+          + " stopped and restarted (VERTICE_APP_START_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration appStartTimeout;
+
+  @Option(names = "--restart-backoff-initial", defaultValue = "${env:VERTICE_RESTART_BACKOFF_INITIAL:-1s}",
+      converter = DurationConverter.class,
+      description = "With --exec: delay before the first restart, doubling with ±20%% jitter after each one and"
+          + " starting over once the app stayed healthy for a crash-loop window (VERTICE_RESTART_BACKOFF_INITIAL)."
+          + " Default: ${DEFAULT-VALUE}.")
+  Duration restartBackoffInitial;
+
+  @Option(names = "--restart-backoff-max", defaultValue = "${env:VERTICE_RESTART_BACKOFF_MAX:-30s}",
+      converter = DurationConverter.class,
+      description = "With --exec: longest delay before a restart (VERTICE_RESTART_BACKOFF_MAX). Default: ${DEFAULT-VALUE}.")
+  Duration restartBackoffMax;
+
+  @Option(names = "--crash-loop-restarts", defaultValue = "${env:VERTICE_CRASH_LOOP_RESTARTS:-5}",
+      description = "With --exec: restarts within --crash-loop-window after which the app stays down (crash loop:"
+          + " NOT_SERVING, /healthz 503, vertice_sidecar_app_crash_loop 1) (VERTICE_CRASH_LOOP_RESTARTS)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int crashLoopRestarts;
+
+  @Option(names = "--crash-loop-window", defaultValue = "${env:VERTICE_CRASH_LOOP_WINDOW:-5m}",
+      converter = DurationConverter.class,
+      description = "With --exec: the window in which restarts are counted (VERTICE_CRASH_LOOP_WINDOW)."
+          + " Default: ${DEFAULT-VALUE}.")
+  Duration crashLoopWindow;
+
+  @Option(names = "--app-stop-grace", defaultValue = "${env:VERTICE_APP_STOP_GRACE:-10s}",
+      converter = DurationConverter.class,
+      description = "With --exec: time between SIGTERM and SIGKILL when the app is stopped, after a drain or for"
+          + " failing its probe (VERTICE_APP_STOP_GRACE). Default: ${DEFAULT-VALUE}.")
+  Duration appStopGrace;
+
+  /** Takes every remaining argument as the app's command line (a leading {@code --} is skipped). */
+  static final class RestOfLine implements CommandLine.IParameterConsumer {
+    @Override
+    public void consumeParameters(java.util.Stack<String> args, CommandLine.Model.ArgSpec argSpec,
+        CommandLine.Model.CommandSpec commandSpec) {
+      List<String> command = new java.util.ArrayList<>();
+      while (!args.isEmpty()) {
+        command.add(args.pop());
+      }
+      if (!command.isEmpty() && command.get(0).equals("--")) {
+        command.remove(0);
+      }
+      if (command.isEmpty()) {
+        throw new CommandLine.ParameterException(commandSpec.commandLine(),
+            "invalid --exec: the app's command line is missing (put it after --exec)", argSpec, "");
+      }
+      argSpec.setValue(command);
+    }
+  }
+
   /** What the shared control-plane flags say in this command. */
   public static final class Texts extends FlagTexts {
     /** {@code Texts} holds the sidecar's words; picocli loads it by name. */
@@ -337,7 +410,12 @@ public final class SidecarCommand implements Callable<Integer> {
         AdminServer admin = AdminServer.bind(adminAt, adminPort, metrics,
             () -> sidecar.registration().map(r -> r.isActive()).orElse(false)
                 && sidecar.phase() == Sidecar.Phase.RUNNING,
-            tls.listeners() == null ? null : tls.listeners().sslContext()).start();
+            tls.listeners() == null ? null : tls.listeners().sslContext());
+        if (!config.exec().isEmpty()) {
+          // With --exec, /healthz also says what became of the app: 503 and "crash_loop" once it stays down.
+          admin.route("/healthz", path -> healthz(sidecar));
+        }
+        admin.start();
         log.info(() -> "admin: " + (tls.listeners() == null ? "http" : "https") + "://" + adminAt + ":" + admin.port()
             + "/metrics");
         sidecar.stopped().whenComplete((v, e) -> admin.close());
@@ -358,11 +436,18 @@ public final class SidecarCommand implements Callable<Integer> {
         + "://" + config.apiHost() + ":" + sidecar.apiPort()
         + (tls.controlPlane() == null ? "" : "; control plane over TLS"));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (sidecar.stopped().isDone()) {
+        // The sidecar stopped on its own (a rejected registration, an app that cannot start): the JVM
+        // exits with the command's code, which halt(0) below would replace.
+        return;
+      }
       shutdownLine("SIGTERM: draining");
       try {
-        sidecar.drain().get(config.drainPeriod().plus(config.callTimeout().multipliedBy(3)).toMillis() + 5_000,
-            TimeUnit.MILLISECONDS);
-        shutdownLine("deregistered; exiting");
+        // The drain, its control-plane calls, then (with --exec) the app's stop: SIGTERM, SIGKILL after the grace.
+        Duration appStop = config.exec().isEmpty() ? Duration.ZERO : config.appStopGrace().plusSeconds(5);
+        sidecar.drain().get(config.drainPeriod().plus(config.callTimeout().multipliedBy(3)).plus(appStop).toMillis()
+            + 5_000, TimeUnit.MILLISECONDS);
+        shutdownLine(config.exec().isEmpty() ? "deregistered; exiting" : "deregistered, app stopped; exiting");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException | TimeoutException e) {
@@ -383,6 +468,20 @@ public final class SidecarCommand implements Callable<Integer> {
       log.severe("sidecar failed: " + e.getCause());
       return 1;
     }
+  }
+
+  /** {@code /healthz} of a sidecar that supervises its app. */
+  static AdminServer.Response healthz(Sidecar sidecar) {
+    boolean registered = sidecar.registration().map(r -> r.isActive()).orElse(false)
+        && sidecar.phase() == Sidecar.Phase.RUNNING;
+    dev.vertice.sidecar.AppStatus app = sidecar.app().orElseThrow();
+    String appJson = ",\"app\":\"" + app.state().name().toLowerCase(java.util.Locale.ROOT) + "\",\"restarts\":"
+        + app.restarts();
+    if (app.state() == dev.vertice.sidecar.AppStatus.State.CRASH_LOOP) {
+      return AdminServer.Response.json(503, "{\"status\":\"crash_loop\"" + appJson + "}");
+    }
+    return registered ? AdminServer.Response.json(200, "{\"status\":\"ok\"" + appJson + "}")
+        : AdminServer.Response.json(503, "{\"status\":\"not ready\"" + appJson + "}");
   }
 
   private SidecarConfig config() {
@@ -414,7 +513,17 @@ public final class SidecarCommand implements Callable<Integer> {
           .apiPort(apiPort)
           .callTimeout(callTimeout)
           .backoffInitial(backoffInitial)
-          .backoffMax(backoffMax);
+          .backoffMax(backoffMax)
+          .exec(exec)
+          .restartBackoffInitial(restartBackoffInitial)
+          .restartBackoffMax(restartBackoffMax)
+          .crashLoopRestarts(crashLoopRestarts)
+          .crashLoopWindow(crashLoopWindow)
+          .appStopGrace(appStopGrace)
+          .appStartTimeout(appStartTimeout);
+      if (!restartAfterUnhealthy.isBlank()) {
+        b.restartAfterUnhealthy(duration("--restart-after-unhealthy", restartAfterUnhealthy));
+      }
       if (!inflightUrl.isBlank()) {
         try {
           b.inflightUrl(new URI(inflightUrl.strip()));
@@ -426,6 +535,16 @@ public final class SidecarCommand implements Callable<Integer> {
     } catch (InvalidSettingException e) {
       // Each setter checks its value at once, build() the settings that depend on each other.
       throw invalidSetting(e);
+    }
+  }
+
+  /** Reads a duration flag that may be empty (its default is derived), naming it when invalid. */
+  private Duration duration(String option, String value) {
+    try {
+      return new DurationConverter().convert(value);
+    } catch (CommandLine.TypeConversionException e) {
+      check(option, false, e.getMessage());
+      throw e;
     }
   }
 
@@ -444,7 +563,9 @@ public final class SidecarCommand implements Callable<Integer> {
 
   private CommandLine.ParameterException invalidSetting(InvalidSettingException e) {
     String flag = "--" + e.setting();
-    return new CommandLine.ParameterException(spec.commandLine(), "invalid " + flag + " (" + envOf(flag) + "): "
+    // --exec has no environment variable: the app's command line is not one string.
+    String env = flag.equals("--exec") ? "" : " (" + envOf(flag) + ")";
+    return new CommandLine.ParameterException(spec.commandLine(), "invalid " + flag + env + ": "
         + e.getMessage().substring(e.setting().length() + 2));
   }
 

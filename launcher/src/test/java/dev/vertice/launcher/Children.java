@@ -128,6 +128,8 @@ final class Children implements AutoCloseable {
   @Override
   public void close() {
     for (Process p : processes) {
+      // A sidecar's supervised app (--exec) first: once its parent is killed it would be orphaned.
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
     }
     try {

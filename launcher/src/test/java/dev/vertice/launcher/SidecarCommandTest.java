@@ -8,6 +8,7 @@ import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -33,7 +34,15 @@ class SidecarCommandTest {
     "--admin-port|-2|--admin-port (VERTICE_ADMIN_PORT)",
     "--admin-port|65536|--admin-port (VERTICE_ADMIN_PORT)",
     "--admin-port|x|--admin-port",
-    "--admin-host|' '|--admin-host (VERTICE_ADMIN_HOST): is empty"
+    "--admin-host|' '|--admin-host (VERTICE_ADMIN_HOST): is empty",
+    "--restart-after-unhealthy|1s|--restart-after-unhealthy (VERTICE_RESTART_AFTER_UNHEALTHY)",
+    "--restart-after-unhealthy|soon|--restart-after-unhealthy (VERTICE_RESTART_AFTER_UNHEALTHY)",
+    "--restart-backoff-initial|0s|--restart-backoff-initial (VERTICE_RESTART_BACKOFF_INITIAL)",
+    "--restart-backoff-max|100ms|--restart-backoff-max (VERTICE_RESTART_BACKOFF_MAX)",
+    "--crash-loop-restarts|0|--crash-loop-restarts (VERTICE_CRASH_LOOP_RESTARTS)",
+    "--crash-loop-window|0s|--crash-loop-window (VERTICE_CRASH_LOOP_WINDOW)",
+    "--app-start-timeout|0s|--app-start-timeout (VERTICE_APP_START_TIMEOUT)",
+    "--app-stop-grace|x|--app-stop-grace"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(java.util.Map.of("--service-name", "orders",
@@ -49,6 +58,26 @@ class SidecarCommandTest {
         args.toArray(String[]::new));
     assertEquals(2, code, err.toString());
     assertTrue(err.toString().contains(named), err.toString());
+  }
+
+  @Test
+  void execTakesEveryArgumentAfterItAsTheAppsCommandLine() {
+    CommandLine cli = SidecarCommand.commandLine();
+    cli.parseArgs("--service-name", "orders", "--port", "8080", "--exec", "./app", "--port", "9", "--", "x");
+    SidecarCommand c = cli.getCommand();
+    assertEquals(List.of("./app", "--port", "9", "--", "x"), c.exec);
+    assertEquals(8080, c.port, "the sidecar's own --port is the one before --exec");
+    cli = SidecarCommand.commandLine();
+    cli.parseArgs("--service-name", "orders", "--port", "8080", "--exec", "--", "./app", "-h");
+    assertEquals(List.of("./app", "-h"), ((SidecarCommand) cli.getCommand()).exec, "a leading -- is skipped");
+  }
+
+  @Test
+  void execWithoutACommandExitsWith2() {
+    StringWriter err = new StringWriter();
+    assertEquals(2, SidecarCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
+        "--service-name", "orders", "--port", "8080", "--exec", "--"));
+    assertTrue(err.toString().contains("--exec: the app's command line is missing"), err.toString());
   }
 
   @Test

@@ -131,10 +131,13 @@ class ExportedMetricsTest {
     AdminServer gwAdmin = AdminServer.bind("127.0.0.1", 0, gwMetrics, () -> true).start();
     closeables.add(gwAdmin);
 
-    // A sidecar for an app (the 200 upstream answers its /health probe), watching orders.
+    // A sidecar for an app (the 200 upstream answers its /health probe), watching orders; it also
+    // supervises a process (--exec), so that the vertice_sidecar_app_* meters exist. Closing the
+    // sidecar stops the process.
     Metrics scMetrics = Metrics.bare();
     Sidecar sidecar = Sidecar.builder(SidecarConfig.custom("inventory", ok).controlPlane("127.0.0.1:" + server.port())
-        .apiPort(0).upstreams(List.of("orders")).build()).meterRegistry(scMetrics.registry()).build();
+        .apiPort(0).upstreams(List.of("orders")).exec(List.of("sleep", "600")).appStopGrace(Duration.ofSeconds(2))
+        .build()).meterRegistry(scMetrics.registry()).build();
     closeables.add(sidecar);
     sidecar.start();
     AdminServer scAdmin = AdminServer.bind("127.0.0.1", 0, scMetrics, () -> true).start();
@@ -168,6 +171,7 @@ class ExportedMetricsTest {
           String scText = get(http, "http://127.0.0.1:" + scAdmin.port() + "/metrics");
           return gwText.contains("vertice_gateway_circuit_breaker_transitions_total{service=\"pay\",to=\"open\"}")
               && cpText.contains("vertice_deregistrations_total 1") && scText.contains("vertice_sidecar_registered 1.0")
+              && scText.contains("vertice_sidecar_app_up 1.0")
               ? cpText + "\n" + gwText + "\n" + scText : null;
         });
   }

@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -32,6 +33,7 @@ final class Prober {
   private final Registrar registrar;
   private final SidecarMeters meters;
   private final BooleanSupplier running;
+  private final Consumer<Boolean> results;
 
   // guarded by lock
   private ProbeTracker tracker;
@@ -41,10 +43,12 @@ final class Prober {
 
   /**
    * {@code Prober} runs {@code probe}; {@code meters} may be null; {@code running} says (under the
-   * lock) whether the sidecar still runs.
+   * lock) whether the sidecar still runs; {@code results} is told every probe's result, outside the
+   * lock (the supervisor of the app listens).
    */
   Prober(Object lock, SidecarConfig config, Ticker ticker, ScheduledExecutorService scheduler, Executor worker,
-      HealthProbe probe, Registrar registrar, SidecarMeters meters, BooleanSupplier running) {
+      HealthProbe probe, Registrar registrar, SidecarMeters meters, BooleanSupplier running,
+      Consumer<Boolean> results) {
     this.lock = lock;
     this.config = config;
     this.ticker = ticker;
@@ -54,6 +58,7 @@ final class Prober {
     this.registrar = registrar;
     this.meters = meters;
     this.running = running;
+    this.results = results;
   }
 
   /** How many probes completed (the first included). */
@@ -137,6 +142,22 @@ final class Prober {
     }
   }
 
+  /**
+   * The app's process ended: NOT_SERVING at once, without waiting for the failure threshold (the
+   * probes that follow fail until it is back, and the first good one makes it SERVING); on the worker.
+   */
+  void appDown() {
+    synchronized (lock) {
+      if (!running.getAsBoolean() || tracker == null || !tracker.markUnhealthy()) {
+        return; // before the first probes (they find it down), or already NOT_SERVING
+      }
+      registrar.desireLocked(HealthStatus.HEALTH_STATUS_NOT_SERVING);
+    }
+    transitioned(false);
+    log.info(() -> config.service() + "/" + config.instanceId() + " is now NOT_SERVING (the app's process ended)");
+    registrar.pushHealth();
+  }
+
   /** Runs one probe, counted and timed. */
   private boolean check() {
     long start = ticker.nanoTime();
@@ -146,6 +167,7 @@ final class Prober {
       meters.probeTime.record(ticker.nanoTime() - start, TimeUnit.NANOSECONDS);
       (ok ? meters.success : meters.failure).increment();
     }
+    results.accept(ok);
     return ok;
   }
 

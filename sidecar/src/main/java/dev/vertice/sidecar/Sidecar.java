@@ -59,13 +59,21 @@ import java.util.logging.Logger;
  * plane answers that the lease expired. Only a registration the control plane rejects as invalid
  * is fatal: {@link #stopped()} then fails with an {@link InvalidSettingException}.
  *
+ * <p><b>Supervision.</b> With {@link SidecarConfig#exec()}, {@link #start()} also starts the app as
+ * a child process and a {@code Supervisor} keeps it running: the app is restarted when its process
+ * ends (the instance is NOT_SERVING at once, through the prober) or when it goes without a good
+ * probe for too long, with backoff and a crash-loop limit after which it stays down ({@link
+ * #app()}). The drain ends by stopping the app (SIGTERM, SIGKILL after {@link
+ * SidecarConfig#appStopGrace()}); so does {@link #close()}. A program that cannot be started fails
+ * {@link #stopped()} with an {@link InvalidSettingException} naming {@code exec}.
+ *
  * <p><b>Threads and time.</b> Timers (probe periods, retries, the drain) run on the injected
  * scheduler and read the injected {@link Ticker}; blocking work (probes, control-plane calls)
  * runs on the injected worker, one task at a time. Tests pass a fake clock's scheduler and a
  * direct worker. Many sidecars can run in one JVM: they share one Netty event loop.
  *
  * <p><b>Parts.</b> {@link Prober} probes, {@link Registrar} keeps the instance registered with the
- * health to show, {@link Drainer} drains; they share this class's lock, and this class holds the
+ * health to show, {@link Drainer} drains, {@link Supervisor} runs the app (with exec); they share this class's lock, and this class holds the
  * phase, builds the clients and channels they use and releases them.
  *
  * <p>Thread-safe.
@@ -108,6 +116,7 @@ public final class Sidecar implements AutoCloseable {
   private final Registrar registrar;
   private final Prober prober;
   private final Drainer drainer;
+  private final Supervisor supervisor; // null unless the sidecar starts the app (exec)
 
   private final Object lock = new Object();
   // guarded by lock
@@ -169,7 +178,9 @@ public final class Sidecar implements AutoCloseable {
         () -> phase == Phase.RUNNING, this::stopLocked, this::rejected);
     this.meters = b.meterRegistry == null ? null : new SidecarMeters(b.meterRegistry, this::registeredNow);
     this.prober = new Prober(lock, config, ticker, scheduler, worker, probe, registrar, meters,
-        () -> phase == Phase.RUNNING);
+        () -> phase == Phase.RUNNING, this::probed);
+    this.supervisor = config.exec().isEmpty() ? null : new Supervisor(lock, config, ticker, scheduler,
+        b.launcher, random, meters, () -> phase == Phase.RUNNING, () -> worker.execute(prober::appDown));
     this.drainer = new Drainer(lock, config, ticker, scheduler, worker, registrar, () -> phase == Phase.DRAINING,
         () -> {
           if (phase != Phase.DRAINING) {
@@ -209,12 +220,32 @@ public final class Sidecar implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + config.apiHost() + ":" + config.apiPort()
           + " (api-port): " + e.getMessage(), e);
     }
+    if (supervisor != null) {
+      try {
+        supervisor.start();
+      } catch (InvalidSettingException e) {
+        log.severe(e.getMessage());
+        synchronized (lock) {
+          stopLocked();
+        }
+        rejected(e);
+        return;
+      }
+    }
     if (watch != null) {
       config.upstreams().forEach(watch::subscribe);
     }
     log.info(() -> "sidecar for " + config.service() + "/" + config.instanceId() + " started; local API on "
         + config.apiHost() + ":" + api.port() + "; probing " + probe.describe());
     worker.execute(prober::firstProbe);
+  }
+
+  /**
+   * {@code app} returns what the sidecar knows of the app it supervises, or empty when it does not
+   * start the app ({@link SidecarConfig#exec()} empty).
+   */
+  public Optional<AppStatus> app() {
+    return supervisor == null ? Optional.empty() : Optional.of(supervisor.status());
   }
 
   /** {@code config} returns the configuration. */
@@ -308,7 +339,8 @@ public final class Sidecar implements AutoCloseable {
 
   /**
    * {@code close} stops at once: deregisters the instance (best effort, at most 2 s), closes the
-   * streams and the local API. Use {@link #drain()} for a graceful stop. Idempotent.
+   * streams and the local API, and stops a supervised app (blocking up to its stop grace). Use
+   * {@link #drain()} for a graceful stop. Idempotent.
    */
   @Override
   public void close() {
@@ -339,7 +371,19 @@ public final class Sidecar implements AutoCloseable {
         + ",\"acknowledged\":\"" + Json.health(acknowledged()) + "\""
         + ",\"registered\":" + r.map(Registration::isActive).orElse(false)
         + ",\"lease_id\":" + Json.quote(r.map(Registration::leaseId).orElse(""))
-        + ",\"probes\":" + probesRun() + "}";
+        + ",\"probes\":" + probesRun()
+        + app().map(a -> ",\"app\":{\"state\":\"" + a.state() + "\",\"pid\":"
+            + (a.pid().isPresent() ? String.valueOf(a.pid().getAsLong()) : "null") + ",\"restarts\":" + a.restarts()
+            + ",\"last_exit_code\":" + (a.lastExitCode().isPresent() ? String.valueOf(a.lastExitCode().getAsLong())
+            : "null") + "}").orElse("")
+        + "}";
+  }
+
+  /** Hands every probe's result to the supervisor of the app, if there is one. */
+  private void probed(boolean ok) {
+    if (supervisor != null) {
+      supervisor.probed(ok);
+    }
   }
 
   /** Stops under the lock: the control plane rejected the registration, or the drain is over. */
@@ -358,6 +402,9 @@ public final class Sidecar implements AutoCloseable {
     prober.cancelLocked();
     registrar.cancelLocked();
     drainer.cancelLocked();
+    if (supervisor != null) {
+      supervisor.cancelLocked();
+    }
   }
 
   private void releaseLocked() {
@@ -372,6 +419,10 @@ public final class Sidecar implements AutoCloseable {
       watch.close();
     }
     registry.close();
+    if (supervisor != null) {
+      // After the drain (or the deregistration of close()): no request is routed to the app any more.
+      supervisor.stop();
+    }
     probe.close();
     for (ManagedChannel c : channels) {
       c.shutdownNow();
@@ -408,6 +459,7 @@ public final class Sidecar implements AutoCloseable {
     private ReloadingTls apiTls;
     private ChannelCredentials controlPlaneCredentials;
     private CallCredentials controlPlaneCallCredentials;
+    private Supervisor.Launcher launcher = Supervisor.CHILD_PROCESSES;
 
     private Builder(SidecarConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -491,6 +543,12 @@ public final class Sidecar implements AutoCloseable {
     /** {@code controlPlaneCallCredentials} attaches {@code v} (a bearer token) to every control-plane call. */
     public Builder controlPlaneCallCredentials(CallCredentials v) {
       this.controlPlaneCallCredentials = Objects.requireNonNull(v, "controlPlaneCallCredentials");
+      return this;
+    }
+
+    /** Replaces how the app's processes are started (tests); the default starts child processes. */
+    Builder launcher(Supervisor.Launcher v) {
+      this.launcher = Objects.requireNonNull(v, "launcher");
       return this;
     }
 

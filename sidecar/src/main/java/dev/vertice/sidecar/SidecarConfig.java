@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  * {@link Builder#build()} the settings that depend on each other; both throw {@link
  * InvalidSettingException} naming the setting by its flag name and quoting the value. The defaults
  * follow the seed system (TTL 60 s, keepalive 30 s) and Kubernetes probes (every 5 s, timeout 1 s,
- * success threshold 1, failure threshold 3).
+ * success threshold 1, failure threshold 3). Supervision of the app ({@link #exec()}) is off by
+ * default; its defaults (restart backoff 1 s doubling to 30 s, crash loop at 5 restarts in 5 min,
+ * 60 s to start, 10 s stop grace) are the {@code DEFAULT_*} constants.
  */
 public final class SidecarConfig {
 
@@ -67,6 +69,28 @@ public final class SidecarConfig {
   public static final int MAX_UPSTREAMS = 256;
   /** Most metadata entries (the control plane's limit). */
   public static final int MAX_METADATA_ENTRIES = 64;
+  /**
+   * Default time a supervised app may go without a good probe before it is restarted, in probe
+   * intervals (30 s at the default interval): past the failure threshold, so that the instance is
+   * NOT_SERVING first.
+   */
+  public static final int DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS = 6;
+  /** Default time a supervised app has after each start to answer a good probe before it is restarted. */
+  public static final Duration DEFAULT_APP_START_TIMEOUT = Duration.ofSeconds(60);
+  /** Default first delay before a supervised app is restarted. */
+  public static final Duration DEFAULT_RESTART_BACKOFF_INITIAL = Duration.ofSeconds(1);
+  /** Default longest delay before a supervised app is restarted. */
+  public static final Duration DEFAULT_RESTART_BACKOFF_MAX = Duration.ofSeconds(30);
+  /** Factor by which the restart delay grows after each restart. */
+  public static final double RESTART_BACKOFF_MULTIPLIER = 2.0;
+  /** Default restarts within the crash-loop window after which a supervised app stays down. */
+  public static final int DEFAULT_CRASH_LOOP_RESTARTS = 5;
+  /** Default crash-loop window. */
+  public static final Duration DEFAULT_CRASH_LOOP_WINDOW = Duration.ofMinutes(5);
+  /** Default time between SIGTERM and SIGKILL when a supervised app is stopped. */
+  public static final Duration DEFAULT_APP_STOP_GRACE = Duration.ofSeconds(10);
+  /** Most restarts the crash-loop limit may allow. */
+  public static final int MAX_CRASH_LOOP_RESTARTS = 1000;
 
   private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{0,63}");
@@ -91,6 +115,14 @@ public final class SidecarConfig {
   private final Duration backoffInitial;
   private final Duration backoffMax;
   private final BackoffConfig backoff;
+  private final List<String> exec;
+  private final Duration restartAfterUnhealthy;
+  private final Duration configuredRestartAfterUnhealthy;
+  private final BackoffConfig restartBackoff;
+  private final int crashLoopRestarts;
+  private final Duration crashLoopWindow;
+  private final Duration appStopGrace;
+  private final Duration appStartTimeout;
 
   private SidecarConfig(Builder b, ControlPlaneAddresses cp, BackoffConfig backoff) {
     String id = b.instanceId.isEmpty() ? b.address + ":" + b.port : b.instanceId;
@@ -115,6 +147,16 @@ public final class SidecarConfig {
     this.backoffInitial = b.backoffInitial;
     this.backoffMax = b.backoffMax;
     this.backoff = backoff;
+    this.exec = List.copyOf(b.exec);
+    this.configuredRestartAfterUnhealthy = b.restartAfterUnhealthy;
+    this.restartAfterUnhealthy = b.restartAfterUnhealthy != null ? b.restartAfterUnhealthy
+        : b.probeInterval.multipliedBy(DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS);
+    this.restartBackoff = BackoffConfig.custom().initialDelay(b.restartBackoffInitial).maxDelay(b.restartBackoffMax)
+        .multiplier(RESTART_BACKOFF_MULTIPLIER).build();
+    this.crashLoopRestarts = b.crashLoopRestarts;
+    this.crashLoopWindow = b.crashLoopWindow;
+    this.appStopGrace = b.appStopGrace;
+    this.appStartTimeout = b.appStartTimeout;
   }
 
   /** {@code ofDefaults} returns the default configuration for the app {@code service} listening on {@code port}. */
@@ -275,13 +317,68 @@ public final class SidecarConfig {
     return backoff;
   }
 
+  /**
+   * {@code exec} returns the command line of the app the sidecar starts and supervises, or an
+   * empty list when the app runs on its own (the default).
+   */
+  public List<String> exec() {
+    return exec;
+  }
+
+  /**
+   * {@code restartAfterUnhealthy} returns how long a supervised app that answered a good probe may
+   * go without one (from the last) before it is stopped and restarted; by default {@value
+   * #DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS} probe intervals.
+   */
+  public Duration restartAfterUnhealthy() {
+    return restartAfterUnhealthy;
+  }
+
+  /**
+   * {@code restartBackoff} returns the delays before each restart of a supervised app: from the
+   * initial delay, doubling, up to the maximum, with the default jitter (±20 %).
+   */
+  public BackoffConfig restartBackoff() {
+    return restartBackoff;
+  }
+
+  /** {@code crashLoopRestarts} returns the restarts within the crash-loop window after which the app stays down. */
+  public int crashLoopRestarts() {
+    return crashLoopRestarts;
+  }
+
+  /**
+   * {@code crashLoopWindow} returns the window in which restarts are counted; an app that stays
+   * healthy for this long also starts its restart backoff over.
+   */
+  public Duration crashLoopWindow() {
+    return crashLoopWindow;
+  }
+
+  /**
+   * {@code appStartTimeout} returns the time a supervised app has after each start to answer its
+   * first good probe before it is stopped and restarted.
+   */
+  public Duration appStartTimeout() {
+    return appStartTimeout;
+  }
+
+  /** {@code appStopGrace} returns the time between SIGTERM and SIGKILL when a supervised app is stopped. */
+  public Duration appStopGrace() {
+    return appStopGrace;
+  }
+
   @Override
   public String toString() {
     return "SidecarConfig{" + service() + "/" + instanceId() + " at " + address() + ":" + port() + " ("
         + protocol().name().substring("PROTOCOL_".length()).toLowerCase(java.util.Locale.ROOT) + ", " + version()
         + "), probe every " + probeInterval + " (timeout " + probeTimeout + ", success " + successThreshold
         + ", failure " + failureThreshold + "), ttl " + ttl() + ", keepalive " + keepalive() + ", drain " + drainPeriod
-        + ", control plane " + controlPlane.addresses() + ", upstreams " + upstreams + "}";
+        + ", control plane " + controlPlane.addresses() + ", upstreams " + upstreams
+        + (exec.isEmpty() ? "" : ", exec " + exec + " (restart after " + restartAfterUnhealthy + " unhealthy, backoff "
+            + restartBackoff.initialDelay() + ".." + restartBackoff.maxDelay() + ", start timeout " + appStartTimeout + ", crash loop at " + crashLoopRestarts
+            + " restarts in " + crashLoopWindow + ", stop grace " + appStopGrace + ")")
+        + "}";
   }
 
   /**
@@ -316,6 +413,14 @@ public final class SidecarConfig {
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
     private Duration backoffInitial = Duration.ofMillis(BackoffConfig.DEFAULT_INITIAL_DELAY_MILLIS);
     private Duration backoffMax = Duration.ofMillis(BackoffConfig.DEFAULT_MAX_DELAY_MILLIS);
+    private List<String> exec = List.of();
+    private Duration restartAfterUnhealthy; // null: DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS probe intervals
+    private Duration restartBackoffInitial = DEFAULT_RESTART_BACKOFF_INITIAL;
+    private Duration restartBackoffMax = DEFAULT_RESTART_BACKOFF_MAX;
+    private int crashLoopRestarts = DEFAULT_CRASH_LOOP_RESTARTS;
+    private Duration crashLoopWindow = DEFAULT_CRASH_LOOP_WINDOW;
+    private Duration appStopGrace = DEFAULT_APP_STOP_GRACE;
+    private Duration appStartTimeout = DEFAULT_APP_START_TIMEOUT;
 
     private Builder(String service, int port) {
       this.service = ServiceNames.normalize(service).orElseThrow(() -> new InvalidSettingException("service-name",
@@ -352,6 +457,14 @@ public final class SidecarConfig {
       this.callTimeout = base.callTimeout;
       this.backoffInitial = base.backoffInitial;
       this.backoffMax = base.backoffMax;
+      this.exec = base.exec;
+      this.restartAfterUnhealthy = base.configuredRestartAfterUnhealthy;
+      this.restartBackoffInitial = base.restartBackoff.initialDelay();
+      this.restartBackoffMax = base.restartBackoff.maxDelay();
+      this.crashLoopRestarts = base.crashLoopRestarts;
+      this.crashLoopWindow = base.crashLoopWindow;
+      this.appStopGrace = base.appStopGrace;
+      this.appStartTimeout = base.appStartTimeout;
     }
 
     /** {@code instanceId} sets the instance id; empty (the default) means {@code address:port}. */
@@ -545,6 +658,69 @@ public final class SidecarConfig {
     }
 
     /**
+     * {@code exec} sets the command line of the app to start and supervise: the program, then its
+     * arguments (default: none, the app runs on its own).
+     */
+    public Builder exec(List<String> v) {
+      check("exec", v != null && v.stream().allMatch(Objects::nonNull), "is null or holds null");
+      check("exec", v.isEmpty() || !v.get(0).isBlank(), "the program is empty");
+      this.exec = List.copyOf(v);
+      return this;
+    }
+
+    /**
+     * {@code restartAfterUnhealthy} sets how long a supervised app may go without a good probe after
+     * its last one before it is restarted, at least the probe interval (default {@value
+     * #DEFAULT_RESTART_AFTER_UNHEALTHY_INTERVALS} probe intervals).
+     */
+    public Builder restartAfterUnhealthy(Duration v) {
+      this.restartAfterUnhealthy = positive("restart-after-unhealthy", v);
+      return this;
+    }
+
+    /** {@code restartBackoffInitial} sets the first restart delay of a supervised app (default 1 s). */
+    public Builder restartBackoffInitial(Duration v) {
+      this.restartBackoffInitial = positive("restart-backoff-initial", v);
+      return this;
+    }
+
+    /** {@code restartBackoffMax} sets the longest restart delay, at least the first (default 30 s). */
+    public Builder restartBackoffMax(Duration v) {
+      this.restartBackoffMax = positive("restart-backoff-max", v);
+      return this;
+    }
+
+    /**
+     * {@code crashLoopRestarts} sets the restarts within the crash-loop window after which a
+     * supervised app stays down, 1-{@value #MAX_CRASH_LOOP_RESTARTS} (default 5).
+     */
+    public Builder crashLoopRestarts(int v) {
+      check("crash-loop-restarts", v >= 1 && v <= MAX_CRASH_LOOP_RESTARTS,
+          v + " is outside 1.." + MAX_CRASH_LOOP_RESTARTS);
+      this.crashLoopRestarts = v;
+      return this;
+    }
+
+    /** {@code crashLoopWindow} sets the window in which restarts are counted (default 5 min). */
+    public Builder crashLoopWindow(Duration v) {
+      this.crashLoopWindow = positive("crash-loop-window", v);
+      return this;
+    }
+
+    /** {@code appStartTimeout} sets the time the app has after each start to answer a good probe (default 60 s). */
+    public Builder appStartTimeout(Duration v) {
+      this.appStartTimeout = positive("app-start-timeout", v);
+      return this;
+    }
+
+    /** {@code appStopGrace} sets the time between SIGTERM and SIGKILL to a supervised app (default 10 s). */
+    public Builder appStopGrace(Duration v) {
+      check("app-stop-grace", v != null && !v.isNegative(), v + " is negative");
+      this.appStopGrace = v;
+      return this;
+    }
+
+    /**
      * {@code build} checks the settings that depend on each other and returns the configuration.
      *
      * @throws InvalidSettingException naming the first invalid setting
@@ -556,6 +732,10 @@ public final class SidecarConfig {
       check("keepalive-interval", keepalive.compareTo(ttl) < 0, keepalive + " is not shorter than the TTL " + ttl);
       check("backoff-max", backoffMax.compareTo(backoffInitial) >= 0,
           backoffMax + " is shorter than the initial backoff " + backoffInitial);
+      check("restart-backoff-max", restartBackoffMax.compareTo(restartBackoffInitial) >= 0,
+          restartBackoffMax + " is shorter than the initial restart backoff " + restartBackoffInitial);
+      check("restart-after-unhealthy", restartAfterUnhealthy == null || restartAfterUnhealthy.compareTo(probeInterval) >= 0,
+          restartAfterUnhealthy + " is shorter than the probe interval " + probeInterval);
       BackoffConfig backoff = BackoffConfig.custom().initialDelay(backoffInitial).maxDelay(backoffMax).build();
       return new SidecarConfig(this, cp, backoff);
     }

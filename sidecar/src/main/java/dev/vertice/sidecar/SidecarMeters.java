@@ -24,9 +24,17 @@ final class SidecarMeters {
   final Timer probeTime;
   // The gauge holds its state weakly: this strong reference keeps it as long as the sidecar.
   private final DoubleSupplier registered;
+  private final MeterRegistry registry;
+
+  // Supervision of the app (--exec) only; registered by supervised().
+  Counter restartsExited;
+  Counter restartsUnhealthy;
+  private DoubleSupplier appUp;
+  private DoubleSupplier crashLoop;
 
   /** {@code SidecarMeters} registers the meters; {@code registered} is 1 while the instance is registered. */
   SidecarMeters(MeterRegistry registry, DoubleSupplier registered) {
+    this.registry = registry;
     this.registered = registered;
     success = probes(registry, "success");
     failure = probes(registry, "failure");
@@ -37,6 +45,27 @@ final class SidecarMeters {
         .serviceLevelObjectives(PROBE_BUCKETS).register(registry);
     Gauge.builder("vertice.sidecar.registered", this.registered, DoubleSupplier::getAsDouble)
         .description("1 while the instance is registered with the control plane, else 0").register(registry);
+  }
+
+  /**
+   * {@code supervised} registers the meters of a supervised app: restarts by reason ({@code
+   * exited}: the process ended; {@code unhealthy}: stopped for failing its probe too long), and
+   * the gauges {@code up} (1 while its process runs) and {@code crashLoop} (1 once it stays down).
+   */
+  void supervised(DoubleSupplier up, DoubleSupplier crashLoop) {
+    this.appUp = up;
+    this.crashLoop = crashLoop;
+    restartsExited = restarts(registry, "exited");
+    restartsUnhealthy = restarts(registry, "unhealthy");
+    Gauge.builder("vertice.sidecar.app.up", this.appUp, DoubleSupplier::getAsDouble)
+        .description("1 while the supervised app's process runs, else 0").register(registry);
+    Gauge.builder("vertice.sidecar.app.crash.loop", this.crashLoop, DoubleSupplier::getAsDouble)
+        .description("1 once the supervised app restarted too often and stays down, else 0").register(registry);
+  }
+
+  private static Counter restarts(MeterRegistry registry, String reason) {
+    return Counter.builder("vertice.sidecar.app.restarts").tag("reason", reason)
+        .description("Restarts of the supervised app, by reason").register(registry);
   }
 
   private static Counter probes(MeterRegistry registry, String result) {

@@ -4,7 +4,8 @@
  *
  * <p>Owns: {@link dev.vertice.sidecar.Sidecar} (the entry point, its phase and its resources) and
  * its parts {@code Prober} (probing), {@code Registrar} (registration and health with the control
- * plane) and {@code Drainer} (the drain), which share the sidecar's lock; {@link
+ * plane), {@code Drainer} (the drain) and {@code Supervisor} (the app as a child process, with
+ * {@code exec}), which share the sidecar's lock; {@link
  * dev.vertice.sidecar.SidecarConfig} (which holds the {@link dev.vertice.client.InstanceSpec} it
  * registers); the local API for the app; the sidecar's meters. {@code internal} holds the probes,
  * the HTTP client, JSON and the shared Netty event loop: not API.

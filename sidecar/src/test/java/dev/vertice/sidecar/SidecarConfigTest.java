@@ -34,6 +34,26 @@ class SidecarConfigTest {
   }
 
   @Test
+  void supervisionIsOffByDefaultAndItsDefaultsAreDocumented() {
+    SidecarConfig c = SidecarConfig.ofDefaults("orders", 8080);
+    assertEquals(List.of(), c.exec());
+    assertEquals(Duration.ofSeconds(30), c.restartAfterUnhealthy(), "6 probe intervals");
+    assertEquals(Duration.ofSeconds(1), c.restartBackoff().initialDelay());
+    assertEquals(Duration.ofSeconds(30), c.restartBackoff().maxDelay());
+    assertEquals(2.0, c.restartBackoff().multiplier());
+    assertEquals(5, c.crashLoopRestarts());
+    assertEquals(Duration.ofMinutes(5), c.crashLoopWindow());
+    assertEquals(Duration.ofSeconds(10), c.appStopGrace());
+    assertEquals(Duration.ofSeconds(60), c.appStartTimeout());
+    SidecarConfig fast = SidecarConfig.from(c).probeInterval(Duration.ofMillis(200)).probeTimeout(Duration.ofMillis(100)).exec(List.of("app", "--x")).build();
+    assertEquals(Duration.ofMillis(1200), fast.restartAfterUnhealthy(), "follows the probe interval unless set");
+    SidecarConfig set = SidecarConfig.from(fast).restartAfterUnhealthy(Duration.ofSeconds(3)).build();
+    assertEquals(Duration.ofSeconds(3), SidecarConfig.from(set).probeInterval(Duration.ofSeconds(1)).build()
+        .restartAfterUnhealthy(), "a set value is kept by from()");
+    assertEquals(List.of("app", "--x"), SidecarConfig.from(set).build().exec());
+  }
+
+  @Test
   void upstreamsAreNormalisedAndDeduplicated() {
     SidecarConfig c = SidecarConfig.custom("a", 1).upstreams(List.of("ORDERS", "orders", " ", "nmap_service")).build();
     assertEquals(List.of("orders", "nmap-service"), c.upstreams());
@@ -77,7 +97,17 @@ class SidecarConfigTest {
         bad("inflight-url", b -> b.inflightUrl(URI.create("ftp://x/"))),
         bad("api-port", b -> b.apiPort(70000)),
         bad("backoff-max", b -> b.backoffInitial(Duration.ofSeconds(2)).backoffMax(Duration.ofSeconds(1))),
-        bad("metadata", b -> b.metadata(Map.of(" ", "x"))));
+        bad("metadata", b -> b.metadata(Map.of(" ", "x"))),
+        bad("exec", b -> b.exec(List.of(" ", "x"))),
+        bad("restart-after-unhealthy", b -> b.restartAfterUnhealthy(Duration.ZERO)),
+        bad("restart-after-unhealthy", b -> b.restartAfterUnhealthy(Duration.ofSeconds(1))),
+        bad("restart-backoff-initial", b -> b.restartBackoffInitial(Duration.ofSeconds(-1))),
+        bad("restart-backoff-max", b -> b.restartBackoffInitial(Duration.ofSeconds(2))
+            .restartBackoffMax(Duration.ofSeconds(1))),
+        bad("crash-loop-restarts", b -> b.crashLoopRestarts(0)),
+        bad("app-start-timeout", b -> b.appStartTimeout(Duration.ZERO)),
+        bad("crash-loop-window", b -> b.crashLoopWindow(Duration.ZERO)),
+        bad("app-stop-grace", b -> b.appStopGrace(Duration.ofSeconds(-1))));
   }
 
   private static Arguments bad(String setting, UnaryOperator<SidecarConfig.Builder> change) {

@@ -37,6 +37,17 @@ public final class ProbeTracker {
     return false;
   }
 
+  /**
+   * {@code markUnhealthy} makes the state unhealthy at once, without waiting for the failure
+   * threshold (the app's process is gone), and returns true when it changed the state.
+   */
+  public boolean markUnhealthy() {
+    boolean changed = healthy;
+    healthy = false;
+    streak = 0;
+    return changed;
+  }
+
   /** {@code healthy} returns the current state. */
   public boolean healthy() {
     return healthy;
