@@ -58,6 +58,9 @@ class IdentityMapperTest {
     X509Certificate cn = load(ca.client("edge-1", null).cert());
     assertEquals(new Identity(Identity.Kind.GATEWAY, "edge-1", "cn:edge-1", Identity.Source.MTLS),
         mapper.fromCertificate(cn));
+    X509Certificate spiffeCn = load(ca.client("spiffe:\\/\\/vertice\\/admin\\/x", null).cert());
+    AuthenticationException cnRefused = assertThrows(AuthenticationException.class, () -> mapper.fromCertificate(spiffeCn));
+    assertTrue(cnRefused.getMessage().contains("URI SAN"), cnRefused.getMessage());
     X509Certificate foreign = load(ca.client("orders", "spiffe://elsewhere/service/orders").cert());
     AuthenticationException e = assertThrows(AuthenticationException.class, () -> mapper.fromCertificate(foreign));
     assertTrue(e.getMessage().contains("trust domain"), e.getMessage());
