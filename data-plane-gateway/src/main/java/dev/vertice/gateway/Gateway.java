@@ -9,6 +9,7 @@ import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.health.HealthCheckConfig;
 import dev.vertice.gateway.health.HealthCheckRoute;
 import dev.vertice.gateway.health.HealthCheckService;
+import dev.vertice.gateway.health.HealthReport;
 import dev.vertice.gateway.metrics.GatewayMetrics;
 import dev.vertice.gateway.proxy.HttpProxyServer;
 import dev.vertice.gateway.proxy.ProxyObserver;
@@ -16,6 +17,7 @@ import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.Guards;
 import dev.vertice.gateway.routing.Router;
 import dev.vertice.gateway.routing.RoutingState;
+import dev.vertice.observability.AdminServer;
 import dev.vertice.security.tls.ReloadingTls;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
@@ -25,7 +27,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
@@ -39,7 +43,9 @@ import java.util.logging.Logger;
  * /gateway/}, served on the public HTTP listener). The routing table and status pages ({@link
  * #routesJson()}, {@link #statusJson()}) name every instance, so they are served there only when
  * {@link Builder#exposeStatusPages(boolean)} says so; otherwise an operator mounts them on an admin
- * port.
+ * port. For the same reason {@code GET /gateway/health-check/{service}} answers the public listener
+ * with the service's aggregate status only; {@link #healthCheckAdminRoute()} gives the per-instance
+ * answer to an admin port.
  */
 public final class Gateway implements AutoCloseable {
 
@@ -56,6 +62,7 @@ public final class Gateway implements AutoCloseable {
   private final HttpProxyServer http;
   private final dev.vertice.gateway.grpc.GrpcProxyServer grpc;
   private final HealthCheckService health;
+  private final Duration healthCheckWait;
   private final GatewayMetrics metrics;
   private final BuiltinRoutes.Counters counters;
 
@@ -149,8 +156,12 @@ public final class Gateway implements AutoCloseable {
     }
     this.health = watch == null ? null : hb.instances(watch::get).build();
     if (health != null) {
-      admin.register(HealthCheckRoute.PATH, new HealthCheckRoute(health));
+      // Instance ids and addresses stay off the public listener unless status pages are exposed there.
+      admin.register(HealthCheckRoute.PATH, new HealthCheckRoute(health,
+          b.exposeStatusPages ? HealthCheckRoute.View.DETAIL : HealthCheckRoute.View.SUMMARY));
     }
+    // A check answers within its deadline plus a Redis round trip; the admin route waits a little longer.
+    this.healthCheckWait = b.healthCheck.checkTimeout().plus(b.healthCheck.redisTimeout()).plusSeconds(1);
     if (watch != null) {
       watch.addListener(state);
       watch.subscribeAll();
@@ -216,6 +227,43 @@ public final class Gateway implements AutoCloseable {
   /** {@code healthCheck} returns the health-check service behind {@code /gateway/health-check/}, or null without a control plane. */
   public HealthCheckService healthCheck() {
     return health;
+  }
+
+  /**
+   * {@code healthCheckAdminRoute} answers {@code GET /gateway/health-check/{service}} for an admin
+   * port ({@code AdminServer.route(HealthCheckRoute.PATH, gateway.healthCheckAdminRoute())}) with
+   * every probed instance: ids, addresses, ports, versions, probe results. The public listener
+   * answers the same path with the aggregate status alone (unless {@link
+   * Builder#exposeStatusPages(boolean)}). Blocks the admin thread for at most the check timeout plus
+   * the Redis timeout plus one second (then 503); probes are rate limited as on the public route.
+   */
+  public AdminServer.Route healthCheckAdminRoute() {
+    HealthCheckRoute detail = health == null ? null : new HealthCheckRoute(health, HealthCheckRoute.View.DETAIL);
+    return path -> {
+      if (detail == null) {
+        return AdminServer.Response.json(404, "{\"error\":\"no health checks: the gateway has no control plane\"}");
+      }
+      String name = path.startsWith(HealthCheckRoute.PATH) ? path.substring(HealthCheckRoute.PATH.length()) : "";
+      if (name.isEmpty() || name.indexOf('/') >= 0) {
+        return AdminServer.Response.json(name.isEmpty() ? 400 : 404, "{\"error\":"
+            + dev.vertice.common.JsonStrings.quote(name.isEmpty() ? "a service name is required: GET "
+                + HealthCheckRoute.PATH + "{service}" : "no such path: " + path) + "}");
+      }
+      try {
+        HealthReport r = health.check(name).get(healthCheckWait.toMillis(), TimeUnit.MILLISECONDS);
+        return AdminServer.Response.json(r.httpStatus(), detail.body(r, null));
+      } catch (TimeoutException e) {
+        return AdminServer.Response.json(503, "{\"error\":\"the health check did not answer within "
+            + healthCheckWait.toMillis() + " ms\"}");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return AdminServer.Response.json(503, "{\"error\":\"interrupted\"}");
+      } catch (ExecutionException e) {
+        // check() never fails; were it to, the cause goes to the log, not into the answer.
+        log.log(java.util.logging.Level.WARNING, "health check of " + name + " failed", e.getCause());
+        return AdminServer.Response.json(500, "{\"error\":\"internal error\"}");
+      }
+    };
   }
 
   /** {@code metrics} returns the gateway's meters, or null without a {@link Builder#meterRegistry meter registry}. */
@@ -392,10 +440,12 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * {@code exposeStatusPages} serves {@code GET /gateway/routes} and {@code GET /gateway/status}
-     * on the public HTTP listener too (default: false, they answer 404 there). They disclose every
-     * service's instance addresses to whoever reaches the proxy, so turn this on only where that
-     * listener is private (development); {@link Gateway#routesJson()} and {@link Gateway#statusJson()} give the
-     * same bodies for an admin port.
+     * on the public HTTP listener too (default: false, they answer 404 there), and makes {@code GET
+     * /gateway/health-check/{service}} there list every probed instance (default: the aggregate
+     * status alone). They disclose every service's instance addresses to whoever reaches the proxy,
+     * so turn this on only where that listener is private (development); {@link
+     * Gateway#routesJson()}, {@link Gateway#statusJson()} and {@link Gateway#healthCheckAdminRoute()}
+     * give the same answers for an admin port.
      */
     public Builder exposeStatusPages(boolean v) {
       this.exposeStatusPages = v;

@@ -6,6 +6,7 @@ import dev.vertice.gateway.GatewayConfig;
 import dev.vertice.gateway.balancer.Endpoint;
 import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.proxy.ProxyObserver;
+import dev.vertice.gateway.proxy.RequestTarget;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.InstanceGuard;
 import dev.vertice.gateway.routing.Router;
@@ -48,8 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The target service is named by the {@code x-vertice-service} header, else by the call's
  * authority (host part). Instances registered with protocol {@code grpc} serve it, picked by the
- * same router as HTTP. Unknown service: NOT_FOUND; no instance: UNAVAILABLE. The client's deadline
- * is propagated. gRPC calls are not retried (a stream cannot be replayed).
+ * same router as HTTP. Unknown service: NOT_FOUND; no instance: UNAVAILABLE; a method path that is
+ * not {@code /<service>/<method>} under {@link RequestTarget}'s rule: INVALID_ARGUMENT, never
+ * forwarded. The client's deadline is propagated. gRPC calls are not retried (a stream cannot be replayed).
  */
 public final class GrpcProxyServer implements AutoCloseable {
 
@@ -94,6 +96,13 @@ public final class GrpcProxyServer implements AutoCloseable {
   /** Null when tracing is off. */
   private final dev.vertice.observability.Tracing tracing;
   private final ConcurrentHashMap<EndpointKey, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /** What a call with a malformed method path is served as: it is refused, never forwarded. */
+  private static final MethodDescriptor<byte[], byte[]> MALFORMED = MethodDescriptor.<byte[], byte[]>newBuilder()
+      .setType(MethodDescriptor.MethodType.UNKNOWN)
+      .setFullMethodName("vertice.gateway/MalformedMethodPath")
+      .setRequestMarshaller(BYTES)
+      .setResponseMarshaller(BYTES)
+      .build();
   private final ConcurrentHashMap<String, MethodDescriptor<byte[], byte[]>> methods = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong calls = new AtomicLong();
@@ -254,9 +263,19 @@ public final class GrpcProxyServer implements AutoCloseable {
   /** Answers every method with the proxying handler. */
   private final class Registry extends HandlerRegistry {
     private final ServerCallHandler<byte[], byte[]> handler = GrpcProxyServer.this::startCall;
+    private final ServerCallHandler<byte[], byte[]> refuseMalformed = (call, headers) -> {
+      calls.incrementAndGet();
+      call.close(Status.INVALID_ARGUMENT.withDescription("malformed method path: expected /<service>/<method>"
+          + " in visible ASCII characters with valid percent-encoding"), new Metadata());
+      return new ServerCall.Listener<>() {};
+    };
 
     @Override
     public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+      if (!RequestTarget.isValidGrpcMethod(methodName)) {
+        // Refused before anything is cached, routed or sent: upstreams would parse such a path each their own way.
+        return ServerMethodDefinition.create(MALFORMED, refuseMalformed);
+      }
       if (methods.size() > 10_000) {
         methods.clear(); // bounded: a client inventing method names cannot grow the map forever
       }

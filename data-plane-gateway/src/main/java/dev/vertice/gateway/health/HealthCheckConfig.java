@@ -34,6 +34,11 @@ public final class HealthCheckConfig {
   public static final int DEFAULT_MAX_INSTANCES_PER_CHECK = 64;
   /** Services with cached answers, breakers and open gRPC probe channels: 10,000. */
   public static final int DEFAULT_MAX_SERVICES = 10_000;
+  /**
+   * Default probe rounds (cache misses that probe a service's instances) started per second, over
+   * every service and caller: 20.
+   */
+  public static final int DEFAULT_MAX_PROBE_ROUNDS_PER_SECOND = 20;
   /** Breaker: failure rate (percent of failed checks in the window) that opens it: 50. */
   public static final float DEFAULT_BREAKER_FAILURE_RATE = 50f;
   /** Breaker: checks in its count-based window: 5. */
@@ -62,6 +67,7 @@ public final class HealthCheckConfig {
   private final int maxQueuedProbes;
   private final int maxInstancesPerCheck;
   private final int maxServices;
+  private final int maxProbeRoundsPerSecond;
   private final float breakerFailureRate;
   private final int breakerWindow;
   private final int breakerMinimumCalls;
@@ -79,6 +85,7 @@ public final class HealthCheckConfig {
     this.maxQueuedProbes = b.maxQueuedProbes;
     this.maxInstancesPerCheck = b.maxInstancesPerCheck;
     this.maxServices = b.maxServices;
+    this.maxProbeRoundsPerSecond = b.maxProbeRoundsPerSecond;
     this.breakerFailureRate = b.breakerFailureRate;
     this.breakerWindow = b.breakerWindow;
     this.breakerMinimumCalls = b.breakerMinimumCalls;
@@ -155,6 +162,15 @@ public final class HealthCheckConfig {
     return maxServices;
   }
 
+  /**
+   * {@code maxProbeRoundsPerSecond} is how many probe rounds may start per second (a token bucket
+   * holding one second's worth); a check that would start one more is answered
+   * {@code RATE_LIMITED} (HTTP 429) without probing or caching anything.
+   */
+  public int maxProbeRoundsPerSecond() {
+    return maxProbeRoundsPerSecond;
+  }
+
   /** {@code breakerFailureRate} is the failure percentage that opens a service's breaker. */
   public float breakerFailureRate() {
     return breakerFailureRate;
@@ -179,7 +195,8 @@ public final class HealthCheckConfig {
   public String toString() {
     return "HealthCheckConfig{cacheTtl=" + cacheTtl + ", redisTtl=" + redisTtl + ", redis="
         + (redisUri == null ? "off" : redisUri.getHost() + ":" + redisUri.getPort()) + ", probeTimeout=" + probeTimeout
-        + ", checkTimeout=" + checkTimeout + ", maxConcurrentProbes=" + maxConcurrentProbes + "}";
+        + ", checkTimeout=" + checkTimeout + ", maxConcurrentProbes=" + maxConcurrentProbes
+        + ", maxProbeRoundsPerSecond=" + maxProbeRoundsPerSecond + "}";
   }
 
   /** {@code Builder} builds a {@link HealthCheckConfig}; every setter validates its value. */
@@ -195,6 +212,7 @@ public final class HealthCheckConfig {
     private int maxQueuedProbes = DEFAULT_MAX_QUEUED_PROBES;
     private int maxInstancesPerCheck = DEFAULT_MAX_INSTANCES_PER_CHECK;
     private int maxServices = DEFAULT_MAX_SERVICES;
+    private int maxProbeRoundsPerSecond = DEFAULT_MAX_PROBE_ROUNDS_PER_SECOND;
     private float breakerFailureRate = DEFAULT_BREAKER_FAILURE_RATE;
     private int breakerWindow = DEFAULT_BREAKER_WINDOW;
     private int breakerMinimumCalls = DEFAULT_BREAKER_MINIMUM_CALLS;
@@ -214,6 +232,7 @@ public final class HealthCheckConfig {
       maxQueuedProbes = c.maxQueuedProbes;
       maxInstancesPerCheck = c.maxInstancesPerCheck;
       maxServices = c.maxServices;
+      maxProbeRoundsPerSecond = c.maxProbeRoundsPerSecond;
       breakerFailureRate = c.breakerFailureRate;
       breakerWindow = c.breakerWindow;
       breakerMinimumCalls = c.breakerMinimumCalls;
@@ -303,6 +322,15 @@ public final class HealthCheckConfig {
     /** {@code maxServices} bounds the services state is kept for (1-1,000,000, default 10,000). */
     public Builder maxServices(int v) {
       this.maxServices = within("maxServices", v, 1, 1_000_000);
+      return this;
+    }
+
+    /**
+     * {@code maxProbeRoundsPerSecond} sets the probe rounds that may start per second, over every
+     * service and caller (1-100,000, default 20); beyond, checks that miss the caches get 429.
+     */
+    public Builder maxProbeRoundsPerSecond(int v) {
+      this.maxProbeRoundsPerSecond = within("maxProbeRoundsPerSecond", v, 1, 100_000);
       return this;
     }
 

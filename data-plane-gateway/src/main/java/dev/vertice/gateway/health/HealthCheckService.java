@@ -16,6 +16,7 @@ import dev.vertice.gateway.health.HealthReport.Status;
 import dev.vertice.gateway.health.internal.GrpcProber;
 import dev.vertice.gateway.health.internal.HttpProber;
 import dev.vertice.gateway.health.internal.ProbeLimiter;
+import dev.vertice.gateway.health.internal.RoundRateLimit;
 import dev.vertice.gateway.health.internal.Probes;
 import dev.vertice.gateway.health.internal.RedisLayer;
 import dev.vertice.gateway.resilience.TickerClock;
@@ -55,8 +56,11 @@ import java.util.logging.Logger;
  * InstanceSource}, normally {@code WatchClient::get}): HTTP instances with {@code GET} on their
  * health path, gRPC instances with {@code grpc.health.v1.Health/Check}. Probes are bounded in time
  * (per probe and per check) and in number (in flight and queued, across services; instances per
- * check). Concurrent misses of one service share one probe round. A service the snapshot does not
- * hold is answered {@link Status#UNKNOWN_SERVICE} at once.
+ * check). Concurrent misses of one service share one probe round. Probe rounds start at most
+ * {@link HealthCheckConfig#maxProbeRoundsPerSecond()} a second over every service and caller (a
+ * miss is cheap to cause: any name not asked lately); a miss beyond is answered {@link
+ * Status#RATE_LIMITED} at once and changes nothing. A service the snapshot does not hold is
+ * answered {@link Status#UNKNOWN_SERVICE} at once.
  *
  * <p>A check fails (for the breaker) when no probed instance answered healthy. Time (cache
  * lifetimes, answer ages, the breaker's open period) comes from the injected {@link Ticker}; the
@@ -127,6 +131,7 @@ public final class HealthCheckService implements AutoCloseable {
   private final Cache<String, ServiceState> states;
   private final RedisLayer layer2;
   private final ProbeLimiter limiter;
+  private final RoundRateLimit rounds;
   private final ExecutorService httpExecutor;
   private final HttpProber http;
   private final GrpcProber grpc;
@@ -187,6 +192,7 @@ public final class HealthCheckService implements AutoCloseable {
       }
     }
     this.limiter = new ProbeLimiter(config.maxConcurrentProbes(), config.maxQueuedProbes());
+    this.rounds = new RoundRateLimit(ticker, config.maxProbeRoundsPerSecond());
     this.httpExecutor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "vertice-health-http");
       t.setDaemon(true);
@@ -289,6 +295,14 @@ public final class HealthCheckService implements AutoCloseable {
           : new HealthReport(name, Status.NOT_SERVING, Layer.CIRCUIT_BREAKER, Duration.ZERO, "open", 0, List.of());
       long age = last != null ? age(last).toNanos() : 0;
       return CompletableFuture.completedFuture(new Entry(r, Layer.CIRCUIT_BREAKER, ticker.nanoTime(), age, 0));
+    }
+    if (!rounds.tryAcquire()) {
+      // Anyone can make a miss (a service not asked lately): probing every instance on each would let
+      // them drive probe traffic. Refused, nothing probed or kept (ttl 0), the breaker untouched.
+      breaker.releasePermission();
+      HealthReport r = new HealthReport(name, Status.RATE_LIMITED, Layer.SNAPSHOT, Duration.ZERO,
+          breakerName(state), 0, List.of());
+      return CompletableFuture.completedFuture(new Entry(r, Layer.SNAPSHOT, ticker.nanoTime(), 0, 0));
     }
     long start = ticker.nanoTime();
     return probeAll(snapshot).thenApply(report -> {

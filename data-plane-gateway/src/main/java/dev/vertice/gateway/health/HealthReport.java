@@ -54,7 +54,12 @@ public record HealthReport(String service, Status status, Layer layer, Duration 
     /** The snapshot holds no instance of the service: the control plane does not know it. */
     UNKNOWN_SERVICE(404),
     /** The name has no canonical form. */
-    INVALID_NAME(400);
+    INVALID_NAME(400),
+    /**
+     * No cached answer, and probing was refused: more probe rounds than {@code
+     * HealthCheckConfig#maxProbeRoundsPerSecond} started in the last second. Nothing was probed or cached.
+     */
+    RATE_LIMITED(429);
 
     private final int httpStatus;
 

@@ -17,7 +17,8 @@ import java.util.List;
  * {@code HealthReportJson} renders {@link HealthReport}s as JSON, for the HTTP route and for the
  * shared Redis layer, and reads the stored form back.
  *
- * <p>The answer's shape:
+ * <p>The detailed answer's shape (the admin port's; the public listener answers {@link
+ * #toSummaryJson}):
  *
  * <pre>{@code
  * {"service":"orders","status":"SERVING","layer":"memory","age_ms":1200,"breaker":"closed",
@@ -53,6 +54,29 @@ public final class HealthReportJson {
     w.name("age_ms").value(report.age().toNanos() / 1e6);
     w.name("breaker").value(report.breaker());
     writeInstances(w, report);
+    return w.endObject().toString();
+  }
+
+  /**
+   * {@code toSummaryJson} renders what the public listener may tell anyone: the service's aggregate
+   * status, the layer that answered, its age and the breaker's state, with a {@code request_id}
+   * member first when {@code requestId} is not null; no instance (not their ids, addresses, ports,
+   * versions or number). {@link #toJson} is the detailed form for the admin port.
+   *
+   * <pre>{@code
+   * {"request_id":"…","service":"orders","status":"SERVING","layer":"memory","age_ms":1200,"breaker":"closed"}
+   * }</pre>
+   */
+  public static String toSummaryJson(HealthReport report, String requestId) {
+    JsonWriter w = new JsonWriter().beginObject();
+    if (requestId != null) {
+      w.name("request_id").value(requestId);
+    }
+    w.name("service").value(report.service());
+    w.name("status").value(report.status().name());
+    w.name("layer").value(report.layer().jsonName());
+    w.name("age_ms").value(report.age().toNanos() / 1e6);
+    w.name("breaker").value(report.breaker());
     return w.endObject().toString();
   }
 

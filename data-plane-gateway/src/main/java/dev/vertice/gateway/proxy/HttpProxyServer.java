@@ -240,7 +240,9 @@ public final class HttpProxyServer implements AutoCloseable {
     return new ChannelInitializer<>() {
       @Override
       protected void initChannel(Http2StreamChannel stream) {
-        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new ProxyHandler(px, true, null));
+        // The target is checked on the raw :path, before the codec turns it into a request line.
+        stream.pipeline().addLast(new Http2TargetCheck(px), new Http2StreamFrameToHttpObjectCodec(true),
+            new ProxyHandler(px, true, null));
       }
     };
   }

@@ -181,6 +181,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
       }
       return;
     }
+    // HTTP/2 frames its own messages; its targets were checked by Http2TargetCheck on the raw :path.
     RequestFraming.Problem framing = http2 ? null : RequestFraming.check(req);
     if (framing != null) {
       // The body's length is in doubt: nothing more on this connection can be trusted.

@@ -14,8 +14,9 @@ import java.util.Locale;
  * material of request smuggling (RFC 9112 section 6): Content-Length together with
  * Transfer-Encoding, a transfer coding other than exactly {@code chunked}, Transfer-Encoding in
  * HTTP/1.0, a Content-Length that is not plain digits, and a missing or repeated Host; also HTTP
- * versions other than 1.0 and 1.1 (505) and request targets that are not visible ASCII with valid
- * percent-encoding (which upstreams parse each their own way). Netty's decoder (4.2) already
+ * versions other than 1.0 and 1.1 (505) and request targets that break {@link RequestTarget}'s rule
+ * (which upstreams parse each their own way; HTTP/2 targets get the same rule in
+ * {@link Http2TargetCheck}). Netty's decoder (4.2) already
  * refuses Content-Length beside Transfer-Encoding and conflicting Content-Length values; the tests
  * hold it to that. Every refusal closes the connection: what follows on it cannot be framed with
  * certainty.
@@ -34,7 +35,7 @@ final class RequestFraming {
       return new Problem(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "http_version_not_supported",
           "the gateway speaks HTTP/1.0, HTTP/1.1 and HTTP/2");
     }
-    if (!validTarget(req.uri())) {
+    if (!RequestTarget.isValid(req.uri())) {
       return bad("malformed request target: only visible ASCII characters and valid percent-encoding");
     }
     HttpHeaders h = req.headers();
@@ -70,25 +71,6 @@ final class RequestFraming {
       return bad("an HTTP/1.1 request needs a Host header");
     }
     return null;
-  }
-
-  /** Whether {@code target} holds only visible ASCII and each {@code %} starts two hex digits (RFC 3986). */
-  static boolean validTarget(String target) {
-    int n = target.length();
-    if (n == 0) {
-      return false;
-    }
-    for (int i = 0; i < n; i++) {
-      char c = target.charAt(i);
-      if (c <= 0x20 || c >= 0x7f) {
-        return false;
-      }
-      if (c == '%' && (i + 2 >= n || Character.digit(target.charAt(i + 1), 16) < 0
-          || Character.digit(target.charAt(i + 2), 16) < 0)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static Problem bad(String message) {

@@ -21,9 +21,12 @@ import javax.naming.ldap.Rdn;
  *       with {@link ServiceNames}), {@code /gateway/<name>} GATEWAY, {@code /admin/<name>} ADMIN. Another
  *       trust domain or another path is no identity.
  *   <li>A certificate with a SPIFFE URI SAN is mapped from it (exactly one SPIFFE URI SAN allowed);
- *       without one, from its subject CN.
- *   <li>A CN or a JWT {@code sub} that is a SPIFFE id is mapped as above; a plain name gets its role
- *       from the {@link AuthPolicy} ({@code role.<name>}), and is otherwise SERVICE {@code name}.
+ *       without one, from its subject CN, which is only ever a plain name: a CN spelled like a SPIFFE
+ *       id ({@code CN=spiffe://vertice/admin/x}) is no identity, since SPIFFE ids are carried by URI
+ *       SANs and a CA that checks names may not check a CN's path.
+ *   <li>A JWT {@code sub} that is a SPIFFE id is mapped as above (the token's signer vouches for it).
+ *   <li>A plain name (a CN or a {@code sub}) gets its role from the {@link AuthPolicy}
+ *       ({@code role.<name>}), and is otherwise SERVICE {@code name}.
  * </ul>
  *
  * Immutable and thread-safe.
@@ -92,10 +95,20 @@ public final class IdentityMapper {
   }
 
   /**
-   * Maps a plain name or a SPIFFE id (a certificate CN, a JWT subject); {@code principalPrefix}
-   * ({@code cn:} or {@code jwt:}) marks where a plain name came from in {@link Identity#principal}.
+   * Maps a JWT subject: a SPIFFE id or a plain name; {@code principalPrefix} ({@code jwt:}) marks
+   * where a plain name came from in {@link Identity#principal}. Never use it for a certificate's CN
+   * ({@link #fromCertificate} maps a CN as a plain name only).
    */
   public Identity fromName(String name, String principalPrefix, Identity.Source source)
+      throws AuthenticationException {
+    if (name != null && name.regionMatches(true, 0, "spiffe://", 0, "spiffe://".length())) {
+      return fromSpiffeId(name, source);
+    }
+    return fromPlainName(name, principalPrefix, source);
+  }
+
+  /** Maps a plain name (never a SPIFFE id): its role from the policy, else SERVICE {@code name}. */
+  private Identity fromPlainName(String name, String principalPrefix, Identity.Source source)
       throws AuthenticationException {
     if (name == null || name.isBlank()) {
       throw new AuthenticationException("no subject name");
@@ -103,9 +116,6 @@ public final class IdentityMapper {
     // Never stripped: " alice" or "alice\u2003" may be another name to the issuer, and must not take
     // alice's role. White space fails the name pattern below.
     String n = name;
-    if (n.regionMatches(true, 0, "spiffe://", 0, "spiffe://".length())) {
-      return fromSpiffeId(n, source);
-    }
     if (!SEGMENT.matcher(n).matches()) {
       throw new AuthenticationException("subject '" + clip(n) + "' is not a name: 1-128 characters of A-Z, a-z,"
           + " 0-9, '.', '_' and '-'");
@@ -117,7 +127,10 @@ public final class IdentityMapper {
     return new Identity(Identity.Kind.SERVICE, service(n, n), principalPrefix + n, source);
   }
 
-  /** Maps a client certificate verified by the TLS handshake: its SPIFFE URI SAN, else its CN. */
+  /**
+   * Maps a client certificate verified by the TLS handshake: its SPIFFE URI SAN, else its CN as a
+   * plain name (a CN that looks like a SPIFFE id is refused).
+   */
   public Identity fromCertificate(X509Certificate cert) throws AuthenticationException {
     List<String> spiffe = new ArrayList<>();
     try {
@@ -144,7 +157,12 @@ public final class IdentityMapper {
     if (cn == null) {
       throw new AuthenticationException("the client certificate has neither a SPIFFE URI SAN nor a CN");
     }
-    return fromName(cn, "cn:", Identity.Source.MTLS);
+    if (cn.regionMatches(true, 0, "spiffe://", 0, "spiffe://".length())) {
+      // A CA that vouches for names may never have looked at a CN's path: only a URI SAN is a SPIFFE id.
+      throw new AuthenticationException("the client certificate's CN '" + clip(cn) + "' looks like a SPIFFE id;"
+          + " a SPIFFE id is taken only from a URI SAN, a CN only as a plain name");
+    }
+    return fromPlainName(cn, "cn:", Identity.Source.MTLS);
   }
 
   /**

@@ -13,8 +13,10 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+@Timeout(60)
 class IdentityMapperTest {
 
   private final IdentityMapper mapper = new IdentityMapper("vertice",
@@ -58,6 +60,9 @@ class IdentityMapperTest {
     X509Certificate cn = load(ca.client("edge-1", null).cert());
     assertEquals(new Identity(Identity.Kind.GATEWAY, "edge-1", "cn:edge-1", Identity.Source.MTLS),
         mapper.fromCertificate(cn));
+    X509Certificate spiffeCn = load(ca.client("spiffe:\\/\\/vertice\\/admin\\/x", null).cert());
+    AuthenticationException cnRefused = assertThrows(AuthenticationException.class, () -> mapper.fromCertificate(spiffeCn));
+    assertTrue(cnRefused.getMessage().contains("URI SAN"), cnRefused.getMessage());
     X509Certificate foreign = load(ca.client("orders", "spiffe://elsewhere/service/orders").cert());
     AuthenticationException e = assertThrows(AuthenticationException.class, () -> mapper.fromCertificate(foreign));
     assertTrue(e.getMessage().contains("trust domain"), e.getMessage());
