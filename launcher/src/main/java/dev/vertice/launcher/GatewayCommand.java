@@ -4,6 +4,7 @@ import dev.vertice.client.StatsReporter;
 import dev.vertice.client.WatchClientMetrics;
 import dev.vertice.gateway.Gateway;
 import dev.vertice.gateway.GatewayConfig;
+import dev.vertice.gateway.health.HealthCheckRoute;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.ResilienceConfig;
 import dev.vertice.gateway.routing.RouteRule;
@@ -62,7 +63,8 @@ public final class GatewayCommand implements Callable<Integer> {
   int grpcPort;
 
   @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9701}",
-      description = "Admin HTTP port serving /metrics (Prometheus), /healthz, /gateway/routes and /gateway/status; 0 picks"
+      description = "Admin HTTP port serving /metrics (Prometheus), /healthz, /gateway/routes, /gateway/status and"
+          + " /gateway/health-check/{service} with instance detail; 0 picks"
           + " a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
   int adminPort;
 
@@ -327,7 +329,8 @@ public final class GatewayCommand implements Callable<Integer> {
           }
           return syncedOnce.get();
         }, tls.listeners() == null ? null : tls.listeners().sslContext());
-        admin.json("/gateway/routes", gateway::routesJson).json("/gateway/status", gateway::statusJson).start();
+        admin.json("/gateway/routes", gateway::routesJson).json("/gateway/status", gateway::statusJson)
+            .route(HealthCheckRoute.PATH, gateway.healthCheckAdminRoute()).start();
       } catch (IOException e) {
         gateway.close();
         if (reporter != null) {
