@@ -38,7 +38,14 @@ public final class Main implements Runnable {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setOut(out);
     cli.setErr(err);
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      // The writers flush by themselves on println only: whatever a command printed without a line end
+      // would be lost at System.exit.
+      out.flush();
+      err.flush();
+    }
   }
 
   @Override
