@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
     subcommands = {DevCommand.class, ClusterCommand.class, ControlPlaneCommand.class, GatewayCommand.class, SidecarCommand.class, DemoCommand.class,
-        CanaryCommand.class, BenchCommand.class,
+        CanaryCommand.class, ServicesCommand.class, InstancesCommand.class, WatchCommand.class,
+        DeregisterCommand.class, SetHealthCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
