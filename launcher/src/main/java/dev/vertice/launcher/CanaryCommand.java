@@ -1,24 +1,17 @@
 package dev.vertice.launcher;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.Durations;
-import com.google.rpc.BadRequest;
 import dev.vertice.api.canary.v1.AnalysisThresholds;
 import dev.vertice.api.canary.v1.DeadlineAction;
 import dev.vertice.api.canary.v1.Rollout;
 import dev.vertice.api.canary.v1.RolloutSpec;
 import dev.vertice.api.canary.v1.Strategy;
 import dev.vertice.client.CanaryClient;
-import dev.vertice.client.ControlPlaneAddresses;
 import dev.vertice.observability.Tracing;
-import io.grpc.ClientInterceptor;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -35,7 +28,8 @@ import picocli.CommandLine.Parameters;
  * <p>Exit codes: 0 success; 1 when the control plane refuses or cannot be reached; 2 for bad input,
  * naming the option (also when the server rejects a field: the message names the matching option).
  */
-@Command(name = "canary", mixinStandardHelpOptions = true, resourceBundle = "dev.vertice.launcher.CanaryCommand$Texts",
+@Command(name = "canary", mixinStandardHelpOptions = true,
+    resourceBundle = "dev.vertice.launcher.CliConnectionFlags$Texts",
     description = "Progressive delivery: start, follow and steer rollouts of a candidate version.",
     subcommands = {CanaryCommand.Start.class, CanaryCommand.StatusCmd.class, CanaryCommand.ListCmd.class,
         CanaryCommand.Promote.class, CanaryCommand.Rollback.class, CanaryCommand.Pause.class,
@@ -49,14 +43,6 @@ public final class CanaryCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
-  }
-
-  /** What the shared control-plane flag says in this command and its subcommands. */
-  public static final class Texts extends FlagTexts {
-    /** {@code Texts} holds the canary CLI's words; picocli loads it by name. */
-    public Texts() {
-      super("localhost:7700", "The control plane, host:port (VERTICE_CONTROL_PLANE). Default: ${DEFAULT-VALUE}.", null);
-    }
   }
 
   /** Server field paths and the options that set them. */
@@ -78,63 +64,13 @@ public final class CanaryCommand implements Runnable {
       Map.entry("reason", "--reason"),
       Map.entry("service", "--service"));
 
-  /** The options every subcommand shares: where the control plane is and how to reach it. */
-  static final class Target {
-    @Mixin
-    ControlPlaneAddressFlag controlPlaneFlag;
-
-    @Option(names = "--timeout", defaultValue = "10s", converter = DurationConverter.class,
-        description = "Deadline of each call. Default: ${DEFAULT-VALUE}.")
-    Duration timeout;
-
-    @Option(names = "--ca", defaultValue = "${env:VERTICE_CA}", paramLabel = "PEM",
-        description = "CA bundle (PEM) the control plane's certificate is verified against; turns TLS on"
-            + " (VERTICE_CA). Default: none, plaintext.")
-    String ca;
-
-    @Option(names = "--cert", defaultValue = "${env:VERTICE_CERT}", paramLabel = "PEM",
-        description = "Client certificate (PEM) for mutual TLS, with --key (VERTICE_CERT).")
-    String cert;
-
-    @Option(names = "--key", defaultValue = "${env:VERTICE_KEY}", paramLabel = "PEM",
-        description = "Private key (PEM, PKCS#8) of --cert (VERTICE_KEY).")
-    String key;
-
-    @Option(names = "--token-file", defaultValue = "${env:VERTICE_TOKEN_FILE}", paramLabel = "FILE",
-        description = "File holding a bearer token sent with every call; needs --ca (VERTICE_TOKEN_FILE).")
-    String tokenFile;
-
-    /** Returns {@code --control-plane}: one host:port. */
-    String controlPlane() {
-      return controlPlaneFlag.value();
-    }
-
-    CanaryClient connect(CommandLine.Model.CommandSpec spec, List<? extends ClientInterceptor> interceptors) {
-      String controlPlane = controlPlane();
-      try {
-        ControlPlaneAddresses a = ControlPlaneAddresses.parse(controlPlane);
-        if (a.size() != 1) {
-          throw new IllegalArgumentException("give one host:port");
-        }
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --control-plane: '" + controlPlane
-            + "': " + e.getMessage());
-      }
-      if (timeout.isZero()) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --timeout: must be positive");
-      }
-      return CanaryClient.connect(controlPlane, TlsFlags.client(spec, ca, cert, key),
-          TlsFlags.token(spec, tokenFile, ca, cert, key), interceptors);
-    }
-  }
-
   /** Runs one call, turning gRPC errors into messages and exit codes. */
   abstract static class Call implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Mixin
-    Target target;
+    CliConnectionFlags target;
 
     abstract int run(CanaryClient canary, PrintWriter out);
 
@@ -146,72 +82,28 @@ public final class CanaryCommand implements Runnable {
       PrintWriter err = spec.commandLine().getErr();
       CanaryClient owner;
       try {
-        owner = target.connect(spec, tracing.clientInterceptors());
+        String address = target.check(spec);
+        owner = CanaryClient.connect(address, target.channelCredentials(spec), target.callCredentials(spec),
+            tracing.clientInterceptors());
       } catch (RuntimeException e) {
         tracing.close();
         throw e;
       }
       try {
-        return run(owner.withDeadline(target.timeout), out);
+        return run(owner.withDeadline(target.timeout()), out);
       } catch (StatusRuntimeException e) {
-        return report(e, err, target.controlPlane());
+        return CallFailures.report(e, err, target.controlPlane(), "CanaryService", CanaryCommand::option);
       } finally {
+        // Output printed without a line end stays in the writer's buffer until flushed: without this,
+        // `canary status` printed nothing once the JVM exited.
+        out.flush();
         owner.close(); // the channel: the client with the deadline borrows it
         tracing.close(); // flushes the spans
       }
     }
   }
 
-  static int report(StatusRuntimeException e, PrintWriter err, String controlPlane) {
-    Status s = e.getStatus();
-    switch (s.getCode()) {
-      case INVALID_ARGUMENT -> {
-        List<String> lines = violations(e);
-        if (lines.isEmpty()) {
-          err.println("invalid input: " + s.getDescription());
-        } else {
-          lines.forEach(err::println);
-        }
-        return 2;
-      }
-      case UNAVAILABLE, DEADLINE_EXCEEDED -> {
-        err.println("cannot reach the control plane at " + controlPlane + ": " + s.getCode() + " "
-            + (s.getDescription() == null ? "" : s.getDescription()));
-        return 1;
-      }
-      case UNIMPLEMENTED -> {
-        err.println("the control plane at " + controlPlane + " does not serve CanaryService (an older version?)");
-        return 1;
-      }
-      default -> {
-        err.println(s.getCode() + ": " + s.getDescription());
-        return 1;
-      }
-    }
-  }
-
-  /** One line per bad field, naming the option that sets it. */
-  static List<String> violations(StatusRuntimeException e) {
-    List<String> out = new ArrayList<>();
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    if (status == null) {
-      return out;
-    }
-    for (com.google.protobuf.Any any : status.getDetailsList()) {
-      if (!any.is(BadRequest.class)) {
-        continue;
-      }
-      try {
-        for (BadRequest.FieldViolation v : any.unpack(BadRequest.class).getFieldViolationsList()) {
-          out.add("invalid " + option(v.getField()) + ": " + v.getDescription());
-        }
-      } catch (InvalidProtocolBufferException ignored) {
-        // Not a readable BadRequest: the status message says it all.
-      }
-    }
-    return out;
-  }
-
+  /** Returns the option that sets request field {@code field} (a path such as {@code spec.stage_weights[2]}). */
   static String option(String field) {
     String f = field;
     while (true) {

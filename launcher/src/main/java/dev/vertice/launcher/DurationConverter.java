@@ -25,4 +25,17 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
       default -> Duration.ofHours(n);
     };
   }
+
+  /** {@code format} returns {@code d} as this converter reads it: {@code 10s}, {@code 1500ms}, {@code 5m}. */
+  public static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 1000 != 0) {
+      return ms + "ms";
+    }
+    long s = ms / 1000;
+    if (s % 3600 == 0 && s > 0) {
+      return s / 3600 + "h";
+    }
+    return s % 60 == 0 && s > 0 ? s / 60 + "m" : s + "s";
+  }
 }

@@ -6,7 +6,7 @@ import java.util.ListResourceBundle;
 
 /**
  * {@code FlagTexts} is a command's resource bundle holding what its shared flags ({@link
- * ControlPlaneAddressFlag}, {@link ControlPlaneTlsFlags}) say in that command: the default of {@code
+ * ControlPlaneAddressFlag}, {@link ControlPlaneTlsFlags}, {@link CliConnectionFlags}) say in that command: the default of {@code
  * --control-plane} and the descriptions that differ. A command names its subclass in {@code
  * @Command(resourceBundle = ...)}; picocli passes the bundle on to its subcommands.
  */
@@ -18,6 +18,8 @@ abstract class FlagTexts extends ListResourceBundle {
   static final String CONTROL_PLANE = "control-plane";
   /** Key of {@code --control-plane-ca}'s description. */
   static final String CONTROL_PLANE_CA = "control-plane-ca";
+  /** Key of the CLI's {@code --timeout} description ({@link CliConnectionFlags}). */
+  static final String TIMEOUT = "timeout";
 
   private final Object[][] contents;
 
@@ -26,6 +28,14 @@ abstract class FlagTexts extends ListResourceBundle {
    * the mixin's own).
    */
   FlagTexts(String defaultAddresses, String addressDescription, String caDescription) {
+    this(defaultAddresses, addressDescription, caDescription, null);
+  }
+
+  /**
+   * {@code FlagTexts} holds {@code defaultAddresses}, and the descriptions given, {@code --timeout}'s
+   * too (a null one keeps the mixin's own).
+   */
+  FlagTexts(String defaultAddresses, String addressDescription, String caDescription, String timeoutDescription) {
     List<Object[]> c = new ArrayList<>();
     c.add(new Object[] {CONTROL_PLANE_DEFAULT, defaultAddresses});
     if (addressDescription != null) {
@@ -33,6 +43,9 @@ abstract class FlagTexts extends ListResourceBundle {
     }
     if (caDescription != null) {
       c.add(new Object[] {CONTROL_PLANE_CA, caDescription});
+    }
+    if (timeoutDescription != null) {
+      c.add(new Object[] {TIMEOUT, timeoutDescription});
     }
     this.contents = c.toArray(new Object[0][]);
   }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
     subcommands = {DevCommand.class, ClusterCommand.class, ControlPlaneCommand.class, GatewayCommand.class, SidecarCommand.class, DemoCommand.class,
-        CanaryCommand.class, BenchCommand.class,
+        CanaryCommand.class, ServicesCommand.class, InstancesCommand.class, WatchCommand.class,
+        DeregisterCommand.class, SetHealthCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -37,7 +38,14 @@ public final class Main implements Runnable {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setOut(out);
     cli.setErr(err);
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      // The writers flush by themselves on println only: whatever a command printed without a line end
+      // would be lost at System.exit.
+      out.flush();
+      err.flush();
+    }
   }
 
   @Override
