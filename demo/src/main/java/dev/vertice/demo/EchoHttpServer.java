@@ -1,24 +1,23 @@
 package dev.vertice.demo;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.vertice.common.JsonStrings;
+import dev.vertice.observability.http.HttpEventLoops;
+import dev.vertice.observability.http.Request;
+import dev.vertice.observability.http.Response;
+import dev.vertice.observability.http.SmallHttpServer;
+import dev.vertice.observability.http.SmallHttpServerConfig;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code EchoHttpServer} is the demo HTTP service, on the JDK's built-in HTTP server.
+ * {@code EchoHttpServer} is the demo HTTP service, on Vertice's small Netty HTTP server ({@link
+ * SmallHttpServer}).
  *
  * <ul>
  *   <li>any method and path not below: 200 with {@code {"service","instance","version","method",
@@ -27,38 +26,47 @@ import java.util.regex.Pattern;
  *   <li>{@code GET /health}: 200 {@code {"status":"SERVING"}}, or 503 {@code
  *       {"status":"NOT_SERVING"}} while the switch is off;
  *   <li>{@code POST /admin/health} with {@code {"serving":true|false}}: flips the switch (400 for
- *       another body, at most {@value #MAX_ADMIN_BODY_BYTES} bytes);
+ *       another body, 413 beyond {@value #MAX_ADMIN_BODY_BYTES} bytes);
  *   <li>{@code GET /admin/inflight}: {@code {"inflight":N}}, the echoes being served now (the
  *       sidecar can end its drain early once this reaches zero).
  * </ul>
  *
- * <p>Cheap enough to run dozens in one JVM: every instance shares one pool of daemon threads (at
- * most {@value #MAX_THREADS}, idle ones end after 30 s); when all are busy the accepting thread
- * serves the request itself, which slows accepting down instead of queueing without bound.
+ * <p>Cheap enough to run dozens in one JVM: every instance shares {@value #EVENT_LOOP_THREADS}
+ * event-loop threads ({@code demo-http-*}, daemon). Nothing blocks them: the latency is a timer on
+ * the event loop, not a sleeping thread. Limits: {@link #SERVER_CONFIG}.
  */
 public final class EchoHttpServer implements DemoService {
 
-  /** Most threads serving requests, shared by every instance in the JVM. */
-  public static final int MAX_THREADS = 256;
+  /** Event-loop threads shared by every instance in the JVM. */
+  public static final int EVENT_LOOP_THREADS = 2;
   /** Largest body accepted by the admin endpoint. */
   public static final int MAX_ADMIN_BODY_BYTES = 1024;
+  /**
+   * The server's limits: the request line, headers and body the gateway forwards by default (8 KiB,
+   * 16 KiB, 10 MiB; bodies are read and dropped), 1024 connections, 10 s to send a request, 60 s
+   * idle.
+   */
+  public static final SmallHttpServerConfig SERVER_CONFIG = SmallHttpServerConfig.custom().name("demo-http")
+      .eventLoopThreads(EVENT_LOOP_THREADS).maxConnections(1024).maxInitialLineBytes(8192).maxHeaderBytes(16384)
+      .maxBodyBytes(10 << 20).build();
 
   private static final Pattern SERVING = Pattern.compile("\\A\\s*\\{\\s*\"serving\"\\s*:\\s*(true|false)\\s*}\\s*\\z");
-  private static final ExecutorService SHARED = sharedPool();
+  private static final HttpEventLoops SHARED = HttpEventLoops.create(SERVER_CONFIG.name(), EVENT_LOOP_THREADS);
 
   private final DemoConfig config;
-  private final HttpServer server;
+  private final SmallHttpServer server;
   private final Random random;
+  private final String identity;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean serving = true;
 
   private EchoHttpServer(DemoConfig config) throws IOException {
     this.config = config;
     this.random = new Random(config.seed());
-    this.server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
-    server.setExecutor(SHARED);
-    server.createContext("/", this::handle);
-    server.start();
+    this.identity = "\"service\":" + JsonStrings.quote(config.service()) + ",\"instance\":"
+        + JsonStrings.quote(config.instanceId()) + ",\"version\":" + JsonStrings.quote(config.version());
+    this.server = SmallHttpServer.builder(config.host(), config.port(), this::handle).config(SERVER_CONFIG)
+        .eventLoops(SHARED).bind().start();
   }
 
   /**
@@ -77,7 +85,7 @@ public final class EchoHttpServer implements DemoService {
 
   @Override
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
   @Override
@@ -102,91 +110,62 @@ public final class EchoHttpServer implements DemoService {
 
   @Override
   public void close() {
-    server.stop(0);
+    server.close();
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      String method = ex.getRequestMethod();
-      if (path.equals("/health") && method.equals("GET")) {
-        boolean up = serving;
-        send(ex, up ? 200 : 503, "{\"status\":\"" + (up ? "SERVING" : "NOT_SERVING") + "\"}");
-      } else if (path.equals("/admin/health") && method.equals("POST")) {
-        adminHealth(ex);
-      } else if (path.equals("/admin/inflight") && method.equals("GET")) {
-        send(ex, 200, "{\"inflight\":" + inFlight.get() + "}");
-      } else {
-        echo(ex, method, path);
-      }
+  /** Runs on the event loop: nothing here blocks. */
+  private CompletionStage<Response> handle(Request r) {
+    String path = r.path();
+    String method = r.method();
+    if (path.equals("/health") && method.equals("GET")) {
+      boolean up = serving;
+      return now(Response.json(up ? 200 : 503, "{\"status\":\"" + (up ? "SERVING" : "NOT_SERVING") + "\"}"));
+    } else if (path.equals("/admin/health") && method.equals("POST")) {
+      return now(adminHealth(r));
+    } else if (path.equals("/admin/inflight") && method.equals("GET")) {
+      return now(Response.json(200, "{\"inflight\":" + inFlight.get() + "}"));
     }
+    inFlight.incrementAndGet();
+    if (config.latency().isZero()) {
+      return now(echo(method, path));
+    }
+    CompletableFuture<Response> later = new CompletableFuture<>();
+    r.scheduler().schedule(() -> {
+      later.complete(echo(method, path));
+    }, config.latency().toNanos(), TimeUnit.NANOSECONDS);
+    return later;
   }
 
-  private void adminHealth(HttpExchange ex) throws IOException {
-    byte[] body = readAtMost(ex.getRequestBody(), MAX_ADMIN_BODY_BYTES + 1);
-    if (body.length > MAX_ADMIN_BODY_BYTES) {
-      send(ex, 413, "{\"error\":\"body larger than " + MAX_ADMIN_BODY_BYTES + " bytes\"}");
-      return;
+  private static CompletionStage<Response> now(Response r) {
+    return CompletableFuture.completedFuture(r);
+  }
+
+  private Response adminHealth(Request r) {
+    if (r.body().length > MAX_ADMIN_BODY_BYTES) {
+      return Response.json(413, "{\"error\":\"body larger than " + MAX_ADMIN_BODY_BYTES + " bytes\"}");
     }
-    Matcher m = SERVING.matcher(new String(body, StandardCharsets.UTF_8));
+    Matcher m = SERVING.matcher(r.bodyText());
     if (!m.matches()) {
-      send(ex, 400, "{\"error\":\"expected {\\\"serving\\\":true} or {\\\"serving\\\":false}\"}");
-      return;
+      return Response.json(400, "{\"error\":\"expected {\\\"serving\\\":true} or {\\\"serving\\\":false}\"}");
     }
     serving = Boolean.parseBoolean(m.group(1));
-    send(ex, 200, "{\"serving\":" + serving + "}");
+    return Response.json(200, "{\"serving\":" + serving + "}");
   }
 
-  private void echo(HttpExchange ex, String method, String path) throws IOException {
-    inFlight.incrementAndGet();
+  /** The echo's answer; it leaves the in-flight count as the answer goes out. */
+  private Response echo(String method, String path) {
     try {
-      ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
-      if (!config.latency().isZero()) {
-        try {
-          Thread.sleep(config.latency().toMillis(), config.latency().toNanosPart() % 1_000_000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          send(ex, 503, "{\"error\":\"shutting down\"}");
-          return;
-        }
-      }
       boolean fail;
       synchronized (random) {
         fail = config.errorRate() > 0 && random.nextDouble() < config.errorRate();
       }
-      String identity = "\"service\":" + JsonStrings.quote(config.service()) + ",\"instance\":"
-          + JsonStrings.quote(config.instanceId()) + ",\"version\":" + JsonStrings.quote(config.version());
       if (fail) {
-        send(ex, 500, "{\"error\":\"injected error\"," + identity + "}");
-      } else {
-        send(ex, 200, "{" + identity + ",\"method\":" + JsonStrings.quote(method) + ",\"path\":" + JsonStrings.quote(path) + "}");
+        return Response.json(500, "{\"error\":\"injected error\"," + identity + "}");
       }
+      return Response.json(200, "{" + identity + ",\"method\":" + JsonStrings.quote(method) + ",\"path\":"
+          + JsonStrings.quote(path) + "}");
     } finally {
       inFlight.decrementAndGet();
     }
-  }
-
-  private static void send(HttpExchange ex, int status, String json) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  private static byte[] readAtMost(InputStream in, int limit) throws IOException {
-    return in.readNBytes(limit);
-  }
-
-  private static ExecutorService sharedPool() {
-    AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, MAX_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        r -> {
-          Thread t = new Thread(r, "demo-http-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
-    return pool;
   }
 }

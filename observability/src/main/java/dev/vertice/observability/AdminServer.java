@@ -1,18 +1,17 @@
 package dev.vertice.observability;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
+import dev.vertice.common.JsonStrings;
 import dev.vertice.common.Threads;
+import dev.vertice.observability.http.HttpHandler;
+import dev.vertice.observability.http.Request;
+import dev.vertice.observability.http.SmallHttpServer;
+import dev.vertice.observability.http.SmallHttpServerConfig;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
@@ -22,10 +21,26 @@ import javax.net.ssl.SSLContext;
  * format), {@code GET /healthz} (200 when the process is ready, 503 when not), and any read-only
  * JSON routes a component adds before {@link #start}.
  *
- * <p>It runs on two daemon threads of its own, apart from the component's request path. Other
- * paths answer 404 and other methods 405, both with a JSON body.
+ * <p>It runs on a {@link SmallHttpServer} with {@link #DEFAULT_CONFIG}: one event-loop thread
+ * ({@code admin-http-*}) that never waits on a client, so slow or stalled connections cannot hold
+ * {@code /healthz} or {@code /metrics}; routes run on at most {@value #ROUTE_THREADS} threads of
+ * their own ({@code admin-route-*}, ended when idle) since a route may block, with at most {@value
+ * #ROUTE_QUEUE} requests waiting (503 beyond). Other paths answer 404 and other methods 405, both
+ * with a JSON body.
  */
 public final class AdminServer implements AutoCloseable {
+
+  /**
+   * The admin port's limits: {@link SmallHttpServerConfig}'s defaults (10 s to send a request, 60 s
+   * idle, one event-loop thread) with at most 64 connections and 1 KiB bodies, admin routes being
+   * read-only.
+   */
+  public static final SmallHttpServerConfig DEFAULT_CONFIG = SmallHttpServerConfig.custom().name("admin-http")
+      .maxConnections(64).maxBodyBytes(1024).build();
+  /** Most threads running admin routes at once. */
+  public static final int ROUTE_THREADS = 2;
+  /** Most admin requests waiting for a route thread (503 beyond). */
+  public static final int ROUTE_QUEUE = 64;
 
   /** {@code Route} answers one admin path with a JSON body. */
   @FunctionalInterface
@@ -51,13 +66,15 @@ public final class AdminServer implements AutoCloseable {
 
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final ThreadPoolExecutor executor;
   private final Map<String, Route> routes = new LinkedHashMap<>();
+  /** Set once, by {@code bind}, before the instance is returned. */
+  private SmallHttpServer server;
 
-  private AdminServer(HttpServer server, ExecutorService executor) {
-    this.server = server;
-    this.executor = executor;
+  private AdminServer() {
+    this.executor = new ThreadPoolExecutor(ROUTE_THREADS, ROUTE_THREADS, 30, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(ROUTE_QUEUE), Threads.daemon("admin-route"));
+    executor.allowCoreThreadTimeOut(true);
   }
 
   /**
@@ -80,22 +97,27 @@ public final class AdminServer implements AutoCloseable {
    */
   public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls)
       throws IOException {
-    HttpServer server;
-    if (tls == null) {
-      server = HttpServer.create(new InetSocketAddress(host, port), 64);
-    } else {
-      HttpsServer https = HttpsServer.create(new InetSocketAddress(host, port), 64);
-      https.setHttpsConfigurator(new HttpsConfigurator(tls));
-      server = https;
-    }
-    ExecutorService executor = Executors.newFixedThreadPool(2, Threads.daemon("admin-http"));
-    server.setExecutor(executor);
-    AdminServer admin = new AdminServer(server, executor);
+    return bind(host, port, metrics, ready, tls, DEFAULT_CONFIG);
+  }
+
+  /**
+   * Binds the admin port like {@link #bind(String, int, Metrics, BooleanSupplier, SSLContext)}
+   * with the limits of {@code config} instead of {@link #DEFAULT_CONFIG}.
+   */
+  public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls,
+      SmallHttpServerConfig config) throws IOException {
+    AdminServer admin = new AdminServer();
     admin.route("/metrics", path -> new Response(200, PROMETHEUS_TEXT, metrics.scrape()));
     admin.route("/healthz", path -> ready.getAsBoolean()
         ? Response.json(200, "{\"status\":\"ok\"}")
         : Response.json(503, "{\"status\":\"not ready\"}"));
-    server.createContext("/", admin::handle);
+    try {
+      admin.server = SmallHttpServer.builder(host, port, HttpHandler.offloaded(admin.executor, admin::handle))
+          .config(config).tls(tls).bind();
+    } catch (IOException e) {
+      admin.executor.shutdownNow();
+      throw e;
+    }
     return admin;
   }
 
@@ -123,38 +145,30 @@ public final class AdminServer implements AutoCloseable {
 
   /** Returns the bound port. */
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String path = exchange.getRequestURI().getPath();
-      Route route = find(path);
-      Response response;
-      if (route == null) {
-        response = Response.json(404, "{\"error\":\"not found\",\"path\":" + dev.vertice.common.JsonStrings.quote(path) + "}");
-      } else if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
-        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-        response = Response.json(405, "{\"error\":\"method not allowed\"}");
-      } else {
-        try {
-          response = route.handle(path);
-        } catch (RuntimeException e) {
-          // No stack trace leaves the process: the admin port may be reachable by more people than the logs.
-          response = Response.json(500, "{\"error\":\"internal error\"}");
-        }
-      }
-      byte[] body = response.body().getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", response.contentType());
-      exchange.getResponseHeaders().set("Cache-Control", "no-store");
-      boolean head = "HEAD".equals(exchange.getRequestMethod());
-      exchange.sendResponseHeaders(response.status(), head ? -1 : body.length);
-      if (!head) {
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
+  private dev.vertice.observability.http.Response handle(Request request) {
+    String path = request.path();
+    Route route = find(path);
+    Response response;
+    String allow = null;
+    if (route == null) {
+      response = Response.json(404, "{\"error\":\"not found\",\"path\":" + JsonStrings.quote(path) + "}");
+    } else if (!"GET".equals(request.method()) && !"HEAD".equals(request.method())) {
+      allow = "GET, HEAD";
+      response = Response.json(405, "{\"error\":\"method not allowed\"}");
+    } else {
+      try {
+        response = route.handle(path);
+      } catch (RuntimeException e) {
+        // No stack trace leaves the process: the admin port may be reachable by more people than the logs.
+        response = Response.json(500, "{\"error\":\"internal error\"}");
       }
     }
+    dev.vertice.observability.http.Response r = dev.vertice.observability.http.Response.of(response.status(),
+        response.contentType(), response.body()).withHeader("Cache-Control", "no-store");
+    return allow == null ? r : r.withHeader("Allow", allow);
   }
 
   private Route find(String path) {
@@ -174,7 +188,7 @@ public final class AdminServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(0);
+    server.close();
     executor.shutdownNow();
   }
 }

@@ -1,33 +1,31 @@
 package dev.vertice.sidecar;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsParameters;
-import com.sun.net.httpserver.HttpsServer;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.WatchClient;
 import dev.vertice.common.ServiceNames;
+import dev.vertice.observability.http.HttpHandler;
+import dev.vertice.observability.http.Request;
+import dev.vertice.observability.http.Response;
+import dev.vertice.observability.http.SmallHttpServer;
+import dev.vertice.observability.http.SmallHttpServerConfig;
 import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsSettings;
 import dev.vertice.sidecar.internal.Json;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLEngine;
 
 /**
- * {@code LocalApi} is the sidecar's HTTP API for the app, on the JDK's HTTP server (one thread:
- * every answer is read from memory), or HTTPS (client certificates optional or required) when the
- * sidecar is given TLS material.
+ * {@code LocalApi} is the sidecar's HTTP API for the app, on Vertice's small Netty HTTP server
+ * (one event-loop thread, {@code sidecar-api-*}, answering from memory without blocking), or HTTPS
+ * (client certificates optional or required) when the sidecar is given TLS material. Limits:
+ * {@link #SERVER_CONFIG}.
  *
  * <ul>
  *   <li>{@code GET /v1/endpoints/{service}}: the pushed instances of a configured upstream, {@code
@@ -37,9 +35,18 @@ import javax.net.ssl.SSLParameters;
  *   <li>{@code GET /v1/endpoints}: {@code {"upstreams":[...]}}.
  *   <li>{@code GET /v1/status}: the sidecar's own state.
  * </ul>
- * Other methods get 405, other paths 404; every error body is {@code {"error": "..."}}.
+ * Other methods get 405, other paths 404; every error body is {@code {"error": "..."}}. A body
+ * (none is needed) larger than 1 KiB gets 413, a request not complete within 10 s 408, a
+ * connection beyond 256 open ones 503.
  */
 final class LocalApi {
+
+  /**
+   * The local API's limits: {@link SmallHttpServerConfig}'s defaults (256 connections, 10 s to send
+   * a request, 60 s idle, one event-loop thread) with bodies of at most 1 KiB: every route is a GET.
+   */
+  static final SmallHttpServerConfig SERVER_CONFIG = SmallHttpServerConfig.custom().name("sidecar-api")
+      .maxBodyBytes(1024).build();
 
   private static final String PREFIX = "/v1/endpoints/";
 
@@ -47,7 +54,7 @@ final class LocalApi {
   private final WatchClient watch;
   private final Supplier<String> status;
   private final ReloadingTls tls;
-  private HttpServer server;
+  private volatile SmallHttpServer server;
 
   /**
    * {@code LocalApi} serves {@code watch}'s upstreams (null when there are none) and the JSON
@@ -61,91 +68,75 @@ final class LocalApi {
   }
 
   void start() throws IOException {
-    SidecarConfig c = config;
-    InetSocketAddress address = new InetSocketAddress(c.apiHost(), c.apiPort());
-    HttpServer s;
-    if (tls == null) {
-      s = HttpServer.create(address, 64);
-    } else {
-      HttpsServer https = HttpsServer.create(address, 64);
+    SmallHttpServer.Builder b = SmallHttpServer.builder(config.apiHost(), config.apiPort(),
+        HttpHandler.direct(this::handle)).config(SERVER_CONFIG);
+    if (tls != null) {
       TlsSettings.ClientAuth auth = tls.settings().clientAuth();
-      https.setHttpsConfigurator(new HttpsConfigurator(tls.sslContext()) {
-        @Override
-        public void configure(HttpsParameters params) {
-          SSLParameters p = getSSLContext().getDefaultSSLParameters();
-          if (auth == TlsSettings.ClientAuth.REQUIRE) {
-            p.setNeedClientAuth(true);
-          } else if (auth == TlsSettings.ClientAuth.OPTIONAL) {
-            p.setWantClientAuth(true);
-          }
-          params.setSSLParameters(p);
+      b.tlsEngines(() -> {
+        // The current context each time: new connections get certificate files reloaded since.
+        SSLEngine engine = tls.sslContext().createSSLEngine();
+        engine.setUseClientMode(false);
+        if (auth == TlsSettings.ClientAuth.REQUIRE) {
+          engine.setNeedClientAuth(true);
+        } else if (auth == TlsSettings.ClientAuth.OPTIONAL) {
+          engine.setWantClientAuth(true);
         }
+        return engine;
       });
-      s = https;
     }
-    s.createContext("/", this::handle);
-    s.start();
-    server = s;
+    server = b.bind().start();
   }
 
   int port() {
-    HttpServer s = server;
-    return s == null ? -1 : s.getAddress().getPort();
+    SmallHttpServer s = server;
+    return s == null ? -1 : s.port();
   }
 
   void close() {
-    HttpServer s = server;
+    SmallHttpServer s = server;
     if (s != null) {
-      s.stop(0);
+      s.close();
     }
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
-      String path = ex.getRequestURI().getPath();
-      if (!ex.getRequestMethod().equals("GET")) {
-        ex.getResponseHeaders().set("Allow", "GET");
-        send(ex, 405, error("only GET is supported"));
-      } else if (path.equals("/v1/endpoints") || path.equals("/v1/endpoints/")) {
-        StringBuilder b = new StringBuilder("{\"upstreams\":[");
-        List<String> ups = config.upstreams();
-        for (int i = 0; i < ups.size(); i++) {
-          b.append(i == 0 ? "" : ",").append(Json.quote(ups.get(i)));
-        }
-        send(ex, 200, b.append("]}").toString());
-      } else if (path.startsWith(PREFIX)) {
-        endpoints(ex, path.substring(PREFIX.length()));
-      } else if (path.equals("/v1/status")) {
-        send(ex, 200, status.get());
-      } else {
-        send(ex, 404, error("no such resource: " + path + " (try /v1/endpoints/{service} or /v1/status)"));
+  /** Runs on the event loop: every answer is read from memory. */
+  private Response handle(Request r) {
+    String path = r.path();
+    if (!r.method().equals("GET")) {
+      return send(405, error("only GET is supported")).withHeader("Allow", "GET");
+    } else if (path.equals("/v1/endpoints") || path.equals("/v1/endpoints/")) {
+      StringBuilder b = new StringBuilder("{\"upstreams\":[");
+      List<String> ups = config.upstreams();
+      for (int i = 0; i < ups.size(); i++) {
+        b.append(i == 0 ? "" : ",").append(Json.quote(ups.get(i)));
       }
+      return send(200, b.append("]}").toString());
+    } else if (path.startsWith(PREFIX)) {
+      return endpoints(path.substring(PREFIX.length()));
+    } else if (path.equals("/v1/status")) {
+      return send(200, status.get());
     }
+    return send(404, error("no such resource: " + path + " (try /v1/endpoints/{service} or /v1/status)"));
   }
 
-  private void endpoints(HttpExchange ex, String requested) throws IOException {
+  private Response endpoints(String requested) {
     Optional<String> name = ServiceNames.normalize(requested);
     if (name.isEmpty() || !config.upstreams().contains(name.get())) {
-      send(ex, 404, error("'" + requested + "' is not an upstream of this sidecar; upstreams: "
+      return send(404, error("'" + requested + "' is not an upstream of this sidecar; upstreams: "
           + config.upstreams()));
-      return;
     }
     Optional<ServiceSnapshot> snapshot;
     try {
       // Returns at once: the held snapshot, or empty when the control plane said there is none.
       snapshot = watch.awaitService(name.get(), Duration.ZERO);
     } catch (TimeoutException e) {
-      send(ex, 503, error("the control plane has not answered for '" + name.get() + "' yet"
+      return send(503, error("the control plane has not answered for '" + name.get() + "' yet"
           + (watch.isConnected() ? "" : " (not connected)")));
-      return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      send(ex, 503, error("interrupted"));
-      return;
+      return send(503, error("interrupted"));
     } catch (IllegalStateException e) {
-      send(ex, 503, error("the sidecar is stopping"));
-      return;
+      return send(503, error("the sidecar is stopping"));
     }
     StringBuilder b = new StringBuilder(256);
     b.append("{\"service\":").append(Json.quote(name.get()));
@@ -175,19 +166,14 @@ final class LocalApi {
       }
       b.append("]}");
     }
-    send(ex, 200, b.append('}').toString());
+    return send(200, b.append('}').toString());
   }
 
   private static String error(String message) {
     return "{\"error\":" + Json.quote(message) + "}";
   }
 
-  private static void send(HttpExchange ex, int status, String json) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
+  private static Response send(int status, String json) {
+    return Response.json(status, json);
   }
 }

@@ -16,6 +16,7 @@ import dev.vertice.demo.EchoGrpcServer;
 import dev.vertice.demo.EchoHttpServer;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.FakeClock;
+import dev.vertice.testkit.RawHttp;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,12 +24,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The sidecar on a fake clock (probe periods, retries and the drain move only when the test says),
@@ -296,6 +300,36 @@ class SidecarTest {
     String status = get(base + "/v1/status").body();
     assertTrue(status.contains("\"phase\":\"RUNNING\",\"health\":\"SERVING\""), status);
     assertTrue(status.contains("\"registered\":true"), status);
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void localApiAnswersQuicklyWhileConnectionsStallAndRefusesLargeBodies() throws Exception {
+    controlPlane();
+    EchoHttpServer app = closeLater(startHttp("web"));
+    Sidecar sidecar = start(config("web", app.port()).upstreams(List.of("orders")).build());
+    Duration read = Duration.ofSeconds(5);
+    // The JDK server's threads were held by connections like these; the request timeout closes them.
+    for (int i = 0; i < 4; i++) {
+      closeLater(RawHttp.connect(sidecar.apiPort(), read)).send("GET /v1/sta");
+    }
+    RawHttp c = closeLater(RawHttp.connect(sidecar.apiPort(), read));
+    long[] nanos = new long[200];
+    for (int i = -20; i < nanos.length; i++) {
+      long t0 = System.nanoTime();
+      RawHttp.Answer a = c.exchange("GET /v1/status HTTP/1.1\r\nHost: local\r\n\r\n");
+      if (i >= 0) {
+        nanos[i] = System.nanoTime() - t0;
+      }
+      assertEquals(200, a.status());
+    }
+    Arrays.sort(nanos);
+    assertTrue(nanos[nanos.length / 2] < 5_000_000, "median " + nanos[nanos.length / 2] / 1000 + " µs");
+    RawHttp big = closeLater(RawHttp.connect(sidecar.apiPort(), read));
+    RawHttp.Answer tooLarge = big.exchange("POST /v1/status HTTP/1.1\r\nHost: local\r\nContent-Length: 4096\r\n\r\n"
+        + "x".repeat(4096));
+    assertEquals(413, tooLarge.status());
+    assertTrue(tooLarge.body().contains("larger than 1024 bytes"), tooLarge.body());
   }
 
   @Test
