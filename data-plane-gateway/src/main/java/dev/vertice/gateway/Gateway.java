@@ -1,5 +1,7 @@
 package dev.vertice.gateway;
 
+import dev.vertice.client.ServiceSnapshot;
+import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.WatchClient;
 import dev.vertice.common.Ticker;
 import dev.vertice.gateway.admin.AdminRoutes;
@@ -217,6 +219,35 @@ public final class Gateway implements AutoCloseable {
    */
   public String statusJson() {
     return BuiltinRoutes.statusJson(state.table(), watch, counters);
+  }
+
+  /**
+   * {@code routesReady} returns whether the routing table holds every snapshot the watch client
+   * holds, and the client is in sync: the first pushed state has been applied to routing, not only
+   * received (the listener that builds tables runs on its own thread). Always true without a control
+   * plane. A readiness probe latches the first true: from then on the gateway routes, control plane
+   * or not.
+   */
+  public boolean routesReady() {
+    if (watch == null) {
+      return true;
+    }
+    if (!watch.isSynced()) {
+      return false;
+    }
+    for (ServiceSnapshot s : watch.snapshots().values()) {
+      ServiceSnapshot held = state.endpointsSnapshot(s.service());
+      if (held == null || !held.version().equals(s.version())) {
+        return false;
+      }
+    }
+    for (TrafficPolicySnapshot p : watch.policies().values()) {
+      TrafficPolicySnapshot held = state.policySnapshot(p.service());
+      if (held == null || !held.version().equals(p.version())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** {@code watchClient} returns the watch client feeding the routing state, or null without a control plane. */

@@ -319,12 +319,12 @@ public final class GatewayCommand implements Callable<Integer> {
     WatchClientMetrics.bind(gateway.watchClient(), metrics.registry());
     AdminServer admin = null;
     if (adminPort >= 0) {
-      // Ready once the first snapshot arrived: from then on the gateway routes, control plane or not.
+      // Ready once the first pushed state is applied to routing: from then on the gateway routes,
+      // control plane or not.
       AtomicBoolean syncedOnce = new AtomicBoolean();
-      var watch = gateway.watchClient();
       try {
         admin = AdminServer.bind(host, adminPort, metrics, () -> {
-          if (!syncedOnce.get() && watch.isSynced()) {
+          if (!syncedOnce.get() && gateway.routesReady()) {
             syncedOnce.set(true);
           }
           return syncedOnce.get();
