@@ -2,6 +2,7 @@ package dev.vertice.launcher;
 
 import dev.vertice.api.registry.v1.DeregisterRequest;
 import dev.vertice.api.registry.v1.DeregisterResponse;
+import dev.vertice.common.JsonStrings;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -31,8 +32,8 @@ public final class DeregisterCommand extends RegistryCall {
     DeregisterResponse r = registry().deregister(DeregisterRequest.newBuilder().setService(service)
         .setInstanceId(instance).build());
     if (json) {
-      out.println("{\"service\":" + CliJson.quote(service) + ",\"instanceId\":" + CliJson.quote(instance)
-          + ",\"resourceVersion\":" + CliJson.quote(r.getResourceVersion()) + "}");
+      out.println("{\"service\":" + JsonStrings.quote(service) + ",\"instanceId\":" + JsonStrings.quote(instance)
+          + ",\"resourceVersion\":" + JsonStrings.quote(r.getResourceVersion()) + "}");
     } else {
       out.println("deregistered " + service + " " + instance);
     }

@@ -1,6 +1,7 @@
 package dev.vertice.launcher;
 
 import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.common.JsonStrings;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -115,14 +116,14 @@ record InstanceChange(Kind kind, String service, String instanceId, Instance pre
    * instance} after and {@code previous} before (null when absent) in the API's JSON mapping.
    */
   String json() {
-    StringBuilder b = new StringBuilder("{\"time\":").append(CliJson.quote(at.truncatedTo(ChronoUnit.MILLIS).toString()))
-        .append(",\"event\":").append(CliJson.quote(kind.name()))
-        .append(",\"service\":").append(CliJson.quote(service))
-        .append(",\"instanceId\":").append(CliJson.quote(instanceId))
-        .append(",\"resourceVersion\":").append(CliJson.quote(resourceVersion))
+    StringBuilder b = new StringBuilder("{\"time\":").append(JsonStrings.quote(at.truncatedTo(ChronoUnit.MILLIS).toString()))
+        .append(",\"event\":").append(JsonStrings.quote(kind.name()))
+        .append(",\"service\":").append(JsonStrings.quote(service))
+        .append(",\"instanceId\":").append(JsonStrings.quote(instanceId))
+        .append(",\"resourceVersion\":").append(JsonStrings.quote(resourceVersion))
         .append(",\"changed\":[");
     for (int i = 0; i < changed.size(); i++) {
-      b.append(i == 0 ? "" : ",").append(CliJson.quote(changed.get(i)));
+      b.append(i == 0 ? "" : ",").append(JsonStrings.quote(changed.get(i)));
     }
     b.append("],\"instance\":").append(instance == null ? "null" : CliJson.compact(instance));
     b.append(",\"previous\":").append(previous == null ? "null" : CliJson.compact(previous));

@@ -3,6 +3,7 @@ package dev.vertice.launcher;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.api.registry.v1.SetHealthResponse;
+import dev.vertice.common.JsonStrings;
 import java.io.PrintWriter;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -36,8 +37,8 @@ public final class SetHealthCommand extends RegistryCall {
     SetHealthResponse r = registry().setHealth(SetHealthRequest.newBuilder().setService(service)
         .setInstanceId(instance).setHealth(h).build());
     if (json) {
-      out.println("{\"service\":" + CliJson.quote(service) + ",\"instanceId\":" + CliJson.quote(instance)
-          + ",\"health\":" + CliJson.quote(h.name()) + ",\"resourceVersion\":" + CliJson.quote(r.getResourceVersion())
+      out.println("{\"service\":" + JsonStrings.quote(service) + ",\"instanceId\":" + JsonStrings.quote(instance)
+          + ",\"health\":" + JsonStrings.quote(h.name()) + ",\"resourceVersion\":" + JsonStrings.quote(r.getResourceVersion())
           + "}");
     } else {
       out.println(service + " " + instance + " is " + health(h));
