@@ -101,7 +101,7 @@ public final class RegistryView {
         }
       } else {
         if (entry == null || entry.instances.remove(instanceId) == null) {
-          this.revision = revision;
+          this.revision = Math.max(this.revision, revision);
           return;
         }
         instanceCount--;
@@ -112,7 +112,7 @@ public final class RegistryView {
       entry.version = revision;
       report(ResourceTypes.ENDPOINTS, service, revision, changedAtNanos);
       // Published after the listeners: a writer waiting for this revision finds them informed.
-      this.revision = revision;
+      this.revision = Math.max(this.revision, revision);
     }
   }
 
@@ -128,14 +128,14 @@ public final class RegistryView {
       }
       if (policy == null) {
         if (policies.remove(service) == null) {
-          this.revision = revision;
+          this.revision = Math.max(this.revision, revision);
           return;
         }
       } else {
         policies.put(service, entry(new StoredTrafficPolicy(service, policy, revision)));
       }
       report(ResourceTypes.TRAFFIC_POLICY, service, revision, changedAtNanos);
-      this.revision = revision;
+      this.revision = Math.max(this.revision, revision);
     }
   }
 
@@ -186,12 +186,13 @@ public final class RegistryView {
         if (entry != null && entry.version == version && !force) {
           continue; // unchanged
         }
-        if (entry == null) {
-          entry = new ServiceEntry(e.getKey());
-          services.put(e.getKey(), entry);
+        if (entry != null) {
+          instanceCount -= entry.instances.size();
         }
-        instanceCount -= entry.instances.size();
-        entry.instances.clear();
+        // A fresh entry, never the old one cleared: after lost history (force) a version number can
+        // come back, and the old entry's cached snapshot of that version would be served again.
+        entry = new ServiceEntry(e.getKey());
+        services.put(e.getKey(), entry);
         for (Instance i : e.getValue()) {
           entry.instances.put(i.getInstanceId(), i);
         }
