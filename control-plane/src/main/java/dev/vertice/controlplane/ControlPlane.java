@@ -88,30 +88,34 @@ public final class ControlPlane implements AutoCloseable {
     registry.addListener(xds);
     engine.addSources(registry.sources());
     engine.addSources(xds.sources());
+    // Anything that fails from here on releases what was opened (connections, threads), then throws.
     try {
       backend.start();
+      this.trafficPolicies = new TrafficPolicies(backend.registry(), registry, engine);
+      this.wallClock = b.wallClock;
+      String id = b.ids.get();
+      this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
+      this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
+      this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
+      this.adsService = new AdsGrpcService(engine, b.authorizer);
+      this.statsService = new StatsGrpcService(backend.stats(), b.wallClock);
+      this.canary = CanaryController.builder()
+          .rollouts(backend.rollouts())
+          .policies(new StorePolicyPublisher(trafficPolicies))
+          .stats(new StatsStoreWindows(backend.stats()))
+          .leadership(new LeaseLeadership(backend.leases(), replicaId, b.canaryLeaseTtl))
+          .instances(this::servingInstances)
+          .clock(b.wallClock)
+          .scheduler(scheduler)
+          .build();
+      this.canaryService = new CanaryGrpcService(canary);
+      canary.start();
     } catch (StoreUnavailableException e) {
       throw startFailed(e);
+    } catch (RuntimeException | Error e) {
+      releaseAfterFailedStart();
+      throw e;
     }
-    this.trafficPolicies = new TrafficPolicies(backend.registry(), registry, engine);
-    this.wallClock = b.wallClock;
-    String id = b.ids.get();
-    this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
-    this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
-    this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
-    this.adsService = new AdsGrpcService(engine, b.authorizer);
-    this.statsService = new StatsGrpcService(backend.stats(), b.wallClock);
-    this.canary = CanaryController.builder()
-        .rollouts(backend.rollouts())
-        .policies(new StorePolicyPublisher(trafficPolicies))
-        .stats(new StatsStoreWindows(backend.stats()))
-        .leadership(new LeaseLeadership(backend.leases(), replicaId, b.canaryLeaseTtl))
-        .instances(this::servingInstances)
-        .clock(b.wallClock)
-        .scheduler(scheduler)
-        .build();
-    this.canaryService = new CanaryGrpcService(canary);
-    canary.start();
   }
 
   /** Opens the backend of {@code b}: Redis when configured, else memory. */
@@ -128,8 +132,14 @@ public final class ControlPlane implements AutoCloseable {
     }
   }
 
-  /** Releases what a failed start opened (in reverse order) and describes the failure. */
+  /** Releases what a failed start opened and describes the failure. */
   private IllegalStateException startFailed(StoreUnavailableException e) {
+    releaseAfterFailedStart();
+    return new IllegalStateException(e.getMessage(), e);
+  }
+
+  /** Releases what a failed start opened, in reverse order (fields not yet assigned are null). */
+  private void releaseAfterFailedStart() {
     if (backend != null) {
       backend.close();
     }
@@ -139,7 +149,6 @@ public final class ControlPlane implements AutoCloseable {
     if (ownedScheduler != null) {
       ownedScheduler.shutdownNow();
     }
-    return new IllegalStateException(e.getMessage(), e);
   }
 
   private int servingInstances(String service, String version) {
