@@ -73,7 +73,7 @@ final class Children implements AutoCloseable {
   /** Starts a demo app process serving {@code args}; returns it once it listens, with its port. */
   App app(List<String> args) throws IOException {
     List<String> all = new ArrayList<>(args);
-    Child c = start("app", "dev.vertice.launcher.DemoCommand", all);
+    Child c = start("app", DemoCommand.class.getName(), all);
     App app = new App(c, Integer.parseInt(c.await(APP, Duration.ofSeconds(30))));
     // A fresh JVM answers its first request slowly (class loading): warm it up, as a running app would be,
     // so that the sidecars' short test probe timeouts measure the sidecar, not the app's cold start.
@@ -95,7 +95,7 @@ final class Children implements AutoCloseable {
    * each service's port, in order, once all listen.
    */
   List<Integer> apps(Child[] started, List<String> services) throws IOException {
-    Child c = start("apps", "dev.vertice.launcher.DemoCommand", List.of("--service", String.join(",", services),
+    Child c = start("apps", DemoCommand.class.getName(), List.of("--service", String.join(",", services),
         "--port", "0"));
     started[0] = c;
     List<Integer> ports = new ArrayList<>();

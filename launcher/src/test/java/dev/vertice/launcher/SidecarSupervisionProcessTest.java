@@ -101,7 +101,7 @@ class SidecarSupervisionProcessTest {
   private static List<String> demoApp(int port) {
     return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
         "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-        "dev.vertice.demo.DemoCommand", "--service", "orders", "--port", String.valueOf(port));
+        DemoCommand.class.getName(), "--service", "orders", "--port", String.valueOf(port));
   }
 
   /** The sidecar's supervised app process, once it runs (and is not {@code not}). */
