@@ -4,6 +4,7 @@ import dev.vertice.client.StatsReporter;
 import dev.vertice.client.WatchClientMetrics;
 import dev.vertice.gateway.Gateway;
 import dev.vertice.gateway.GatewayConfig;
+import dev.vertice.gateway.health.HealthCheckConfig;
 import dev.vertice.gateway.health.HealthCheckRoute;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.resilience.ResilienceConfig;
@@ -155,6 +156,12 @@ public final class GatewayCommand implements Callable<Integer> {
           + " redis://127.0.0.1:6379/0 (VERTICE_HEALTH_CHECK_REDIS). Default: none (memory layer and breaker only).")
   String healthCheckRedis;
 
+  @Option(names = "--health-check-probe-rate", defaultValue = "${env:VERTICE_HEALTH_CHECK_PROBE_RATE:-20}",
+      description = "Health-check probe rounds that may start per second, over every service and caller (a cache"
+          + " miss of GET /gateway/health-check/{service} starts one); 429 beyond, probing nothing"
+          + " (VERTICE_HEALTH_CHECK_PROBE_RATE). Default: ${DEFAULT-VALUE}.")
+  int healthCheckProbeRate;
+
   @Option(names = "--public-status-pages", defaultValue = "${env:VERTICE_GATEWAY_PUBLIC_STATUS_PAGES:-false}",
       arity = "0..1", fallbackValue = "true",
       description = "Also serve GET /gateway/routes and GET /gateway/status on the public HTTP port; they disclose"
@@ -251,6 +258,13 @@ public final class GatewayCommand implements Callable<Integer> {
     Metrics metrics = Metrics.withJvmMetrics();
     Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry())
         .exposeStatusPages(publicStatusPages);
+    HealthCheckConfig.Builder healthCheck = HealthCheckConfig.custom();
+    try {
+      healthCheck.maxProbeRoundsPerSecond(healthCheckProbeRate);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-probe-rate: "
+          + e.getMessage());
+    }
     if (healthCheckRedis != null && !healthCheckRedis.isBlank()) {
       java.net.URI redisUri;
       try {
@@ -262,11 +276,12 @@ public final class GatewayCommand implements Callable<Integer> {
             + "' is not a URI");
       }
       try {
-        builder.healthCheck(dev.vertice.gateway.health.HealthCheckConfig.custom().redisUri(redisUri).build());
+        healthCheck.redisUri(redisUri);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --health-check-redis: " + e.getMessage());
       }
     }
+    builder.healthCheck(healthCheck.build());
     Material tls = tls();
     if (tls.listeners() != null) {
       builder.tls(tls.listeners());

@@ -32,7 +32,9 @@ class GatewayCommandTest {
     "--admin-port|-2|--admin-port",
     "--admin-port|70000|--admin-port",
     "--control-plane|not an address|--control-plane",
-    "--health-check-redis|http://127.0.0.1:6379|--health-check-redis"
+    "--health-check-redis|http://127.0.0.1:6379|--health-check-redis",
+    "--health-check-probe-rate|0|--health-check-probe-rate",
+    "--health-check-probe-rate|100001|--health-check-probe-rate"
   })
   void invalidSettingExitsWith2AndNamesIt(String option, String value, String named) {
     StringWriter err = new StringWriter();
@@ -52,7 +54,8 @@ class GatewayCommandTest {
         "--grpc-port", "Default: 8081", "--route", "--balancer", "Default: least-request", "--max-body-bytes",
         "--header-timeout", "--shutdown-grace", "/gateway/status", "--admin-port", "VERTICE_ADMIN_PORT",
         "Default: 9701", "/metrics", "/healthz", "/gateway/routes", "--public-status-pages",
-        "VERTICE_GATEWAY_PUBLIC_STATUS_PAGES", "Default: false")) {
+        "VERTICE_GATEWAY_PUBLIC_STATUS_PAGES", "Default: false", "--health-check-probe-rate",
+        "VERTICE_HEALTH_CHECK_PROBE_RATE", "Default: 20")) {
       assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
     }
   }
