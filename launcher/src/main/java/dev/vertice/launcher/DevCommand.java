@@ -8,9 +8,6 @@ import dev.vertice.controlplane.metrics.ControlPlaneMetrics;
 import dev.vertice.demo.SeedServices;
 import dev.vertice.gateway.Gateway;
 import dev.vertice.gateway.GatewayConfig;
-import dev.vertice.gateway.admin.AdminResponse;
-import dev.vertice.gateway.health.HealthCheckService;
-import dev.vertice.gateway.health.HealthReportJson;
 import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
@@ -192,7 +189,6 @@ public final class DevCommand implements Callable<Integer> {
     volatile AdminServer admin;
     volatile StatsReporter reporter;
     volatile Gateway gateway;
-    volatile HealthCheckService health;
     volatile DemoFleet fleet;
     private final Object lock = new Object();
     private boolean stopped;
@@ -231,12 +227,6 @@ public final class DevCommand implements Callable<Integer> {
       } catch (IllegalStateException e) {
         throw new IllegalStateException(e.getMessage() + " (--port / --grpc-port)", e);
       }
-      Gateway g = gateway;
-      health = HealthCheckService.builder().instances(g.watchClient()::get).build();
-      HealthCheckService h = health;
-      gateway.adminRoutes().register("/gateway/health-check/", req -> h.check(req.remainder())
-          .thenApply(report -> AdminResponse.json(report.httpStatus(), HealthReportJson.toJson(report,
-              req.requestId()))));
       fleet = DemoFleet.start(host, cp, names, v2, probeInterval, "dev");
     }
 
@@ -270,9 +260,6 @@ public final class DevCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-      }
-      if (health != null) {
-        health.close();
       }
       if (reporter != null) {
         reporter.close();
