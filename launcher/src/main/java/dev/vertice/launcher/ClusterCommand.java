@@ -1,6 +1,5 @@
 package dev.vertice.launcher;
 
-import dev.vertice.demo.SeedServices;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -90,18 +89,12 @@ public final class ClusterCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       check("--base-port", basePort == 0 || (basePort >= 1024 && basePort + 16 <= 65535),
           basePort + " is outside 1024..65519 (0 picks free ports)");
-      List<String> names = new ArrayList<>();
-      for (String s : services) {
-        String n = s.strip();
-        if (n.equals("seed")) {
-          SeedServices.NAMES.stream().filter(x -> !names.contains(x)).forEach(names::add);
-        } else if (!n.isEmpty() && !names.contains(n)) {
-          check("--services", dev.vertice.common.ServiceNames.isCanonical(n), "'" + n + "' is not a canonical"
-              + " service name (" + dev.vertice.common.ServiceNames.describeRule() + ")");
-          names.add(n);
-        }
+      List<String> names;
+      try {
+        names = ClusterState.serviceNames(services);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --services: " + e.getMessage());
       }
-      check("--services", !names.isEmpty(), "names no service");
       List<String> v2 = new ArrayList<>();
       for (String s : candidates) {
         String n = s.strip();

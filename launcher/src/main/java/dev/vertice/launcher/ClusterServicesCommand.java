@@ -1,9 +1,7 @@
 package dev.vertice.launcher;
 
-import dev.vertice.demo.SeedServices;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -76,18 +74,12 @@ public final class ClusterServicesCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String controlPlane = controlPlaneFlag.value();
-    List<String> names = new ArrayList<>();
-    for (String s : services) {
-      String n = s.strip();
-      if (n.equals("seed")) {
-        SeedServices.NAMES.stream().filter(x -> !names.contains(x)).forEach(names::add);
-      } else if (!n.isEmpty() && !names.contains(n)) {
-        check("--services", dev.vertice.common.ServiceNames.isCanonical(n), "'" + n + "' is not a canonical"
-            + " service name (" + dev.vertice.common.ServiceNames.describeRule() + ")");
-        names.add(n);
-      }
+    List<String> names;
+    try {
+      names = ClusterState.serviceNames(services);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --services: " + e.getMessage());
     }
-    check("--services", !names.isEmpty(), "names no service");
     List<String> v2 = candidates.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
     for (String c : v2) {
       check("--candidates", names.contains(c), "'" + c + "' is not one of --services");

@@ -1,5 +1,7 @@
 package dev.vertice.launcher;
 
+import dev.vertice.common.ServiceNames;
+import dev.vertice.demo.SeedServices;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -42,6 +44,31 @@ final class ClusterState {
     boolean alive() {
       return handle().isPresent();
     }
+  }
+
+  /**
+   * Returns the services a {@code --services} value names, in order and without repeats ({@code seed}
+   * adds the seed's services); throws {@link IllegalArgumentException} saying what is wrong (the
+   * caller names the flag).
+   */
+  static List<String> serviceNames(List<String> values) {
+    List<String> names = new ArrayList<>();
+    for (String s : values) {
+      String n = s.strip();
+      if (n.equals("seed")) {
+        SeedServices.NAMES.stream().filter(x -> !names.contains(x)).forEach(names::add);
+      } else if (!n.isEmpty() && !names.contains(n)) {
+        if (!ServiceNames.isCanonical(n)) {
+          throw new IllegalArgumentException("'" + n + "' is not a canonical service name ("
+              + ServiceNames.describeRule() + ")");
+        }
+        names.add(n);
+      }
+    }
+    if (names.isEmpty()) {
+      throw new IllegalArgumentException("names no service");
+    }
+    return names;
   }
 
   /** Start order; {@code down} stops in reverse. */
