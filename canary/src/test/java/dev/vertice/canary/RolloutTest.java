@@ -74,7 +74,7 @@ class RolloutTest {
     assertEquals(now, r.stageStartedAt());
     assertEquals(DecisionKind.PROMOTE, r.lastDecision().kind());
     assertEquals(STABLE, r.lastDecision().stable());
-    assertEquals(0.100, r.stableBaselineP99().getAsDouble());
+    assertEquals(STABLE, r.stableBaseline().orElseThrow());
     assertThrows(RolloutStateException.class, () -> r.start(now, STABLE, STABLE));
   }
 
@@ -142,7 +142,7 @@ class RolloutTest {
     assertEquals(RolloutState.ROLLED_BACK, r.state());
     assertEquals("latency", r.lastDecision().check());
     assertEquals(1, r.lastDecision().stage());
-    assertTrue(r.lastDecision().reason().contains("candidate p99 300.0 ms > 1.50 x stable p99 100.0 ms = 150.0 ms"),
+    assertTrue(r.lastDecision().reason().contains("candidate p99 300.0 ms > 1.50 x stable p99 100.0 ms + margin 5.0 ms = 155.0 ms"),
         r.lastDecision().reason());
   }
 
