@@ -383,6 +383,18 @@ class RolloutTest {
   }
 
   @Test
+  void aStableWindowBelowTheMinimumIsNotTheLatencyReference() {
+    Rollout r = started(draft().strategy(Strategy.BLUE_GREEN));
+    advance(Duration.ofSeconds(10));
+    // Three stable requests still finished in the window after the switch, quickly: compared with
+    // them, the candidate's usual 110 ms would look 7 times slower.
+    r = r.analyse(now, new WindowStats(3, 0, 0.010), new WindowStats(3000, 0, 0.110));
+    assertEquals(RolloutState.PROGRESSING, r.state(), r.lastDecision().reason());
+    assertTrue(r.lastDecision().reason().contains("1.50 x earlier stable p99 100.0 ms"), r.lastDecision().reason());
+    assertEquals(STABLE, r.stableBaseline().orElseThrow(), "the three requests do not become the baseline");
+  }
+
+  @Test
   void healthyBlueGreenIsPromotedAfterOneStage() {
     Rollout r = started(draft().strategy(Strategy.BLUE_GREEN));
     r = tickUntilStageChanges(r, HEALTHY);
