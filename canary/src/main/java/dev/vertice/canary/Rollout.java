@@ -367,6 +367,33 @@ public record Rollout(String id, RolloutSpec spec, RolloutState state, int stage
     while (out.size() > MAX_DECISIONS) {
       out.remove(0);
     }
+    return withoutOldHistograms(out);
+  }
+
+  /**
+   * Drops the latency histograms of every decision but the newest and the baseline (the newest whose
+   * stable window reaches the minimum): the analysis needs no other, and a hundred decisions with two
+   * histograms each would quadruple the size of a stored rollout.
+   */
+  private List<Decision> withoutOldHistograms(List<Decision> out) {
+    long min = spec.thresholds().minRequests();
+    boolean baselineSeen = false;
+    for (int i = out.size() - 1; i >= 0; i--) {
+      Decision d = out.get(i);
+      boolean baseline = !baselineSeen && d.stable().requests() >= min;
+      baselineSeen |= baseline;
+      if (i == out.size() - 1 || baseline) {
+        continue;
+      }
+      if (!d.stable().latency().equals(LatencyBuckets.EMPTY) || !d.candidate().latency().equals(LatencyBuckets.EMPTY)) {
+        out.set(i, new Decision(d.at(), d.kind(), d.stage(), d.check(), withoutHistogram(d.stable()),
+            withoutHistogram(d.candidate()), d.reason()));
+      }
+    }
     return out;
+  }
+
+  private static WindowStats withoutHistogram(WindowStats w) {
+    return new WindowStats(w.requests(), w.errors(), w.p99Seconds());
   }
 }

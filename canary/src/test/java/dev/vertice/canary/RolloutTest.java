@@ -46,10 +46,14 @@ class RolloutTest {
 
   /** Runs analyses every interval until the stage changes or the rollout ends. */
   Rollout tickUntilStageChanges(Rollout r, WindowStats candidate) {
+    return tickUntilStageChanges(r, STABLE, candidate);
+  }
+
+  Rollout tickUntilStageChanges(Rollout r, WindowStats stable, WindowStats candidate) {
     int stage = r.stage();
     for (int i = 0; i < 100 && r.state().isAnalysed() && r.stage() == stage; i++) {
       advance(r.spec().analysisInterval());
-      r = r.analyse(now, STABLE, candidate);
+      r = r.analyse(now, stable, candidate);
     }
     return r;
   }
@@ -392,6 +396,27 @@ class RolloutTest {
     assertEquals(RolloutState.PROGRESSING, r.state(), r.lastDecision().reason());
     assertTrue(r.lastDecision().reason().contains("1.50 x earlier stable p99 100.0 ms"), r.lastDecision().reason());
     assertEquals(STABLE, r.stableBaseline().orElseThrow(), "the three requests do not become the baseline");
+  }
+
+  @Test
+  void onlyTheNewestDecisionAndTheBaselineKeepTheirLatencyHistograms() {
+    WindowStats stable = Histograms.window(0, 0, 300, 900, 523, 150, 27);
+    WindowStats candidate = Histograms.window(0, 0, 30, 90, 52, 15, 3);
+    Rollout r = Rollout.create("orders-1", draft().validate().orThrow(), now).start(now, stable, WindowStats.EMPTY);
+    for (int i = 0; i < 3; i++) {
+      r = tickUntilStageChanges(r, stable, candidate);
+    }
+    assertEquals(3, r.stage(), "at the 100 % stage");
+    advance(Duration.ofSeconds(2));
+    r = r.analyse(now, Histograms.window(0, 0, 0, 3), candidate); // three stable stragglers
+    List<Decision> d = r.decisions();
+    long withHistograms = d.stream().filter(x -> !x.candidate().latency().equals(LatencyBuckets.EMPTY)
+        || !x.stable().latency().equals(LatencyBuckets.EMPTY)).count();
+    assertEquals(2, withHistograms, d.toString());
+    assertEquals(candidate, r.lastDecision().candidate());
+    assertEquals(stable, r.stableBaseline().orElseThrow(), "the baseline keeps its histogram for the U test");
+    assertTrue(r.lastDecision().reason().contains("Mann-Whitney U, candidate against 1.50 x earlier stable"),
+        r.lastDecision().reason());
   }
 
   @Test
