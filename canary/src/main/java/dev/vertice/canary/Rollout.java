@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.OptionalDouble;
+import java.util.Optional;
 
 /**
  * {@code Rollout} is one rollout's full state, and its state machine: every transition returns a new
@@ -99,17 +99,18 @@ public record Rollout(String id, RolloutSpec spec, RolloutState state, int stage
   }
 
   /**
-   * Returns the stable p99 to judge the candidate's latency against when the stable version saw no
-   * request in the window: the one in the newest decision whose stable stats have requests.
+   * Returns the stable window to judge the candidate's latency against when the stable window of the
+   * stage holds fewer than the minimum requests (at a 100 % stage it holds none): the one in the
+   * newest decision whose stable stats reach the minimum.
    */
-  public OptionalDouble stableBaselineP99() {
+  public Optional<WindowStats> stableBaseline() {
     for (int i = decisions.size() - 1; i >= 0; i--) {
       WindowStats s = decisions.get(i).stable();
-      if (s.requests() > 0) {
-        return OptionalDouble.of(s.p99Seconds());
+      if (s.requests() >= spec.thresholds().minRequests()) {
+        return Optional.of(s);
       }
     }
-    return OptionalDouble.empty();
+    return Optional.empty();
   }
 
   /** Returns a copy with the convergence flag set. */
@@ -122,8 +123,9 @@ public record Rollout(String id, RolloutSpec spec, RolloutState state, int stage
   /**
    * Starts a PENDING rollout: its first stage's weights are in force from {@code now}.
    *
-   * @param before each version's stats over the window just before the start; the stable p99 there
-   *     is the baseline for a first stage at 100 % (blue/green)
+   * @param stableBefore the stable version's stats over the window just before the start: the
+   *     latency baseline for a first stage at 100 % (blue/green)
+   * @param candidateBefore the candidate's stats over the same window
    */
   public Rollout start(Instant now, WindowStats stableBefore, WindowStats candidateBefore) {
     if (state != RolloutState.PENDING) {
@@ -148,7 +150,7 @@ public record Rollout(String id, RolloutSpec spec, RolloutState state, int stage
       throw new RolloutStateException("rollout " + id + " is " + state + ": only PROGRESSING and"
           + " WAITING_FOR_TRAFFIC rollouts are analysed");
     }
-    Analysis.Verdict v = Analysis.judge(spec.thresholds(), stable, candidate, stableBaselineP99());
+    Analysis.Verdict v = Analysis.judge(spec.thresholds(), stable, candidate, stableBaseline());
     Duration inStage = Duration.between(stageStartedAt, now);
     boolean pastDeadline = !now.isBefore(deadline());
     String at = "stage " + (stage + 1) + "/" + spec.stages() + " (" + weights(candidateWeight) + "), "
@@ -365,6 +367,33 @@ public record Rollout(String id, RolloutSpec spec, RolloutState state, int stage
     while (out.size() > MAX_DECISIONS) {
       out.remove(0);
     }
+    return withoutOldHistograms(out);
+  }
+
+  /**
+   * Drops the latency histograms of every decision but the newest and the baseline (the newest whose
+   * stable window reaches the minimum): the analysis needs no other, and a hundred decisions with two
+   * histograms each would quadruple the size of a stored rollout.
+   */
+  private List<Decision> withoutOldHistograms(List<Decision> out) {
+    long min = spec.thresholds().minRequests();
+    boolean baselineSeen = false;
+    for (int i = out.size() - 1; i >= 0; i--) {
+      Decision d = out.get(i);
+      boolean baseline = !baselineSeen && d.stable().requests() >= min;
+      baselineSeen |= baseline;
+      if (i == out.size() - 1 || baseline) {
+        continue;
+      }
+      if (!d.stable().latency().equals(LatencyBuckets.EMPTY) || !d.candidate().latency().equals(LatencyBuckets.EMPTY)) {
+        out.set(i, new Decision(d.at(), d.kind(), d.stage(), d.check(), withoutHistogram(d.stable()),
+            withoutHistogram(d.candidate()), d.reason()));
+      }
+    }
     return out;
+  }
+
+  private static WindowStats withoutHistogram(WindowStats w) {
+    return new WindowStats(w.requests(), w.errors(), w.p99Seconds());
   }
 }

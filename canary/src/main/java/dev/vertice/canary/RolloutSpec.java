@@ -98,6 +98,7 @@ public record RolloutSpec(String service, String stableVersion, String candidate
         .strategy(strategy).stageWeights(stageWeights).stageDuration(stageDuration)
         .analysisInterval(analysisInterval).maxErrorRate(thresholds.maxErrorRate())
         .maxLatencyRatio(thresholds.maxLatencyRatio()).minRequests(thresholds.minRequests())
+        .latencyMargin(thresholds.latencyMargin()).latencySignificance(thresholds.latencySignificance())
         .failureLimit(failureLimit).progressDeadline(progressDeadline).deadlineAction(deadlineAction);
   }
 
@@ -151,6 +152,8 @@ public record RolloutSpec(String service, String stableVersion, String candidate
     private Double maxErrorRate;
     private Double maxLatencyRatio;
     private Long minRequests;
+    private Duration latencyMargin;
+    private Double latencySignificance;
     private Long failureLimit;
     private Duration progressDeadline;
     private DeadlineAction deadlineAction;
@@ -222,9 +225,21 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       return this;
     }
 
-    /** Fewest candidate requests in a stage; default 100, in [1, 10^9]. */
+    /** Fewest requests per version in a stage window; default 100, in [1, 10^9]. */
     public Draft minRequests(long v) {
       this.minRequests = v;
+      return this;
+    }
+
+    /** How far the candidate's p99 may exceed the ratio times the stable p99; default 5 ms, 0 to 60 s. */
+    public Draft latencyMargin(Duration v) {
+      this.latencyMargin = v;
+      return this;
+    }
+
+    /** Significance level of the latency U test; default 0.01, in (0, 0.5]. */
+    public Draft latencySignificance(double v) {
+      this.latencySignificance = v;
       return this;
     }
 
@@ -287,6 +302,18 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       if (min < 1 || min > Thresholds.MAX_MIN_REQUESTS) {
         out.add(new Violation("thresholds.min_requests", min + " is outside [1, " + Thresholds.MAX_MIN_REQUESTS + "]"));
       }
+      Duration margin = latencyMargin == null ? Thresholds.DEFAULT_LATENCY_MARGIN : latencyMargin;
+      if (margin.isNegative() || margin.compareTo(Thresholds.MAX_LATENCY_MARGIN) > 0) {
+        out.add(new Violation("thresholds.latency_margin", format(margin) + " is outside [0s, "
+            + format(Thresholds.MAX_LATENCY_MARGIN) + "]: how far the candidate's p99 may exceed the ratio"
+            + " times the stable p99"));
+      }
+      double significance = latencySignificance == null ? Thresholds.DEFAULT_LATENCY_SIGNIFICANCE
+          : latencySignificance;
+      if (!(significance > 0 && significance <= Thresholds.MAX_LATENCY_SIGNIFICANCE)) {
+        out.add(new Violation("thresholds.latency_significance", significance
+            + " is outside (0, 0.5]: the U test's significance level, 0.01 is 1 %"));
+      }
       long limit = failureLimit == null ? DEFAULT_FAILURE_LIMIT : failureLimit;
       if (limit < 1 || limit > MAX_FAILURE_LIMIT) {
         out.add(new Violation("failure_limit", limit + " is outside [1, " + MAX_FAILURE_LIMIT + "]"));
@@ -302,7 +329,7 @@ public record RolloutSpec(String service, String stableVersion, String candidate
       }
       return new Validated(Optional.of(new RolloutSpec(canonical, stableVersion, candidateVersion, strat, weights,
           stage, analysisInterval == null ? DEFAULT_ANALYSIS_INTERVAL : analysisInterval,
-          new Thresholds(errorRate, ratio, min), (int) limit, deadline,
+          new Thresholds(errorRate, ratio, min, margin, significance), (int) limit, deadline,
           deadlineAction == null ? DeadlineAction.ROLLBACK : deadlineAction)), out);
     }
 

@@ -30,6 +30,8 @@ class RolloutSpecTest {
     assertEquals(Duration.ofSeconds(60), s.stageDuration());
     assertEquals(Duration.ofSeconds(10), s.analysisInterval());
     assertEquals(new Thresholds(0.05, 1.5, 100), s.thresholds());
+    assertEquals(Duration.ofMillis(5), s.thresholds().latencyMargin());
+    assertEquals(0.01, s.thresholds().latencySignificance());
     assertEquals(1, s.failureLimit());
     assertEquals(Duration.ofMinutes(10), s.progressDeadline());
     assertEquals(DeadlineAction.ROLLBACK, s.deadlineAction());
@@ -50,10 +52,10 @@ class RolloutSpecTest {
   void explicitValuesAreKept() {
     RolloutSpec s = valid().stageWeights(List.of(10, 100)).stageDuration(Duration.ofSeconds(1))
         .analysisInterval(Duration.ofMillis(100)).maxErrorRate(1.0).maxLatencyRatio(1.0).minRequests(1L)
-        .failureLimit(100).progressDeadline(Duration.ofSeconds(1)).deadlineAction(DeadlineAction.HOLD)
+        .latencyMargin(Duration.ZERO).latencySignificance(0.5).failureLimit(100).progressDeadline(Duration.ofSeconds(1)).deadlineAction(DeadlineAction.HOLD)
         .validate().orThrow();
     assertEquals(List.of(10, 100), s.stageWeights());
-    assertEquals(new Thresholds(1.0, 1.0, 1), s.thresholds());
+    assertEquals(new Thresholds(1.0, 1.0, 1, Duration.ZERO, 0.5), s.thresholds());
     assertEquals(100, s.failureLimit());
     assertEquals(DeadlineAction.HOLD, s.deadlineAction());
     assertEquals(s, s.toDraft().validate().orThrow());
@@ -86,6 +88,11 @@ class RolloutSpecTest {
         bad("thresholds.max_latency_ratio", d -> d.maxLatencyRatio(101.0), "101.0 is outside"),
         bad("thresholds.min_requests", d -> d.minRequests(-1L), "-1 is outside [1, 1000000000]"),
         bad("thresholds.min_requests", d -> d.minRequests(1_000_000_001L), "1000000001 is outside"),
+        bad("thresholds.latency_margin", d -> d.latencyMargin(Duration.ofMillis(-1)), "-1ms is outside [0s, 1m]"),
+        bad("thresholds.latency_margin", d -> d.latencyMargin(Duration.ofSeconds(61)), "61s is outside [0s, 1m]"),
+        bad("thresholds.latency_significance", d -> d.latencySignificance(0), "0.0 is outside (0, 0.5]"),
+        bad("thresholds.latency_significance", d -> d.latencySignificance(0.51), "0.51 is outside (0, 0.5]"),
+        bad("thresholds.latency_significance", d -> d.latencySignificance(Double.NaN), "NaN is outside"),
         bad("failure_limit", d -> d.failureLimit(0), "0 is outside [1, 100]"),
         bad("failure_limit", d -> d.failureLimit(101), "101 is outside [1, 100]"),
         bad("progress_deadline", d -> d.progressDeadline(Duration.ofDays(8)), "192h is outside [1s, 168h]"),

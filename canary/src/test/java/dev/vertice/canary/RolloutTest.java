@@ -46,10 +46,14 @@ class RolloutTest {
 
   /** Runs analyses every interval until the stage changes or the rollout ends. */
   Rollout tickUntilStageChanges(Rollout r, WindowStats candidate) {
+    return tickUntilStageChanges(r, STABLE, candidate);
+  }
+
+  Rollout tickUntilStageChanges(Rollout r, WindowStats stable, WindowStats candidate) {
     int stage = r.stage();
     for (int i = 0; i < 100 && r.state().isAnalysed() && r.stage() == stage; i++) {
       advance(r.spec().analysisInterval());
-      r = r.analyse(now, STABLE, candidate);
+      r = r.analyse(now, stable, candidate);
     }
     return r;
   }
@@ -74,7 +78,7 @@ class RolloutTest {
     assertEquals(now, r.stageStartedAt());
     assertEquals(DecisionKind.PROMOTE, r.lastDecision().kind());
     assertEquals(STABLE, r.lastDecision().stable());
-    assertEquals(0.100, r.stableBaselineP99().getAsDouble());
+    assertEquals(STABLE, r.stableBaseline().orElseThrow());
     assertThrows(RolloutStateException.class, () -> r.start(now, STABLE, STABLE));
   }
 
@@ -142,7 +146,7 @@ class RolloutTest {
     assertEquals(RolloutState.ROLLED_BACK, r.state());
     assertEquals("latency", r.lastDecision().check());
     assertEquals(1, r.lastDecision().stage());
-    assertTrue(r.lastDecision().reason().contains("candidate p99 300.0 ms > 1.50 x stable p99 100.0 ms = 150.0 ms"),
+    assertTrue(r.lastDecision().reason().contains("candidate p99 300.0 ms > 1.50 x stable p99 100.0 ms + margin 5.0 ms = 155.0 ms"),
         r.lastDecision().reason());
   }
 
@@ -380,6 +384,39 @@ class RolloutTest {
     assertEquals("latency", r.lastDecision().check());
     assertEquals(0, r.candidateWeight(), "switched back to stable at once");
     assertTrue(r.lastDecision().reason().contains("earlier stable p99 100.0 ms"), r.lastDecision().reason());
+  }
+
+  @Test
+  void aStableWindowBelowTheMinimumIsNotTheLatencyReference() {
+    Rollout r = started(draft().strategy(Strategy.BLUE_GREEN));
+    advance(Duration.ofSeconds(10));
+    // Three stable requests still finished in the window after the switch, quickly: compared with
+    // them, the candidate's usual 110 ms would look 7 times slower.
+    r = r.analyse(now, new WindowStats(3, 0, 0.010), new WindowStats(3000, 0, 0.110));
+    assertEquals(RolloutState.PROGRESSING, r.state(), r.lastDecision().reason());
+    assertTrue(r.lastDecision().reason().contains("1.50 x earlier stable p99 100.0 ms"), r.lastDecision().reason());
+    assertEquals(STABLE, r.stableBaseline().orElseThrow(), "the three requests do not become the baseline");
+  }
+
+  @Test
+  void onlyTheNewestDecisionAndTheBaselineKeepTheirLatencyHistograms() {
+    WindowStats stable = Histograms.window(0, 0, 300, 900, 523, 150, 27);
+    WindowStats candidate = Histograms.window(0, 0, 30, 90, 52, 15, 3);
+    Rollout r = Rollout.create("orders-1", draft().validate().orThrow(), now).start(now, stable, WindowStats.EMPTY);
+    for (int i = 0; i < 3; i++) {
+      r = tickUntilStageChanges(r, stable, candidate);
+    }
+    assertEquals(3, r.stage(), "at the 100 % stage");
+    advance(Duration.ofSeconds(2));
+    r = r.analyse(now, Histograms.window(0, 0, 0, 3), candidate); // three stable stragglers
+    List<Decision> d = r.decisions();
+    long withHistograms = d.stream().filter(x -> !x.candidate().latency().equals(LatencyBuckets.EMPTY)
+        || !x.stable().latency().equals(LatencyBuckets.EMPTY)).count();
+    assertEquals(2, withHistograms, d.toString());
+    assertEquals(candidate, r.lastDecision().candidate());
+    assertEquals(stable, r.stableBaseline().orElseThrow(), "the baseline keeps its histogram for the U test");
+    assertTrue(r.lastDecision().reason().contains("Mann-Whitney U, candidate against 1.50 x earlier stable"),
+        r.lastDecision().reason());
   }
 
   @Test

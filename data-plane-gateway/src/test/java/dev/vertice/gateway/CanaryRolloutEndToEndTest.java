@@ -42,6 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A canary rollout end to end on loopback, in real time: a real control plane, a real gateway that
@@ -49,6 +50,7 @@ import org.junit.jupiter.api.Test;
  * and v2 HTTP upstreams under generated traffic. Stages are short (2 s) so that a healthy rollout
  * finishes in seconds.
  */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class CanaryRolloutEndToEndTest {
 
   /** An HTTP upstream of one version that fails every {@code failEvery}-th request (0: never). */
@@ -205,24 +207,28 @@ class CanaryRolloutEndToEndTest {
     startTraffic(4);
     Await.until("traffic flows", () -> v1.hits.get() > 200);
     // Two identical upstreams on a shared, loaded test machine: the p99 of a few hundred requests in
-    // a 2 s stage swings by 2-3x between versions (measured: 78 ms vs 34 ms once). The latency check
-    // is exercised by the in-process tests; here it only guards against gross regressions.
+    // a 2 s stage swings by 2-3x between versions (measured: 78 ms vs 34 ms once). With every
+    // analysis threshold at its default (100 requests per version, 1.5 x p99 + 5 ms and the U test,
+    // one failure rolls back), that noise must not roll the candidate back.
+    // Stages 20, 50, 100 rather than 5, 25, 50, 100: 100 candidate requests come 4 x sooner.
     Rollout created = canary.createRollout(CreateRolloutRequest.newBuilder().setSpec(spec()
-        .setThresholds(AnalysisThresholds.newBuilder().setMinRequests(50).setMaxLatencyRatio(5))
-        .setFailureLimit(3)).build()).getRollout();
-    assertEquals(5, created.getCandidateWeight());
+        .clearThresholds().addAllStageWeights(List.of(20, 50, 100))).build()).getRollout();
+    assertEquals(20, created.getCandidateWeight());
     Rollout done = awaitFinal(created.getId());
     assertEquals(RolloutState.ROLLOUT_STATE_PROMOTED, done.getState(), done.getMessage());
     Await.until("the gateway sends everything to v2", () -> gatewayCandidateWeight() == 100);
     Await.until("the promotion is confirmed by the gateway's ACK", () -> get(created.getId()).getPolicyConverged());
     long before = v2.hits.get();
     Await.until("v2 serves the traffic", () -> v2.hits.get() > before + 100);
+    for (Decision d : done.getDecisionsList()) {
+      System.out.println("e2e healthy rollout: " + d.getKind() + ": " + d.getReason());
+    }
     long promotions = done.getDecisionsList().stream()
         .filter(d -> d.getKind() == dev.vertice.api.canary.v1.DecisionKind.DECISION_KIND_PROMOTE).count();
-    assertTrue(promotions >= 5, "start plus four stage promotions: " + done.getDecisionsList());
+    assertTrue(promotions >= 4, "start plus three stage promotions: " + done.getDecisionsList());
     for (Decision d : done.getDecisionsList()) {
       if (d.getStage() > 0 && d.getKind() == dev.vertice.api.canary.v1.DecisionKind.DECISION_KIND_PROMOTE) {
-        assertTrue(d.getCandidate().getRequests() >= 50, d.toString());
+        assertTrue(d.getCandidate().getRequests() >= 100, d.toString());
       }
     }
   }

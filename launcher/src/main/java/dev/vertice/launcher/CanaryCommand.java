@@ -57,6 +57,8 @@ public final class CanaryCommand implements Runnable {
       Map.entry("spec.thresholds.max_error_rate", "--max-error-rate"),
       Map.entry("spec.thresholds.max_latency_ratio", "--max-latency-ratio"),
       Map.entry("spec.thresholds.min_requests", "--min-requests"),
+      Map.entry("spec.thresholds.latency_margin", "--latency-margin"),
+      Map.entry("spec.thresholds.latency_significance", "--latency-significance"),
       Map.entry("spec.failure_limit", "--failure-limit"),
       Map.entry("spec.progress_deadline", "--progress-deadline"),
       Map.entry("spec.deadline_action", "--on-deadline"),
@@ -149,11 +151,21 @@ public final class CanaryCommand implements Runnable {
     @Option(names = "--max-error-rate", description = "Highest candidate error rate, 0-1 (default 0.05).")
     Double maxErrorRate;
 
-    @Option(names = "--max-latency-ratio", description = "Highest candidate/stable p99 ratio (default 1.5).")
+    @Option(names = "--max-latency-ratio",
+        description = "Highest candidate/stable p99 ratio, also the latency U test's effect size (default 1.5).")
     Double maxLatencyRatio;
 
-    @Option(names = "--min-requests", description = "Fewest candidate requests in a stage (default 100).")
+    @Option(names = "--min-requests",
+        description = "Fewest requests of each version in a stage window before the candidate is judged (default 100).")
     Long minRequests;
+
+    @Option(names = "--latency-margin", converter = DurationConverter.class,
+        description = "How far the candidate's p99 may exceed ratio x stable p99, 0ms-60s (default 5ms).")
+    Duration latencyMargin;
+
+    @Option(names = "--latency-significance",
+        description = "Significance level of the latency Mann-Whitney U test, in (0, 0.5] (default 0.01).")
+    Double latencySignificance;
 
     @Option(names = "--failure-limit", description = "Failed checks before a rollback (default 1).")
     Integer failureLimit;
@@ -227,6 +239,18 @@ public final class CanaryCommand implements Runnable {
           throw bad("--min-requests", minRequests + " must be at least 1");
         }
         t.setMinRequests(minRequests);
+      }
+      if (latencyMargin != null) {
+        if (latencyMargin.compareTo(Duration.ofMinutes(1)) > 0) {
+          throw bad("--latency-margin", DurationConverter.format(latencyMargin) + " is above 60s");
+        }
+        t.setLatencyMargin(Durations.fromMillis(latencyMargin.toMillis()));
+      }
+      if (latencySignificance != null) {
+        if (!(latencySignificance > 0 && latencySignificance <= 0.5)) {
+          throw bad("--latency-significance", latencySignificance + " is outside (0, 0.5]");
+        }
+        t.setLatencySignificance(latencySignificance);
       }
       b.setThresholds(t);
       if (failureLimit != null) {

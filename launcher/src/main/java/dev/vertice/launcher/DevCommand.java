@@ -163,9 +163,10 @@ public final class DevCommand implements Callable<Integer> {
     if (!v2.isEmpty()) {
       String c = v2.contains(svc) ? svc : v2.get(0);
       b.append("  ./vertice canary start --control-plane ").append(cp).append(" --service ").append(c)
-          .append(" --stable v1 --candidate v2 --stage-duration 10s --analysis-interval 2s --min-requests 10\n");
+          .append(" --stable v1 --candidate v2 --stage-duration 10s --analysis-interval 2s\n");
       b.append("  ./vertice canary list --control-plane ").append(cp).append('\n');
-      b.append("  while true; do curl -s ").append(gw).append('/').append(c).append("/hello; echo; sleep 0.1; done\n");
+      b.append("  curl -s -w '\\n' --rate 100/s \"").append(gw).append('/').append(c)
+          .append("/hello?n=[1-100000]\"   # traffic for the canary: 100 requests per version per stage\n");
     }
     if (parts.admin != null) {
       b.append("  curl http://").append(host).append(':').append(parts.admin.port())

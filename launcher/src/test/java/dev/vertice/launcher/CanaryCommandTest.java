@@ -230,8 +230,8 @@ class CanaryCommandTest {
   void startSendsTheSpecBuiltFromTheFlagsAndPrintsTheRollout() {
     Result r = canary("start", "--service", "shop", "--stable", "v1", "--candidate", "v2", "--stages", "10,50,100",
         "--stage-duration", "30s", "--analysis-interval", "500ms", "--max-error-rate", "0.02",
-        "--max-latency-ratio", "2", "--min-requests", "50", "--failure-limit", "2", "--progress-deadline", "5m",
-        "--on-deadline", "hold");
+        "--max-latency-ratio", "2", "--min-requests", "50", "--latency-margin", "20ms", "--latency-significance",
+        "0.05", "--failure-limit", "2", "--progress-deadline", "5m", "--on-deadline", "hold");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("started shop-1"), r.out());
     var spec = service.lastCreate.get().getSpec();
@@ -241,6 +241,8 @@ class CanaryCommandTest {
     assertEquals(0.02, spec.getThresholds().getMaxErrorRate());
     assertEquals(2.0, spec.getThresholds().getMaxLatencyRatio());
     assertEquals(50, spec.getThresholds().getMinRequests());
+    assertEquals(20, Durations.toMillis(spec.getThresholds().getLatencyMargin()));
+    assertEquals(0.05, spec.getThresholds().getLatencySignificance());
     assertEquals(2, spec.getFailureLimit());
     assertEquals(300_000, Durations.toMillis(spec.getProgressDeadline()));
     assertEquals(dev.vertice.api.canary.v1.DeadlineAction.DEADLINE_ACTION_HOLD, spec.getDeadlineAction());
@@ -254,6 +256,10 @@ class CanaryCommandTest {
     "--max-error-rate|2|--max-error-rate",
     "--max-latency-ratio|0|--max-latency-ratio",
     "--min-requests|0|--min-requests",
+    "--latency-margin|61s|--latency-margin",
+    "--latency-margin|-5ms|--latency-margin",
+    "--latency-significance|0|--latency-significance",
+    "--latency-significance|0.6|--latency-significance",
     "--failure-limit|0|--failure-limit",
     "--stage-duration|5x|--stage-duration",
     "--strategy|linear|--strategy",

@@ -8,6 +8,7 @@ import dev.vertice.api.canary.v1.DeadlineAction;
 import dev.vertice.api.canary.v1.RolloutState;
 import dev.vertice.api.canary.v1.Strategy;
 import dev.vertice.canary.Decision;
+import dev.vertice.canary.LatencyBuckets;
 import dev.vertice.canary.Rollout;
 import dev.vertice.canary.RolloutSpec;
 import dev.vertice.canary.Violation;
@@ -68,6 +69,12 @@ public final class RolloutProtos {
       // uint64: values of 2^63 and above read as negatives; any of them is far above the limit.
       d.minRequests(t.getMinRequests() < 0 ? Long.MAX_VALUE : t.getMinRequests());
     }
+    if (t.hasLatencyMargin()) {
+      d.latencyMargin(duration("thresholds.latency_margin", t.getLatencyMargin(), violations));
+    }
+    if (t.getLatencySignificance() != 0) {
+      d.latencySignificance(t.getLatencySignificance());
+    }
     if (in.getFailureLimit() != 0) {
       d.failureLimit(Integer.toUnsignedLong(in.getFailureLimit()));
     }
@@ -102,7 +109,9 @@ public final class RolloutProtos {
         .setThresholds(AnalysisThresholds.newBuilder()
             .setMaxErrorRate(s.thresholds().maxErrorRate())
             .setMaxLatencyRatio(s.thresholds().maxLatencyRatio())
-            .setMinRequests(s.thresholds().minRequests()))
+            .setMinRequests(s.thresholds().minRequests())
+            .setLatencyMargin(toProto(s.thresholds().latencyMargin()))
+            .setLatencySignificance(s.thresholds().latencySignificance()))
         .setFailureLimit(s.failureLimit())
         .setProgressDeadline(toProto(s.progressDeadline()))
         .setDeadlineAction(s.deadlineAction() == dev.vertice.canary.DeadlineAction.HOLD
@@ -170,11 +179,14 @@ public final class RolloutProtos {
         .setErrors(w.errors())
         .setErrorRate(w.errorRate())
         .setP99Seconds(w.p99Seconds())
+        .addAllLatencyBoundsSeconds(w.latency().boundsSeconds())
+        .addAllLatencyCounts(w.latency().counts())
         .build();
   }
 
   static WindowStats fromProto(dev.vertice.api.canary.v1.WindowStats w) {
-    return new WindowStats(w.getRequests(), w.getErrors(), w.getP99Seconds());
+    return new WindowStats(w.getRequests(), w.getErrors(), w.getP99Seconds(),
+        new LatencyBuckets(w.getLatencyBoundsSecondsList(), w.getLatencyCountsList()));
   }
 
   /** Maps a state. */

@@ -1,6 +1,8 @@
 package dev.vertice.controlplane.canary;
 
+import dev.vertice.canary.LatencyBuckets;
 import dev.vertice.canary.WindowStats;
+import dev.vertice.controlplane.store.LatencyHistogram;
 import dev.vertice.controlplane.store.StatsStore;
 import dev.vertice.controlplane.store.StatsWindow;
 import dev.vertice.controlplane.store.StoreUnavailableException;
@@ -35,6 +37,15 @@ public final class StatsStoreWindows implements StatsWindows {
     double p99 = w.requests() == 0 ? 0 : w.p99Seconds();
     // Reporters that measure no latency send no histogram: the p99 is unknown, not infinite.
     return new WindowStats(w.requests(), Math.min(w.errors(), w.requests()),
-        Double.isFinite(p99) && p99 >= 0 ? p99 : 0);
+        Double.isFinite(p99) && p99 >= 0 ? p99 : 0, buckets(w.latency()));
+  }
+
+  /** The histogram for the latency U test; empty (no test) when there is none or it is malformed. */
+  static LatencyBuckets buckets(LatencyHistogram h) {
+    try {
+      return new LatencyBuckets(h.bounds(), h.counts());
+    } catch (IllegalArgumentException e) {
+      return LatencyBuckets.EMPTY;
+    }
   }
 }

@@ -309,6 +309,11 @@ class CanaryServiceTest {
     assertTrue(d.getCandidate().getP99Seconds() > 0.2 && d.getCandidate().getP99Seconds() <= 0.4, d.toString());
     assertTrue(d.getStable().getP99Seconds() > 0.05 && d.getStable().getP99Seconds() <= 0.1, d.toString());
     assertTrue(d.getReason().contains("candidate p99"), d.getReason());
+    // The U test ran on the reported histograms, which the decision keeps.
+    assertTrue(d.getReason().contains("Mann-Whitney U, candidate against 1.50 x stable latencies (250 vs 2000"
+        + " requests)"), d.getReason());
+    assertEquals(BOUNDS, d.getCandidate().getLatencyBoundsSecondsList());
+    assertEquals(250, d.getCandidate().getLatencyCounts(4));
   }
 
   @Test
@@ -488,7 +493,8 @@ class CanaryServiceTest {
         .setService("Not A Name!").setStableVersion("v1").setCandidateVersion("v1")
         .addAllStageWeights(List.of(50, 20, 101))
         .setStageDuration(Duration.newBuilder().setSeconds(-1))
-        .setThresholds(AnalysisThresholds.newBuilder().setMaxErrorRate(1.5).setMaxLatencyRatio(0.5))
+        .setThresholds(AnalysisThresholds.newBuilder().setMaxErrorRate(1.5).setMaxLatencyRatio(0.5)
+            .setLatencyMargin(Duration.newBuilder().setSeconds(-1)).setLatencySignificance(0.7))
         .setFailureLimit(-1) // 4294967295 on the wire
         .setStrategyValue(9)));
     assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
@@ -496,9 +502,13 @@ class CanaryServiceTest {
     List<String> fields = bad.getFieldViolationsList().stream().map(BadRequest.FieldViolation::getField).toList();
     assertEquals(List.of("spec.strategy", "spec.service", "spec.candidate_version", "spec.stage_weights[1]",
         "spec.stage_weights[2]", "spec.stage_duration", "spec.thresholds.max_error_rate",
-        "spec.thresholds.max_latency_ratio", "spec.failure_limit"), fields);
+        "spec.thresholds.max_latency_ratio", "spec.thresholds.latency_margin", "spec.thresholds.latency_significance",
+        "spec.failure_limit"), fields);
     assertEquals("unknown value 9", bad.getFieldViolations(0).getDescription());
-    assertTrue(bad.getFieldViolations(8).getDescription().startsWith("4294967295 is outside [1, 100]"));
+    assertTrue(bad.getFieldViolations(8).getDescription().startsWith("-1s is outside [0s, 1m]"),
+        bad.getFieldViolations(8).getDescription());
+    assertTrue(bad.getFieldViolations(9).getDescription().startsWith("0.7 is outside (0, 0.5]"));
+    assertTrue(bad.getFieldViolations(10).getDescription().startsWith("4294967295 is outside [1, 100]"));
 
     StatusRuntimeException weights = assertThrows(StatusRuntimeException.class,
         () -> create(spec().addAllStageWeights(List.of(50, 20, -1))));
