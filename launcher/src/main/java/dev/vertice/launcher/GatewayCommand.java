@@ -124,6 +124,19 @@ public final class GatewayCommand implements Callable<Integer> {
       description = "Most client connections; 503 and close beyond (VERTICE_MAX_CONNECTIONS). Default: ${DEFAULT-VALUE}.")
   int maxConnections;
 
+  @Option(names = "--max-connections-per-client", defaultValue = "${env:VERTICE_MAX_CONNECTIONS_PER_CLIENT:-1000}",
+      description = "Most client connections from one IP address; 503 and close beyond. Behind a load balancer"
+          + " that hides client addresses, raise it to --max-connections (VERTICE_MAX_CONNECTIONS_PER_CLIENT)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int maxConnectionsPerClient;
+
+  @Option(names = "--response-write-timeout", defaultValue = "${env:VERTICE_RESPONSE_WRITE_TIMEOUT:-30s}",
+      converter = DurationConverter.class,
+      description = "How long a started response may wait for the client to read more of it; beyond, the"
+          + " connection is closed (HTTP/1) or the stream reset (HTTP/2) and the upstream connection let go"
+          + " (VERTICE_RESPONSE_WRITE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration responseWriteTimeout;
+
   @Option(names = "--max-concurrent-streams", defaultValue = "${env:VERTICE_MAX_CONCURRENT_STREAMS:-128}",
       description = "Most concurrent HTTP/2 streams (and gRPC calls) per connection"
           + " (VERTICE_MAX_CONCURRENT_STREAMS). Default: ${DEFAULT-VALUE}.")
@@ -425,6 +438,7 @@ public final class GatewayCommand implements Callable<Integer> {
           .rules(rules).requestTimeout(requestTimeout).connectTimeout(connectTimeout).headerTimeout(headerTimeout)
           .idleTimeout(idleTimeout).maxHeaderBytes(maxHeaderBytes).maxInitialLineBytes(maxInitialLineBytes)
           .maxBodyBytes(maxBodyBytes).maxConnections(maxConnections).maxConcurrentStreams(maxConcurrentStreams)
+          .maxConnectionsPerClient(maxConnectionsPerClient).responseWriteTimeout(responseWriteTimeout)
           .maxConnectionsPerInstance(maxConnectionsPerInstance).resilience(resilience)
           .watchTrafficPolicies(trafficPolicies).shutdownGrace(shutdownGrace).build();
     } catch (IllegalArgumentException e) {
