@@ -13,6 +13,7 @@ import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -98,7 +99,8 @@ class PendingBytesLimitTest {
   @Test
   void aWildcardResumingWhatExistsIsAccepted() throws Exception {
     start(PushLimits.custom().maxSubscriptionsPerStream(2).build());
-    RegistryServiceGrpc.RegistryServiceBlockingStub registry = RegistryServiceGrpc.newBlockingStub(connect());
+    RegistryServiceGrpc.RegistryServiceBlockingStub registry = RegistryServiceGrpc.newBlockingStub(connect())
+        .withInterceptors(TestDeadlines.grpc());
     Map<String, String> held = new HashMap<>();
     for (String svc : names("svc-", 5)) {
       held.put(svc, registry.withDeadlineAfter(10, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
