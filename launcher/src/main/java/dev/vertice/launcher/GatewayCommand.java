@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -357,6 +358,16 @@ public final class GatewayCommand implements Callable<Integer> {
           }
           return syncedOnce.get();
         }, tls.listeners() == null ? null : tls.listeners().sslContext());
+        // Not ready: 503 says why (the control plane unreachable, or no snapshot yet).
+        admin.route("/healthz", path -> {
+          if (syncedOnce.get() || gateway.routesReady()) {
+            syncedOnce.set(true);
+            return AdminServer.Response.json(200, "{\"status\":\"ok\"}");
+          }
+          String why = gateway.notReadyReason();
+          return AdminServer.Response.json(503, "{\"status\":\"not ready\",\"reason\":"
+              + dev.vertice.common.JsonStrings.quote(why == null ? "starting" : why) + "}");
+        });
         admin.json("/gateway/routes", gateway::routesJson).json("/gateway/status", gateway::statusJson)
             .route(HealthCheckRoute.PATH, gateway.healthCheckAdminRoute()).start();
       } catch (IOException e) {
@@ -407,8 +418,39 @@ public final class GatewayCommand implements Callable<Integer> {
         controlPlane, tls.controlPlane() == null ? "" : " over TLS",
         admin == null ? "off" : (secure ? "https://" : "http://") + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
+    logReadiness(gateway);
     stopped.await();
     return 0;
+  }
+
+  /**
+   * Says in the log when the gateway is not ready at start (why: typically the control plane not
+   * reachable yet), again every 30 s while it stays so, and once it is ready. A daemon thread that ends then.
+   */
+  private static void logReadiness(Gateway gateway) {
+    if (gateway.routesReady()) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      long start = System.nanoTime();
+      long nextWarning = start;
+      try {
+        String why;
+        while ((why = gateway.notReadyReason()) != null) {
+          if (System.nanoTime() - nextWarning >= 0) {
+            log.warning("not ready: " + why);
+            nextWarning = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+          }
+          Thread.sleep(200);
+        }
+        log.info("ready: the first routing snapshot is applied, "
+            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms after start");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "vertice-readiness-log");
+    t.setDaemon(true);
+    t.start();
   }
 
   GatewayConfig config() {
