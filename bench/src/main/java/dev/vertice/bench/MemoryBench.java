@@ -70,7 +70,10 @@ final class MemoryBench implements Callable<Integer> {
         ControlPlane.secureIds(), RegistryEvents.NONE);
     // Drains run inline: sinks discard, so the measurement holds state, not queued messages.
     PushEngine engine = new PushEngine(Runnable::run, Ticker.system(),
-        PushLimits.custom().maxSubscriptionsPerStream(Math.max(namesPerSubscriber, 1)).build(), ConvergenceListener.NONE,
+        // No pending-bytes budget: the bench measures what the subscriptions hold, at any scale.
+        PushLimits.custom().maxSubscriptionsPerStream(Math.max(namesPerSubscriber, 1))
+            .maxPendingBytesPerStream(Long.MAX_VALUE).maxPendingBytesPerConnection(Long.MAX_VALUE)
+            .maxPendingBytesPerProcess(Long.MAX_VALUE).build(), ConvergenceListener.NONE,
         Versions.randomEpoch());
     engine.addSource(view.endpointsSource());
     view.addListener(engine);

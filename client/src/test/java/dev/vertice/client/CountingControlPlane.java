@@ -6,6 +6,7 @@ import dev.vertice.api.registry.v1.KeepAliveResponse;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.registry.ServiceView;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.BindableService;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ManagedChannel;
@@ -57,7 +58,8 @@ final class CountingControlPlane implements AutoCloseable {
 
   /** Deregisters behind the clients' backs, as an operator would. */
   void deregister(String service, String instanceId) {
-    RegistryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+    RegistryServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(5, TimeUnit.SECONDS)
         .deregister(DeregisterRequest.newBuilder().setService(service).setInstanceId(instanceId).build());
   }
 

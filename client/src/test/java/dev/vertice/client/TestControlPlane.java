@@ -12,6 +12,7 @@ import dev.vertice.client.internal.ProtoDurations;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.controlplane.registry.ServiceView;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -35,7 +36,7 @@ final class TestControlPlane implements AutoCloseable {
     this.controlPlane = controlPlane;
     this.server = server;
     this.admin = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    this.registry = RegistryServiceGrpc.newBlockingStub(admin);
+    this.registry = RegistryServiceGrpc.newBlockingStub(admin).withInterceptors(TestDeadlines.grpc());
   }
 
   /** Starts a control plane with defaults on a free port. */

@@ -11,6 +11,7 @@ import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsSettings;
 import dev.vertice.testkit.TestCerts;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -67,7 +68,8 @@ class TlsNameResolverTest {
   }
 
   private static HealthCheckResponse call(ManagedChannel channel) {
-    return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+    return HealthGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(30, TimeUnit.SECONDS)
         .check(HealthCheckRequest.getDefaultInstance());
   }
 

@@ -13,6 +13,7 @@ import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsSettings;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.TestCerts;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -244,7 +245,8 @@ class TlsTransportTest {
     SessionRecorder recorder = new SessionRecorder();
     ManagedChannel channel = NettyChannelBuilder.forTarget(address, credentials).intercept(recorder).build();
     try {
-      RegistryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+      RegistryServiceGrpc.newBlockingStub(channel)
+          .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(5, TimeUnit.SECONDS)
           .getService(GetServiceRequest.newBuilder().setService("echo").build());
     } catch (StatusRuntimeException e) {
       // NOT_FOUND still went over a session; anything else shows as no serial.

@@ -11,6 +11,7 @@ import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.client.internal.VerticeNameResolver;
 import dev.vertice.client.internal.VerticeRoundRobinLoadBalancer;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ConnectivityState;
 import io.grpc.LoadBalancerRegistry;
 import io.grpc.ManagedChannel;
@@ -62,7 +63,8 @@ class VerticeNameResolverTest {
   }
 
   private static HealthCheckResponse call(ManagedChannel channel) {
-    return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+    return HealthGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(5, TimeUnit.SECONDS)
         .check(HealthCheckRequest.getDefaultInstance());
   }
 

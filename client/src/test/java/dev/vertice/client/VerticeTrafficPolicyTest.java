@@ -11,6 +11,7 @@ import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -81,7 +82,8 @@ class VerticeTrafficPolicyTest {
   }
 
   private static HealthCheckResponse call(ManagedChannel channel) {
-    return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+    return HealthGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(5, TimeUnit.SECONDS)
         .check(HealthCheckRequest.getDefaultInstance());
   }
 
@@ -186,7 +188,8 @@ class VerticeTrafficPolicyTest {
     v1.close(); // no subset can connect: calls fail as with round_robin, they do not hang
     Await.until("calls fail fast with both versions closed", TIMEOUT, () -> {
       try {
-        HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        HealthGrpc.newBlockingStub(channel)
+            .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(30, TimeUnit.SECONDS)
             .check(HealthCheckRequest.getDefaultInstance());
         return false;
       } catch (StatusRuntimeException e) {

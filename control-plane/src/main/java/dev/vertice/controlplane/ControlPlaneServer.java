@@ -130,6 +130,8 @@ public final class ControlPlaneServer implements AutoCloseable {
       // Innermost: calls refused by it are still traced and counted by the interceptors below.
       b.intercept(new dev.vertice.controlplane.server.StreamsPerConnectionLimit(maxStreamsPerConnection));
     }
+    // Names each call's connection, for the push engine's per-connection pending-bytes budget.
+    b.intercept(new dev.vertice.controlplane.server.CallConnection());
     // ServerBuilder.intercept wraps in reverse order: the last added runs first.
     for (int i = interceptors.size() - 1; i >= 0; i--) {
       b.intercept(interceptors.get(i));

@@ -67,9 +67,12 @@ public final class Gateway implements AutoCloseable {
   private final Duration healthCheckWait;
   private final GatewayMetrics metrics;
   private final BuiltinRoutes.Counters counters;
+  /** The control-plane addresses as given (null with a ready-made watch client or none), for status texts. */
+  private final String controlPlaneAddresses;
 
   private Gateway(Builder b) throws InterruptedException {
     this.config = b.config;
+    this.controlPlaneAddresses = b.watch == null ? b.controlPlane : null;
     this.metrics = b.meters == null ? null : new GatewayMetrics(b.meters);
     GatewayMetrics m = metrics;
     ProxyObserver observer = m == null ? ProxyObserver.NONE : m;
@@ -248,6 +251,25 @@ public final class Gateway implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  /**
+   * {@code notReadyReason} says why {@link #routesReady()} is false, in words for a readiness probe
+   * and the log (the control plane not reachable yet, reached but no snapshot yet, or the first
+   * snapshot not yet applied), or returns null when it is true.
+   */
+  public String notReadyReason() {
+    if (routesReady()) {
+      return null;
+    }
+    String cp = "the control plane" + (controlPlaneAddresses == null ? "" : " at " + controlPlaneAddresses);
+    if (!watch.isConnected()) {
+      return "no routing snapshot yet: " + cp + " is not reachable (retrying); routes are served once it answers";
+    }
+    if (!watch.isSynced()) {
+      return "connected to " + watch.connectedTo().orElse(cp) + ", waiting for its first routing snapshot";
+    }
+    return "applying the first routing snapshot";
   }
 
   /** {@code watchClient} returns the watch client feeding the routing state, or null without a control plane. */

@@ -31,6 +31,10 @@ public final class GatewayConfig {
   public static final long DEFAULT_MAX_BODY_BYTES = 10L << 20;
   /** Default most client connections. */
   public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+  /** Default most client connections from one client address: 1,000. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 1_000;
+  /** Default time a started response may wait for the client to take more of it: 30 s. */
+  public static final Duration DEFAULT_RESPONSE_WRITE_TIMEOUT = Duration.ofSeconds(30);
   /** Default most HTTP/2 streams per connection. */
   public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 128;
   /** Default most pooled connections per instance and event loop. */
@@ -60,6 +64,8 @@ public final class GatewayConfig {
   private final int maxHeaderBytes;
   private final long maxBodyBytes;
   private final int maxConnections;
+  private final int maxConnectionsPerClient;
+  private final Duration responseWriteTimeout;
   private final int maxConcurrentStreams;
   private final int maxConnectionsPerInstance;
   private final Duration headerTimeout;
@@ -81,6 +87,8 @@ public final class GatewayConfig {
     this.maxHeaderBytes = b.maxHeaderBytes;
     this.maxBodyBytes = b.maxBodyBytes;
     this.maxConnections = b.maxConnections;
+    this.maxConnectionsPerClient = b.maxConnectionsPerClient;
+    this.responseWriteTimeout = b.responseWriteTimeout;
     this.maxConcurrentStreams = b.maxConcurrentStreams;
     this.maxConnectionsPerInstance = b.maxConnectionsPerInstance;
     this.headerTimeout = b.headerTimeout;
@@ -147,6 +155,23 @@ public final class GatewayConfig {
   /** {@code maxConnections} is the most client connections open at once (503 and close beyond). */
   public int maxConnections() {
     return maxConnections;
+  }
+
+  /**
+   * {@code maxConnectionsPerClient} is the most client connections open at once from one client IP
+   * address (503 and close beyond), so that one host cannot take every slot of {@link #maxConnections}.
+   */
+  public int maxConnectionsPerClient() {
+    return maxConnectionsPerClient;
+  }
+
+  /**
+   * {@code responseWriteTimeout} is how long a started response may wait for the client to take more
+   * of it (its connection, or its HTTP/2 stream's flow-control window, stays full): beyond it the
+   * connection is closed (HTTP/1) or the stream reset (HTTP/2) and the upstream connection let go.
+   */
+  public Duration responseWriteTimeout() {
+    return responseWriteTimeout;
   }
 
   /** {@code maxConcurrentStreams} is the most concurrent HTTP/2 streams per connection (advertised; refused beyond). */
@@ -225,6 +250,8 @@ public final class GatewayConfig {
     private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
     private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private int maxConnectionsPerClient = DEFAULT_MAX_CONNECTIONS_PER_CLIENT;
+    private Duration responseWriteTimeout = DEFAULT_RESPONSE_WRITE_TIMEOUT;
     private int maxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
     private int maxConnectionsPerInstance = DEFAULT_MAX_CONNECTIONS_PER_INSTANCE;
     private Duration headerTimeout = DEFAULT_HEADER_TIMEOUT;
@@ -248,6 +275,8 @@ public final class GatewayConfig {
       maxHeaderBytes = c.maxHeaderBytes;
       maxBodyBytes = c.maxBodyBytes;
       maxConnections = c.maxConnections;
+      maxConnectionsPerClient = c.maxConnectionsPerClient;
+      responseWriteTimeout = c.responseWriteTimeout;
       maxConcurrentStreams = c.maxConcurrentStreams;
       maxConnectionsPerInstance = c.maxConnectionsPerInstance;
       headerTimeout = c.headerTimeout;
@@ -319,6 +348,20 @@ public final class GatewayConfig {
     public Builder maxConnections(int v) {
       check(v >= 1, "max-connections", v + " is below 1");
       maxConnections = v;
+      return this;
+    }
+
+    /** {@code maxConnectionsPerClient} sets the most client connections from one IP address (at least 1). */
+    public Builder maxConnectionsPerClient(int v) {
+      check(v >= 1, "max-connections-per-client", v + " is below 1");
+      maxConnectionsPerClient = v;
+      return this;
+    }
+
+    /** {@code responseWriteTimeout} sets how long a started response may wait for the client to read (positive). */
+    public Builder responseWriteTimeout(Duration v) {
+      positive(v, "response-write-timeout");
+      responseWriteTimeout = v;
       return this;
     }
 

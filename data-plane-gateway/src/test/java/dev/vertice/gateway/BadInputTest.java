@@ -3,6 +3,7 @@ package dev.vertice.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vertice.testkit.TestDeadlines;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -122,6 +123,7 @@ class BadInputTest {
     byte[] body = new byte[200 * 1024];
     // A publisher of unknown length makes the client send chunked.
     HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/echo/x"))
+        .timeout(TestDeadlines.HTTP)
         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build();
     int status;
     try {
@@ -138,7 +140,9 @@ class BadInputTest {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     byte[] body = new byte[60 * 1024];
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
-        + "/echo/x")).POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
+        + "/echo/x"))
+            .timeout(TestDeadlines.HTTP)
+            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
         .build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode());
     assertTrue(r.body().contains("\"bytes\":" + body.length), r.body());
@@ -199,10 +203,10 @@ class BadInputTest {
   void http2CleartextByUpgradeIsProxied() throws Exception {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
     HttpResponse<String> first = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
-        + "/echo/h2")).build(), HttpResponse.BodyHandlers.ofString());
+        + "/echo/h2")).timeout(TestDeadlines.HTTP).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, first.statusCode(), first.body());
     HttpResponse<String> second = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
-        + "/echo/h2")).POST(HttpRequest.BodyPublishers.ofString("hello")).build(),
+        + "/echo/h2")).timeout(TestDeadlines.HTTP).POST(HttpRequest.BodyPublishers.ofString("hello")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, second.statusCode(), second.body());
     assertEquals(HttpClient.Version.HTTP_2, second.version());

@@ -21,6 +21,7 @@ import dev.vertice.client.StatsReporter;
 import dev.vertice.gateway.resilience.ResilienceConfig;
 import dev.vertice.gateway.routing.ServiceRoute;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -119,7 +120,7 @@ class CanaryRolloutEndToEndTest {
     gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1).resilience(resilience)
         .build()).controlPlane(cp.address()).stats(r::record).start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.port()).usePlaintext().build();
-    canary = CanaryServiceGrpc.newBlockingStub(channel);
+    canary = CanaryServiceGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
   }
 
   @AfterEach

@@ -9,6 +9,7 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -32,7 +33,7 @@ final class ControlPlaneFixture implements AutoCloseable {
     this.controlPlane = cp;
     this.server = server;
     this.admin = admin;
-    this.registry = RegistryServiceGrpc.newBlockingStub(admin);
+    this.registry = RegistryServiceGrpc.newBlockingStub(admin).withInterceptors(TestDeadlines.grpc());
   }
 
   /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -185,7 +186,9 @@ class GatewayProxyTest {
           && g.routingState().table().http().containsKey("fast"));
       long start = System.nanoTime();
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port()
-          + "/api/slow/x")).POST(HttpRequest.BodyPublishers.ofString("p")).build(), HttpResponse.BodyHandlers.ofString());
+          + "/api/slow/x"))
+              .timeout(TestDeadlines.HTTP)
+              .POST(HttpRequest.BodyPublishers.ofString("p")).build(), HttpResponse.BodyHandlers.ofString());
       long ms = (System.nanoTime() - start) / 1_000_000;
       assertEquals(504, r.statusCode(), r.body());
       assertTrue(r.body().contains("\"error\":\"upstream_timeout\""), r.body());
@@ -213,7 +216,8 @@ class GatewayProxyTest {
     cp.register("slow", "s", slow.port());
     awaitRoutable("slow");
     java.util.concurrent.CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + gateway.port() + "/slow/x")).build(), HttpResponse.BodyHandlers.ofString());
+        URI.create("http://127.0.0.1:" + gateway.port() + "/slow/x"))
+            .timeout(TestDeadlines.HTTP).build(), HttpResponse.BodyHandlers.ofString());
     Await.until("request in flight", () -> gateway.httpProxy().inFlight() == 1);
     assertTrue(gateway.shutdown(Duration.ofSeconds(5)), "drained");
     assertEquals(200, inFlight.get().statusCode());

@@ -118,6 +118,24 @@ final class H2Client implements AutoCloseable {
     return answer.get(10, TimeUnit.SECONDS);
   }
 
+  /** Returns whether the connection is still open (the gateway has not closed it). */
+  boolean isOpen() {
+    return connection.isActive();
+  }
+
+  /**
+   * Sends {@code headers} on a new stream that never reads what comes back, so that the client never
+   * sends a WINDOW_UPDATE for it (nor for the connection): the stream's and the connection's windows
+   * fill and stay full. Returns the stream.
+   */
+  Http2StreamChannel sendNeverReading(Http2Headers headers) throws Exception {
+    Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+        .option(io.netty.channel.ChannelOption.AUTO_READ, false)
+        .handler(new ChannelInboundHandlerAdapter()).open().get(10, TimeUnit.SECONDS);
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true)).get(10, TimeUnit.SECONDS);
+    return stream;
+  }
+
   @Override
   public void close() {
     connection.close().awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -7,6 +7,7 @@ import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.client.StatsReporter;
 import dev.vertice.controlplane.store.StatsWindow;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,6 +67,7 @@ class StatsReportingTest {
     for (int i = 0; i < 100; i++) {
       // POSTs: never retried once they reached an upstream, so every request is one attempt.
       int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/shop/x"))
+          .timeout(TestDeadlines.HTTP)
           .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
       errors += status == 500 ? 1 : 0;
     }

@@ -8,6 +8,7 @@ import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.gateway.routing.ServiceRoute;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -119,7 +120,8 @@ class WeightedSplitTest {
     });
     HttpClient http = HttpClient.newHttpClient();
     for (int i = 0; i < 20; i++) {
-      http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/shop/x")).build(),
+      http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/shop/x"))
+          .timeout(TestDeadlines.HTTP).build(),
           HttpResponse.BodyHandlers.discarding());
     }
     assertEquals(20, c1.hits.get());
@@ -131,7 +133,8 @@ class WeightedSplitTest {
     });
     Await.until("stable receives traffic again", () -> {
       try {
-        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/shop/x")).build(),
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/shop/x"))
+            .timeout(TestDeadlines.HTTP).build(),
             HttpResponse.BodyHandlers.discarding());
       } catch (Exception e) {
         throw new AssertionError(e);

@@ -7,6 +7,7 @@ import dev.vertice.demo.api.v1.EchoRequest;
 import dev.vertice.demo.api.v1.EchoResponse;
 import dev.vertice.demo.api.v1.EchoServiceGrpc;
 import dev.vertice.demo.api.v1.SetServingRequest;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -41,15 +42,17 @@ class EchoGrpcServerTest {
   @Test
   void echoNamesTheInstanceAndHealthFollowsTheSwitch() throws Exception {
     start(DemoConfig.custom().service("maximus-core-service").instanceId("core-1").version("v3").build());
-    EchoResponse r = EchoServiceGrpc.newBlockingStub(channel).echo(EchoRequest.newBuilder().setMessage("hi").build());
+    EchoResponse r = EchoServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).echo(EchoRequest.newBuilder().setMessage("hi").build());
     assertEquals("maximus-core-service", r.getService());
     assertEquals("core-1", r.getInstanceId());
     assertEquals("v3", r.getVersion());
     assertEquals("hi", r.getMessage());
 
-    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
     assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
-    EchoServiceGrpc.newBlockingStub(channel).setServing(SetServingRequest.newBuilder().setServing(false).build());
+    EchoServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).setServing(SetServingRequest.newBuilder().setServing(false).build());
     assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
     assertEquals(ServingStatus.NOT_SERVING, health.check(HealthCheckRequest.newBuilder()
         .setService(EchoServiceGrpc.SERVICE_NAME).build()).getStatus());
@@ -61,7 +64,8 @@ class EchoGrpcServerTest {
   void errorRateOneFailsWithInternal() throws Exception {
     start(DemoConfig.custom().service("test-service").errorRate(1).build());
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> EchoServiceGrpc.newBlockingStub(channel).echo(EchoRequest.getDefaultInstance()));
+        () -> EchoServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(TestDeadlines.grpc()).echo(EchoRequest.getDefaultInstance()));
     assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
   }
 }

@@ -152,6 +152,24 @@ public final class ControlPlaneCommand implements Callable<Integer> {
           + " (VERTICE_MAX_SUBSCRIPTIONS). Default: ${DEFAULT-VALUE}.")
   int maxSubscriptions;
 
+  @Option(names = "--max-pending-bytes-per-stream", defaultValue = "${env:VERTICE_MAX_PENDING_BYTES_PER_STREAM:-8388608}",
+      description = "Bytes of client-chosen resource names (subscriptions, and names held only through the initial"
+          + " versions of a wildcard) one Watch or ADS stream may make the control plane hold"
+          + " (VERTICE_MAX_PENDING_BYTES_PER_STREAM). Default: ${DEFAULT-VALUE}.")
+  long maxPendingBytesPerStream;
+
+  @Option(names = "--max-pending-bytes-per-connection",
+      defaultValue = "${env:VERTICE_MAX_PENDING_BYTES_PER_CONNECTION:-33554432}",
+      description = "The same bytes over all streams of one client connection"
+          + " (VERTICE_MAX_PENDING_BYTES_PER_CONNECTION). Default: ${DEFAULT-VALUE}.")
+  long maxPendingBytesPerConnection;
+
+  @Option(names = "--max-pending-bytes-per-process",
+      defaultValue = "${env:VERTICE_MAX_PENDING_BYTES_PER_PROCESS:-268435456}",
+      description = "The same bytes over every stream of this control plane"
+          + " (VERTICE_MAX_PENDING_BYTES_PER_PROCESS). Default: ${DEFAULT-VALUE}.")
+  long maxPendingBytesPerProcess;
+
   @Option(names = "--shutdown-grace", defaultValue = "${env:VERTICE_SHUTDOWN_GRACE:-10s}",
       converter = DurationConverter.class,
       description = "How long unary calls may finish at shutdown (VERTICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
@@ -455,7 +473,15 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   private PushLimits pushLimits() {
     check("--max-subscriptions", maxSubscriptions > 0, maxSubscriptions + " must be positive");
-    return PushLimits.custom().maxSubscriptionsPerStream(maxSubscriptions).build();
+    check("--max-pending-bytes-per-stream", maxPendingBytesPerStream > 0, maxPendingBytesPerStream + " must be positive");
+    check("--max-pending-bytes-per-connection", maxPendingBytesPerConnection > 0,
+        maxPendingBytesPerConnection + " must be positive");
+    check("--max-pending-bytes-per-process", maxPendingBytesPerProcess > 0,
+        maxPendingBytesPerProcess + " must be positive");
+    return PushLimits.custom().maxSubscriptionsPerStream(maxSubscriptions)
+        .maxPendingBytesPerStream(maxPendingBytesPerStream)
+        .maxPendingBytesPerConnection(maxPendingBytesPerConnection)
+        .maxPendingBytesPerProcess(maxPendingBytesPerProcess).build();
   }
 
   private void check(String option, boolean ok, String problem) {

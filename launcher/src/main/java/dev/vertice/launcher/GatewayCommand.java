@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -123,6 +124,19 @@ public final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--max-connections", defaultValue = "${env:VERTICE_MAX_CONNECTIONS:-10000}",
       description = "Most client connections; 503 and close beyond (VERTICE_MAX_CONNECTIONS). Default: ${DEFAULT-VALUE}.")
   int maxConnections;
+
+  @Option(names = "--max-connections-per-client", defaultValue = "${env:VERTICE_MAX_CONNECTIONS_PER_CLIENT:-1000}",
+      description = "Most client connections from one IP address; 503 and close beyond. Behind a load balancer"
+          + " that hides client addresses, raise it to --max-connections (VERTICE_MAX_CONNECTIONS_PER_CLIENT)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int maxConnectionsPerClient;
+
+  @Option(names = "--response-write-timeout", defaultValue = "${env:VERTICE_RESPONSE_WRITE_TIMEOUT:-30s}",
+      converter = DurationConverter.class,
+      description = "How long a started response may wait for the client to read more of it; beyond, the"
+          + " connection is closed (HTTP/1) or the stream reset (HTTP/2) and the upstream connection let go"
+          + " (VERTICE_RESPONSE_WRITE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration responseWriteTimeout;
 
   @Option(names = "--max-concurrent-streams", defaultValue = "${env:VERTICE_MAX_CONCURRENT_STREAMS:-128}",
       description = "Most concurrent HTTP/2 streams (and gRPC calls) per connection"
@@ -344,6 +358,16 @@ public final class GatewayCommand implements Callable<Integer> {
           }
           return syncedOnce.get();
         }, tls.listeners() == null ? null : tls.listeners().sslContext());
+        // Not ready: 503 says why (the control plane unreachable, or no snapshot yet).
+        admin.route("/healthz", path -> {
+          if (syncedOnce.get() || gateway.routesReady()) {
+            syncedOnce.set(true);
+            return AdminServer.Response.json(200, "{\"status\":\"ok\"}");
+          }
+          String why = gateway.notReadyReason();
+          return AdminServer.Response.json(503, "{\"status\":\"not ready\",\"reason\":"
+              + dev.vertice.common.JsonStrings.quote(why == null ? "starting" : why) + "}");
+        });
         admin.json("/gateway/routes", gateway::routesJson).json("/gateway/status", gateway::statusJson)
             .route(HealthCheckRoute.PATH, gateway.healthCheckAdminRoute()).start();
       } catch (IOException e) {
@@ -394,8 +418,39 @@ public final class GatewayCommand implements Callable<Integer> {
         controlPlane, tls.controlPlane() == null ? "" : " over TLS",
         admin == null ? "off" : (secure ? "https://" : "http://") + host + ":" + admin.port() + "/metrics",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
+    logReadiness(gateway);
     stopped.await();
     return 0;
+  }
+
+  /**
+   * Says in the log when the gateway is not ready at start (why: typically the control plane not
+   * reachable yet), again every 30 s while it stays so, and once it is ready. A daemon thread that ends then.
+   */
+  private static void logReadiness(Gateway gateway) {
+    if (gateway.routesReady()) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      long start = System.nanoTime();
+      long nextWarning = start;
+      try {
+        String why;
+        while ((why = gateway.notReadyReason()) != null) {
+          if (System.nanoTime() - nextWarning >= 0) {
+            log.warning("not ready: " + why);
+            nextWarning = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+          }
+          Thread.sleep(200);
+        }
+        log.info("ready: the first routing snapshot is applied, "
+            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms after start");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "vertice-readiness-log");
+    t.setDaemon(true);
+    t.start();
   }
 
   GatewayConfig config() {
@@ -425,6 +480,7 @@ public final class GatewayCommand implements Callable<Integer> {
           .rules(rules).requestTimeout(requestTimeout).connectTimeout(connectTimeout).headerTimeout(headerTimeout)
           .idleTimeout(idleTimeout).maxHeaderBytes(maxHeaderBytes).maxInitialLineBytes(maxInitialLineBytes)
           .maxBodyBytes(maxBodyBytes).maxConnections(maxConnections).maxConcurrentStreams(maxConcurrentStreams)
+          .maxConnectionsPerClient(maxConnectionsPerClient).responseWriteTimeout(responseWriteTimeout)
           .maxConnectionsPerInstance(maxConnectionsPerInstance).resilience(resilience)
           .watchTrafficPolicies(trafficPolicies).shutdownGrace(shutdownGrace).build();
     } catch (IllegalArgumentException e) {

@@ -9,6 +9,7 @@ import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintWriter;
@@ -33,7 +34,7 @@ class CanaryCommandControlPlaneTest {
     server = new ControlPlaneServer(ControlPlane.builder().build(), "127.0.0.1", 0, 1 << 20);
     address = "127.0.0.1:" + server.port();
     channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-    var registry = RegistryServiceGrpc.newBlockingStub(channel);
+    var registry = RegistryServiceGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
     for (String version : new String[] {"v1", "v2"}) {
       registry.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("shop")
           .setInstanceId("shop-" + version).setAddress("127.0.0.1").setPort(9000).setVersion(version)

@@ -11,6 +11,7 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.launcher.LauncherProcess.Result;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ class CanaryCommandProcessTest {
     server = new ControlPlaneServer(ControlPlane.builder().build(), "127.0.0.1", 0, 1 << 20);
     address = "127.0.0.1:" + server.port();
     channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-    var registry = RegistryServiceGrpc.newBlockingStub(channel);
+    var registry = RegistryServiceGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
     for (String version : new String[] {"v1", "v2"}) {
       registry.withDeadlineAfter(10, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
           .setTtl(Durations.fromSeconds(600)).setInstance(Instance.newBuilder().setService("shop")

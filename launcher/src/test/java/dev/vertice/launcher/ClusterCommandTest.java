@@ -17,13 +17,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,9 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
  * control-plane processes, two gateways, demo services behind sidecars. Traffic through both
  * gateways goes on while one control-plane replica is killed and then while the Redis master is
  * killed (Sentinel promotes the replica); the registry keeps every instance and takes writes after
- * the failover; {@code down} leaves no process.
+ * the failover; {@code down} leaves no process. The traffic comes from {@link #CLIENTS} concurrent
+ * clients, and not one request may fail.
  */
+@Timeout(300)
 class ClusterCommandTest {
+
+  /** Concurrent client threads, each alternating between the two gateways. */
+  private static final int CLIENTS = 4;
 
   @TempDir
   Path dir;
@@ -71,8 +79,8 @@ class ClusterCommandTest {
     // HTTP/1.1: the JDK client's h2c upgrade is not what this test measures (see the report).
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(2)).build();
-    Thread traffic = new Thread(() -> {
-      long n = 0;
+    Runnable client = () -> {
+      long n = ThreadLocalRandom.current().nextInt(2);
       while (!stop.get()) {
         String gw = gateways.get((int) (n++ % 2));
         try {
@@ -89,13 +97,18 @@ class ClusterCommandTest {
           failures.add(Instant.now() + " " + gw + " " + e);
         }
         try {
-          Thread.sleep(5);
+          Thread.sleep(10);
         } catch (InterruptedException e) {
           return;
         }
       }
-    }, "traffic");
-    traffic.start();
+    };
+    List<Thread> traffic = new ArrayList<>();
+    for (int i = 0; i < CLIENTS; i++) {
+      Thread t = new Thread(client, "traffic-" + i);
+      traffic.add(t);
+      t.start();
+    }
     try {
       Await.until("traffic flows", Duration.ofSeconds(10), () -> ok.get() >= 50);
 
@@ -139,13 +152,15 @@ class ClusterCommandTest {
       }
     } finally {
       stop.set(true);
-      traffic.join(10_000);
+      for (Thread t : traffic) {
+        t.join(10_000);
+      }
     }
-    System.out.printf("cluster failover: %d requests through 2 gateways succeeded, %d failed %s%n", ok.get(),
-        failed.get(), failures);
-    // Measured, not a target: the count is reported; what must hold is that traffic went on after each kill
-    // (awaited above) and that failures stayed rare.
-    assertTrue(failed.get() * 100 <= ok.get() + failed.get(), "more than 1 % of requests failed: " + failures);
+    System.out.printf("cluster failover: %d requests from %d concurrent clients through 2 gateways succeeded,"
+        + " %d failed %s%n", ok.get(), CLIENTS, failed.get(), failures);
+    // The data path reads memory only: killing a control-plane replica or the Redis master must not
+    // fail a single request.
+    assertEquals(0, failed.get(), "requests failed: " + failures);
 
     List<ClusterState.Proc> procs = ClusterState.read(dir);
     String down = run("cluster", "down", "--dir", dir.toString());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -58,6 +59,9 @@ class ControlPlaneCommandTest {
     "--max-instances-per-service|0|--max-instances-per-service",
     "--max-message-bytes|10|--max-message-bytes",
     "--max-subscriptions|0|--max-subscriptions",
+    "--max-pending-bytes-per-stream|0|--max-pending-bytes-per-stream",
+    "--max-pending-bytes-per-connection|-1|--max-pending-bytes-per-connection",
+    "--max-pending-bytes-per-process|0|--max-pending-bytes-per-process",
     "--admin-port|-2|--admin-port",
     "--shutdown-grace|soon|--shutdown-grace",
     "--store|postgres://db|--store",
@@ -118,19 +122,21 @@ class ControlPlaneCommandTest {
         java.time.Instant.now().plusSeconds(300).getEpochSecond(), null));
     try {
       assertEquals(HealthCheckResponse.ServingStatus.SERVING,
-          HealthGrpc.newBlockingStub(c).check(HealthCheckRequest.getDefaultInstance()).getStatus());
+          HealthGrpc.newBlockingStub(c)
+              .withInterceptors(TestDeadlines.grpc()).check(HealthCheckRequest.getDefaultInstance()).getStatus());
       dev.vertice.api.registry.v1.RegisterRequest register = dev.vertice.api.registry.v1.RegisterRequest.newBuilder()
           .setInstance(dev.vertice.api.registry.v1.Instance.newBuilder().setService("orders").setAddress("10.0.0.1")
               .setPort(80)).build();
       io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
           io.grpc.StatusRuntimeException.class,
-          () -> dev.vertice.api.registry.v1.RegistryServiceGrpc.newBlockingStub(c).register(register));
+          () -> dev.vertice.api.registry.v1.RegistryServiceGrpc.newBlockingStub(c)
+              .withInterceptors(TestDeadlines.grpc()).register(register));
       assertEquals(io.grpc.Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
       // Every denial is counted on the admin port, logged or not.
       Matcher admin = Pattern.compile("admin: http://127\\.0\\.0\\.1:(\\d+)/metrics").matcher(ready);
       assertTrue(admin.find(), ready);
       String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-          java.net.URI.create("http://127.0.0.1:" + admin.group(1) + "/metrics")).build(),
+          java.net.URI.create("http://127.0.0.1:" + admin.group(1) + "/metrics")).timeout(TestDeadlines.HTTP).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();
       Matcher denials = Pattern.compile("(?m)^vertice_auth_denials_total(?:\\{[^}]*\\})? ([0-9.]+)").matcher(scrape);
       assertTrue(denials.find(), scrape);
@@ -140,6 +146,7 @@ class ControlPlaneCommandTest {
       io.grpc.Metadata authorization = new io.grpc.Metadata();
       authorization.put(dev.vertice.security.auth.BearerTokenCredentials.AUTHORIZATION, "Bearer " + token);
       assertEquals("orders", dev.vertice.api.registry.v1.RegistryServiceGrpc.newBlockingStub(c)
+          .withInterceptors(TestDeadlines.grpc())
           .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(authorization)).register(register)
           .getService());
     } finally {
@@ -191,14 +198,16 @@ class ControlPlaneCommandTest {
     ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
       assertEquals(HealthCheckResponse.ServingStatus.SERVING,
-          HealthGrpc.newBlockingStub(c).check(HealthCheckRequest.getDefaultInstance()).getStatus());
+          HealthGrpc.newBlockingStub(c)
+              .withInterceptors(TestDeadlines.grpc()).check(HealthCheckRequest.getDefaultInstance()).getStatus());
     } finally {
       c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
     Matcher admin = Pattern.compile("admin: (http://127\\.0\\.0\\.1:\\d+)/metrics").matcher(ready);
     assertTrue(admin.find(), ready);
     HttpClient http = HttpClient.newHttpClient();
-    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + "/metrics")).build(),
+    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + "/metrics"))
+        .timeout(TestDeadlines.HTTP).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, metrics.statusCode());
     for (String name : List.of("vertice_instances ", "vertice_watch_streams ", "vertice_registrations_total{",
@@ -206,7 +215,8 @@ class ControlPlaneCommandTest {
         "vertice_rpc_server_seconds_bucket{code=\"OK\",method=\"grpc.health.v1.Health/Check\",type=\"unary\"")) {
       assertTrue(metrics.body().contains(name), "/metrics lacks " + name);
     }
-    assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + "/healthz")).build(),
+    assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + "/healthz"))
+        .timeout(TestDeadlines.HTTP).build(),
         HttpResponse.BodyHandlers.ofString()).statusCode());
     p.destroy(); // SIGTERM
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s");

@@ -9,6 +9,7 @@ import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsSettings;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.TestCerts;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -139,8 +140,10 @@ class ControlPlaneTlsTest {
     ManagedChannel plaintext = NettyChannelBuilder.forTarget(address).usePlaintext().build();
     try {
       assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(tls)
+          .withInterceptors(TestDeadlines.grpc())
           .withDeadlineAfter(30, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus());
       StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> HealthGrpc.newBlockingStub(plaintext)
+          .withInterceptors(TestDeadlines.grpc())
           .withDeadlineAfter(30, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()));
       assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
     } finally {

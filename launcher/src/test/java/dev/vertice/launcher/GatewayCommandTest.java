@@ -26,6 +26,8 @@ class GatewayCommandTest {
     "--max-header-bytes|10|--max-header-bytes",
     "--max-body-bytes|-1|--max-body-bytes",
     "--max-connections|0|--max-connections",
+    "--max-connections-per-client|0|--max-connections-per-client",
+    "--response-write-timeout|0s|--response-write-timeout",
     "--max-concurrent-streams|0|--max-concurrent-streams",
     "--retry-budget|2|--retry-budget",
     "--max-attempts|0|--max-attempts",

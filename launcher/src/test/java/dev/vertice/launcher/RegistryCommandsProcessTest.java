@@ -20,6 +20,7 @@ import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.testkit.Await;
 import dev.vertice.launcher.LauncherProcess.Result;
 import dev.vertice.launcher.LauncherProcess.Running;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -61,7 +62,7 @@ class RegistryCommandsProcessTest {
     server = new ControlPlaneServer(ControlPlane.builder().build(), "127.0.0.1", 0, 1 << 20);
     address = "127.0.0.1:" + server.port();
     channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-    registry = RegistryServiceGrpc.newBlockingStub(channel);
+    registry = RegistryServiceGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
     cli = new LauncherProcess(dir);
   }
 

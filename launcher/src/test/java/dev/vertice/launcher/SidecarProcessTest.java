@@ -8,6 +8,7 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.sidecar.TestControlPlane;
 import dev.vertice.sidecar.Watcher;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -238,14 +239,15 @@ class SidecarProcessTest {
   }
 
   private void post(String url, String body) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(TestDeadlines.HTTP)
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode(), r.body());
   }
 
   private String get(String url) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      return http.send(HttpRequest.newBuilder(URI.create(url))
+          .timeout(TestDeadlines.HTTP).build(), HttpResponse.BodyHandlers.ofString()).body();
     } catch (Exception e) {
       return "";
     }
@@ -253,7 +255,8 @@ class SidecarProcessTest {
 
   private int status(String url) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+      return http.send(HttpRequest.newBuilder(URI.create(url))
+          .timeout(TestDeadlines.HTTP).build(), HttpResponse.BodyHandlers.discarding())
           .statusCode();
     } catch (Exception e) {
       return -1;

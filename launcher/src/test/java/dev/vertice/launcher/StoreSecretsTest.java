@@ -9,6 +9,7 @@ import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.RedisServer;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
@@ -77,7 +78,8 @@ class StoreSecretsTest {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(m.group(1)))
         .usePlaintext().build();
     closeables.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    var registry = RegistryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    var registry = RegistryServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(10, TimeUnit.SECONDS);
     registry.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
         .setInstanceId("a").setAddress("10.0.0.1").setPort(80)).build());
 
@@ -86,7 +88,8 @@ class StoreSecretsTest {
     redis.kill();
     Await.until("a write fails while Redis is down", Duration.ofSeconds(20), () -> {
       try {
-        RegistryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+        RegistryServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(5, TimeUnit.SECONDS)
             .register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
                 .setInstanceId("b").setAddress("10.0.0.2").setPort(80)).build());
         return false;
@@ -98,7 +101,8 @@ class StoreSecretsTest {
     redis.start();
     Await.until("writes work again after Redis returns", Duration.ofSeconds(30), () -> {
       try {
-        RegistryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+        RegistryServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(5, TimeUnit.SECONDS)
             .register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
                 .setInstanceId("c").setAddress("10.0.0.3").setPort(80)).build());
         return true;
@@ -107,7 +111,8 @@ class StoreSecretsTest {
       }
     });
     for (String path : List.of("/metrics", "/healthz", "/nope")) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + path)).build(),
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(admin.group(1) + path))
+          .timeout(TestDeadlines.HTTP).build(),
           HttpResponse.BodyHandlers.ofString());
       assertFalse(r.body().contains(PASSWORD), path + " shows the password");
       assertFalse(r.headers().toString().contains(PASSWORD), path + " headers show the password");

@@ -23,6 +23,7 @@ import dev.vertice.sidecar.Sidecar;
 import dev.vertice.sidecar.SidecarConfig;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.RedisServer;
+import dev.vertice.testkit.TestDeadlines;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -162,7 +163,8 @@ class ExportedMetricsTest {
     io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.port())
         .usePlaintext().build();
     closeables.add(() -> channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS));
-    io.grpc.health.v1.HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+    io.grpc.health.v1.HealthGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
         .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance());
     return Await.value("the scrapes have the opened breaker, the deregistration and the registered sidecar",
         Duration.ofSeconds(10), () -> {

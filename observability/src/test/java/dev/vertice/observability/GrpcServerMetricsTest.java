@@ -3,6 +3,7 @@ package dev.vertice.observability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -37,7 +38,7 @@ class GrpcServerMetricsTest {
         .addService(ServerInterceptors.intercept(health.getHealthService(), new GrpcServerMetrics(meters)))
         .build().start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    HealthGrpc.HealthBlockingStub stub = HealthGrpc.newBlockingStub(channel);
+    HealthGrpc.HealthBlockingStub stub = HealthGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
     stub.check(HealthCheckRequest.getDefaultInstance());
     stub.check(HealthCheckRequest.getDefaultInstance());
     assertThrows(StatusRuntimeException.class, () -> stub.check(HealthCheckRequest.newBuilder().setService("nope").build()));

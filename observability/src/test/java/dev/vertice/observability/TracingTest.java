@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -63,6 +64,7 @@ class TracingTest {
         .build().start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     HealthGrpc.newBlockingStub(ClientInterceptors.intercept(channel, tracing.clientInterceptor()))
+        .withInterceptors(TestDeadlines.grpc())
         .check(HealthCheckRequest.getDefaultInstance());
 
     List<SpanData> finished = spans.getFinishedSpanItems();

@@ -17,6 +17,7 @@ import dev.vertice.demo.EchoHttpServer;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.FakeClock;
 import dev.vertice.testkit.RawHttp;
+import dev.vertice.testkit.TestDeadlines;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -200,7 +201,8 @@ class SidecarTest {
         .inflightUrl(URI.create("http://127.0.0.1:" + app.port() + "/admin/inflight")).build());
     String id = "127.0.0.1:" + app.port();
     CompletableFuture<HttpResponse<String>> slow = http.sendAsync(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/slow")).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/slow"))
+            .timeout(TestDeadlines.HTTP).build(),
         HttpResponse.BodyHandlers.ofString());
     Await.until("a request is in flight", () -> app.inFlight() == 1);
 
@@ -295,6 +297,7 @@ class SidecarTest {
     assertTrue(notUpstream.body().contains("not an upstream"), notUpstream.body());
     assertEquals("{\"upstreams\":[\"orders\",\"payments\"]}", get(base + "/v1/endpoints").body());
     HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/endpoints/orders"))
+        .timeout(TestDeadlines.HTTP)
         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(405, post.statusCode());
     String status = get(base + "/v1/status").body();
@@ -356,7 +359,8 @@ class SidecarTest {
 
   private HttpResponse<String> get(String url) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+      return http.send(HttpRequest.newBuilder(URI.create(url))
+          .timeout(TestDeadlines.HTTP).build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new AssertionError(e);
     }

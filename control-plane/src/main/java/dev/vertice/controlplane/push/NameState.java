@@ -36,6 +36,8 @@ final class NameState {
   /** Left the map after its removal was sent (wildcard): it owes only its outstanding responses. */
   boolean dropped;
   Sent lastSent;
+  /** Bytes charged to the pending budget while in its subscriber's map (0: a resource that exists). */
+  long charged;
 
   NameState(String typeUrl, String name, long since) {
     this.typeUrl = typeUrl;

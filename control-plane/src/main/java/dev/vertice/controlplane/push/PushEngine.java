@@ -40,6 +40,7 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
   private final PushLimits limits;
   private final ConvergenceTracker convergence;
   private final Versions versions;
+  private final PendingBudget budget;
 
   // guarded by lock
   private final Map<String, Map<String, Set<Subscriber>>> explicit = new HashMap<>();
@@ -70,6 +71,7 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
     this.limits = limits;
     this.convergence = new ConvergenceTracker(ticker, listener, limits.maxTrackedChangesPerResource());
     this.versions = versions;
+    this.budget = new PendingBudget(limits);
   }
 
   /** Returns how versions are rendered and read. */
@@ -123,11 +125,24 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   public Subscriber open(String nodeId, String nodeKind, PushSink sink, java.util.function.Predicate<String> visible) {
+    return open(nodeId, nodeKind, sink, visible, null);
+  }
+
+  /**
+   * Opens a subscriber like {@link #open(String, String, PushSink, java.util.function.Predicate)}
+   * whose names count against the pending-bytes budget of {@code connection} (any value that equals
+   * itself for one client connection; null when the transport names none) as well as its own and
+   * the engine's ({@link PushLimits#maxPendingBytesPerConnection()}).
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Subscriber open(String nodeId, String nodeKind, PushSink sink, java.util.function.Predicate<String> visible,
+      Object connection) {
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("push engine closed");
       }
-      Subscriber s = new Subscriber(this, nodeId, nodeKind, sink, visible);
+      Subscriber s = new Subscriber(this, nodeId, nodeKind, sink, visible, connection);
       subscribers.add(s);
       return s;
     }
@@ -193,6 +208,18 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
     }
     return new PushStats(subscribers.size(), batchesSent.get(), resourcesSent.get(), acks.get(), nacks.get(), pending,
         convergence.waitingChanges());
+  }
+
+  /**
+   * Returns the bytes that every open stream's client-chosen names hold, as charged against {@link
+   * PushLimits#maxPendingBytesPerProcess()}.
+   */
+  public long pendingBytes() {
+    return budget.processBytes();
+  }
+
+  PendingBudget budget() {
+    return budget;
   }
 
   /** Ends every subscriber's stream with {@link SubscriberCloseReason#SHUTTING_DOWN}; no new subscriber opens. */

@@ -1,3 +1,5 @@
+// Longer than 600 lines: the subscribe, unsubscribe, close and drain paths share one monitor and
+// must keep their state changes (entries, pending queue, charges) side by side to stay in step.
 package dev.vertice.controlplane.push;
 
 import dev.vertice.controlplane.push.NameState.Owed;
@@ -6,10 +8,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.logging.Level;
@@ -63,9 +67,16 @@ public final class Subscriber {
   private final OutstandingResponses outstanding = new OutstandingResponses();
   private boolean closed;
   private SubscriberCloseReason closeReason;
+  /** Bytes charged to the budget for names this stream's client chose (see {@link PendingBudget}). */
+  private long heldBytes;
 
-  Subscriber(PushEngine engine, String nodeId, String nodeKind, PushSink sink, Predicate<String> visible) {
+  /** The client connection as the transport names it (null: unknown), for the per-connection budget. */
+  private final Object connection;
+
+  Subscriber(PushEngine engine, String nodeId, String nodeKind, PushSink sink, Predicate<String> visible,
+      Object connection) {
     this.engine = engine;
+    this.connection = connection;
     this.nodeId = nodeId;
     this.nodeKind = nodeKind;
     this.sink = sink;
@@ -103,22 +114,52 @@ public final class Subscriber {
           return;
         }
         TypeState ts = types.computeIfAbsent(typeUrl, t -> new TypeState(t, source));
+        boolean first = !ts.initialSeen;
+        boolean wildcardAsked = false;
         int added = 0;
+        // Names this request would make us hold that no resource backs: they are what a client
+        // chooses, so they count against the subscription limit and the pending-bytes budget.
+        Set<String> chosen = new HashSet<>();
+        long bytes = 0;
         for (String n : names) {
-          if (!PushEngine.isWildcard(n)) {
-            NameState e = ts.entries.get(n);
-            if (e == null || !e.explicit) {
-              added++;
+          if (PushEngine.isWildcard(n)) {
+            wildcardAsked = true;
+            continue;
+          }
+          NameState e = ts.entries.get(n);
+          if (e == null || !e.explicit) {
+            added++;
+          }
+          if (e == null && visible.test(n) && chosen.add(n)) {
+            bytes += PendingBudget.cost(n);
+          }
+        }
+        int heldOnly = 0;
+        if (first && wildcardAsked && !initialVersions.isEmpty()) {
+          Collection<String> existing = source.names();
+          for (String n : initialVersions.keySet()) {
+            if (visible.test(n) && !ts.entries.containsKey(n) && !existing.contains(n) && chosen.add(n)) {
+              heldOnly++;
+              bytes += PendingBudget.cost(n);
             }
           }
         }
         int limit = engine.limits().maxSubscriptionsPerStream();
-        if (ts.explicitCount + added > limit) {
-          throw new PushLimitExceededException("subscribing to " + added + " more names would exceed the limit of "
-              + limit + " subscriptions per stream for " + typeUrl + " (" + ts.explicitCount + " held)");
+        if (ts.explicitCount + added + heldOnly > limit) {
+          throw new PushLimitExceededException((heldOnly == 0 ? "subscribing to " + added + " more names"
+              : "subscribing to " + added + " more names and holding " + heldOnly + " names of"
+                  + " initial_resource_versions that no resource has")
+              + " would exceed the limit of " + limit + " subscriptions per stream for " + typeUrl + " ("
+              + ts.explicitCount + " held; --max-subscriptions)");
+        }
+        if (bytes > 0) {
+          String why = engine.budget().tryCharge(connection, heldBytes, bytes);
+          if (why != null) {
+            throw new PushLimitExceededException(why + " (" + typeUrl + ")");
+          }
+          heldBytes += bytes;
         }
         long since = engine.revision();
-        boolean first = !ts.initialSeen;
         ts.initialSeen = true;
         for (String n : names) {
           if (PushEngine.isWildcard(n)) {
@@ -161,6 +202,19 @@ public final class Subscriber {
             }
           }
         }
+        // Each chosen name now has an entry: it carries its charge until it leaves the map.
+        long charged = 0;
+        for (String n : chosen) {
+          NameState e = ts.entries.get(n);
+          if (e != null && e.charged == 0) {
+            e.charged = PendingBudget.cost(n);
+            charged += e.charged;
+          }
+        }
+        if (charged < bytes) {
+          heldBytes -= bytes - charged;
+          engine.budget().release(connection, bytes - charged);
+        }
         ts.syncOwed = true;
         signal = true;
       }
@@ -189,6 +243,7 @@ public final class Subscriber {
                 NameState e = it.next();
                 if (!e.explicit) {
                   it.remove();
+                  uncharge(e);
                   e.retire(goneAt, gone);
                 }
               }
@@ -201,6 +256,7 @@ public final class Subscriber {
               engine.indexExplicit(typeUrl, n, this, false);
               if (!ts.wildcard) {
                 ts.entries.remove(n);
+                uncharge(e);
                 e.retire(goneAt, gone);
               }
             }
@@ -267,6 +323,7 @@ public final class Subscriber {
             if (e.explicit) {
               engine.indexExplicit(ts.typeUrl, e.name, this, false);
             }
+            uncharge(e);
             e.retire(goneAt, gone);
           }
           ts.entries.clear();
@@ -290,6 +347,11 @@ public final class Subscriber {
       n += ts.pending.size();
     }
     return n;
+  }
+
+  /** Returns the bytes charged for the names this stream's client chose (see {@link PushLimits}). */
+  public synchronized long pendingBytes() {
+    return heldBytes;
   }
 
   /** Returns the number of sent responses not yet answered (bounded by the limits). */
@@ -331,6 +393,7 @@ public final class Subscriber {
         return true;
       }
       ts.entries.remove(name);
+      uncharge(e);
       if (e.queued) {
         ts.pending.remove(e);
         e.queued = false;
@@ -498,6 +561,7 @@ public final class Subscriber {
             e.sent = NameState.ABSENT;
             if (!e.explicit && !e.queued) {
               ts.entries.remove(e.name);
+              uncharge(e);
               e.dropped = true;
             }
           }
@@ -527,6 +591,15 @@ public final class Subscriber {
         return new PushBatch(ts.typeUrl, revision, resources, removed, Long.toString(nonce));
       }
       // Everything taken was already held by the client: look again.
+    }
+  }
+
+  /** Caller holds this: {@code e} left its map; what it was charged goes back to the budget. */
+  private void uncharge(NameState e) {
+    if (e.charged > 0) {
+      heldBytes -= e.charged;
+      engine.budget().release(connection, e.charged);
+      e.charged = 0;
     }
   }
 

@@ -45,6 +45,8 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
   private final PushEngine engine;
   private final Authorizer authorizer;
   private final String protocol;
+  /** The client connection as {@link CallConnection} named it when the call started (null: none). */
+  private final Object connection = CallConnection.current();
   private volatile Subscriber subscriber;
   private boolean closed; // guarded by this: no call on `out` after it ended
 
@@ -106,7 +108,7 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
     if (s == null) {
       try {
         Predicate<String> visible = authorizer.visibleServices();
-        s = engine.open(nodeId(request), nodeKind(request), this, name -> visible.test(serviceOf(name)));
+        s = engine.open(nodeId(request), nodeKind(request), this, name -> visible.test(serviceOf(name)), connection);
       } catch (IllegalStateException shuttingDown) {
         fail(GrpcErrors.shuttingDown());
         return;
@@ -171,7 +173,11 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
     }
   }
 
-  /** Subscribes; beyond the subscriptions-per-stream limit, ends the stream with RESOURCE_EXHAUSTED. */
+  /**
+   * Subscribes; beyond the subscriptions-per-stream limit or a pending-bytes limit (per stream,
+   * connection or process), ends the stream with RESOURCE_EXHAUSTED saying which, and subscribes
+   * nothing.
+   */
   protected final void subscribe(Subscriber s, String typeUrl, List<String> names, Map<String, String> initialVersions) {
     try {
       s.subscribe(typeUrl, names, initialVersions);

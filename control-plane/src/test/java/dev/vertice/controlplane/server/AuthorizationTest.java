@@ -40,6 +40,7 @@ import dev.vertice.security.auth.RateLimits;
 import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.security.tls.TlsSettings;
 import dev.vertice.testkit.TestCerts;
+import dev.vertice.testkit.TestDeadlines;
 import dev.vertice.testkit.TestJwts;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -220,7 +221,8 @@ class AuthorizationTest {
   }
 
   private static RegisterResponse register(ManagedChannel c, String service, String id) {
-    return RegistryServiceGrpc.newBlockingStub(c).register(instance(service, id, "v1"));
+    return RegistryServiceGrpc.newBlockingStub(c)
+        .withInterceptors(TestDeadlines.grpc()).register(instance(service, id, "v1"));
   }
 
   private static Status.Code code(Runnable call) {
@@ -245,6 +247,7 @@ class AuthorizationTest {
     assertEquals(0, instances(), "registry unchanged");
     // grpc.health.v1 stays open to everyone.
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(token(null))
+        .withInterceptors(TestDeadlines.grpc())
         .check(HealthCheckRequest.getDefaultInstance()).getStatus());
   }
 
@@ -259,7 +262,8 @@ class AuthorizationTest {
     RegisterResponse pay = register(payments, "payments", "p-1");
     assertEquals(2, instances());
 
-    RegistryServiceGrpc.RegistryServiceBlockingStub asOrders = RegistryServiceGrpc.newBlockingStub(orders);
+    RegistryServiceGrpc.RegistryServiceBlockingStub asOrders = RegistryServiceGrpc.newBlockingStub(orders)
+        .withInterceptors(TestDeadlines.grpc());
     assertEquals(Status.Code.PERMISSION_DENIED, code(() -> asOrders.deregister(DeregisterRequest.newBuilder()
         .setService("payments").setInstanceId("p-1").build())));
     assertEquals(Status.Code.PERMISSION_DENIED, code(() -> asOrders.setHealth(SetHealthRequest.newBuilder()
@@ -275,7 +279,8 @@ class AuthorizationTest {
 
     // A gateway changes no instance; an admin may change any.
     assertEquals(Status.Code.PERMISSION_DENIED, code(() -> register(mtls("edge-1", null), "orders", "o-9")));
-    RegistryServiceGrpc.newBlockingStub(admin()).deregister(DeregisterRequest.newBuilder().setService("payments")
+    RegistryServiceGrpc.newBlockingStub(admin())
+        .withInterceptors(TestDeadlines.grpc()).deregister(DeregisterRequest.newBuilder().setService("payments")
         .setInstanceId("p-1").build());
     assertEquals(1, instances());
   }
@@ -386,7 +391,8 @@ class AuthorizationTest {
     assertTrue(s.getDescription().contains("billing"), s.getDescription());
 
     // Reads are filtered the same way.
-    RegistryServiceGrpc.RegistryServiceBlockingStub reads = RegistryServiceGrpc.newBlockingStub(service("orders"));
+    RegistryServiceGrpc.RegistryServiceBlockingStub reads = RegistryServiceGrpc.newBlockingStub(service("orders"))
+        .withInterceptors(TestDeadlines.grpc());
     List<String> listed = reads.listServices(ListServicesRequest.getDefaultInstance()).getServicesList().stream()
         .map(dev.vertice.api.registry.v1.ServiceSummary::getService).sorted().toList();
     assertEquals(List.of("orders", "payments"), listed);
@@ -470,12 +476,16 @@ class AuthorizationTest {
     start();
     ListRolloutsRequest list = ListRolloutsRequest.getDefaultInstance();
     assertEquals(Status.Code.PERMISSION_DENIED, code(() -> CanaryServiceGrpc.newBlockingStub(service("orders"))
+        .withInterceptors(TestDeadlines.grpc())
         .listRollouts(list)));
     assertEquals(Status.Code.PERMISSION_DENIED, code(() -> CanaryServiceGrpc.newBlockingStub(mtls("edge-1", null))
+        .withInterceptors(TestDeadlines.grpc())
         .listRollouts(list)));
-    assertEquals(0, CanaryServiceGrpc.newBlockingStub(admin()).listRollouts(list).getRolloutsCount());
+    assertEquals(0, CanaryServiceGrpc.newBlockingStub(admin())
+        .withInterceptors(TestDeadlines.grpc()).listRollouts(list).getRolloutsCount());
     // An admin by JWT subject named in the policy.
     assertEquals(0, CanaryServiceGrpc.newBlockingStub(token(hs256("alice", Duration.ofMinutes(5))))
+        .withInterceptors(TestDeadlines.grpc())
         .listRollouts(list).getRolloutsCount());
 
     CompletableFuture<Status> ended = new CompletableFuture<>();
@@ -511,7 +521,8 @@ class AuthorizationTest {
     // Another identity has its own budget.
     register(service("payments"), "payments", "p-1");
 
-    RegistryServiceGrpc.RegistryServiceBlockingStub stub = RegistryServiceGrpc.newBlockingStub(orders);
+    RegistryServiceGrpc.RegistryServiceBlockingStub stub = RegistryServiceGrpc.newBlockingStub(orders)
+        .withInterceptors(TestDeadlines.grpc());
     SetHealthRequest drain = SetHealthRequest.newBuilder().setService("orders").setInstanceId("o-1")
         .setHealth(HealthStatus.HEALTH_STATUS_DRAINING).build();
     stub.setHealth(drain);

@@ -41,6 +41,7 @@ import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.store.memory.InMemoryRolloutStore;
 import dev.vertice.testkit.FakeClock;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -134,7 +135,7 @@ class CanaryServiceTest {
       server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       plane.close();
     });
-    canary = CanaryServiceGrpc.newBlockingStub(channel);
+    canary = CanaryServiceGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
   }
 
   @AfterEach
@@ -145,7 +146,8 @@ class CanaryServiceTest {
   }
 
   void register(String service, String version, String id) {
-    RegistryServiceGrpc.newBlockingStub(channel).register(RegisterRequest.newBuilder()
+    RegistryServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(TestDeadlines.grpc()).register(RegisterRequest.newBuilder()
         .setInstance(Instance.newBuilder().setService(service).setInstanceId(id).setAddress("10.0.0.1").setPort(8080)
             .setVersion(version))
         .setTtl(Duration.newBuilder().setSeconds(3600))
@@ -482,7 +484,9 @@ class CanaryServiceTest {
     assertEquals(RolloutState.ROLLOUT_STATE_ROLLED_BACK, last.getState());
     assertTrue(last.getPolicyConverged());
     Iterator<WatchRolloutResponse> finished =
-        CanaryServiceGrpc.newBlockingStub(channel).watchRollout(WatchRolloutRequest.newBuilder().setId("orders-1").build());
+        CanaryServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(TestDeadlines.grpc())
+            .watchRollout(WatchRolloutRequest.newBuilder().setId("orders-1").build());
     assertEquals(RolloutState.ROLLOUT_STATE_ROLLED_BACK, finished.next().getRollout().getState());
     assertFalse(finished.hasNext(), "a finished rollout's watch ends after its state");
   }
@@ -549,7 +553,8 @@ class CanaryServiceTest {
     assertEquals(Status.Code.NOT_FOUND, missing.getStatus().getCode());
     assertEquals("no rollout 'orders-7'", missing.getStatus().getDescription());
     Iterator<WatchRolloutResponse> watch =
-        CanaryServiceGrpc.newBlockingStub(channel).watchRollout(WatchRolloutRequest.newBuilder().setId("x").build());
+        CanaryServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(TestDeadlines.grpc()).watchRollout(WatchRolloutRequest.newBuilder().setId("x").build());
     StatusRuntimeException watchMissing = assertThrows(StatusRuntimeException.class, watch::hasNext);
     assertEquals(Status.Code.NOT_FOUND, watchMissing.getStatus().getCode());
     StatusRuntimeException empty = assertThrows(StatusRuntimeException.class,

@@ -8,6 +8,7 @@ import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.controlplane.metrics.ControlPlaneMetrics;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +26,7 @@ class ControlPlaneMetricsTest {
   void start() throws Exception {
     cp = new InProcessControlPlane(b -> b.registryEvents(metrics).convergenceListener(metrics));
     metrics.bind(cp.controlPlane);
-    registry = RegistryServiceGrpc.newBlockingStub(cp.channel);
+    registry = RegistryServiceGrpc.newBlockingStub(cp.channel).withInterceptors(TestDeadlines.grpc());
   }
 
   @AfterEach

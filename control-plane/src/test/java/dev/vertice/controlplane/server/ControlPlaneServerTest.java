@@ -11,6 +11,7 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -68,7 +69,7 @@ class ControlPlaneServerTest {
     RegisterRequest huge = RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
         .setAddress("127.0.0.1").setPort(1).putMetadata("k", "v".repeat(100 * 1024))).build();
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> RegistryServiceGrpc.newBlockingStub(c).register(huge));
+        () -> RegistryServiceGrpc.newBlockingStub(c).withInterceptors(TestDeadlines.grpc()).register(huge));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
     assertEquals(0, server.controlPlane().registry().instanceCount());
   }
@@ -77,7 +78,7 @@ class ControlPlaneServerTest {
   void servesHealthAndReflection() throws Exception {
     ManagedChannel c = channel();
     assertEquals(HealthCheckResponse.ServingStatus.SERVING,
-        HealthGrpc.newBlockingStub(c).check(HealthCheckRequest.newBuilder()
+        HealthGrpc.newBlockingStub(c).withInterceptors(TestDeadlines.grpc()).check(HealthCheckRequest.newBuilder()
             .setService("vertice.discovery.v1.DiscoveryService").build()).getStatus());
     CompletableFuture<List<String>> services = new CompletableFuture<>();
     StreamObserver<ServerReflectionRequest> req = ServerReflectionGrpc.newStub(c).serverReflectionInfo(
@@ -115,7 +116,7 @@ class ControlPlaneServerTest {
       w.subscribe("orders");
       watchers.add(w);
     }
-    var registry = RegistryServiceGrpc.newBlockingStub(c);
+    var registry = RegistryServiceGrpc.newBlockingStub(c).withInterceptors(TestDeadlines.grpc());
     // 600 versions of ~4 KiB: 2.4 MB, more than the slow stream's 1 MiB HTTP/2 window can take.
     String payload = "p".repeat(4000);
     String version = null;

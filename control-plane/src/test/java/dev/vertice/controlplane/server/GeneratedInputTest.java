@@ -13,6 +13,7 @@ import dev.vertice.api.canary.v1.RolloutSpec;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.BindableService;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -83,14 +84,15 @@ class GeneratedInputTest {
     cp = new InProcessControlPlane();
     Logger.getLogger("").addHandler(logCapture);
     // Some state for random requests to hit (and, when valid, change).
-    var registry = RegistryServiceGrpc.newBlockingStub(cp.channel);
+    var registry = RegistryServiceGrpc.newBlockingStub(cp.channel).withInterceptors(TestDeadlines.grpc());
     for (String id : List.of("orders-1", "1", "0")) {
       registry.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
           .setInstanceId(id).setAddress("10.0.0.1").setPort(80).setVersion("v1")).build());
     }
     registry.register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
         .setInstanceId("orders-2").setAddress("10.0.0.2").setPort(80).setVersion("v2")).build());
-    CanaryServiceGrpc.newBlockingStub(cp.channel).createRollout(CreateRolloutRequest.newBuilder()
+    CanaryServiceGrpc.newBlockingStub(cp.channel)
+        .withInterceptors(TestDeadlines.grpc()).createRollout(CreateRolloutRequest.newBuilder()
         .setSpec(RolloutSpec.newBuilder().setService("orders").setStableVersion("v1").setCandidateVersion("v2")
             .setStageDuration(Duration.newBuilder().setSeconds(30))
             .setAnalysisInterval(Duration.newBuilder().setSeconds(10))
@@ -234,7 +236,9 @@ class GeneratedInputTest {
     assertTrue(failures.isEmpty(), failures.size() + " failures:" + report);
     // The server still serves.
     assertEquals(Status.Code.OK, Status.fromThrowable(catchStatus(() -> RegistryServiceGrpc
-        .newBlockingStub(cp.channel).register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder()
+        .newBlockingStub(cp.channel)
+            .withInterceptors(TestDeadlines.grpc())
+            .register(RegisterRequest.newBuilder().setInstance(Instance.newBuilder()
             .setService("after-fuzz").setInstanceId("a").setAddress("10.0.0.9").setPort(80)).build()))).getCode());
     assertEquals(1, cp.controlPlane.registry().service("after-fuzz").instances().size());
   }

@@ -9,6 +9,7 @@ import dev.vertice.api.registry.v1.KeepAliveRequest;
 import dev.vertice.api.registry.v1.KeepAliveResponse;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -30,7 +31,7 @@ class KeepAliveTest {
   @BeforeEach
   void setUp() throws Exception {
     cp = new InProcessControlPlane();
-    registry = RegistryServiceGrpc.newBlockingStub(cp.channel);
+    registry = RegistryServiceGrpc.newBlockingStub(cp.channel).withInterceptors(TestDeadlines.grpc());
   }
 
   @AfterEach

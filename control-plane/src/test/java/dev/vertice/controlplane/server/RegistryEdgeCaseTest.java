@@ -8,6 +8,7 @@ import dev.vertice.api.registry.v1.GetServiceRequest;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -24,7 +25,7 @@ class RegistryEdgeCaseTest {
   @BeforeEach
   void setUp() throws Exception {
     cp = new InProcessControlPlane();
-    registry = RegistryServiceGrpc.newBlockingStub(cp.channel);
+    registry = RegistryServiceGrpc.newBlockingStub(cp.channel).withInterceptors(TestDeadlines.grpc());
   }
 
   @AfterEach

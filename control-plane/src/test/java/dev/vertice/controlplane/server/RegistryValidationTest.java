@@ -14,6 +14,7 @@ import dev.vertice.api.registry.v1.ListServicesRequest;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.api.registry.v1.SetHealthRequest;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -37,7 +38,7 @@ class RegistryValidationTest {
   @BeforeEach
   void setUp() throws Exception {
     cp = new InProcessControlPlane();
-    registry = RegistryServiceGrpc.newBlockingStub(cp.channel);
+    registry = RegistryServiceGrpc.newBlockingStub(cp.channel).withInterceptors(TestDeadlines.grpc());
     registry.register(valid(b -> b).build());
   }
 

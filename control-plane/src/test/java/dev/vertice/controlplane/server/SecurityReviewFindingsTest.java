@@ -18,6 +18,7 @@ import dev.vertice.security.auth.IdentityMapper;
 import dev.vertice.security.auth.JwtVerifier;
 import dev.vertice.security.auth.PolicyAuthorizer;
 import dev.vertice.security.auth.RateLimits;
+import dev.vertice.testkit.TestDeadlines;
 import dev.vertice.testkit.TestJwts;
 import io.grpc.CompositeChannelCredentials;
 import io.grpc.Grpc;
@@ -102,7 +103,8 @@ class SecurityReviewFindingsTest {
     RegisterRequest request = RegisterRequest.newBuilder().setInstance(Instance.newBuilder().setService("orders")
         .setInstanceId("o-1").setAddress("10.0.0.1").setPort(8080)).build();
     assertThrows(StatusRuntimeException.class,
-        () -> RegistryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).register(request),
+        () -> RegistryServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(TestDeadlines.grpc()).withDeadlineAfter(10, TimeUnit.SECONDS).register(request),
         "the Register call carrying a bearer token over plaintext was sent and accepted");
   }
 
@@ -188,7 +190,8 @@ class SecurityReviewFindingsTest {
     String token = TestJwts.hs256(SECRET, TestJwts.claims(service, NOW.plusSeconds(300).getEpochSecond(), null));
     ManagedChannel c = InProcessChannelBuilder.forName(serverName).build();
     channels.add(c);
-    return RegistryServiceGrpc.newBlockingStub(c).withCallCredentials(BearerTokenCredentials.of(token))
+    return RegistryServiceGrpc.newBlockingStub(c)
+        .withInterceptors(TestDeadlines.grpc()).withCallCredentials(BearerTokenCredentials.of(token))
         .withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -52,14 +53,15 @@ class StreamsPerConnectionLimitTest {
     WatchStream b = WatchStream.open(channel, "b");
     b.subscribe("orders");
     b.nextAcked();
-    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc());
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
         () -> health.check(HealthCheckRequest.getDefaultInstance()));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
     assertTrue(e.getStatus().getDescription().contains("2 concurrent calls"), e.getStatus().getDescription());
     assertFalse(a.closed.isDone() || b.closed.isDone(), "the streams already open are untouched");
     // Another connection has its own allowance.
-    HealthGrpc.newBlockingStub(other).check(HealthCheckRequest.getDefaultInstance());
+    HealthGrpc.newBlockingStub(other)
+        .withInterceptors(TestDeadlines.grpc()).check(HealthCheckRequest.getDefaultInstance());
     // Once a stream ends, the connection takes a call again.
     a.cancel();
     Await.until("a call fits again after one stream ended", () -> {

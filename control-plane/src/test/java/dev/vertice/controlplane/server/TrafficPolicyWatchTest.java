@@ -20,6 +20,7 @@ import dev.vertice.controlplane.push.Convergence;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.store.CapacityExceededException;
+import dev.vertice.testkit.TestDeadlines;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -115,7 +116,8 @@ class TrafficPolicyWatchTest {
     subscribe(w, "*");
     assertEquals(List.of(), names(w.nextAcked()), "nothing yet");
     StoredTrafficPolicy a = policies.put(split("shop", 95, 5));
-    RegisterResponse reg = RegistryServiceGrpc.newBlockingStub(cp.channel).register(RegisterRequest.newBuilder()
+    RegisterResponse reg = RegistryServiceGrpc.newBlockingStub(cp.channel)
+        .withInterceptors(TestDeadlines.grpc()).register(RegisterRequest.newBuilder()
         .setInstance(Instance.newBuilder().setService("shop").setInstanceId("i1").setAddress("127.0.0.1").setPort(80))
         .build());
     StoredTrafficPolicy b = policies.put(split("cart", 50, 50));

@@ -18,6 +18,7 @@ import dev.vertice.api.registry.v1.SetHealthRequest;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.push.Convergence;
 import dev.vertice.controlplane.push.PushLimits;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import java.util.List;
@@ -36,7 +37,7 @@ class WatchProtocolTest {
   @BeforeEach
   void setUp() throws Exception {
     cp = new InProcessControlPlane(b -> b.pushLimits(PushLimits.custom().maxSubscriptionsPerStream(5).build()));
-    registry = RegistryServiceGrpc.newBlockingStub(cp.channel);
+    registry = RegistryServiceGrpc.newBlockingStub(cp.channel).withInterceptors(TestDeadlines.grpc());
   }
 
   @AfterEach

@@ -38,10 +38,12 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -53,8 +55,11 @@ import java.util.logging.Logger;
  * connections are HTTP/1.1 from per-instance pools.
  *
  * <p>Limits: request line ({@code 414}), header block ({@code 431}), body ({@code 413}), slow
- * headers ({@code 408} and close), connections ({@code 503} and close), concurrent HTTP/2 streams
- * (advertised in SETTINGS; excess streams are refused by the codec).
+ * headers ({@code 408} and close), connections overall and per client address ({@code 503} and
+ * close), concurrent HTTP/2 streams (advertised in SETTINGS; excess streams are refused by the
+ * codec), idle connections (closed on every pipeline: HTTP/1.1, h2c, TLS HTTP/1.1 and h2), and a
+ * client that stops reading a response (closed or its stream reset after the response write
+ * timeout, which lets the upstream connection go).
  */
 public final class HttpProxyServer implements AutoCloseable {
 
@@ -64,6 +69,8 @@ public final class HttpProxyServer implements AutoCloseable {
   private final Channel serverChannel;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final SslContext sslContext;
+  /** Open connections per client IP address (entries leave at zero). */
+  private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
 
   /**
    * {@code HttpProxyServer} binds {@code config.host():config.port()} on {@code group} and starts
@@ -145,19 +152,28 @@ public final class HttpProxyServer implements AutoCloseable {
 
   private void initConnection(SocketChannel ch) {
     GatewayConfig c = px.config;
-    if (px.connections.incrementAndGet() > c.maxConnections() || px.draining) {
+    InetAddress client = ch.remoteAddress() == null ? null : ch.remoteAddress().getAddress();
+    int fromClient = client == null ? 0 : perClient.merge(client, 1, Integer::sum);
+    ch.closeFuture().addListener(x -> {
+      px.connections.decrementAndGet();
+      if (client != null) {
+        perClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+      }
+    });
+    boolean overall = px.connections.incrementAndGet() > c.maxConnections();
+    if (overall || fromClient > c.maxConnectionsPerClient() || px.draining) {
       if (sslContext != null) {
         // The 503 goes out once the handshake is done (the TLS handler holds writes until then);
         // an h2 client, which expects frames, sees the connection fail instead.
         ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
       }
       ch.pipeline().addLast(new RefuseHandler(px.draining ? "the gateway is shutting down"
-          : "too many connections (limit " + c.maxConnections() + ")"));
-      ch.closeFuture().addListener(x -> px.connections.decrementAndGet());
+          : overall ? "too many connections (limit " + c.maxConnections() + ")"
+          : "too many connections from this address (limit " + c.maxConnectionsPerClient()
+              + " per client address, --max-connections-per-client)"));
       return;
     }
     connections.add(ch);
-    ch.closeFuture().addListener(x -> px.connections.decrementAndGet());
     if (sslContext != null) {
       initTlsConnection(ch);
       return;
@@ -194,8 +210,10 @@ public final class HttpProxyServer implements AutoCloseable {
       @Override
       protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-          ctx.pipeline().addLast("h2", http2Codec());
+          Http2FrameCodec h2 = http2Codec();
+          ctx.pipeline().addLast("h2", h2);
           ctx.pipeline().addLast("h2-streams", new Http2MultiplexHandler(streamInitializer()));
+          ctx.pipeline().addLast("h2-idle", new Http2IdleHandler(h2));
         } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
           HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos());
           ctx.pipeline().addLast("header-timeout", headerTimeout);

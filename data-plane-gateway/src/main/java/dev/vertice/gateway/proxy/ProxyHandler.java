@@ -72,6 +72,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   private boolean wholeRequestEmpty;
   /** The last write to the client: a graceful close waits for it. */
   private ChannelFuture lastWrite;
+  /** Runs out when the client has taken nothing for the response write timeout; null while it reads. */
+  private ScheduledFuture<?> writeStall;
 
   ProxyHandler(ProxyContext px, boolean http2, HeaderTimeoutHandler headerTimeout) {
     this.px = px;
@@ -393,10 +395,37 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ex != null && ctx.channel().isWritable()) {
-      ex.onClientWritable();
+    if (ctx.channel().isWritable()) {
+      cancelWriteStall();
+      if (ex != null) {
+        ex.onClientWritable();
+      }
+    } else if (writeStall == null && !closed) {
+      // The client stopped taking the response (its socket, or on HTTP/2 its stream's window, is
+      // full): the upstream is paused meanwhile, and let go if it stays so.
+      writeStall = ctx.executor().schedule(this::writeStalled, px.config.responseWriteTimeout().toNanos(),
+          TimeUnit.NANOSECONDS);
     }
     ctx.fireChannelWritabilityChanged();
+  }
+
+  private void writeStalled() {
+    writeStall = null;
+    if (closed || ctx.channel().isWritable()) {
+      return;
+    }
+    log.fine(() -> "client " + (http2 ? "stream" : "connection") + " took nothing of its response for "
+        + px.config.responseWriteTimeout().toMillis() + " ms: " + (http2 ? "resetting it" : "closing it"));
+    // Closing an HTTP/2 stream channel resets the stream; channelInactive then aborts the exchange,
+    // which lets the upstream connection go.
+    closeNow();
+  }
+
+  private void cancelWriteStall() {
+    if (writeStall != null) {
+      writeStall.cancel(false);
+      writeStall = null;
+    }
   }
 
   @Override
@@ -422,6 +451,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
+    cancelWriteStall();
     if (ex != null) {
       ex.abort();
     }

@@ -10,6 +10,7 @@ import dev.vertice.client.WatchClient;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.testkit.Await;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -39,7 +40,7 @@ final class HealthFixtures {
     Plane() throws IOException {
       server = new ControlPlaneServer(controlPlane, "127.0.0.1", 0, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES);
       admin = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-      registry = RegistryServiceGrpc.newBlockingStub(admin);
+      registry = RegistryServiceGrpc.newBlockingStub(admin).withInterceptors(TestDeadlines.grpc());
       watch = WatchClient.builder().controlPlane("127.0.0.1:" + server.port()).nodeKind("gateway").build();
       watch.subscribeAll();
     }

@@ -13,6 +13,7 @@ import dev.vertice.testkit.Await;
 import dev.vertice.testkit.RedisSentinel;
 import dev.vertice.testkit.RedisServer;
 import dev.vertice.testkit.TestCerts;
+import dev.vertice.testkit.TestDeadlines;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +45,8 @@ class RedisAuthTlsTest {
   }
 
   private static void registerAndRead(Replica replica) {
-    RegistryServiceGrpc.newBlockingStub(replica.channel).register(RegisterRequest.newBuilder()
+    RegistryServiceGrpc.newBlockingStub(replica.channel)
+        .withInterceptors(TestDeadlines.grpc()).register(RegisterRequest.newBuilder()
         .setInstance(Instance.newBuilder().setService("orders").setInstanceId("a").setAddress("10.0.0.1").setPort(80))
         .build());
     assertEquals(1, replica.controlPlane.registry().service("orders").instances().size());

@@ -23,6 +23,7 @@ import dev.vertice.controlplane.push.Resource;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.RedisSentinel;
 import dev.vertice.testkit.RedisServer;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -105,7 +106,7 @@ class RedisStoreTest {
   }
 
   private static RegistryServiceGrpc.RegistryServiceBlockingStub registry(Replica r) {
-    return RegistryServiceGrpc.newBlockingStub(r.channel);
+    return RegistryServiceGrpc.newBlockingStub(r.channel).withInterceptors(TestDeadlines.grpc());
   }
 
   @Test

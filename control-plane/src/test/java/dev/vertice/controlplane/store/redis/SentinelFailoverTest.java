@@ -8,6 +8,7 @@ import dev.vertice.api.registry.v1.RegistryServiceGrpc;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.RedisSentinel;
 import dev.vertice.testkit.RedisServer;
+import dev.vertice.testkit.TestDeadlines;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,7 +55,7 @@ class SentinelFailoverTest {
     RedisStoreConfig config = RedisStoreConfig.parse("redis-sentinel://" + String.join(",", sentinels) + "/"
         + RedisSentinel.MASTER);
     Replica replica = track(new Replica(config));
-    var registry = RegistryServiceGrpc.newBlockingStub(replica.channel);
+    var registry = RegistryServiceGrpc.newBlockingStub(replica.channel).withInterceptors(TestDeadlines.grpc());
     for (int i = 0; i < 50; i++) {
       registry.register(registration("before-" + i)); // each acknowledged only once a replica holds it
     }
