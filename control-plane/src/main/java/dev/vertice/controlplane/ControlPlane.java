@@ -24,6 +24,7 @@ import dev.vertice.controlplane.server.StatsGrpcService;
 import dev.vertice.controlplane.store.Leases;
 import dev.vertice.controlplane.store.RegistryStore;
 import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StatsLimits;
 import dev.vertice.controlplane.store.StatsStore;
 import dev.vertice.controlplane.store.StoreBackend;
 import dev.vertice.controlplane.store.StoreUnavailableException;
@@ -98,7 +99,7 @@ public final class ControlPlane implements AutoCloseable {
       this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
       this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
       this.adsService = new AdsGrpcService(engine, b.authorizer);
-      this.statsService = new StatsGrpcService(backend.stats(), b.wallClock);
+      this.statsService = new StatsGrpcService(backend.stats(), b.wallClock, b.statsLimits, registry);
       this.canary = CanaryController.builder()
           .rollouts(backend.rollouts())
           .policies(new StorePolicyPublisher(trafficPolicies))
@@ -122,11 +123,11 @@ public final class ControlPlane implements AutoCloseable {
   private StoreBackend openBackend(Builder b, RegistryView view, ScheduledExecutorService scheduler) {
     if (b.redis == null) {
       return new MemoryBackend(b.registryConfig, view, b.ticker, scheduler, b.ids, b.registryEvents, b.statsRetention,
-          b.rolloutStore);
+          b.statsLimits.maxSeries(), b.rolloutStore);
     }
     try {
       return RedisBackend.connect(b.redis, b.registryConfig, view, b.ticker, scheduler, b.ids, b.registryEvents,
-          b.statsRetention);
+          b.statsRetention, b.statsLimits.maxSeries());
     } catch (StoreUnavailableException e) {
       throw startFailed(e);
     }
@@ -197,6 +198,14 @@ public final class ControlPlane implements AutoCloseable {
   /** Returns the per-version request stats reported by the data plane (in Redis: every replica's). */
   public StatsStore stats() {
     return backend.stats();
+  }
+
+  /**
+   * Returns how many reported stats entries this replica did not keep for {@code reason}: {@code
+   * unknown_series} (no instance or policy names the version) or {@code series_limit}.
+   */
+  public long statsDropped(String reason) {
+    return statsService.dropped(reason);
   }
 
   /** Returns where rollouts persist (in Redis: shared by the replicas, surviving restarts). */
@@ -280,6 +289,7 @@ public final class ControlPlane implements AutoCloseable {
     private RedisStoreConfig redis;
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
+    private StatsLimits statsLimits = StatsLimits.ofDefaults();
     private RolloutStore rolloutStore;
     private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
     private Authorizer authorizer = Authorizer.ALLOW_ALL;
@@ -308,6 +318,12 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalArgumentException("statsRetention must be at least 1 s: " + v);
       }
       this.statsRetention = v;
+      return this;
+    }
+
+    /** What ReportStats may add: entries per batch, per reporter and per second, requests per entry, series held. */
+    public Builder statsLimits(StatsLimits v) {
+      this.statsLimits = java.util.Objects.requireNonNull(v, "statsLimits");
       return this;
     }
 

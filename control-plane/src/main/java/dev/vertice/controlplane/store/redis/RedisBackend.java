@@ -28,11 +28,11 @@ public final class RedisBackend implements StoreBackend {
   private final RedisLeases leases;
 
   private RedisBackend(RedisRegistryStore registry, ScriptedRedis shared, RedisRolloutStore rollouts,
-      Duration statsRetention) {
+      Duration statsRetention, int statsMaxSeries) {
     this.registry = registry;
     this.shared = shared;
     this.rollouts = rollouts;
-    this.stats = new RedisStatsStore(shared, statsRetention);
+    this.stats = new RedisStatsStore(shared, statsRetention, statsMaxSeries);
     this.leases = new RedisLeases(shared);
   }
 
@@ -43,13 +43,13 @@ public final class RedisBackend implements StoreBackend {
    * @throws StoreUnavailableException when Redis cannot be reached
    */
   public static RedisBackend connect(RedisStoreConfig redis, RegistryConfig config, RegistryView view, Ticker ticker,
-      ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events, Duration statsRetention)
-      throws StoreUnavailableException {
+      ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events, Duration statsRetention,
+      int statsMaxSeries) throws StoreUnavailableException {
     RedisRegistryStore registry = new RedisRegistryStore(redis, config, view, ticker, scheduler, ids, events);
     ScriptedRedis shared = null;
     try {
       shared = new ScriptedRedis(redis);
-      return new RedisBackend(registry, shared, new RedisRolloutStore(shared), statsRetention);
+      return new RedisBackend(registry, shared, new RedisRolloutStore(shared), statsRetention, statsMaxSeries);
     } catch (StoreUnavailableException | RuntimeException e) {
       if (shared != null) {
         shared.close();

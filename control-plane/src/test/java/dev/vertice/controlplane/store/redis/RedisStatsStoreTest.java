@@ -87,6 +87,15 @@ class RedisStatsStoreTest {
   void statsReportedToTwoReplicasAreSummedForAControllerOnEither() throws Exception {
     Replica a = replica();
     Replica b = replica();
+    // Only versions the registry knows are kept.
+    for (String version : List.of("v1", "v2")) {
+      a.controlPlane.store().register(dev.vertice.api.registry.v1.Instance.newBuilder().setService("shop")
+          .setInstanceId("shop-" + version).setAddress("127.0.0.1").setPort(8000).setVersion(version).setWeight(1)
+          .setProtocol(dev.vertice.api.registry.v1.Protocol.PROTOCOL_HTTP).build(), Duration.ofMinutes(5),
+          Duration.ofMinutes(5));
+    }
+    dev.vertice.testkit.Await.until("both replicas know shop v1 and v2", Duration.ofSeconds(10),
+        () -> replicas.stream().allMatch(r -> r.controlPlane.registry().instanceCount("shop") == 2));
     long from = System.currentTimeMillis();
     assertEquals(1, report(a, entry("v2", 100, 5, List.of(0.1, 0.5), List.of(90L, 9L, 1L)),
         entry("v1", 1000, 1, List.of(0.1, 0.5), List.of(1000L, 0L, 0L))).getBatchesAccepted());
