@@ -93,20 +93,21 @@ public final class ControlPlane implements AutoCloseable {
     try {
       backend.start();
       this.trafficPolicies = new TrafficPolicies(backend.registry(), registry, engine);
-      this.wallClock = b.wallClock;
+      // With Redis, every replica reads Redis's clock: stats buckets and canary windows line up.
+      this.wallClock = b.sharedClock ? backend.sharedClock(b.wallClock) : b.wallClock;
       String id = b.ids.get();
       this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
       this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
       this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
       this.adsService = new AdsGrpcService(engine, b.authorizer);
-      this.statsService = new StatsGrpcService(backend.stats(), b.wallClock, b.statsLimits, registry);
+      this.statsService = new StatsGrpcService(backend.stats(), wallClock, b.statsLimits, registry);
       this.canary = CanaryController.builder()
           .rollouts(backend.rollouts())
           .policies(new StorePolicyPublisher(trafficPolicies))
           .stats(new StatsStoreWindows(backend.stats()))
           .leadership(new LeaseLeadership(backend.leases(), replicaId, b.canaryLeaseTtl))
           .instances(this::servingInstances)
-          .clock(b.wallClock)
+          .clock(wallClock)
           .scheduler(scheduler)
           .build();
       this.canaryService = new CanaryGrpcService(canary);
@@ -290,6 +291,7 @@ public final class ControlPlane implements AutoCloseable {
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
     private StatsLimits statsLimits = StatsLimits.ofDefaults();
+    private boolean sharedClock = true;
     private RolloutStore rolloutStore;
     private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
     private Authorizer authorizer = Authorizer.ALLOW_ALL;
@@ -309,6 +311,16 @@ public final class ControlPlane implements AutoCloseable {
     /** Wall clock that keys stats buckets (and stamps rollouts); tests pass a fixed or fake one. */
     public Builder wallClock(Clock v) {
       this.wallClock = v;
+      return this;
+    }
+
+    /**
+     * Whether a control plane on Redis reads the wall clock as Redis's (TIME, measured as an offset
+     * from {@link #wallClock}) so that every replica buckets stats and cuts canary windows alike;
+     * default true. Without Redis the wall clock is used as it is either way.
+     */
+    public Builder sharedClock(boolean v) {
+      this.sharedClock = v;
       return this;
     }
 

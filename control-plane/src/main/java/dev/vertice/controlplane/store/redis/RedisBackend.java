@@ -9,6 +9,7 @@ import dev.vertice.controlplane.store.RolloutStore;
 import dev.vertice.controlplane.store.StatsStore;
 import dev.vertice.controlplane.store.StoreBackend;
 import dev.vertice.controlplane.store.StoreUnavailableException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,10 +27,12 @@ public final class RedisBackend implements StoreBackend {
   private final RedisStatsStore stats;
   private final RedisRolloutStore rollouts;
   private final RedisLeases leases;
+  private final Ticker ticker;
 
   private RedisBackend(RedisRegistryStore registry, ScriptedRedis shared, RedisRolloutStore rollouts,
-      Duration statsRetention, int statsMaxSeries) {
+      Duration statsRetention, int statsMaxSeries, Ticker ticker) {
     this.registry = registry;
+    this.ticker = ticker;
     this.shared = shared;
     this.rollouts = rollouts;
     this.stats = new RedisStatsStore(shared, statsRetention, statsMaxSeries);
@@ -49,7 +52,8 @@ public final class RedisBackend implements StoreBackend {
     ScriptedRedis shared = null;
     try {
       shared = new ScriptedRedis(redis);
-      return new RedisBackend(registry, shared, new RedisRolloutStore(shared), statsRetention, statsMaxSeries);
+      return new RedisBackend(registry, shared, new RedisRolloutStore(shared), statsRetention, statsMaxSeries,
+          ticker);
     } catch (StoreUnavailableException | RuntimeException e) {
       if (shared != null) {
         shared.close();
@@ -83,6 +87,12 @@ public final class RedisBackend implements StoreBackend {
   @Override
   public Optional<String> sharedEpoch() {
     return Optional.of(registry.epoch());
+  }
+
+  /** Redis's clock (TIME), measured as an offset from {@code local}: see {@link RedisTimeClock}. */
+  @Override
+  public Clock sharedClock(Clock local) {
+    return new RedisTimeClock(shared, local, ticker);
   }
 
   @Override
