@@ -6,6 +6,7 @@ import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.canary.CanaryController;
 import dev.vertice.controlplane.canary.LeaseLeadership;
 import dev.vertice.controlplane.canary.StatsStoreWindows;
+import dev.vertice.controlplane.canary.PolicyAckReporter;
 import dev.vertice.controlplane.canary.StorePolicyPublisher;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
@@ -70,6 +71,8 @@ public final class ControlPlane implements AutoCloseable {
   private final DiscoveryGrpcService discoveryService;
   private final StatsGrpcService statsService;
   private final CanaryController canary;
+  private final PolicyAckReporter policyAcks;
+  private final StorePolicyPublisher policyPublisher;
   private final CanaryGrpcService canaryService;
   private final AdsGrpcService adsService;
 
@@ -83,7 +86,10 @@ public final class ControlPlane implements AutoCloseable {
     // In memory, every start begins a new history (a new epoch); replicas of one Redis share its epoch.
     Versions versions = backend.sharedEpoch().map(Versions::new)
         .orElseGet(() -> b.versions != null ? b.versions : Versions.randomEpoch());
-    this.engine = new PushEngine(pushExecutor, b.ticker, b.pushLimits, b.convergenceListener, versions);
+    // Every replica publishes its watchers' answers to policies, for the canary lease holder.
+    this.policyAcks = new PolicyAckReporter(backend.policyAcks());
+    this.engine = new PushEngine(pushExecutor, b.ticker, b.pushLimits,
+        ConvergenceListener.both(b.convergenceListener, policyAcks), versions);
     XdsResources xds = new XdsResources(registry, engine);
     registry.addListener(engine);
     registry.addListener(xds);
@@ -101,9 +107,12 @@ public final class ControlPlane implements AutoCloseable {
       this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
       this.adsService = new AdsGrpcService(engine, b.authorizer);
       this.statsService = new StatsGrpcService(backend.stats(), wallClock, b.statsLimits, registry);
+      policyAcks.start(replicaId, wallClock, scheduler);
+      this.policyPublisher = new StorePolicyPublisher(trafficPolicies, backend.policyAcks(), scheduler, wallClock,
+          b.policyFleetTimeout, replicaId);
       this.canary = CanaryController.builder()
           .rollouts(backend.rollouts())
-          .policies(new StorePolicyPublisher(trafficPolicies))
+          .policies(policyPublisher)
           .stats(new StatsStoreWindows(backend.stats()))
           .leadership(new LeaseLeadership(backend.leases(), replicaId, b.canaryLeaseTtl))
           .instances(this::servingInstances)
@@ -142,6 +151,9 @@ public final class ControlPlane implements AutoCloseable {
 
   /** Releases what a failed start opened, in reverse order (fields not yet assigned are null). */
   private void releaseAfterFailedStart() {
+    if (policyAcks != null) {
+      policyAcks.close();
+    }
     if (backend != null) {
       backend.close();
     }
@@ -229,6 +241,11 @@ public final class ControlPlane implements AutoCloseable {
     return wallClock;
   }
 
+  /** Returns the canary controller's policy publisher (its NACK and fleet-timeout counts). */
+  public StorePolicyPublisher policyPublisher() {
+    return policyPublisher;
+  }
+
   /** Returns the canary controller: rollouts, manual commands, watches. */
   public CanaryController canary() {
     return canary;
@@ -251,6 +268,7 @@ public final class ControlPlane implements AutoCloseable {
   @Override
   public void close() {
     canary.close();
+    policyAcks.close();
     shutdownStreams();
     backend.close();
     pushExecutor.shutdown();
@@ -292,6 +310,7 @@ public final class ControlPlane implements AutoCloseable {
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
     private StatsLimits statsLimits = StatsLimits.ofDefaults();
     private boolean sharedClock = true;
+    private Duration policyFleetTimeout = StorePolicyPublisher.DEFAULT_FLEET_TIMEOUT;
     private RolloutStore rolloutStore;
     private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
     private Authorizer authorizer = Authorizer.ALLOW_ALL;
@@ -321,6 +340,18 @@ public final class ControlPlane implements AutoCloseable {
      */
     public Builder sharedClock(boolean v) {
       this.sharedClock = v;
+      return this;
+    }
+
+    /**
+     * How long the canary lease holder waits for the other replicas' watchers to answer a rollout's
+     * TrafficPolicy before calling it converged without them (logged, counted); default 30 s.
+     */
+    public Builder policyFleetTimeout(Duration v) {
+      if (v.isNegative() || v.isZero()) {
+        throw new IllegalArgumentException("policyFleetTimeout must be positive: " + v);
+      }
+      this.policyFleetTimeout = v;
       return this;
     }
 

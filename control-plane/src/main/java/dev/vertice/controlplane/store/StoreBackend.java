@@ -27,6 +27,14 @@ public interface StoreBackend extends AutoCloseable {
   Leases leases();
 
   /**
+   * Returns where replicas publish their watchers' answers to TrafficPolicy revisions: {@link
+   * PolicyAcks#LOCAL} (nothing shared) unless several replicas share this store.
+   */
+  default PolicyAcks policyAcks() {
+    return PolicyAcks.LOCAL;
+  }
+
+  /**
    * Returns the epoch of the history shared by every replica of this store, or empty when the
    * history is this process's own (a new one at every start).
    */

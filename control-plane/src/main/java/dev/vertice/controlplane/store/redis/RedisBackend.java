@@ -6,6 +6,7 @@ import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.store.Leases;
 import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.PolicyAcks;
 import dev.vertice.controlplane.store.StatsStore;
 import dev.vertice.controlplane.store.StoreBackend;
 import dev.vertice.controlplane.store.StoreUnavailableException;
@@ -28,11 +29,13 @@ public final class RedisBackend implements StoreBackend {
   private final RedisRolloutStore rollouts;
   private final RedisLeases leases;
   private final Ticker ticker;
+  private final RedisPolicyAcks policyAcks;
 
   private RedisBackend(RedisRegistryStore registry, ScriptedRedis shared, RedisRolloutStore rollouts,
       Duration statsRetention, int statsMaxSeries, Ticker ticker) {
     this.registry = registry;
     this.ticker = ticker;
+    this.policyAcks = new RedisPolicyAcks(shared);
     this.shared = shared;
     this.rollouts = rollouts;
     this.stats = new RedisStatsStore(shared, statsRetention, statsMaxSeries);
@@ -87,6 +90,12 @@ public final class RedisBackend implements StoreBackend {
   @Override
   public Optional<String> sharedEpoch() {
     return Optional.of(registry.epoch());
+  }
+
+  /** Every replica's answers to TrafficPolicy revisions, and their heartbeats. */
+  @Override
+  public PolicyAcks policyAcks() {
+    return policyAcks;
   }
 
   /** Redis's clock (TIME), measured as an offset from {@code local}: see {@link RedisTimeClock}. */
