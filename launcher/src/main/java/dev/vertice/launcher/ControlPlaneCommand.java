@@ -218,6 +218,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     RegistryConfig registryConfig = registryConfig();
     PushLimits limits = pushLimits();
     dev.vertice.controlplane.store.StatsLimits statsLimits = statsFlags.limits();
+    Duration fleetTimeout = statsFlags.fleetTimeout();
     check("--port", port >= 0 && port <= 65535, port + " is outside 0..65535");
     check("--host", !host.isBlank(), "is empty");
     check("--max-message-bytes", maxMessageBytes >= 4096, maxMessageBytes + " is below 4096");
@@ -247,7 +248,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlane controlPlane;
     try {
       controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
-          .statsLimits(statsLimits)
+          .statsLimits(statsLimits).policyFleetTimeout(fleetTimeout)
           .authorizer(authSetup.authorizer())
           .registryEvents(controlPlaneMetrics).convergenceListener(controlPlaneMetrics).build();
     } catch (IllegalStateException e) {

@@ -1,6 +1,7 @@
 package dev.vertice.launcher;
 
 import dev.vertice.controlplane.store.StatsLimits;
+import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -8,7 +9,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code StatsFlags} are the control plane's limits on reported stats (ReportStats), mapped to
- * {@link StatsLimits}; a value the limits refuse is exit code 2 naming the flag.
+ * {@link StatsLimits}, and how long the canary waits for other replicas' watchers; a value refused
+ * is exit code 2 naming the flag.
  */
 final class StatsFlags {
 
@@ -43,6 +45,22 @@ final class StatsFlags {
           + " series beyond it are dropped and counted, except versions in a rollout's policy"
           + " (VERTICE_STATS_MAX_SERIES). Default: ${DEFAULT-VALUE}.")
   int maxSeries;
+
+  @Option(names = "--canary-fleet-timeout", defaultValue = "${env:VERTICE_CANARY_FLEET_TIMEOUT:-30s}",
+      converter = DurationConverter.class,
+      description = "With a shared store, how long the canary waits for every other replica's watchers to answer"
+          + " a rollout's weights before calling them converged without that replica (logged and counted)"
+          + " (VERTICE_CANARY_FLEET_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration fleetTimeout;
+
+  /** Returns the canary's fleet timeout, or fails with exit code 2 when it is not positive. */
+  Duration fleetTimeout() {
+    if (fleetTimeout.isNegative() || fleetTimeout.isZero()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --canary-fleet-timeout: must be"
+          + " positive: " + fleetTimeout);
+    }
+    return fleetTimeout;
+  }
 
   /** Returns the limits, or fails with exit code 2 naming the flag whose value is refused. */
   StatsLimits limits() {

@@ -20,7 +20,8 @@ class StatsFlagsTest {
         List.of("--stats-max-entries-per-batch", "-1"),
         List.of("--stats-max-entries-per-second", "0"),
         List.of("--stats-max-requests-per-entry", "0"),
-        List.of("--stats-max-entries-per-reporter", "10"));
+        List.of("--stats-max-entries-per-reporter", "10"),
+        List.of("--canary-fleet-timeout", "0s"));
     for (List<String> flags : cases) {
       StringWriter out = new StringWriter();
       StringWriter err = new StringWriter();

@@ -15,7 +15,10 @@ import java.util.List;
  * replica's, read with one ZCARD per scrape, NaN when Redis cannot be reached) and {@code
  * vertice_stats_dropped_entries_total{reason}} ({@code unknown_series}: no instance or policy names
  * the version; {@code series_limit}: the store held its limit of series), counted by the replica
- * that received them.
+ * that received them; and, for the canary's policy convergence, {@code
+ * vertice_canary_policy_nacks_total} (policy revisions some watcher NACKed: not waited on) and
+ * {@code vertice_canary_policy_fleet_timeouts_total} (revisions declared converged without a live
+ * replica's answer after the fleet timeout), counted by the canary lease holder.
  */
 public final class StatsMetrics {
 
@@ -29,6 +32,11 @@ public final class StatsMetrics {
       FunctionCounter.builder("vertice.stats.dropped.entries", controlPlane, cp -> cp.statsDropped(reason))
           .tag("reason", reason).description("Reported stats entries not kept, by reason").register(registry);
     }
+    FunctionCounter.builder("vertice.canary.policy.nacks", controlPlane, cp -> cp.policyPublisher().nackedPolicies())
+        .description("Rollout policy revisions that some watcher NACKed (not waited on)").register(registry);
+    FunctionCounter.builder("vertice.canary.policy.fleet.timeouts", controlPlane,
+            cp -> cp.policyPublisher().fleetTimeouts())
+        .description("Rollout policy revisions declared converged without some replica's answer").register(registry);
   }
 
   private static double series(StatsStore store) {
