@@ -31,7 +31,7 @@ public final class RedisStatsStore implements StatsStore {
   /** Seconds read by one script call: each call blocks Redis for a few milliseconds at most. */
   static final int WINDOW_CHUNK_SECONDS = 60;
   /** Entries added by one script call: a few milliseconds of Redis at most. */
-  static final int ADD_CHUNK_ENTRIES = 128;
+  static final int ADD_CHUNK_ENTRIES = 32;
 
   private final ScriptedRedis redis;
   private final Duration retention;

@@ -10,6 +10,7 @@
 -- dropped at the series limit.
 local second, ttl, maxb = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local maxs, n = tonumber(ARGV[5]), tonumber(ARGV[6])
+local maxfields = maxb + 3
 local index = P .. ':stats:series'
 redis.call('ZREMRANGEBYSCORE', index, '-inf', second - ttl)
 local held = redis.call('ZCARD', index)
@@ -18,15 +19,15 @@ local k = 7
 for _ = 1, n do
   local member = ARGV[k + 1] .. ':' .. ARGV[k + 2]
   local nb = tonumber(ARGV[k + 5])
-  local skip = 0
+  local skip = false
   if redis.call('ZSCORE', index, member) == false then
     if held >= maxs and ARGV[k] ~= '1' then
-      skip = 1
+      skip = true
     else
       held = held + 1
     end
   end
-  if skip == 1 then
+  if skip then
     dropped = dropped + 1
     k = k + 6
     if nb >= 0 then
@@ -39,12 +40,24 @@ for _ = 1, n do
     redis.call('HINCRBY', key, 'e', ARGV[k + 4])
     k = k + 6
     if nb >= 0 then
-      for i = 0, nb - 1 do
-        local field = 'b:' .. ARGV[k + i]
-        if redis.call('HEXISTS', key, field) == 0 and redis.call('HLEN', key) >= maxb + 3 then
-          field = 'b:inf'
+      local len = redis.call('HLEN', key)
+      if len + nb + 1 <= maxfields then
+        -- Every bound fits, new or not: no check per bound.
+        for i = 0, nb - 1 do
+          redis.call('HINCRBY', key, 'b:' .. ARGV[k + i], ARGV[k + nb + i])
         end
-        redis.call('HINCRBY', key, field, ARGV[k + nb + i])
+      else
+        for i = 0, nb - 1 do
+          local field = 'b:' .. ARGV[k + i]
+          if redis.call('HEXISTS', key, field) == 0 then
+            if len >= maxfields then
+              field = 'b:inf'
+            else
+              len = len + 1
+            end
+          end
+          redis.call('HINCRBY', key, field, ARGV[k + nb + i])
+        end
       end
       redis.call('HINCRBY', key, 'b:inf', ARGV[k + nb + nb])
       k = k + nb + nb + 1
