@@ -65,10 +65,15 @@ class PolicyConvergenceAcrossReplicasTest {
     }
 
     @Override
-    public void close() throws Exception {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      cp.close();
+    public void close() {
+      try {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        cp.close();
+      }
     }
   }
 
