@@ -6,6 +6,7 @@ import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.canary.CanaryController;
 import dev.vertice.controlplane.canary.LeaseLeadership;
 import dev.vertice.controlplane.canary.StatsStoreWindows;
+import dev.vertice.controlplane.canary.PolicyAckReporter;
 import dev.vertice.controlplane.canary.StorePolicyPublisher;
 import dev.vertice.controlplane.push.ConvergenceListener;
 import dev.vertice.controlplane.push.PushEngine;
@@ -24,6 +25,7 @@ import dev.vertice.controlplane.server.StatsGrpcService;
 import dev.vertice.controlplane.store.Leases;
 import dev.vertice.controlplane.store.RegistryStore;
 import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.StatsLimits;
 import dev.vertice.controlplane.store.StatsStore;
 import dev.vertice.controlplane.store.StoreBackend;
 import dev.vertice.controlplane.store.StoreUnavailableException;
@@ -69,6 +71,8 @@ public final class ControlPlane implements AutoCloseable {
   private final DiscoveryGrpcService discoveryService;
   private final StatsGrpcService statsService;
   private final CanaryController canary;
+  private final PolicyAckReporter policyAcks;
+  private final StorePolicyPublisher policyPublisher;
   private final CanaryGrpcService canaryService;
   private final AdsGrpcService adsService;
 
@@ -82,7 +86,10 @@ public final class ControlPlane implements AutoCloseable {
     // In memory, every start begins a new history (a new epoch); replicas of one Redis share its epoch.
     Versions versions = backend.sharedEpoch().map(Versions::new)
         .orElseGet(() -> b.versions != null ? b.versions : Versions.randomEpoch());
-    this.engine = new PushEngine(pushExecutor, b.ticker, b.pushLimits, b.convergenceListener, versions);
+    // Every replica publishes its watchers' answers to policies, for the canary lease holder.
+    this.policyAcks = new PolicyAckReporter(backend.policyAcks());
+    this.engine = new PushEngine(pushExecutor, b.ticker, b.pushLimits,
+        ConvergenceListener.both(b.convergenceListener, policyAcks), versions);
     XdsResources xds = new XdsResources(registry, engine);
     registry.addListener(engine);
     registry.addListener(xds);
@@ -92,20 +99,24 @@ public final class ControlPlane implements AutoCloseable {
     try {
       backend.start();
       this.trafficPolicies = new TrafficPolicies(backend.registry(), registry, engine);
-      this.wallClock = b.wallClock;
+      // With Redis, every replica reads Redis's clock: stats buckets and canary windows line up.
+      this.wallClock = b.sharedClock ? backend.sharedClock(b.wallClock) : b.wallClock;
       String id = b.ids.get();
       this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
       this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
       this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
       this.adsService = new AdsGrpcService(engine, b.authorizer);
-      this.statsService = new StatsGrpcService(backend.stats(), b.wallClock);
+      this.statsService = new StatsGrpcService(backend.stats(), wallClock, b.statsLimits, registry);
+      policyAcks.start(replicaId, wallClock, scheduler);
+      this.policyPublisher = new StorePolicyPublisher(trafficPolicies, backend.policyAcks(), scheduler, wallClock,
+          b.policyFleetTimeout, replicaId);
       this.canary = CanaryController.builder()
           .rollouts(backend.rollouts())
-          .policies(new StorePolicyPublisher(trafficPolicies))
+          .policies(policyPublisher)
           .stats(new StatsStoreWindows(backend.stats()))
           .leadership(new LeaseLeadership(backend.leases(), replicaId, b.canaryLeaseTtl))
           .instances(this::servingInstances)
-          .clock(b.wallClock)
+          .clock(wallClock)
           .scheduler(scheduler)
           .build();
       this.canaryService = new CanaryGrpcService(canary);
@@ -122,11 +133,11 @@ public final class ControlPlane implements AutoCloseable {
   private StoreBackend openBackend(Builder b, RegistryView view, ScheduledExecutorService scheduler) {
     if (b.redis == null) {
       return new MemoryBackend(b.registryConfig, view, b.ticker, scheduler, b.ids, b.registryEvents, b.statsRetention,
-          b.rolloutStore);
+          b.statsLimits.maxSeries(), b.rolloutStore);
     }
     try {
       return RedisBackend.connect(b.redis, b.registryConfig, view, b.ticker, scheduler, b.ids, b.registryEvents,
-          b.statsRetention);
+          b.statsRetention, b.statsLimits.maxSeries());
     } catch (StoreUnavailableException e) {
       throw startFailed(e);
     }
@@ -140,6 +151,9 @@ public final class ControlPlane implements AutoCloseable {
 
   /** Releases what a failed start opened, in reverse order (fields not yet assigned are null). */
   private void releaseAfterFailedStart() {
+    if (policyAcks != null) {
+      policyAcks.close();
+    }
     if (backend != null) {
       backend.close();
     }
@@ -199,6 +213,14 @@ public final class ControlPlane implements AutoCloseable {
     return backend.stats();
   }
 
+  /**
+   * Returns how many reported stats entries this replica did not keep for {@code reason}: {@code
+   * unknown_series} (no instance or policy names the version) or {@code series_limit}.
+   */
+  public long statsDropped(String reason) {
+    return statsService.dropped(reason);
+  }
+
   /** Returns where rollouts persist (in Redis: shared by the replicas, surviving restarts). */
   public RolloutStore rollouts() {
     return backend.rollouts();
@@ -217,6 +239,11 @@ public final class ControlPlane implements AutoCloseable {
   /** Returns the wall clock (stats buckets, rollout timestamps). */
   public Clock wallClock() {
     return wallClock;
+  }
+
+  /** Returns the canary controller's policy publisher (its NACK and fleet-timeout counts). */
+  public StorePolicyPublisher policyPublisher() {
+    return policyPublisher;
   }
 
   /** Returns the canary controller: rollouts, manual commands, watches. */
@@ -241,6 +268,7 @@ public final class ControlPlane implements AutoCloseable {
   @Override
   public void close() {
     canary.close();
+    policyAcks.close();
     shutdownStreams();
     backend.close();
     pushExecutor.shutdown();
@@ -280,6 +308,9 @@ public final class ControlPlane implements AutoCloseable {
     private RedisStoreConfig redis;
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
+    private StatsLimits statsLimits = StatsLimits.ofDefaults();
+    private boolean sharedClock = true;
+    private Duration policyFleetTimeout = StorePolicyPublisher.DEFAULT_FLEET_TIMEOUT;
     private RolloutStore rolloutStore;
     private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
     private Authorizer authorizer = Authorizer.ALLOW_ALL;
@@ -302,12 +333,40 @@ public final class ControlPlane implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether a control plane on Redis reads the wall clock as Redis's (TIME, measured as an offset
+     * from {@link #wallClock}) so that every replica buckets stats and cuts canary windows alike;
+     * default true. Without Redis the wall clock is used as it is either way.
+     */
+    public Builder sharedClock(boolean v) {
+      this.sharedClock = v;
+      return this;
+    }
+
+    /**
+     * How long the canary lease holder waits for the other replicas' watchers to answer a rollout's
+     * TrafficPolicy before calling it converged without them (logged, counted); default 30 s.
+     */
+    public Builder policyFleetTimeout(Duration v) {
+      if (v.isNegative() || v.isZero()) {
+        throw new IllegalArgumentException("policyFleetTimeout must be positive: " + v);
+      }
+      this.policyFleetTimeout = v;
+      return this;
+    }
+
     /** How long reported stats are kept; default 15 minutes. */
     public Builder statsRetention(Duration v) {
       if (v.toSeconds() < 1) {
         throw new IllegalArgumentException("statsRetention must be at least 1 s: " + v);
       }
       this.statsRetention = v;
+      return this;
+    }
+
+    /** What ReportStats may add: entries per batch, per reporter and per second, requests per entry, series held. */
+    public Builder statsLimits(StatsLimits v) {
+      this.statsLimits = java.util.Objects.requireNonNull(v, "statsLimits");
       return this;
     }
 

@@ -175,6 +175,9 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       description = "How long unary calls may finish at shutdown (VERTICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
   Duration shutdownGrace;
 
+  @picocli.CommandLine.Mixin
+  StatsFlags statsFlags;
+
   // --- identities, authorization and rate limits (issue 9) ---
 
   @Option(names = "--auth", defaultValue = "${env:VERTICE_AUTH:-off}",
@@ -232,6 +235,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     long startNanos = System.nanoTime();
     RegistryConfig registryConfig = registryConfig();
     PushLimits limits = pushLimits();
+    dev.vertice.controlplane.store.StatsLimits statsLimits = statsFlags.limits();
+    Duration fleetTimeout = statsFlags.fleetTimeout();
     check("--port", port >= 0 && port <= 65535, port + " is outside 0..65535");
     check("--host", !host.isBlank(), "is empty");
     check("--max-message-bytes", maxMessageBytes >= 4096, maxMessageBytes + " is below 4096");
@@ -261,6 +266,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlane controlPlane;
     try {
       controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
+          .statsLimits(statsLimits).policyFleetTimeout(fleetTimeout)
           .authorizer(authSetup.authorizer())
           .registryEvents(controlPlaneMetrics).convergenceListener(controlPlaneMetrics).build();
     } catch (IllegalStateException e) {

@@ -85,6 +85,7 @@ public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceLis
   /** Adds the gauges that read the control plane's state. */
   public void bind(ControlPlane controlPlane) {
     new CanaryMetrics(registry).bind(controlPlane.canary());
+    StatsMetrics.bind(registry, controlPlane);
     RegistryView view = controlPlane.registry();
     PushEngine engine = controlPlane.engine();
     Gauge.builder("vertice.instances", view, RegistryView::instanceCount)

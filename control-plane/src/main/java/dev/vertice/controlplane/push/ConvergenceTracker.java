@@ -58,6 +58,7 @@ final class ConvergenceTracker {
   /** Records a change that {@code subscribers} subscribers need. */
   void onChange(String typeUrl, String name, long version, long changedAtNanos, int subscribers) {
     if (subscribers == 0) {
+      notify(() -> listener.onSettled(typeUrl, name, version, 0, 0, true));
       return;
     }
     Change dropped = null;
@@ -118,6 +119,7 @@ final class ConvergenceTracker {
     for (Change c : done) {
       long nanos = now - c.changedAtNanos;
       notify(() -> listener.onConverged(typeUrl, name, c.version, nanos, c.subscribers));
+      notify(() -> listener.onSettled(typeUrl, name, c.version, c.subscribers, c.nacks, true));
       if (c.future != null) {
         c.future.complete(new Convergence(c.version, nanos, c.subscribers, c.nacks, true));
       }
@@ -197,6 +199,7 @@ final class ConvergenceTracker {
 
   private void abandon(String typeUrl, String name, Change c) {
     notify(() -> listener.onAbandoned(typeUrl, name, c.version));
+    notify(() -> listener.onSettled(typeUrl, name, c.version, c.subscribers, c.nacks, false));
     if (c.future != null) {
       c.future.complete(new Convergence(c.version, ticker.nanoTime() - c.changedAtNanos,
           c.subscribers, c.nacks, false));

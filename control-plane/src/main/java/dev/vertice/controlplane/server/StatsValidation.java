@@ -3,6 +3,7 @@ package dev.vertice.controlplane.server;
 import com.google.protobuf.util.Timestamps;
 import dev.vertice.api.stats.v1.ReportStatsRequest;
 import dev.vertice.api.stats.v1.VersionStats;
+import dev.vertice.controlplane.store.StatsLimits;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -12,21 +13,20 @@ import java.util.regex.Pattern;
 /** {@code StatsValidation} checks one ReportStats batch and normalises its service names. */
 final class StatsValidation {
 
-  /** Most VersionStats in one batch. */
-  static final int MAX_STATS_PER_BATCH = 1024;
+  /** Most VersionStats in one batch by default ({@link StatsLimits#maxEntriesPerBatch()}). */
+  static final int MAX_STATS_PER_BATCH = StatsLimits.DEFAULT_MAX_ENTRIES_PER_BATCH;
   /** Most latency bounds in one VersionStats. */
   static final int MAX_BUCKETS = 64;
   /** Longest reporter id. */
   static final int MAX_REPORTER_LENGTH = 128;
-  /** Most requests one VersionStats may count (one interval of one reporter): far above any real rate. */
-  static final long MAX_REQUESTS = 1_000_000_000_000L;
 
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9._-]{1,63}");
 
   private StatsValidation() {}
 
   /** Returns the batch's stats with canonical service names, recording every bad field in {@code v}. */
-  static List<VersionStats> batch(Validation v, ReportStatsRequest r) {
+  static List<VersionStats> batch(Validation v, ReportStatsRequest r, StatsLimits limits) {
+    long maxRequests = limits.maxRequestsPerEntry();
     if (r.getReporter().isEmpty()) {
       v.violation("reporter", "is empty; name the reporting node, for example \"gateway-1\"");
     } else if (r.getReporter().length() > MAX_REPORTER_LENGTH || r.getReporter().chars().anyMatch(c -> c < 0x20)) {
@@ -38,9 +38,9 @@ final class StatsValidation {
     if (startOk && endOk && Timestamps.compare(r.getIntervalEnd(), r.getIntervalStart()) <= 0) {
       v.violation("interval_end", "must be after interval_start");
     }
-    if (r.getStatsCount() > MAX_STATS_PER_BATCH) {
-      v.violation("stats", r.getStatsCount() + " entries; at most " + MAX_STATS_PER_BATCH
-          + " per batch (split the batch)");
+    if (r.getStatsCount() > limits.maxEntriesPerBatch()) {
+      v.violation("stats", r.getStatsCount() + " entries; at most " + limits.maxEntriesPerBatch()
+          + " per batch (split the batch; the limit is --stats-max-entries-per-batch)");
       return List.of();
     }
     List<VersionStats> out = new ArrayList<>(r.getStatsCount());
@@ -57,15 +57,16 @@ final class StatsValidation {
       }
       // uint64 fields: a negative Java long is above 2^63.
       long requests = s.getRequests();
-      if (requests < 0 || requests > MAX_REQUESTS) {
-        v.violation(f + ".requests", Long.toUnsignedString(requests) + " is above the limit of " + MAX_REQUESTS);
+      if (requests < 0 || requests > maxRequests) {
+        v.violation(f + ".requests", Long.toUnsignedString(requests) + " is above the limit of " + maxRequests
+            + " requests per entry in one interval (--stats-max-requests-per-entry)");
         continue;
       }
       if (s.getErrors() < 0 || s.getErrors() > requests) {
         v.violation(f + ".errors", Long.toUnsignedString(s.getErrors()) + " is more than the " + requests
             + " requests");
       }
-      latency(v, f, s);
+      latency(v, f, s, maxRequests);
       if (service != null) {
         out.add(service.equals(s.getService()) ? s : s.toBuilder().setService(service).build());
       }
@@ -73,7 +74,7 @@ final class StatsValidation {
     return out;
   }
 
-  private static void latency(Validation v, String f, VersionStats s) {
+  private static void latency(Validation v, String f, VersionStats s, long maxRequests) {
     int nb = s.getLatencyBoundsSecondsCount();
     int nc = s.getLatencyCountsCount();
     if (nb > MAX_BUCKETS) {
@@ -102,8 +103,8 @@ final class StatsValidation {
     }
     long sum = 0;
     for (long c : s.getLatencyCountsList()) {
-      if (c < 0 || c > MAX_REQUESTS) {
-        v.violation(f + ".latency_counts", Long.toUnsignedString(c) + " is above the limit of " + MAX_REQUESTS);
+      if (c < 0 || c > maxRequests) {
+        v.violation(f + ".latency_counts", Long.toUnsignedString(c) + " is above the limit of " + maxRequests);
         return;
       }
       sum += c;

@@ -3,6 +3,7 @@ package dev.vertice.controlplane.store;
 import dev.vertice.api.stats.v1.VersionStats;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * {@code StatsStore} holds the request statistics that gateways and sidecars report per (service,
@@ -22,9 +23,28 @@ public interface StatsStore extends AutoCloseable {
 
   /**
    * Adds validated stats (canonical service names, consistent counts) received during wall-clock
-   * second {@code epochSecond}.
+   * second {@code epochSecond}, none of them kept beyond the series limit (see the three-argument
+   * form).
    */
-  void add(long epochSecond, List<VersionStats> stats) throws StoreUnavailableException;
+  default void add(long epochSecond, List<VersionStats> stats) throws StoreUnavailableException {
+    add(epochSecond, stats, v -> false);
+  }
+
+  /**
+   * Adds validated stats received during second {@code epochSecond}. An entry that would start a
+   * new (service, version) series while the store holds its limit of series is dropped, unless
+   * {@code alwaysKeep} accepts it (a version in a rollout's policy): the other entries are added.
+   *
+   * @return how many entries were dropped at the series limit (0 when all were added)
+   */
+  int add(long epochSecond, List<VersionStats> stats, Predicate<VersionStats> alwaysKeep)
+      throws StoreUnavailableException;
+
+  /**
+   * Returns the number of (service, version) series held (in Redis: reported within the retention),
+   * for the {@code vertice_stats_series} gauge.
+   */
+  long seriesCount() throws StoreUnavailableException;
 
   /**
    * Returns the sums of the buckets of {@code service}/{@code version} whose second overlaps {@code

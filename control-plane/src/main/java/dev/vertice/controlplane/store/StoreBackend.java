@@ -1,5 +1,6 @@
 package dev.vertice.controlplane.store;
 
+import java.time.Clock;
 import java.util.Optional;
 
 /**
@@ -26,10 +27,27 @@ public interface StoreBackend extends AutoCloseable {
   Leases leases();
 
   /**
+   * Returns where replicas publish their watchers' answers to TrafficPolicy revisions: {@link
+   * PolicyAcks#LOCAL} (nothing shared) unless several replicas share this store.
+   */
+  default PolicyAcks policyAcks() {
+    return PolicyAcks.LOCAL;
+  }
+
+  /**
    * Returns the epoch of the history shared by every replica of this store, or empty when the
    * history is this process's own (a new one at every start).
    */
   Optional<String> sharedEpoch();
+
+  /**
+   * Returns the wall clock every replica of this store agrees on, built over {@code local}: {@code
+   * local} itself in memory; in Redis, {@code local} corrected to Redis's clock, so that stats
+   * buckets and canary windows do not depend on which replica's clock read them.
+   */
+  default Clock sharedClock(Clock local) {
+    return local;
+  }
 
   /**
    * Returns whether calls wait on the network: such calls must not run on a transport thread.

@@ -59,6 +59,13 @@ class StatsServiceTest {
   @BeforeEach
   void setUp() throws Exception {
     cp = new InProcessControlPlane(b -> b.wallClock(wall));
+    // Only versions the registry knows are kept (StatsLimitsTest).
+    for (String version : List.of("v1", "v2", "v3", "v4", "v5")) {
+      cp.controlPlane.store().register(dev.vertice.api.registry.v1.Instance.newBuilder().setService("shop")
+          .setInstanceId("shop-" + version).setAddress("127.0.0.1").setPort(8000).setVersion(version).setWeight(1)
+          .setProtocol(dev.vertice.api.registry.v1.Protocol.PROTOCOL_HTTP).build(), java.time.Duration.ofMinutes(5),
+          java.time.Duration.ofMinutes(5));
+    }
   }
 
   @AfterEach

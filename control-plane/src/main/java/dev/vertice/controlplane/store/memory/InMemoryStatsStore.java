@@ -2,6 +2,7 @@ package dev.vertice.controlplane.store.memory;
 
 import dev.vertice.api.stats.v1.VersionStats;
 import dev.vertice.controlplane.store.LatencyHistogram;
+import dev.vertice.controlplane.store.StatsLimits;
 import dev.vertice.controlplane.store.StatsStore;
 import dev.vertice.controlplane.store.StatsWindow;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.logging.Logger;
 
 /**
@@ -16,11 +18,12 @@ import java.util.logging.Logger;
  * the retention.
  *
  * <p>Memory is bounded by the number of series times the ring: at most {@code maxSeries} series
- * (a series silent for longer than the retention is evicted to make room; when none is, stats of
- * new series are dropped and counted in {@link #droppedStats()}), each with {@code retention}
- * buckets of at most {@link StatsStore#MAX_MERGED_BOUNDS} + 1 counts: with the defaults (256
- * series, 900 s) about 256 × 900 × 560 bytes ≈ 130 MB in the worst case of every series reporting
- * every second with 64 bounds; a canary's few series use a fraction of that.
+ * (a series silent for longer than the retention is evicted to make room; when none is, an entry of
+ * a new series is dropped, counted in {@link #droppedStats()} and logged, unless the caller says to
+ * keep it: a version in a rollout's policy always gets its series), each with {@code retention}
+ * buckets of at most {@link StatsStore#MAX_MERGED_BOUNDS} + 1 counts: about 560 bytes per series
+ * per second in the worst case of every series reporting every second with 64 bounds (1024 series ×
+ * 900 s ≈ 500 MB); series reporting a dozen bounds, or not every second, use a fraction of that.
  *
  * <p>Thread-safe: one lock per series.
  */
@@ -28,8 +31,8 @@ public final class InMemoryStatsStore implements StatsStore {
 
   private static final Logger log = Logger.getLogger(InMemoryStatsStore.class.getName());
 
-  /** Default most series (service × version) held. */
-  public static final int DEFAULT_MAX_SERIES = 256;
+  /** Default most series (service × version) held: {@link StatsLimits#DEFAULT_MAX_SERIES}. */
+  public static final int DEFAULT_MAX_SERIES = StatsLimits.DEFAULT_MAX_SERIES;
 
   private record Key(String service, String version) {}
 
@@ -77,12 +80,21 @@ public final class InMemoryStatsStore implements StatsStore {
 
   @Override
   public void add(long epochSecond, List<VersionStats> stats) {
+    add(epochSecond, stats, v -> false);
+  }
+
+  @Override
+  public int add(long epochSecond, List<VersionStats> stats, Predicate<VersionStats> alwaysKeep) {
+    int droppedNow = 0;
     for (VersionStats v : stats) {
-      Series s = series(new Key(v.getService(), v.getVersion()), epochSecond);
+      Series s = series(new Key(v.getService(), v.getVersion()), epochSecond, alwaysKeep.test(v));
       if (s == null) {
-        if (dropped.getAndIncrement() == 0) {
-          log.warning("stats of more than " + maxSeries + " (service, version) series at once; dropping those of"
-              + " new series (counted in droppedStats)");
+        droppedNow++;
+        long before = dropped.getAndIncrement();
+        if ((before & (before + 1)) == 0) { // the 1st, 2nd, 4th, 8th... drop: logged, never silent
+          log.warning("stats series limit (" + maxSeries + " (service, version) series) reached: dropped the"
+              + " stats of " + v.getService() + "/" + v.getVersion() + " (" + (before + 1) + " entries dropped so"
+              + " far; raise --stats-max-series)");
         }
         continue;
       }
@@ -96,6 +108,7 @@ public final class InMemoryStatsStore implements StatsStore {
         }
       }
     }
+    return droppedNow;
   }
 
   @Override
@@ -144,7 +157,8 @@ public final class InMemoryStatsStore implements StatsStore {
   }
 
   /** Returns the number of series held. */
-  public int seriesCount() {
+  @Override
+  public long seriesCount() {
     return series.size();
   }
 
@@ -153,7 +167,7 @@ public final class InMemoryStatsStore implements StatsStore {
     series.clear();
   }
 
-  private Series series(Key key, long now) {
+  private Series series(Key key, long now, boolean keep) {
     Series s = series.get(key);
     if (s != null) {
       return s;
@@ -168,7 +182,7 @@ public final class InMemoryStatsStore implements StatsStore {
     }
     synchronized (series) {
       s = series.get(key);
-      if (s == null && series.size() < maxSeries) {
+      if (s == null && (series.size() < maxSeries || keep)) {
         s = new Series(seconds);
         series.put(key, s);
       }

@@ -34,9 +34,10 @@ public final class MemoryBackend implements StoreBackend {
    * @param rollouts a rollout store to keep using (not closed by this backend), or null for a new one
    */
   public MemoryBackend(RegistryConfig config, RegistryView view, Ticker ticker, ScheduledExecutorService scheduler,
-      Supplier<String> ids, RegistryEvents events, Duration statsRetention, RolloutStore rollouts) {
+      Supplier<String> ids, RegistryEvents events, Duration statsRetention, int statsMaxSeries,
+      RolloutStore rollouts) {
     this.registry = new InMemoryRegistryStore(config, view, ticker, scheduler, ids, events);
-    this.stats = new InMemoryStatsStore(statsRetention, InMemoryStatsStore.DEFAULT_MAX_SERIES);
+    this.stats = new InMemoryStatsStore(statsRetention, statsMaxSeries);
     this.rollouts = rollouts != null ? rollouts : new InMemoryRolloutStore();
     this.ownsRollouts = rollouts == null;
     this.leases = new InMemoryLeases(ticker);

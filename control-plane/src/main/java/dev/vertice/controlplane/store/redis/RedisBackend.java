@@ -6,9 +6,11 @@ import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.store.Leases;
 import dev.vertice.controlplane.store.RolloutStore;
+import dev.vertice.controlplane.store.PolicyAcks;
 import dev.vertice.controlplane.store.StatsStore;
 import dev.vertice.controlplane.store.StoreBackend;
 import dev.vertice.controlplane.store.StoreUnavailableException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,13 +28,17 @@ public final class RedisBackend implements StoreBackend {
   private final RedisStatsStore stats;
   private final RedisRolloutStore rollouts;
   private final RedisLeases leases;
+  private final Ticker ticker;
+  private final RedisPolicyAcks policyAcks;
 
   private RedisBackend(RedisRegistryStore registry, ScriptedRedis shared, RedisRolloutStore rollouts,
-      Duration statsRetention) {
+      Duration statsRetention, int statsMaxSeries, Ticker ticker) {
     this.registry = registry;
+    this.ticker = ticker;
+    this.policyAcks = new RedisPolicyAcks(shared);
     this.shared = shared;
     this.rollouts = rollouts;
-    this.stats = new RedisStatsStore(shared, statsRetention);
+    this.stats = new RedisStatsStore(shared, statsRetention, statsMaxSeries);
     this.leases = new RedisLeases(shared);
   }
 
@@ -43,13 +49,14 @@ public final class RedisBackend implements StoreBackend {
    * @throws StoreUnavailableException when Redis cannot be reached
    */
   public static RedisBackend connect(RedisStoreConfig redis, RegistryConfig config, RegistryView view, Ticker ticker,
-      ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events, Duration statsRetention)
-      throws StoreUnavailableException {
+      ScheduledExecutorService scheduler, Supplier<String> ids, RegistryEvents events, Duration statsRetention,
+      int statsMaxSeries) throws StoreUnavailableException {
     RedisRegistryStore registry = new RedisRegistryStore(redis, config, view, ticker, scheduler, ids, events);
     ScriptedRedis shared = null;
     try {
       shared = new ScriptedRedis(redis);
-      return new RedisBackend(registry, shared, new RedisRolloutStore(shared), statsRetention);
+      return new RedisBackend(registry, shared, new RedisRolloutStore(shared), statsRetention, statsMaxSeries,
+          ticker);
     } catch (StoreUnavailableException | RuntimeException e) {
       if (shared != null) {
         shared.close();
@@ -83,6 +90,18 @@ public final class RedisBackend implements StoreBackend {
   @Override
   public Optional<String> sharedEpoch() {
     return Optional.of(registry.epoch());
+  }
+
+  /** Every replica's answers to TrafficPolicy revisions, and their heartbeats. */
+  @Override
+  public PolicyAcks policyAcks() {
+    return policyAcks;
+  }
+
+  /** Redis's clock (TIME), measured as an offset from {@code local}: see {@link RedisTimeClock}. */
+  @Override
+  public Clock sharedClock(Clock local) {
+    return new RedisTimeClock(shared, local, ticker);
   }
 
   @Override

@@ -87,6 +87,15 @@ class RedisStatsStoreTest {
   void statsReportedToTwoReplicasAreSummedForAControllerOnEither() throws Exception {
     Replica a = replica();
     Replica b = replica();
+    // Only versions the registry knows are kept.
+    for (String version : List.of("v1", "v2")) {
+      a.controlPlane.store().register(dev.vertice.api.registry.v1.Instance.newBuilder().setService("shop")
+          .setInstanceId("shop-" + version).setAddress("127.0.0.1").setPort(8000).setVersion(version).setWeight(1)
+          .setProtocol(dev.vertice.api.registry.v1.Protocol.PROTOCOL_HTTP).build(), Duration.ofMinutes(5),
+          Duration.ofMinutes(5));
+    }
+    dev.vertice.testkit.Await.until("both replicas know shop v1 and v2", Duration.ofSeconds(10),
+        () -> replicas.stream().allMatch(r -> r.controlPlane.registry().instanceCount("shop") == 2));
     long from = System.currentTimeMillis();
     assertEquals(1, report(a, entry("v2", 100, 5, List.of(0.1, 0.5), List.of(90L, 9L, 1L)),
         entry("v1", 1000, 1, List.of(0.1, 0.5), List.of(1000L, 0L, 0L))).getBatchesAccepted());
@@ -147,5 +156,59 @@ class RedisStatsStoreTest {
       assertEquals(5, w.errors());
       assertEquals(new LatencyHistogram(List.of(0.1), List.of(45L, 5L)), w.latency());
     }
+  }
+
+  @Test
+  void aFullBatchIsAddedInChunksThatEachHoldRedisBriefly() throws Exception {
+    RedisClient client = RedisClient.create(redis.url());
+    try (ScriptedRedis shared = new ScriptedRedis(RedisStoreConfig.parse(redis.url()));
+        StatefulRedisConnection<String, String> c = client.connect()) {
+      RedisStatsStore store = new RedisStatsStore(shared, Duration.ofMinutes(15), 2048);
+      List<Double> bounds = new ArrayList<>();
+      List<Long> counts = new ArrayList<>();
+      for (int i = 1; i <= StatsStore.MAX_MERGED_BOUNDS; i++) {
+        bounds.add(i * 0.001);
+        counts.add(1L);
+      }
+      counts.add(0L);
+      List<VersionStats> batch = new ArrayList<>();
+      for (int i = 0; i < 1024; i++) {
+        batch.add(VersionStats.newBuilder().setService("s" + i).setVersion("v1").setRequests(64)
+            .addAllLatencyBoundsSeconds(bounds).addAllLatencyCounts(counts).build());
+      }
+      // Script calls over 200 us are logged (the commands inside a script are logged too when slower).
+      c.sync().configSet("slowlog-log-slower-than", "200");
+      c.sync().configSet("slowlog-max-len", "1024");
+      c.sync().slowlogReset();
+      long before = usedMemory(c.sync().info("memory"));
+      assertEquals(0, store.add(700, batch, v -> false));
+      long added = usedMemory(c.sync().info("memory")) - before;
+      long longest = 0;
+      int scripts = 0;
+      for (Object e : c.sync().slowlogGet(1024)) {
+        List<?> entry = (List<?>) e;
+        String command = String.valueOf(((List<?>) entry.get(3)).get(0));
+        if (command.equalsIgnoreCase("EVALSHA") || command.equalsIgnoreCase("EVAL")) {
+          scripts++;
+          longest = Math.max(longest, (Long) entry.get(2));
+        }
+      }
+      c.sync().configSet("slowlog-log-slower-than", "10000");
+      assertEquals(64, store.window("s1023", "v1", 700_000, 701_000).requests());
+      assertEquals(1024, store.seriesCount());
+      System.out.printf("RedisStatsStoreTest: a batch of 1024 entries x 64 bounds in %d script calls: %d over 200 us,"
+          + " longest %d us; %d KiB added%n", 1024 / RedisStatsStore.ADD_CHUNK_ENTRIES, scripts, longest, added / 1024);
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  private static long usedMemory(String info) {
+    for (String line : info.split("\\r?\\n")) {
+      if (line.startsWith("used_memory:")) {
+        return Long.parseLong(line.substring("used_memory:".length()).trim());
+      }
+    }
+    throw new AssertionError("no used_memory in " + info);
   }
 }
