@@ -1,5 +1,7 @@
 package dev.vertice.controlplane.server;
 
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
 import dev.vertice.api.stats.v1.ReportStatsRequest;
 import dev.vertice.api.stats.v1.ReportStatsResponse;
 import dev.vertice.api.stats.v1.StatsServiceGrpc;
@@ -26,11 +28,28 @@ public final class StatsGrpcService extends StatsServiceGrpc.StatsServiceImplBas
 
   private final StatsStore store;
   private final Clock clock;
+  private final BatchListener listener;
+
+  /** {@code BatchListener} hears every batch kept, after the store took it (the autoscaling signals). */
+  @FunctionalInterface
+  public interface BatchListener {
+    /**
+     * Called with the reporter, the length of its interval in nanoseconds and the validated stats
+     * (canonical names), on the gRPC thread of the stream: must not block.
+     */
+    void accepted(String reporter, long intervalNanos, List<VersionStats> stats);
+  }
 
   /** Creates the service adding to {@code store}, with buckets keyed by {@code clock}'s second. */
   public StatsGrpcService(StatsStore store, Clock clock) {
+    this(store, clock, (r, i, s) -> {});
+  }
+
+  /** As {@link #StatsGrpcService(StatsStore, Clock)}, telling {@code listener} of every batch kept. */
+  public StatsGrpcService(StatsStore store, Clock clock, BatchListener listener) {
     this.store = store;
     this.clock = clock;
+    this.listener = java.util.Objects.requireNonNull(listener, "listener");
   }
 
   @Override
@@ -55,6 +74,8 @@ public final class StatsGrpcService extends StatsServiceGrpc.StatsServiceImplBas
         try {
           store.add(Math.floorDiv(clock.millis(), 1000), stats);
           accepted++;
+          listener.accepted(batch.getReporter(), Durations.toNanos(Timestamps.between(batch.getIntervalStart(),
+              batch.getIntervalEnd())), stats);
         } catch (StoreUnavailableException e) {
           failed = true;
           responses.onError(GrpcErrors.unavailable(e.getMessage()));

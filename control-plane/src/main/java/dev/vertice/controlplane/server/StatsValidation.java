@@ -21,6 +21,9 @@ final class StatsValidation {
   /** Most requests one VersionStats may count (one interval of one reporter): far above any real rate. */
   static final long MAX_REQUESTS = 1_000_000_000_000L;
 
+  /** Most requests in flight one VersionStats may report. */
+  static final long MAX_IN_FLIGHT = 1_000_000_000L;
+
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9._-]{1,63}");
 
   private StatsValidation() {}
@@ -66,6 +69,10 @@ final class StatsValidation {
             + " requests");
       }
       latency(v, f, s);
+      if (s.getInFlight() < 0 || s.getInFlight() > MAX_IN_FLIGHT) {
+        v.violation(f + ".in_flight", Long.toUnsignedString(s.getInFlight()) + " is above the limit of "
+            + MAX_IN_FLIGHT);
+      }
       if (service != null) {
         out.add(service.equals(s.getService()) ? s : s.toBuilder().setService(service).build());
       }
