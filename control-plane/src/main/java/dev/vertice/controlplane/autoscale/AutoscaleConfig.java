@@ -9,8 +9,8 @@ import java.util.Objects;
  */
 public final class AutoscaleConfig {
 
-  /** How many of its own intervals a reporter's last report counts after its receipt: 2. */
-  public static final int DEFAULT_STALE_INTERVALS = 2;
+  /** How many of its own intervals a reporter's last report counts after its receipt: 3. */
+  public static final int DEFAULT_STALE_INTERVALS = 3;
   /** How often reports that went stale are dropped (and activity watchers told): 100 ms. */
   public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofMillis(100);
   /** Most reporters (gateways, sidecars) whose last report is kept: 1024. */

@@ -83,8 +83,8 @@ class LoadSignalsTest {
     signals.onReport("gw-1", SECOND, List.of(stats("orders", "v1", 20, 0, 0, 0)));
     assertEquals(List.of(false, true), heard, "no change, nothing heard");
 
-    clock.forwardTime(Duration.ofMillis(1_900));
-    assertTrue(signals.signals("orders", null).active(), "still within 2 intervals");
+    clock.forwardTime(Duration.ofMillis(2_900));
+    assertTrue(signals.signals("orders", null).active(), "still within 3 intervals");
     clock.forwardTime(Duration.ofMillis(200));
     assertFalse(signals.signals("orders", null).active());
     assertEquals(List.of(false, true, false), heard, "the sweep told the watcher");

@@ -134,8 +134,8 @@ class ExternalScalerServiceTest {
     assertTrue(scaler().isActive(ref(md)).getResult());
     report("v1", 20, 0, 0);
 
-    // The gateway sends nothing while idle: two of its intervals later the service is idle.
-    cp.clock.forwardTime(Duration.ofMillis(2_200));
+    // The gateway sends nothing while idle: three of its intervals later the service is idle.
+    cp.clock.forwardTime(Duration.ofMillis(3_200));
     assertEquals(false, streamed.poll(5, TimeUnit.SECONDS), "pushed when the batch went stale");
     assertFalse(scaler().isActive(ref(md)).getResult());
     assertTrue(streamed.isEmpty(), "one message per change: " + streamed);
