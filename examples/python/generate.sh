@@ -18,4 +18,4 @@ mkdir -p "$OUT"
 cd "$PROTO"
 # The well-known types (google/protobuf/*.proto) come with protoc; their Python modules with the runtime.
 protoc -I . --python_out="$OUT" --grpc_python_out="$OUT" --plugin=protoc-gen-grpc_python="$PLUGIN" \
-  vertice/registry/v1/registry.proto vertice/discovery/v1/discovery.proto
+  vertice/registry/v1/registry.proto vertice/discovery/v1/discovery.proto externalscaler/externalscaler.proto

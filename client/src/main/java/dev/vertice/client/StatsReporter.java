@@ -30,7 +30,8 @@ import java.util.logging.Logger;
  * {@code StatsReporter} counts requests per (service, version) — requests, errors and a latency
  * histogram — and sends them to the control plane every interval (default 1 s) as one batch on a
  * long-lived {@code vertice.stats.v1.StatsService/ReportStats} client stream. Gateways and
- * sidecars share it.
+ * sidecars share it. With {@link Builder#inFlight} it also reports the requests in flight at the end
+ * of each interval (for autoscaling).
  *
  * <p>{@link #record} is lock-free and never waits on the network: it adds to per-key atomic
  * counters. Every interval the counters are drained into a batch: requests are the sum of the
@@ -68,6 +69,7 @@ public final class StatsReporter implements AutoCloseable {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong batchesSent = new AtomicLong();
   private final ScheduledFuture<?> task;
+  private final InFlight inFlight;
 
   private final Object lock = new Object();
   private Stream stream; // guarded by lock
@@ -75,6 +77,16 @@ public final class StatsReporter implements AutoCloseable {
   private boolean closed; // guarded by lock
 
   private record Key(String service, String version) {}
+
+  /** {@code InFlight} tells how many requests are in flight now, for autoscaling. */
+  @FunctionalInterface
+  public interface InFlight {
+    /** Returns the requests in flight now, by service then version; entries of 0 may be left out. Must not block. */
+    Map<String, Map<String, Integer>> now();
+
+    /** Nothing measured: every VersionStats reports 0 in flight. */
+    InFlight NONE = Map::of;
+  }
 
   /** Per-key counters: one atomic per bucket, and errors. */
   private static final class Counters {
@@ -101,6 +113,7 @@ public final class StatsReporter implements AutoCloseable {
     }
     this.boundsList = List.copyOf(list);
     this.intervalStart = clock.instant();
+    this.inFlight = b.inFlight;
     long period = b.interval.toNanos();
     this.task = scheduler.scheduleAtFixedRate(this::flush, period, period, TimeUnit.NANOSECONDS);
   }
@@ -166,6 +179,7 @@ public final class StatsReporter implements AutoCloseable {
     }
     ReportStatsRequest.Builder batch = ReportStatsRequest.newBuilder().setReporter(reporter)
         .setIntervalStart(ts(intervalStart)).setIntervalEnd(ts(end));
+    Map<String, Map<String, Integer>> flying = inFlightNow();
     for (Map.Entry<Key, Counters> e : counters.entrySet()) {
       if (batch.getStatsCount() >= MAX_STATS_PER_BATCH) {
         break;
@@ -179,8 +193,12 @@ public final class StatsReporter implements AutoCloseable {
         requests += n;
         vs.addLatencyCounts(n);
       }
-      if (requests == 0) {
+      int busy = flying.getOrDefault(e.getKey().service(), Map.of()).getOrDefault(e.getKey().version(), 0);
+      if (requests == 0 && busy <= 0) {
         continue;
+      }
+      if (busy > 0) {
+        vs.setInFlight(busy);
       }
       long errors = c.errors.getAndSet(0);
       if (errors > requests) {
@@ -190,12 +208,32 @@ public final class StatsReporter implements AutoCloseable {
       }
       batch.addStats(vs.setRequests(requests).setErrors(errors));
     }
+    // Versions with requests in flight and none finished this interval, not counted yet (long requests).
+    for (Map.Entry<String, Map<String, Integer>> s : flying.entrySet()) {
+      for (Map.Entry<String, Integer> v : s.getValue().entrySet()) {
+        if (v.getValue() > 0 && batch.getStatsCount() < MAX_STATS_PER_BATCH
+            && !counters.containsKey(new Key(s.getKey(), v.getKey()))) {
+          batch.addStats(VersionStats.newBuilder().setService(s.getKey()).setVersion(v.getKey())
+              .setInFlight(v.getValue()));
+        }
+      }
+    }
     intervalStart = end;
     if (batch.getStatsCount() == 0) {
       return;
     }
     stream.requests.onNext(batch.build());
     batchesSent.incrementAndGet();
+  }
+
+  private Map<String, Map<String, Integer>> inFlightNow() {
+    try {
+      Map<String, Map<String, Integer>> m = inFlight.now();
+      return m == null ? Map.of() : m;
+    } catch (RuntimeException e) {
+      log.log(Level.FINE, "the in-flight source failed; reporting none this interval", e);
+      return Map.of();
+    }
   }
 
   private static Timestamp ts(Instant i) {
@@ -264,8 +302,20 @@ public final class StatsReporter implements AutoCloseable {
     private Duration interval = Duration.ofSeconds(1);
     private Clock clock = Clock.systemUTC();
     private double[] bounds = DEFAULT_BOUNDS_SECONDS;
+    private InFlight inFlight = InFlight.NONE;
 
     private Builder() {}
+
+    /**
+     * {@code inFlight} sets where the requests in flight per (service, version) are read at each
+     * interval's end (default {@link InFlight#NONE}); a version with requests in flight is reported
+     * even when none finished in the interval, so that a service with only long requests stays
+     * active for autoscaling.
+     */
+    public Builder inFlight(InFlight v) {
+      this.inFlight = Objects.requireNonNull(v, "inFlight");
+      return this;
+    }
 
     @Override
     Builder self() {

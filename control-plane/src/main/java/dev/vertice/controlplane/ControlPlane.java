@@ -3,6 +3,8 @@ package dev.vertice.controlplane;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.common.Threads;
 import dev.vertice.common.Ticker;
+import dev.vertice.controlplane.autoscale.AutoscaleConfig;
+import dev.vertice.controlplane.autoscale.LoadSignals;
 import dev.vertice.controlplane.canary.CanaryController;
 import dev.vertice.controlplane.canary.LeaseLeadership;
 import dev.vertice.controlplane.canary.StatsStoreWindows;
@@ -19,6 +21,7 @@ import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.server.CanaryGrpcService;
 import dev.vertice.controlplane.server.DiscoveryGrpcService;
+import dev.vertice.controlplane.server.ExternalScalerGrpcService;
 import dev.vertice.controlplane.server.MalformedRequests;
 import dev.vertice.controlplane.server.RegistryGrpcService;
 import dev.vertice.controlplane.server.StatsGrpcService;
@@ -75,6 +78,8 @@ public final class ControlPlane implements AutoCloseable {
   private final StorePolicyPublisher policyPublisher;
   private final CanaryGrpcService canaryService;
   private final AdsGrpcService adsService;
+  private final LoadSignals autoscale;
+  private final ExternalScalerGrpcService scalerService;
 
   private ControlPlane(Builder b) {
     this.ownedScheduler = b.scheduler == null
@@ -106,7 +111,10 @@ public final class ControlPlane implements AutoCloseable {
       this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
       this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
       this.adsService = new AdsGrpcService(engine, b.authorizer);
-      this.statsService = new StatsGrpcService(backend.stats(), wallClock, b.statsLimits, registry);
+      this.autoscale = new LoadSignals(b.autoscale, b.ticker);
+      this.statsService = new StatsGrpcService(backend.stats(), wallClock, b.statsLimits, registry,
+          autoscale::onReport);
+      this.scalerService = new ExternalScalerGrpcService(autoscale, registry, b.authorizer);
       policyAcks.start(replicaId, wallClock, scheduler);
       this.policyPublisher = new StorePolicyPublisher(trafficPolicies, backend.policyAcks(), scheduler, wallClock,
           b.policyFleetTimeout, replicaId);
@@ -121,6 +129,7 @@ public final class ControlPlane implements AutoCloseable {
           .build();
       this.canaryService = new CanaryGrpcService(canary);
       canary.start();
+      autoscale.start(scheduler);
     } catch (StoreUnavailableException e) {
       throw startFailed(e);
     } catch (RuntimeException | Error e) {
@@ -178,15 +187,15 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService
-   * and xDS's AggregatedDiscoveryService. A request that is not a valid protobuf message gets
+   * Returns the gRPC services to bind: RegistryService, DiscoveryService, StatsService, CanaryService,
+   * xDS's AggregatedDiscoveryService and KEDA's ExternalScaler. A request that is not a valid protobuf message gets
    * INVALID_ARGUMENT ({@link MalformedRequests}).
    */
   public List<BindableService> services() {
     // Each answers a request that is not valid protobuf with INVALID_ARGUMENT (not UNKNOWN and a logged stack trace).
     return List.of(MalformedRequests.rejecting(registryService), MalformedRequests.rejecting(discoveryService),
         MalformedRequests.rejecting(statsService), MalformedRequests.rejecting(canaryService),
-        MalformedRequests.rejecting(adsService));
+        MalformedRequests.rejecting(adsService), MalformedRequests.rejecting(scalerService));
   }
 
   /** Returns the local view of the registry (reads and watches are served from it). */
@@ -246,6 +255,11 @@ public final class ControlPlane implements AutoCloseable {
     return policyPublisher;
   }
 
+  /** Returns the autoscaling signals the gateways' stats feed (KEDA's external scaler, /metrics). */
+  public LoadSignals autoscale() {
+    return autoscale;
+  }
+
   /** Returns the canary controller: rollouts, manual commands, watches. */
   public CanaryController canary() {
     return canary;
@@ -262,6 +276,7 @@ public final class ControlPlane implements AutoCloseable {
    */
   public void shutdownStreams() {
     registryService.shutdown();
+    scalerService.shutdown();
     engine.close();
   }
 
@@ -269,6 +284,7 @@ public final class ControlPlane implements AutoCloseable {
   public void close() {
     canary.close();
     policyAcks.close();
+    autoscale.close();
     shutdownStreams();
     backend.close();
     pushExecutor.shutdown();
@@ -314,8 +330,15 @@ public final class ControlPlane implements AutoCloseable {
     private RolloutStore rolloutStore;
     private Duration canaryLeaseTtl = LeaseLeadership.DEFAULT_TTL;
     private Authorizer authorizer = Authorizer.ALLOW_ALL;
+    private AutoscaleConfig autoscale = AutoscaleConfig.ofDefaults();
 
     private Builder() {}
+
+    /** Limits of the autoscaling signals (KEDA's external scaler, /metrics); default {@link AutoscaleConfig#ofDefaults()}. */
+    public Builder autoscale(AutoscaleConfig v) {
+      this.autoscale = java.util.Objects.requireNonNull(v, "autoscale");
+      return this;
+    }
 
     /**
      * Decides per request what each caller may do (own-service writes, granted watches, rate

@@ -2,6 +2,7 @@ package dev.vertice.launcher;
 
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
+import dev.vertice.controlplane.autoscale.AutoscaleConfig;
 import dev.vertice.controlplane.metrics.ControlPlaneMetrics;
 import dev.vertice.controlplane.push.PushLimits;
 import dev.vertice.controlplane.registry.RegistryConfig;
@@ -230,6 +231,54 @@ public final class ControlPlaneCommand implements Callable<Integer> {
           + " (VERTICE_MAX_STREAMS_PER_CONNECTION). Default: ${DEFAULT-VALUE}.")
   int maxStreamsPerConnection;
 
+  // --- autoscaling signals (KEDA's external scaler, /metrics; docs/autoscaling.md) ---
+
+  @Option(names = "--autoscale-stale-intervals", defaultValue = "${env:VERTICE_AUTOSCALE_STALE_INTERVALS:-3}",
+      description = "For how many of its own stats intervals a gateway's last batch counts for autoscaling; a gateway"
+          + " sends nothing while idle (VERTICE_AUTOSCALE_STALE_INTERVALS, 1..100). Default: ${DEFAULT-VALUE}.")
+  int autoscaleStaleIntervals;
+
+  @Option(names = "--autoscale-max-reporters", defaultValue = "${env:VERTICE_AUTOSCALE_MAX_REPORTERS:-1024}",
+      description = "Most gateways and sidecars whose last stats batch is kept for autoscaling"
+          + " (VERTICE_AUTOSCALE_MAX_REPORTERS). Default: ${DEFAULT-VALUE}.")
+  int autoscaleMaxReporters;
+
+  @Option(names = "--autoscale-max-streams", defaultValue = "${env:VERTICE_AUTOSCALE_MAX_STREAMS:-1024}",
+      description = "Most open StreamIsActive streams of KEDA's external scaler API (VERTICE_AUTOSCALE_MAX_STREAMS)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int autoscaleMaxStreams;
+
+  @Option(names = "--autoscale-max-exported-services",
+      defaultValue = "${env:VERTICE_AUTOSCALE_MAX_EXPORTED_SERVICES:-500}",
+      description = "Most services with autoscaling series on /metrics, the busiest kept"
+          + " (VERTICE_AUTOSCALE_MAX_EXPORTED_SERVICES, 0 for none). Default: ${DEFAULT-VALUE}.")
+  int autoscaleMaxExportedServices;
+
+  @Option(names = "--autoscale-max-exported-versions",
+      defaultValue = "${env:VERTICE_AUTOSCALE_MAX_EXPORTED_VERSIONS:-8}",
+      description = "Most versions of one service with autoscaling series on /metrics, the busiest kept"
+          + " (VERTICE_AUTOSCALE_MAX_EXPORTED_VERSIONS, 0 for the per-service series only). Default: ${DEFAULT-VALUE}.")
+  int autoscaleMaxExportedVersions;
+
+  /** Maps the --autoscale-* flags to an {@link AutoscaleConfig}; a bad value exits 2 naming its flag. */
+  AutoscaleConfig autoscaleConfig() {
+    AutoscaleConfig.Builder b = AutoscaleConfig.custom();
+    autoscaleFlag("--autoscale-stale-intervals", () -> b.staleIntervals(autoscaleStaleIntervals));
+    autoscaleFlag("--autoscale-max-reporters", () -> b.maxReporters(autoscaleMaxReporters));
+    autoscaleFlag("--autoscale-max-streams", () -> b.maxActivityStreams(autoscaleMaxStreams));
+    autoscaleFlag("--autoscale-max-exported-services", () -> b.maxExportedServices(autoscaleMaxExportedServices));
+    autoscaleFlag("--autoscale-max-exported-versions", () -> b.maxExportedVersions(autoscaleMaxExportedVersions));
+    return b.build();
+  }
+
+  private void autoscaleFlag(String flag, Runnable set) {
+    try {
+      set.run();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + flag + ": " + e.getMessage());
+    }
+  }
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     long startNanos = System.nanoTime();
@@ -243,6 +292,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
 
     check("--max-streams-per-connection", maxStreamsPerConnection > 0, maxStreamsPerConnection + " must be positive");
+    AutoscaleConfig autoscale = autoscaleConfig();
     AuthSetup authSetup = authSetup();
     RedisStoreConfig redis = redisStore();
     ReloadingTls tls = TlsFlags.server(spec, tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
@@ -267,7 +317,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     try {
       controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
           .statsLimits(statsLimits).policyFleetTimeout(fleetTimeout)
-          .authorizer(authSetup.authorizer())
+          .authorizer(authSetup.authorizer()).autoscale(autoscale)
           .registryEvents(controlPlaneMetrics).convergenceListener(controlPlaneMetrics).build();
     } catch (IllegalStateException e) {
       log.severe("cannot start: " + e.getMessage());

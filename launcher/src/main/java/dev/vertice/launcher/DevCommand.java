@@ -219,7 +219,9 @@ public final class DevCommand implements Callable<Integer> {
             + e.getMessage(), e);
       }
       String cp = host + ":" + server.port();
-      reporter = StatsReporter.builder().controlPlane(cp).reporter("dev-gateway").build();
+      // Requests in flight per version, for autoscaling: read from the gateway once it runs.
+      reporter = StatsReporter.builder().controlPlane(cp).reporter("dev-gateway")
+          .inFlight(() -> gateway == null ? java.util.Map.of() : gateway.routingState().inFlight()).build();
       StatsReporter r = reporter;
       try {
         // Development: the routing table and status pages stay on the public port (the Try: lines curl them).

@@ -269,6 +269,7 @@ public final class GatewayCommand implements Callable<Integer> {
     check("--node-id", node.length() <= 128, "is longer than 128 characters");
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
     StatsReporter reporter = null;
+    java.util.concurrent.atomic.AtomicReference<Gateway> started = new java.util.concurrent.atomic.AtomicReference<>();
     Metrics metrics = Metrics.withJvmMetrics();
     Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry())
         .exposeStatusPages(publicStatusPages);
@@ -315,7 +316,12 @@ public final class GatewayCommand implements Callable<Integer> {
       builder.controlPlane(controlPlane);
       if (stats) {
         StatsReporter.Builder rb = StatsReporter.builder().controlPlane(controlPlane).reporter(node)
-            .interceptors(tracing.clientInterceptors());
+            .interceptors(tracing.clientInterceptors())
+            // Requests in flight per version, for autoscaling: read from the gateway once it runs.
+            .inFlight(() -> {
+              Gateway g = started.get();
+              return g == null ? java.util.Map.of() : g.routingState().inFlight();
+            });
         if (tls.controlPlane() != null) {
           rb.channelCredentials(tls.controlPlane().channelCredentials());
         }
@@ -336,6 +342,7 @@ public final class GatewayCommand implements Callable<Integer> {
     Gateway gateway;
     try {
       gateway = builder.start();
+      started.set(gateway);
     } catch (IllegalStateException e) {
       if (reporter != null) {
         reporter.close();

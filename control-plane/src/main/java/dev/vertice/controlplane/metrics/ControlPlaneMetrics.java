@@ -37,8 +37,8 @@ import java.util.concurrent.TimeUnit;
  * vertice_push_convergence_seconds{type}} (histogram: change to the last subscriber's answer),
  * {@code vertice_push_convergence_abandoned_total{type}}, {@code vertice_push_pending_values},
  * {@code vertice_push_tracked_changes}, {@code vertice_store_following}, {@code
- * vertice_store_circuit_breaker_state{state}} (Redis store only); and the rollouts' metrics (see
- * {@link CanaryMetrics}).
+ * vertice_store_circuit_breaker_state{state}} (Redis store only); the rollouts' metrics (see
+ * {@link CanaryMetrics}) and the autoscaling signals (see {@link AutoscaleMetrics}).
  */
 public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceListener {
 
@@ -86,6 +86,7 @@ public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceLis
   public void bind(ControlPlane controlPlane) {
     new CanaryMetrics(registry).bind(controlPlane.canary());
     StatsMetrics.bind(registry, controlPlane);
+    new AutoscaleMetrics(registry).bind(controlPlane.autoscale());
     RegistryView view = controlPlane.registry();
     PushEngine engine = controlPlane.engine();
     Gauge.builder("vertice.instances", view, RegistryView::instanceCount)

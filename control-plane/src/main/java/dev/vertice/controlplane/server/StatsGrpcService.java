@@ -1,5 +1,7 @@
 package dev.vertice.controlplane.server;
 
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
 import dev.vertice.api.stats.v1.ReportStatsRequest;
 import dev.vertice.api.stats.v1.ReportStatsResponse;
 import dev.vertice.api.stats.v1.StatsServiceGrpc;
@@ -61,23 +63,36 @@ public final class StatsGrpcService extends StatsServiceGrpc.StatsServiceImplBas
   private final RateWindow rates;
   private final AtomicLong droppedUnknown = new AtomicLong();
   private final AtomicLong droppedSeriesLimit = new AtomicLong();
+  private final BatchListener listener;
+
+  /** {@code BatchListener} hears every batch kept, after the store took it (the autoscaling signals). */
+  @FunctionalInterface
+  public interface BatchListener {
+    /**
+     * Called with the reporter, the length of its interval in nanoseconds and the validated stats
+     * (canonical names), on the gRPC thread of the stream: must not block.
+     */
+    void accepted(String reporter, long intervalNanos, List<VersionStats> stats);
+  }
 
   /** Creates the service adding to {@code store} any (service, version), with buckets keyed by {@code clock}'s second. */
   public StatsGrpcService(StatsStore store, Clock clock) {
-    this(store, clock, StatsLimits.ofDefaults(), null);
+    this(store, clock, StatsLimits.ofDefaults(), null, (r, i, s) -> {});
   }
 
   /**
    * Creates the service adding to {@code store} under {@code limits} the stats of the (service,
    * version) pairs {@code view} knows (every pair when {@code view} is null), with buckets keyed by
-   * {@code clock}'s second.
+   * {@code clock}'s second, telling {@code listener} of every batch kept.
    */
-  public StatsGrpcService(StatsStore store, Clock clock, StatsLimits limits, RegistryView view) {
+  public StatsGrpcService(StatsStore store, Clock clock, StatsLimits limits, RegistryView view,
+      BatchListener listener) {
     this.store = store;
     this.clock = clock;
     this.limits = limits;
     this.known = view == null ? null : new KnownSeries(view);
     this.rates = new RateWindow(limits.maxEntriesPerReporterPerSecond(), limits.maxEntriesPerSecond());
+    this.listener = java.util.Objects.requireNonNull(listener, "listener");
   }
 
   /** Returns how many entries were not kept for {@code reason} ({@link #DROPPED_UNKNOWN}, {@link #DROPPED_SERIES_LIMIT}). */
@@ -122,6 +137,8 @@ public final class StatsGrpcService extends StatsServiceGrpc.StatsServiceImplBas
         try {
           add(second, stats);
           accepted++;
+          listener.accepted(reporter, Durations.toNanos(Timestamps.between(batch.getIntervalStart(),
+              batch.getIntervalEnd())), stats);
         } catch (StoreUnavailableException e) {
           failed = true;
           responses.onError(GrpcErrors.unavailable(e.getMessage()));

@@ -20,6 +20,9 @@ final class StatsValidation {
   /** Longest reporter id. */
   static final int MAX_REPORTER_LENGTH = 128;
 
+  /** Most requests in flight one VersionStats may report. */
+  static final long MAX_IN_FLIGHT = 1_000_000_000L;
+
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9._-]{1,63}");
 
   private StatsValidation() {}
@@ -67,6 +70,10 @@ final class StatsValidation {
             + " requests");
       }
       latency(v, f, s, maxRequests);
+      if (s.getInFlight() < 0 || s.getInFlight() > MAX_IN_FLIGHT) {
+        v.violation(f + ".in_flight", Long.toUnsignedString(s.getInFlight()) + " is above the limit of "
+            + MAX_IN_FLIGHT);
+      }
       if (service != null) {
         out.add(service.equals(s.getService()) ? s : s.toBuilder().setService(service).build());
       }

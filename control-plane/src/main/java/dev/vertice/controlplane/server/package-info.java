@@ -3,9 +3,9 @@
  * the stores, the canary controller and the push engine, and their results and failures into
  * responses and statuses.
  *
- * <p>Owns: the gRPC services (Registry, Discovery/Watch, Stats, Canary), request validation with
- * one field violation per bad field ({@code Validation}, {@code StatsValidation}, {@code
- * GrpcErrors}), the stream adapter shared by Watch and ADS ({@code PushStream}: a gRPC stream as a
+ * <p>Owns: the gRPC services (Registry, Discovery/Watch, Stats, Canary, KEDA's ExternalScaler),
+ * request validation with one field violation per bad field ({@code Validation}, {@code
+ * StatsValidation}, {@code GrpcErrors}), the stream adapter shared by Watch and ADS ({@code PushStream}: a gRPC stream as a
  * push-engine subscriber), and the transport guards ({@code MalformedRequests}, {@code
  * StreamsPerConnectionLimit}).
  *

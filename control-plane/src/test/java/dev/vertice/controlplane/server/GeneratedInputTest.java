@@ -60,7 +60,9 @@ class GeneratedInputTest {
   /** Methods whose INVALID_ARGUMENT carries google.rpc.BadRequest field violations (the API says so). */
   private static final Set<String> FIELD_VIOLATIONS = Set.of(
       "vertice.registry.v1.RegistryService/Register", "vertice.registry.v1.RegistryService/Deregister",
-      "vertice.registry.v1.RegistryService/SetHealth", "vertice.canary.v1.CanaryService/CreateRollout");
+      "vertice.registry.v1.RegistryService/SetHealth", "vertice.canary.v1.CanaryService/CreateRollout",
+      "externalscaler.ExternalScaler/IsActive", "externalscaler.ExternalScaler/StreamIsActive",
+      "externalscaler.ExternalScaler/GetMetricSpec", "externalscaler.ExternalScaler/GetMetrics");
 
   private InProcessControlPlane cp;
   private final List<LogRecord> thrown = new CopyOnWriteArrayList<>();
@@ -164,7 +166,7 @@ class GeneratedInputTest {
     methods.sort(java.util.Comparator.comparing(m -> m.getMethodDescriptor().getFullMethodName()));
     assertEquals(Set.of("vertice.registry.v1.RegistryService", "vertice.discovery.v1.DiscoveryService",
         "vertice.stats.v1.StatsService", "vertice.canary.v1.CanaryService",
-        "envoy.service.discovery.v3.AggregatedDiscoveryService"),
+        "envoy.service.discovery.v3.AggregatedDiscoveryService", "externalscaler.ExternalScaler"),
         methods.stream().map(m -> m.getMethodDescriptor().getServiceName()).collect(java.util.stream.Collectors.toSet()));
     long start = System.nanoTime();
     int cases = 0;

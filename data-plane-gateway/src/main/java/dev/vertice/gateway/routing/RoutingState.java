@@ -94,6 +94,27 @@ public final class RoutingState implements ServiceListener {
     return policies.get(service);
   }
 
+  /**
+   * {@code inFlight} returns the requests in flight now, by service then version (instances with
+   * none left out): the per-instance counters that least-request balancing reads, summed. For the
+   * stats reporter (autoscaling); takes the listener's lock briefly, never on the request path.
+   */
+  public synchronized Map<String, Map<String, Integer>> inFlight() {
+    Map<String, Map<String, Integer>> out = new HashMap<>();
+    for (ServiceSnapshot snap : endpoints.values()) {
+      for (Instance i : snap.instances()) {
+        InstanceRecord rec = instances.get(new EndpointKey(snap.service(), i.getInstanceId(), i.getAddress(),
+            i.getPort()));
+        int n = rec == null ? 0 : rec.active().get();
+        if (n > 0) {
+          String version = i.getVersion().isEmpty() ? "v1" : i.getVersion();
+          out.computeIfAbsent(snap.service(), k -> new HashMap<>()).merge(version, n, Integer::sum);
+        }
+      }
+    }
+    return out;
+  }
+
   @Override
   public synchronized void onUpdate(ServiceSnapshot snapshot) {
     endpoints.put(snapshot.service(), snapshot);

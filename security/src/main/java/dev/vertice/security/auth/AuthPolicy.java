@@ -38,6 +38,7 @@ import java.util.TreeSet;
  * operation                                   SERVICE s          GATEWAY   ADMIN
  * Register/KeepAlive/SetHealth/Deregister x   x == s             no        yes
  * Watch / ADS / GetService / ListServices x   x == s or granted  yes       yes
+ * ExternalScaler (KEDA) about x              x == s or granted  yes       yes
  * ReportStats                                 no                 yes       yes
  * CanaryService (all methods)                 no                 no        yes
  * server reflection                           yes                yes       yes
