@@ -1,67 +1,88 @@
 package dev.vertice.bench;
 
+import dev.vertice.api.registry.v1.Protocol;
+import dev.vertice.client.InstanceSpec;
+import dev.vertice.client.RegistryClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code GatewayBench} measures proxy overhead: requests/s and exact p50/p99/p99.9 latency at a
- * fixed concurrency against one local upstream, reached directly, through the Vertice gateway
- * (routing from a real in-process control plane's push), and through Debian's nginx as a reverse
- * proxy with a static upstream. Load comes from wrk (a C load generator using little CPU, which
- * matters on a small machine shared by the load, the proxy and the upstream); its Lua {@code
- * done()} hook reports exact quantiles. Targets run one after another, in rounds, so that each
- * round sees similar machine load; medians follow when there are several rounds.
+ * {@code GatewayBench} measures what a proxy costs, each piece in its own process: a static
+ * upstream (nginx, one worker), reached directly, through the Vertice gateway (started as {@code
+ * ./vertice gateway} starts it, routing from a {@code ./vertice control-plane} process that the
+ * upstream is registered with), through nginx as a reverse proxy and through HAProxy. Loads: wrk
+ * at fixed concurrencies (closed loop), h2load over h2c, and h2load at a fixed request rate (open
+ * loop, so that a stall shows in the latencies). Targets run one after another, in rounds, so each
+ * round sees similar machine load; medians and the ratios to nginx follow.
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
-    description = "Proxy throughput and latency: upstream direct, through the gateway, through nginx (wrk load).")
+    description = "Proxy throughput and latency, each in its own process: upstream direct, through the gateway,"
+        + " through nginx and through HAProxy (wrk, h2load h2c and fixed-rate load).")
 final class GatewayBench implements Callable<Integer> {
 
   static final String SERVICE = "bench-upstream";
+  private static final List<String> TARGETS = List.of("direct", "gateway", "nginx", "haproxy", "health-check");
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
-  @Option(names = "--targets", split = ",", defaultValue = "direct,gateway,nginx",
-      description = "Targets to measure, in order: direct, gateway, nginx, and health-check (GET"
-          + " /gateway/health-check/{service} through the gateway: the cached path over HTTP). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--targets", split = ",", defaultValue = "direct,gateway,nginx,haproxy",
+      description = "Targets to measure, in order: direct, gateway, nginx, haproxy, and health-check (GET"
+          + " /gateway/health-check/{service} through the gateway: the cached path). Default: ${DEFAULT-VALUE}.")
   List<String> targets;
 
-  @Option(names = "--connections", defaultValue = "64",
-      description = "Concurrent keep-alive connections (wrk -c). Default: ${DEFAULT-VALUE}.")
-  int connections;
+  @Option(names = "--connections", split = ",", defaultValue = "32,256",
+      description = "Closed-loop wrk runs, one per value: keep-alive connections (wrk -c). Default: ${DEFAULT-VALUE}.")
+  List<Integer> connections;
 
-  @Option(names = "--threads", defaultValue = "2", description = "wrk threads (wrk -t). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--threads", defaultValue = "1", description = "wrk threads (wrk -t). Default: ${DEFAULT-VALUE}.")
   int threads;
+
+  @Option(names = "--h2c-connections", defaultValue = "32",
+      description = "h2load h2c run (prior knowledge): connections; 0 skips it. Default: ${DEFAULT-VALUE}.")
+  int h2cConnections;
+
+  @Option(names = "--h2c-streams", defaultValue = "4",
+      description = "h2load h2c run: requests in flight per connection (h2load -m). Default: ${DEFAULT-VALUE}.")
+  int h2cStreams;
+
+  @Option(names = "--rate", defaultValue = "auto",
+      description = "Fixed-rate HTTP/1.1 run (h2load --rps, open loop): requests/s in all, 'auto' for half of"
+          + " nginx's requests/s in the first closed-loop run of round 1, 0 to skip. Default: ${DEFAULT-VALUE}.")
+  String rate;
+
+  @Option(names = "--rate-connections", defaultValue = "32",
+      description = "Connections of the fixed-rate run. Default: ${DEFAULT-VALUE}.")
+  int rateConnections;
 
   @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds per run. Default: ${DEFAULT-VALUE}.")
   int seconds;
 
   @Option(names = "--warmup-seconds", defaultValue = "5",
-      description = "Unmeasured load before each target's first run (JIT, connection pools). Default: ${DEFAULT-VALUE}.")
+      description = "Unmeasured load on each target before round 1 (JIT, connection pools). Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
-  @Option(names = "--rounds", defaultValue = "3",
-      description = "Runs per target, interleaved; medians are reported too when above 1. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--rounds", defaultValue = "2",
+      description = "Runs per target and load, interleaved; the summary takes medians. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--upstream-threads", defaultValue = "1",
-      description = "Event-loop threads of the upstream server. Default: ${DEFAULT-VALUE}.")
-  int upstreamThreads;
-
-  @Option(names = "--nginx-workers", defaultValue = "2",
-      description = "nginx worker_processes (the gateway uses one event loop per core). Default: ${DEFAULT-VALUE}.")
-  int nginxWorkers;
-
-  @Option(names = "--gateway-threads", defaultValue = "2",
-      description = "Event-loop threads of the gateway (as many as nginx workers for a fair match). Default:"
-          + " ${DEFAULT-VALUE}.")
-  int gatewayThreads;
+  @Option(names = "--proxy-workers", defaultValue = "2",
+      description = "nginx worker_processes and HAProxy nbthread (the gateway keeps its default: an event loop"
+          + " per core). Default: ${DEFAULT-VALUE}.")
+  int proxyWorkers;
 
   @Option(names = "--json", description = "One JSON object per run on stdout (the table goes to stderr).")
   boolean json;
@@ -69,72 +90,150 @@ final class GatewayBench implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  /** One load shape: the tool, and its connections or rate. */
+  record Load(String kind, int connections, int rate) {
+    String key() {
+      return kind + ":" + connections + (rate > 0 ? "@" + rate : "");
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
-    for (String t : targets) {
-      if (!List.of("direct", "gateway", "nginx", "health-check").contains(t)) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--targets: unknown target '" + t + "' (direct, gateway, nginx, health-check)");
-      }
-    }
-    if (connections < 1 || threads < 1 || threads > connections || seconds < 1 || warmupSeconds < 0 || rounds < 1
-        || upstreamThreads < 1 || nginxWorkers < 1 || gatewayThreads < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--connections, --threads (at most --connections),"
-          + " --seconds, --rounds, --upstream-threads, --nginx-workers and --gateway-threads must be positive,"
-          + " --warmup-seconds not negative");
-    }
+    int fixedRate = validate();
     Wrk.requireInstalled();
+    if (h2cConnections > 0 || fixedRate != 0) {
+      H2load.requireInstalled();
+    }
     Path work = Files.createTempDirectory("vertice-bench-gateway");
     Report report = new Report("gateway", json);
-    Map<String, List<Wrk.Result>> results = new LinkedHashMap<>();
-    try (UpstreamServer upstream = new UpstreamServer(upstreamThreads);
-        Proxies proxies = new Proxies(work, upstream.port(), nginxWorkers, gatewayThreads)) {
+    Map<String, Map<String, List<Wrk.Result>>> results = new LinkedHashMap<>(); // load key -> target -> runs
+    Map<String, Load> loads = new LinkedHashMap<>();
+    try (Processes p = new Processes(work, proxyWorkers)) {
       for (String t : targets) {
-        proxies.start(t);
-        results.put(t, new ArrayList<>());
+        p.start(t);
+      }
+      for (String t : targets) {
         if (warmupSeconds > 0) {
-          Wrk.run(proxies.url(t), threads, connections, warmupSeconds, work);
+          Wrk.run(p.url(t), threads, connections.get(0), warmupSeconds, work);
         }
       }
       for (int round = 1; round <= rounds; round++) {
-        for (String t : targets) {
-          Wrk.Result r = Wrk.run(proxies.url(t), threads, connections, seconds, work);
-          results.get(t).add(r);
-          report.add(row(t, Integer.toString(round), r));
+        List<Load> roundLoads = new ArrayList<>();
+        for (int c : connections) {
+          roundLoads.add(new Load("wrk", c, 0));
+        }
+        if (h2cConnections > 0) {
+          roundLoads.add(new Load("h2c", h2cConnections, 0));
+        }
+        for (Load load : roundLoads) {
+          runAll(load, round, p, work, report, results, loads);
+        }
+        if (fixedRate < 0) { // auto: half of nginx's first closed-loop result
+          List<Wrk.Result> nginx = results.get(new Load("wrk", connections.get(0), 0).key()).get("nginx");
+          fixedRate = (int) Math.max(1, nginx.get(0).rps() / 2);
+        }
+        if (fixedRate > 0) {
+          runAll(new Load("rate", rateConnections, fixedRate), round, p, work, report, results, loads);
         }
       }
     } finally {
       deleteTree(work);
     }
-    if (rounds > 1) {
-      for (Map.Entry<String, List<Wrk.Result>> e : results.entrySet()) {
-        report.add(row(e.getKey(), "median", median(e.getValue())));
-      }
-    }
+    summarize(report, results, loads);
     report.printTable();
-    if (results.containsKey("gateway") && results.containsKey("nginx")) {
-      Wrk.Result g = median(results.get("gateway"));
-      Wrk.Result n = median(results.get("nginx"));
-      (json ? System.err : System.out).printf(java.util.Locale.ROOT,
-          "gateway/nginx (medians): requests/s %.2f (target >= 0.80), p99 %.2f (target <= 1.50)%n",
-          g.rps() / n.rps(), (double) g.p99() / n.p99());
-    }
     return 0;
   }
 
-  private Map<String, Object> row(String target, String round, Wrk.Result r) {
+  /** Checks the options; returns the fixed rate (-1 for auto, 0 for none). */
+  private int validate() {
+    for (String t : targets) {
+      if (!TARGETS.contains(t)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--targets: unknown target '" + t + "' (" + String.join(", ", TARGETS) + ")");
+      }
+    }
+    for (int c : connections) {
+      if (c < 1 || c < threads) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--connections: " + c + " must be at least 1 and at least --threads");
+      }
+    }
+    if (threads < 1 || h2cConnections < 0 || h2cStreams < 1 || rateConnections < 1 || seconds < 1
+        || warmupSeconds < 0 || rounds < 1 || proxyWorkers < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--threads, --h2c-streams, --rate-connections,"
+          + " --seconds, --rounds and --proxy-workers must be positive, --h2c-connections and --warmup-seconds"
+          + " not negative");
+    }
+    int fixed;
+    try {
+      fixed = rate.equals("auto") ? -1 : Integer.parseInt(rate);
+    } catch (NumberFormatException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--rate: '" + rate + "' is not 'auto' or a number");
+    }
+    if (fixed < -1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--rate: " + rate + " is negative");
+    }
+    if (fixed == -1 && !targets.contains("nginx")) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--rate auto needs the nginx target (half of its requests/s); give a number or add nginx to --targets");
+    }
+    return fixed;
+  }
+
+  private void runAll(Load load, int round, Processes p, Path work, Report report,
+      Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Load> loads) throws Exception {
+    loads.putIfAbsent(load.key(), load);
+    for (String t : targets) {
+      Wrk.Result r = switch (load.kind()) {
+        case "wrk" -> Wrk.run(p.url(t), threads, load.connections(), seconds, work);
+        case "h2c" -> H2load.h2c(p.h2cUrl(t), load.connections(), h2cStreams, seconds, work);
+        default -> H2load.fixedRate(p.url(t), load.connections(), load.rate(), seconds, work);
+      };
+      results.computeIfAbsent(load.key(), k -> new LinkedHashMap<>()).computeIfAbsent(t, k -> new ArrayList<>()).add(r);
+      if (rounds > 1) {
+        report.add(row(t, load, Integer.toString(round), r));
+      }
+    }
+  }
+
+  /** The summary rows: medians over the rounds, with the ratios to nginx (and the fixed-rate p99 over direct). */
+  private void summarize(Report report, Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Load> loads) {
+    for (Map.Entry<String, Map<String, List<Wrk.Result>>> byLoad : results.entrySet()) {
+      Load load = loads.get(byLoad.getKey());
+      Wrk.Result nginx = byLoad.getValue().containsKey("nginx") ? median(byLoad.getValue().get("nginx")) : null;
+      Wrk.Result direct = byLoad.getValue().containsKey("direct") ? median(byLoad.getValue().get("direct")) : null;
+      for (Map.Entry<String, List<Wrk.Result>> e : byLoad.getValue().entrySet()) {
+        Wrk.Result m = median(e.getValue());
+        Map<String, Object> row = row(e.getKey(), load, rounds > 1 ? "median" : "1", m);
+        if (nginx != null && !e.getKey().equals("nginx")) {
+          row.put("rps_vs_nginx", m.rps() / nginx.rps());
+          row.put("p99_vs_nginx", (double) m.p99() / nginx.p99());
+        }
+        if (direct != null && load.kind().equals("rate") && !e.getKey().equals("direct")) {
+          row.put("p99_over_direct_ms", (m.p99() - direct.p99()) / 1e3);
+        }
+        report.add(row);
+      }
+    }
+  }
+
+  private static Map<String, Object> row(String target, Load load, String round, Wrk.Result r) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("target", target);
+    m.put("load", load.kind());
+    m.put("connections", load.connections());
+    m.put("rate", load.rate());
     m.put("round", round);
-    m.put("connections", connections);
     m.put("rps", r.rps());
     m.put("p50_ms", r.p50() / 1e3);
     m.put("p99_ms", r.p99() / 1e3);
     m.put("p999_ms", r.p999() / 1e3);
     m.put("max_ms", r.max() / 1e3);
     m.put("requests", r.requests());
-    m.put("socket_errors", r.socketErrors());
-    m.put("non_2xx", r.non2xx());
+    m.put("errors", r.socketErrors() + r.non2xx());
+    m.put("rps_vs_nginx", null); // filled in the summary rows, where they apply
+    m.put("p99_vs_nginx", null);
+    m.put("p99_over_direct_ms", null);
     return m;
   }
 
@@ -160,51 +259,102 @@ final class GatewayBench implements Callable<Integer> {
     }
   }
 
-  /** The proxies of one run, started on demand, stopped together. */
-  private static final class Proxies implements AutoCloseable {
+  /** The upstream, the proxies and the control plane of one run, each its own process, stopped together. */
+  private static final class Processes implements AutoCloseable {
     private final Path work;
-    private final int upstreamPort;
-    private final int nginxWorkers;
-    private final int gatewayThreads;
+    private final int workers;
+    private final Nginx upstream;
     private Nginx nginx;
-    private GatewayTarget gateway;
+    private Haproxy haproxy;
+    private VerticeProcess controlPlane;
+    private VerticeProcess gateway;
+    private RegistryClient registry;
+    private int gatewayPort;
 
-    Proxies(Path work, int upstreamPort, int nginxWorkers, int gatewayThreads) {
+    Processes(Path work, int workers) throws Exception {
       this.work = work;
-      this.gatewayThreads = gatewayThreads;
-      this.upstreamPort = upstreamPort;
-      this.nginxWorkers = nginxWorkers;
+      this.workers = workers;
+      this.upstream = Nginx.upstream(work.resolve("upstream"), 1);
     }
 
     void start(String target) throws Exception {
       switch (target) {
-        case "nginx" -> nginx = new Nginx(work.resolve("nginx"), SERVICE, upstreamPort, nginxWorkers);
+        case "nginx" -> nginx = Nginx.proxy(work.resolve("nginx"), SERVICE, upstream.port(), workers);
+        case "haproxy" -> haproxy = new Haproxy(work.resolve("haproxy"), SERVICE, upstream.port(), workers);
         case "gateway", "health-check" -> {
           if (gateway == null) {
-            gateway = new GatewayTarget(SERVICE, upstreamPort, gatewayThreads);
+            startGateway();
           }
         }
         default -> { }
       }
     }
 
+    private void startGateway() throws Exception {
+      controlPlane = VerticeProcess.start(work, "control-plane",
+          List.of("control-plane", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"));
+      String cp = "127.0.0.1:" + controlPlane.await(Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)"), START_TIMEOUT);
+      gateway = VerticeProcess.start(work, "gateway", List.of("gateway", "--host", "127.0.0.1", "--port", "0",
+          "--grpc-port", "-1", "--admin-port", "0", "--control-plane", cp));
+      gatewayPort = Integer.parseInt(gateway.await(Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)"), START_TIMEOUT));
+      // The writer: the upstream registered as a sidecar would, kept alive while the bench runs.
+      registry = RegistryClient.builder().controlPlane(cp).callTimeout(Duration.ofSeconds(60)).build();
+      registry.register(InstanceSpec.builder(SERVICE).instanceId("upstream-1").address("127.0.0.1")
+          .port(upstream.port()).protocol(Protocol.PROTOCOL_HTTP).build());
+      awaitRoute(url("gateway"));
+    }
+
+    /** Waits until the gateway answers 200 on {@code url}: the route arrived by push. */
+    private static void awaitRoute(String url) throws Exception {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+      int last = -1;
+      while (System.nanoTime() < deadline) {
+        try {
+          last = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+              HttpResponse.BodyHandlers.discarding()).statusCode();
+          if (last == 200) {
+            return;
+          }
+        } catch (java.io.IOException e) {
+          last = -1;
+        }
+        Thread.sleep(50);
+      }
+      throw new IllegalStateException("the gateway did not route " + url + " within " + START_TIMEOUT
+          + " (last status " + last + ")");
+    }
+
     String url(String target) {
       return switch (target) {
-        case "direct" -> "http://127.0.0.1:" + upstreamPort + "/hello";
+        case "direct" -> "http://127.0.0.1:" + upstream.port() + "/hello";
         case "nginx" -> "http://127.0.0.1:" + nginx.port() + "/" + SERVICE + "/hello";
-        case "gateway" -> "http://127.0.0.1:" + gateway.port() + "/" + SERVICE + "/hello";
-        case "health-check" -> "http://127.0.0.1:" + gateway.port() + "/gateway/health-check/" + SERVICE;
+        case "haproxy" -> "http://127.0.0.1:" + haproxy.port() + "/" + SERVICE + "/hello";
+        case "gateway" -> "http://127.0.0.1:" + gatewayPort + "/" + SERVICE + "/hello";
+        case "health-check" -> "http://127.0.0.1:" + gatewayPort + "/gateway/health-check/" + SERVICE;
         default -> throw new IllegalArgumentException(target);
+      };
+    }
+
+    String h2cUrl(String target) {
+      return switch (target) {
+        case "direct" -> "http://127.0.0.1:" + upstream.h2cPort() + "/hello";
+        case "nginx" -> "http://127.0.0.1:" + nginx.h2cPort() + "/" + SERVICE + "/hello";
+        case "haproxy" -> "http://127.0.0.1:" + haproxy.h2cPort() + "/" + SERVICE + "/hello";
+        default -> url(target); // the gateway serves h2c by prior knowledge on its HTTP port
       };
     }
 
     @Override
     public void close() {
-      if (nginx != null) {
-        nginx.close();
-      }
-      if (gateway != null) {
-        gateway.close();
+      for (AutoCloseable c : new AutoCloseable[] {gateway, registry, controlPlane, haproxy, nginx, upstream}) {
+        if (c != null) {
+          try {
+            c.close();
+          } catch (Exception e) {
+            System.err.println("could not stop " + c + ": " + e);
+          }
+        }
       }
     }
   }

@@ -10,26 +10,55 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code Nginx} is Debian's nginx as a reverse proxy with a static upstream, for comparison: a
- * generated configuration in a temporary directory, a free loopback port, run in the foreground as
- * a child process ({@code daemon off}) and stopped by {@link #close()}. Like the gateway it strips
- * the {@code /{service}} prefix, keeps upstream connections alive and sets X-Forwarded-* headers.
+ * {@code Nginx} is Debian's nginx in one of two roles, for comparison: a reverse proxy with a static
+ * upstream ({@link #proxy}), or the static upstream itself ({@link #upstream}: a fixed 200 answer).
+ * A generated configuration in a temporary directory, free loopback ports (one for HTTP/1.1, one
+ * for h2c by prior knowledge), run in the foreground as a child process ({@code daemon off}) and
+ * stopped by {@link #close()}. As a proxy, like the gateway, it strips the {@code /{service}}
+ * prefix, keeps upstream connections alive and sets X-Forwarded-* headers.
  */
 final class Nginx implements AutoCloseable {
 
   static final Path BINARY = Path.of("/usr/sbin/nginx");
 
-  private final Path dir;
+  /** The static upstream's answer body. */
+  static final String BODY = "hello from the bench upstream\n";
+
   private final int port;
+  private final int h2cPort;
   private final Process process;
 
   /** Starts nginx proxying {@code /service/...} to {@code 127.0.0.1:upstreamPort/...}. */
-  Nginx(Path dir, String service, int upstreamPort, int workers) throws IOException, InterruptedException {
+  static Nginx proxy(Path dir, String service, int upstreamPort, int workers) throws IOException, InterruptedException {
+    String location = String.join("\n",
+        "    location /" + service + "/ {",
+        "      proxy_pass http://backend/;",
+        "      proxy_http_version 1.1;",
+        "      proxy_set_header Connection \"\";",
+        "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "      proxy_set_header X-Forwarded-Proto $scheme;",
+        "      proxy_set_header X-Forwarded-Host $host;",
+        "    }");
+    return new Nginx(dir, workers, "  upstream backend { server 127.0.0.1:" + upstreamPort + "; keepalive 64; }",
+        location);
+  }
+
+  /** Starts nginx answering every GET with 200 and {@link #BODY} (the upstream every target shares). */
+  static Nginx upstream(Path dir, int workers) throws IOException, InterruptedException {
+    return new Nginx(dir, workers, "", String.join("\n",
+        "    location / {",
+        "      default_type text/plain;",
+        "      return 200 \"" + BODY.replace("\n", "\\n") + "\";",
+        "    }"));
+  }
+
+  private Nginx(Path dir, int workers, String httpBlock, String locations) throws IOException, InterruptedException {
     if (!Files.isExecutable(BINARY)) {
       throw new IllegalStateException("nginx is not installed (" + BINARY + "): apt-get install nginx");
     }
-    this.dir = Files.createDirectories(dir);
+    Files.createDirectories(dir);
     this.port = BenchPorts.free();
+    this.h2cPort = BenchPorts.free();
     String conf = String.join("\n",
         "daemon off;",
         "worker_processes " + workers + ";",
@@ -43,18 +72,13 @@ final class Nginx implements AutoCloseable {
         "  fastcgi_temp_path " + dir.resolve("fastcgi") + ";",
         "  uwsgi_temp_path " + dir.resolve("uwsgi") + ";",
         "  scgi_temp_path " + dir.resolve("scgi") + ";",
-        "  upstream backend { server 127.0.0.1:" + upstreamPort + "; keepalive 256; }",
+        "  keepalive_requests 1000000;",
+        "  http2_max_requests 1000000;",
+        httpBlock,
         "  server {",
         "    listen 127.0.0.1:" + port + " backlog=4096;",
-        "    keepalive_requests 1000000;",
-        "    location /" + service + "/ {",
-        "      proxy_pass http://backend/;",
-        "      proxy_http_version 1.1;",
-        "      proxy_set_header Connection \"\";",
-        "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        "      proxy_set_header X-Forwarded-Proto $scheme;",
-        "      proxy_set_header X-Forwarded-Host $host;",
-        "    }",
+        "    listen 127.0.0.1:" + h2cPort + " http2 backlog=4096;",
+        locations,
         "  }",
         "}",
         "");
@@ -63,7 +87,7 @@ final class Nginx implements AutoCloseable {
     process = new ProcessBuilder(List.of(BINARY.toString(), "-p", dir.toString(), "-c", file.toString()))
         .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!accepts(port)) {
+    while (!accepts(port) || !accepts(h2cPort)) {
       if (!process.isAlive() || System.nanoTime() > deadline) {
         close();
         throw new IOException("nginx did not start on port " + port + ": "
@@ -73,12 +97,17 @@ final class Nginx implements AutoCloseable {
     }
   }
 
+  /** Returns the h2c (prior knowledge) port. */
+  int h2cPort() {
+    return h2cPort;
+  }
+
   /** Returns nginx's port. */
   int port() {
     return port;
   }
 
-  private static boolean accepts(int port) {
+  static boolean accepts(int port) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 200);
       return true;

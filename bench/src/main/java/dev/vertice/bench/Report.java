@@ -78,7 +78,9 @@ final class Report {
       first = false;
       sb.append('"').append(e.getKey()).append("\":");
       Object v = e.getValue();
-      if (v instanceof Number n) {
+      if (v == null) {
+        sb.append("null");
+      } else if (v instanceof Number n) {
         sb.append(format(n));
       } else {
         sb.append('"').append(String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
@@ -88,6 +90,9 @@ final class Report {
   }
 
   private static String format(Object v) {
+    if (v == null) {
+      return "-";
+    }
     if (v instanceof Double d) {
       return d >= 100 ? String.format(Locale.ROOT, "%.0f", d) : String.format(Locale.ROOT, "%.3f", d);
     }

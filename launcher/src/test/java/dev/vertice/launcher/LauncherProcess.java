@@ -106,6 +106,7 @@ final class LauncherProcess implements AutoCloseable {
   @Override
   public void close() {
     for (Process p : processes) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly); // what a command started (bench processes)
       p.destroyForcibly();
     }
     try {
