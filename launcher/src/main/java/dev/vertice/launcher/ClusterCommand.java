@@ -154,7 +154,10 @@ public final class ClusterCommand implements Runnable {
           String name = "gateway-" + (i + 1);
           startJava(name, ports[11 + i] + "," + ports[13 + i] + "," + ports[15 + i], "gateway", "--host", "127.0.0.1",
               "--port", Integer.toString(ports[11 + i]), "--grpc-port", Integer.toString(ports[13 + i]),
-              "--admin-port", Integer.toString(ports[15 + i]), "--control-plane", cps, "--node-id", name);
+              "--admin-port", Integer.toString(ports[15 + i]), "--control-plane", cps, "--node-id", name,
+              // Layer 2 of the health check, shared by both gateways (database 1: apart from the store's
+              // keys), so that its metrics and the HealthCacheRedisLayerDown alert mean something here.
+              "--health-check-redis", "redis://127.0.0.1:" + redis + "/1");
         }
         for (int i = 0; i < 2; i++) {
           int admin = ports[15 + i]; // the status page is served on the admin port, not the public one

@@ -90,6 +90,125 @@ class ExportedMetricsTest {
       }
     }
     assertEquals(List.of(), missing, "queried by monitoring/ but not exported");
+    assertEquals(List.of(), wrongLabels(exported), "labels queried by monitoring/ that no exported series has");
+  }
+
+  /** Labels Prometheus adds to every series itself, and {@code le} of histogram buckets. */
+  private static final Set<String> TARGET_LABELS = Set.of("job", "instance", "le", "alertname");
+  private static final Pattern SELECTOR = Pattern.compile("\\b(vertice_[a-z0-9_]+)\\{([^}]*)\\}");
+  private static final Pattern MATCHER = Pattern.compile("([a-z_]+)\\s*(=~|!~|!=|=)\\s*\"([^\"]*)\"");
+  private static final Pattern BY = Pattern.compile("\\bby\\s*\\(([^)]*)\\)");
+
+  /**
+   * Checks every label the rules and dashboards use against the exported series: a label in a
+   * selector or a {@code by (...)} clause must exist on the metric (for {@code by}, on one of the
+   * expression's metrics), and a value matched with {@code =} or listed in a {@code =~"a|b"} must be
+   * one the metric exports. Returns what does not hold.
+   */
+  private static List<String> wrongLabels(String exported) throws Exception {
+    List<String> expressions = new ArrayList<>(List.of(Tool.ok("python3", "grafana/generate.py", "--queries")
+        .split("\n")));
+    expressions.addAll(List.of(Files.readString(Tool.MONITORING.resolve("prometheus/alerts/vertice.yml"))
+        .split("- alert:")));
+    List<String> wrong = new ArrayList<>();
+    for (String expr : expressions) {
+      Set<String> metrics = new TreeSet<>();
+      Matcher names = NAME.matcher(expr);
+      while (names.find()) {
+        metrics.add(names.group(1));
+      }
+      Matcher sel = SELECTOR.matcher(expr);
+      while (sel.find()) {
+        String metric = sel.group(1);
+        Matcher m = MATCHER.matcher(sel.group(2));
+        while (m.find()) {
+          String label = m.group(1);
+          if (TARGET_LABELS.contains(label)) {
+            continue;
+          }
+          if (!hasLabel(exported, metric, label, null)) {
+            wrong.add(metric + " has no label " + label);
+          } else if (m.group(2).equals("=") || m.group(2).equals("=~") && m.group(3).matches("[a-z0-9_|]+")) {
+            for (String value : m.group(3).split("\\|")) {
+              // A value this scenario did not produce must at least be one the code can give
+              // (a tag literal, or an enum constant written in lower case).
+              if (!hasLabel(exported, metric, label, value) && !sources().contains("\"" + value + "\"")
+                  && !Pattern.compile("\\b" + Pattern.quote(value.toUpperCase()) + "\\b").matcher(sources()).find()) {
+                wrong.add(metric + "{" + label + "=\"" + value + "\"} is never exported");
+              }
+            }
+          }
+        }
+      }
+      Matcher by = BY.matcher(expr);
+      while (by.find()) {
+        for (String label : by.group(1).split(",")) {
+          String l = label.strip();
+          if (!l.isEmpty() && !TARGET_LABELS.contains(l) && !metrics.isEmpty()
+              && metrics.stream().noneMatch(metric -> hasLabel(exported, metric, l, null))) {
+            wrong.add("by (" + l + ") on " + metrics + ": none of them has that label");
+          }
+        }
+      }
+    }
+    return wrong;
+  }
+
+  private static String sources;
+
+  /** The main Java sources of every module, concatenated. */
+  private static synchronized String sources() throws java.io.UncheckedIOException {
+    if (sources == null) {
+      StringBuilder all = new StringBuilder();
+      try (var files = Files.walk(Tool.MONITORING.getParent())) {
+        for (Path f : files.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/java/"))
+            .toList()) {
+          all.append(Files.readString(f)).append('\n');
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      sources = all.toString();
+    }
+    return sources;
+  }
+
+  /** Whether a series of {@code metric} has {@code label} (with {@code value}, when not null). */
+  private static boolean hasLabel(String exposition, String metric, String label, String value) {
+    String base = metric.replaceAll("_(bucket|sum|count)$", "");
+    Pattern line = Pattern.compile("(?m)^(?:" + Pattern.quote(metric) + "|" + Pattern.quote(base)
+        + "_(?:bucket|sum|count))\\{[^}]*\\b" + Pattern.quote(label) + "=\""
+        + (value == null ? "" : Pattern.quote(value) + "\""));
+    return line.matcher(exposition).find();
+  }
+
+  /**
+   * The counter that DeregistrationSpike and the registry dashboard read moves when a lease
+   * expires, on both stores: on Redis the replica whose expiry script removed the instance counts it
+   * (it stayed 0 there before).
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 60, unit = java.util.concurrent.TimeUnit.SECONDS)
+  void leaseExpirationsAreCountedOnRedisAndInMemory() throws Exception {
+    RedisServer redis = new RedisServer(tmp.resolve("redis-expiry"));
+    closeables.add(redis::close);
+    for (RedisStoreConfig store : java.util.Arrays.asList(null, RedisStoreConfig.parse(redis.url()))) {
+      Metrics metrics = Metrics.bare();
+      ControlPlaneMetrics cpm = new ControlPlaneMetrics(metrics.registry());
+      ControlPlane.Builder b = ControlPlane.builder().registryEvents(cpm).convergenceListener(cpm)
+          .registryConfig(dev.vertice.controlplane.registry.RegistryConfig.custom().minTtl(Duration.ofMillis(500))
+              .expiryResolution(Duration.ofMillis(100)).build());
+      ControlPlane cp = (store == null ? b : b.redis(store)).build();
+      closeables.add(cp);
+      cpm.bind(cp);
+      String kind = store == null ? "memory" : "redis";
+      cp.store().register(Instance.newBuilder().setService("orders").setInstanceId("gone-" + kind)
+          .setAddress("127.0.0.1").setPort(80).setProtocol(Protocol.PROTOCOL_HTTP).build(), Duration.ofMillis(500),
+          Duration.ofMillis(250));
+      Await.until("the " + kind + " store counted the expiration", Duration.ofSeconds(20),
+          () -> metrics.scrape().contains("vertice_lease_expirations_total{reason=\"ttl\"} 1.0"));
+      assertTrue(metrics.scrape().contains("vertice_lease_expirations_total{reason=\"grace\"} 0.0"), kind);
+    }
   }
 
   /** A series line of {@code name} (a histogram's _bucket/_sum/_count stand for it too). */

@@ -23,6 +23,7 @@ import dev.vertice.gateway.resilience.TickerClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -71,7 +72,10 @@ import java.util.logging.Logger;
  * vertice_gateway_health_checks_total{layer}}, {@code vertice_gateway_health_check_seconds{layer}}
  * (a histogram of answer times: from the call to the answer) and {@code
  * vertice_gateway_health_cache_redis_errors_total}; {@code layer} is {@code probe}, {@code memory},
- * {@code redis}, {@code circuit_breaker} or {@code snapshot}.
+ * {@code redis}, {@code circuit_breaker} or {@code snapshot}. {@code
+ * vertice_gateway_health_breaker_state{service}} is each checked service's breaker: 0 closed, 1
+ * open, 2 half-open (one series per service holding a breaker, at most {@link
+ * HealthCheckConfig#maxServices()}; it goes with the breaker).
  */
 public final class HealthCheckService implements AutoCloseable {
 
@@ -109,11 +113,28 @@ public final class HealthCheckService implements AutoCloseable {
   /** Per-service state: its breaker and its last probed answer (for the open breaker to give). */
   private static final class ServiceState {
     final CircuitBreaker breaker;
+    /** Its {@code vertice_gateway_health_breaker_state} gauge, removed with the state; null without meters. */
+    final Gauge gauge;
     volatile Entry lastProbe;
 
-    ServiceState(CircuitBreaker breaker) {
+    ServiceState(CircuitBreaker breaker, Gauge gauge) {
       this.breaker = breaker;
+      this.gauge = gauge;
     }
+  }
+
+  private ServiceState newState(String name) {
+    CircuitBreaker breaker = CircuitBreaker.of("health-" + name, breakerConfig);
+    Gauge gauge = meters == null ? null : Gauge.builder("vertice.gateway.health.breaker.state", breaker,
+            b -> switch (b.getState()) {
+              case OPEN, FORCED_OPEN -> 1;
+              case HALF_OPEN -> 2;
+              default -> 0;
+            })
+        .tag("service", name)
+        .description("State of the health-check breaker of one service: 0 closed, 1 open, 2 half-open")
+        .register(meters);
+    return new ServiceState(breaker, gauge);
   }
 
   /** The exception recorded by a breaker for a check with no healthy instance. */
@@ -136,6 +157,7 @@ public final class HealthCheckService implements AutoCloseable {
   private final HttpProber http;
   private final GrpcProber grpc;
   private final AtomicLong probes = new AtomicLong();
+  private final MeterRegistry meters;
   private final EnumMap<Layer, Counter> answered;
   private final EnumMap<Layer, Timer> answerTimes;
 
@@ -143,6 +165,7 @@ public final class HealthCheckService implements AutoCloseable {
     this.config = b.config;
     this.source = b.source;
     this.ticker = b.ticker;
+    this.meters = b.meters;
     TickerClock clock = new TickerClock(ticker);
     this.breakerConfig = CircuitBreakerConfig.custom()
         .slidingWindow(config.breakerWindow(), config.breakerMinimumCalls(),
@@ -174,7 +197,12 @@ public final class HealthCheckService implements AutoCloseable {
     // Breakers must outlive their open period, so they expire only well after last use.
     this.states = Caffeine.newBuilder().ticker(ticker::nanoTime).executor(Runnable::run)
         .maximumSize(config.maxServices())
-        .expireAfterAccess(config.breakerOpenDuration().plus(config.redisTtl()).plusMinutes(10)).build();
+        .expireAfterAccess(config.breakerOpenDuration().plus(config.redisTtl()).plusMinutes(10))
+        .removalListener((String name, ServiceState state, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+          if (state != null && state.gauge != null) {
+            meters.remove(state.gauge);
+          }
+        }).build();
     Counter redisErrors = b.meters == null ? null
         : Counter.builder("vertice.gateway.health.cache.redis.errors")
             .description("Health-check layer 2 (Redis) reads and writes that failed or timed out").register(b.meters);
@@ -285,7 +313,7 @@ public final class HealthCheckService implements AutoCloseable {
   }
 
   private CompletableFuture<Entry> afterLayer2(String name, ServiceSnapshot snapshot) {
-    ServiceState state = states.get(name, n -> new ServiceState(CircuitBreaker.of("health-" + n, breakerConfig)));
+    ServiceState state = states.get(name, this::newState);
     CircuitBreaker breaker = state.breaker;
     if (!breaker.tryAcquirePermission()) {
       // Open: answer at once from what the last probe saw, kept by nothing (ttl 0) so that the

@@ -197,8 +197,9 @@ class HealthCheckServiceTest {
     a.status = 500;
     plane.register("search", "s1", a.port(), Protocol.PROTOCOL_HTTP, Map.of());
     plane.awaitInstances("search", 1);
+    MeterRegistry meters = new SimpleMeterRegistry();
     HealthCheckService s = service(HealthCheckConfig.custom().breakerWindow(3).breakerMinimumCalls(3)
-        .breakerOpenDuration(Duration.ofSeconds(60)).build());
+        .breakerOpenDuration(Duration.ofSeconds(60)).build(), meters);
 
     for (int i = 0; i < 3; i++) {
       HealthReport r = answer(s, "search");
@@ -208,6 +209,8 @@ class HealthCheckServiceTest {
     }
     assertEquals(3, a.hits.get());
     assertEquals(CircuitBreaker.State.OPEN, s.breakerState("search").orElseThrow());
+    assertEquals(1.0, meters.get("vertice.gateway.health.breaker.state").tag("service", "search").gauge().value(),
+        "the breaker's state is exported per service: 1 open");
 
     HealthReport open = answer(s, "search");
     assertEquals(Layer.CIRCUIT_BREAKER, open.layer());
@@ -227,6 +230,7 @@ class HealthCheckServiceTest {
     assertEquals(Status.SERVING, halfOpen.status());
     assertEquals(4, a.hits.get());
     assertEquals(CircuitBreaker.State.CLOSED, s.breakerState("search").orElseThrow());
+    assertEquals(0.0, meters.get("vertice.gateway.health.breaker.state").tag("service", "search").gauge().value());
   }
 
   @Test

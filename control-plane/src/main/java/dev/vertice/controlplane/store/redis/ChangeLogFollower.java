@@ -30,7 +30,10 @@ import java.util.logging.Logger;
  * replica, and a watch can resume on any of them.
  *
  * <p>A replica whose position was trimmed from the log reloads a snapshot; a log whose history went
- * back (Redis lost writes) is taken whole. The reader never dies: on a Redis failure it backs off
+ * back (Redis lost writes) is taken whole. That is found when a new entry does not advance the
+ * revision, and also without any new write: after every reconnect, whenever the log is idle for a
+ * read (one second) and at least every five seconds, the reader checks that the entry it read last
+ * is still in the log unchanged and that Redis's revision is not below its own. The reader never dies: on a Redis failure it backs off
  * and reads on from where it stopped.
  */
 final class ChangeLogFollower implements AutoCloseable {
@@ -39,6 +42,8 @@ final class ChangeLogFollower implements AutoCloseable {
   private static final Duration READ_YOUR_WRITES_WAIT = Duration.ofSeconds(2);
   /** Longer than one blocking log read (1 s) plus a reconnect: a reader silent for this long is cut off. */
   private static final Duration FOLLOW_TIMEOUT = Duration.ofSeconds(5);
+  /** The history is checked after a reconnect, when the log is idle, and at least this often. */
+  private static final Duration HISTORY_CHECK_INTERVAL = Duration.ofSeconds(5);
 
   private final RedisLink link;
   private final RegistryView view;
@@ -47,6 +52,13 @@ final class ChangeLogFollower implements AutoCloseable {
   private final Object applied = new Object();
   private volatile boolean closed;
   private String lastLogId = "0-0"; // reader thread only, and start() before it runs
+  /** The fields of the entry at {@link #lastLogId}, empty when none (reader thread only). */
+  private Map<String, byte[]> lastEntry = Map.of();
+  /** Set when the history must be checked before the next read (reader thread only). */
+  private boolean checkHistory;
+  private long lastHistoryCheckNanos;
+  /** The instances whose lease expired in the batch being applied (reader thread only). */
+  private final List<String> expired = new ArrayList<>();
   /** When the reader last heard from Redis (an XREAD returned, with or without entries). */
   private volatile long lastLogContactNanos;
 
@@ -120,14 +132,20 @@ final class ChangeLogFollower implements AutoCloseable {
           loadSnapshot(true);
           reload = false;
         }
+        if (checkHistory || ticker.nanoTime() - lastHistoryCheckNanos > HISTORY_CHECK_INTERVAL.toNanos()) {
+          checkHistory(reader);
+        }
         List<StreamMessage<String, byte[]>> batch = readFrom(reader, lastLogId);
         long now = ticker.nanoTime();
         lastLogContactNanos = now;
+        // Idle: no write for a second. A write lost with nothing after it shows only in a check.
+        checkHistory = batch.isEmpty();
         for (StreamMessage<String, byte[]> m : batch) {
           long revision = revisionOf(m);
           if (revision < 0) {
             log.severe("unreadable change-log entry " + m.getId() + "; skipped");
             lastLogId = m.getId();
+            lastEntry = m.getBody();
             continue;
           }
           if (revision > view.revision() + 1) {
@@ -149,7 +167,9 @@ final class ChangeLogFollower implements AutoCloseable {
           }
           apply(m, revision, now);
           lastLogId = m.getId();
+          lastEntry = m.getBody();
         }
+        logExpired();
         synchronized (applied) {
           applied.notifyAll();
         }
@@ -158,6 +178,7 @@ final class ChangeLogFollower implements AutoCloseable {
         if (closed) {
           return;
         }
+        checkHistory = true; // a reconnect may be to another Redis (a failover) or to one restarted
         if (!(e instanceof RedisException) && !(e instanceof StoreUnavailableException)) {
           // Never let the reader die: a view that stops following the log serves a frozen registry.
           log.log(Level.SEVERE, "applying the change log failed; reloading a snapshot", e);
@@ -173,6 +194,65 @@ final class ChangeLogFollower implements AutoCloseable {
         backoffMs = Math.min(backoffMs * 2, 2000);
       }
     }
+  }
+
+  /**
+   * Checks that the history this replica follows is still Redis's: the entry it read last is still in
+   * the log, unchanged, and Redis's revision is not below the view's. Otherwise Redis lost writes
+   * this replica applied (a failover to a replica that missed them, a restart from an older file):
+   * Redis's state is the truth from here, and is taken whole. Without this check a lost write with
+   * no write after it would stay in the view for ever, and a write that took a lost entry's id would
+   * be skipped.
+   */
+  private void checkHistory(RedisCommands<String, byte[]> reader) throws StoreUnavailableException {
+    String at = lastLogId;
+    long held = view.revision();
+    byte[] revText = link.guarded(() -> reader.get(link.key("rev")));
+    long rev = revText == null ? 0 : Long.parseLong(string(revText));
+    List<StreamMessage<String, byte[]>> entry = at.equals("0-0") ? List.of()
+        : link.guarded(() -> reader.xrange(link.key("log"), io.lettuce.core.Range.create(at, at)));
+    checkHistory = false;
+    lastHistoryCheckNanos = ticker.nanoTime();
+    String lost = null;
+    if (rev < held) {
+      lost = "its revision is " + rev + ", below the " + held + " this replica holds";
+    } else if (!at.equals("0-0") && entry.isEmpty() && !trimmedPast(reader, at)) {
+      lost = "the change-log entry " + at + " this replica read last is gone";
+    } else if (!entry.isEmpty() && !sameFields(entry.get(0).getBody(), lastEntry)) {
+      lost = "the change-log entry " + at + " this replica read last was written again with other content";
+    }
+    if (lost != null) {
+      log.warning("Redis lost history this replica had applied (" + lost + "; a failover to a replica that"
+          + " missed writes, or a restart from an older file); reloading its state. Use appendfsync always and"
+          + " --store-min-replicas");
+      loadSnapshot(true);
+    }
+  }
+
+  /** Returns whether entry {@code id} left the log because the log was trimmed past it. */
+  private boolean trimmedPast(RedisCommands<String, byte[]> reader, String id) throws StoreUnavailableException {
+    List<StreamMessage<String, byte[]>> first = link.guarded(() -> reader.xrange(link.key("log"),
+        io.lettuce.core.Range.create("-", "+"), io.lettuce.core.Limit.from(1)));
+    return !first.isEmpty() && compareIds(first.get(0).getId(), id) > 0;
+  }
+
+  private static int compareIds(String a, String b) {
+    String[] x = a.split("-");
+    String[] y = b.split("-");
+    int c = Long.compare(Long.parseLong(x[0]), Long.parseLong(y[0]));
+    return c != 0 ? c : Long.compare(Long.parseLong(x[1]), Long.parseLong(y[1]));
+  }
+
+  private static boolean sameFields(Map<String, byte[]> a, Map<String, byte[]> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (Map.Entry<String, byte[]> e : a.entrySet()) {
+      if (!java.util.Arrays.equals(e.getValue(), b.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static long revisionOf(StreamMessage<String, byte[]> m) {
@@ -218,8 +298,19 @@ final class ChangeLogFollower implements AutoCloseable {
     view.apply(service, id, instance, revision, now);
     String reason = string(body.get("x"));
     if (reason.equals("EXPIRED") || reason.equals("GRACE_EXPIRED")) {
-      log.info(() -> "lease " + reason.toLowerCase() + ": removed " + service + "/" + id);
+      expired.add(service + "/" + id);
     }
+  }
+
+  /** Logs the expirations of one read batch in one line: after a pause they come by the thousand. */
+  private void logExpired() {
+    if (expired.isEmpty()) {
+      return;
+    }
+    int n = expired.size();
+    String names = String.join(", ", expired.subList(0, Math.min(5, n))) + (n > 5 ? ", ..." : "");
+    log.info(() -> "lease expired: removed " + n + (n == 1 ? " instance: " : " instances: ") + names);
+    expired.clear();
   }
 
   private void loadSnapshot(boolean force) throws StoreUnavailableException {
@@ -255,6 +346,13 @@ final class ChangeLogFollower implements AutoCloseable {
     }
     view.replaceAll(state, versions, policies, revision, ticker.nanoTime(), force);
     lastLogId = string(snap.get(1));
+    Map<String, byte[]> fields = new HashMap<>();
+    List<?> last = snap.size() > 4 ? (List<?>) snap.get(4) : List.of();
+    for (int i = 0; i + 1 < last.size(); i += 2) {
+      fields.put(string(last.get(i)), (byte[]) last.get(i + 1));
+    }
+    lastEntry = fields;
+    lastHistoryCheckNanos = ticker.nanoTime();
     synchronized (applied) {
       applied.notifyAll();
     }

@@ -5,6 +5,22 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- The id of the change-log entry of revision rev: "<rev>-0", or one past the log's last entry when
+-- that is higher (a log written before ids were assigned here). Never the server's clock: a master
+-- promoted with a clock behind the old one would write ids at or below those replicas already read,
+-- and XREAD would skip them for ever. An id at or below one a replica read can still come after lost
+-- writes (the same revision taken again); the replica's history check finds that (ChangeLogFollower).
+local function log_id(rev)
+  local last = redis.call('XREVRANGE', P .. ':log', '+', '-', 'COUNT', 1)
+  local ms = rev
+  if #last > 0 then
+    local last_ms = tonumber(string.match(last[1][1], '^(%d+)'))
+    if last_ms >= ms then
+      ms = last_ms + 1
+    end
+  end
+  return string.format('%d-0', ms)
+end
 -- Appends one change to the log and returns its revision. data == '' means "removed".
 local function log_change(svc, id, data, reason, maxlog)
   local rev = redis.call('INCR', P .. ':rev')
@@ -13,7 +29,8 @@ local function log_change(svc, id, data, reason, maxlog)
   else
     redis.call('HSET', P .. ':versions', svc, rev)
   end
-  redis.call('XADD', P .. ':log', 'MAXLEN', '~', maxlog, '*', 'r', rev, 's', svc, 'i', id, 'd', data, 'x', reason)
+  redis.call('XADD', P .. ':log', 'MAXLEN', '~', maxlog, log_id(rev), 'r', rev, 's', svc, 'i', id, 'd', data,
+    'x', reason)
   return rev
 end
 -- Removes an instance and its lease; returns the revision of the removal.
@@ -36,6 +53,6 @@ local function log_policy(svc, data, maxlog)
     redis.call('HSET', P .. ':policies', svc, data)
     redis.call('HSET', P .. ':policy-versions', svc, rev)
   end
-  redis.call('XADD', P .. ':log', 'MAXLEN', '~', maxlog, '*', 'r', rev, 't', 'p', 's', svc, 'd', data)
+  redis.call('XADD', P .. ':log', 'MAXLEN', '~', maxlog, log_id(rev), 'r', rev, 't', 'p', 's', svc, 'd', data)
   return rev
 end
