@@ -232,10 +232,14 @@ class ConnectionHoldingTest {
   @Test
   void oneClientAddressGetsAtMostItsShareOfConnections() throws Exception {
     start(false, b -> b.maxConnectionsPerClient(2).idleTimeout(Duration.ofSeconds(30)));
-    try (Socket a = socket(false, null); Socket b = socket(false, null); Socket c = socket(false, null)) {
-      String refused = readSmall(c);
-      assertTrue(refused.startsWith("HTTP/1.1 503"), refused);
-      assertTrue(refused.contains("application/json") && refused.contains("--max-connections-per-client"), refused);
+    Socket b = null;
+    try (Socket a = socket(false, null)) {
+      b = socket(false, null);
+      try (Socket c = socket(false, null)) {
+        String refused = readSmall(c);
+        assertTrue(refused.startsWith("HTTP/1.1 503"), refused);
+        assertTrue(refused.contains("application/json") && refused.contains("--max-connections-per-client"), refused);
+      }
       get(a, "/echo/x");
       assertTrue(readSmall(a).startsWith("HTTP/1.1 200"), "the connections within the limit are served");
       try (Socket other = socket(false, InetAddress.getByName("127.0.0.2"))) {
@@ -251,6 +255,10 @@ class ConnectionHoldingTest {
           return false;
         }
       });
+    } finally {
+      if (b != null) {
+        b.close();
+      }
     }
   }
 }
