@@ -123,11 +123,22 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   public Subscriber open(String nodeId, String nodeKind, PushSink sink, java.util.function.Predicate<String> visible) {
+    return open(nodeId, nodeKind, "", sink, visible);
+  }
+
+  /**
+   * Opens a subscriber like {@link #open(String, String, PushSink, java.util.function.Predicate)} for a
+   * client in {@code zone} (shown to operators; may be empty).
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Subscriber open(String nodeId, String nodeKind, String zone, PushSink sink,
+      java.util.function.Predicate<String> visible) {
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("push engine closed");
       }
-      Subscriber s = new Subscriber(this, nodeId, nodeKind, sink, visible);
+      Subscriber s = new Subscriber(this, nodeId, nodeKind, zone == null ? "" : zone, sink, visible);
       subscribers.add(s);
       return s;
     }
@@ -193,6 +204,20 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
     }
     return new PushStats(subscribers.size(), batchesSent.get(), resourcesSent.get(), acks.get(), nacks.get(), pending,
         convergence.waitingChanges());
+  }
+
+  /** Returns what each open subscriber looks like now (for operators; each read under its own monitor). */
+  public List<SubscriberInfo> subscribers() {
+    List<SubscriberInfo> out = new ArrayList<>(subscribers.size());
+    for (Subscriber s : subscribers) {
+      out.add(s.info());
+    }
+    return out;
+  }
+
+  /** Returns the ticker the engine measures with (the clock of {@link SubscriberInfo}'s readings). */
+  public Ticker clock() {
+    return ticker;
   }
 
   /** Ends every subscriber's stream with {@link SubscriberCloseReason#SHUTTING_DOWN}; no new subscriber opens. */
