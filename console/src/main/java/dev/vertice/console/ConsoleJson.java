@@ -103,7 +103,7 @@ final class ConsoleJson {
   }
 
   String rollouts() {
-    List<Rollout> all = cp.canary().list("", false);
+    List<Rollout> all = cp.canary().list(null, false);
     List<Rollout> shown = all.stream()
         .sorted(Comparator.comparing(Rollout::isActive).reversed().thenComparing(Rollout::updatedAt,
             Comparator.reverseOrder()))

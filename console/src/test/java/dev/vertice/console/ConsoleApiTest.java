@@ -35,7 +35,7 @@ class ConsoleApiTest {
 
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final byte[] SECRET = "0123456789abcdef0123456789abcdef-console".getBytes(StandardCharsets.UTF_8);
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build();
   private ConsoleFixture fx;
 
   @AfterEach

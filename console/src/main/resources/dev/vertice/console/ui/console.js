@@ -228,7 +228,7 @@ async function draw() {
     push: pushPage };
   const content = await (pages[page] || servicesPage)();
   const view = document.getElementById('view');
-  view.replaceChildren(...[content].flat().filter(x => x));
+  view.replaceChildren(...[content].flat(Infinity).filter(x => x));
 }
 
 async function refresh() {
