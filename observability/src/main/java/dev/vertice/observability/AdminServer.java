@@ -26,7 +26,8 @@ import javax.net.ssl.SSLContext;
  * {@code /healthz} or {@code /metrics}; routes run on at most {@value #ROUTE_THREADS} threads of
  * their own ({@code admin-route-*}, ended when idle) since a route may block, with at most {@value
  * #ROUTE_QUEUE} requests waiting (503 beyond). Other paths answer 404 and other methods 405, both
- * with a JSON body.
+ * with a JSON body. A component that needs the whole request, other methods or a streaming answer
+ * (the control plane's web console) adds a {@link #handler} instead of a route.
  */
 public final class AdminServer implements AutoCloseable {
 
