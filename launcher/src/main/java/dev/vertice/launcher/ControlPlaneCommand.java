@@ -279,6 +279,9 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
   }
 
+  @CommandLine.Mixin
+  ConsoleFlags consoleFlags = new ConsoleFlags();
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     long startNanos = System.nanoTime();
@@ -294,6 +297,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     check("--max-streams-per-connection", maxStreamsPerConnection > 0, maxStreamsPerConnection + " must be positive");
     AutoscaleConfig autoscale = autoscaleConfig();
     AuthSetup authSetup = authSetup();
+    dev.vertice.console.ConsoleConfig consoleConfig = consoleFlags.config(spec.commandLine());
     RedisStoreConfig redis = redisStore();
     ReloadingTls tls = TlsFlags.server(spec, tlsCert, tlsKey, tlsClientCa, tlsClientAuth, tlsRefresh);
     if (tls == null) {
@@ -306,6 +310,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     Metrics metrics = Metrics.withJvmMetrics();
     Tracing tracing = Tracing.fromEnvironment("vertice-control-plane");
     ControlPlaneMetrics controlPlaneMetrics = new ControlPlaneMetrics(metrics.registry());
+    // The console's push page reads recent convergence times; every measurement still reaches the metrics.
+    dev.vertice.console.ConvergenceWindow convergence = new dev.vertice.console.ConvergenceWindow(controlPlaneMetrics);
     if (authSetup.denials() != null) {
       // Every denial, logged or not (the log lines are rate limited).
       io.micrometer.core.instrument.FunctionCounter.builder("vertice.auth.denials", authSetup.denials(),
@@ -318,18 +324,25 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       controlPlane = ControlPlane.builder().registryConfig(registryConfig).pushLimits(limits).redis(redis)
           .statsLimits(statsLimits).policyFleetTimeout(fleetTimeout)
           .authorizer(authSetup.authorizer()).autoscale(autoscale)
-          .registryEvents(controlPlaneMetrics).convergenceListener(controlPlaneMetrics).build();
+          .registryEvents(controlPlaneMetrics).convergenceListener(convergence).build();
     } catch (IllegalStateException e) {
       log.severe("cannot start: " + e.getMessage());
       return 1;
     }
     controlPlaneMetrics.bind(controlPlane);
     AdminServer admin = null;
+    String consoleUrl = null;
     if (adminPort >= 0) {
       ControlPlane cp = controlPlane;
       try {
-        admin = AdminServer.bind(host, adminPort, metrics, () -> cp.store().following(),
-            tls == null ? null : tls.sslContext()).start();
+        // With auth on and client certificates verified, the admin port asks for one too (the console's callers).
+        boolean askCertificates = authSetup.interceptor() != null && tls != null && tls.trustManager() != null;
+        admin = AdminServer.bindWithEngines(host, adminPort, metrics, () -> cp.store().following(),
+            ConsoleFlags.adminEngines(tls == null ? null : tls.sslContext(), askCertificates), AdminServer.DEFAULT_CONFIG);
+        if (ConsoleFlags.install(consoleConfig, cp, admin, authSetup.interceptor(), convergence) != null) {
+          consoleUrl = (tls == null ? "http" : "https") + "://" + host + ":" + admin.port() + "/ui/";
+        }
+        admin.start();
       } catch (IOException e) {
         controlPlane.close();
         throw new IOException("cannot listen on admin port " + host + ":" + adminPort + ": " + e.getMessage(), e);
@@ -360,10 +373,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(0);
     }, "vertice-shutdown"));
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    log.info(String.format("vertice %s control plane listening on %s:%d (%s; store: %s, %s; admin: %s); ready in %d ms"
-            + " (%d ms since JVM start)", BuildInfo.version(), host, server.port(), transport(tls),
+    log.info(String.format("vertice %s control plane listening on %s:%d (%s; store: %s, %s; admin: %s; console: %s);"
+            + " ready in %d ms (%d ms since JVM start)", BuildInfo.version(), host, server.port(), transport(tls),
         redis == null ? "memory" : redis, registryConfig,
         admin == null ? "off" : (tls == null ? "http" : "https") + "://" + host + ":" + admin.port() + "/metrics",
+        consoleUrl == null ? "off" : consoleUrl + " (" + consoleConfig.mode().name().toLowerCase(java.util.Locale.ROOT)
+            .replace('_', '-') + (authSetup.interceptor() == null ? ", auth off" : ", auth on") + ")",
         (System.nanoTime() - startNanos) / 1_000_000, System.currentTimeMillis() - jvmStart));
     stopped.await();
     return 0;

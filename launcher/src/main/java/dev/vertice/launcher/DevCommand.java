@@ -91,6 +91,9 @@ public final class DevCommand implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}.")
   Duration readyTimeout;
 
+  @CommandLine.Mixin
+  ConsoleFlags consoleFlags = new ConsoleFlags();
+
   @Override
   public Integer call() throws Exception {
     long startNanos = System.nanoTime();
@@ -104,6 +107,7 @@ public final class DevCommand implements Callable<Integer> {
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
     check("--probe-interval", probeInterval.compareTo(Duration.ofMillis(100)) >= 0, "is below 100ms");
     check("--ready-timeout", readyTimeout.compareTo(Duration.ofSeconds(1)) >= 0, "is below 1s");
+    dev.vertice.console.ConsoleConfig consoleConfig = consoleFlags.config(spec.commandLine());
     GatewayConfig gatewayConfig;
     try {
       gatewayConfig = GatewayConfig.custom().host(host).port(port).grpcPort(grpcPort).shutdownGrace(
@@ -123,7 +127,7 @@ public final class DevCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(0);
     }, "vertice-dev-shutdown"));
     try {
-      parts.start(names, v2, gatewayConfig);
+      parts.start(names, v2, gatewayConfig, consoleConfig);
     } catch (IOException | IllegalStateException e) {
       log.severe("cannot start: " + e.getMessage());
       parts.stop();
@@ -172,6 +176,10 @@ public final class DevCommand implements Callable<Integer> {
       b.append("  curl http://").append(host).append(':').append(parts.admin.port())
           .append("/metrics            # control-plane metrics (Prometheus)\n");
     }
+    if (parts.console != null) {
+      b.append("  open http://").append(host).append(':').append(parts.admin.port())
+          .append("/ui/                  # the live web console (services, rollouts, gateways, push)\n");
+    }
     if (parts.gateway.grpcPort() >= 0) {
       b.append("  gRPC through the gateway: ").append(host).append(':').append(parts.gateway.grpcPort()).append('\n');
     }
@@ -188,24 +196,28 @@ public final class DevCommand implements Callable<Integer> {
     volatile ControlPlane controlPlane;
     volatile ControlPlaneServer server;
     volatile AdminServer admin;
+    volatile dev.vertice.console.Console console;
     volatile StatsReporter reporter;
     volatile Gateway gateway;
     volatile DemoFleet fleet;
     private final Object lock = new Object();
     private boolean stopped;
 
-    void start(List<String> names, List<String> v2, GatewayConfig gatewayConfig) throws IOException,
-        InterruptedException {
+    void start(List<String> names, List<String> v2, GatewayConfig gatewayConfig,
+        dev.vertice.console.ConsoleConfig consoleConfig) throws IOException, InterruptedException {
       Metrics metrics = Metrics.withJvmMetrics();
       ControlPlaneMetrics cpMetrics = new ControlPlaneMetrics(metrics.registry());
+      dev.vertice.console.ConvergenceWindow convergence = new dev.vertice.console.ConvergenceWindow(cpMetrics);
       synchronized (lock) {
-        controlPlane = ControlPlane.builder().registryEvents(cpMetrics).convergenceListener(cpMetrics).build();
+        controlPlane = ControlPlane.builder().registryEvents(cpMetrics).convergenceListener(convergence).build();
       }
       cpMetrics.bind(controlPlane);
       if (adminPort >= 0) {
         ControlPlane c = controlPlane;
         try {
-          admin = AdminServer.bind(host, adminPort, metrics, () -> c.store().following()).start();
+          admin = AdminServer.bind(host, adminPort, metrics, () -> c.store().following());
+          console = ConsoleFlags.install(consoleConfig, c, admin, null, convergence);
+          admin.start();
         } catch (IOException e) {
           throw new IOException("cannot listen on admin port " + host + ":" + adminPort + " (--admin-port): "
               + e.getMessage(), e);
@@ -269,6 +281,9 @@ public final class DevCommand implements Callable<Integer> {
       }
       if (server != null) {
         server.stop(Duration.ofSeconds(2));
+      }
+      if (console != null) {
+        console.close();
       }
       if (admin != null) {
         admin.close();

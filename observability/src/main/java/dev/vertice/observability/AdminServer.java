@@ -26,7 +26,8 @@ import javax.net.ssl.SSLContext;
  * {@code /healthz} or {@code /metrics}; routes run on at most {@value #ROUTE_THREADS} threads of
  * their own ({@code admin-route-*}, ended when idle) since a route may block, with at most {@value
  * #ROUTE_QUEUE} requests waiting (503 beyond). Other paths answer 404 and other methods 405, both
- * with a JSON body.
+ * with a JSON body. A component that needs the whole request, other methods or a streaming answer
+ * (the control plane's web console) adds a {@link #handler} instead of a route.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -68,6 +69,7 @@ public final class AdminServer implements AutoCloseable {
 
   private final ThreadPoolExecutor executor;
   private final Map<String, Route> routes = new LinkedHashMap<>();
+  private final Map<String, HttpHandler> handlers = new LinkedHashMap<>();
   /** Set once, by {@code bind}, before the instance is returned. */
   private SmallHttpServer server;
 
@@ -106,19 +108,7 @@ public final class AdminServer implements AutoCloseable {
    */
   public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls,
       SmallHttpServerConfig config) throws IOException {
-    AdminServer admin = new AdminServer();
-    admin.route("/metrics", path -> new Response(200, PROMETHEUS_TEXT, metrics.scrape()));
-    admin.route("/healthz", path -> ready.getAsBoolean()
-        ? Response.json(200, "{\"status\":\"ok\"}")
-        : Response.json(503, "{\"status\":\"not ready\"}"));
-    try {
-      admin.server = SmallHttpServer.builder(host, port, HttpHandler.offloaded(admin.executor, admin::handle))
-          .config(config).tls(tls).bind();
-    } catch (IOException e) {
-      admin.executor.shutdownNow();
-      throw e;
-    }
-    return admin;
+    return bind(host, port, metrics, ready, tls, config, null);
   }
 
   /**
@@ -130,6 +120,79 @@ public final class AdminServer implements AutoCloseable {
       routes.put(prefix, route);
     }
     return this;
+  }
+
+  /**
+   * Binds the admin port like {@link #bind(String, int, Metrics, BooleanSupplier, SSLContext,
+   * SmallHttpServerConfig)}, serving HTTPS with an engine from {@code tlsEngines} per connection (for
+   * example one that asks for a client certificate), plain HTTP when it is null.
+   */
+  public static AdminServer bindWithEngines(String host, int port, Metrics metrics, BooleanSupplier ready,
+      Supplier<javax.net.ssl.SSLEngine> tlsEngines, SmallHttpServerConfig config) throws IOException {
+    return bind(host, port, metrics, ready, null, config, tlsEngines);
+  }
+
+  private static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls,
+      SmallHttpServerConfig config, Supplier<javax.net.ssl.SSLEngine> tlsEngines) throws IOException {
+    AdminServer admin = new AdminServer();
+    admin.route("/metrics", path -> new Response(200, PROMETHEUS_TEXT, metrics.scrape()));
+    admin.route("/healthz", path -> ready.getAsBoolean()
+        ? Response.json(200, "{\"status\":\"ok\"}")
+        : Response.json(503, "{\"status\":\"not ready\"}"));
+    try {
+      SmallHttpServer.Builder b = SmallHttpServer.builder(host, port, admin.dispatcher()).config(config);
+      admin.server = (tlsEngines != null ? b.tlsEngines(tlsEngines) : b.tls(tls)).bind();
+    } catch (IOException e) {
+      admin.executor.shutdownNow();
+      throw e;
+    }
+    return admin;
+  }
+
+  /**
+   * Adds a handler of every method under {@code prefix} (which ends with {@code /}, or matches
+   * exactly): it gets the whole {@link Request} and answers on the event loop as {@link HttpHandler}
+   * says (offloading what may block), so that it may stream ({@link
+   * dev.vertice.observability.http.Response#stream}). Handlers are looked up before routes.
+   */
+  public AdminServer handler(String prefix, HttpHandler handler) {
+    synchronized (routes) {
+      handlers.put(prefix, java.util.Objects.requireNonNull(handler, "handler"));
+    }
+    return this;
+  }
+
+  /** Returns the executor of the admin routes (bounded: it refuses work when full), for handlers that offload. */
+  public java.util.concurrent.Executor routeExecutor() {
+    return executor;
+  }
+
+  /** Returns the limits the port runs with. */
+  public SmallHttpServerConfig config() {
+    return server.config();
+  }
+
+  private HttpHandler dispatcher() {
+    HttpHandler routed = HttpHandler.offloaded(executor, this::handle);
+    return request -> {
+      HttpHandler h = findHandler(request.path());
+      return h != null ? h.handle(request) : routed.handle(request);
+    };
+  }
+
+  private HttpHandler findHandler(String path) {
+    synchronized (routes) {
+      HttpHandler exact = handlers.get(path);
+      if (exact != null) {
+        return exact;
+      }
+      for (Map.Entry<String, HttpHandler> e : handlers.entrySet()) {
+        if (e.getKey().endsWith("/") && path.startsWith(e.getKey())) {
+          return e.getValue();
+        }
+      }
+      return null;
+    }
   }
 
   /** Adds a JSON route computed on every request. */

@@ -125,7 +125,7 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   public Subscriber open(String nodeId, String nodeKind, PushSink sink, java.util.function.Predicate<String> visible) {
-    return open(nodeId, nodeKind, sink, visible, null);
+    return open(nodeId, nodeKind, "", sink, visible, null);
   }
 
   /**
@@ -138,11 +138,34 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
    */
   public Subscriber open(String nodeId, String nodeKind, PushSink sink, java.util.function.Predicate<String> visible,
       Object connection) {
+    return open(nodeId, nodeKind, "", sink, visible, connection);
+  }
+
+  /**
+   * Opens a subscriber like {@link #open(String, String, PushSink, java.util.function.Predicate)} for a
+   * client in {@code zone} (shown to operators; may be empty).
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Subscriber open(String nodeId, String nodeKind, String zone, PushSink sink,
+      java.util.function.Predicate<String> visible) {
+    return open(nodeId, nodeKind, zone, sink, visible, null);
+  }
+
+  /**
+   * Opens a subscriber for a client in {@code zone} whose names count against the pending-bytes
+   * budget of {@code connection} (see {@link #open(String, String, PushSink,
+   * java.util.function.Predicate, Object)}).
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Subscriber open(String nodeId, String nodeKind, String zone, PushSink sink,
+      java.util.function.Predicate<String> visible, Object connection) {
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("push engine closed");
       }
-      Subscriber s = new Subscriber(this, nodeId, nodeKind, sink, visible, connection);
+      Subscriber s = new Subscriber(this, nodeId, nodeKind, zone == null ? "" : zone, sink, visible, connection);
       subscribers.add(s);
       return s;
     }
@@ -220,6 +243,20 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
 
   PendingBudget budget() {
     return budget;
+  }
+
+  /** Returns what each open subscriber looks like now (for operators; each read under its own monitor). */
+  public List<SubscriberInfo> subscribers() {
+    List<SubscriberInfo> out = new ArrayList<>(subscribers.size());
+    for (Subscriber s : subscribers) {
+      out.add(s.info());
+    }
+    return out;
+  }
+
+  /** Returns the ticker the engine measures with (the clock of {@link SubscriberInfo}'s readings). */
+  public Ticker clock() {
+    return ticker;
   }
 
   /** Ends every subscriber's stream with {@link SubscriberCloseReason#SHUTTING_DOWN}; no new subscriber opens. */

@@ -61,6 +61,14 @@ public final class Subscriber {
   /** Which resource names this subscriber may receive (authorization); fixed for the stream. */
   private final Predicate<String> visible;
   private final AtomicInteger wip = new AtomicInteger();
+  private final String zone;
+  private final long openedAtNanos;
+  // For operators (info()): written by the drain loop and answer(), read without a lock.
+  private volatile long sentRevision;
+  private volatile long ackedRevision;
+  private volatile long lastAnswerAtNanos;
+  private final java.util.concurrent.atomic.AtomicLong acks = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong nacks = new java.util.concurrent.atomic.AtomicLong();
 
   // guarded by this
   private final Map<String, TypeState> types = new LinkedHashMap<>(2);
@@ -73,10 +81,13 @@ public final class Subscriber {
   /** The client connection as the transport names it (null: unknown), for the per-connection budget. */
   private final Object connection;
 
-  Subscriber(PushEngine engine, String nodeId, String nodeKind, PushSink sink, Predicate<String> visible,
-      Object connection) {
+  Subscriber(PushEngine engine, String nodeId, String nodeKind, String zone, PushSink sink,
+      Predicate<String> visible, Object connection) {
     this.engine = engine;
     this.connection = connection;
+    this.zone = zone;
+    this.openedAtNanos = engine.ticker().nanoTime();
+    this.lastAnswerAtNanos = openedAtNanos;
     this.nodeId = nodeId;
     this.nodeKind = nodeKind;
     this.sink = sink;
@@ -292,6 +303,17 @@ public final class Subscriber {
       }
     }
     (nacked ? engine.nacks : engine.acks).incrementAndGet();
+    (nacked ? nacks : acks).incrementAndGet();
+    lastAnswerAtNanos = engine.ticker().nanoTime();
+    if (!nacked) {
+      long to = 0;
+      for (Sent s : sents) {
+        to = Math.max(to, s.to);
+      }
+      if (to > ackedRevision) {
+        ackedRevision = to;
+      }
+    }
     for (Sent s : sents) {
       if (!s.entry.gone) {
         engine.convergence().onAnswered(s.entry.typeUrl, s.entry.name, nodeKind, s.from, s.to, nacked);
@@ -362,6 +384,27 @@ public final class Subscriber {
   /** Returns the message of the last NACK, or null. */
   public synchronized String lastNack() {
     return outstanding.lastNack();
+  }
+
+  /** Returns what this subscriber looks like now, for operators. */
+  public synchronized SubscriberInfo info() {
+    List<String> typeNames = new ArrayList<>(types.size());
+    int subscriptions = 0;
+    int held = 0;
+    int pending = 0;
+    for (TypeState ts : types.values()) {
+      typeNames.add(ts.wildcard ? ts.typeUrl + " *" : ts.typeUrl);
+      subscriptions += ts.explicitCount;
+      pending += ts.pending.size();
+      for (NameState e : ts.entries.values()) {
+        if (e.sent > 0) {
+          held++;
+        }
+      }
+    }
+    return new SubscriberInfo(nodeId, nodeKind, zone, typeNames, subscriptions, held, pending, outstanding.size(),
+        sentRevision, ackedRevision, acks.get(), nacks.get(), outstanding.lastNack(), openedAtNanos,
+        lastAnswerAtNanos);
   }
 
   /** Returns the number of explicit subscriptions of {@code typeUrl}. */
@@ -460,6 +503,7 @@ public final class Subscriber {
               break;
             }
             if (sink.send(batch)) {
+              sentRevision = Math.max(sentRevision, batch.systemVersion());
               engine.batchesSent.incrementAndGet();
               engine.resourcesSent.addAndGet(batch.resources().size() + batch.removed().size());
             }

@@ -68,6 +68,11 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
     }
 
     @Override
+    protected String nodeZone(WatchRequest first) {
+      return Validation.clip(first.getNode().getZone());
+    }
+
+    @Override
     protected void handle(WatchRequest request, Subscriber s) {
       Validation v = new Validation();
       String type = request.getTypeUrl();

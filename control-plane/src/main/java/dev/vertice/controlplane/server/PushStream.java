@@ -75,6 +75,11 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
   /** Returns the client's kind (a metrics label) as the first request names it. */
   protected abstract String nodeKind(Q firstRequest);
 
+  /** Returns the client's zone as the first request names it, clipped; empty when it names none. */
+  protected String nodeZone(Q firstRequest) {
+    return "";
+  }
+
   /**
    * Returns the service a resource name belongs to, which the authorizer grants or not: the name
    * itself unless the protocol's names say more.
@@ -108,7 +113,8 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
     if (s == null) {
       try {
         Predicate<String> visible = authorizer.visibleServices();
-        s = engine.open(nodeId(request), nodeKind(request), this, name -> visible.test(serviceOf(name)), connection);
+        s = engine.open(nodeId(request), nodeKind(request), nodeZone(request), this,
+            name -> visible.test(serviceOf(name)), connection);
       } catch (IllegalStateException shuttingDown) {
         fail(GrpcErrors.shuttingDown());
         return;

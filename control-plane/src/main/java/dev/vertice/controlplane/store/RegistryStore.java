@@ -57,6 +57,15 @@ public interface RegistryStore extends AutoCloseable {
    */
   java.util.Optional<String> leaseService(String leaseId) throws StoreUnavailableException;
 
+  /**
+   * Returns how long the lease of instance {@code service/instanceId} has left before it expires, in
+   * nanoseconds, or empty when this store cannot tell cheaply (no such instance, or a shared store
+   * that keeps deadlines remotely). For operators (the console); never blocks on the network.
+   */
+  default OptionalLong leaseRemaining(String service, String instanceId) {
+    return OptionalLong.empty();
+  }
+
   /** Returns whether {@code leaseId} names a live lease (best effort when the store is unreachable). */
   boolean hasLease(String leaseId);
 

@@ -123,6 +123,11 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
     }
 
     @Override
+    protected String nodeZone(DiscoveryRequest first) {
+      return clip(first.getNode().getLocality().getZone(), 128);
+    }
+
+    @Override
     protected String serviceOf(String resourceName) {
       return AdsGrpcService.serviceOf(resourceName);
     }

@@ -19,9 +19,10 @@ public final class Request {
   private final byte[] body;
   private final InetSocketAddress remoteAddress;
   private final ScheduledExecutorService scheduler;
+  private final javax.net.ssl.SSLSession tlsSession;
 
   Request(String method, String uri, String path, Map<String, String> headers, byte[] body,
-      InetSocketAddress remoteAddress, ScheduledExecutorService scheduler) {
+      InetSocketAddress remoteAddress, ScheduledExecutorService scheduler, javax.net.ssl.SSLSession tlsSession) {
     this.method = method;
     this.uri = uri;
     this.path = path;
@@ -29,6 +30,15 @@ public final class Request {
     this.body = body;
     this.remoteAddress = remoteAddress;
     this.scheduler = scheduler;
+    this.tlsSession = tlsSession;
+  }
+
+  /**
+   * {@code tlsSession} is the connection's TLS session (its peer certificates identify a client that
+   * presented one), or null over plain HTTP.
+   */
+  public javax.net.ssl.SSLSession tlsSession() {
+    return tlsSession;
   }
 
   /** {@code method} is the request method as sent ({@code GET}, {@code POST}...). */

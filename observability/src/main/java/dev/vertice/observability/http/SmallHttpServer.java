@@ -19,6 +19,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -68,6 +69,10 @@ import javax.net.ssl.SSLEngine;
  * SmallHttpServerConfig#maxConnections()} get 503 and are closed, and idle connections are closed
  * after {@link SmallHttpServerConfig#idleTimeout()}. Each of those answers has a JSON body {@code
  * {"error":...,"message":...}}.
+ *
+ * <p>A handler may answer with a streaming response ({@link Response#stream}, for server-sent
+ * events): its body is sent in chunks as the handler produces them, with a bound on what may wait
+ * to be written, and the connection ends with the stream.
  *
  * <p>Requests go to one {@link HttpHandler} (see there for threading). Start with {@link
  * #builder}; {@link Builder#bind()} binds the port without accepting connections (they wait in the
@@ -390,8 +395,10 @@ public final class SmallHttpServer implements AutoCloseable {
         boolean head = HttpMethod.HEAD.equals(req.method());
         ByteBuf content = req.content();
         byte[] body = content.isReadable() ? ByteBufUtil.getBytes(content) : NO_BODY;
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         Request request = new Request(req.method().name(), req.uri(), path, new HeaderView(req.headers()), body,
-            (InetSocketAddress) ctx.channel().remoteAddress(), ctx.executor());
+            (InetSocketAddress) ctx.channel().remoteAddress(), ctx.executor(),
+            ssl == null ? null : ssl.engine().getSession());
         CompletionStage<Response> stage;
         try {
           stage = Objects.requireNonNull(handler.handle(request), "handler returned null");
@@ -432,6 +439,10 @@ public final class SmallHttpServer implements AutoCloseable {
         busy = false;
         return;
       }
+      if (r.isStream() && !head) {
+        openStream(r);
+        return;
+      }
       byte[] body = r.body();
       DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
           HttpResponseStatus.valueOf(r.status()), head || body.length == 0 ? Unpooled.EMPTY_BUFFER
@@ -454,6 +465,30 @@ public final class SmallHttpServer implements AutoCloseable {
         closing = true;
         releaseWaiting();
         written.addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    /**
+     * Sends the head of a streaming response and hands its stream over. The connection stays busy
+     * (no idle timeout, no further request) until the stream closes it.
+     */
+    private void openStream(Response r) {
+      DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()));
+      HttpHeaders h = res.headers();
+      h.set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+      for (Map.Entry<String, String> e : r.headers()) {
+        h.add(e.getKey(), e.getValue());
+      }
+      HttpUtil.setTransferEncodingChunked(res, true);
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      closing = true;
+      releaseWaiting();
+      ChunkedResponseStream stream = new ChunkedResponseStream(ctx.channel(), r.maxBufferedBytes());
+      ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+      try {
+        r.streamOpened().accept(stream);
+      } catch (RuntimeException e) {
+        stream.close();
       }
     }
 

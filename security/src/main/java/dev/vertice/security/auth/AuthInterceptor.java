@@ -108,6 +108,34 @@ public final class AuthInterceptor implements ServerInterceptor {
     return Contexts.interceptCall(ctx, call, headers, next);
   }
 
+  /**
+   * {@code authenticateHttp} identifies the caller of an HTTP request (the web console on the admin
+   * port) exactly as a gRPC call: from the client certificate of {@code session} (null over plain
+   * HTTP) and the {@code authorization} header (null when absent), with the same failure limit per
+   * client address and the same denial log.
+   *
+   * @param what what was asked for, for the denial log (a method and path)
+   * @throws AuthenticationException when the caller cannot be identified, or its address failed too often
+   */
+  public Identity authenticateHttp(InetAddress ip, SSLSession session, String authorization, String what)
+      throws AuthenticationException {
+    if (ip != null && !failures.mayAttempt(ip)) {
+      String why = "more than " + failures.limit() + " failed authentications from this address; retry later";
+      denials.denied("unauthenticated peer " + ip.getHostAddress(), what, why);
+      throw new AuthenticationException(why);
+    }
+    try {
+      return authenticate(session, authorization);
+    } catch (AuthenticationException e) {
+      if (ip != null) {
+        failures.failed(ip);
+      }
+      denials.denied(ip == null ? "an unauthenticated peer" : "unauthenticated peer " + ip.getHostAddress(), what,
+          e.getMessage());
+      throw e;
+    }
+  }
+
   /** Returns why {@code id} may not call {@code service} at all, or null when it may. */
   static String roleProblem(Identity id, String service) {
     if (ADMIN_SERVICES.contains(service) && id.kind() != Identity.Kind.ADMIN) {

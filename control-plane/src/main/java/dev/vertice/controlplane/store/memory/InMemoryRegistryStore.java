@@ -232,6 +232,16 @@ public final class InMemoryRegistryStore implements RegistryStore {
     return lease == null || lease.deadline.get() == DEAD ? Optional.empty() : Optional.of(lease.service);
   }
 
+  @Override
+  public OptionalLong leaseRemaining(String service, String instanceId) {
+    Lease lease;
+    synchronized (lock) {
+      lease = leaseOf(service, instanceId);
+    }
+    long deadline = lease == null ? DEAD : lease.deadline.get();
+    return deadline == DEAD ? OptionalLong.empty() : OptionalLong.of(Math.max(0, deadline - ticker.nanoTime()));
+  }
+
   /** Returns whether {@code leaseId} names a live lease. */
   @Override
   public boolean hasLease(String leaseId) {
