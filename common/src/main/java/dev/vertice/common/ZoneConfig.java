@@ -100,6 +100,17 @@ public final class ZoneConfig {
   }
 
   @Override
+  public boolean equals(Object o) {
+    return o instanceof ZoneConfig z && z.zone.equals(zone) && z.minClusterSize == minClusterSize
+        && Double.compare(z.localShare, localShare) == 0;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(zone, minClusterSize, localShare);
+  }
+
+  @Override
   public String toString() {
     return "ZoneConfig{zone=" + zone + ", minClusterSize=" + minClusterSize + ", localShare=" + localShare + "}";
   }
