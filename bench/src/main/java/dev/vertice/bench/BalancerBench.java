@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
  * {@code BalancerBench} compares the gateway's balancing policies when one instance is slow: {@code
  * --instances} upstream servers on loopback, one of them answering {@code --latency-ms} late (the
  * demo's {@code --latency-ms}), behind a real gateway per policy; {@code --clients} closed-loop
- * HTTP/1.1 clients for {@code --seconds} after {@code --warmup-seconds}. Reports per policy the
+ * HTTP/1.1 clients for {@code --seconds} after {@code --warmup-seconds} (and, once, a JVM warm-up
+ * through a discarded round-robin gateway). Reports per policy the
  * share of requests the slow instance received and the client-side latency distribution.
  *
  * <p>Everything runs in this JVM (gateway, upstreams, clients); the gateway's table is fed the
@@ -61,6 +62,11 @@ final class BalancerBench implements Callable<Integer> {
       description = "Unmeasured seconds per policy first. Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
+  @Option(names = "--jvm-warmup-seconds", defaultValue = "5",
+      description = "Unmeasured seconds through a round-robin gateway before the first policy, so that cold code"
+          + " (slow answers) does not leave latency peaks in the first policy's estimates. Default: ${DEFAULT-VALUE}.")
+  int jvmWarmupSeconds;
+
   @Option(names = "--json", description = "One JSON object per policy on stdout (the table goes to stderr).")
   boolean json;
 
@@ -69,9 +75,9 @@ final class BalancerBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (instances < 2 || latencyMs < 0 || clients < 1 || seconds < 1 || warmupSeconds < 0) {
+    if (instances < 2 || latencyMs < 0 || clients < 1 || seconds < 1 || warmupSeconds < 0 || jvmWarmupSeconds < 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--instances must be at least 2, --clients and"
-          + " --seconds positive, --latency-ms and --warmup-seconds not negative");
+          + " --seconds positive, --latency-ms, --warmup-seconds and --jvm-warmup-seconds not negative");
     }
     for (String p : policies) {
       try {
@@ -87,6 +93,13 @@ final class BalancerBench implements Callable<Integer> {
         upstreams.add(new UpstreamServer(1, i == instances - 1 ? latencyMs : 0));
       }
       UpstreamServer slow = upstreams.get(instances - 1);
+      if (jvmWarmupSeconds > 0) {
+        try (Gateway gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1)
+            .balancer("round-robin").build()).start()) {
+          gateway.routingState().onUpdate(snapshot(upstreams));
+          load(URI.create("http://127.0.0.1:" + gateway.port() + "/bench/x"), jvmWarmupSeconds, null);
+        }
+      }
       for (String policy : policies) {
         try (Gateway gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1)
             .balancer(policy).build()).start()) {

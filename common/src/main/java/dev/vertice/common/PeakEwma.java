@@ -96,6 +96,24 @@ public final class PeakEwma {
     return e * (Math.max(0, inFlight) + 1) / Math.max(1, weight);
   }
 
+  /**
+   * {@code cheaper} returns whether {@code x} (with {@code ax} requests in flight, weight {@code
+   * wx}) costs at most what {@code y} costs now: the same answer as comparing {@link #cost}s, but
+   * without reading the clock and with one {@code exp} instead of two when both have a sample and
+   * the same decay (both decay by the same factor from now, so only their stamps' difference counts).
+   */
+  public static boolean cheaper(PeakEwma x, int ax, int wx, PeakEwma y, int ay, int wy) {
+    double ex = x.estimate;
+    double ey = y.estimate;
+    if (ex == 0 || ey == 0 || x.decayNanos != y.decayNanos) {
+      return x.cost(ax, wx) <= y.cost(ay, wy);
+    }
+    double lx = ex * (Math.max(0, ax) + 1) / Math.max(1, wx);
+    double ly = ey * (Math.max(0, ay) + 1) / Math.max(1, wy);
+    // cost = l × exp(-(now - stamp) / decay): x ≤ y  ⇔  lx ≤ ly × exp((stamp_y - stamp_x) / decay).
+    return lx <= ly * Math.exp((y.stamp - x.stamp) / x.decayNanos);
+  }
+
   @Override
   public String toString() {
     return "PeakEwma(" + Math.round(estimateNanos() / 1000) + " µs)";

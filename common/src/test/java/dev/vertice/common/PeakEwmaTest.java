@@ -78,6 +78,25 @@ class PeakEwmaTest {
   }
 
   @Test
+  void cheaperAgreesWithComparingCosts() {
+    PeakEwma other = new PeakEwma(now::get, Duration.ofSeconds(10));
+    java.util.Random random = new java.util.Random(3);
+    for (int i = 0; i < 1000; i++) {
+      (random.nextBoolean() ? ewma : other).observe((long) (random.nextDouble() * 100 * MS));
+      advance((long) (random.nextDouble() * 5_000 * MS));
+      int ax = random.nextInt(10);
+      int ay = random.nextInt(10);
+      int wx = 1 + random.nextInt(5);
+      int wy = 1 + random.nextInt(5);
+      double cx = ewma.cost(ax, wx);
+      double cy = other.cost(ay, wy);
+      if (Math.abs(cx - cy) > 1e-6 * Math.max(cx, cy)) {
+        assertEquals(cx <= cy, PeakEwma.cheaper(ewma, ax, wx, other, ay, wy), "costs " + cx + " and " + cy);
+      }
+    }
+  }
+
+  @Test
   void aDecayThatIsNotPositiveIsRejected() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new PeakEwma(now::get, Duration.ZERO));

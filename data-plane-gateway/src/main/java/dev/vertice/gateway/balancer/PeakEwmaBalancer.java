@@ -1,5 +1,6 @@
 package dev.vertice.gateway.balancer;
 
+import dev.vertice.common.PeakEwma;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -65,9 +66,8 @@ public final class PeakEwmaBalancer implements Balancer {
       }
       Endpoint x = a[i];
       Endpoint y = a[j];
-      double cx = x.latency().cost(x.active(), x.weight());
-      double cy = y.latency().cost(y.active(), y.weight());
-      Endpoint first = cx <= cy ? x : y;
+      Endpoint first = PeakEwma.cheaper(x.latency(), x.active(), x.weight(), y.latency(), y.active(), y.weight())
+          ? x : y;
       Endpoint second = first == x ? y : x;
       if (admit.admit(first)) {
         return first;
