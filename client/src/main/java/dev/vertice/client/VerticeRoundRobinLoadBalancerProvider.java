@@ -41,7 +41,13 @@ import java.util.random.RandomGenerator;
  *
  * <p>Found through {@code META-INF/services}; the {@code vertice:///} name resolver selects it in
  * its service config. Configuration (optional): {@code {"service": "<name>"}}, the name used in
- * errors (default: the channel's authority, which for {@code vertice:///} targets is the service).
+ * errors (default: the channel's authority, which for {@code vertice:///} targets is the service);
+ * {@code "zone"}, {@code "zoneMinClusterSize"}, {@code "zoneLocalShare"} turn zone-aware routing on
+ * ({@link dev.vertice.common.ZoneConfig}: within each version subset, a local and a remote group
+ * share the subset's weight by the probability of staying local); {@code "childPolicy":
+ * "peak_ewma"} balances within each group by latency (power of two choices over READY subchannels,
+ * cost = peak EWMA of call latency × (calls in flight + 1) / weight) instead of {@code
+ * round_robin}.
  *
  * <p>Thread-safe; the balancers it creates run on their channel's synchronization context.
  */
