@@ -5,7 +5,10 @@ import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.common.Ticker;
+import dev.vertice.common.ZoneConfig;
 import dev.vertice.gateway.balancer.Balancer;
+import dev.vertice.gateway.balancer.Endpoint;
+import dev.vertice.gateway.balancer.ZoneAwareBalancer;
 import dev.vertice.gateway.resilience.Guards;
 import dev.vertice.gateway.resilience.ResilienceConfig;
 import dev.vertice.gateway.routing.Router;
@@ -29,7 +32,7 @@ import org.openjdk.jmh.annotations.State;
  * pick, through the gateway's own {@link Router}. {@code route} admits every instance; {@code
  * routeGuarded} is what the proxy does: each candidate's breaker is asked for a permission, which
  * is given back after the pick. The table holds {@code services} services of {@code instances}
- * SERVING HTTP instances each.
+ * SERVING HTTP instances each, for each policy, with and without zone-aware routing.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,8 +40,16 @@ import org.openjdk.jmh.annotations.State;
 public class RoutingJmh {
 
   /** The balancing policy. */
-  @Param({"least-request", "round-robin"})
+  @Param({"least-request", "round-robin", "peak-ewma"})
   public String balancer;
+
+  /**
+   * The gateway's zone: {@code none} (zone-aware routing off) or {@code a}. Instances are in zones
+   * {@code a} (3 of 10) and {@code b}, so a gateway in {@code a} keeps 60 % local and draws the zone
+   * group on every pick.
+   */
+  @Param({"none", "a"})
+  public String zone;
 
   /** Services in the routing table. */
   @Param({"1000"})
@@ -54,14 +65,16 @@ public class RoutingJmh {
   /** Builds the routing state from snapshots, as pushes do. */
   @Setup(Level.Trial)
   public void setUp() {
-    RoutingState state = new RoutingState(Balancer.of(balancer), new Guards(ResilienceConfig.ofDefaults(),
-        Ticker.system()));
+    ZoneConfig zones = "none".equals(zone) ? ZoneConfig.ofDefaults() : ZoneConfig.custom().zone(zone).build();
+    RoutingState state = new RoutingState(ZoneAwareBalancer.wrap(Balancer.of(balancer), zones,
+        ZoneAwareBalancer.ZoneObserver.NONE), new Guards(ResilienceConfig.ofDefaults(), Ticker.system()));
     for (int s = 0; s < services; s++) {
       String name = "svc-" + s;
       List<Instance> list = new ArrayList<>();
       for (int i = 0; i < instances; i++) {
         list.add(Instance.newBuilder().setService(name).setInstanceId("i" + i).setAddress("10.0." + (s % 250) + "." + i)
             .setPort(8080).setProtocol(Protocol.PROTOCOL_HTTP).setVersion("v1").setWeight(100 + i)
+            .setZone(i % 4 == 0 ? "a" : "b")
             .setHealth(HealthStatus.HEALTH_STATUS_SERVING).build());
       }
       state.onUpdate(new ServiceSnapshot(name, "1", list));
@@ -70,6 +83,11 @@ public class RoutingJmh {
     target = "svc-" + (services / 2);
     if (router.route(target, Protocol.PROTOCOL_HTTP, Balancer.Admission.ALL).outcome() != Router.Outcome.ROUTED) {
       throw new IllegalStateException("the table does not route " + target);
+    }
+    // Latency samples, so that peak-EWMA costs are computed (decay and all), not the no-sample shortcut.
+    for (Endpoint e : state.table().http().get(target).subsets().get(0).picker().endpoints()) {
+      e.begin();
+      e.end(1_000_000L + e.weight() * 1000L);
     }
   }
 

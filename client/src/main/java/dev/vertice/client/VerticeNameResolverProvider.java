@@ -1,6 +1,8 @@
 package dev.vertice.client;
 
 import dev.vertice.client.internal.VerticeNameResolver;
+import dev.vertice.client.internal.VerticeRoundRobinLoadBalancer;
+import dev.vertice.common.ZoneConfig;
 import dev.vertice.common.ServiceNames;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
@@ -64,6 +66,16 @@ import java.util.function.UnaryOperator;
  * policies: its channels balance over every SERVING instance whatever the weights (logged at level
  * CONFIG when the resolver starts).
  *
+ * <p><b>Zones and latency.</b> A channel that knows its zone prefers instances in it, spilling over
+ * to other zones only as the local zone's SERVING capacity requires (canary weights first, zones
+ * second; see {@link dev.vertice.common.ZoneConfig}); and its calls can be balanced by latency
+ * (peak EWMA, power of two choices) instead of round robin. Per channel: the name resolver
+ * arguments {@link #ZONE} and {@link #LB_POLICY}; by default, system properties {@code
+ * vertice.zone}, {@code vertice.zoneMinClusterSize}, {@code vertice.zoneLocalShare}, {@code
+ * vertice.lbPolicy}, else environment variables {@value #ZONE_ENV}, {@code
+ * VERTICE_ZONE_MIN_CLUSTER_SIZE}, {@code VERTICE_ZONE_LOCAL_SHARE}, {@value #LB_POLICY_ENV} ({@code
+ * round_robin}, the default, or {@code peak_ewma}). No zone: every instance alike, as before.
+ *
  * <p>Thread-safe.
  */
 public final class VerticeNameResolverProvider extends NameResolverProvider {
@@ -78,6 +90,20 @@ public final class VerticeNameResolverProvider extends NameResolverProvider {
   /** Name resolver argument selecting the {@link WatchClient} of one channel. */
   public static final NameResolver.Args.Key<WatchClient> WATCH_CLIENT =
       NameResolver.Args.Key.create("dev.vertice.client.WatchClient");
+
+  /** Name resolver argument setting one channel's zone-aware routing (overrides the environment). */
+  public static final NameResolver.Args.Key<ZoneConfig> ZONE = NameResolver.Args.Key.create("dev.vertice.common.ZoneConfig");
+
+  /**
+   * Name resolver argument choosing one channel's balancing within a subset: {@code round_robin} or
+   * {@code peak_ewma} (overrides the environment).
+   */
+  public static final NameResolver.Args.Key<String> LB_POLICY = NameResolver.Args.Key.create("dev.vertice.lbPolicy");
+
+  /** Environment variable giving the default zone of {@code vertice:///} channels. */
+  public static final String ZONE_ENV = "VERTICE_ZONE";
+  /** Environment variable giving the default balancing within a subset: {@code round_robin} or {@code peak_ewma}. */
+  public static final String LB_POLICY_ENV = "VERTICE_LB_POLICY";
 
   /** Environment variable naming the CA bundle (PEM) the default provider trusts; set, it turns TLS on. */
   public static final String CA_ENV = "VERTICE_CA";
@@ -130,7 +156,73 @@ public final class VerticeNameResolverProvider extends NameResolverProvider {
     if (chosen == null) {
       chosen = watchClient != null ? watchClient : DefaultWatchClient.get();
     }
-    return new VerticeNameResolver(service, chosen, args);
+    ZoneConfig zone = args.getArg(ZONE);
+    if (zone == null) {
+      zone = zoneFromEnvironment(VerticeNameResolverProvider::setting);
+    }
+    String lbPolicy = args.getArg(LB_POLICY);
+    if (lbPolicy == null) {
+      lbPolicy = lbPolicy(setting(LB_POLICY_ENV));
+    }
+    return new VerticeNameResolver(service, chosen, args, zone, lbPolicy);
+  }
+
+  /** Reads a setting by environment variable name, the matching {@code vertice.*} system property winning. */
+  private static String setting(String env) {
+    String property = switch (env) {
+      case ZONE_ENV -> "vertice.zone";
+      case LB_POLICY_ENV -> "vertice.lbPolicy";
+      case "VERTICE_ZONE_MIN_CLUSTER_SIZE" -> "vertice.zoneMinClusterSize";
+      default -> "vertice.zoneLocalShare";
+    };
+    String v = System.getProperty(property);
+    return v == null || v.isBlank() ? System.getenv(env) : v;
+  }
+
+  /**
+   * {@code zoneFromEnvironment} builds the zone settings from {@code setting} (by environment
+   * variable name).
+   *
+   * @throws IllegalArgumentException naming the variable when a value is not valid
+   */
+  static ZoneConfig zoneFromEnvironment(UnaryOperator<String> setting) {
+    ZoneConfig.Builder b = ZoneConfig.custom();
+    String zone = blankToNull(setting.apply(ZONE_ENV));
+    String min = blankToNull(setting.apply("VERTICE_ZONE_MIN_CLUSTER_SIZE"));
+    String share = blankToNull(setting.apply("VERTICE_ZONE_LOCAL_SHARE"));
+    try {
+      if (zone != null) {
+        b.zone(zone);
+      }
+      if (min != null) {
+        b.minClusterSize(Integer.parseInt(min));
+      }
+      if (share != null) {
+        b.localShare(Double.parseDouble(share));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("VERTICE_ZONE, VERTICE_ZONE_MIN_CLUSTER_SIZE or VERTICE_ZONE_LOCAL_SHARE: "
+          + e.getMessage(), e);
+    }
+    return b.build();
+  }
+
+  /**
+   * {@code lbPolicy} returns the child policy named by {@code v} ({@code round_robin} when blank;
+   * {@code round-robin} and {@code peak-ewma} are accepted too).
+   *
+   * @throws IllegalArgumentException naming {@value #LB_POLICY_ENV} for any other value
+   */
+  static String lbPolicy(String v) {
+    String p = blankToNull(v);
+    if (p == null) {
+      return VerticeRoundRobinLoadBalancer.DELEGATE_POLICY;
+    }
+    p = p.replace('-', '_');
+    if (!p.equals(VerticeRoundRobinLoadBalancer.DELEGATE_POLICY) && !p.equals(VerticeRoundRobinLoadBalancer.PEAK_EWMA)) {
+      throw new IllegalArgumentException(LB_POLICY_ENV + ": '" + v + "' is neither round_robin nor peak_ewma");
+    }
+    return p;
   }
 
   /** {@code getDefaultScheme} returns {@value #SCHEME}. */

@@ -1,6 +1,8 @@
 package dev.vertice.client;
 
 import dev.vertice.client.internal.VerticeRoundRobinLoadBalancer;
+import dev.vertice.common.PeakEwma;
+import dev.vertice.common.ZoneConfig;
 import io.grpc.LoadBalancer;
 import io.grpc.LoadBalancerProvider;
 import io.grpc.LoadBalancerRegistry;
@@ -39,7 +41,13 @@ import java.util.random.RandomGenerator;
  *
  * <p>Found through {@code META-INF/services}; the {@code vertice:///} name resolver selects it in
  * its service config. Configuration (optional): {@code {"service": "<name>"}}, the name used in
- * errors (default: the channel's authority, which for {@code vertice:///} targets is the service).
+ * errors (default: the channel's authority, which for {@code vertice:///} targets is the service);
+ * {@code "zone"}, {@code "zoneMinClusterSize"}, {@code "zoneLocalShare"} turn zone-aware routing on
+ * ({@link dev.vertice.common.ZoneConfig}: within each version subset, a local and a remote group
+ * share the subset's weight by the probability of staying local); {@code "childPolicy":
+ * "peak_ewma"} balances within each group by latency (power of two choices over READY subchannels,
+ * cost = peak EWMA of call latency × (calls in flight + 1) / weight) instead of {@code
+ * round_robin}.
  *
  * <p>Thread-safe; the balancers it creates run on their channel's synchronization context.
  */
@@ -47,6 +55,10 @@ public final class VerticeRoundRobinLoadBalancerProvider extends LoadBalancerPro
 
   /** The policy name to use in a service config's {@code loadBalancingConfig}. */
   public static final String POLICY_NAME = "vertice_round_robin";
+
+  /** The fields a configuration may hold. */
+  private static final java.util.List<String> FIELDS = java.util.List.of("service", "zone", "zoneMinClusterSize",
+      "zoneLocalShare", "childPolicy");
 
   private final RandomGenerator random;
 
@@ -95,28 +107,65 @@ public final class VerticeRoundRobinLoadBalancerProvider extends LoadBalancerPro
   }
 
   /**
-   * {@code parseLoadBalancingPolicyConfig} reads {@code {"service": "<name>"}} (the field is
-   * optional); any other field, or a service that is not a non-empty string, is an
-   * INVALID_ARGUMENT error naming the rejected value. Never throws.
+   * {@code parseLoadBalancingPolicyConfig} reads {@code {"service": "<name>", "zone": "<zone>",
+   * "zoneMinClusterSize": 6, "zoneLocalShare": 0.5, "childPolicy": "round_robin"|"peak_ewma"}} (every
+   * field optional); any other field, or a value of the wrong type or out of range, is an
+   * INVALID_ARGUMENT error naming the field and quoting the value. Never throws.
    */
   @Override
   public NameResolver.ConfigOrError parseLoadBalancingPolicyConfig(Map<String, ?> rawConfig) {
     Map<String, ?> raw = rawConfig == null ? Map.of() : rawConfig;
     for (String key : raw.keySet()) {
-      if (!"service".equals(key)) {
+      if (!FIELDS.contains(key)) {
         return NameResolver.ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(
-            POLICY_NAME + " config has an unknown field '" + key + "'; only 'service' is accepted"));
+            POLICY_NAME + " config has an unknown field '" + key + "'; accepted: " + FIELDS));
       }
     }
     Object service = raw.get("service");
-    if (service == null) {
-      return NameResolver.ConfigOrError.fromConfig(new VerticeRoundRobinLoadBalancer.Config(null));
+    if (service != null && (!(service instanceof String s) || s.isEmpty())) {
+      return invalid("service", "must be a non-empty string: " + service);
     }
-    if (!(service instanceof String s) || s.isEmpty()) {
+    ZoneConfig.Builder zone = ZoneConfig.custom();
+    try {
+      Object z = raw.get("zone");
+      if (z != null) {
+        if (!(z instanceof String zs)) {
+          return invalid("zone", "must be a string: " + z);
+        }
+        zone.zone(zs);
+      }
+      Object min = raw.get("zoneMinClusterSize");
+      if (min != null) {
+        if (!(min instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+          return invalid("zoneMinClusterSize", "must be a whole number: " + min);
+        }
+        zone.minClusterSize((int) Math.min(Integer.MAX_VALUE, n.doubleValue()));
+      }
+      Object share = raw.get("zoneLocalShare");
+      if (share != null) {
+        if (!(share instanceof Number n)) {
+          return invalid("zoneLocalShare", "must be a number: " + share);
+        }
+        zone.localShare(n.doubleValue());
+      }
+    } catch (IllegalArgumentException e) {
       return NameResolver.ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(
-          POLICY_NAME + " config field 'service' must be a non-empty string: " + service));
+          POLICY_NAME + " config: " + e.getMessage()));
     }
-    return NameResolver.ConfigOrError.fromConfig(new VerticeRoundRobinLoadBalancer.Config(s));
+    Object child = raw.get("childPolicy");
+    if (child != null && !VerticeRoundRobinLoadBalancer.DELEGATE_POLICY.equals(child)
+        && !VerticeRoundRobinLoadBalancer.PEAK_EWMA.equals(child)) {
+      return invalid("childPolicy", "must be '" + VerticeRoundRobinLoadBalancer.DELEGATE_POLICY + "' or '"
+          + VerticeRoundRobinLoadBalancer.PEAK_EWMA + "': " + child);
+    }
+    return NameResolver.ConfigOrError.fromConfig(new VerticeRoundRobinLoadBalancer.Config((String) service,
+        zone.build(), child == null ? VerticeRoundRobinLoadBalancer.DELEGATE_POLICY : (String) child,
+        PeakEwma.DEFAULT_DECAY));
+  }
+
+  private static NameResolver.ConfigOrError invalid(String field, String problem) {
+    return NameResolver.ConfigOrError.fromError(Status.INVALID_ARGUMENT.withDescription(
+        POLICY_NAME + " config field '" + field + "' " + problem));
   }
 
   private static LoadBalancerProvider roundRobin() {

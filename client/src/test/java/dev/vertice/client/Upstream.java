@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Upstream implements AutoCloseable {
   final AtomicInteger calls = new AtomicInteger();
   final Server server;
+  /** Delay added before each call is served (a slow instance). */
+  volatile long delayMillis;
 
   Upstream() throws Exception {
     HealthStatusManager health = new HealthStatusManager();
@@ -24,6 +26,13 @@ final class Upstream implements AutoCloseable {
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
         calls.incrementAndGet();
+        if (delayMillis > 0) {
+          try {
+            Thread.sleep(delayMillis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         return next.startCall(call, headers);
       }
     };

@@ -8,6 +8,7 @@ import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.admin.BuiltinRoutes;
 import dev.vertice.gateway.balancer.Balancer;
 import dev.vertice.gateway.balancer.EndpointKey;
+import dev.vertice.gateway.balancer.ZoneAwareBalancer;
 import dev.vertice.gateway.health.HealthCheckConfig;
 import dev.vertice.gateway.health.HealthCheckRoute;
 import dev.vertice.gateway.health.HealthCheckService;
@@ -76,8 +77,10 @@ public final class Gateway implements AutoCloseable {
     this.metrics = b.meters == null ? null : new GatewayMetrics(b.meters);
     GatewayMetrics m = metrics;
     ProxyObserver observer = m == null ? ProxyObserver.NONE : m;
-    this.state = new RoutingState(Balancer.of(config.balancer()), m == null ? new Guards(config.resilience(), b.ticker)
-        : new Guards(config.resilience(), b.ticker, m::serviceBreaker));
+    Balancer balancer = ZoneAwareBalancer.wrap(Balancer.of(config.balancer()), config.zone(),
+        m == null ? ZoneAwareBalancer.ZoneObserver.NONE : m.zoneObserver());
+    this.state = new RoutingState(balancer, m == null ? new Guards(config.resilience(), b.ticker)
+        : new Guards(config.resilience(), b.ticker, m::serviceBreaker), config.peakEwmaDecay());
     this.router = new Router(state);
     this.ownsGroup = b.group == null;
     this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory()) : b.group;

@@ -1,5 +1,7 @@
 package dev.vertice.gateway;
 
+import dev.vertice.common.PeakEwma;
+import dev.vertice.common.ZoneConfig;
 import dev.vertice.gateway.balancer.Balancer;
 import dev.vertice.gateway.resilience.ResilienceConfig;
 import dev.vertice.gateway.routing.RouteRule;
@@ -53,6 +55,8 @@ public final class GatewayConfig {
   public static final boolean DEFAULT_WATCH_TRAFFIC_POLICIES = true;
   /** Default interval of per-version stats reports: 1 s. */
   public static final Duration DEFAULT_STATS_INTERVAL = Duration.ofSeconds(1);
+  /** Default decay time constant of the per-instance latency estimates (peak EWMA): 10 s. */
+  public static final Duration DEFAULT_PEAK_EWMA_DECAY = PeakEwma.DEFAULT_DECAY;
 
   private static final GatewayConfig DEFAULTS = custom().build();
 
@@ -77,6 +81,8 @@ public final class GatewayConfig {
   private final Duration shutdownGrace;
   private final boolean watchTrafficPolicies;
   private final Duration statsInterval;
+  private final ZoneConfig zone;
+  private final Duration peakEwmaDecay;
 
   private GatewayConfig(Builder b) {
     this.host = b.host;
@@ -100,6 +106,8 @@ public final class GatewayConfig {
     this.shutdownGrace = b.shutdownGrace;
     this.watchTrafficPolicies = b.watchTrafficPolicies;
     this.statsInterval = b.statsInterval;
+    this.zone = b.zone;
+    this.peakEwmaDecay = b.peakEwmaDecay;
   }
 
   /** {@code ofDefaults} returns the defaults (the {@code DEFAULT_*} values, no routing rules). */
@@ -132,7 +140,10 @@ public final class GatewayConfig {
     return grpcPort;
   }
 
-  /** {@code balancer} is the load-balancing policy name ({@code least-request} or {@code round-robin}). */
+  /**
+   * {@code balancer} is the load-balancing policy name ({@code least-request}, {@code round-robin}
+   * or {@code peak-ewma}).
+   */
   public String balancer() {
     return balancer;
   }
@@ -229,6 +240,16 @@ public final class GatewayConfig {
     return statsInterval;
   }
 
+  /** {@code zone} is the zone-aware routing settings (the gateway's zone; none by default: off). */
+  public ZoneConfig zone() {
+    return zone;
+  }
+
+  /** {@code peakEwmaDecay} is the decay time constant of the per-instance latency estimates. */
+  public Duration peakEwmaDecay() {
+    return peakEwmaDecay;
+  }
+
   private static void check(boolean ok, String setting, String problem) {
     if (!ok) {
       throw new IllegalArgumentException("invalid " + setting + ": " + problem);
@@ -263,6 +284,8 @@ public final class GatewayConfig {
     private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
     private boolean watchTrafficPolicies = DEFAULT_WATCH_TRAFFIC_POLICIES;
     private Duration statsInterval = DEFAULT_STATS_INTERVAL;
+    private ZoneConfig zone = ZoneConfig.ofDefaults();
+    private Duration peakEwmaDecay = DEFAULT_PEAK_EWMA_DECAY;
 
     private Builder() {}
 
@@ -288,6 +311,8 @@ public final class GatewayConfig {
       shutdownGrace = c.shutdownGrace;
       watchTrafficPolicies = c.watchTrafficPolicies;
       statsInterval = c.statsInterval;
+      zone = c.zone;
+      peakEwmaDecay = c.peakEwmaDecay;
     }
 
     /** {@code host} sets the address to listen on. */
@@ -312,7 +337,10 @@ public final class GatewayConfig {
       return this;
     }
 
-    /** {@code balancer} sets the load-balancing policy: {@code least-request} or {@code round-robin}. */
+    /**
+     * {@code balancer} sets the load-balancing policy: {@code least-request}, {@code round-robin} or
+     * {@code peak-ewma}.
+     */
     public Builder balancer(String v) {
       try {
         Balancer.of(v);
@@ -441,6 +469,20 @@ public final class GatewayConfig {
     public Builder statsInterval(Duration v) {
       positive(v, "stats-interval");
       statsInterval = v;
+      return this;
+    }
+
+    /** {@code zone} sets the zone-aware routing settings (a zone turns it on). */
+    public Builder zone(ZoneConfig v) {
+      Objects.requireNonNull(v, "zone");
+      zone = v;
+      return this;
+    }
+
+    /** {@code peakEwmaDecay} sets the decay time constant of the latency estimates (positive). */
+    public Builder peakEwmaDecay(Duration v) {
+      positive(v, "peak-ewma-decay");
+      peakEwmaDecay = v;
       return this;
     }
 

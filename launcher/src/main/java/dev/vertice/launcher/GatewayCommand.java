@@ -2,6 +2,7 @@ package dev.vertice.launcher;
 
 import dev.vertice.client.StatsReporter;
 import dev.vertice.client.WatchClientMetrics;
+import dev.vertice.common.ZoneConfig;
 import dev.vertice.gateway.Gateway;
 import dev.vertice.gateway.GatewayConfig;
 import dev.vertice.gateway.health.HealthCheckConfig;
@@ -77,10 +78,32 @@ public final class GatewayCommand implements Callable<Integer> {
       description = "Identity sent to the control plane and in stats (VERTICE_NODE_ID). Default: gateway-<pid>.")
   String nodeId;
 
-  @Option(names = "--balancer", defaultValue = "${env:VERTICE_BALANCER:-least-request}",
-      description = "least-request (power of two choices) or round-robin (weighted) (VERTICE_BALANCER)."
-          + " Default: ${DEFAULT-VALUE}.")
+  @Option(names = {"--balancer", "--lb-policy"}, defaultValue = "${env:VERTICE_BALANCER:-least-request}",
+      description = "least-request (power of two choices), round-robin (weighted) or peak-ewma (latency-aware"
+          + " power of two choices) (VERTICE_BALANCER). Default: ${DEFAULT-VALUE}.")
   String balancer;
+
+  @Option(names = "--peak-ewma-decay", defaultValue = "${env:VERTICE_PEAK_EWMA_DECAY:-10s}",
+      converter = DurationConverter.class,
+      description = "Decay time constant of each instance's latency estimate, for --balancer peak-ewma"
+          + " (VERTICE_PEAK_EWMA_DECAY). Default: ${DEFAULT-VALUE}.")
+  Duration peakEwmaDecay;
+
+  @Option(names = "--zone", defaultValue = "${env:VERTICE_ZONE:-}",
+      description = "This gateway's zone: prefer instances in it, spilling over to other zones only as its"
+          + " capacity requires (VERTICE_ZONE). Default: none (zones ignored).")
+  String zone;
+
+  @Option(names = "--zone-min-cluster-size", defaultValue = "${env:VERTICE_ZONE_MIN_CLUSTER_SIZE:-6}",
+      description = "Zones are ignored for a version subset with fewer SERVING instances than this"
+          + " (VERTICE_ZONE_MIN_CLUSTER_SIZE). Default: ${DEFAULT-VALUE}.")
+  int zoneMinClusterSize;
+
+  @Option(names = "--zone-local-share", defaultValue = "${env:VERTICE_ZONE_LOCAL_SHARE:-0}",
+      description = "Share of the callers in this zone, 0..1: traffic stays local while the zone holds at least"
+          + " this share of the SERVING weight; 0 means one over the number of zones"
+          + " (VERTICE_ZONE_LOCAL_SHARE). Default: ${DEFAULT-VALUE}.")
+  double zoneLocalShare;
 
   @Option(names = "--route", split = ",", defaultValue = "${env:VERTICE_ROUTES:-}",
       description = "Extra routing rule, repeatable or comma-separated: host:HOST=SERVICE or path:/PREFIX=SERVICE,"
@@ -484,6 +507,8 @@ public final class GatewayCommand implements Callable<Integer> {
     }
     try {
       return GatewayConfig.custom().host(host).port(port).grpcPort(grpcPort).balancer(balancer)
+          .zone(ZoneConfig.custom().zone(zone).minClusterSize(zoneMinClusterSize).localShare(zoneLocalShare).build())
+          .peakEwmaDecay(peakEwmaDecay)
           .rules(rules).requestTimeout(requestTimeout).connectTimeout(connectTimeout).headerTimeout(headerTimeout)
           .idleTimeout(idleTimeout).maxHeaderBytes(maxHeaderBytes).maxInitialLineBytes(maxInitialLineBytes)
           .maxBodyBytes(maxBodyBytes).maxConnections(maxConnections).maxConcurrentStreams(maxConcurrentStreams)

@@ -7,6 +7,7 @@ import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.VerticeAttributes;
 import dev.vertice.client.VerticeRoundRobinLoadBalancerProvider;
 import dev.vertice.client.WatchClient;
+import dev.vertice.common.ZoneConfig;
 import io.grpc.Attributes;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
@@ -117,10 +118,19 @@ public final class VerticeNameResolver extends NameResolver {
    * @param args the channel's arguments: its synchronization context and service config parser
    */
   public VerticeNameResolver(String service, WatchClient watchClient, Args args) {
+    this(service, watchClient, args, ZoneConfig.ofDefaults(), VerticeRoundRobinLoadBalancer.DELEGATE_POLICY);
+  }
+
+  /**
+   * {@code VerticeNameResolver} resolves {@code service} (canonical) through {@code watchClient},
+   * asking for zone-aware routing by {@code zone} and balancing within subsets by {@code lbPolicy}
+   * ({@code round_robin} or {@code peak_ewma}).
+   */
+  public VerticeNameResolver(String service, WatchClient watchClient, Args args, ZoneConfig zone, String lbPolicy) {
     this.service = service;
     this.watchClient = watchClient;
     this.syncContext = args.getSynchronizationContext();
-    this.serviceConfig = args.getServiceConfigParser().parseServiceConfig(serviceConfig(service));
+    this.serviceConfig = args.getServiceConfigParser().parseServiceConfig(serviceConfig(service, zone, lbPolicy));
   }
 
   /**
@@ -129,8 +139,26 @@ public final class VerticeNameResolver extends NameResolver {
    * #FALLBACK_POLICY}.
    */
   public static Map<String, ?> serviceConfig(String service) {
+    return serviceConfig(service, ZoneConfig.ofDefaults(), VerticeRoundRobinLoadBalancer.DELEGATE_POLICY);
+  }
+
+  /**
+   * {@code serviceConfig} returns the service config for {@code service} with zone-aware routing
+   * ({@code zone}) and the balancing within subsets ({@code lbPolicy}) in {@value #POLICY}'s config.
+   */
+  public static Map<String, ?> serviceConfig(String service, ZoneConfig zone, String lbPolicy) {
+    Map<String, Object> config = new java.util.LinkedHashMap<>();
+    config.put("service", service);
+    if (zone.enabled()) {
+      config.put("zone", zone.zone());
+      config.put("zoneMinClusterSize", (double) zone.minClusterSize());
+      config.put("zoneLocalShare", zone.localShare());
+    }
+    if (!VerticeRoundRobinLoadBalancer.DELEGATE_POLICY.equals(lbPolicy)) {
+      config.put("childPolicy", lbPolicy);
+    }
     return Map.of("loadBalancingConfig", List.of(
-        Map.of(POLICY, Map.of("service", service)),
+        Map.of(POLICY, Map.copyOf(config)),
         Map.of(FALLBACK_POLICY, Map.of())));
   }
 

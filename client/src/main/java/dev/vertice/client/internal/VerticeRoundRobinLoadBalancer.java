@@ -2,6 +2,9 @@ package dev.vertice.client.internal;
 
 import dev.vertice.client.TrafficPolicySnapshot;
 import dev.vertice.client.VerticeAttributes;
+import dev.vertice.common.PeakEwma;
+import dev.vertice.common.Ticker;
+import dev.vertice.common.ZoneConfig;
 import io.grpc.ConnectivityState;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.LoadBalancer;
@@ -11,11 +14,13 @@ import io.grpc.Status;
 import io.grpc.util.ForwardingLoadBalancerHelper;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
@@ -50,20 +55,39 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
   /** The policy of each child. */
   public static final String DELEGATE_POLICY = "round_robin";
 
+  /** The child policy that picks by latency (peak EWMA) instead of round robin. */
+  public static final String PEAK_EWMA = "peak_ewma";
+
+  /** Zone groups' weights are the subset weight times this, split by the local-zone probability. */
+  static final int ZONE_SCALE = 1000;
+
   /**
    * {@code Config} is the parsed policy configuration.
    *
    * @param service the service named in errors; null to use the channel's authority
+   * @param zone the zone-aware routing settings (no zone: off)
+   * @param childPolicy {@value #DELEGATE_POLICY} or {@value #PEAK_EWMA}
+   * @param peakEwmaDecay the decay time constant of the latency estimates of {@value #PEAK_EWMA}
    */
-  public record Config(String service) {}
+  public record Config(String service, ZoneConfig zone, String childPolicy, java.time.Duration peakEwmaDecay) {
+    /** {@code Config} names the service only: round robin, no zone. */
+    public Config(String service) {
+      this(service, ZoneConfig.ofDefaults(), DELEGATE_POLICY, PeakEwma.DEFAULT_DECAY);
+    }
+  }
 
   private final Helper helper;
   private final LoadBalancerProvider roundRobin;
   private final Object roundRobinConfig;
   private final RandomGenerator random;
-  /** The children by subset version; the key {@code null} is the one child of "no policy". */
+  private final Ticker ticker;
+  /**
+   * The children by group: subset version (the key {@code null} is the one child of "no policy"),
+   * followed with zone-aware routing by {@code @local} or {@code @remote}.
+   */
   private final Map<String, Child> children = new LinkedHashMap<>();
   private String service;
+  private Config config = new Config(null);
   private boolean updating;
 
   /**
@@ -71,9 +95,20 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
    * {@code roundRobin} children and subsets picked with {@code random} (called from any thread).
    */
   public VerticeRoundRobinLoadBalancer(Helper helper, LoadBalancerProvider roundRobin, RandomGenerator random) {
+    this(helper, roundRobin, random, Ticker.system());
+  }
+
+  /**
+   * {@code VerticeRoundRobinLoadBalancer} balances for the channel behind {@code helper}, with
+   * {@code roundRobin} children, subsets and zone groups picked with {@code random} (called from any
+   * thread) and call latencies timed by {@code ticker}.
+   */
+  public VerticeRoundRobinLoadBalancer(Helper helper, LoadBalancerProvider roundRobin, RandomGenerator random,
+      Ticker ticker) {
     this.helper = Objects.requireNonNull(helper, "helper");
     this.roundRobin = Objects.requireNonNull(roundRobin, "roundRobin");
     this.random = Objects.requireNonNull(random, "random");
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
     NameResolver.ConfigOrError parsed = roundRobin.parseLoadBalancingPolicyConfig(Map.of());
     this.roundRobinConfig = parsed.getError() == null ? parsed.getConfig() : null;
   }
@@ -86,8 +121,15 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
    */
   @Override
   public Status acceptResolvedAddresses(ResolvedAddresses resolvedAddresses) {
-    if (resolvedAddresses.getLoadBalancingPolicyConfig() instanceof Config c && c.service() != null) {
-      service = c.service();
+    if (resolvedAddresses.getLoadBalancingPolicyConfig() instanceof Config c) {
+      if (c.service() != null) {
+        service = c.service();
+      }
+      if (!c.childPolicy().equals(config.childPolicy())) {
+        // Children of the other kind track (or do not track) their subchannels: start afresh.
+        shutdownChildren();
+      }
+      config = c;
     }
     List<EquivalentAddressGroup> addresses = resolvedAddresses.getAddresses();
     if (addresses.isEmpty()) {
@@ -97,7 +139,7 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
     }
     TrafficPolicySnapshot policy = resolvedAddresses.getAttributes()
         .get(VerticeAttributes.TRAFFIC_POLICY);
-    Map<String, Group> groups = groups(addresses, policy);
+    Map<String, Group> groups = zoneGroups(groups(addresses, policy), config.zone());
     if (groups.isEmpty()) {
       Status none = Status.UNAVAILABLE.withDescription(noSubsetReason(addresses, policy));
       failAll(none);
@@ -172,6 +214,59 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
       }
     }
     return groups;
+  }
+
+  /**
+   * With zone-aware routing on, splits each group holding local and remote addresses (and at least
+   * the minimum cluster size) into a local and a remote group whose weights share the group's weight
+   * by the probability of staying local; a side left with no weight is dropped.
+   */
+  static Map<String, Group> zoneGroups(Map<String, Group> groups, ZoneConfig zone) {
+    if (!zone.enabled()) {
+      return groups;
+    }
+    Map<String, Group> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Group> e : groups.entrySet()) {
+      Group g = e.getValue();
+      List<EquivalentAddressGroup> local = new ArrayList<>();
+      List<EquivalentAddressGroup> remote = new ArrayList<>();
+      Set<String> zones = new HashSet<>();
+      long localWeight = 0;
+      long totalWeight = 0;
+      for (EquivalentAddressGroup a : g.addresses()) {
+        String z = a.getAttributes().get(VerticeAttributes.ZONE);
+        z = z == null ? "" : z;
+        zones.add(z);
+        int w = weightOf(a);
+        totalWeight += w;
+        if (z.equals(zone.zone())) {
+          local.add(a);
+          localWeight += w;
+        } else {
+          remote.add(a);
+        }
+      }
+      if (g.addresses().size() < zone.minClusterSize() || local.isEmpty() || remote.isEmpty()) {
+        out.put(e.getKey(), g);
+        continue;
+      }
+      double p = zone.localProbability(localWeight, totalWeight, zones.size());
+      int scaled = g.weight() * ZONE_SCALE;
+      int localShare = (int) Math.round(scaled * p);
+      String key = e.getKey() == null ? "" : e.getKey();
+      if (localShare > 0) {
+        out.put(key + "@local", new Group(localShare, List.copyOf(local)));
+      }
+      if (scaled - localShare > 0) {
+        out.put(key + "@remote", new Group(scaled - localShare, List.copyOf(remote)));
+      }
+    }
+    return out;
+  }
+
+  private static int weightOf(EquivalentAddressGroup a) {
+    Integer w = a.getAttributes().get(VerticeAttributes.WEIGHT);
+    return w == null || w < 1 ? 1 : w;
   }
 
   private static String versionOf(EquivalentAddressGroup a) {
@@ -259,12 +354,14 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
   }
 
   /** One child's addresses and weight. */
-  private record Group(int weight, List<EquivalentAddressGroup> addresses) {}
+  record Group(int weight, List<EquivalentAddressGroup> addresses) {}
 
   /** One {@code round_robin} child and what it last reported. */
   private final class Child {
     final ChildHelper childHelper = new ChildHelper(this);
     final LoadBalancer balancer = roundRobin.newLoadBalancer(childHelper);
+    /** With {@value #PEAK_EWMA}: the child's subchannels, tracked for the latency-aware picker. */
+    final List<PeakEwmaPicker.Tracked> tracked = new ArrayList<>();
     int weight;
     ConnectivityState state; // null until the child reports
     SubchannelPicker picker;
@@ -299,10 +396,36 @@ public final class VerticeRoundRobinLoadBalancer extends LoadBalancer {
     }
 
     @Override
+    public Subchannel createSubchannel(CreateSubchannelArgs args) {
+      Subchannel sc = super.createSubchannel(args);
+      if (!PEAK_EWMA.equals(config.childPolicy())) {
+        return sc;
+      }
+      int weight = args.getAddresses().isEmpty() ? 1 : weightOf(args.getAddresses().get(0));
+      PeakEwmaPicker.Tracked[] self = new PeakEwmaPicker.Tracked[1];
+      self[0] = new PeakEwmaPicker.Tracked(sc, weight, ticker, config.peakEwmaDecay(),
+          () -> child.tracked.remove(self[0]));
+      child.tracked.add(self[0]);
+      return self[0];
+    }
+
+    @Override
     public void updateBalancingState(ConnectivityState state, SubchannelPicker picker) {
       if (!detached) {
         child.state = state;
         child.picker = picker;
+        if (state == ConnectivityState.READY && PEAK_EWMA.equals(config.childPolicy())) {
+          // round_robin's picker is replaced by the latency-aware one over the same READY subchannels.
+          List<PeakEwmaPicker.Tracked> ready = new ArrayList<>();
+          for (PeakEwmaPicker.Tracked t : child.tracked) {
+            if (t.state() == ConnectivityState.READY) {
+              ready.add(t);
+            }
+          }
+          if (!ready.isEmpty()) {
+            child.picker = new PeakEwmaPicker(ready);
+          }
+        }
         publish();
       }
     }

@@ -45,8 +45,9 @@ public interface Balancer {
   }
 
   /**
-   * {@code of} returns the balancer named {@code name}: {@code least-request} (power of two choices)
-   * or {@code round-robin} (smooth weighted round robin).
+   * {@code of} returns the balancer named {@code name}: {@code least-request} (power of two choices),
+   * {@code round-robin} (smooth weighted round robin) or {@code peak-ewma} (latency-aware power of
+   * two choices).
    *
    * @throws IllegalArgumentException for any other name, quoting it
    */
@@ -56,9 +57,11 @@ public interface Balancer {
         return new PowerOfTwoChoicesBalancer();
       case WeightedRoundRobinBalancer.NAME:
         return new WeightedRoundRobinBalancer();
+      case PeakEwmaBalancer.NAME:
+        return new PeakEwmaBalancer();
       default:
         throw new IllegalArgumentException("unknown balancer '" + name + "': expected "
-            + PowerOfTwoChoicesBalancer.NAME + " or " + WeightedRoundRobinBalancer.NAME);
+            + PowerOfTwoChoicesBalancer.NAME + ", " + WeightedRoundRobinBalancer.NAME + " or " + PeakEwmaBalancer.NAME);
     }
   }
 }

@@ -444,9 +444,13 @@ public final class GrpcProxyServer implements AutoCloseable {
 
     private void finish(Status status) {
       long nanos = System.nanoTime() - startNanos;
-      endpoint.end();
-      inFlight.decrementAndGet();
       Status.Code c = status.getCode();
+      if (c == Status.Code.CANCELLED) {
+        endpoint.end();
+      } else {
+        endpoint.end(nanos);
+      }
+      inFlight.decrementAndGet();
       boolean error = c == Status.Code.UNAVAILABLE || c == Status.Code.INTERNAL || c == Status.Code.UNKNOWN
           || c == Status.Code.DEADLINE_EXCEEDED || c == Status.Code.DATA_LOSS;
       InstanceGuard g = Router.guard(endpoint);

@@ -1,5 +1,6 @@
 package dev.vertice.gateway.metrics;
 
+import dev.vertice.gateway.balancer.ZoneAwareBalancer;
 import dev.vertice.gateway.proxy.ProxyObserver;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
@@ -31,6 +32,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code vertice.gateway.circuit.breaker.state{service,state}}: 1 for the per-service
  *       breaker's current state ({@code closed|open|half_open}), 0 for the others; {@code
  *       vertice.gateway.circuit.breaker.transitions{service,to}}.
+ *   <li>{@code vertice.gateway.zone.requests{zone,locality}} ({@code
+ *       vertice_gateway_zone_requests_total}): with zone-aware routing on, the upstream attempts
+ *       routed to each zone; {@code locality} is {@code local} or {@code remote}, {@code zone} the
+ *       instance's zone ({@code none} for instances without one). At most {@value #MAX_ZONES} zones
+ *       are named; attempts to further zones count under {@code zone="other"}.
  * </ul>
  *
  * <p>Meters are cached per service (and version), so the request path looks them up in concurrent
@@ -45,11 +51,15 @@ public final class GatewayMetrics implements ProxyObserver {
       Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
       Duration.ofSeconds(10)};
 
+  /** The most zones named in {@code vertice.gateway.zone.requests}; further zones count as {@code other}. */
+  public static final int MAX_ZONES = 32;
+
   private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
   private static final String[] STATES = {"closed", "open", "half_open"};
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, ServiceMeters> services = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter[]> zones = new ConcurrentHashMap<>();
 
   /** {@code GatewayMetrics} registers its meters in {@code registry}. */
   public GatewayMetrics(MeterRegistry registry) {
@@ -119,6 +129,40 @@ public final class GatewayMetrics implements ProxyObserver {
         .tag("service", service).tag("to", stateName(e.getStateTransition().getToState()))
         .description("State changes of the service's circuit breaker at this gateway").register(registry)
         .increment());
+  }
+
+  /**
+   * {@code zoneObserver} returns the observer that counts zone-aware picks in {@code
+   * vertice.gateway.zone.requests}; allocation-free once a zone has been seen.
+   */
+  public ZoneAwareBalancer.ZoneObserver zoneObserver() {
+    return (zone, local) -> {
+      Counter[] c = zones.get(zone);
+      if (c == null) {
+        c = zoneCounters(zone);
+      }
+      c[local ? 0 : 1].increment();
+    };
+  }
+
+  private Counter[] zoneCounters(String zone) {
+    String label = zone.isEmpty() ? "none" : zone;
+    if (zones.size() >= MAX_ZONES) {
+      // Past the bound, further zones share one pair of counters (kept under their own key, so the
+      // map stops growing too).
+      Counter[] other = zones.get("\0other");
+      return other != null ? other : zones.computeIfAbsent("\0other", k -> newZoneCounters("other"));
+    }
+    return zones.computeIfAbsent(zone, k -> newZoneCounters(label));
+  }
+
+  private Counter[] newZoneCounters(String label) {
+    Counter[] c = new Counter[2];
+    for (int i = 0; i < 2; i++) {
+      c[i] = Counter.builder("vertice.gateway.zone.requests").tag("zone", label).tag("locality", i == 0 ? "local" : "remote")
+          .description("Upstream attempts routed by zone-aware routing, by the instance's zone").register(registry);
+    }
+    return c;
   }
 
   /** {@code stateName} is the label value of a breaker state (closed, open, half_open, ...). */

@@ -47,8 +47,8 @@ final class Attempt {
       return;
     }
     settled = true;
-    endpoint.end();
     long nanos = System.nanoTime() - startNanos;
+    endpoint.end(nanos);
     InstanceGuard g = Router.guard(endpoint);
     if (success) {
       g.onSuccess(nanos);

@@ -6,12 +6,14 @@ import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.client.ServiceListener;
 import dev.vertice.client.ServiceSnapshot;
 import dev.vertice.client.TrafficPolicySnapshot;
+import dev.vertice.common.PeakEwma;
 import dev.vertice.gateway.balancer.Balancer;
 import dev.vertice.gateway.balancer.Endpoint;
 import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.resilience.Guards;
 import dev.vertice.gateway.resilience.InstanceGuard;
 import dev.vertice.gateway.resilience.ServiceGuard;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -39,6 +41,7 @@ public final class RoutingState implements ServiceListener {
 
   private final Balancer balancer;
   private final Guards guards;
+  private final Duration latencyDecay;
   private final AtomicReference<RoutingTable> table = new AtomicReference<>(RoutingTable.EMPTY);
   // written by the single listener thread (synchronized for callers that feed snapshots by hand)
   private final Map<String, ServiceSnapshot> endpoints = new HashMap<>();
@@ -48,12 +51,25 @@ public final class RoutingState implements ServiceListener {
   private volatile java.util.function.Consumer<Set<EndpointKey>> onInstancesRemoved = keys -> {};
 
   /** Shared per-instance state. */
-  private record InstanceRecord(AtomicInteger active, InstanceGuard guard) {}
+  private record InstanceRecord(AtomicInteger active, InstanceGuard guard, PeakEwma latency) {}
 
   /** {@code RoutingState} routes with {@code balancer} and creates resilience state with {@code guards}. */
   public RoutingState(Balancer balancer, Guards guards) {
+    this(balancer, guards, PeakEwma.DEFAULT_DECAY);
+  }
+
+  /**
+   * {@code RoutingState} routes with {@code balancer}, creates resilience state with {@code guards}
+   * and keeps each instance's latency estimate with the decay time constant {@code latencyDecay},
+   * timed by the guards' ticker.
+   */
+  public RoutingState(Balancer balancer, Guards guards, Duration latencyDecay) {
     this.balancer = Objects.requireNonNull(balancer, "balancer");
     this.guards = Objects.requireNonNull(guards, "guards");
+    this.latencyDecay = Objects.requireNonNull(latencyDecay, "latencyDecay");
+    if (latencyDecay.isNegative() || latencyDecay.isZero()) {
+      throw new IllegalArgumentException("peak-ewma decay must be positive: " + latencyDecay);
+    }
   }
 
   /**
@@ -185,9 +201,11 @@ public final class RoutingState implements ServiceListener {
         continue;
       }
       InstanceRecord rec = instances.computeIfAbsent(key,
-          k -> new InstanceRecord(new AtomicInteger(), guards.newInstanceGuard(k.toString())));
+          k -> new InstanceRecord(new AtomicInteger(), guards.newInstanceGuard(k.toString()),
+              new PeakEwma(guards.ticker(), latencyDecay)));
       String version = i.getVersion().isEmpty() ? "v1" : i.getVersion();
-      Endpoint e = new Endpoint(key, version, Math.max(1, i.getWeight()), rec.active(), rec);
+      Endpoint e = new Endpoint(key, version, i.getZone(), Math.max(1, i.getWeight()), rec.active(), rec.latency(),
+          rec);
       all.add(e);
       byVersion.computeIfAbsent(version, v -> new ArrayList<>()).add(e);
     }

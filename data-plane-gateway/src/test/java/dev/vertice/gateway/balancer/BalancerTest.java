@@ -31,7 +31,7 @@ class BalancerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"least-request", "round-robin"})
+  @ValueSource(strings = {"least-request", "round-robin", "peak-ewma"})
   void weightsAreHonoured(String name) {
     List<Endpoint> es = List.of(endpoint("a", 300), endpoint("b", 100));
     Balancer.Picker p = Balancer.of(name).picker(es);
@@ -66,7 +66,7 @@ class BalancerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"least-request", "round-robin"})
+  @ValueSource(strings = {"least-request", "round-robin", "peak-ewma"})
   void unadmittedEndpointsAreSkippedAndNoneAdmittedGivesNull(String name) {
     List<Endpoint> es = List.of(endpoint("a", 1), endpoint("b", 1), endpoint("c", 1));
     Balancer.Picker p = Balancer.of(name).picker(es);
