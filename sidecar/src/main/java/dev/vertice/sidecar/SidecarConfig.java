@@ -1,3 +1,5 @@
+// Longer than 600 lines: one immutable config with its checking builder (registration, probes,
+// drain, local API, supervision of --exec); every setting, its default and its check side by side.
 package dev.vertice.sidecar;
 
 import dev.vertice.api.registry.v1.HealthStatus;

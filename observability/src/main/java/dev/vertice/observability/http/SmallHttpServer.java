@@ -1,3 +1,5 @@
+// Longer than 600 lines: the pipeline, its limits (sizes, timeouts, connection cap) and the
+// streamed responses share the connection state; split, they would pass it around as mutable fields.
 package dev.vertice.observability.http;
 
 import io.netty.bootstrap.ServerBootstrap;
