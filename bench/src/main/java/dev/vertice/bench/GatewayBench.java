@@ -72,7 +72,8 @@ final class GatewayBench implements Callable<Integer> {
   int seconds;
 
   @Option(names = "--warmup-seconds", defaultValue = "5",
-      description = "Unmeasured load on each target before round 1 (JIT, connection pools). Default: ${DEFAULT-VALUE}.")
+      description = "Unmeasured load on each target before round 1 (JIT, connection pools), over HTTP/1.1 and h2c"
+          + " each. Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
   @Option(names = "--rounds", defaultValue = "2",
@@ -115,6 +116,9 @@ final class GatewayBench implements Callable<Integer> {
       for (String t : targets) {
         if (warmupSeconds > 0) {
           Wrk.run(p.url(t), threads, connections.get(0), warmupSeconds, work);
+          if (h2cConnections > 0) { // the HTTP/2 path has code of its own to warm up
+            H2load.h2c(p.h2cUrl(t), h2cConnections, h2cStreams, warmupSeconds, work);
+          }
         }
       }
       for (int round = 1; round <= rounds; round++) {

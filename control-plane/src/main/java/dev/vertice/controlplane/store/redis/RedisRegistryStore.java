@@ -58,7 +58,7 @@ public final class RedisRegistryStore implements RegistryStore {
 
   private static final Logger log = Logger.getLogger(RedisRegistryStore.class.getName());
   /** Most due leases one expiry script looks at: keeps every call to Redis short (see expire.lua). */
-  static final int EXPIRE_BATCH = 256;
+  static final int EXPIRE_BATCH = 128;
   private static final List<String> SCRIPTS =
       List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "snapshot", "policy");
 
