@@ -2,7 +2,6 @@ package dev.vertice.gateway.balancer;
 
 import dev.vertice.common.PeakEwma;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code PeakEwmaBalancer} is latency-aware balancing by the power of two choices (Finagle's and
@@ -29,60 +28,11 @@ public final class PeakEwmaBalancer implements Balancer {
 
   @Override
   public Picker picker(List<Endpoint> endpoints) {
-    if (endpoints.isEmpty()) {
-      throw new IllegalArgumentException("no endpoints to pick from");
-    }
-    return new EwmaPicker(endpoints);
-  }
-
-  private static final class EwmaPicker implements Picker {
-    private final List<Endpoint> endpoints;
-    private final Endpoint[] array;
-    private final WeightedDraw draw;
-
-    EwmaPicker(List<Endpoint> endpoints) {
-      this.endpoints = endpoints;
-      this.array = endpoints.toArray(new Endpoint[0]);
-      this.draw = new WeightedDraw(array);
-    }
-
-    @Override
-    public List<Endpoint> endpoints() {
-      return endpoints;
-    }
-
-    @Override
-    public Endpoint pick(Admission admit) {
-      Endpoint[] a = array;
-      int n = a.length;
-      if (n == 1) {
-        return admit.admit(a[0]) ? a[0] : null;
+    return new TwoChoicePicker(endpoints) {
+      @Override
+      boolean prefers(Endpoint x, Endpoint y) {
+        return PeakEwma.cheaper(x.latency(), x.active(), x.weight(), y.latency(), y.active(), y.weight());
       }
-      ThreadLocalRandom random = ThreadLocalRandom.current();
-      int i = draw.next(random);
-      int j = draw.next(random);
-      if (j == i) {
-        j = (i + 1 + random.nextInt(n - 1)) % n;
-      }
-      Endpoint x = a[i];
-      Endpoint y = a[j];
-      Endpoint first = PeakEwma.cheaper(x.latency(), x.active(), x.weight(), y.latency(), y.active(), y.weight())
-          ? x : y;
-      Endpoint second = first == x ? y : x;
-      if (admit.admit(first)) {
-        return first;
-      }
-      if (admit.admit(second)) {
-        return second;
-      }
-      int start = random.nextInt(n);
-      for (int k = 0; k < n; k++) {
-        Endpoint e = a[(start + k) % n];
-        if (e != first && e != second && admit.admit(e)) {
-          return e;
-        }
-      }
-      return null;
-    }
+    };
   }
 }
