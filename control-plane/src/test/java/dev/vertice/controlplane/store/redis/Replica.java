@@ -12,19 +12,24 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** One control-plane replica on a shared Redis, behind a uniquely named in-process server. */
-final class Replica implements AutoCloseable {
+public final class Replica implements AutoCloseable {
 
   /** Short leases so that expiry and grace happen within a test. */
   static final RegistryConfig FAST_LEASES = RegistryConfig.custom()
       .minTtl(Duration.ofMillis(500)).defaultTtl(Duration.ofSeconds(2)).grace(Duration.ofSeconds(1))
       .expiryResolution(Duration.ofMillis(100)).build();
 
-  final ControlPlane controlPlane;
+  public final ControlPlane controlPlane;
   final Server server;
-  final ManagedChannel channel;
+  public final ManagedChannel channel;
 
   Replica(RedisStoreConfig redis) throws IOException {
-    controlPlane = ControlPlane.builder().registryConfig(FAST_LEASES).redis(redis).build();
+    this(ControlPlane.builder().registryConfig(FAST_LEASES).redis(redis));
+  }
+
+  /** Builds the control plane {@code builder} describes (on a shared Redis, real time) and serves it. */
+  public Replica(ControlPlane.Builder builder) throws IOException {
+    controlPlane = builder.build();
     String name = InProcessServerBuilder.generateName();
     InProcessServerBuilder b = InProcessServerBuilder.forName(name).directExecutor();
     for (BindableService s : controlPlane.services()) {

@@ -13,11 +13,6 @@ import dev.vertice.api.stats.v1.VersionStats;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.RedisServer;
-import io.grpc.BindableService;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -46,37 +41,14 @@ class StatsClockSkewTest {
   private RedisServer redis;
   private final List<AutoCloseable> open = new ArrayList<>();
 
-  /** A control plane on Redis behind an in-process server. */
-  private final class Node implements AutoCloseable {
-    final ControlPlane cp;
-    final Server server;
-    final ManagedChannel channel;
-
-    Node(UnaryOperator<ControlPlane.Builder> configure) throws Exception {
-      cp = configure.apply(ControlPlane.builder().redis(RedisStoreConfig.parse(redis.url()))).build();
-      String name = InProcessServerBuilder.generateName();
-      InProcessServerBuilder b = InProcessServerBuilder.forName(name).directExecutor();
-      for (BindableService s : cp.services()) {
-        b.addService(s);
-      }
-      server = b.build().start();
-      channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-      open.add(this);
-    }
-
-    @Override
-    public void close() {
-      try {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        cp.close();
-      }
-    }
+  /** A replica on the test's Redis as {@code configure} sets it up, closed after the test. */
+  private Replica replica(UnaryOperator<ControlPlane.Builder> configure) throws Exception {
+    Replica r = new Replica(configure.apply(ControlPlane.builder().redis(RedisStoreConfig.parse(redis.url()))));
+    open.add(r);
+    return r;
   }
 
+  /** A control plane on Redis behind an in-process server. */
   @AfterEach
   void tearDown() throws Exception {
     for (AutoCloseable c : open) {
@@ -87,7 +59,7 @@ class StatsClockSkewTest {
     }
   }
 
-  private static ReportStatsResponse report(Node to, String version, long requests) throws Exception {
+  private static ReportStatsResponse report(Replica to, String version, long requests) throws Exception {
     CompletableFuture<ReportStatsResponse> done = new CompletableFuture<>();
     StreamObserver<ReportStatsRequest> requestsOut = StatsServiceGrpc.newStub(to.channel)
         .withDeadlineAfter(10, TimeUnit.SECONDS).reportStats(new StreamObserver<>() {
@@ -115,27 +87,27 @@ class StatsClockSkewTest {
   void statsReceivedByAReplicaWhoseClockIsAheadLandInTheWindowAnotherReplicaCuts() throws Exception {
     redis = new RedisServer(dir);
     Clock ahead = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(45));
-    Node leader = new Node(b -> b);
-    Node skewed = new Node(b -> b.wallClock(ahead));
-    Node skewedUnshared = new Node(b -> b.wallClock(ahead).sharedClock(false));
+    Replica leader = replica(b -> b);
+    Replica skewed = replica(b -> b.wallClock(ahead));
+    Replica skewedUnshared = replica(b -> b.wallClock(ahead).sharedClock(false));
     for (String version : List.of("v1", "v2")) {
-      leader.cp.store().register(Instance.newBuilder().setService("shop").setInstanceId("shop-" + version)
+      leader.controlPlane.store().register(Instance.newBuilder().setService("shop").setInstanceId("shop-" + version)
           .setAddress("127.0.0.1").setPort(8000).setVersion(version).setWeight(1).setProtocol(Protocol.PROTOCOL_HTTP)
           .build(), Duration.ofMinutes(5), Duration.ofMinutes(5));
     }
     Await.until("every replica knows shop v1 and v2", Duration.ofSeconds(20), () -> open.stream()
-        .allMatch(n -> ((Node) n).cp.registry().instanceCount("shop") == 2));
+        .allMatch(n -> ((Replica) n).controlPlane.registry().instanceCount("shop") == 2));
 
-    long skew = skewed.cp.wallClock().millis() - leader.cp.wallClock().millis();
+    long skew = skewed.controlPlane.wallClock().millis() - leader.controlPlane.wallClock().millis();
     assertTrue(Math.abs(skew) < 2_000, "both replicas read Redis's clock: " + skew + " ms apart");
 
-    long from = leader.cp.wallClock().millis();
+    long from = leader.controlPlane.wallClock().millis();
     assertEquals(1, report(skewed, "v1", 10).getBatchesAccepted());
     assertEquals(1, report(skewedUnshared, "v2", 10).getBatchesAccepted());
-    long to = leader.cp.wallClock().millis() + 1;
-    assertEquals(10, leader.cp.stats().window("shop", "v1", from - 2_000, to + 2_000).requests(),
+    long to = leader.controlPlane.wallClock().millis() + 1;
+    assertEquals(10, leader.controlPlane.stats().window("shop", "v1", from - 2_000, to + 2_000).requests(),
         "the skewed replica keyed its bucket by Redis's second");
-    assertEquals(0, leader.cp.stats().window("shop", "v2", from - 2_000, to + 2_000).requests(),
+    assertEquals(0, leader.controlPlane.stats().window("shop", "v2", from - 2_000, to + 2_000).requests(),
         "control: by its own clock, the bucket lies 45 s in the leader's future");
   }
 }
