@@ -39,22 +39,14 @@ public final class Tracing implements AutoCloseable {
 
   private final OpenTelemetry openTelemetry;
   private final OpenTelemetrySdk owned;
+  private final GrpcTelemetry grpc;
   private final Object lock = new Object();
-  private GrpcTelemetry grpc; // guarded by lock; made on first use (its classes cost a small process ~1 MiB)
   private int closingCalls; // guarded by lock
 
   private Tracing(OpenTelemetry openTelemetry, OpenTelemetrySdk owned) {
     this.openTelemetry = openTelemetry;
     this.owned = owned;
-  }
-
-  private GrpcTelemetry grpc() {
-    synchronized (lock) {
-      if (grpc == null) {
-        grpc = GrpcTelemetry.create(openTelemetry);
-      }
-      return grpc;
-    }
+    this.grpc = GrpcTelemetry.create(openTelemetry);
   }
 
   /** Returns tracing that records nothing: interceptors pass calls through. */
@@ -124,7 +116,7 @@ public final class Tracing implements AutoCloseable {
 
   /** Returns an interceptor that opens a server span per gRPC call. */
   public ServerInterceptor serverInterceptor() {
-    return grpc().createServerInterceptor();
+    return grpc.createServerInterceptor();
   }
 
   /**
@@ -136,7 +128,7 @@ public final class Tracing implements AutoCloseable {
    * delivered, and {@link #close()} waits for them.
    */
   public ClientInterceptor clientInterceptor() {
-    ClientInterceptor spans = grpc().createClientInterceptor();
+    ClientInterceptor spans = grpc.createClientInterceptor();
     ClientInterceptor tracker = new ClientInterceptor() {
       @Override
       public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
