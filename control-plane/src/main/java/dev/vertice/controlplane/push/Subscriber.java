@@ -502,10 +502,16 @@ public final class Subscriber {
             if (batch == null) {
               break;
             }
+            // Counted before the write: the client can answer (and a reader of the counters see
+            // its ACK) before send returns. Taken back when the stream had ended already.
+            int resources = batch.resources().size() + batch.removed().size();
+            engine.batchesSent.incrementAndGet();
+            engine.resourcesSent.addAndGet(resources);
             if (sink.send(batch)) {
               sentRevision = Math.max(sentRevision, batch.systemVersion());
-              engine.batchesSent.incrementAndGet();
-              engine.resourcesSent.addAndGet(batch.resources().size() + batch.removed().size());
+            } else {
+              engine.batchesSent.decrementAndGet();
+              engine.resourcesSent.addAndGet(-resources);
             }
           }
         }
