@@ -113,7 +113,7 @@ class ControlPlaneCommandTest {
     Path log = Files.createTempFile(tmp, "control-plane", ".log");
     Process p = start(Map.of("VERTICE_AUTH", "on", "VERTICE_JWT_HS256_SECRET_FILE", secretFile.toString(),
         "VERTICE_AUTH_POLICY", policy.toString()), log);
-    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(60),
         () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
     Matcher m = LISTENING.matcher(ready);
     assertTrue(m.find());
@@ -189,7 +189,7 @@ class ControlPlaneCommandTest {
     // The log goes to a file: reading a child's pipe while it exits can lose its last lines.
     Path log = Files.createTempFile(tmp, "control-plane", ".log");
     Process p = start(Map.of(), log);
-    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(60),
         () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
     assertTrue(ready.contains("store: memory"), ready);
     Matcher m = LISTENING.matcher(ready);

@@ -126,7 +126,7 @@ class ControlPlaneTlsTest {
   void servesTlsOnTheGrpcAndAdminPortsAndRefusesPlaintext() throws Exception {
     Path log = Files.createTempFile(dir, "control-plane", ".log");
     Process p = start(log, "--tls-cert", server.cert().toString(), "--tls-key", server.key().toString());
-    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(60),
         () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
     assertTrue(p.isAlive());
     assertTrue(ready.contains("(tls, client certificates: none;"), ready);
@@ -181,7 +181,7 @@ class ControlPlaneTlsTest {
     Path log = Files.createTempFile(dir, "control-plane", ".log");
     start(log, "--tls-cert", server.cert().toString(), "--tls-key", server.key().toString(), "--tls-client-ca",
         ca.caCert().toString());
-    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(60),
         () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
     assertTrue(ready.contains("(tls, client certificates: require;"), ready);
     Matcher m = LISTENING.matcher(ready);

@@ -80,7 +80,7 @@ class GatewayCommandProcessTest {
         "gateway", "--host", "127.0.0.1", "--port", "0", "--grpc-port", "-1", "--admin-port", "0", "--stats", "false",
         "--control-plane", "127.0.0.1:" + server.port()).redirectErrorStream(true).redirectOutput(log.toFile())
         .start();
-    String ready = Await.value("the gateway logs its addresses", Duration.ofSeconds(30),
+    String ready = Await.value("the gateway logs its addresses", Duration.ofSeconds(60),
         () -> lines(log).stream().filter(l -> READY.matcher(l).find()).findFirst().orElse(null));
     Matcher m = READY.matcher(ready);
     assertTrue(m.find());

@@ -123,8 +123,13 @@ class GatewayTlsProcessTest {
         "--control-plane-ca", ca.caCert().toString(), "--control-plane-cert", gwClient.cert().toString(),
         "--control-plane-key", gwClient.key().toString(), "--control-plane-token-file", token.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    String ready = Await.value("the gateway logs its addresses", Duration.ofSeconds(30),
-        () -> lines(log).stream().filter(l -> READY.matcher(l).find()).findFirst().orElse(null));
+    String ready;
+    try {
+      ready = Await.value("the gateway logs its addresses", Duration.ofSeconds(60),
+          () -> lines(log).stream().filter(l -> READY.matcher(l).find()).findFirst().orElse(null));
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; the gateway's log:\n" + String.join("\n", lines(log)), e);
+    }
     Matcher m = READY.matcher(ready);
     assertTrue(m.find());
 

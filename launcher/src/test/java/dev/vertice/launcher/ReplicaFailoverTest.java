@@ -120,7 +120,7 @@ class ReplicaFailoverTest {
         "--min-lease-ttl", "1s",
         "--lease-grace", "2s").redirectErrorStream(true).redirectOutput(log.toFile()).start();
     processes.add(p);
-    String line = Await.value("a replica logs its address", Duration.ofSeconds(30), () -> {
+    String line = Await.value("a replica logs its address", Duration.ofSeconds(60), () -> {
       try {
         return Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> LISTENING.matcher(l).find())
             .findFirst().orElse(null);

@@ -68,7 +68,7 @@ class StoreSecretsTest {
     Path log = tmp.resolve("control-plane.log");
     Process p = start(Map.of("VERTICE_STORE", redis.url(), "VERTICE_STORE_PASSWORD_FILE", passwordFile.toString()),
         log);
-    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(30),
+    String ready = Await.value("the control plane logs its address", Duration.ofSeconds(60),
         () -> lines(log).stream().filter(l -> LISTENING.matcher(l).find()).findFirst().orElse(null));
     assertTrue(ready.contains("password ***"), ready);
     Matcher m = LISTENING.matcher(ready);
