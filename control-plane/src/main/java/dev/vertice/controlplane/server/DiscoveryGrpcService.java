@@ -139,6 +139,13 @@ public final class DiscoveryGrpcService implements DiscoveryServiceGrpc.AsyncSer
         fail(GrpcErrors.invalidArgument(v.violations()));
         return;
       }
+      if (request.getSubscribeCount() == 0 && request.getUnsubscribeCount() == 0
+          && request.getInitialResourceVersionsCount() == 0) {
+        // A plain ACK or NACK, the most frequent request by far: no name to read or check.
+        answer(s, type, request.getResponseNonce(),
+            request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null);
+        return;
+      }
       List<String> subscribe = names(v, "subscribe", request.getSubscribeList());
       List<String> unsubscribe = names(v, "unsubscribe", request.getUnsubscribeList());
       Map<String, String> initial = new HashMap<>();
