@@ -17,13 +17,8 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
@@ -109,18 +104,13 @@ public final class ControlPlaneServer implements AutoCloseable {
     this.controlPlane = controlPlane;
     // One event loop per core: more threads than cores only adds context switches (measured by
     // bench push: p50 at 1000 watchers went from ~40 ms to ~25 ms on 2 cores).
-    // Netty's native epoll transport where it loads (Linux x86-64; -Dio.netty.transport.noNative=true
-    // turns it off), NIO elsewhere: fewer system calls and no selector wake-ups per write.
-    boolean epoll = Epoll.isAvailable();
-    this.boss = new MultiThreadIoEventLoopGroup(1, Threads.daemon("vertice-accept"), ioHandler(epoll));
+    this.boss = new MultiThreadIoEventLoopGroup(1, Threads.daemon("vertice-accept"), NioIoHandler.newFactory());
     this.workers = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), Threads.daemon("vertice-io"),
-        ioHandler(epoll));
+        NioIoHandler.newFactory());
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
-        .channelType(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
-        // Every response goes out at once (NIO's default; said explicitly for the native transport).
-        .withChildOption(ChannelOption.TCP_NODELAY, true)
+        .channelType(NioServerSocketChannel.class)
         // Handlers that only touch memory (short critical sections, no I/O) run on the transport
         // threads, which saves a thread hand-off per message.
         .directExecutor()
@@ -251,14 +241,5 @@ public final class ControlPlaneServer implements AutoCloseable {
   /** Blocks until the server has terminated. */
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();
-  }
-
-  private static IoHandlerFactory ioHandler(boolean epoll) {
-    return epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-  }
-
-  /** Returns the transport the server's sockets use: "epoll" (native, Linux) or "nio". */
-  public static String transport() {
-    return Epoll.isAvailable() ? "epoll" : "nio";
   }
 }
