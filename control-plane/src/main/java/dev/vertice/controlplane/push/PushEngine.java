@@ -33,6 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PushEngine implements ChangeListener, AutoCloseable {
 
+  /** Tasks that share the drains of one change: the push threads of a typical machine. */
+  private static final int DRAIN_TASKS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
   private final Object lock = new Object();
   private final Map<String, ResourceSource> sources = new ConcurrentHashMap<>();
   private final Executor executor;
@@ -180,6 +183,7 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
   @Override
   public void onChange(String typeUrl, String name, long version, long changedAtNanos) {
     ResourceSource source = sources.get(typeUrl);
+    List<Subscriber> toDrain;
     synchronized (lock) {
       if (version > revision) {
         revision = version;
@@ -209,9 +213,34 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
       }
       // The tracker must know the change before any subscriber can answer it.
       convergence.onChange(typeUrl, name, version, changedAtNanos, interested.size());
+      toDrain = new ArrayList<>(interested.size());
       for (Subscriber s : interested) {
-        s.markChanged(typeUrl, name, version);
+        if (s.markChanged(typeUrl, name, version)) {
+          toDrain.add(s);
+        }
       }
+    }
+    scheduleDrains(toDrain);
+  }
+
+  /**
+   * Runs the drains of one change in a few tasks (one per {@link #DRAIN_TASKS} share of the
+   * subscribers) rather than one task each: a change to a thousand watchers costs the writer a
+   * couple of executor hand-offs, not a thousand. Each drain was claimed by its subscriber already.
+   */
+  private void scheduleDrains(List<Subscriber> toDrain) {
+    int n = toDrain.size();
+    if (n == 0) {
+      return;
+    }
+    int tasks = Math.min(n, DRAIN_TASKS);
+    for (int t = 0; t < tasks; t++) {
+      List<Subscriber> share = toDrain.subList(n * t / tasks, n * (t + 1) / tasks);
+      executor.execute(() -> {
+        for (Subscriber s : share) {
+          s.runDrain();
+        }
+      });
     }
   }
 

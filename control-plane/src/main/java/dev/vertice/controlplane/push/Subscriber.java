@@ -448,13 +448,17 @@ public final class Subscriber {
     return false;
   }
 
-  /** Caller holds the engine lock, and {@link #accepts} said yes. */
-  void markChanged(String typeUrl, String name, long version) {
+  /**
+   * Caller holds the engine lock, and {@link #accepts} said yes. Returns true when the caller must
+   * run {@link #runDrain()} (on the engine's executor): the change queued an entry and no drain was
+   * running or scheduled. The engine schedules the drains of one change together.
+   */
+  boolean markChanged(String typeUrl, String name, long version) {
     boolean signal = false;
     synchronized (this) {
       TypeState ts = types.get(typeUrl);
       if (ts == null || closed) {
-        return;
+        return false;
       }
       NameState e = ts.entries.get(name);
       if (e == null) {
@@ -463,9 +467,12 @@ public final class Subscriber {
       }
       signal = queue(ts, e);
     }
-    if (signal) {
-      drain();
-    }
+    return signal && wip.getAndIncrement() == 0;
+  }
+
+  /** Runs the drain that {@link #markChanged} claimed; on the engine's executor. */
+  void runDrain() {
+    drainLoop();
   }
 
   void closeByServer(SubscriberCloseReason reason) {

@@ -9,8 +9,9 @@ import dev.vertice.controlplane.push.PushBatch;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.Subscriber;
-import dev.vertice.controlplane.push.Versions;
 import dev.vertice.security.auth.Authorizer;
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ import java.util.Map;
  * shared with ADS is {@link PushStream}; all protocol state lives in the engine's {@link
  * Subscriber}.
  */
-public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoveryServiceImplBase {
+public final class DiscoveryGrpcService implements DiscoveryServiceGrpc.AsyncService, BindableService {
 
   private final PushEngine engine;
   private final Authorizer authorizer;
@@ -43,6 +44,61 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
   public DiscoveryGrpcService(PushEngine engine, Authorizer authorizer) {
     this.engine = engine;
     this.authorizer = authorizer;
+  }
+
+  /**
+   * Returns the service's definition, its responses written from pre-encoded pieces ({@link
+   * PreEncodedResponses}): bind this, not the generated one.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    return PreEncodedResponses.accepting(DiscoveryServiceGrpc.bindService(this));
+  }
+
+  /**
+   * Returns {@code batch} as the bytes of a {@link WatchResponse}, identical to protobuf's encoding of
+   * the response built field by field: each resource is encoded once per version (as its {@code
+   * resources} field) and its bytes shared by every stream that receives it; only the type, the
+   * system version, removed names and the nonce are encoded per response.
+   */
+  EncodedMessage encode(PushBatch batch) {
+    EncodedMessage.Builder m = EncodedMessage.builder(4 + batch.resources().size() + batch.removed().size());
+    m.add(typeUrlField(batch.typeUrl()));
+    m.add(EncodedMessage.stringField(WatchResponse.SYSTEM_VERSION_FIELD_NUMBER,
+        engine.versions().format(batch.systemVersion())));
+    for (Resource res : batch.resources()) {
+      m.add(res.encoded(this, this::resourceField));
+    }
+    for (String gone : batch.removed()) {
+      m.add(EncodedMessage.stringField(WatchResponse.REMOVED_RESOURCES_FIELD_NUMBER, gone));
+    }
+    m.add(EncodedMessage.stringField(WatchResponse.NONCE_FIELD_NUMBER, batch.nonce()));
+    return m.build();
+  }
+
+  private byte[] resourceField(Resource res) {
+    byte[] message = dev.vertice.api.discovery.v1.Resource.newBuilder()
+        .setName(res.name())
+        .setVersion(engine.versions().format(res.version()))
+        .setResource((Any) res.value())
+        .build()
+        .toByteArray();
+    return EncodedMessage.messageField(WatchResponse.RESOURCES_FIELD_NUMBER, message);
+  }
+
+  private static final byte[] ENDPOINTS_TYPE =
+      EncodedMessage.stringField(WatchResponse.TYPE_URL_FIELD_NUMBER, ResourceTypes.ENDPOINTS);
+  private static final byte[] TRAFFIC_POLICY_TYPE =
+      EncodedMessage.stringField(WatchResponse.TYPE_URL_FIELD_NUMBER, ResourceTypes.TRAFFIC_POLICY);
+
+  private static byte[] typeUrlField(String typeUrl) {
+    if (ResourceTypes.ENDPOINTS.equals(typeUrl)) {
+      return ENDPOINTS_TYPE;
+    }
+    if (ResourceTypes.TRAFFIC_POLICY.equals(typeUrl)) {
+      return TRAFFIC_POLICY_TYPE;
+    }
+    return EncodedMessage.stringField(WatchResponse.TYPE_URL_FIELD_NUMBER, typeUrl);
   }
 
   @Override
@@ -83,6 +139,13 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
         fail(GrpcErrors.invalidArgument(v.violations()));
         return;
       }
+      if (request.getSubscribeCount() == 0 && request.getUnsubscribeCount() == 0
+          && request.getInitialResourceVersionsCount() == 0) {
+        // A plain ACK or NACK, the most frequent request by far: no name to read or check.
+        answer(s, type, request.getResponseNonce(),
+            request.hasErrorDetail() ? request.getErrorDetail().getMessage() : null);
+        return;
+      }
       List<String> subscribe = names(v, "subscribe", request.getSubscribeList());
       List<String> unsubscribe = names(v, "unsubscribe", request.getUnsubscribeList());
       Map<String, String> initial = new HashMap<>();
@@ -110,20 +173,8 @@ public final class DiscoveryGrpcService extends DiscoveryServiceGrpc.DiscoverySe
     }
 
     @Override
-    protected WatchResponse render(PushBatch batch) {
-      Versions versions = engine.versions();
-      WatchResponse.Builder r = WatchResponse.newBuilder()
-          .setTypeUrl(batch.typeUrl())
-          .setSystemVersion(versions.format(batch.systemVersion()))
-          .setNonce(batch.nonce())
-          .addAllRemovedResources(batch.removed());
-      for (Resource res : batch.resources()) {
-        r.addResourcesBuilder()
-            .setName(res.name())
-            .setVersion(versions.format(res.version()))
-            .setResource((Any) res.value());
-      }
-      return r.build();
+    protected EncodedMessage render(PushBatch batch) {
+      return encode(batch);
     }
 
     private List<String> names(Validation v, String field, List<String> raw) {

@@ -10,10 +10,7 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +23,8 @@ import java.util.List;
  * trace for every such request (a cheap way to flood the log). Here the transport hands over the
  * bytes, and the message is parsed inside the call: on failure the call is closed with
  * INVALID_ARGUMENT, and the handler sees a cancelled call (so that a stream tidies up) and never
- * the message.
+ * the message. The transport's stream is parsed as it comes (no copy into an intermediate array): a
+ * message that does not parse is handed over as a marker.
  */
 public final class MalformedRequests {
 
@@ -56,9 +54,10 @@ public final class MalformedRequests {
     return b.build();
   }
 
-  private static <Q, R> ServerMethodDefinition<byte[], R> wrap(ServerMethodDefinition<Q, R> m) {
+  private static <Q, R> ServerMethodDefinition<Object, R> wrap(ServerMethodDefinition<Q, R> m) {
     MethodDescriptor<Q, R> original = m.getMethodDescriptor();
-    MethodDescriptor<byte[], R> raw = original.toBuilder(BYTES, original.getResponseMarshaller()).build();
+    MethodDescriptor<Object, R> raw = original.toBuilder(new Parsing<>(original), original.getResponseMarshaller())
+        .build();
     ServerCallHandler<Q, R> handler = m.getServerCallHandler();
     return ServerMethodDefinition.create(raw, (call, headers) -> {
       GuardedCall<Q, R> guarded = new GuardedCall<>(call, original);
@@ -68,7 +67,7 @@ public final class MalformedRequests {
   }
 
   /** Parses each request; a malformed one closes the call as INVALID_ARGUMENT. */
-  private static final class ParsingListener<Q, R> extends ServerCall.Listener<byte[]> {
+  private static final class ParsingListener<Q, R> extends ServerCall.Listener<Object> {
     private final ServerCall.Listener<Q> delegate;
     private final GuardedCall<Q, R> call;
     private final MethodDescriptor<Q, R> method;
@@ -80,21 +79,19 @@ public final class MalformedRequests {
     }
 
     @Override
-    public void onMessage(byte[] message) {
+    @SuppressWarnings("unchecked")
+    public void onMessage(Object message) {
       if (call.rejected) {
         return;
       }
-      Q request;
-      try {
-        request = method.parseRequest(new ByteArrayInputStream(message));
-      } catch (RuntimeException e) {
+      if (message == MALFORMED) {
         // Not the parser's message: it is about bytes the client sent, and names protobuf internals.
         call.reject(Status.INVALID_ARGUMENT.withDescription("malformed request: not a valid "
             + method.getFullMethodName() + " request message"));
         delegate.onCancel();
         return;
       }
-      delegate.onMessage(request);
+      delegate.onMessage((Q) message);
     }
 
     @Override
@@ -128,11 +125,11 @@ public final class MalformedRequests {
 
   /** The call as the handler sees it: once rejected here, what the handler sends is dropped. */
   private static final class GuardedCall<Q, R> extends ServerCall<Q, R> {
-    private final ServerCall<byte[], R> call;
+    private final ServerCall<Object, R> call;
     private final MethodDescriptor<Q, R> method;
     volatile boolean rejected;
 
-    GuardedCall(ServerCall<byte[], R> call, MethodDescriptor<Q, R> method) {
+    GuardedCall(ServerCall<Object, R> call, MethodDescriptor<Q, R> method) {
       this.call = call;
       this.method = method;
     }
@@ -220,19 +217,30 @@ public final class MalformedRequests {
     }
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
+  /** What {@link Parsing} hands over for a request that is not a valid message. */
+  private static final Object MALFORMED = new Object();
+
+  /** Parses with the method's own marshaller; a request that does not parse becomes {@link #MALFORMED}. */
+  private static final class Parsing<Q> implements MethodDescriptor.Marshaller<Object> {
+    private final MethodDescriptor<Q, ?> method;
+
+    Parsing(MethodDescriptor<Q, ?> method) {
+      this.method = method;
     }
 
     @Override
-    public byte[] parse(InputStream stream) {
+    @SuppressWarnings("unchecked")
+    public InputStream stream(Object value) {
+      return method.streamRequest((Q) value);
+    }
+
+    @Override
+    public Object parse(InputStream stream) {
       try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        return method.parseRequest(stream);
+      } catch (RuntimeException e) {
+        return MALFORMED;
       }
     }
-  };
+  }
 }

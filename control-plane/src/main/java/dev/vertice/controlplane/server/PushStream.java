@@ -94,8 +94,12 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
    */
   protected abstract void handle(Q request, Subscriber subscriber);
 
-  /** Turns {@code batch} into the response to send. Called holding this stream's monitor while it is open. */
-  protected abstract R render(PushBatch batch);
+  /**
+   * Turns {@code batch} into the response to send: an {@code R}, or an {@link EncodedMessage} of one
+   * when the service is bound through {@link PreEncodedResponses}. Called holding this stream's
+   * monitor while it is open.
+   */
+  protected abstract Object render(PushBatch batch);
 
   /** Returns the engine this stream subscribes to. */
   protected final PushEngine engine() {
@@ -205,7 +209,7 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
       if (closed) {
         return false;
       }
-      out.onNext(render(batch));
+      out.onNext(erased(render(batch)));
       return true;
     }
   }
@@ -229,6 +233,12 @@ public abstract class PushStream<Q, R> implements StreamObserver<Q>, PushSink {
       }
     }
     clientGone();
+  }
+
+  /** An EncodedMessage goes through the erased response type to the marshaller that writes it. */
+  @SuppressWarnings("unchecked")
+  private static <T> T erased(Object response) {
+    return (T) response;
   }
 
   private void clientGone() {

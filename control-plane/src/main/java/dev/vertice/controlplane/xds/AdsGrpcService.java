@@ -7,16 +7,21 @@ import dev.vertice.controlplane.push.PushBatch;
 import dev.vertice.controlplane.push.PushEngine;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.Subscriber;
+import dev.vertice.controlplane.server.EncodedMessage;
 import dev.vertice.controlplane.server.GrpcErrors;
+import dev.vertice.controlplane.server.PreEncodedResponses;
 import dev.vertice.controlplane.server.PushStream;
 import dev.vertice.security.auth.Authorizer;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -48,7 +53,7 @@ import java.util.Set;
  * {@code google.rpc.BadRequest} for a type not served or a bad resource name, RESOURCE_EXHAUSTED
  * beyond the subscriptions-per-stream limit, UNAVAILABLE when the server shuts down.
  */
-public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
+public final class AdsGrpcService implements AggregatedDiscoveryServiceGrpc.AsyncService, BindableService {
 
   /** Longest resource name accepted in a request. */
   public static final int MAX_NAME_LENGTH = 256;
@@ -100,7 +105,7 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
     /** The first request for the type asked for no name: the legacy wildcard (LDS and CDS). */
     boolean legacyWildcard;
     /** LDS and CDS: what the client holds, name to value; every response repeats it. */
-    final Map<String, Any> held = new LinkedHashMap<>();
+    final Map<String, Resource> held = new LinkedHashMap<>();
   }
 
   /** One ADS stream: Envoy's DiscoveryRequest and DiscoveryResponse over a {@link PushStream}. */
@@ -202,27 +207,50 @@ public final class AdsGrpcService extends AggregatedDiscoveryServiceGrpc.Aggrega
     }
 
     @Override
-    protected DiscoveryResponse render(PushBatch batch) {
-      DiscoveryResponse.Builder r = DiscoveryResponse.newBuilder()
-          .setTypeUrl(batch.typeUrl())
-          .setVersionInfo(engine.versions().format(Math.max(1, batch.systemVersion())))
-          .setNonce(batch.nonce());
+    protected EncodedMessage render(PushBatch batch) {
+      TypeState ts = types.get(batch.typeUrl());
+      Collection<Resource> resources = batch.resources();
       if (XdsTypes.fullState(batch.typeUrl())) {
-        TypeState ts = types.get(batch.typeUrl());
-        Map<String, Any> held = ts != null ? ts.held : new LinkedHashMap<>();
+        Map<String, Resource> held = ts != null ? ts.held : new LinkedHashMap<>();
         for (Resource res : batch.resources()) {
-          held.put(res.name(), (Any) res.value());
+          held.put(res.name(), res);
         }
         for (String gone : batch.removed()) {
           held.remove(gone);
         }
-        r.addAllResources(held.values());
-      } else {
-        for (Resource res : batch.resources()) {
-          r.addResources((Any) res.value());
-        }
+        resources = held.values();
       }
-      return r.build();
+      return encode(batch, resources);
     }
+  }
+
+  /**
+   * Returns {@code batch} as the bytes of a {@link DiscoveryResponse} listing {@code resources},
+   * identical to protobuf's encoding of the response built field by field: each resource's {@code
+   * resources} field is encoded once per version and shared by every stream that receives it.
+   */
+  EncodedMessage encode(PushBatch batch, Collection<Resource> resources) {
+    EncodedMessage.Builder m = EncodedMessage.builder(3 + resources.size());
+    m.add(EncodedMessage.stringField(DiscoveryResponse.VERSION_INFO_FIELD_NUMBER,
+        engine.versions().format(Math.max(1, batch.systemVersion()))));
+    for (Resource res : resources) {
+      m.add(res.encoded(this, AdsGrpcService::resourceField));
+    }
+    m.add(EncodedMessage.stringField(DiscoveryResponse.TYPE_URL_FIELD_NUMBER, batch.typeUrl()));
+    m.add(EncodedMessage.stringField(DiscoveryResponse.NONCE_FIELD_NUMBER, batch.nonce()));
+    return m.build();
+  }
+
+  private static byte[] resourceField(Resource res) {
+    return EncodedMessage.messageField(DiscoveryResponse.RESOURCES_FIELD_NUMBER, ((Any) res.value()).toByteArray());
+  }
+
+  /**
+   * Returns the service's definition, its responses written from pre-encoded pieces ({@link
+   * PreEncodedResponses}): bind this, not the generated one.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    return PreEncodedResponses.accepting(AggregatedDiscoveryServiceGrpc.bindService(this));
   }
 }

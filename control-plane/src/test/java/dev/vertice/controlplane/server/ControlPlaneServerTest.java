@@ -142,6 +142,43 @@ class ControlPlaneServerTest {
   }
 
   @Test
+  void watcherOnASlowConnectionGetsOnlyTheNewestVersionOnceItReads() throws Exception {
+    WatchStream slow = WatchStream.open(channel(), "slow", false);
+    slow.subscribe("orders");
+    var registry = RegistryServiceGrpc.newBlockingStub(channel()).withInterceptors(TestDeadlines.grpc());
+    // 400 versions of ~4 KiB: more than the slow stream's HTTP/2 window can take while it reads nothing.
+    String payload = "p".repeat(4000);
+    String newest = null;
+    for (int i = 0; i < 400; i++) {
+      newest = registry.register(registration("orders", "a", payload + i)).getResourceVersion();
+    }
+    var versions = server.controlPlane().engine().versions();
+    List<Long> received = new ArrayList<>();
+    String last = newest;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    boolean holdsNewest = false;
+    while (!holdsNewest && System.nanoTime() < deadline) {
+      slow.request(1);
+      WatchResponse r = slow.responses.poll(1, TimeUnit.SECONDS);
+      if (r != null) {
+        slow.ack(r);
+        for (var res : r.getResourcesList()) {
+          received.add(versions.parse(res.getVersion()));
+        }
+        holdsNewest = r.getResourcesCount() > 0 && r.getResources(0).getVersion().equals(last);
+      }
+    }
+    assertTrue(holdsNewest, "the slow watcher holds " + last + " within 20 s; it got " + received);
+    for (int i = 1; i < received.size(); i++) {
+      assertTrue(received.get(i) > received.get(i - 1), "versions only go forward: " + received);
+    }
+    // What the window held was sent while it was open; the rest was coalesced into the newest.
+    assertTrue(received.size() < 400, received.size() + " responses for 400 changes");
+    slow.request(1);
+    assertEquals(null, slow.responses.poll(200, TimeUnit.MILLISECONDS), "nothing after the newest version");
+  }
+
+  @Test
   void stopEndsWatchStreamsWithUnavailable() throws Exception {
     WatchStream w = WatchStream.open(channel(), "gw");
     w.subscribe("orders");

@@ -89,6 +89,11 @@ final class WatchStream implements ClientResponseObserver<WatchRequest, WatchRes
         .setErrorDetail(ErrorDetail.newBuilder().setCode(3).setMessage(why)));
   }
 
+  /** Asks the transport for {@code n} more responses (a stream opened with {@code reading = false}). */
+  void request(int n) {
+    requests.request(n);
+  }
+
   void cancel() {
     requests.cancel("test cancels", null);
   }
