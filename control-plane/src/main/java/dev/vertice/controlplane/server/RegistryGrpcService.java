@@ -171,14 +171,11 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       response.onError(GrpcErrors.invalidArgument(v.violations()));
       return;
     }
-    Set<String> allowed = new HashSet<>();
     for (int i = 0; i < entries.size(); i++) {
       String service = entries.get(i).instance().getService();
       try {
-        if (!allowed.contains(service)) {
-          authorizer.checkWrite(Authorizer.Write.REGISTER, service);
-          allowed.add(service);
-        }
+        // Per entry, as Register: each counts against the caller's registration rate limit too.
+        authorizer.checkWrite(Authorizer.Write.REGISTER, service);
       } catch (StatusRuntimeException denied) {
         // The same status, naming the entry: the caller learns which one it may not write.
         response.onError(denied.getStatus().withDescription("entries[" + i + "]: "
