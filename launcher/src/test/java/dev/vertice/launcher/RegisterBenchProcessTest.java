@@ -33,7 +33,7 @@ class RegisterBenchProcessTest {
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void everyCallIsMeasuredOnBothStoresInSeparateProcesses(@TempDir Path dir) throws Exception {
     try (LauncherProcess cli = new LauncherProcess(dir)) {
-      LauncherProcess.Result r = cli.start("bench", "register", "--seconds", "1", "--warmup-seconds", "1",
+      LauncherProcess.Result r = cli.start("bench", "register", "--seconds", "1", "--warmup-seconds", "0",
           "--concurrency", "16", "--batch-size", "50", "--batch-concurrency", "2", "--connections", "2",
           "--keepalive-streams", "2", "--pipeline", "16", "--instances", "2000", "--services", "10", "--json")
           .await(Duration.ofSeconds(110));
