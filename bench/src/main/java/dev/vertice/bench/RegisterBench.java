@@ -273,7 +273,9 @@ final class RegisterBench implements Callable<Integer> {
       long round = n / instances;
       return RegisterRequest.newBuilder().setInstance(Instance.newBuilder()
           .setService("svc-" + (i % services)).setInstanceId("i-" + i).setAddress("10.0." + (i % 250) + ".1")
-          .setPort((int) (1024 + round % 60_000)).setVersion("v1").setZone("zone-a")).build();
+          .setPort((int) (1024 + round % 60_000)).setVersion("v1").setZone("zone-a"))
+          // Long enough that no lease expires between the register phases and the keepalive phase.
+          .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(900)).build();
     }
 
     void lease(long n, RegisterResponse r) {
