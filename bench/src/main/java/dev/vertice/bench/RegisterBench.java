@@ -53,6 +53,9 @@ import picocli.CommandLine.Option;
 final class RegisterBench implements Callable<Integer> {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /** The first failed call's status, printed once so that errors are not only a count. */
+  private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_FAILURE =
+      new java.util.concurrent.atomic.AtomicReference<>();
   /** Most latency samples kept per phase. */
   private static final int MAX_SAMPLES = 2_000_000;
 
@@ -244,6 +247,9 @@ final class RegisterBench implements Callable<Integer> {
 
     @Override
     public void onError(Throwable t) {
+      if (FIRST_FAILURE.compareAndSet(null, t.toString())) {
+        System.err.println("first failed call: " + t);
+      }
       done.accept(false);
     }
 

@@ -40,7 +40,10 @@ public interface RegistryStore extends AutoCloseable {
 
   /**
    * Registers every entry as {@link #register} would, all or none: when the registry or a service
-   * would exceed its capacity, or the store fails, nothing of the batch changes. Entries must name
+   * would exceed its capacity, or the store cannot be reached, nothing of the batch changes (a
+   * shared store that applied the batch but whose replicas did not acknowledge it in time fails it
+   * with {@link StoreUnavailableException} after the write, as {@link #register} does; the batch is
+   * an idempotent upsert, so the caller retries). Entries must name
    * distinct (service, instance id) pairs (an empty id counts as distinct). Does not block on the
    * network: the future completes, possibly on a store thread, with one {@link Registration} per
    * entry in order, each carrying its service's version after the whole batch, once this replica's
