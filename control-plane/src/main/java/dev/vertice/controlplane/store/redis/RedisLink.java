@@ -261,6 +261,8 @@ final class RedisLink implements AutoCloseable {
     final RedisAsyncCommands<String, byte[]> commands;
     private List<CompletableFuture<Void>> waiting = new ArrayList<>(); // guarded by this
     private boolean waitInFlight; // guarded by this
+    /** The last multi-entry batch script sent on this connection (see RedisRegistryStore.registerBatch). */
+    CompletableFuture<?> batchTail = CompletableFuture.completedFuture(null); // guarded by this
 
     AsyncWriter(RedisAsyncCommands<String, byte[]> commands) {
       this.commands = commands;

@@ -197,8 +197,21 @@ public final class RedisRegistryStore implements RegistryStore {
       args.add(e.ttl().toMillis());
     }
     RedisLink.AsyncWriter w = link.asyncWriter();
-    CompletableFuture<List<Object>> written = link.evalAsync(w.commands, "register_batch", ScriptOutputType.MULTI,
-        args.toArray());
+    Object[] argv = args.toArray();
+    CompletableFuture<List<Object>> written;
+    if (entries.size() == 1) {
+      written = link.evalAsync(w.commands, "register_batch", ScriptOutputType.MULTI, argv);
+    } else {
+      // Larger batches one at a time per connection: a script queued behind others would spend its
+      // command timeout waiting (lettuce times a command from when it is queued), and Redis runs
+      // one script at a time anyway.
+      synchronized (w) {
+        CompletableFuture<?> before = w.batchTail;
+        written = before.handle((r, e) -> null).thenCompose(v -> link.<List<Object>>evalAsync(w.commands,
+            "register_batch", ScriptOutputType.MULTI, argv));
+        w.batchTail = written;
+      }
+    }
     return written.thenCompose(r -> {
       long highest = (Long) r.get(0);
       if (highest == -2) {
