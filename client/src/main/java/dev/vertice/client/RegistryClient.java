@@ -3,6 +3,8 @@ package dev.vertice.client;
 import dev.vertice.api.registry.v1.DeregisterRequest;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Lease;
+import dev.vertice.api.registry.v1.RegisterBatchRequest;
+import dev.vertice.api.registry.v1.RegisterBatchResponse;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegisterResponse;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
@@ -123,6 +125,56 @@ public final class RegistryClient implements AutoCloseable {
       leases.ensureStreamLocked(r);
       return r;
     }
+  }
+
+  /**
+   * {@code registerBatch} registers every spec in one call (RegisterBatch), all or none, and starts
+   * keeping their leases alive; returns one handle per spec, in order. The server takes at most its
+   * batch limit (default 1000) of specs per call, each naming a different instance; registering an
+   * instance this client already holds updates it and returns the same handle. The leases ride on
+   * this client's KeepAlive streams like those of {@link #register}.
+   *
+   * @throws StatusRuntimeException INVALID_ARGUMENT (with a google.rpc.BadRequest detail naming the
+   *     entry, for example {@code entries[3].instance.port}) for a bad spec or too many, PERMISSION_DENIED
+   *     for a service the caller may not register, RESOURCE_EXHAUSTED when the registry is full,
+   *     UNAVAILABLE or DEADLINE_EXCEEDED when no replica answered; in each case nothing was registered
+   * @throws IllegalArgumentException for an empty list
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public List<Registration> registerBatch(List<InstanceSpec> specs) {
+    Objects.requireNonNull(specs, "specs");
+    if (specs.isEmpty()) {
+      throw new IllegalArgumentException("registerBatch needs at least one instance");
+    }
+    checkOpen();
+    RegisterBatchRequest.Builder request = RegisterBatchRequest.newBuilder();
+    for (InstanceSpec spec : specs) {
+      request.addEntries(Objects.requireNonNull(spec, "spec").toRequest());
+    }
+    RegisterBatchResponse response = UnaryCalls.await(
+        UnaryCalls.call(channels, RegistryServiceGrpc.getRegisterBatchMethod(), request.build(), callTimeout));
+    List<Registration> out = new java.util.ArrayList<>(specs.size());
+    synchronized (lock) {
+      if (closed) {
+        for (int i = 0; i < response.getResultsCount(); i++) {
+          deregisterQuietly(asRegistered(request.getEntries(i), response.getResults(i)), callTimeout);
+        }
+        throw new IllegalStateException("the registry client was closed during registerBatch");
+      }
+      for (int i = 0; i < response.getResultsCount(); i++) {
+        RegisterResponse one = response.getResults(i);
+        RegisterRequest registered = asRegistered(request.getEntries(i), one);
+        Registration r = registrations.computeIfAbsent(key(one.getService(), one.getInstanceId()),
+            k -> new Registration(this, one.getService(), one.getInstanceId(), connection.newBackoff()));
+        r.request = registered;
+        r.health(healthOf(registered));
+        r.lost = false;
+        applyLeaseLocked(r, one.getLease());
+        leases.ensureStreamLocked(r);
+        out.add(r);
+      }
+    }
+    return out;
   }
 
   /** {@code registrations} returns the active registrations of this client. */

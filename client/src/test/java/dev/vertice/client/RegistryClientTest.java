@@ -289,6 +289,44 @@ class RegistryClientTest {
   }
 
   @Test
+  void registerBatchRegistersEveryInstanceInOneCallAndKeepsTheirLeasesAlive() {
+    FakeClock clock = new FakeClock();
+    ControlPlane.Builder builder = ControlPlane.builder().ticker(clock).scheduler(clock.scheduler());
+    TestControlPlane cp = resources.controlPlane(builder, 0);
+    RegistryClient client = resources.track(RegistryClient.builder().controlPlane(cp.address())
+        .scheduler(clock.scheduler()).build());
+    Registration single = client.register(echo("b").ttl(Duration.ofSeconds(5)).keepaliveInterval(Duration.ofSeconds(1))
+        .build());
+    List<Registration> batch = client.registerBatch(List.of(
+        echo("a").ttl(Duration.ofSeconds(5)).keepaliveInterval(Duration.ofSeconds(1)).build(),
+        echo("b").port(9002).ttl(Duration.ofSeconds(5)).keepaliveInterval(Duration.ofSeconds(1)).build(),
+        echo("c").ttl(Duration.ofSeconds(5)).keepaliveInterval(Duration.ofSeconds(1)).build()));
+
+    assertEquals(List.of("a", "b", "c"), batch.stream().map(Registration::instanceId).toList(), "in order");
+    assertSame(single, batch.get(1), "an instance the client holds keeps its handle");
+    assertEquals(List.of("a", "b", "c"), cp.instanceIds("echo"));
+    for (int second = 1; second <= 8; second++) {
+      long before = batch.stream().mapToLong(Registration::renewals).min().orElse(0);
+      clock.forwardTime(Duration.ofSeconds(1));
+      Await.until("pings in second " + second, TIMEOUT,
+          () -> batch.stream().mapToLong(Registration::renewals).min().orElse(0) > before);
+    }
+    assertEquals(List.of("a", "b", "c"), cp.instanceIds("echo"), "8 s with a 5 s TTL: kept alive");
+  }
+
+  @Test
+  void aBadEntryInABatchNamesItsIndexAndNothingIsRegistered() {
+    TestControlPlane cp = resources.controlPlane();
+    RegistryClient client = resources.registryClient(cp);
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> client.registerBatch(List.of(
+        echo("a").build(), echo("b").ttl(Duration.ofMillis(10)).build())));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("entries[1].ttl"), e.getStatus().getDescription());
+    assertEquals(List.of(), client.registrations());
+    assertEquals(List.of(), cp.instanceIds("echo"));
+  }
+
+  @Test
   void invalidRegistrationIsRejectedWithInvalidArgumentAndNothingIsKept() {
     TestControlPlane cp = resources.controlPlane();
     RegistryClient client = resources.registryClient(cp);

@@ -110,6 +110,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
           + " rediss-sentinel://; default: the JVM's trust store (VERTICE_STORE_CA).")
   java.nio.file.Path storeCa;
 
+  @Option(names = "--store-min-replicas", defaultValue = "${env:VERTICE_STORE_MIN_REPLICAS}",
+      description = "Redis replicas that must hold each write before it is acknowledged (Redis WAIT):"
+          + " default 1 with redis-sentinel://, 0 with redis://; set 1 for a plain master with a replica"
+          + " (VERTICE_STORE_MIN_REPLICAS).")
+  Integer storeMinReplicas;
+
   @Option(names = "--lease-ttl", defaultValue = "${env:VERTICE_LEASE_TTL:-60s}", converter = DurationConverter.class,
       description = "Lease TTL when a registration sets none (VERTICE_LEASE_TTL). Default: ${DEFAULT-VALUE}.")
   Duration leaseTtl;
@@ -143,6 +149,11 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       description = "Most instances of one service, so that one service cannot fill the registry"
           + " (VERTICE_MAX_INSTANCES_PER_SERVICE). Default: ${DEFAULT-VALUE}.")
   int maxInstancesPerService;
+
+  @Option(names = "--max-batch-size", defaultValue = "${env:VERTICE_MAX_BATCH_SIZE:-1000}",
+      description = "Most instances one RegisterBatch call may register; a larger batch is refused whole with"
+          + " INVALID_ARGUMENT (VERTICE_MAX_BATCH_SIZE). Default: ${DEFAULT-VALUE}.")
+  int maxBatchSize;
 
   @Option(names = "--max-message-bytes", defaultValue = "${env:VERTICE_MAX_MESSAGE_BYTES:-1048576}",
       description = "Largest request message accepted (VERTICE_MAX_MESSAGE_BYTES). Default: ${DEFAULT-VALUE}.")
@@ -469,9 +480,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   private RedisStoreConfig redisStore() {
     if (store.strip().equals("memory")) {
-      for (Object set : new Object[] {storePasswordFile, storeSentinelPasswordFile, storeCa, storeUser}) {
+      for (Object set : new Object[] {storePasswordFile, storeSentinelPasswordFile, storeCa, storeUser,
+          storeMinReplicas}) {
         check("--store", set == null, "memory takes no --store-password-file, --store-user,"
-            + " --store-sentinel-password-file or --store-ca");
+            + " --store-sentinel-password-file, --store-ca or --store-min-replicas");
       }
       return null;
     }
@@ -495,6 +507,9 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     if (storeCa != null) {
       config = apply("--store-ca", config, c -> RedisStoreConfig.from(c).ca(storeCa).build());
+    }
+    if (storeMinReplicas != null) {
+      config = apply("--store-min-replicas", config, c -> RedisStoreConfig.from(c).minReplicas(storeMinReplicas).build());
     }
     return config;
   }
@@ -530,10 +545,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   private RegistryConfig registryConfig() {
     check("--max-instances-per-service", maxInstancesPerService > 0, maxInstancesPerService + " must be positive");
+    check("--max-batch-size", maxBatchSize > 0, maxBatchSize + " must be positive");
     try {
       return RegistryConfig.custom()
           .minTtl(minTtl).maxTtl(maxTtl).defaultTtl(leaseTtl).defaultKeepalive(keepalive).grace(grace)
-          .maxInstances(maxInstances).maxInstancesPerService(maxInstancesPerService).build();
+          .maxInstances(maxInstances).maxInstancesPerService(maxInstancesPerService)
+          .maxBatchSize(maxBatchSize).build();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "invalid lease settings (--lease-ttl,"
           + " --keepalive-interval, --min-lease-ttl, --max-lease-ttl, --lease-grace, --max-instances,"

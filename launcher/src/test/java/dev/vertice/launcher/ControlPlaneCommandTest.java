@@ -57,6 +57,8 @@ class ControlPlaneCommandTest {
     "--lease-grace|-1s|--lease-grace",
     "--max-instances|0|--max-instances",
     "--max-instances-per-service|0|--max-instances-per-service",
+    "--max-batch-size|0|--max-batch-size",
+    "--store-min-replicas|1|--store-min-replicas",
     "--max-message-bytes|10|--max-message-bytes",
     "--max-subscriptions|0|--max-subscriptions",
     "--max-pending-bytes-per-stream|0|--max-pending-bytes-per-stream",
@@ -81,6 +83,15 @@ class ControlPlaneCommandTest {
         "control-plane", "--host", "127.0.0.1", option, value);
     assertEquals(2, code, err.toString());
     assertTrue(err.toString().contains(named), err.toString());
+  }
+
+  @Test
+  void aNegativeReplicaCountExitsWith2AndNamesIt() {
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
+        "control-plane", "--host", "127.0.0.1", "--store", "redis://127.0.0.1:1/0", "--store-min-replicas", "-1");
+    assertEquals(2, code, err.toString());
+    assertTrue(err.toString().contains("--store-min-replicas"), err.toString());
   }
 
   @Test

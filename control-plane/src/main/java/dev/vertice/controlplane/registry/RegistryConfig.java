@@ -32,10 +32,13 @@ public final class RegistryConfig {
    * fill the whole registry and lock every other service out.
    */
   public static final int DEFAULT_MAX_INSTANCES_PER_SERVICE = 10_000;
+  /** Most entries of one RegisterBatch call: bounds one atomic write (one Redis script) and its message. */
+  public static final int DEFAULT_MAX_BATCH_SIZE = 1_000;
 
   private final Duration defaultTtl;
   private final int maxInstances;
   private final int maxInstancesPerService;
+  private final int maxBatchSize;
   private final Duration defaultKeepalive;
   private final Duration minTtl;
   private final Duration maxTtl;
@@ -51,6 +54,7 @@ public final class RegistryConfig {
     this.expiryResolution = b.expiryResolution;
     this.maxInstances = b.maxInstances;
     this.maxInstancesPerService = b.maxInstancesPerService;
+    this.maxBatchSize = b.maxBatchSize;
   }
 
   /** Returns the defaults: TTL 60 s (5 s to 1 h allowed), keepalive 30 s, grace 5 s. */
@@ -101,11 +105,16 @@ public final class RegistryConfig {
     return maxInstancesPerService;
   }
 
+  /** Most entries of one RegisterBatch call; a larger batch is rejected whole. */
+  public int maxBatchSize() {
+    return maxBatchSize;
+  }
+
   @Override
   public String toString() {
     return "RegistryConfig{defaultTtl=" + defaultTtl + ", defaultKeepalive=" + defaultKeepalive + ", ttl=["
         + minTtl + ", " + maxTtl + "], grace=" + grace + ", expiryResolution=" + expiryResolution
-        + ", maxInstances=" + maxInstances + ", maxInstancesPerService=" + maxInstancesPerService + "}";
+        + ", maxInstances=" + maxInstances + ", maxInstancesPerService=" + maxInstancesPerService + ", maxBatchSize=" + maxBatchSize + "}";
   }
 
   /** {@code Builder} builds a {@link RegistryConfig}. */
@@ -118,6 +127,7 @@ public final class RegistryConfig {
     private Duration expiryResolution = DEFAULT_EXPIRY_RESOLUTION;
     private int maxInstances = DEFAULT_MAX_INSTANCES;
     private int maxInstancesPerService = DEFAULT_MAX_INSTANCES_PER_SERVICE;
+    private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
 
     private Builder() {}
 
@@ -130,6 +140,16 @@ public final class RegistryConfig {
       this.expiryResolution = base.expiryResolution;
       this.maxInstances = base.maxInstances;
       this.maxInstancesPerService = base.maxInstancesPerService;
+      this.maxBatchSize = base.maxBatchSize;
+    }
+
+    /** Most entries of one RegisterBatch call (default {@link #DEFAULT_MAX_BATCH_SIZE}). */
+    public Builder maxBatchSize(int v) {
+      if (v <= 0) {
+        throw new IllegalArgumentException("maxBatchSize must be positive: " + v);
+      }
+      this.maxBatchSize = v;
+      return this;
     }
 
     /** Most instances of one service (default {@link #DEFAULT_MAX_INSTANCES_PER_SERVICE}). */

@@ -1,6 +1,7 @@
 package dev.vertice.controlplane.server;
 
 import com.google.protobuf.util.Durations;
+import com.google.rpc.BadRequest;
 import dev.vertice.api.registry.v1.DeregisterRequest;
 import dev.vertice.api.registry.v1.DeregisterResponse;
 import dev.vertice.api.registry.v1.GetServiceRequest;
@@ -11,6 +12,8 @@ import dev.vertice.api.registry.v1.KeepAliveResponse;
 import dev.vertice.api.registry.v1.Lease;
 import dev.vertice.api.registry.v1.ListServicesRequest;
 import dev.vertice.api.registry.v1.ListServicesResponse;
+import dev.vertice.api.registry.v1.RegisterBatchRequest;
+import dev.vertice.api.registry.v1.RegisterBatchResponse;
 import dev.vertice.api.registry.v1.RegisterRequest;
 import dev.vertice.api.registry.v1.RegisterResponse;
 import dev.vertice.api.registry.v1.RegistryServiceGrpc;
@@ -23,6 +26,7 @@ import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.store.CapacityExceededException;
 import dev.vertice.controlplane.store.NotFoundException;
 import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistrationRequest;
 import dev.vertice.controlplane.store.RegistryStore;
 import dev.vertice.controlplane.store.StoreUnavailableException;
 import dev.vertice.security.auth.Authorizer;
@@ -30,9 +34,14 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -43,6 +52,9 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
 
   /** Most distinct leases one KeepAlive stream may carry. */
   public static final int MAX_LEASES_PER_STREAM = 1024;
+
+  /** Most pings one KeepAlive stream has requested and not yet answered (its inbound window). */
+  static final int KEEPALIVE_WINDOW = 256;
 
   private final RegistryStore store;
   private final RegistryView registry;
@@ -96,26 +108,127 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       response.onError(denied);
       return;
     }
-    if (authorizer.enabled() && Validation.isHostLocal(instance.getAddress()) && !callerIsAdmin()) {
-      // With auth on, a workload must not point its service at the gateways' own loopback ports or at
-      // a cloud metadata endpoint (169.254.169.254): every gateway would send that traffic there.
+    if (refusedLocalAddress(instance)) {
       Validation local = new Validation();
-      local.violation("instance.address", "is a loopback, link-local or unspecified address; with auth on only an"
-          + " admin may register one");
+      local.violation("instance.address", LOCAL_ADDRESS);
       response.onError(GrpcErrors.invalidArgument(local.violations()));
       return;
     }
-    Registration r;
-    try {
-      r = store.register(instance, ttl, keepalive);
-    } catch (CapacityExceededException e) {
-      response.onError(GrpcErrors.resourceExhausted(e.getMessage()));
-      return;
-    } catch (StoreUnavailableException e) {
-      response.onError(GrpcErrors.unavailable(e.getMessage()));
+    store.registerBatch(List.of(new RegistrationRequest(instance, ttl, keepalive))).whenComplete((done, e) -> {
+      if (e != null) {
+        response.onError(storeError(e));
+        return;
+      }
+      response.onNext(answer(done.get(0)));
+      response.onCompleted();
+    });
+  }
+
+  /**
+   * Validates every entry as {@link #register} does (violations named {@code entries[i].<field>}),
+   * authorizes each, then writes the batch all or none without holding a thread while the store works.
+   */
+  @Override
+  public void registerBatch(RegisterBatchRequest request, StreamObserver<RegisterBatchResponse> response) {
+    int limit = store.config().maxBatchSize();
+    Validation v = new Validation();
+    if (request.getEntriesCount() == 0) {
+      v.violation("entries", "is empty");
+    } else if (request.getEntriesCount() > limit) {
+      v.violation("entries", request.getEntriesCount() + " entries exceed the limit of " + limit
+          + " per call (the server's --max-batch-size)");
+    }
+    if (!v.ok()) {
+      response.onError(GrpcErrors.invalidArgument(v.violations()));
       return;
     }
-    response.onNext(RegisterResponse.newBuilder()
+    List<RegistrationRequest> entries = new ArrayList<>(request.getEntriesCount());
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < request.getEntriesCount(); i++) {
+      RegisterRequest entry = request.getEntries(i);
+      Validation one = new Validation();
+      Instance instance = one.instance(entry);
+      Duration ttl = one.ttl(entry, store.config());
+      Duration keepalive = one.keepalive(entry, store.config(), ttl);
+      String prefix = "entries[" + i + "].";
+      for (BadRequest.FieldViolation f : one.violations()) {
+        v.violation(prefix + f.getField(), f.getDescription());
+      }
+      if (!one.ok()) {
+        continue;
+      }
+      if (!instance.getInstanceId().isEmpty()) {
+        Integer first = seen.putIfAbsent(instance.getService() + "/" + instance.getInstanceId(), i);
+        if (first != null) {
+          v.violation(prefix + "instance.instance_id", "'" + instance.getInstanceId() + "' of service "
+              + instance.getService() + " repeats entries[" + first + "]; a batch names each instance once");
+          continue;
+        }
+      }
+      entries.add(new RegistrationRequest(instance, ttl, keepalive));
+    }
+    if (!v.ok()) {
+      response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    for (int i = 0; i < entries.size(); i++) {
+      String service = entries.get(i).instance().getService();
+      try {
+        // Per entry, as Register: each counts against the caller's registration rate limit too.
+        authorizer.checkWrite(Authorizer.Write.REGISTER, service);
+      } catch (StatusRuntimeException denied) {
+        // The same status, naming the entry: the caller learns which one it may not write.
+        response.onError(denied.getStatus().withDescription("entries[" + i + "]: "
+            + denied.getStatus().getDescription()).asRuntimeException(denied.getTrailers()));
+        return;
+      }
+      if (refusedLocalAddress(entries.get(i).instance())) {
+        v.violation("entries[" + i + "].instance.address", LOCAL_ADDRESS);
+      }
+    }
+    if (!v.ok()) {
+      response.onError(GrpcErrors.invalidArgument(v.violations()));
+      return;
+    }
+    store.registerBatch(entries).whenComplete((done, e) -> {
+      if (e != null) {
+        response.onError(storeError(e));
+        return;
+      }
+      RegisterBatchResponse.Builder out = RegisterBatchResponse.newBuilder();
+      for (Registration r : done) {
+        out.addResults(answer(r));
+      }
+      response.onNext(out.build());
+      response.onCompleted();
+    });
+  }
+
+  private static final String LOCAL_ADDRESS = "is a loopback, link-local or unspecified address; with auth on only an"
+      + " admin may register one";
+
+  /**
+   * With auth on, a workload must not point its service at the gateways' own loopback ports or at a
+   * cloud metadata endpoint (169.254.169.254): every gateway would send that traffic there.
+   */
+  private boolean refusedLocalAddress(Instance instance) {
+    return authorizer.enabled() && Validation.isHostLocal(instance.getAddress()) && !callerIsAdmin();
+  }
+
+  /** The status of a failed store write. */
+  private static StatusRuntimeException storeError(Throwable e) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof CapacityExceededException) {
+      return GrpcErrors.resourceExhausted(cause.getMessage());
+    }
+    if (cause instanceof StoreUnavailableException) {
+      return GrpcErrors.unavailable(cause.getMessage());
+    }
+    return io.grpc.Status.INTERNAL.withDescription("registration failed").withCause(cause).asRuntimeException();
+  }
+
+  private RegisterResponse answer(Registration r) {
+    return RegisterResponse.newBuilder()
         .setInstanceId(r.instance().getInstanceId())
         .setService(r.instance().getService())
         .setLease(Lease.newBuilder()
@@ -123,8 +236,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
             .setTtl(Durations.fromNanos(r.ttl().toNanos()))
             .setKeepaliveInterval(Durations.fromNanos(r.keepaliveInterval().toNanos())))
         .setResourceVersion(versions.format(r.resourceVersion()))
-        .build());
-    response.onCompleted();
+        .build();
   }
 
   @Override
@@ -248,9 +360,11 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
   }
 
   /**
-   * One KeepAlive stream. Inbound flow control is manual: the next ping is requested only once the
-   * answer to the previous one could be sent, so a client that stops reading cannot make the server
-   * buffer answers.
+   * One KeepAlive stream. Inbound flow control is manual: at most {@link #KEEPALIVE_WINDOW} pings
+   * are requested and not yet answered, and more are requested only while answers can be sent, so a
+   * client that stops reading cannot make the server buffer answers. Pings that arrive while the
+   * store renews earlier ones are renewed together in the next store call (one Redis script per
+   * batch, not per ping); answers go out one per ping, in order.
    */
   private final class KeepAliveCall implements StreamObserver<KeepAliveRequest> {
     private final ServerCallStreamObserver<KeepAliveResponse> out;
@@ -258,6 +372,12 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
     private final Set<String> authorized = new HashSet<>(); // guarded by this
     private final String id = streamPrefix + streams.incrementAndGet();
     private final Set<String> leases = new HashSet<>(); // guarded by this
+    /** Pings received and not yet handed to the store. */
+    private final List<String> queued = new ArrayList<>(); // guarded by this
+    /** Whether a store call for this stream is out. */
+    private boolean renewing; // guarded by this
+    /** Pings requested from the client and not yet answered. */
+    private int unanswered; // guarded by this
     private boolean done; // guarded by this
     private boolean wantMore; // guarded by this
 
@@ -266,7 +386,8 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       out.disableAutoRequest();
       out.setOnReadyHandler(this::onReady);
       out.setOnCancelHandler(this::ended);
-      out.request(1);
+      unanswered = KEEPALIVE_WINDOW;
+      out.request(KEEPALIVE_WINDOW);
     }
 
     @Override
@@ -311,28 +432,64 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
             return;
           }
         }
-        OptionalLong remaining;
-        try {
-          remaining = store.keepAlive(leaseId, id);
-        } catch (StoreUnavailableException e) {
-          failLocked(GrpcErrors.unavailable(e.getMessage()), false);
+        // Counted at once, so that a window of pings for new leases cannot pass the limit above.
+        leases.add(leaseId);
+        queued.add(leaseId);
+        if (!renewing) {
+          renewLocked();
+        }
+      }
+    }
+
+    /** Caller holds this: hands every queued ping to the store in one call. */
+    private void renewLocked() {
+      List<String> batch = List.copyOf(queued);
+      queued.clear();
+      renewing = true;
+      store.keepAliveBatch(batch, id).whenComplete((remaining, e) -> renewed(batch, remaining, e));
+    }
+
+    private void renewed(List<String> batch, long[] remaining, Throwable e) {
+      synchronized (this) {
+        renewing = false;
+        if (done) {
           return;
         }
-        KeepAliveResponse.Builder answer = KeepAliveResponse.newBuilder().setLeaseId(leaseId);
-        if (remaining.isEmpty()) {
-          // Answered per ping so that the other leases on this stream are not disturbed.
-          leases.remove(leaseId);
-          answer.setExpired(true);
-        } else {
-          leases.add(leaseId);
-          answer.setRemainingTtl(Durations.fromNanos(remaining.getAsLong()));
+        if (e != null) {
+          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          failLocked(GrpcErrors.unavailable(cause.getMessage()), false);
+          return;
         }
-        out.onNext(answer.build());
+        for (int i = 0; i < batch.size(); i++) {
+          String leaseId = batch.get(i);
+          KeepAliveResponse.Builder answer = KeepAliveResponse.newBuilder().setLeaseId(leaseId);
+          if (remaining[i] < 0) {
+            // Answered per ping so that the other leases on this stream are not disturbed.
+            leases.remove(leaseId);
+            answer.setExpired(true);
+          } else {
+            answer.setRemainingTtl(Durations.fromNanos(remaining[i]));
+          }
+          out.onNext(answer.build());
+        }
+        unanswered -= batch.size();
         if (out.isReady()) {
-          out.request(1);
+          requestMoreLocked();
         } else {
           wantMore = true;
         }
+        if (!queued.isEmpty()) {
+          renewLocked();
+        }
+      }
+    }
+
+    /** Caller holds this: tops the requested pings up to the window. */
+    private void requestMoreLocked() {
+      int more = KEEPALIVE_WINDOW - unanswered;
+      if (more > 0) {
+        unanswered += more;
+        out.request(more);
       }
     }
 
@@ -355,7 +512,7 @@ public final class RegistryGrpcService extends RegistryServiceGrpc.RegistryServi
       synchronized (this) {
         if (wantMore && !done) {
           wantMore = false;
-          out.request(1);
+          requestMoreLocked();
         }
       }
     }

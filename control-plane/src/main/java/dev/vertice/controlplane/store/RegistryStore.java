@@ -38,6 +38,40 @@ public interface RegistryStore extends AutoCloseable {
   Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
       throws CapacityExceededException, StoreUnavailableException;
 
+  /**
+   * Registers every entry as {@link #register} would, all or none: when the registry or a service
+   * would exceed its capacity, or the store cannot be reached, nothing of the batch changes (a
+   * shared store that applied the batch but whose replicas did not acknowledge it in time fails it
+   * with {@link StoreUnavailableException} after the write, as {@link #register} does; the batch is
+   * an idempotent upsert, so the caller retries). Entries must name
+   * distinct (service, instance id) pairs (an empty id counts as distinct). Does not block on the
+   * network: the future completes, possibly on a store thread, with one {@link Registration} per
+   * entry in order, each carrying its service's version after the whole batch, once this replica's
+   * view holds the batch; or exceptionally with {@link CapacityExceededException} or {@link
+   * StoreUnavailableException}.
+   */
+  java.util.concurrent.CompletableFuture<java.util.List<Registration>> registerBatch(
+      java.util.List<RegistrationRequest> entries);
+
+  /**
+   * Renews several leases for KeepAlive stream {@code streamId}, as {@link #keepAlive} does each, in
+   * one store call where the store can. The future completes with the remaining TTL in nanoseconds
+   * per lease, in order, -1 for a lease that is unknown or expired; or exceptionally with {@link
+   * StoreUnavailableException}. The default renews them one by one, at once.
+   */
+  default java.util.concurrent.CompletableFuture<long[]> keepAliveBatch(java.util.List<String> leaseIds,
+      String streamId) {
+    long[] out = new long[leaseIds.size()];
+    try {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = keepAlive(leaseIds.get(i), streamId).orElse(-1);
+      }
+    } catch (StoreUnavailableException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    return java.util.concurrent.CompletableFuture.completedFuture(out);
+  }
+
   /** Removes an instance and its lease; returns the service's version after the removal. */
   long deregister(String service, String instanceId) throws NotFoundException, StoreUnavailableException;
 

@@ -53,6 +53,8 @@ public final class XdsResources implements ChangeListener {
   private final ConcurrentHashMap<String, Assignment> assignments = new ConcurrentHashMap<>();
   private final Map<String, XdsMapping.Resources> byService = new HashMap<>(); // guarded by lock
   private final Map<String, Long> lastVersion = new HashMap<>(); // guarded by lock
+  /** The instance shape each service's eager resources were built from; guarded by lock. */
+  private final Map<String, Shape> shapes = new HashMap<>();
   private final List<ResourceSource> sources;
 
   /** One ClusterLoadAssignment at one version, built on first read. */
@@ -138,8 +140,25 @@ public final class XdsResources implements ChangeListener {
       if (last != null && last > version) {
         version = last;
       }
-      XdsMapping.Resources next = XdsMapping.mapWithoutEndpoints(name, instances.apply(name), policies.apply(name));
+      List<Instance> current = instances.apply(name);
       XdsMapping.Resources prev = byService.getOrDefault(name, XdsMapping.Resources.NONE);
+      Shape shape = Shape.of(current);
+      if (instancesChanged && prev != XdsMapping.Resources.NONE && shape.equals(shapes.get(name))) {
+        // Same labels, protocol and serving subsets (say a port or a weight changed): the Listener,
+        // Route and Clusters would come out equal, so only the assignments take the new version,
+        // without rebuilding and comparing the rest (the write path's largest cost otherwise).
+        List<String> renewed = new ArrayList<>(prev.of(XdsTypes.ENDPOINT).keySet());
+        for (String n : renewed) {
+          String subset = n.equals(name) ? null : n.substring(name.length() + XdsMapping.SUBSET_SEPARATOR.length());
+          assignments.put(n, new Assignment(name, subset, n, version));
+        }
+        lastVersion.put(name, version);
+        for (String n : renewed) {
+          downstream.onChange(XdsTypes.ENDPOINT, n, version, changedAtNanos);
+        }
+        return;
+      }
+      XdsMapping.Resources next = XdsMapping.mapWithoutEndpoints(name, current, policies.apply(name));
       List<String[]> changed = new ArrayList<>();
       for (String type : XdsTypes.ALL) {
         Map<String, Message> before = prev.of(type);
@@ -175,14 +194,39 @@ public final class XdsResources implements ChangeListener {
       if (next.byType().isEmpty()) {
         byService.remove(name);
         lastVersion.remove(name);
+        shapes.remove(name);
       } else {
         byService.put(name, next);
         lastVersion.put(name, version);
+        shapes.put(name, shape);
       }
       // Reported after every map is updated: the engine asks the sources whether a name exists.
       for (String[] c : changed) {
         downstream.onChange(c[0], c[1], version, changedAtNanos);
       }
+    }
+  }
+
+  /**
+   * What a service's Listener, RouteConfiguration and Clusters depend on besides its policy (see
+   * {@link XdsMapping}): whether it has instances, whether any speaks gRPC, the version labels present, and the
+   * labels with at least one SERVING instance.
+   */
+  private record Shape(boolean any, boolean grpc, java.util.Set<String> labels, java.util.Set<String> servingLabels) {
+    static Shape of(List<Instance> instances) {
+      boolean grpc = false;
+      java.util.Set<String> labels = new java.util.HashSet<>();
+      java.util.Set<String> serving = new java.util.HashSet<>();
+      for (Instance i : instances) {
+        grpc |= i.getProtocol() == dev.vertice.api.registry.v1.Protocol.PROTOCOL_GRPC;
+        if (!i.getVersion().isEmpty()) {
+          labels.add(i.getVersion());
+          if (i.getHealth() == dev.vertice.api.registry.v1.HealthStatus.HEALTH_STATUS_SERVING) {
+            serving.add(i.getVersion());
+          }
+        }
+      }
+      return new Shape(!instances.isEmpty(), grpc, labels, serving);
     }
   }
 

@@ -284,6 +284,12 @@ class SecurityReviewFindingsTest {
     }
 
     @Override
+    public java.util.concurrent.CompletableFuture<java.util.List<dev.vertice.controlplane.store.Registration>>
+        registerBatch(java.util.List<dev.vertice.controlplane.store.RegistrationRequest> entries) {
+      return d.registerBatch(entries);
+    }
+
+    @Override
     public long deregister(String service, String instanceId) throws dev.vertice.controlplane.store.NotFoundException {
       return d.deregister(service, instanceId);
     }

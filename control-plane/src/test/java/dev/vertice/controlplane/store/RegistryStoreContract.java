@@ -116,6 +116,73 @@ public abstract class RegistryStoreContract {
     assertEquals(Optional.empty(), o.store().leaseService("no-such-lease"));
   }
 
+  private static RegistrationRequest entry(Instance instance) {
+    return new RegistrationRequest(instance, TTL, KEEPALIVE);
+  }
+
+  /** Runs a batch, unwrapping the store's exception. */
+  private static List<Registration> batch(RegistryStore store, Instance... instances) throws Exception {
+    try {
+      return store.registerBatch(java.util.Arrays.stream(instances).map(RegistryStoreContract::entry).toList())
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+
+  @Test
+  void aBatchRegistersEveryEntryInOrder() throws Exception {
+    Opened o = open();
+    Registration a = o.store().register(instance("a"), TTL, KEEPALIVE);
+    Instance b = instance("b").toBuilder().setService("payments").build();
+    List<Registration> done = batch(o.store(), instance("a").toBuilder().setPort(9090).build(), b, instance(""));
+    assertEquals(3, done.size());
+    assertEquals(a.leaseId(), done.get(0).leaseId(), "an existing instance keeps its lease");
+    assertFalse(done.get(0).created());
+    assertTrue(done.get(1).created());
+    assertTrue(done.get(2).instance().getInstanceId().startsWith("orders-"), "an empty id gets a generated one");
+    assertEquals(3, o.view().instanceCount());
+    assertEquals(9090, o.view().instance("orders", "a").getPort());
+    assertEquals(b, o.view().instance("payments", "b"));
+    for (Registration r : done) {
+      assertEquals(o.view().service(r.instance().getService()).version(), r.resourceVersion(),
+          "each result carries its service's version after the whole batch");
+      assertTrue(o.store().hasLease(r.leaseId()));
+    }
+    assertEquals(4, o.view().revision(), "one revision per change");
+  }
+
+  @Test
+  void aBatchOverTheRegistryLimitChangesNothing() throws Exception {
+    Opened o = open(); // at most 3 instances
+    o.store().register(instance("a"), TTL, KEEPALIVE);
+    o.store().register(instance("b"), TTL, KEEPALIVE);
+    List<String> before = List.copyOf(changes);
+    long revision = o.view().revision();
+    assertThrows(CapacityExceededException.class, () -> batch(o.store(),
+        instance("a").toBuilder().setPort(9090).build(), instance("c"), instance("d")));
+    assertEquals(2, o.view().instanceCount());
+    assertEquals(8080, o.view().instance("orders", "a").getPort(), "the update in the batch was not applied");
+    assertEquals(revision, o.view().revision());
+    assertEquals(before, changes);
+    // Exactly at the limit it fits.
+    assertEquals(2, batch(o.store(), instance("a").toBuilder().setPort(9090).build(), instance("c")).size());
+    assertEquals(3, o.view().instanceCount());
+  }
+
+  @Test
+  void aBatchOverAServiceLimitChangesNothing() throws Exception {
+    Opened o = open(RegistryConfig.custom().grace(GRACE).maxInstancesPerService(2).build());
+    o.store().register(instance("a"), TTL, KEEPALIVE);
+    Instance other = instance("x").toBuilder().setService("payments").build();
+    CapacityExceededException e = assertThrows(CapacityExceededException.class,
+        () -> batch(o.store(), other, instance("b"), instance("c")));
+    assertTrue(e.getMessage().contains("orders"), e.getMessage());
+    assertEquals(1, o.view().instanceCount(), "the other service's entry was not applied either");
+    assertNull(o.view().service("payments"));
+    assertEquals(List.of("orders@1"), changes);
+  }
+
   @Test
   void anEmptyInstanceIdGetsAGeneratedOne() throws Exception {
     Opened o = open();

@@ -1,6 +1,7 @@
 package dev.vertice.controlplane.xds;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.google.protobuf.Any;
@@ -8,6 +9,7 @@ import dev.vertice.api.discovery.v1.Subset;
 import dev.vertice.api.discovery.v1.TrafficPolicy;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
+import dev.vertice.api.registry.v1.Protocol;
 import dev.vertice.common.ResourceTypes;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.ResourceSource;
@@ -78,6 +80,41 @@ class XdsResourcesTest {
     xds.onChange(ResourceTypes.TRAFFIC_POLICY, "pay", 2, 0);
 
     assertEquals(List.of("RouteConfiguration pay@2", "Cluster pay/v2@2", "ClusterLoadAssignment pay/v2@2"), reported);
+  }
+
+  @Test
+  void anInstanceChangeThatMovesASubsetIntoServiceRewritesTheRoute() {
+    policies.put("pay", TrafficPolicy.newBuilder().setService("pay")
+        .addSubsets(Subset.newBuilder().setVersion("v1").setWeight(90))
+        .addSubsets(Subset.newBuilder().setVersion("v2").setWeight(10)).build());
+    instances.put("pay", List.of(instance("a", "v1", HealthStatus.HEALTH_STATUS_SERVING),
+        instance("b", "v2", HealthStatus.HEALTH_STATUS_NOT_SERVING)));
+    xds.onChange(ResourceTypes.ENDPOINTS, "pay", 1, 0);
+    reported.clear();
+
+    // Only b's port changes: the shape is the same, only the assignments move.
+    instances.put("pay", List.of(instance("a", "v1", HealthStatus.HEALTH_STATUS_SERVING),
+        instance("b", "v2", HealthStatus.HEALTH_STATUS_NOT_SERVING).toBuilder().setPort(7000).build()));
+    xds.onChange(ResourceTypes.ENDPOINTS, "pay", 2, 0);
+    assertEquals(List.of("ClusterLoadAssignment pay@2", "ClusterLoadAssignment pay/v1@2",
+        "ClusterLoadAssignment pay/v2@2"), reported);
+    reported.clear();
+
+    // b serves now: v2 gets its 10 % in the route.
+    instances.put("pay", List.of(instance("a", "v1", HealthStatus.HEALTH_STATUS_SERVING),
+        instance("b", "v2", HealthStatus.HEALTH_STATUS_SERVING)));
+    xds.onChange(ResourceTypes.ENDPOINTS, "pay", 3, 0);
+    assertEquals(List.of("RouteConfiguration pay@3", "ClusterLoadAssignment pay@3", "ClusterLoadAssignment pay/v1@3",
+        "ClusterLoadAssignment pay/v2@3"), reported);
+    reported.clear();
+
+    // A new label adds its cluster; a gRPC instance changes every cluster.
+    instances.put("pay", List.of(instance("a", "v1", HealthStatus.HEALTH_STATUS_SERVING),
+        instance("b", "v2", HealthStatus.HEALTH_STATUS_SERVING),
+        instance("c", "v3", HealthStatus.HEALTH_STATUS_SERVING).toBuilder().setProtocol(Protocol.PROTOCOL_GRPC).build()));
+    xds.onChange(ResourceTypes.ENDPOINTS, "pay", 4, 0);
+    assertTrue(reported.containsAll(List.of("Cluster pay@4", "Cluster pay/v1@4", "Cluster pay/v3@4",
+        "ClusterLoadAssignment pay/v3@4")), reported.toString());
   }
 
   @Test

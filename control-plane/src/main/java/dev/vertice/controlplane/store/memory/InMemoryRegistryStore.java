@@ -13,6 +13,7 @@ import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.store.CapacityExceededException;
 import dev.vertice.controlplane.store.NotFoundException;
 import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistrationRequest;
 import dev.vertice.controlplane.store.RegistryStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -130,43 +132,105 @@ public final class InMemoryRegistryStore implements RegistryStore {
   @Override
   public Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
       throws CapacityExceededException {
-    long ttlNanos = ttl.toNanos();
     Registration result;
     synchronized (lock) {
-      Instance stored = instance.getInstanceId().isEmpty()
-          ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
-          : instance;
-      String service = stored.getService();
-      String instanceId = stored.getInstanceId();
-      Map<String, Lease> ofService = byInstance.get(service);
-      Lease lease = ofService == null ? null : ofService.get(instanceId);
-      long now = ticker.nanoTime();
-      boolean created = lease == null;
-      if (created) {
+      Instance stored = withId(instance);
+      Map<String, Lease> ofService = byInstance.get(stored.getService());
+      if (ofService == null || !ofService.containsKey(stored.getInstanceId())) {
         if (view.instanceCount() >= config.maxInstances()) {
           throw CapacityExceededException.instances(config.maxInstances());
         }
         if (ofService != null && ofService.size() >= config.maxInstancesPerService()) {
-          throw CapacityExceededException.instancesOf(service, config.maxInstancesPerService());
-        }
-        lease = newLease(service, instanceId, ttlNanos, now);
-        byInstance.computeIfAbsent(service, s -> new HashMap<>()).put(instanceId, lease);
-        view.apply(service, instanceId, stored, ++revision, now);
-      } else {
-        lease.ttlNanos = ttlNanos;
-        if (!renew(lease, now)) {
-          // Expiry claimed the lease a moment ago but could not remove the instance yet: replace it.
-          lease = newLease(service, instanceId, ttlNanos, now);
-          ofService.put(instanceId, lease);
-        }
-        if (!stored.equals(view.instance(service, instanceId))) {
-          view.apply(service, instanceId, stored, ++revision, now);
+          throw CapacityExceededException.instancesOf(stored.getService(), config.maxInstancesPerService());
         }
       }
-      result = new Registration(stored, lease.id, ttl, keepaliveInterval, view.version(service), created);
+      Upsert u = upsertLocked(stored, ttl.toNanos(), ticker.nanoTime());
+      result = new Registration(stored, u.lease.id, ttl, keepaliveInterval, view.version(stored.getService()),
+          u.created);
     }
     events.onRegistered(result.instance().getService(), result.instance().getInstanceId(), result.created());
     return result;
+  }
+
+  /**
+   * Registers every entry under one hold of the lock, after checking the capacity for all of them:
+   * a batch that does not fit changes nothing. Completes at once.
+   */
+  @Override
+  public CompletableFuture<List<Registration>> registerBatch(List<RegistrationRequest> entries) {
+    List<Registration> results = new ArrayList<>(entries.size());
+    synchronized (lock) {
+      List<Instance> stored = new ArrayList<>(entries.size());
+      Map<String, Integer> added = new HashMap<>();
+      int addedTotal = 0;
+      for (RegistrationRequest e : entries) {
+        Instance in = withId(e.instance());
+        stored.add(in);
+        if (leaseOf(in.getService(), in.getInstanceId()) == null) {
+          added.merge(in.getService(), 1, Integer::sum);
+          addedTotal++;
+        }
+      }
+      if ((long) view.instanceCount() + addedTotal > config.maxInstances()) {
+        return CompletableFuture.failedFuture(CapacityExceededException.instances(config.maxInstances()));
+      }
+      for (Map.Entry<String, Integer> a : added.entrySet()) {
+        Map<String, Lease> ofService = byInstance.get(a.getKey());
+        if ((ofService == null ? 0 : ofService.size()) + a.getValue() > config.maxInstancesPerService()) {
+          return CompletableFuture.failedFuture(
+              CapacityExceededException.instancesOf(a.getKey(), config.maxInstancesPerService()));
+        }
+      }
+      long now = ticker.nanoTime();
+      List<Upsert> done = new ArrayList<>(entries.size());
+      for (int i = 0; i < entries.size(); i++) {
+        done.add(upsertLocked(stored.get(i), entries.get(i).ttl().toNanos(), now));
+      }
+      for (int i = 0; i < entries.size(); i++) {
+        RegistrationRequest e = entries.get(i);
+        Instance in = stored.get(i);
+        results.add(new Registration(in, done.get(i).lease.id, e.ttl(), e.keepaliveInterval(),
+            view.version(in.getService()), done.get(i).created));
+      }
+    }
+    for (Registration r : results) {
+      events.onRegistered(r.instance().getService(), r.instance().getInstanceId(), r.created());
+    }
+    return CompletableFuture.completedFuture(results);
+  }
+
+  /** The outcome of one upsert: the lease that keeps the instance, and whether it is new. */
+  private record Upsert(Lease lease, boolean created) {}
+
+  /** Returns {@code instance} with a generated id when it has none. */
+  private Instance withId(Instance instance) {
+    return instance.getInstanceId().isEmpty()
+        ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
+        : instance;
+  }
+
+  /** Caller holds lock and checked the capacity: adds or updates {@code stored} and renews its lease. */
+  private Upsert upsertLocked(Instance stored, long ttlNanos, long now) {
+    String service = stored.getService();
+    String instanceId = stored.getInstanceId();
+    Map<String, Lease> ofService = byInstance.get(service);
+    Lease lease = ofService == null ? null : ofService.get(instanceId);
+    if (lease == null) {
+      lease = newLease(service, instanceId, ttlNanos, now);
+      byInstance.computeIfAbsent(service, s -> new HashMap<>()).put(instanceId, lease);
+      view.apply(service, instanceId, stored, ++revision, now);
+      return new Upsert(lease, true);
+    }
+    lease.ttlNanos = ttlNanos;
+    if (!renew(lease, now)) {
+      // Expiry claimed the lease a moment ago but could not remove the instance yet: replace it.
+      lease = newLease(service, instanceId, ttlNanos, now);
+      ofService.put(instanceId, lease);
+    }
+    if (!stored.equals(view.instance(service, instanceId))) {
+      view.apply(service, instanceId, stored, ++revision, now);
+    }
+    return new Upsert(lease, false);
   }
 
   /**

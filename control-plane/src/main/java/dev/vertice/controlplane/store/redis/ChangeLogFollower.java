@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -50,6 +51,9 @@ final class ChangeLogFollower implements AutoCloseable {
   private final Ticker ticker;
   private final Thread reader;
   private final Object applied = new Object();
+  /** Asynchronous writers waiting for their revision, lowest first; guarded by {@code applied}. */
+  private final java.util.PriorityQueue<Waiter> waiters =
+      new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Waiter::revision));
   private volatile boolean closed;
   private String lastLogId = "0-0"; // reader thread only, and start() before it runs
   /** The fields of the entry at {@link #lastLogId}, empty when none (reader thread only). */
@@ -85,6 +89,48 @@ final class ChangeLogFollower implements AutoCloseable {
     return link.breakerState() != CircuitBreaker.State.OPEN
         && ticker.nanoTime() - lastLogContactNanos < FOLLOW_TIMEOUT.toNanos();
   }
+
+  /**
+   * Returns a future completed once the view holds {@code revision}, or after a little while
+   * whatever it holds (as {@link #awaitApplied} gives up): read-your-writes on one replica without
+   * a waiting thread. Completed on the reader thread, or on the timer.
+   */
+  CompletableFuture<Void> applied(long revision) {
+    if (view.revision() >= revision) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    synchronized (applied) {
+      if (view.revision() >= revision) {
+        return CompletableFuture.completedFuture(null);
+      }
+      waiters.add(new Waiter(revision, f));
+    }
+    f.completeOnTimeout(null, READ_YOUR_WRITES_WAIT.toMillis(), TimeUnit.MILLISECONDS).thenRun(() -> {
+      if (view.revision() < revision) {
+        log.warning("revision " + revision + " not yet read from the change log after " + READ_YOUR_WRITES_WAIT);
+      }
+    });
+    return f;
+  }
+
+  /** Wakes the writers of every revision the view holds (their futures complete outside the lock). */
+  private void wake() {
+    List<Waiter> due = new ArrayList<>();
+    synchronized (applied) {
+      applied.notifyAll();
+      long held = view.revision();
+      while (!waiters.isEmpty() && waiters.peek().revision <= held) {
+        due.add(waiters.poll());
+      }
+    }
+    for (Waiter w : due) {
+      w.done.complete(null);
+    }
+  }
+
+  /** A writer waiting for the view to hold its revision. */
+  private record Waiter(long revision, CompletableFuture<Void> done) {}
 
   /** Waits (a little) until the view holds {@code revision}: read-your-writes on one replica. */
   void awaitApplied(long revision) {
@@ -170,9 +216,7 @@ final class ChangeLogFollower implements AutoCloseable {
           lastEntry = m.getBody();
         }
         logExpired();
-        synchronized (applied) {
-          applied.notifyAll();
-        }
+        wake();
         backoffMs = 100;
       } catch (StoreUnavailableException | RuntimeException e) {
         if (closed) {
@@ -353,9 +397,7 @@ final class ChangeLogFollower implements AutoCloseable {
     }
     lastEntry = fields;
     lastHistoryCheckNanos = ticker.nanoTime();
-    synchronized (applied) {
-      applied.notifyAll();
-    }
+    wake();
   }
 
   static String string(Object bytes) {

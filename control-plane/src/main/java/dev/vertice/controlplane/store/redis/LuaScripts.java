@@ -2,6 +2,7 @@ package dev.vertice.controlplane.store.redis;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,16 +58,41 @@ final class LuaScripts {
   /** Runs script {@code name} on {@code on} with {@code args} after the prefix. */
   <T> T eval(RedisCommands<String, byte[]> on, String name, ScriptOutputType type, Object... args) {
     Script script = script(name);
-    byte[][] values = new byte[args.length + 1][];
-    values[0] = prefix;
-    for (int i = 0; i < args.length; i++) {
-      values[i + 1] = args[i] instanceof byte[] b ? b : String.valueOf(args[i]).getBytes(StandardCharsets.UTF_8);
-    }
+    byte[][] values = values(args);
     try {
       return on.evalsha(script.sha, type, new String[0], values);
     } catch (RedisNoScriptException e) {
       return on.eval(script.source, type, new String[0], values);
     }
+  }
+
+  /**
+   * Runs script {@code name} on {@code on} without blocking, with {@code args} after the prefix; the
+   * stage fails with lettuce's exception (unwrapped) on a Redis failure.
+   */
+  <T> java.util.concurrent.CompletionStage<T> evalAsync(RedisAsyncCommands<String, byte[]> on, String name,
+      ScriptOutputType type, Object... args) {
+    Script script = script(name);
+    byte[][] values = values(args);
+    java.util.concurrent.CompletionStage<T> first = on.evalsha(script.sha, type, new String[0], values);
+    return first.handle((r, e) -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof RedisNoScriptException) {
+        java.util.concurrent.CompletionStage<T> again = on.eval(script.source, type, new String[0], values);
+        return again;
+      }
+      return e == null ? java.util.concurrent.CompletableFuture.completedStage(r)
+          : java.util.concurrent.CompletableFuture.<T>failedStage(cause);
+    }).thenCompose(java.util.function.Function.identity());
+  }
+
+  private byte[][] values(Object... args) {
+    byte[][] values = new byte[args.length + 1][];
+    values[0] = prefix;
+    for (int i = 0; i < args.length; i++) {
+      values[i + 1] = args[i] instanceof byte[] b ? b : String.valueOf(args[i]).getBytes(StandardCharsets.UTF_8);
+    }
+    return values;
   }
 
   private Script script(String name) {

@@ -10,6 +10,7 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
@@ -17,6 +18,9 @@ import io.lettuce.core.codec.StringCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -48,6 +52,8 @@ final class RedisLink implements AutoCloseable {
    * wrote, and blocks it meanwhile.
    */
   private final List<RedisCommands<String, byte[]>> writes = new ArrayList<>();
+  /** The same connections for writes that do not block a thread: {@link #asyncWriter()}. */
+  private final List<AsyncWriter> asyncWrites = new ArrayList<>();
   private final AtomicInteger nextWriter = new AtomicInteger();
   private final CircuitBreaker breaker;
   private final LuaScripts scripts;
@@ -84,6 +90,7 @@ final class RedisLink implements AutoCloseable {
     this.redis = connection.sync();
     for (StatefulRedisConnection<String, byte[]> c : writeConnections) {
       writes.add(c.sync());
+      asyncWrites.add(new AsyncWriter(c.async()));
     }
     this.scripts = new LuaScripts(LuaScripts.source("common"), config.prefix());
     scriptNames.forEach(scripts::load);
@@ -123,6 +130,16 @@ final class RedisLink implements AutoCloseable {
     return writes.get(Math.floorMod(nextWriter.getAndIncrement(), writes.size()));
   }
 
+  /** Picks the write connection for one asynchronous write and its WAIT. */
+  AsyncWriter asyncWriter() {
+    return asyncWrites.get(Math.floorMod(nextWriter.getAndIncrement(), asyncWrites.size()));
+  }
+
+  /** Returns the connection of {@link #commands()}, for calls that do not block a thread. */
+  RedisAsyncCommands<String, byte[]> asyncCommands() {
+    return connection.async();
+  }
+
   /** Returns the breaker's state. */
   CircuitBreaker.State breakerState() {
     return breaker.getState();
@@ -137,6 +154,119 @@ final class RedisLink implements AutoCloseable {
   <T> T eval(RedisCommands<String, byte[]> on, String name, ScriptOutputType type, Object... args)
       throws StoreUnavailableException {
     return guarded(() -> scripts.eval(on, name, type, args));
+  }
+
+  /**
+   * Runs script {@code name} on {@code on} through the breaker without blocking; the future fails
+   * with {@link StoreUnavailableException} on a Redis failure or while the breaker is open.
+   */
+  <T> CompletableFuture<T> evalAsync(RedisAsyncCommands<String, byte[]> on, String name, ScriptOutputType type,
+      Object... args) {
+    return guardedAsync(() -> scripts.evalAsync(on, name, type, args));
+  }
+
+  /** Runs {@code call} through the breaker without blocking, failing as {@link #guarded} throws. */
+  <T> CompletableFuture<T> guardedAsync(Supplier<CompletionStage<T>> call) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    CompletionStage<T> stage;
+    try {
+      stage = breaker.executeCompletionStage(call);
+    } catch (RuntimeException e) {
+      stage = CompletableFuture.failedStage(e);
+    }
+    stage.whenComplete((r, e) -> {
+      if (e == null) {
+        out.complete(r);
+        return;
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof CallNotPermittedException) {
+        out.completeExceptionally(new StoreUnavailableException("the registry store (Redis) is unreachable; writes"
+            + " are refused until it returns (reads and watches continue from memory)", cause));
+      } else if (cause instanceof RedisException) {
+        out.completeExceptionally(new StoreUnavailableException("the registry store (Redis) failed: "
+            + cause.getMessage(), cause));
+      } else {
+        out.completeExceptionally(cause);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Completes once the configured number of Redis replicas hold every write made so far on {@code
+   * w}, as {@link #replicated} waits, without blocking a thread. Writers that finish while a WAIT
+   * is out share the next one (a group commit): one WAIT per round trip to the replica per
+   * connection, however many writes it covers.
+   */
+  CompletableFuture<Void> replicatedAsync(AsyncWriter w) {
+    int want = config.minReplicas();
+    if (want == 0) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    boolean start;
+    synchronized (w) {
+      w.waiting.add(done);
+      start = !w.waitInFlight;
+      w.waitInFlight = true;
+    }
+    if (start) {
+      startWait(w, want);
+    }
+    return done;
+  }
+
+  private void startWait(AsyncWriter w, int want) {
+    List<CompletableFuture<Void>> covered;
+    synchronized (w) {
+      covered = w.waiting;
+      w.waiting = new ArrayList<>();
+    }
+    // Every write of the covered writers completed before this WAIT was sent on their connection.
+    long waitMs = Math.max(1, config.commandTimeout().toMillis() / 2);
+    guardedAsync(() -> w.commands.waitForReplication(want, waitMs))
+        .thenCompose(got -> got >= want ? CompletableFuture.<Void>completedFuture(null)
+            : guardedAsync(() -> asyncCommands().info("replication")).thenApply(info -> {
+              long connected = connectedReplicas(info);
+              if (got >= connected) {
+                return null;
+              }
+              throw new CompletionException(new StoreUnavailableException("the write reached the Redis master but"
+                  + " only " + got + " of " + connected + " connected replicas in time, so a failover could lose it;"
+                  + " retry (Register and SetHealth are idempotent)", null));
+            }))
+        .whenComplete((v, e) -> {
+          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          for (CompletableFuture<Void> f : covered) {
+            if (cause == null) {
+              f.complete(null);
+            } else {
+              f.completeExceptionally(cause);
+            }
+          }
+          boolean again;
+          synchronized (w) {
+            again = !w.waiting.isEmpty();
+            w.waitInFlight = again;
+          }
+          if (again) {
+            startWait(w, want);
+          }
+        });
+  }
+
+  /** One write connection for asynchronous writes, with the writers waiting for its next WAIT. */
+  static final class AsyncWriter {
+    final RedisAsyncCommands<String, byte[]> commands;
+    private List<CompletableFuture<Void>> waiting = new ArrayList<>(); // guarded by this
+    private boolean waitInFlight; // guarded by this
+    /** The last multi-entry batch script sent on this connection (see RedisRegistryStore.registerBatch). */
+    CompletableFuture<?> batchTail = CompletableFuture.completedFuture(null); // guarded by this
+
+    AsyncWriter(RedisAsyncCommands<String, byte[]> commands) {
+      this.commands = commands;
+    }
   }
 
   /** Runs {@code call} through the breaker, turning Redis failures into {@link StoreUnavailableException}. */
@@ -178,7 +308,10 @@ final class RedisLink implements AutoCloseable {
   }
 
   private long connectedReplicas() throws StoreUnavailableException {
-    String info = guarded(() -> redis.info("replication"));
+    return connectedReplicas(guarded(() -> redis.info("replication")));
+  }
+
+  private static long connectedReplicas(String info) {
     for (String line : info.split("\r?\n")) {
       if (line.startsWith("connected_slaves:")) {
         return Long.parseLong(line.substring("connected_slaves:".length()).strip());

@@ -13,6 +13,7 @@ import dev.vertice.controlplane.registry.TrafficPolicies;
 import dev.vertice.controlplane.store.CapacityExceededException;
 import dev.vertice.controlplane.store.NotFoundException;
 import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistrationRequest;
 import dev.vertice.controlplane.store.RegistryStore;
 import dev.vertice.controlplane.store.StoreUnavailableException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -28,6 +29,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +63,8 @@ public final class RedisRegistryStore implements RegistryStore {
   /** Most due leases one expiry script looks at: keeps every call to Redis short (see expire.lua). */
   static final int EXPIRE_BATCH = 128;
   private static final List<String> SCRIPTS =
-      List.of("register", "deregister", "replace", "keepalive", "grace", "expire", "snapshot", "policy");
+      List.of("register_batch", "deregister", "replace", "keepalive", "keepalive_batch", "grace", "expire", "snapshot",
+          "policy");
 
   private final RedisStoreConfig redisConfig;
   private final RegistryConfig config;
@@ -154,26 +158,111 @@ public final class RedisRegistryStore implements RegistryStore {
   @Override
   public Registration register(Instance instance, Duration ttl, Duration keepaliveInterval)
       throws CapacityExceededException, StoreUnavailableException {
-    Instance stored = instance.getInstanceId().isEmpty()
-        ? instance.toBuilder().setInstanceId(instance.getService() + "-" + ids.get().substring(0, 12)).build()
-        : instance;
-    RedisCommands<String, byte[]> w = link.writer();
-    List<Object> r = write(w, "register", stored.getService(), stored.getInstanceId(), stored.toByteArray(), ids.get(),
-        ttl.toMillis(), config.maxInstances(), redisConfig.maxLogLength(), config.maxInstancesPerService());
-    long revision = (Long) r.get(0);
-    if (revision >= 0) {
-      link.replicated(w);
+    try {
+      return registerBatch(List.of(new RegistrationRequest(instance, ttl, keepaliveInterval))).join().get(0);
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof CapacityExceededException c) {
+        throw c;
+      }
+      if (e.getCause() instanceof StoreUnavailableException u) {
+        throw u;
+      }
+      throw e;
     }
-    if (revision == -2) {
-      throw CapacityExceededException.instancesOf(stored.getService(), config.maxInstancesPerService());
+  }
+
+  /**
+   * Registers the batch with one script call on a write connection, then its WAIT (shared with the
+   * other writes on that connection, {@link RedisLink#replicatedAsync}), then waits for the change
+   * log to bring it into this replica's view: no thread waits meanwhile.
+   */
+  @Override
+  public CompletableFuture<List<Registration>> registerBatch(List<RegistrationRequest> entries) {
+    List<Instance> stored = new ArrayList<>(entries.size());
+    List<Object> args = new ArrayList<>(4 + entries.size() * 5);
+    args.add(config.maxInstances());
+    args.add(redisConfig.maxLogLength());
+    args.add(config.maxInstancesPerService());
+    args.add(entries.size());
+    for (RegistrationRequest e : entries) {
+      Instance in = e.instance();
+      if (in.getInstanceId().isEmpty()) {
+        in = in.toBuilder().setInstanceId(in.getService() + "-" + ids.get().substring(0, 12)).build();
+      }
+      stored.add(in);
+      args.add(in.getService());
+      args.add(in.getInstanceId());
+      args.add(in.toByteArray());
+      args.add(ids.get());
+      args.add(e.ttl().toMillis());
     }
-    if (revision < 0) {
-      throw CapacityExceededException.instances(config.maxInstances());
+    RedisLink.AsyncWriter w = link.asyncWriter();
+    Object[] argv = args.toArray();
+    CompletableFuture<List<Object>> written;
+    if (entries.size() == 1) {
+      written = link.evalAsync(w.commands, "register_batch", ScriptOutputType.MULTI, argv);
+    } else {
+      // Larger batches one at a time per connection: a script queued behind others would spend its
+      // command timeout waiting (lettuce times a command from when it is queued), and Redis runs
+      // one script at a time anyway.
+      synchronized (w) {
+        CompletableFuture<?> before = w.batchTail;
+        written = before.handle((r, e) -> null).thenCompose(v -> link.<List<Object>>evalAsync(w.commands,
+            "register_batch", ScriptOutputType.MULTI, argv));
+        w.batchTail = written;
+      }
     }
-    follower.awaitApplied(revision);
-    boolean created = (Long) r.get(2) == 1;
-    events.onRegistered(stored.getService(), stored.getInstanceId(), created);
-    return new Registration(stored, string(r.get(1)), ttl, keepaliveInterval, revision, created);
+    return written.thenCompose(r -> {
+      long highest = (Long) r.get(0);
+      if (highest == -2) {
+        throw new CompletionException(CapacityExceededException.instancesOf(string(r.get(1)),
+            config.maxInstancesPerService()));
+      }
+      if (highest < 0) {
+        throw new CompletionException(CapacityExceededException.instances(config.maxInstances()));
+      }
+      return link.replicatedAsync(w).thenCompose(v -> follower.applied(highest)).thenApply(v -> {
+        List<Registration> out = new ArrayList<>(entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+          Instance in = stored.get(i);
+          RegistrationRequest e = entries.get(i);
+          boolean created = (Long) r.get(2 + 3 * i) == 1;
+          out.add(new Registration(in, string(r.get(1 + 3 * i)), e.ttl(), e.keepaliveInterval(),
+              (Long) r.get(3 + 3 * i), created));
+          events.onRegistered(in.getService(), in.getInstanceId(), created);
+        }
+        return out;
+      });
+    }).handle((out, e) -> {
+      if (e == null) {
+        return CompletableFuture.completedFuture(out);
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      return CompletableFuture.<List<Registration>>failedFuture(cause);
+    }).thenCompose(java.util.function.Function.identity());
+  }
+
+  /** Renews the leases with one script call on the connection that never waits behind a WAIT. */
+  @Override
+  public CompletableFuture<long[]> keepAliveBatch(List<String> leaseIds, String streamId) {
+    Object[] args = new Object[leaseIds.size() + 1];
+    args[0] = streamId == null ? "" : streamId;
+    for (int i = 0; i < leaseIds.size(); i++) {
+      args[i + 1] = leaseIds.get(i);
+    }
+    CompletableFuture<List<Object>> renewed = link.evalAsync(link.asyncCommands(), "keepalive_batch",
+        ScriptOutputType.MULTI, args);
+    return renewed.thenApply(r -> {
+      long[] out = new long[r.size()];
+      for (int i = 0; i < out.length; i++) {
+        long ms = (Long) r.get(i);
+        out[i] = ms < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(ms);
+        if (ms >= 0) {
+          events.onKeepAlive();
+        }
+      }
+      return out;
+    });
   }
 
   @Override
