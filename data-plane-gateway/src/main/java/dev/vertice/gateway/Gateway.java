@@ -26,8 +26,6 @@ import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -83,7 +81,7 @@ public final class Gateway implements AutoCloseable {
         : new Guards(config.resilience(), b.ticker, m::serviceBreaker), config.peakEwmaDecay());
     this.router = new Router(state);
     this.ownsGroup = b.group == null;
-    this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory()) : b.group;
+    this.group = ownsGroup ? dev.vertice.gateway.proxy.Transports.newGroup(b.threads) : b.group;
     HttpProxyServer h = null;
     dev.vertice.gateway.grpc.GrpcProxyServer g = null;
     WatchClient w = null;

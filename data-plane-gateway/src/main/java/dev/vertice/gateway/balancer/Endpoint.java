@@ -23,6 +23,7 @@ public final class Endpoint {
   private final AtomicInteger active;
   private final PeakEwma latency;
   private final Object state;
+  private final String hostPort;
 
   /**
    * {@code Endpoint} creates an endpoint.
@@ -51,6 +52,7 @@ public final class Endpoint {
   public Endpoint(EndpointKey key, String version, String zone, int weight, AtomicInteger active,
       PeakEwma latency, Object state) {
     this.key = Objects.requireNonNull(key, "key");
+    this.hostPort = key.hostPort();
     this.version = Objects.requireNonNull(version, "version");
     this.zone = Objects.requireNonNull(zone, "zone");
     this.latency = Objects.requireNonNull(latency, "latency");
@@ -139,5 +141,10 @@ public final class Endpoint {
   @Override
   public String toString() {
     return key + "(" + version + ", w" + weight + ")";
+  }
+
+  /** {@code hostPort} returns {@code address:port} of the instance (computed once: the Host header sent upstream). */
+  public String hostPort() {
+    return hostPort;
   }
 }

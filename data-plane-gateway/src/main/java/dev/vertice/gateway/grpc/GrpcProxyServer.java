@@ -8,6 +8,7 @@ import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.proxy.ProxyObserver;
 import dev.vertice.gateway.proxy.RequestTarget;
 import dev.vertice.gateway.proxy.StatsSink;
+import dev.vertice.gateway.proxy.Transports;
 import dev.vertice.gateway.resilience.InstanceGuard;
 import dev.vertice.gateway.routing.Router;
 import io.grpc.CallOptions;
@@ -26,8 +27,6 @@ import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -163,7 +162,7 @@ public final class GrpcProxyServer implements AutoCloseable {
     InetSocketAddress address = new InetSocketAddress(config.host(), config.grpcPort());
     Server s = (credentials == null ? NettyServerBuilder.forAddress(address)
         : NettyServerBuilder.forAddress(address, credentials))
-        .channelType(NioServerSocketChannel.class)
+        .channelType(Transports.serverChannel(group))
         .bossEventLoopGroup(group)
         .workerEventLoopGroup(group)
         .maxInboundMessageSize(maxMessage)
@@ -245,7 +244,7 @@ public final class GrpcProxyServer implements AutoCloseable {
     return channels.computeIfAbsent(key, k -> NettyChannelBuilder.forAddress(k.address(), k.port())
         .usePlaintext()
         .eventLoopGroup(group)
-        .channelType(NioSocketChannel.class)
+        .channelType(Transports.socketChannel(group))
         .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes())))
         .intercept(tracing == null ? List.of() : List.of(tracing.clientInterceptor()))
         .build());

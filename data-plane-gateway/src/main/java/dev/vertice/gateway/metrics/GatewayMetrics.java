@@ -2,6 +2,7 @@ package dev.vertice.gateway.metrics;
 
 import dev.vertice.gateway.balancer.ZoneAwareBalancer;
 import dev.vertice.gateway.proxy.ProxyObserver;
+import dev.vertice.gateway.resilience.Breaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -118,15 +119,15 @@ public final class GatewayMetrics implements ProxyObserver {
    * {@code serviceBreaker} exports the state and transitions of {@code service}'s circuit breaker
    * (called once per breaker, when the gateway creates it).
    */
-  public void serviceBreaker(String service, CircuitBreaker breaker) {
+  public void serviceBreaker(String service, Breaker breaker) {
     for (String s : STATES) {
-      Gauge.builder("vertice.gateway.circuit.breaker.state", breaker, b -> stateName(b.getState()).equals(s) ? 1 : 0)
+      Gauge.builder("vertice.gateway.circuit.breaker.state", breaker, b -> stateName(b.state()).equals(s) ? 1 : 0)
           .tag("service", service).tag("state", s)
           .description("1 for the current state of the service's circuit breaker at this gateway")
           .register(registry);
     }
-    breaker.getEventPublisher().onStateTransition(e -> Counter.builder("vertice.gateway.circuit.breaker.transitions")
-        .tag("service", service).tag("to", stateName(e.getStateTransition().getToState()))
+    breaker.onTransition(to -> Counter.builder("vertice.gateway.circuit.breaker.transitions")
+        .tag("service", service).tag("to", stateName(to))
         .description("State changes of the service's circuit breaker at this gateway").register(registry)
         .increment());
   }

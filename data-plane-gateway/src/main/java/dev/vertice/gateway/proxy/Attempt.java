@@ -6,7 +6,6 @@ import dev.vertice.gateway.resilience.ServiceGuard;
 import dev.vertice.gateway.routing.Router;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code Attempt} is one try of an {@code Exchange} on one instance: its upstream connection, its
@@ -52,12 +51,12 @@ final class Attempt {
     InstanceGuard g = Router.guard(endpoint);
     if (success) {
       g.onSuccess(nanos);
-      serviceGuard.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
+      serviceGuard.breaker().onSuccess();
     } else {
       if (g.onFailure(nanos, cause)) {
         observer.ejected(service);
       }
-      serviceGuard.breaker().onError(nanos, TimeUnit.NANOSECONDS, cause);
+      serviceGuard.breaker().onError();
     }
   }
 

@@ -34,6 +34,9 @@ interface ClientSide {
    */
   void responseComplete(boolean bodyPending);
 
+  /** The client's IP address (for X-Forwarded-For), computed once per connection; null when unknown. */
+  String clientAddress();
+
   /** Answers locally with an error; the request body, if still coming, is read and dropped. */
   void answer(HttpResponseStatus status, String code, String message, String requestId, String service);
 }

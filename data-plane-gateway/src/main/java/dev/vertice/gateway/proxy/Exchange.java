@@ -7,10 +7,8 @@ import dev.vertice.gateway.resilience.ServiceGuard;
 import dev.vertice.gateway.routing.RouteResolver;
 import dev.vertice.gateway.routing.Router;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -24,8 +22,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -74,6 +70,10 @@ final class Exchange implements UpstreamHandler.Listener {
   int attempts;
   Attempt attempt;
   boolean responseStarted;
+  /** Response messages were written to the client and not yet flushed. */
+  private boolean clientFlushPending;
+  /** The request head sent upstream, made on the first attempt. */
+  private HttpRequest upstreamHead;
   boolean finished;
   /** The request's SERVER span, null when tracing is off. */
   final io.opentelemetry.api.trace.Span span;
@@ -127,42 +127,59 @@ final class Exchange implements UpstreamHandler.Listener {
     Attempt a = new Attempt(e, serviceGuard, px.observer, target.service());
     attempt = a;
     e.begin();
+    // The hot path: an idle connection of this event loop, taken without a future.
+    Channel idle = px.pools.pollIdle(ctx.channel().eventLoop(), e.key());
+    if (idle != null) {
+      onAcquired(a, idle, true);
+      return;
+    }
     Future<Channel> f = px.pools.acquire(ctx.channel().eventLoop(), e.key());
     if (f.isDone()) {
-      onAcquired(a, f);
+      onAcquired(a, f, true);
     } else {
-      f.addListener(x -> onAcquired(a, f));
+      f.addListener(x -> onAcquired(a, f, false));
     }
   }
 
-  void onAcquired(Attempt a, Future<Channel> f) {
+  private void onAcquired(Attempt a, Future<Channel> f, boolean inRequestRead) {
+    if (f.isSuccess()) {
+      onAcquired(a, f.getNow(), inRequestRead);
+      return;
+    }
     if (a != attempt || finished) {
-      if (f.isSuccess()) {
-        UpstreamPools.release(f.getNow());
-      }
       return;
     }
-    if (!f.isSuccess()) {
-      attemptFailed(a, f.cause(), false, false, "connection to " + a.endpoint.key().hostPort() + " failed: "
-          + f.cause().getMessage());
+    attemptFailed(a, f.cause(), false, false, "connection to " + a.endpoint.hostPort() + " failed: "
+        + f.cause().getMessage());
+  }
+
+  /**
+   * Sends the request head (and what came of the body) on {@code up}. {@code inRequestRead}: called
+   * while the client's request head is being handled, so that a bodyless HTTP/1.1 request's last
+   * content follows at once and its write flushes both (one write to the socket per request).
+   */
+  private void onAcquired(Attempt a, Channel up, boolean inRequestRead) {
+    if (a != attempt || finished) {
+      UpstreamPools.release(up);
       return;
     }
-    Channel up = f.getNow();
     a.upstream = up;
     up.attr(UpstreamHandler.LISTENER).set(this);
     up.config().setAutoRead(true);
-    up.write(upstreamRequest(a.endpoint)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    up.write(upstreamRequest(a.endpoint), up.voidPromise());
     a.sent = true;
     if (requestDone && queued.isEmpty()) {
       // A retry of a bodyless request: its (empty) last content went to the previous attempt.
-      up.write(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+      up.write(LastHttpContent.EMPTY_LAST_CONTENT, up.voidPromise());
     }
     while (!queued.isEmpty()) {
       HttpContent c = queued.poll();
       bodySent |= c.content().isReadable();
-      up.write(c).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+      up.write(c, up.voidPromise());
     }
-    up.flush();
+    if (!(inRequestRead && bodyless && !http2 && !requestDone)) {
+      up.flush();
+    }
     a.timer = ctx.executor().schedule(() -> onTimeout(a), timeout.toNanos(), TimeUnit.NANOSECONDS);
     if (!requestDone) {
       client.autoRead(up.isWritable());
@@ -205,7 +222,7 @@ final class Exchange implements UpstreamHandler.Listener {
     Attempt a = attempt;
     if (a != null && a.upstream != null) {
       bodySent |= c.content().isReadable();
-      a.upstream.writeAndFlush(c).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+      a.upstream.writeAndFlush(c, a.upstream.voidPromise());
       if (last) {
         client.autoRead(false); // the next pipelined request waits for this response
       } else if (!a.upstream.isWritable()) {
@@ -216,29 +233,36 @@ final class Exchange implements UpstreamHandler.Listener {
     }
   }
 
-  /** The HTTP/1.1 request head sent upstream. */
+  /**
+   * The HTTP/1.1 request head sent upstream: the client's head, its headers edited in place once
+   * (no copy) and kept for retries, which only change the Host header.
+   */
   private HttpRequest upstreamRequest(Endpoint e) {
-    HttpHeaders h = head.headers().copy();
-    Headers.stripHopByHop(h);
-    h.remove(HttpHeaderNames.EXPECT);
-    h.set(HttpHeaderNames.HOST, e.key().hostPort());
-    if (originalHost != null) {
-      h.set(Headers.X_FORWARDED_HOST, originalHost);
+    HttpRequest r = upstreamHead;
+    if (r == null) {
+      HttpHeaders h = head.headers();
+      boolean chunked = !HttpUtil.isContentLengthSet(head) && !bodyless;
+      Headers.stripHopByHop(h);
+      h.remove(HttpHeaderNames.EXPECT);
+      if (originalHost != null) {
+        h.set(Headers.X_FORWARDED_HOST, originalHost);
+      }
+      String ip = client.clientAddress();
+      if (ip != null) {
+        String prior = h.get(Headers.X_FORWARDED_FOR);
+        h.set(Headers.X_FORWARDED_FOR, prior == null || prior.isBlank() ? ip : prior + ", " + ip);
+      }
+      h.set(Headers.X_FORWARDED_PROTO, px.scheme);
+      h.set(Headers.X_REQUEST_ID, requestId);
+      px.tracing.inject(span, h);
+      if (chunked) {
+        h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      }
+      r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, head.method(), target.path(), h);
+      upstreamHead = r;
     }
-    SocketAddress remote = ctx.channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel
-        ? ctx.channel().parent().remoteAddress() : ctx.channel().remoteAddress();
-    if (remote instanceof InetSocketAddress isa) {
-      String ip = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
-      String prior = h.get(Headers.X_FORWARDED_FOR);
-      h.set(Headers.X_FORWARDED_FOR, prior == null || prior.isBlank() ? ip : prior + ", " + ip);
-    }
-    h.set(Headers.X_FORWARDED_PROTO, px.scheme);
-    h.set(Headers.X_REQUEST_ID, requestId);
-    px.tracing.inject(span, h);
-    if (!HttpUtil.isContentLengthSet(head) && !bodyless) {
-      h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    }
-    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, head.method(), target.path(), h);
+    r.headers().set(HttpHeaderNames.HOST, e.hostPort());
+    return r;
   }
 
   /** The client can take more: let the upstream response flow again. */
@@ -274,7 +298,8 @@ final class Exchange implements UpstreamHandler.Listener {
         return;
       }
       responseStarted = true;
-      HttpResponse out = new DefaultHttpResponse(resp.protocolVersion(), resp.status(), resp.headers().copy());
+      // Forwarded as the codec made it: headers edited in place, nothing copied.
+      HttpResponse out = resp;
       Headers.stripHopByHop(out.headers());
       out.headers().set(Headers.X_REQUEST_ID, requestId);
       if (!http2) {
@@ -291,11 +316,13 @@ final class Exchange implements UpstreamHandler.Listener {
           out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
       }
-      ReferenceCountUtil.release(msg);
-      client.track(ctx.write(out));
       if (msg instanceof HttpContent) {
+        ReferenceCountUtil.release(msg);
         throw new IllegalStateException("full responses are not expected from the client codec");
       }
+      // Flushed with the last content, or at the end of the upstream read (onUpstreamReadComplete).
+      ctx.write(out, ctx.voidPromise());
+      clientFlushPending = true;
       return;
     }
     HttpContent c = (HttpContent) msg;
@@ -305,13 +332,29 @@ final class Exchange implements UpstreamHandler.Listener {
     }
     boolean last = c instanceof LastHttpContent;
     if (last) {
+      clientFlushPending = false;
       client.track(ctx.writeAndFlush(c));
       complete(a);
     } else {
-      client.track(ctx.writeAndFlush(c));
+      ctx.write(c, ctx.voidPromise());
+      clientFlushPending = true;
       if (!ctx.channel().isWritable()) {
-        a.upstream.config().setAutoRead(false);
+        // Flushed now; if the client still cannot take more, the upstream pauses until it can.
+        ctx.flush();
+        clientFlushPending = false;
+        if (!ctx.channel().isWritable()) {
+          a.upstream.config().setAutoRead(false);
+        }
       }
+    }
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    // One flush to the client per upstream read batch rather than one per message.
+    if (clientFlushPending) {
+      clientFlushPending = false;
+      ctx.flush();
     }
   }
 
@@ -335,7 +378,7 @@ final class Exchange implements UpstreamHandler.Listener {
       return;
     }
     attemptFailed(a, new Attempt.UpstreamException("connection closed"), a.sent, false,
-        "upstream " + a.endpoint.key().hostPort() + " closed the connection");
+        "upstream " + a.endpoint.hostPort() + " closed the connection");
   }
 
   @Override

@@ -26,25 +26,43 @@ final class Headers {
 
   private Headers() {}
 
-  /** {@code stripHopByHop} removes hop-by-hop headers and those the Connection header names. */
+  /**
+   * {@code stripHopByHop} removes hop-by-hop headers and those the Connection header names. The
+   * usual Connection values ({@code keep-alive}, {@code close}, {@code upgrade}...) name headers that
+   * are removed anyway: only other tokens are cut out as strings.
+   */
   static void stripHopByHop(HttpHeaders h) {
-    List<String> named = null;
-    for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
-      for (String token : v.split(",")) {
-        String t = token.strip();
-        if (!t.isEmpty()) {
-          if (named == null) {
-            named = new ArrayList<>(2);
+    if (h.contains(HttpHeaderNames.CONNECTION)) {
+      List<String> named = null;
+      for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
+        int i = 0;
+        int n = v.length();
+        while (i < n) {
+          int comma = v.indexOf(',', i);
+          int end = comma < 0 ? n : comma;
+          int s = i;
+          int e = end;
+          while (s < e && isSpace(v.charAt(s))) {
+            s++;
           }
-          named.add(t);
+          while (e > s && isSpace(v.charAt(e - 1))) {
+            e--;
+          }
+          if (e > s && !isHopByHop(v, s, e)) {
+            if (named == null) {
+              named = new ArrayList<>(2);
+            }
+            named.add(v.substring(s, e));
+          }
+          i = end + 1;
         }
+      }
+      if (named != null) {
+        named.forEach(h::remove);
       }
     }
     for (AsciiString n : HOP_BY_HOP) {
       h.remove(n);
-    }
-    if (named != null) {
-      named.forEach(h::remove);
     }
     // What the HTTP/2 to HTTP/1 conversion adds (x-http2-stream-id, x-http2-scheme, ...).
     if (h.contains("x-http2-stream-id")) {
@@ -56,6 +74,24 @@ final class Headers {
       }
       ext.forEach(h::remove);
     }
+  }
+
+  private static boolean isSpace(char c) {
+    return c == ' ' || c == '\t';
+  }
+
+  /** Whether {@code v[s, e)} names a header {@link #stripHopByHop} removes anyway, or none ({@code close}). */
+  private static boolean isHopByHop(String v, int s, int e) {
+    int len = e - s;
+    if (len == 5 && v.regionMatches(true, s, "close", 0, 5)) {
+      return true;
+    }
+    for (AsciiString n : HOP_BY_HOP) {
+      if (n.length() == len && v.regionMatches(true, s, n.toString(), 0, len)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** {@code requestId} returns the incoming X-Request-Id when it is sane (1-128 visible ASCII), else a new one. */

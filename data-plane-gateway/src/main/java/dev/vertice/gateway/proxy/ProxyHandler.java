@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -72,6 +73,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   private boolean wholeRequestEmpty;
   /** The last write to the client: a graceful close waits for it. */
   private ChannelFuture lastWrite;
+  /** The client's IP address as text, once asked for; "" when it has none. */
+  private String clientAddress;
+  /** The h2c upgrade handler was taken out of the pipeline (or there was none). */
+  private boolean upgradeChecked;
   /** Runs out when the client has taken nothing for the response write timeout; null while it reads. */
   private ScheduledFuture<?> writeStall;
 
@@ -163,6 +168,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     if (headerTimeout != null) {
       headerTimeout.headReceived();
     }
+    if (!upgradeChecked) {
+      dropUpgradeHandler();
+    }
     String requestId = Headers.requestId(req.headers());
     if (req.decoderResult().isFailure()) {
       Throwable cause = req.decoderResult().cause();
@@ -239,6 +247,36 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     ex = new Exchange(px, this, ctx, http2, req, requestId, target, host, bodyless);
     px.inFlight.incrementAndGet();
     ex.nextAttempt();
+  }
+
+  /**
+   * A plain HTTP/1.1 request reached the proxy: the connection stays HTTP/1.1, so the h2c upgrade
+   * handler (an aggregator every message passes through) leaves the pipeline.
+   */
+  private void dropUpgradeHandler() {
+    upgradeChecked = true;
+    if (http2) {
+      return;
+    }
+    HttpServerUpgradeHandler upgrade = ctx.pipeline().get(HttpServerUpgradeHandler.class);
+    if (upgrade != null) {
+      ctx.pipeline().remove(upgrade);
+    }
+  }
+
+  @Override
+  public String clientAddress() {
+    String a = clientAddress;
+    if (a == null) {
+      java.net.SocketAddress remote = http2 && ctx.channel().parent() != null ? ctx.channel().parent().remoteAddress()
+          : ctx.channel().remoteAddress();
+      a = "";
+      if (remote instanceof java.net.InetSocketAddress isa) {
+        a = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
+      }
+      clientAddress = a;
+    }
+    return a.isEmpty() ? null : a;
   }
 
   private void admin(HttpRequest req, String uri, String requestId) {

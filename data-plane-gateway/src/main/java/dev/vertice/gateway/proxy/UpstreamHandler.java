@@ -23,6 +23,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   interface Listener {
     void onUpstreamRead(Object msg);
 
+    /** The upstream read batch is over: what was written to the client is flushed. */
+    void onUpstreamReadComplete();
+
     void onUpstreamInactive();
 
     void onUpstreamWritabilityChanged();
@@ -40,6 +43,14 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     l.onUpstreamRead(msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    Listener l = ctx.channel().attr(LISTENER).get();
+    if (l != null) {
+      l.onUpstreamReadComplete();
+    }
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.vertice.gateway.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code InstanceGuard} is the resilience state of one upstream instance: its circuit breaker and
@@ -11,10 +10,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class InstanceGuard {
 
-  private final CircuitBreaker breaker;
+  private final Breaker breaker;
   private final OutlierDetector outlier;
 
-  InstanceGuard(CircuitBreaker breaker, OutlierDetector outlier) {
+  InstanceGuard(Breaker breaker, OutlierDetector outlier) {
     this.breaker = breaker;
     this.outlier = outlier;
   }
@@ -26,7 +25,7 @@ public final class InstanceGuard {
 
   /** {@code onSuccess} records a successful attempt that took {@code nanos}. */
   public void onSuccess(long nanos) {
-    breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+    breaker.onSuccess();
     outlier.onSuccess();
   }
 
@@ -35,7 +34,7 @@ public final class InstanceGuard {
    * when it got the instance ejected.
    */
   public boolean onFailure(long nanos, Throwable cause) {
-    breaker.onError(nanos, TimeUnit.NANOSECONDS, cause);
+    breaker.onError();
     return outlier.onFailure();
   }
 
@@ -46,7 +45,7 @@ public final class InstanceGuard {
 
   /** {@code breakerState} returns the breaker's state. */
   public CircuitBreaker.State breakerState() {
-    return breaker.getState();
+    return breaker.state();
   }
 
   /** {@code isEjected} returns whether the outlier detector ejected the instance. */
@@ -54,8 +53,8 @@ public final class InstanceGuard {
     return outlier.isEjected();
   }
 
-  /** {@code breaker} returns the underlying resilience4j breaker (for metrics and tests). */
-  public CircuitBreaker breaker() {
+  /** {@code breaker} returns the instance's breaker (for metrics and tests). */
+  public Breaker breaker() {
     return breaker;
   }
 

@@ -20,7 +20,7 @@ public final class OutlierDetector {
   private final Ticker ticker;
 
   private final Object lock = new Object();
-  private int failures; // guarded by lock
+  private volatile int failures; // written under lock
   private int ejections; // guarded by lock
   private volatile long ejectedUntilNanos;
   private volatile boolean ejected;
@@ -43,8 +43,10 @@ public final class OutlierDetector {
 
   /** {@code onSuccess} ends the current run of failures. */
   public void onSuccess() {
-    synchronized (lock) {
-      failures = 0;
+    if (failures != 0) { // the usual case, no run of failures, takes no lock
+      synchronized (lock) {
+        failures = 0;
+      }
     }
   }
 

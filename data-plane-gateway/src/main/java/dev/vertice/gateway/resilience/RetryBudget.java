@@ -24,7 +24,7 @@ public final class RetryBudget {
   private final Ticker ticker;
 
   private final Object lock = new Object();
-  private long balance; // guarded by lock, thousandths of a retry
+  private volatile long balance; // written under lock, thousandths of a retry
   private double reserve; // guarded by lock
   private long lastRefillNanos; // guarded by lock
   private long withdrawn; // guarded by lock
@@ -56,6 +56,9 @@ public final class RetryBudget {
 
   /** {@code onRequest} deposits the share of a retry that one (first-attempt) request earns. */
   public void onRequest() {
+    if (balance >= maxBalance) { // a full balance (no retries lately) stays full: no lock
+      return;
+    }
     synchronized (lock) {
       balance = Math.min(maxBalance, balance + deposit);
     }

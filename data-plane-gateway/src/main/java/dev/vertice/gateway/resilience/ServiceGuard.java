@@ -1,7 +1,5 @@
 package dev.vertice.gateway.resilience;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-
 /**
  * {@code ServiceGuard} is the resilience state of one service: its circuit breaker (over every
  * attempt to any of its instances) and its retry budget. Thread-safe.
@@ -9,4 +7,4 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
  * @param breaker the service-wide breaker
  * @param retryBudget the service's retry budget
  */
-public record ServiceGuard(CircuitBreaker breaker, RetryBudget retryBudget) {}
+public record ServiceGuard(Breaker breaker, RetryBudget retryBudget) {}

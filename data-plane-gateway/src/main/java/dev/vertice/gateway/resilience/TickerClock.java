@@ -9,7 +9,7 @@ import java.time.ZoneOffset;
 /**
  * {@code TickerClock} is a {@link Clock} that follows a {@link Ticker}, for libraries that take a
  * Clock (resilience4j's breaker): only differences between its instants mean anything. The one
- * adapter of the gateway: {@link Guards} and the health-check service's breakers both use it.
+ * adapter of the gateway: the health-check service's breakers use it.
  */
 public final class TickerClock extends Clock {
 
