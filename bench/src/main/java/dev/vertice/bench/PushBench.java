@@ -88,6 +88,10 @@ final class PushBench implements Callable<Integer> {
       + " this JVM) as a secondary row labelled in-process.")
   boolean inProcess;
 
+  @Option(names = "--watchers-per-connection", defaultValue = "1",
+      description = "With --in-process: watch streams sharing one client connection. Default: ${DEFAULT-VALUE}.")
+  int perConnection;
+
   @Option(names = "--store", defaultValue = "memory", description = "With --in-process: " + BenchStore.DESCRIPTION)
   String store;
 
@@ -124,7 +128,7 @@ final class PushBench implements Callable<Integer> {
       }
       if (inProcess) {
         for (int n : watchers) {
-          secondary.add(new InProcessPush(rounds, warmupSeconds, 1, replicas).run(on, n));
+          secondary.add(new InProcessPush(rounds, warmupSeconds, perConnection, replicas).run(on, n));
         }
       }
     } finally {
@@ -147,8 +151,10 @@ final class PushBench implements Callable<Integer> {
         throw bad("invalid --connections: " + c + " must be a positive number or 'all'");
       }
     }
-    if (rounds <= 0 || warmupSeconds < 0 || seconds <= 0 || services <= 0 || watcherProcesses <= 0) {
-      throw bad("--rounds, --seconds, --services and --watcher-processes must be positive, --warmup-seconds not negative");
+    if (rounds <= 0 || warmupSeconds < 0 || seconds <= 0 || services <= 0 || watcherProcesses <= 0
+        || perConnection <= 0) {
+      throw bad("--rounds, --seconds, --services, --watcher-processes and --watchers-per-connection must be positive,"
+          + " --warmup-seconds not negative");
     }
     if (!peer.equals("none") && !peer.equals("etcd")) {
       throw bad("invalid --peer: " + peer + " must be none or etcd");
