@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks: push latency, registration throughput, memory, gateway proxy overhead. Not a test: numbers, not verdicts.",
     subcommands = {PushBench.class, RegisterBench.class, MemoryBench.class, GatewayBench.class, JmhBench.class,
+        WatchersCommand.class,
         ObserverBench.class, BalancerBench.class})
 public final class BenchCommand implements Runnable {
 

@@ -1,43 +1,46 @@
 package dev.vertice.bench;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
 import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.api.registry.v1.Instance;
 import dev.vertice.api.registry.v1.Protocol;
-import dev.vertice.common.ResourceTypes;
-import dev.vertice.common.Ticker;
-import dev.vertice.controlplane.ControlPlane;
-import dev.vertice.controlplane.push.ConvergenceListener;
-import dev.vertice.controlplane.push.PushBatch;
-import dev.vertice.controlplane.push.PushEngine;
-import dev.vertice.controlplane.push.PushLimits;
-import dev.vertice.controlplane.push.PushSink;
-import dev.vertice.controlplane.push.Subscriber;
-import dev.vertice.controlplane.push.SubscriberCloseReason;
-import dev.vertice.controlplane.push.Versions;
-import dev.vertice.controlplane.registry.RegistryConfig;
-import dev.vertice.controlplane.registry.RegistryEvents;
-import dev.vertice.controlplane.registry.RegistryView;
-import dev.vertice.controlplane.store.memory.InMemoryRegistryStore;
+import dev.vertice.api.registry.v1.RegisterRequest;
+import dev.vertice.api.registry.v1.RegisterResponse;
+import dev.vertice.api.registry.v1.RegistryServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code MemoryBench} measures retained heap per registered instance (registry state, lease and
- * expiry bookkeeping) and per watch subscription (engine index and subscriber state), with the
- * registry and push engine built in-process and no gRPC around them. Heap is read after full
- * collections, before and after.
+ * {@code MemoryBench} measures what a control plane process holds per registered instance and per
+ * watch stream: the control plane started as {@code ./vertice control-plane} starts it, instances
+ * registered over gRPC from this process, watch streams opened by a {@code bench watchers} process
+ * over real connections (each stream watching one service and holding its initial state). Heap
+ * (after full collections, {@code jcmd}) and RSS ({@code /proc}) are read before and after each
+ * step; RSS includes what gRPC and Netty hold outside the heap. {@code --in-process} adds the
+ * former in-process figures as a secondary row.
  */
 @Command(name = "memory", mixinStandardHelpOptions = true,
-    description = "Heap bytes per registered instance and per watch subscription.")
+    description = "Heap and RSS of a control-plane process per registered instance and per watch stream.")
 final class MemoryBench implements Callable<Integer> {
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final int REGISTER_IN_FLIGHT = 64;
 
   @Option(names = "--instances", defaultValue = "100000", description = "Instances to register. Default: ${DEFAULT-VALUE}.")
   int instances;
@@ -45,87 +48,143 @@ final class MemoryBench implements Callable<Integer> {
   @Option(names = "--services", defaultValue = "1000", description = "Services they spread over. Default: ${DEFAULT-VALUE}.")
   int services;
 
-  @Option(names = "--subscribers", defaultValue = "1000", description = "Watch streams. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--streams", defaultValue = "10000",
+      description = "Watch streams, each watching one service. Default: ${DEFAULT-VALUE}.")
+  int streams;
+
+  @Option(names = "--connections", defaultValue = "8",
+      description = "Connections the streams share. Default: ${DEFAULT-VALUE}.")
+  int connections;
+
+  @Option(names = "--watcher-processes", defaultValue = "1",
+      description = "Processes holding the streams. Default: ${DEFAULT-VALUE}.")
+  int watcherProcesses;
+
+  @Option(names = "--in-process", description = "Add the former in-process figures (registry and push engine in"
+      + " this JVM, no gRPC) as a secondary row labelled in-process.")
+  boolean inProcess;
+
+  @Option(names = "--subscribers", defaultValue = "1000",
+      description = "With --in-process: subscriptions' streams. Default: ${DEFAULT-VALUE}.")
   int subscribers;
 
   @Option(names = "--names-per-subscriber", defaultValue = "100",
-      description = "Services each stream subscribes to. Default: ${DEFAULT-VALUE}.")
+      description = "With --in-process: services each stream subscribes to. Default: ${DEFAULT-VALUE}.")
   int namesPerSubscriber;
 
   @Option(names = "--json", description = "One JSON object per run on stdout (the table goes to stderr).")
   boolean json;
 
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
-    if (instances <= 0 || services <= 0 || subscribers <= 0 || namesPerSubscriber <= 0
-        || namesPerSubscriber > services) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "counts must be positive and --names-per-subscriber at most --services");
+    if (instances <= 0 || services <= 0 || streams <= 0 || connections <= 0 || watcherProcesses <= 0
+        || subscribers <= 0 || namesPerSubscriber <= 0 || (inProcess && namesPerSubscriber > services)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--instances, --services, --streams, --connections, --watcher-processes and --subscribers must be positive,"
+              + " --names-per-subscriber 1..--services");
     }
     Report report = new Report("memory", json);
-    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    RegistryView view = new RegistryView();
-    InMemoryRegistryStore registry = new InMemoryRegistryStore(
-        RegistryConfig.custom().maxInstances(Math.max(instances, 1)).build(), view, Ticker.system(), scheduler,
-        ControlPlane.secureIds(), RegistryEvents.NONE);
-    // Drains run inline: sinks discard, so the measurement holds state, not queued messages.
-    PushEngine engine = new PushEngine(Runnable::run, Ticker.system(),
-        // No pending-bytes budget: the bench measures what the subscriptions hold, at any scale.
-        PushLimits.custom().maxSubscriptionsPerStream(Math.max(namesPerSubscriber, 1))
-            .maxPendingBytesPerStream(Long.MAX_VALUE).maxPendingBytesPerConnection(Long.MAX_VALUE)
-            .maxPendingBytesPerProcess(Long.MAX_VALUE).build(), ConvergenceListener.NONE,
-        Versions.randomEpoch());
-    engine.addSource(view.endpointsSource());
-    view.addListener(engine);
-
-    long base = usedHeap();
-    for (int i = 0; i < instances; i++) {
-      registry.register(instance(i), Duration.ofSeconds(60), Duration.ofSeconds(30));
+    Path dir = Files.createTempDirectory("vertice-bench-memory");
+    try {
+      report.add(outOfProcess(dir));
+    } finally {
+      PushBench.deleteTree(dir);
     }
-    long afterInstances = usedHeap();
-
-    for (int s = 0; s < services; s++) {
-      view.endpointsSource().get("svc-" + s); // materialise each service's pushed snapshot once
-    }
-    long afterSnapshots = usedHeap();
-
-    List<Subscriber> subs = new ArrayList<>(subscribers);
-    List<String> names = new ArrayList<>();
-    for (int s = 0; s < subscribers; s++) {
-      Subscriber sub = engine.open("node-" + s, "bench", new DiscardingSink());
-      names.clear();
-      for (int k = 0; k < namesPerSubscriber; k++) {
-        names.add("svc-" + ((s + k) % services));
-      }
-      sub.subscribe(ResourceTypes.ENDPOINTS, names, Map.of());
-      subs.add(sub);
-    }
-    long afterSubscriptions = usedHeap();
-    long subscriptionCount = (long) subscribers * namesPerSubscriber;
-
-    Map<String, Object> row = new LinkedHashMap<>();
-    row.put("instances", instances);
-    row.put("services", services);
-    row.put("bytes_per_instance", (double) (afterInstances - base) / instances);
-    row.put("snapshot_bytes_per_instance", (double) (afterSnapshots - afterInstances) / instances);
-    row.put("subscriptions", subscriptionCount);
-    row.put("bytes_per_subscription", (double) (afterSubscriptions - afterSnapshots) / subscriptionCount);
-    report.add(row);
     report.printTable();
-
-    // Keep everything reachable until measured.
-    if (subs.size() != subscribers || view.instanceCount() != instances) {
-      throw new IllegalStateException("state changed during the measurement");
+    if (inProcess) {
+      Report secondary = new Report("memory", json);
+      secondary.add(new InProcessMemory(instances, services, subscribers, namesPerSubscriber).run());
+      secondary.printTable();
     }
-    registry.close();
-    scheduler.shutdownNow();
     return 0;
+  }
+
+  private Map<String, Object> outOfProcess(Path dir) throws Exception {
+    int perService = (instances + services - 1) / services;
+    try (VerticeProcess cp = VerticeProcess.start(dir, "control-plane", List.of("control-plane", "--host",
+        "127.0.0.1", "--port", "0", "--admin-port", "0", "--max-instances", Integer.toString(Math.max(instances, 1_000_000)),
+        "--max-instances-per-service", Integer.toString(Math.max(perService, 10_000))))) {
+      int port = Integer.parseInt(cp.await(Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)"), START_TIMEOUT));
+      long pid = cp.pid();
+      long heap0 = ProcessMemory.heapAfterGc(pid);
+      long rss0 = ProcessMemory.rss(pid);
+      register(port);
+      long heap1 = ProcessMemory.heapAfterGc(pid);
+      long rss1 = ProcessMemory.rss(pid);
+      long heap2;
+      long rss2;
+      try (WatcherFleet fleet = new WatcherFleet(dir, "watchers", List.of("--target", "127.0.0.1:" + port), streams,
+          connections, Math.min(services, streams), watcherProcesses)) {
+        fleet.awaitReady(Duration.ofSeconds(600));
+        heap2 = ProcessMemory.heapAfterGc(pid);
+        rss2 = ProcessMemory.rss(pid);
+      }
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("mode", "out-of-process");
+      row.put("instances", instances);
+      row.put("services", services);
+      row.put("streams", streams);
+      row.put("connections", Math.min(connections, streams));
+      row.put("base_heap_mb", mib(heap0));
+      row.put("base_rss_mb", mib(rss0));
+      row.put("heap_bytes_per_instance", (double) (heap1 - heap0) / instances);
+      row.put("rss_bytes_per_instance", (double) (rss1 - rss0) / instances);
+      row.put("heap_bytes_per_stream", (double) (heap2 - heap1) / streams);
+      row.put("rss_bytes_per_stream", (double) (rss2 - rss1) / streams);
+      row.put("heap_mb", mib(heap2));
+      row.put("rss_mb", mib(rss2));
+      return row;
+    }
+  }
+
+  private static double mib(long bytes) {
+    return Math.round(bytes / 1048576.0 * 10) / 10.0;
+  }
+
+  /** Registers the instances, {@value #REGISTER_IN_FLIGHT} calls in flight, with a lease outlasting the run. */
+  private void register(int port) throws Exception {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
+    try {
+      var stub = RegistryServiceGrpc.newFutureStub(channel);
+      Semaphore inFlight = new Semaphore(REGISTER_IN_FLIGHT);
+      AtomicReference<Throwable> failed = new AtomicReference<>();
+      com.google.protobuf.Duration ttl = com.google.protobuf.Duration.newBuilder().setSeconds(3600).build();
+      for (int i = 0; i < instances && failed.get() == null; i++) {
+        inFlight.acquire();
+        Futures.addCallback(stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+                .register(RegisterRequest.newBuilder().setInstance(instance(i)).setTtl(ttl).build()),
+            new FutureCallback<RegisterResponse>() {
+              @Override
+              public void onSuccess(RegisterResponse r) {
+                inFlight.release();
+              }
+
+              @Override
+              public void onFailure(Throwable t) {
+                failed.compareAndSet(null, t);
+                inFlight.release();
+              }
+            }, MoreExecutors.directExecutor());
+      }
+      if (!inFlight.tryAcquire(REGISTER_IN_FLIGHT, 60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("Register calls still in flight after 60 s");
+      }
+      if (failed.get() != null) {
+        throw new IllegalStateException("a Register call failed: " + failed.get(), failed.get());
+      }
+    } finally {
+      channel.shutdownNow();
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 
   private Instance instance(int i) {
     return Instance.newBuilder()
-        .setService("svc-" + (i % services))
-        .setInstanceId("svc-" + (i % services) + "-" + Integer.toHexString(0x100000 + i))
+        .setService(WatchersCommand.serviceName(i % services))
+        .setInstanceId("i-" + Integer.toHexString(0x100000 + i))
         .setAddress("10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255))
         .setPort(8080)
         .setProtocol(Protocol.PROTOCOL_HTTP)
@@ -135,33 +194,5 @@ final class MemoryBench implements Callable<Integer> {
         .setHealth(HealthStatus.HEALTH_STATUS_SERVING)
         .putMetadata("team", "platform")
         .build();
-  }
-
-  private static long usedHeap() throws InterruptedException {
-    Runtime rt = Runtime.getRuntime();
-    long used = Long.MAX_VALUE;
-    // Several full collections until the figure settles.
-    for (int i = 0; i < 5; i++) {
-      System.gc();
-      Thread.sleep(100);
-      used = Math.min(used, rt.totalMemory() - rt.freeMemory());
-    }
-    return used;
-  }
-
-  /** A sink that is always ready and drops what it is sent. */
-  private static final class DiscardingSink implements PushSink {
-    @Override
-    public boolean isReady() {
-      return true;
-    }
-
-    @Override
-    public boolean send(PushBatch batch) {
-      return true;
-    }
-
-    @Override
-    public void close(SubscriberCloseReason reason) {}
   }
 }

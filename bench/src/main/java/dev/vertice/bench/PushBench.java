@@ -1,72 +1,102 @@
 package dev.vertice.bench;
 
-import dev.vertice.api.discovery.v1.DiscoveryServiceGrpc;
-import dev.vertice.api.discovery.v1.Node;
-import dev.vertice.api.discovery.v1.Resource;
-import dev.vertice.api.discovery.v1.WatchRequest;
-import dev.vertice.api.discovery.v1.WatchResponse;
-import dev.vertice.api.registry.v1.Instance;
-import dev.vertice.api.registry.v1.RegisterRequest;
-import dev.vertice.api.registry.v1.RegistryServiceGrpc;
-import dev.vertice.common.ResourceTypes;
-import dev.vertice.controlplane.push.ConvergenceListener;
-import dev.vertice.controlplane.push.Versions;
-import io.grpc.Channel;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code PushBench} measures push latency: from the start of a Register call that changes a service
- * to the moment the last of N watch streams has received the change, over real loopback
- * connections (one per watcher) to a control plane in the same JVM: one on the in-memory store, or
- * several replicas sharing Redis ({@code --store}, {@code --replicas}) with the watchers spread
- * over them and every change written through the first.
+ * {@code PushBench} measures push latency as users get it: the control plane in its own process,
+ * started as {@code ./vertice control-plane} starts it; N watchers in one or more {@code bench
+ * watchers} processes on C connections, each decoding every resource and ACKing it; the writer
+ * (Register calls, the generated stub) in this process; loopback sockets in between. With {@code
+ * --peer etcd}, Debian's etcd in the same run, with jetcd watchers of the same shape and puts as
+ * the writes, and the ratio. One change at a time by default; {@code --rate} for an open-loop
+ * stream over {@code --services} services, {@code --rate-search} to step the rate up until p99
+ * passes {@code --p99-limit-ms}. {@code --in-process} adds the former in-process figure as a
+ * secondary row.
  */
 @Command(name = "push", mixinStandardHelpOptions = true,
-    description = "Push latency from a Register call to the last of N watchers receiving the change.")
+    description = "Push latency from a write to the last of N watchers holding it, control plane and watchers"
+        + " in their own processes, etcd beside it with --peer etcd.")
 final class PushBench implements Callable<Integer> {
 
-  private static final String SERVICE = "bench-svc";
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
   @Option(names = "--watchers", split = ",", defaultValue = "1,100,1000",
-      description = "Watch streams per run; a comma-separated list runs each. Default: ${DEFAULT-VALUE}.")
+      description = "Watchers per run; a comma-separated list runs each. Default: ${DEFAULT-VALUE}.")
   List<Integer> watchers;
 
-  @Option(names = "--rounds", defaultValue = "300", description = "Measured changes per run. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--connections", split = ",", defaultValue = "8",
+      description = "Client connections the watchers share (at most one per watcher); 'all' is one per watcher"
+          + " (a fleet of sidecars), 8 a few gateways multiplexing streams. A list runs each. Default: ${DEFAULT-VALUE}.")
+  List<String> connections;
+
+  @Option(names = "--watcher-processes", defaultValue = "1",
+      description = "Processes the watchers (and connections) are spread over. Default: ${DEFAULT-VALUE}.")
+  int watcherProcesses;
+
+  @Option(names = "--services", defaultValue = "1",
+      description = "Services changed in turn, each watched by watchers/services watchers. Default: ${DEFAULT-VALUE}.")
+  int services;
+
+  @Option(names = "--rounds", defaultValue = "300",
+      description = "Measured changes per run, one at a time. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
   @Option(names = "--warmup-seconds", defaultValue = "20",
-      description = "Unmeasured changes first, for this long: the JIT compiles gRPC, Netty and protobuf for well"
-          + " over 10 s in a cold JVM. Default: ${DEFAULT-VALUE}.")
+      description = "Unmeasured changes first, for this long (the JIT compiles gRPC, Netty and protobuf for well"
+          + " over 10 s in a cold JVM). Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
+  @Option(names = "--rate", split = ",",
+      description = "Changes per second of an open-loop stream (instead of one at a time); a list runs each,"
+          + " with --rate-search the first is where the search starts.")
+  List<Integer> rates;
+
+  @Option(names = "--seconds", defaultValue = "10", description = "Length of each stream step. Default: ${DEFAULT-VALUE}.")
+  int seconds;
+
+  @Option(names = "--rate-search",
+      description = "Step the stream's rate up (x --rate-factor) until p99 exceeds --p99-limit-ms or a change is lost.")
+  boolean rateSearch;
+
+  @Option(names = "--rate-factor", defaultValue = "2", description = "Rate step of --rate-search. Default: ${DEFAULT-VALUE}.")
+  double rateFactor;
+
+  @Option(names = "--max-rate", defaultValue = "64000", description = "Highest rate --rate-search tries. Default: ${DEFAULT-VALUE}.")
+  int maxRate;
+
+  @Option(names = "--p99-limit-ms", defaultValue = "100",
+      description = "The p99 a stream step must stay within to count as sustained. Default: ${DEFAULT-VALUE}.")
+  double p99LimitMs;
+
+  @Option(names = "--peer", defaultValue = "none",
+      description = "Also run the same shape against a peer in the same invocation: none or etcd (Debian's"
+          + " etcd-server, started on free ports). Default: ${DEFAULT-VALUE}.")
+  String peer;
+
+  @Option(names = "--in-process", description = "Add the former in-process figure (control plane and watchers in"
+      + " this JVM) as a secondary row labelled in-process.")
+  boolean inProcess;
+
   @Option(names = "--watchers-per-connection", defaultValue = "1",
-      description = "Watch streams sharing one client connection; 1 is one connection per watcher, as separate"
-          + " gateways and sidecars have. Default: ${DEFAULT-VALUE}.")
+      description = "With --in-process: watch streams sharing one client connection. Default: ${DEFAULT-VALUE}.")
   int perConnection;
 
-  @Option(names = "--store", defaultValue = "memory", description = BenchStore.DESCRIPTION)
+  @Option(names = "--store", defaultValue = "memory", description = "With --in-process: " + BenchStore.DESCRIPTION)
   String store;
 
   @Option(names = "--replicas", defaultValue = "1",
-      description = "Control-plane replicas sharing the store (more than 1 needs a Redis --store). Watchers are"
-          + " spread over them round-robin, one connection at a time; Register calls go to the first."
-          + " Default: ${DEFAULT-VALUE}.")
+      description = "With --in-process: control-plane replicas sharing a Redis --store. Default: ${DEFAULT-VALUE}.")
   int replicas;
 
   @Option(names = "--json", description = "One JSON object per run on stdout (the table goes to stderr).")
@@ -77,290 +107,259 @@ final class PushBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    for (int n : watchers) {
-      if (n <= 0 || rounds <= 0 || warmupSeconds < 0 || perConnection <= 0) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--watchers and --rounds must be positive, --warmup-seconds not negative");
-      }
-    }
+    validate();
     BenchStore on = BenchStore.parse(spec, store);
-    if (replicas < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --replicas: " + replicas
-          + " must be at least 1");
-    }
-    if (replicas > 1 && !on.shared()) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "invalid --replicas: " + replicas
-          + " replicas must share a store: add --store redis://host:port/db (the in-memory store is one process's)");
-    }
+    boolean etcd = peer.equals("etcd");
     Report report = new Report("push", json);
-    for (int n : watchers) {
-      Map<String, Object> row;
-      try {
-        row = run(on, n);
-      } catch (ControlPlaneUnavailable e) {
-        spec.commandLine().getErr().println("cannot start the control plane: " + e.getMessage());
-        return 1;
+    Report max = new Report("push", json);
+    Report secondary = new Report("push", json);
+    Path dir = Files.createTempDirectory("vertice-bench-push");
+    try {
+      for (int n : watchers) {
+        for (String c : connections) {
+          int conns = c.equals("all") ? n : Math.min(n, Integer.parseInt(c));
+          Shape shape = new Shape(n, conns, Math.min(services, n), watcherProcesses);
+          if (rates == null) {
+            report.add(oneAtATime(dir, shape, etcd));
+          } else {
+            streams(dir, shape, etcd, report, max);
+          }
+        }
       }
-      report.add(row);
+      if (inProcess) {
+        for (int n : watchers) {
+          secondary.add(new InProcessPush(rounds, warmupSeconds, perConnection, replicas).run(on, n));
+        }
+      }
+    } finally {
+      deleteTree(dir);
     }
     report.printTable();
+    max.printTable();
+    secondary.printTable();
     return 0;
   }
 
-  private Map<String, Object> run(BenchStore on, int n) throws Exception {
-    // Connections (groups of --watchers-per-connection watchers) go round-robin over the replicas.
-    int connections = (n + perConnection - 1) / perConnection;
-    int[] watchersOn = new int[replicas];
-    for (int i = 0; i < n; i++) {
-      watchersOn[(i / perConnection) % replicas]++;
+  private void validate() {
+    for (int n : watchers) {
+      if (n <= 0) {
+        throw bad("invalid --watchers: " + n + " must be positive");
+      }
     }
-    AtomicBoolean measuring = new AtomicBoolean();
-    List<ReplicaConvergence> convergence = new ArrayList<>(replicas);
-    for (int r = 0; r < replicas; r++) {
-      convergence.add(new ReplicaConvergence(watchersOn[r], measuring));
+    for (String c : connections) {
+      if (!c.equals("all") && !c.matches("[1-9][0-9]*")) {
+        throw bad("invalid --connections: " + c + " must be a positive number or 'all'");
+      }
     }
-    BenchServer started;
+    if (rounds <= 0 || warmupSeconds < 0 || seconds <= 0 || services <= 0 || watcherProcesses <= 0
+        || perConnection <= 0) {
+      throw bad("--rounds, --seconds, --services, --watcher-processes and --watchers-per-connection must be positive,"
+          + " --warmup-seconds not negative");
+    }
+    if (!peer.equals("none") && !peer.equals("etcd")) {
+      throw bad("invalid --peer: " + peer + " must be none or etcd");
+    }
+    if (rates != null) {
+      for (int r : rates) {
+        if (r <= 0 || r > 1_000_000) {
+          throw bad("invalid --rate: " + r + " must be 1..1000000 changes per second");
+        }
+      }
+      if (rateSearch) {
+        try {
+          new RateSteps(rates.get(0), rateFactor, maxRate, p99LimitMs);
+        } catch (IllegalArgumentException e) {
+          throw bad("invalid --rate-factor or --max-rate: " + e.getMessage());
+        }
+      }
+    } else if (rateSearch) {
+      throw bad("--rate-search needs --rate (the first rate)");
+    }
+    if (replicas < 1 || (replicas > 1 && !inProcess)) {
+      throw bad("invalid --replicas: " + replicas + " (more than 1 only with --in-process and a Redis --store)");
+    }
+  }
+
+  private CommandLine.ParameterException bad(String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), message);
+  }
+
+  /** Watchers, their connections and processes, and the services they watch. */
+  record Shape(int watchers, int connections, int services, int processes) {}
+
+  /** One target of a run, started and watched, ready for changes. */
+  private static final class Target implements AutoCloseable {
+    final List<AutoCloseable> parts = new ArrayList<>();
+    PushRun run;
+
+    @Override
+    public void close() {
+      for (int i = parts.size() - 1; i >= 0; i--) {
+        try {
+          parts.get(i).close();
+        } catch (Exception e) {
+          System.err.println("bench push: stopping: " + e);
+        }
+      }
+    }
+  }
+
+  /** Starts a control plane (or etcd), its writer and the watcher fleet. */
+  private static Target start(Path dir, Shape shape, boolean etcd) throws Exception {
+    Target t = new Target();
     try {
-      started = new BenchServer(on, replicas, convergence::get);
-    } catch (IllegalStateException | IOException e) {
-      throw new ControlPlaneUnavailable(e.getMessage());
-    }
-    try (BenchServer bench = started) {
-      Channel registryChannel = bench.channel();
-      var registry = RegistryServiceGrpc.newBlockingStub(registryChannel);
-      Instance.Builder instance = Instance.newBuilder().setService(SERVICE).setInstanceId("i-1")
-          .setAddress("127.0.0.1").setPort(8080);
-      registry.register(RegisterRequest.newBuilder().setInstance(instance.putMetadata("seq", "0")).build());
-
-      // Versions are equal on every replica of a store; each watcher parses with its own replica's.
-      Versions versions = bench.replica(0).controlPlane().engine().versions();
-      AtomicReference<Round> round = new AtomicReference<>(new Round(Long.MAX_VALUE, n));
-      List<Watcher> ws = new ArrayList<>(n);
-      Channel shared = null;
-      for (int i = 0; i < n; i++) {
-        int replica = (i / perConnection) % replicas;
-        Watcher w = new Watcher(round, bench.replica(replica).controlPlane().engine().versions());
-        if (i % perConnection == 0) {
-          shared = bench.channel(replica);
-        }
-        DiscoveryServiceGrpc.newStub(shared).watch(w);
-        w.subscribe("bench-" + i);
-        ws.add(w);
+      String tag = (etcd ? "etcd" : "vertice") + "-" + shape.watchers() + "-" + shape.connections();
+      ChangeWriter writer;
+      List<String> endpoint;
+      if (etcd) {
+        EtcdProcess e = new EtcdProcess(dir.resolve(tag));
+        t.parts.add(e);
+        writer = ChangeWriter.etcd(e.url());
+        endpoint = List.of("--etcd", e.url());
+      } else {
+        VerticeProcess cp = VerticeProcess.start(dir, tag + "-control-plane",
+            List.of("control-plane", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"));
+        t.parts.add(cp);
+        int port = Integer.parseInt(cp.await(Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)"), START_TIMEOUT));
+        writer = ChangeWriter.vertice("127.0.0.1", port);
+        endpoint = List.of("--target", "127.0.0.1:" + port);
       }
-      for (Watcher w : ws) {
-        if (!w.subscribed.await(30, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("a watcher got no initial state within 30 s");
-        }
-      }
-
-      long[] latencies = new long[rounds];
-      long[] measured = new long[rounds];
-      long warmupEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSeconds);
-      int seq = 0;
-      for (int r = -1; r < rounds; r++) {
-        if (r == -1 && System.nanoTime() < warmupEnd) {
-          r--; // still warming up: stay before the first measured round
-        }
-        measuring.set(r >= 0);
-        long start = System.nanoTime();
-        var resp = registry.register(RegisterRequest.newBuilder()
-            .setInstance(instance.putMetadata("seq", Integer.toString(++seq))).build());
-        Round current = new Round(versions.parse(resp.getResourceVersion()), n);
-        round.set(current);
-        for (Watcher w : ws) {
-          w.check(current);
-        }
-        if (!current.done.await(30, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("round " + r + ": only " + (n - current.done.getCount()) + " of " + n
-              + " watchers received the change within 30 s");
-        }
-        if (r >= 0) {
-          latencies[r] = current.lastArrival.get() - start;
-          measured[r] = current.version;
-        }
-        // Each change is measured alone: the next starts once every watcher, on every replica, ACKed
-        // this one. Every replica holding watchers has recorded the change by now (they all hold it).
-        for (var replica : bench.replicas()) {
-          replica.controlPlane().engine()
-              .whenConverged(ResourceTypes.ENDPOINTS, SERVICE, current.version).get(30, TimeUnit.SECONDS);
-        }
-      }
-      measuring.set(false);
-      for (Watcher w : ws) {
-        w.close();
-      }
-      long[] sorted = latencies.clone();
-      java.util.Arrays.sort(sorted);
-      long[] conv = ReplicaConvergence.acrossReplicas(convergence, measured);
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("store", on.kind());
-      row.put("replicas", replicas);
-      row.put("watchers", n);
-      row.put("connections", connections);
-      row.put("rounds", rounds);
-      row.put("p50_ms", Report.millis(Report.quantile(sorted, 0.50)));
-      row.put("p99_ms", Report.millis(Report.quantile(sorted, 0.99)));
-      row.put("max_ms", Report.millis(sorted[sorted.length - 1]));
-      row.put("convergence_p50_ms", Report.millis(Report.quantile(conv, 0.50)));
-      row.put("convergence_p99_ms", Report.millis(Report.quantile(conv, 0.99)));
-      return row;
+      t.parts.add(writer);
+      PushRun run = new PushRun(writer, null, shape.services());
+      run.seed(); // every service exists before its watchers subscribe
+      WatcherFleet fleet = new WatcherFleet(dir, tag + "-watchers", endpoint, shape.watchers(), shape.connections(),
+          shape.services(), shape.processes());
+      t.parts.add(fleet);
+      fleet.awaitReady(Duration.ofSeconds(300));
+      t.run = new PushRun(writer, fleet.arrivals(), shape.services());
+      return t;
+    } catch (Exception | Error e) {
+      t.close();
+      throw e;
     }
   }
 
-  /** The control plane could not start (its store is unreachable, or no port was free). */
-  private static final class ControlPlaneUnavailable extends Exception {
-    private static final long serialVersionUID = 1L;
+  private Map<String, Object> oneAtATime(Path dir, Shape shape, boolean etcd) throws Exception {
+    PushRun.Result v;
+    try (Target t = start(dir, shape, false)) {
+      v = t.run.oneAtATime(Duration.ofSeconds(warmupSeconds), rounds);
+    }
+    PushRun.Result e = null;
+    if (etcd) {
+      try (Target t = start(dir, shape, true)) {
+        e = t.run.oneAtATime(Duration.ofSeconds(warmupSeconds), rounds);
+      }
+    }
+    Map<String, Object> row = shapeRow("out-of-process", shape);
+    row.put("rounds", rounds);
+    row.put("warmup_s", warmupSeconds);
+    latencies(row, "", v.toLastWatcher());
+    row.put("register_p50_ms", v.write().millis(0.50));
+    row.put("register_p99_ms", v.write().millis(0.99));
+    row.put("peer", etcd ? "etcd" : null);
+    latencies(row, "peer_", e == null ? null : e.toLastWatcher());
+    row.put("peer_put_p50_ms", e == null ? null : e.write().millis(0.50));
+    row.put("peer_put_p99_ms", e == null ? null : e.write().millis(0.99));
+    ratios(row);
+    return row;
+  }
 
-    ControlPlaneUnavailable(String message) {
-      super(message);
+  private void streams(Path dir, Shape shape, boolean etcd, Report report, Report max) throws Exception {
+    Map<Integer, PushRun.Result> vertice = stepRates(dir, shape, false);
+    Map<Integer, PushRun.Result> peerResults = etcd ? stepRates(dir, shape, true) : Map.of();
+    List<Integer> all = new ArrayList<>(vertice.keySet());
+    peerResults.keySet().stream().filter(r -> !all.contains(r)).forEach(all::add);
+    all.sort(Integer::compare);
+    int sustained = 0;
+    int peerSustained = 0;
+    for (int rate : all) {
+      PushRun.Result v = vertice.get(rate);
+      PushRun.Result e = peerResults.get(rate);
+      Map<String, Object> row = shapeRow("stream", shape);
+      row.put("rate", rate);
+      row.put("seconds", seconds);
+      row.put("warmup_s", warmupSeconds);
+      row.put("changes", v == null ? null : v.changes());
+      row.put("achieved_rate", v == null ? null : Math.round(v.achievedRate() * 10) / 10.0);
+      row.put("lost", v == null ? null : v.lost());
+      latencies(row, "", v == null ? null : v.toLastWatcher());
+      row.put("sustained", v == null ? null : held(v) ? "yes" : "no");
+      row.put("peer", etcd ? "etcd" : null);
+      row.put("peer_changes", e == null ? null : e.changes());
+      row.put("peer_lost", e == null ? null : e.lost());
+      latencies(row, "peer_", e == null ? null : e.toLastWatcher());
+      row.put("peer_sustained", e == null ? null : held(e) ? "yes" : "no");
+      ratios(row);
+      report.add(row);
+      sustained = v != null && held(v) ? Math.max(sustained, rate) : sustained;
+      peerSustained = e != null && held(e) ? Math.max(peerSustained, rate) : peerSustained;
+    }
+    if (rateSearch) {
+      Map<String, Object> row = shapeRow("stream-max", shape);
+      row.put("p99_limit_ms", p99LimitMs);
+      row.put("max_sustained_rate", sustained);
+      row.put("peer", etcd ? "etcd" : null);
+      row.put("peer_max_sustained_rate", etcd ? peerSustained : null);
+      max.add(row);
     }
   }
 
-  /**
-   * One replica's convergence of the measured changes: when the change reached the replica's
-   * registry and when the last of its watchers ACKed it, on {@link System#nanoTime()}, the clock
-   * every replica's engine measures with.
-   */
-  static final class ReplicaConvergence implements ConvergenceListener {
-    private record Times(long changedAt, long answeredAt) {}
-
-    private final int watchers;
-    private final AtomicBoolean measuring;
-    private final Map<Long, Times> byVersion = new ConcurrentHashMap<>();
-
-    ReplicaConvergence(int watchers, AtomicBoolean measuring) {
-      this.watchers = watchers;
-      this.measuring = measuring;
-    }
-
-    @Override
-    public void onConverged(String typeUrl, String name, long version, long nanos, int subscribers) {
-      // Only changes that every watcher of this replica needed: not the initial state of a late one.
-      if (measuring.get() && subscribers == watchers) {
-        long now = System.nanoTime();
-        byVersion.put(version, new Times(now - nanos, now));
-      }
-    }
-
-    /**
-     * Returns, sorted, the convergence of each measured change across the replicas that hold
-     * watchers: from the first replica holding the change to the last ACK on any replica. With one
-     * replica that is the engine's own figure.
-     */
-    static long[] acrossReplicas(List<ReplicaConvergence> replicas, long[] versions) {
-      List<Long> out = new ArrayList<>(versions.length);
-      for (long v : versions) {
-        long first = Long.MAX_VALUE;
-        long last = Long.MIN_VALUE;
-        boolean everywhere = true;
-        for (ReplicaConvergence r : replicas) {
-          if (r.watchers == 0) {
-            continue;
-          }
-          Times t = r.byVersion.get(v);
-          if (t == null) {
-            everywhere = false;
-            break;
-          }
-          first = Math.min(first, t.changedAt());
-          last = Math.max(last, t.answeredAt());
-        }
-        if (everywhere && last != Long.MIN_VALUE) {
-          out.add(last - first);
-        }
-      }
-      return out.stream().mapToLong(Long::longValue).sorted().toArray();
-    }
+  private boolean held(PushRun.Result r) {
+    return r.lost() == 0 && r.toLastWatcher().count() > 0 && r.toLastWatcher().millis(0.99) <= p99LimitMs;
   }
 
-  /** One measured change: done when every watcher has seen a version at least {@code version}. */
-  static final class Round {
-    final long version;
-    final CountDownLatch done;
-    final AtomicLong lastArrival = new AtomicLong();
-
-    Round(long version, int watchers) {
-      this.version = version;
-      this.done = new CountDownLatch(watchers);
+  /** Runs the stream steps on one target (one process set for every step, warmed up once). */
+  private Map<Integer, PushRun.Result> stepRates(Path dir, Shape shape, boolean etcd) throws Exception {
+    Map<Integer, PushRun.Result> out = new LinkedHashMap<>();
+    try (Target t = start(dir, shape, etcd)) {
+      if (warmupSeconds > 0) {
+        t.run.stream(rates.get(0), Duration.ofSeconds(warmupSeconds));
+      }
+      if (rateSearch) {
+        RateSteps steps = new RateSteps(rates.get(0), rateFactor, maxRate, p99LimitMs);
+        while (steps.next().isPresent()) {
+          int rate = steps.next().getAsInt();
+          PushRun.Result r = t.run.stream(rate, Duration.ofSeconds(seconds));
+          out.put(rate, r);
+          Double p99 = r.toLastWatcher().millis(0.99);
+          steps.record(p99 == null ? Double.MAX_VALUE : p99, r.lost() == 0);
+        }
+      } else {
+        for (int rate : rates) {
+          out.put(rate, t.run.stream(rate, Duration.ofSeconds(seconds)));
+        }
+      }
     }
+    return out;
   }
 
-  /** A watch stream that ACKs every response and reports when it holds a round's version. */
-  static final class Watcher implements ClientResponseObserver<WatchRequest, WatchResponse> {
-    final CountDownLatch subscribed = new CountDownLatch(1);
-    private final AtomicReference<Round> round;
-    private final Versions versions;
-    private ClientCallStreamObserver<WatchRequest> out;
-    private record Seen(long version, long atNanos) {}
+  private static Map<String, Object> shapeRow(String mode, Shape shape) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("mode", mode);
+    row.put("watchers", shape.watchers());
+    row.put("connections", shape.connections());
+    row.put("watcher_processes", Math.min(shape.processes(), shape.connections()));
+    row.put("services", shape.services());
+    return row;
+  }
 
-    private volatile Seen seen = new Seen(0, 0);
-    private Round counted; // guarded by this
+  private static void latencies(Map<String, Object> row, String prefix, Latencies l) {
+    row.put(prefix + "p50_ms", l == null ? null : l.millis(0.50));
+    row.put(prefix + "p99_ms", l == null ? null : l.millis(0.99));
+    row.put(prefix + "p999_ms", l == null ? null : l.p999Millis());
+    row.put(prefix + "max_ms", l == null ? null : l.maxMillis());
+  }
 
-    Watcher(AtomicReference<Round> round, Versions versions) {
-      this.round = round;
-      this.versions = versions;
+  private static void ratios(Map<String, Object> row) {
+    row.put("p50_vs_peer", Latencies.ratio((Double) row.get("p50_ms"), (Double) row.get("peer_p50_ms")));
+    row.put("p99_vs_peer", Latencies.ratio((Double) row.get("p99_ms"), (Double) row.get("peer_p99_ms")));
+  }
+
+  static void deleteTree(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      System.err.println("bench push: could not delete " + dir + ": " + e.getMessage());
     }
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<WatchRequest> requestStream) {
-      out = requestStream;
-    }
-
-    void subscribe(String nodeId) {
-      synchronized (this) {
-        out.onNext(WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS).addSubscribe(SERVICE)
-            .setNode(Node.newBuilder().setId(nodeId).setKind("bench")).build());
-      }
-    }
-
-    @Override
-    public void onNext(WatchResponse r) {
-      long now = System.nanoTime();
-      for (Resource res : r.getResourcesList()) {
-        if (res.getName().equals(SERVICE)) {
-          seen = new Seen(versions.parse(res.getVersion()), now);
-        }
-      }
-      synchronized (this) {
-        out.onNext(WatchRequest.newBuilder().setTypeUrl(ResourceTypes.ENDPOINTS).setResponseNonce(r.getNonce())
-            .build());
-      }
-      subscribed.countDown();
-      count(round.get());
-    }
-
-    /** Counts a round whose version arrived before the round was published. */
-    void check(Round r) {
-      count(r);
-    }
-
-    private void count(Round r) {
-      Seen s = seen;
-      if (s.version() < r.version) {
-        return;
-      }
-      synchronized (this) {
-        if (counted == r) {
-          return;
-        }
-        counted = r;
-      }
-      r.lastArrival.accumulateAndGet(s.atNanos(), Math::max);
-      r.done.countDown();
-    }
-
-    void close() {
-      synchronized (this) {
-        out.onCompleted();
-      }
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      subscribed.countDown();
-    }
-
-    @Override
-    public void onCompleted() {}
   }
 }

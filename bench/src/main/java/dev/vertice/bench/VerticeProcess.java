@@ -24,6 +24,7 @@ final class VerticeProcess implements AutoCloseable {
   static List<String> jvmFlags(String command) {
     return switch (command) {
       case "control-plane", "gateway" -> List.of("-XX:+UseG1GC");
+      case "bench" -> List.of("-Xms2g", "-Xmx8g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10");
       default -> List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     };
   }
@@ -42,6 +43,25 @@ final class VerticeProcess implements AutoCloseable {
 
   /** Starts {@code ./vertice <args>} with its output in {@code dir/<name>.log}. */
   static VerticeProcess start(Path dir, String name, List<String> args) throws IOException {
+    Path log = dir.resolve(name + ".log");
+    ProcessBuilder pb = new ProcessBuilder(command(args, java.util.Map.of())).redirectErrorStream(true).redirectOutput(log.toFile());
+    return new VerticeProcess(name, log, pb.start());
+  }
+
+  /**
+   * Starts {@code ./vertice <args>} with {@code env} added to its environment, its stdout and stdin
+   * piped to this process ({@link #stdout()}, {@link #stdin()}) and its stderr in {@code
+   * dir/<name>.log}: for the bench's own helper processes, which answer on stdout.
+   */
+  static VerticeProcess startPiped(Path dir, String name, List<String> args, java.util.Map<String, String> env)
+      throws IOException {
+    Path log = dir.resolve(name + ".log");
+    ProcessBuilder pb = new ProcessBuilder(command(args, env)).redirectError(log.toFile());
+    pb.environment().putAll(env);
+    return new VerticeProcess(name, log, pb.start());
+  }
+
+  private static List<String> command(List<String> args, java.util.Map<String, String> env) {
     List<String> cmd = new ArrayList<>();
     Path script = script();
     if (script != null) {
@@ -49,14 +69,37 @@ final class VerticeProcess implements AutoCloseable {
     } else {
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmFlags(args.get(0)));
+      // The script appends JAVA_OPTS after its own flags; so does this.
+      String extra = env.getOrDefault("JAVA_OPTS", "").strip();
+      if (!extra.isEmpty()) {
+        cmd.addAll(List.of(extra.split("\\s+")));
+      }
       cmd.add("-cp");
       cmd.add(System.getProperty("java.class.path"));
       cmd.add("dev.vertice.launcher.Main");
     }
     cmd.addAll(args);
-    Path log = dir.resolve(name + ".log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    return new VerticeProcess(name, log, p);
+    return cmd;
+  }
+
+  /** Returns the process's stdout, when started by {@link #startPiped}. */
+  java.io.InputStream stdout() {
+    return process.getInputStream();
+  }
+
+  /** Returns the process's stdin, when started by {@link #startPiped}. */
+  java.io.OutputStream stdin() {
+    return process.getOutputStream();
+  }
+
+  /** Returns the log file (the process's stderr, or all its output). */
+  Path log() {
+    return log;
+  }
+
+  /** Returns whether the process still runs. */
+  boolean alive() {
+    return process.isAlive();
   }
 
   /** Returns the {@code vertice} script when this JVM runs from the jar it builds, else null. */
