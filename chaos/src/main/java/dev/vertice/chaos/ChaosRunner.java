@@ -25,7 +25,7 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
   /** The victims' lease TTL (the registry's minimum). */
   static final Duration VICTIM_TTL = Duration.ofSeconds(5);
   /** How long a restarted process or a new victim may take to be ready (JVMs start slowly on a loaded machine). */
-  static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  static final Duration START_TIMEOUT = Duration.ofSeconds(180);
   /** Starts of a restarted process that exits during its start before the scenario fails. */
   static final int RESTART_ATTEMPTS = 3;
 

@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  * deregistration) instances of one service through the control planes at a fixed rate, trying the next
  * control plane when one does not answer, as a client would. It records every write a control plane
  * acknowledged, and {@link #verify} checks the registry against them: an acknowledged registration whose
- * lease is live must be there, an acknowledged deregistration must not come back, an abandoned instance
- * must expire. A renewal answered "expired" for a lease acknowledged less than a TTL ago is a loss too.
+ * lease is live must be there, an acknowledged deregistration must not come back; an abandoned instance
+ * still there after its TTL is reported apart. A renewal answered "expired" for a lease acknowledged less than a TTL ago is a loss too.
  * Renewals go on one long-lived KeepAlive stream, as the SDK's (a stream that ends puts its leases in the
  * grace period); a stream that errs or leaves a ping unanswered for the call timeout is replaced by one to
  * the next control plane, carrying every lease at once.
@@ -309,6 +309,7 @@ public final class ChurnWriter implements AutoCloseable {
       long now = System.nanoTime();
       List<String> problems = new ArrayList<>(lost);
       lost.clear();
+      List<String> lingering = new ArrayList<>();
       int checked = 0;
       for (int i = 0; i < channels.size(); i++) {
         Set<String> present = new HashSet<>();
@@ -338,11 +339,14 @@ public final class ChurnWriter implements AutoCloseable {
         for (Map.Entry<String, Long> e : crashed.entrySet()) {
           if (present.contains(e.getKey()) && !uncertain.contains(e.getKey())
               && now - e.getValue() > TTL.plus(EXPIRY_SLACK).toNanos()) {
-            problems.add(e.getKey() + ": abandoned " + (now - e.getValue()) / 1_000_000_000 + " s ago, still on " + cp);
+            // Not a lost write: the writer's KeepAlive stream, which carried its lease, is still open.
+            lingering.add(e.getKey() + ": abandoned " + (now - e.getValue()) / 1_000_000_000 + " s ago, still on "
+                + cp);
           }
         }
       }
-      return new Verdict(checked, live.size(), problems, new TreeMap<>(acknowledged), new TreeMap<>(unacknowledged));
+      return new Verdict(checked, live.size(), problems, lingering, new TreeMap<>(acknowledged),
+          new TreeMap<>(unacknowledged));
     }
   }
 
@@ -381,9 +385,11 @@ public final class ChurnWriter implements AutoCloseable {
    * @param controlPlanesChecked control planes that answered
    * @param liveLeases instances the writer keeps registered
    * @param problems each acknowledged write the registry lost or undid, one line each
+   * @param lingering abandoned instances still registered after their TTL and the grace (the writer's open
+   *     KeepAlive stream carried their leases): reported, not counted as lost
    * @param acknowledged acknowledged writes so far, by kind
    * @param unacknowledged failed writes so far, by kind and status
    */
-  public record Verdict(int controlPlanesChecked, int liveLeases, List<String> problems,
+  public record Verdict(int controlPlanesChecked, int liveLeases, List<String> problems, List<String> lingering,
       Map<String, Long> acknowledged, Map<String, Long> unacknowledged) {}
 }

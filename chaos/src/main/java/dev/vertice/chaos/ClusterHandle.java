@@ -46,7 +46,15 @@ public final class ClusterHandle {
       List<Integer> ports = Arrays.stream(state.getProperty(name + ".ports", "").split(",")).map(String::strip)
           .filter(s -> !s.isEmpty()).map(Integer::valueOf).toList();
       String log = state.getProperty(name + ".log");
-      processes.put(name, new ClusterProcess(name, h.get(), ports, log == null ? null : Path.of(log)));
+      ClusterProcess p = new ClusterProcess(name, h.get(), ports, log == null ? null : Path.of(log));
+      if (name.startsWith("redis-") && !ports.isEmpty()) {
+        // redis-server rewrites its /proc command line into a title: cluster up's command, rebuilt (a
+        // restart then follows the master Sentinel names).
+        p.command(List.of("/usr/bin/redis-server", "--port", ports.get(0).toString(), "--bind", "127.0.0.1",
+            "--dir", dir.resolve(name).toString(), "--appendonly", "yes", "--save", "", "--protected-mode", "no",
+            "--daemonize", "no", "--repl-diskless-sync-delay", "0"));
+      }
+      processes.put(name, p);
     }
   }
 

@@ -21,6 +21,7 @@ public final class ClusterProcess {
   private volatile ProcessHandle handle;
   private volatile List<String> command;
   private volatile boolean stopped;
+  private volatile boolean fixedCommand;
 
   ClusterProcess(String name, ProcessHandle handle, List<Integer> ports, Path log) {
     this.name = name;
@@ -103,7 +104,18 @@ public final class ClusterProcess {
   }
 
   private void remember() {
-    commandLine(handle).ifPresent(c -> command = c);
+    if (!fixedCommand) {
+      commandLine(handle).ifPresent(c -> command = c);
+    }
+  }
+
+  /**
+   * Sets the command a restart runs, for a process whose /proc command line is not the one it was started
+   * with (redis-server rewrites its own into a title).
+   */
+  void command(List<String> cmd) {
+    this.command = List.copyOf(cmd);
+    this.fixedCommand = true;
   }
 
   private void signal(String sig) throws IOException, InterruptedException {

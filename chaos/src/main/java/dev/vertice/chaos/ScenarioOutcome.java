@@ -30,6 +30,17 @@ public final class ScenarioOutcome {
     return new Builder();
   }
 
+  /** A builder holding {@code o}'s fields. */
+  static Builder from(ScenarioOutcome o) {
+    Builder b = new Builder();
+    b.outOfRotation = o.outOfRotation;
+    b.convergence = o.convergence;
+    b.notes.addAll(o.notes);
+    b.misses.addAll(o.misses);
+    b.skipped = o.skipped;
+    return b;
+  }
+
   /** A scenario that could not run here (e.g. not root): the reason. */
   public static ScenarioOutcome skipped(String reason) {
     return builder().skipped(reason).build();

@@ -48,6 +48,10 @@ public record ScenarioResult(String name, String description, long faultMillis, 
           "converged " + d.toMillis() + " ms after the heal (target " + TARGET_CONVERGENCE.toMillis() + " ms)"));
       misses.addAll(o.misses());
     }
+    if (!v.lingering().isEmpty()) {
+      o = ScenarioOutcome.from(o).note(v.lingering().size() + " abandoned churn instances still registered after"
+          + " their TTL (their leases rode the writer's open KeepAlive stream): " + v.lingering()).build();
+    }
     return new ScenarioResult(s.name(), s.description(), faultMillis, w, v.problems(), v.unacknowledged(), o,
         List.copyOf(misses));
   }
