@@ -325,7 +325,7 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
     } else if (p.name().startsWith("redis")) {
       int port = p.ports().get(0);
       await(p.name() + " answers PING", START_TIMEOUT,
-          () -> Probes.redis(port, "PING").map(r -> r.contains("PONG")).orElse(false));
+          () -> Probes.redis(port, "PING").map(r -> r.stream().anyMatch(l -> l.contains("PONG"))).orElse(false));
       Optional<Integer> master = Probes.sentinelMaster(cluster.sentinelPorts());
       if (master.isPresent() && master.get() == port) {
         Probes.redis(port, "REPLICAOF", "NO", "ONE");
