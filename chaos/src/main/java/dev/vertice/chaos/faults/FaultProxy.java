@@ -76,6 +76,7 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicLong resets = new AtomicLong();
   private volatile long stalledUntilNanos = Long.MIN_VALUE; // System.nanoTime(); Long.MAX_VALUE: until resume()
   private volatile boolean stalled;
+  private volatile boolean resetNew;
 
   private FaultProxy(InetSocketAddress target, String host) throws IOException {
     this.target = target;
@@ -177,8 +178,18 @@ public final class FaultProxy implements AutoCloseable {
     return open.size();
   }
 
-  /** {@code heal} removes every fault (latency, bandwidth, stall); open connections go on. */
+  /**
+   * {@code resetNew} makes the proxy answer each new connection with a reset as soon as it is
+   * accepted (the client sees its connection reset before any byte), or stop doing so.
+   */
+  public FaultProxy resetNew(boolean on) {
+    resetNew = on;
+    return this;
+  }
+
+  /** {@code heal} removes every fault (latency, bandwidth, stall, resets of new connections); open connections go on. */
   public FaultProxy heal() {
+    resetNew = false;
     for (Direction d : Direction.values()) {
       latencyNanos[d.ordinal()] = 0;
       bytesPerSecond[d.ordinal()] = 0;
@@ -222,6 +233,9 @@ public final class FaultProxy implements AutoCloseable {
     if (stalledNow(System.nanoTime())) {
       s.append("stalled ");
     }
+    if (resetNew) {
+      s.append("new connections reset ");
+    }
     return s.length() == 0 ? "no fault" : s.toString().strip();
   }
 
@@ -253,6 +267,12 @@ public final class FaultProxy implements AutoCloseable {
 
   private void accept(SocketChannel client) {
     accepted.incrementAndGet();
+    if (resetNew) {
+      resets.incrementAndGet();
+      client.config().setOption(ChannelOption.SO_LINGER, 0);
+      client.close();
+      return;
+    }
     Link link = new Link(client);
     links.add(link);
     client.pipeline().addLast(new Reader(link.toTarget, link));

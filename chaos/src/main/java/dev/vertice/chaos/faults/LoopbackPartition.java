@@ -325,7 +325,7 @@ public final class LoopbackPartition implements AutoCloseable {
     return found;
   }
 
-  private static String cgroupOf(long pid) throws IOException {
+  static String cgroupOf(long pid) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))) {
       if (line.startsWith("0::")) {
         return line.substring(3);
@@ -370,11 +370,11 @@ public final class LoopbackPartition implements AutoCloseable {
     return -1;
   }
 
-  private static boolean runQuietly(List<String> command) throws IOException {
+  static boolean runQuietly(List<String> command) throws IOException {
     return exec(command).exit == 0;
   }
 
-  private static void run(List<String> command) throws IOException {
+  static void run(List<String> command) throws IOException {
     Result r = exec(command);
     if (r.exit != 0) {
       throw new IOException(String.join(" ", command) + " failed (exit " + r.exit + "): " + r.output.strip());

@@ -237,6 +237,29 @@ class FaultProxyTest {
   }
 
   @Test
+  void resetNewAnswersEachNewConnectionWithAResetUntilHealed() throws Exception {
+    proxy.resetNew(true);
+    try (Socket s = client()) {
+      SocketException e = assertThrows(SocketException.class, () -> {
+        for (int i = 0; i < 50; i++) {
+          s.getOutputStream().write(1);
+          if (s.getInputStream().read() < 0) {
+            throw new AssertionError("closed without a reset");
+          }
+        }
+      });
+      assertTrue(e.getMessage().toLowerCase().contains("reset") || e.getMessage().contains("Broken pipe"),
+          e.getMessage());
+    }
+    assertTrue(proxy.describe().contains("new connections reset"));
+    proxy.heal();
+    try (Socket s = client()) {
+      byte[] data = random(30);
+      assertArrayEquals(data, roundTrip(s, data));
+    }
+  }
+
+  @Test
   void impossibleSettingsAreRefusedNamingThem() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> proxy.latency(Direction.UPSTREAM, Duration.ofMillis(-1)));
