@@ -58,6 +58,15 @@ public interface ChaosRun {
    */
   java.util.Optional<Duration> awaitConverged(long since, Duration timeout) throws InterruptedException;
 
+  /** The control plane the first gateway is connected to (the one a kill hurts most). */
+  ClusterProcess connectedControlPlane();
+
+  /**
+   * Restarts a killed process of the cluster with its command line and waits until it answers: a control
+   * plane its health check, Redis its PING (then told to follow the master Sentinel names, or to be it).
+   */
+  void restart(ClusterProcess p) throws Exception;
+
   /** Sleeps {@code d}, or returns early when the run is being stopped (Ctrl-C). */
   void pause(Duration d) throws InterruptedException;
 }

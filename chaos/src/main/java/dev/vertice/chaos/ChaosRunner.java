@@ -1,0 +1,319 @@
+package dev.vertice.chaos;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code ChaosRunner} runs scenarios one at a time against a cluster: it starts the load and the churn,
+ * lets the cluster settle, runs each scenario, settles again, checks the churn's acknowledged writes and
+ * turns the fault window's figures into a {@link ScenarioResult}. It is the {@link ChaosRun} scenarios see.
+ * {@link #close()} stops the load, the churn and every victim it started (also from a shutdown hook).
+ */
+public final class ChaosRunner implements ChaosRun, AutoCloseable {
+
+  /** The service the load targets and victims join. */
+  public static final String SERVICE = "test-service";
+  /** The victims' lease TTL (the registry's minimum). */
+  static final Duration VICTIM_TTL = Duration.ofSeconds(5);
+
+  private final ChaosSettings settings;
+  private final ClusterHandle cluster;
+  private final FaultLog log;
+  private final LoadDriver load;
+  private final ChurnWriter churn;
+  private final String classPath;
+  private final List<ClusterProcess> victims = new CopyOnWriteArrayList<>();
+  private final List<Long> crashes = new ArrayList<>();
+  private volatile boolean stopping;
+  private long faultStart;
+  private long faultEnd;
+  private int victimSeq;
+
+  /**
+   * @param classPath the class path of the launcher, for the victims' JVMs
+   */
+  public ChaosRunner(ClusterHandle cluster, ChaosSettings settings, FaultLog log, String classPath) {
+    this.cluster = cluster;
+    this.settings = settings;
+    this.log = log;
+    this.classPath = classPath;
+    this.load = new LoadDriver(cluster.gatewayAddresses(), "/" + SERVICE + "/chaos", settings.ratePerGateway());
+    this.churn = new ChurnWriter(cluster.controlPlaneTargets(), settings.churnRate(), log);
+  }
+
+  /** Starts the load and waits the settle time. */
+  public void start() throws InterruptedException {
+    load.start();
+    log.event("load: " + settings.ratePerGateway() + " requests/s to each of " + cluster.gatewayAddresses()
+        + "; churn: " + settings.churnRate() + " writes/s on " + ChurnWriter.SERVICE);
+    pause(settings.settle());
+  }
+
+  /** Runs {@code scenario} and returns its result. */
+  public ScenarioResult run(Scenario scenario) throws InterruptedException {
+    synchronized (crashes) {
+      crashes.clear();
+    }
+    faultStart = 0;
+    faultEnd = 0;
+    long begin = System.nanoTime();
+    log.event("scenario " + scenario.name() + ": " + scenario.description());
+    ScenarioOutcome outcome;
+    try {
+      outcome = scenario.run(this);
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      log.event("scenario " + scenario.name() + " failed: " + e);
+      outcome = ScenarioOutcome.builder().miss("the scenario failed: " + e).build();
+    } finally {
+      stopVictims();
+    }
+    if (faultStart == 0) {
+      faultStart = begin;
+    }
+    if (faultEnd == 0) {
+      faultEnd = System.nanoTime();
+    }
+    pause(settings.settle());
+    long end = System.nanoTime();
+    load.drain();
+    List<Long> crashed;
+    synchronized (crashes) {
+      crashed = List.copyOf(crashes);
+    }
+    LoadDriver.Window w = load.window(faultStart, end, crashed);
+    ChurnWriter.Verdict v = churn.verify();
+    log.event("scenario " + scenario.name() + " done: " + w.sent() + " requests, " + w.failedTotal() + " failed "
+        + w.failed() + ", " + v.problems().size() + " acknowledged writes lost");
+    return ScenarioResult.of(scenario, outcome, w, v, (faultEnd - faultStart) / 1_000_000);
+  }
+
+  @Override
+  public ChaosSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public ClusterHandle cluster() {
+    return cluster;
+  }
+
+  @Override
+  public LoadDriver load() {
+    return load;
+  }
+
+  @Override
+  public ChurnWriter churn() {
+    return churn;
+  }
+
+  @Override
+  public FaultLog faults() {
+    return log;
+  }
+
+  @Override
+  public void faultBegins(String what) {
+    faultStart = System.nanoTime();
+    log.event("fault: " + what);
+  }
+
+  @Override
+  public void faultEnds(String what) {
+    faultEnd = System.nanoTime();
+    log.event("healed: " + what);
+  }
+
+  @Override
+  public void crashed(String instanceId) {
+    synchronized (crashes) {
+      crashes.add(System.nanoTime());
+    }
+    log.event("crashed: " + instanceId);
+  }
+
+  @Override
+  public Victim startVictim() throws Exception {
+    int port = freePort();
+    String id = "chaos-victim-" + (++victimSeq);
+    Path logs = cluster.dir().resolve("logs");
+    ClusterProcess app = spawn(id + "-app", logs, List.of(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Xmx64m", "-cp", classPath, "dev.vertice.launcher.Main", "demo", "--service", SERVICE, "--port",
+        Integer.toString(port), "--instance-id", id));
+    ClusterProcess sidecar = spawn(id + "-sidecar", logs, List.of(java(), "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1", "-Xmx64m", "-cp", classPath, "dev.vertice.launcher.SidecarCommand",
+        "--service-name", SERVICE, "--port", Integer.toString(port), "--instance-id", id, "--control-plane",
+        cluster.controlPlaneTargets(), "--ttl", VICTIM_TTL.toSeconds() + "s", "--probe-interval", "1s",
+        "--failure-threshold", "2", "--api-port", Integer.toString(freePort()), "--admin-host", "127.0.0.1",
+        "--admin-port", Integer.toString(freePort()), "--drain-period", "1s"));
+    String hostPort = "127.0.0.1:" + port;
+    await(id + " routed by both gateways", Duration.ofSeconds(90), () -> {
+      if (!app.alive() || !sidecar.alive()) {
+        throw new IllegalStateException(id + " exited; see " + logs.resolve(id + "-app.log") + " and -sidecar.log");
+      }
+      return cluster.gateways().stream().allMatch(g -> Probes.routed(ClusterHandle.adminPort(g), SERVICE)
+          .map(l -> l.contains(hostPort)).orElse(false));
+    });
+    log.event("victim " + id + " at " + hostPort + " in rotation (app pid " + app.pid() + ", sidecar pid "
+        + sidecar.pid() + ")");
+    return new Victim(id, hostPort, app, sidecar);
+  }
+
+  private ClusterProcess spawn(String name, Path logs, List<String> cmd) throws IOException {
+    File logFile = logs.resolve(name + ".log").toFile();
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+    ClusterProcess cp = new ClusterProcess(name, p.toHandle(), List.of(), logFile.toPath());
+    victims.add(cp);
+    return cp;
+  }
+
+  private void stopVictims() {
+    for (ClusterProcess v : victims) {
+      v.handle().destroyForcibly();
+    }
+    victims.clear();
+  }
+
+  @Override
+  public Optional<Duration> awaitOutOfRotation(String hostPort, long since, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && !stopping) {
+      boolean out = cluster.gateways().stream().allMatch(g -> Probes.routed(ClusterHandle.adminPort(g), SERVICE)
+          .map(l -> !l.contains(hostPort)).orElse(false));
+      if (out) {
+        return Optional.of(Duration.ofNanos(System.nanoTime() - since));
+      }
+      Thread.sleep(50);
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public Optional<Duration> awaitConverged(long since, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long target = -1;
+    while (System.nanoTime() < deadline && !stopping) {
+      List<Probes.PushState> states = new ArrayList<>();
+      for (ClusterProcess cp : cluster.controlPlanes()) {
+        Probes.pushState(ClusterHandle.adminPort(cp)).ifPresent(states::add);
+      }
+      if (states.size() == cluster.controlPlanes().size()) {
+        long max = states.stream().mapToLong(Probes.PushState::revision).max().orElse(0);
+        if (target < 0) {
+          // The store's version when every replica first answers after the heal.
+          target = max;
+        }
+        long t = target;
+        boolean gatewaysConnected = cluster.gateways().stream().allMatch(
+            g -> Probes.connectedControlPlane(ClusterHandle.adminPort(g)).isPresent());
+        if (gatewaysConnected && states.stream().allMatch(s -> s.allAt(t))) {
+          return Optional.of(Duration.ofNanos(System.nanoTime() - since));
+        }
+      }
+      Thread.sleep(20);
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public void pause(Duration d) throws InterruptedException {
+    long deadline = System.nanoTime() + d.toNanos();
+    while (!stopping) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return;
+      }
+      Thread.sleep(Math.min(100, Math.max(1, left / 1_000_000)));
+    }
+    throw new InterruptedException("the run is stopping");
+  }
+
+  /** Waits until {@code ready}, polling; throws when it does not happen within {@code timeout}. */
+  void await(String what, Duration timeout, BooleanSupplier ready) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!ready.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not within " + timeout.toSeconds() + " s: " + what);
+      }
+      if (stopping) {
+        throw new InterruptedException("the run is stopping");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  @Override
+  public void restart(ClusterProcess p) throws IOException, InterruptedException {
+    cluster.restart(p);
+    log.event("restarted " + p);
+    if (p.name().startsWith("control-plane")) {
+      await(p.name() + " healthy after its restart", Duration.ofSeconds(90),
+          () -> Probes.healthy(ClusterHandle.adminPort(p)));
+    } else if (p.name().startsWith("redis")) {
+      int port = p.ports().get(0);
+      await(p.name() + " answers PING", Duration.ofSeconds(30),
+          () -> Probes.redis(port, "PING").map(r -> r.contains("PONG")).orElse(false));
+      Optional<Integer> master = Probes.sentinelMaster(cluster.sentinelPorts());
+      if (master.isPresent() && master.get() == port) {
+        Probes.redis(port, "REPLICAOF", "NO", "ONE");
+      } else if (master.isPresent()) {
+        Probes.redis(port, "REPLICAOF", "127.0.0.1", master.get().toString());
+      }
+    }
+  }
+
+  @Override
+  public ClusterProcess connectedControlPlane() {
+    Optional<String> addr = Probes.connectedControlPlane(ClusterHandle.adminPort(cluster.process("gateway-1")));
+    return cluster.controlPlanes().stream().filter(cp -> addr.map(a -> a.endsWith(":" + cp.ports().get(0)))
+        .orElse(false)).findFirst().orElse(cluster.process("control-plane-1"));
+  }
+
+  /** Marks the run as stopping: pauses and waits end early. */
+  public void stop() {
+    stopping = true;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stopping = true;
+    stopVictims();
+    // Whatever a scenario left stopped is continued: a SIGSTOPped process would outlive everything.
+    for (ClusterProcess p : cluster.processes().values()) {
+      if (p.stopped()) {
+        try {
+          p.cont();
+        } catch (IOException e) {
+          log.event("could not continue " + p + ": " + e.getMessage());
+        }
+      }
+    }
+    load.close();
+    churn.close();
+  }
+
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(false);
+      s.bind(new InetSocketAddress("127.0.0.1", 0));
+      return s.getLocalPort();
+    }
+  }
+}
