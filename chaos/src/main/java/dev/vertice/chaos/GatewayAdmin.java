@@ -11,13 +11,12 @@ import java.util.regex.Pattern;
 
 /**
  * {@code GatewayAdmin} reads a gateway's admin pages ({@code /gateway/status}, {@code /gateway/routes})
- * for the fault scenarios: which control plane it is connected to, and how it sees one instance
+ * for the fault scenarios: whether it is connected to a control plane, and how it sees one instance
  * (ejected by outlier detection, its breaker's state).
  */
 final class GatewayAdmin {
 
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private static final Pattern ADDRESS = Pattern.compile("\"address\":\"[^\"]*:(\\d+)\"");
   private static final Pattern CONNECTED = Pattern.compile("\"control_plane\":\\{\"connected\":(true|false)");
 
   private GatewayAdmin() {}
@@ -29,15 +28,6 @@ final class GatewayAdmin {
     boolean inRotation() {
       return listed && !ejected && "CLOSED".equals(breaker);
     }
-  }
-
-  /** The gRPC port of the control plane {@code gateway} is connected to, if it says. */
-  static Optional<Integer> controlPlanePort(ClusterProcess gateway) {
-    return get(gateway, "/gateway/status").flatMap(s -> {
-      int cp = s.indexOf("\"control_plane\"");
-      Matcher m = ADDRESS.matcher(s);
-      return cp >= 0 && m.find(cp) ? Optional.of(Integer.valueOf(m.group(1))) : Optional.empty();
-    });
   }
 
   /** Whether {@code gateway} says it is connected to a control plane (empty: it did not answer). */

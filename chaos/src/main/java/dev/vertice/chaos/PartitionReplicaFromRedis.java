@@ -35,7 +35,7 @@ public final class PartitionReplicaFromRedis implements Scenario {
       return ScenarioOutcome.skipped(missing.get());
     }
     ClusterHandle c = run.cluster();
-    ClusterProcess replica = connectedReplica(c, c.gateways().get(0));
+    ClusterProcess replica = run.connectedControlPlane();
     List<Integer> ports = new ArrayList<>();
     ports.addAll(c.process("redis-master").ports());
     ports.addAll(c.process("redis-replica").ports());
@@ -67,16 +67,5 @@ public final class PartitionReplicaFromRedis implements Scenario {
       out.note(alerts.note());
     }
     return out.build();
-  }
-
-  /** The control plane {@code gateway} is connected to (control-plane-2 when it does not say). */
-  static ClusterProcess connectedReplica(ClusterHandle c, ClusterProcess gateway) {
-    Optional<Integer> port = GatewayAdmin.controlPlanePort(gateway);
-    for (ClusterProcess cp : c.controlPlanes()) {
-      if (port.isPresent() && cp.ports().get(0).equals(port.get())) {
-        return cp;
-      }
-    }
-    return c.process("control-plane-2");
   }
 }
