@@ -243,7 +243,7 @@ public final class LoopbackPartition implements AutoCloseable {
       removeChain(ipt.get());
       cgroup2Root().map(r -> r.resolve(CGROUP_DIR)).filter(Files::isDirectory).ifPresent(dir -> {
         try (Stream<Path> groups = Files.list(dir)) {
-          for (Path g : groups.toList()) {
+          for (Path g : groups.filter(Files::isDirectory).toList()) {
             for (String p : Files.readAllLines(g.resolve("cgroup.procs"))) {
               Files.writeString(dir.getParent().resolve("cgroup.procs"), p.strip());
             }
