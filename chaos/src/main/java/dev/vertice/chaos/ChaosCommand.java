@@ -50,14 +50,15 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Leave a cluster that --start started running at the end.")
   boolean keep;
 
-  @Option(names = "--rate", defaultValue = "${env:VERTICE_CHAOS_RATE:-" + ChaosSettings.DEFAULT_RATE_PER_GATEWAY + "}",
-      description = "Requests per second to each gateway, open loop. Default: ${DEFAULT-VALUE}.")
-  int rate;
+  @Option(names = "--rate",
+      description = "Requests per second to each gateway, open loop (default " + ChaosSettings.DEFAULT_RATE_PER_GATEWAY
+          + "; short profile " + ChaosSettings.SHORT_RATE_PER_GATEWAY + ").")
+  Integer rate;
 
-  @Option(names = "--churn-rate", defaultValue = "${env:VERTICE_CHAOS_CHURN_RATE:-"
-      + ChaosSettings.DEFAULT_CHURN_RATE + "}",
-      description = "Registration writes per second (register, renew, deregister, abandon). Default: ${DEFAULT-VALUE}.")
-  int churnRate;
+  @Option(names = "--churn-rate",
+      description = "Registration writes per second: register, renew, deregister, abandon (default "
+          + ChaosSettings.DEFAULT_CHURN_RATE + "; short profile " + ChaosSettings.SHORT_CHURN_RATE + ").")
+  Integer churnRate;
 
   @Option(names = "--fault-duration", converter = DurationConverter.class,
       description = "How long a killed process stays down (default 10s; short profile 3s).")
@@ -79,6 +80,10 @@ public final class ChaosCommand implements Callable<Integer> {
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
+
+  /** Scenarios that take a victim: theirs start before the load, in parallel. */
+  private static final List<String> VICTIM_SCENARIOS = List.of("kill-instance-with-sidecar", "kill-app-keep-sidecar",
+      "restart-everything");
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new ChaosCommand());
@@ -158,6 +163,8 @@ public final class ChaosCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     List<ScenarioResult> results = new ArrayList<>();
     try {
+      long victims = chosen.stream().filter(s -> VICTIM_SCENARIOS.contains(s.name())).count();
+      runner.prepareVictims((int) victims);
       runner.start();
       for (Scenario s : chosen) {
         results.add(runner.run(s));
@@ -189,8 +196,12 @@ public final class ChaosCommand implements Callable<Integer> {
           + "' (full or short)");
     }
     ChaosSettings.Builder b = ChaosSettings.from(base);
-    apply("--rate", () -> b.ratePerGateway(rate));
-    apply("--churn-rate", () -> b.churnRate(churnRate));
+    if (rate != null) {
+      apply("--rate", () -> b.ratePerGateway(rate));
+    }
+    if (churnRate != null) {
+      apply("--churn-rate", () -> b.churnRate(churnRate));
+    }
     if (faultDuration != null) {
       apply("--fault-duration", () -> b.faultDuration(faultDuration));
     }

@@ -24,6 +24,10 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
   public static final String SERVICE = "test-service";
   /** The victims' lease TTL (the registry's minimum). */
   static final Duration VICTIM_TTL = Duration.ofSeconds(5);
+  /** How long a restarted process or a new victim may take to be ready (JVMs start slowly on a loaded machine). */
+  static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  /** Starts of a restarted process that exits during its start before the scenario fails. */
+  static final int RESTART_ATTEMPTS = 3;
 
   private final ChaosSettings settings;
   private final ClusterHandle cluster;
@@ -32,6 +36,7 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
   private final ChurnWriter churn;
   private final String classPath;
   private final List<ClusterProcess> victims = new CopyOnWriteArrayList<>();
+  private final List<Victim> spare = new CopyOnWriteArrayList<>();
   private final List<Long> crashes = new ArrayList<>();
   private volatile boolean stopping;
   private long faultStart;
@@ -76,7 +81,7 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
       log.event("scenario " + scenario.name() + " failed: " + e);
       outcome = ScenarioOutcome.builder().miss("the scenario failed: " + e).build();
     } finally {
-      stopVictims();
+      stopVictims(false);
     }
     if (faultStart == 0) {
       faultStart = begin;
@@ -143,8 +148,31 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
     log.event("crashed: " + instanceId);
   }
 
+  /**
+   * Starts {@code n} victims now, before the load (their JVMs start faster on a quiet machine); {@link
+   * #startVictim} hands them out first.
+   */
+  public void prepareVictims(int n) throws Exception {
+    List<PendingVictim> started = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      started.add(launchVictim());
+    }
+    for (PendingVictim v : started) {
+      spare.add(awaitRouted(v));
+    }
+  }
+
   @Override
   public Victim startVictim() throws Exception {
+    if (!spare.isEmpty()) {
+      return spare.remove(0);
+    }
+    return awaitRouted(launchVictim());
+  }
+
+  private record PendingVictim(String id, int port, ClusterProcess app, ClusterProcess sidecar) {}
+
+  private PendingVictim launchVictim() throws IOException {
     int port = freePort();
     String id = "chaos-victim-" + (++victimSeq);
     Path logs = cluster.dir().resolve("logs");
@@ -156,9 +184,17 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
         "--service-name", SERVICE, "--port", Integer.toString(port), "--instance-id", id, "--control-plane",
         cluster.controlPlaneTargets(), "--ttl", VICTIM_TTL.toSeconds() + "s", "--probe-interval", "1s",
         "--failure-threshold", "2", "--api-port", Integer.toString(freePort()), "--admin-host", "127.0.0.1",
-        "--admin-port", Integer.toString(freePort()), "--drain-period", "1s"));
-    String hostPort = "127.0.0.1:" + port;
-    await(id + " routed by both gateways", Duration.ofSeconds(90), () -> {
+        "--admin-port", Integer.toString(freePort()), "--drain-period", "1s", "--keepalive-interval", "1s"));
+    return new PendingVictim(id, port, app, sidecar);
+  }
+
+  private Victim awaitRouted(PendingVictim v) throws InterruptedException {
+    String id = v.id();
+    ClusterProcess app = v.app();
+    ClusterProcess sidecar = v.sidecar();
+    Path logs = cluster.dir().resolve("logs");
+    String hostPort = "127.0.0.1:" + v.port();
+    await(id + " routed by both gateways", START_TIMEOUT, () -> {
       if (!app.alive() || !sidecar.alive()) {
         throw new IllegalStateException(id + " exited; see " + logs.resolve(id + "-app.log") + " and -sidecar.log");
       }
@@ -179,11 +215,15 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
     return cp;
   }
 
-  private void stopVictims() {
+  /** Kills the victims a scenario took (all of them, spare ones included, when {@code all}). */
+  private void stopVictims(boolean all) {
     for (ClusterProcess v : victims) {
-      v.handle().destroyForcibly();
+      boolean isSpare = spare.stream().anyMatch(x -> x.app() == v || x.sidecar() == v);
+      if (all || !isSpare) {
+        v.handle().destroyForcibly();
+        victims.remove(v);
+      }
     }
-    victims.clear();
   }
 
   @Override
@@ -257,14 +297,34 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
 
   @Override
   public void restart(ClusterProcess p) throws IOException, InterruptedException {
-    cluster.restart(p);
-    log.event("restarted " + p);
+    // A loaded machine can make a control plane give up at start (Sentinel did not answer in time): it
+    // is started again, as a supervisor would.
+    for (int attempt = 1; ; attempt++) {
+      cluster.restart(p);
+      log.event("restarted " + p + (attempt > 1 ? " (attempt " + attempt + ")" : ""));
+      try {
+        awaitStarted(p);
+        return;
+      } catch (IllegalStateException e) {
+        if (p.alive() || attempt == RESTART_ATTEMPTS) {
+          throw e;
+        }
+        log.event(p.name() + " exited during its start; see its log");
+      }
+    }
+  }
+
+  private void awaitStarted(ClusterProcess p) throws InterruptedException {
     if (p.name().startsWith("control-plane")) {
-      await(p.name() + " healthy after its restart", Duration.ofSeconds(90),
-          () -> Probes.healthy(ClusterHandle.adminPort(p)));
+      await(p.name() + " healthy after its restart", START_TIMEOUT, () -> {
+        if (!p.alive()) {
+          throw new IllegalStateException(p.name() + " exited");
+        }
+        return Probes.healthy(ClusterHandle.adminPort(p));
+      });
     } else if (p.name().startsWith("redis")) {
       int port = p.ports().get(0);
-      await(p.name() + " answers PING", Duration.ofSeconds(30),
+      await(p.name() + " answers PING", START_TIMEOUT,
           () -> Probes.redis(port, "PING").map(r -> r.contains("PONG")).orElse(false));
       Optional<Integer> master = Probes.sentinelMaster(cluster.sentinelPorts());
       if (master.isPresent() && master.get() == port) {
@@ -290,7 +350,7 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     stopping = true;
-    stopVictims();
+    stopVictims(true);
     // Whatever a scenario left stopped is continued: a SIGSTOPped process would outlive everything.
     for (ClusterProcess p : cluster.processes().values()) {
       if (p.stopped()) {

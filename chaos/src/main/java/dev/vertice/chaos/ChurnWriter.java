@@ -36,6 +36,9 @@ import java.util.concurrent.TimeUnit;
  * acknowledged, and {@link #verify} checks the registry against them: an acknowledged registration whose
  * lease is live must be there, an acknowledged deregistration must not come back, an abandoned instance
  * must expire. A renewal answered "expired" for a lease acknowledged less than a TTL ago is a loss too.
+ * Renewals go on one long-lived KeepAlive stream, as the SDK's (a stream that ends puts its leases in the
+ * grace period); a stream that errs or leaves a ping unanswered for the call timeout is replaced by one to
+ * the next control plane, carrying every lease at once.
  */
 public final class ChurnWriter implements AutoCloseable {
 
@@ -67,9 +70,11 @@ public final class ChurnWriter implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private long seq;
+  private KeepAliveStream stream;
   private int next;
 
-  private record Lease(String leaseId, long ackedAt) {}
+  /** A live lease: its id, its last acknowledged write and its last ping sent (0: none on this stream). */
+  private record Lease(String leaseId, long ackedAt, long pingedAt) {}
 
   /** Starts writing to {@code controlPlanes} ({@code host:port,...}) at {@code rate} writes per second. */
   public ChurnWriter(String controlPlanes, int rate, FaultLog log) {
@@ -110,27 +115,17 @@ public final class ChurnWriter implements AutoCloseable {
   }
 
   private void step() {
-    long now = System.nanoTime();
-    // Renewals first: every live lease is renewed at a third of its TTL.
-    for (Map.Entry<String, Lease> e : live.entrySet()) {
-      if (now - e.getValue().ackedAt() > TTL.toNanos() / 3) {
-        renew(e.getKey(), e.getValue());
-        return;
-      }
-    }
+    pingDue();
     int r = ThreadLocalRandom.current().nextInt(100);
     List<String> ids = new ArrayList<>(live.keySet());
-    if (ids.isEmpty() || (r < 50 && ids.size() < MAX_LIVE)) {
+    if (ids.isEmpty() || (r < 55 && ids.size() < MAX_LIVE)) {
       register("churn-" + ProcessHandle.current().pid() + "-" + (++seq));
-    } else if (r < 80) {
+    } else if (r < 85) {
       deregister(ids.get(ThreadLocalRandom.current().nextInt(ids.size())));
-    } else if (r < 90) {
+    } else {
       String id = ids.get(ThreadLocalRandom.current().nextInt(ids.size()));
       crashed.put(id, live.remove(id).ackedAt());
       count(acknowledged, "crash (abandoned)");
-    } else {
-      String id = ids.get(ThreadLocalRandom.current().nextInt(ids.size()));
-      renew(id, live.get(id));
     }
   }
 
@@ -142,7 +137,7 @@ public final class ChurnWriter implements AutoCloseable {
         .build();
     Optional<RegisterResponse> r = call("register", stub -> stub.register(req));
     if (r.isPresent()) {
-      live.put(id, new Lease(r.get().getLease().getLeaseId(), System.nanoTime()));
+      live.put(id, new Lease(r.get().getLease().getLeaseId(), System.nanoTime(), 0));
     } else {
       uncertain.add(id);
     }
@@ -159,56 +154,114 @@ public final class ChurnWriter implements AutoCloseable {
     }
   }
 
-  private void renew(String id, Lease lease) {
-    for (int attempt = 0; attempt < channels.size(); attempt++) {
-      int i = Math.floorMod(next++, channels.size());
-      CompletableFuture<KeepAliveResponse> answer = new CompletableFuture<>();
-      StreamObserver<KeepAliveRequest> requests = RegistryServiceGrpc.newStub(channels.get(i))
-          .withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).keepAlive(new StreamObserver<>() {
-            @Override
-            public void onNext(KeepAliveResponse v) {
-              answer.complete(v);
-            }
+  /** Pings every live lease due on the KeepAlive stream, opening one (on the next control plane) if needed. */
+  private void pingDue() {
+    long now = System.nanoTime();
+    if (stream != null && stream.waitingSince > 0 && now - stream.waitingSince > CALL_TIMEOUT_MS * 1_000_000) {
+      // No answer: the control plane is stopped or cut off; the next stream goes to another one.
+      count(unacknowledged, "renew: no answer in " + CALL_TIMEOUT_MS + " ms");
+      stream.cancel();
+      stream = null;
+    }
+    if (live.isEmpty()) {
+      return;
+    }
+    if (stream == null) {
+      stream = new KeepAliveStream(Math.floorMod(next++, channels.size()));
+      // A new stream carries every lease at once: the last one may have ended with them in the grace period.
+      live.replaceAll((id, l) -> new Lease(l.leaseId(), l.ackedAt(), 0));
+    }
+    for (Map.Entry<String, Lease> e : live.entrySet()) {
+      Lease l = e.getValue();
+      if (now - l.pingedAt() > TTL.toNanos() / 3 && (l.pingedAt() == 0 || now - l.ackedAt() > TTL.toNanos() / 3)) {
+        stream.ping(l.leaseId());
+        e.setValue(new Lease(l.leaseId(), l.ackedAt(), now));
+      }
+    }
+  }
 
-            @Override
-            public void onError(Throwable t) {
-              answer.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-              answer.completeExceptionally(Status.UNAVAILABLE.withDescription("closed without answer")
-                  .asRuntimeException());
-            }
-          });
-      try {
-        requests.onNext(KeepAliveRequest.newBuilder().setLeaseId(lease.leaseId()).build());
-        KeepAliveResponse resp = answer.get(CALL_TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
-        requests.onCompleted();
+  /** A KeepAlive answer, on the stream's thread. */
+  private void answered(KeepAliveResponse resp) {
+    synchronized (lock) {
+      for (Map.Entry<String, Lease> e : live.entrySet()) {
+        Lease lease = e.getValue();
+        if (!lease.leaseId().equals(resp.getLeaseId())) {
+          continue;
+        }
+        String id = e.getKey();
         if (resp.getExpired()) {
           long age = System.nanoTime() - lease.ackedAt();
           live.remove(id);
           if (age < TTL.toNanos()) {
             lost.add(id + ": renewal answered 'expired' " + age / 1_000_000 + " ms after its last acknowledged write");
           } else {
-            // Its renewals failed for longer than its TTL (an outage): expired by the rules; registered anew.
+            // Its renewals failed for longer than its TTL (an outage): expired by the rules.
             count(unacknowledged, "renew: expired after " + age / 1_000_000_000 + " s without renewal");
             crashed.put(id, lease.ackedAt());
           }
-          return;
+        } else {
+          e.setValue(new Lease(lease.leaseId(), System.nanoTime(), lease.pingedAt()));
+          count(acknowledged, "renew");
         }
-        live.put(id, new Lease(lease.leaseId(), System.nanoTime()));
-        count(acknowledged, "renew");
         return;
-      } catch (Exception e) {
-        requests.onError(Status.CANCELLED.asRuntimeException());
-        Status s = Status.fromThrowable(e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e);
-        if (!retryable(s)) {
-          count(unacknowledged, "renew: " + s.getCode());
-          return;
+      }
+    }
+  }
+
+  /** The writer's one KeepAlive stream to one control plane. */
+  private final class KeepAliveStream implements StreamObserver<KeepAliveResponse> {
+    private final StreamObserver<KeepAliveRequest> requests;
+    private final io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    /** When the oldest unanswered ping was sent, 0 when none waits. */
+    volatile long waitingSince;
+    private int waiting;
+
+    KeepAliveStream(int cp) {
+      io.grpc.Context previous = context.attach();
+      try {
+        requests = RegistryServiceGrpc.newStub(channels.get(cp)).keepAlive(this);
+      } finally {
+        context.detach(previous);
+      }
+    }
+
+    void ping(String leaseId) {
+      synchronized (this) {
+        if (waiting++ == 0) {
+          waitingSince = System.nanoTime();
         }
-        if (attempt == channels.size() - 1) {
-          count(unacknowledged, "renew: " + s.getCode());
+      }
+      requests.onNext(KeepAliveRequest.newBuilder().setLeaseId(leaseId).build());
+    }
+
+    void cancel() {
+      context.cancel(null);
+    }
+
+    @Override
+    public void onNext(KeepAliveResponse v) {
+      synchronized (this) {
+        waiting = Math.max(0, waiting - 1);
+        waitingSince = waiting == 0 ? 0 : System.nanoTime();
+      }
+      answered(v);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended("renew stream: " + Status.fromThrowable(t).getCode());
+    }
+
+    @Override
+    public void onCompleted() {
+      ended("renew stream: completed");
+    }
+
+    private void ended(String why) {
+      synchronized (lock) {
+        if (stream == this) {
+          stream = null;
+          count(unacknowledged, why);
         }
       }
     }
@@ -312,6 +365,11 @@ public final class ChurnWriter implements AutoCloseable {
     running = false;
     thread.interrupt();
     thread.join(5_000);
+    synchronized (lock) {
+      if (stream != null) {
+        stream.cancel();
+      }
+    }
     for (ManagedChannel c : channels) {
       c.shutdownNow();
     }

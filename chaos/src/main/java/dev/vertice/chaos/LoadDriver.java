@@ -1,18 +1,21 @@
 package dev.vertice.chaos;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.MalformedURLException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -29,11 +32,20 @@ public final class LoadDriver implements AutoCloseable {
   /** Each request's deadline. */
   public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
-  private final List<URI> targets;
+  /** Threads sending requests: each blocks on one request at a time; late ones wait in the queue. */
+  static final int SENDER_THREADS = 256;
+
+  static {
+    // The JDK keeps 5 idle connections per destination by default: the load's senders reuse up to all.
+    if (System.getProperty("http.maxConnections") == null) {
+      System.setProperty("http.maxConnections", Integer.toString(SENDER_THREADS));
+    }
+  }
+
+  private final List<URL> targets;
   private final int ratePerTarget;
-  private final HttpClient http;
-  private final ExecutorService executor;
-  private final List<Thread> senders = new ArrayList<>();
+  private final ThreadPoolExecutor executor;
+  private final List<Thread> schedulers = new ArrayList<>();
   private volatile boolean running;
   private final AtomicLong inFlight = new AtomicLong();
   /** Finished requests: intended send time, latency, status or error (appended under the lock). */
@@ -50,33 +62,39 @@ public final class LoadDriver implements AutoCloseable {
    * @param ratePerGateway requests per second to each gateway
    */
   public LoadDriver(List<String> gateways, String path, int ratePerGateway) {
-    this.targets = gateways.stream().map(g -> URI.create("http://" + g + path)).toList();
+    List<URL> urls = new ArrayList<>();
+    for (String g : gateways) {
+      try {
+        urls.add(URI.create("http://" + g + path).toURL());
+      } catch (MalformedURLException e) {
+        throw new IllegalArgumentException("gateway address " + g + ": " + e.getMessage(), e);
+      }
+    }
+    this.targets = List.copyOf(urls);
     this.ratePerTarget = ratePerGateway;
-    this.executor = Executors.newFixedThreadPool(4, r -> {
-      Thread t = new Thread(r, "chaos-load-http");
-      t.setDaemon(true);
-      return t;
-    });
-    // HTTP/1.1: the JDK client's h2c upgrade is not what is measured here.
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor)
-        .connectTimeout(Duration.ofSeconds(2)).build();
+    this.executor = new ThreadPoolExecutor(SENDER_THREADS, SENDER_THREADS, 10, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "chaos-load-http");
+          t.setDaemon(true);
+          return t;
+        });
+    executor.allowCoreThreadTimeOut(true);
   }
 
-  /** Starts one sender per gateway. */
+  /** Starts one scheduler per gateway. */
   public void start() {
     running = true;
-    for (URI target : targets) {
-      Thread t = new Thread(() -> send(target), "chaos-load-" + target.getPort());
+    for (URL target : targets) {
+      Thread t = new Thread(() -> schedule(target), "chaos-load-" + target.getPort());
       t.setDaemon(true);
-      senders.add(t);
+      schedulers.add(t);
       t.start();
     }
   }
 
-  private void send(URI target) {
+  private void schedule(URL target) {
     long period = 1_000_000_000L / ratePerTarget;
     long next = System.nanoTime();
-    HttpRequest request = HttpRequest.newBuilder(target).timeout(REQUEST_TIMEOUT).header("x-chaos", "1").build();
     while (running) {
       long now = System.nanoTime();
       if (now < next) {
@@ -86,17 +104,31 @@ public final class LoadDriver implements AutoCloseable {
       long at = next;
       next += period;
       inFlight.incrementAndGet();
-      http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
-        long done = System.nanoTime();
-        inFlight.decrementAndGet();
-        if (r != null) {
-          record(at, done - at, r.statusCode(), null);
-        } else {
-          Throwable c = e.getCause() != null ? e.getCause() : e;
-          record(at, done - at, NO_ANSWER, c instanceof HttpTimeoutException ? "timeout"
-              : c.getClass().getSimpleName());
+      executor.execute(() -> send(target, at));
+    }
+  }
+
+  private void send(URL target, long at) {
+    int st = NO_ANSWER;
+    String err = null;
+    try {
+      HttpURLConnection c = (HttpURLConnection) target.openConnection();
+      c.setConnectTimeout((int) REQUEST_TIMEOUT.toMillis());
+      c.setReadTimeout((int) REQUEST_TIMEOUT.toMillis());
+      c.setRequestProperty("x-chaos", "1");
+      st = c.getResponseCode();
+      try (InputStream in = st >= 400 ? c.getErrorStream() : c.getInputStream()) {
+        if (in != null) {
+          in.readAllBytes(); // read to the end: the connection goes back to the keep-alive cache
         }
-      });
+      }
+    } catch (SocketTimeoutException e) {
+      err = "timeout";
+    } catch (IOException e) {
+      err = e.getClass().getSimpleName();
+    } finally {
+      inFlight.decrementAndGet();
+      record(at, System.nanoTime() - at, st, err);
     }
   }
 
@@ -177,7 +209,7 @@ public final class LoadDriver implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     running = false;
-    for (Thread t : senders) {
+    for (Thread t : schedulers) {
       t.join(2_000);
     }
     drain();
