@@ -83,7 +83,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
   /** Scenarios that take a victim: theirs start before the load, in parallel. */
   private static final List<String> VICTIM_SCENARIOS = List.of("kill-instance-with-sidecar", "kill-app-keep-sidecar",
-      "restart-everything");
+      "restart-everything", "outlier-recovery");
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new ChaosCommand());
