@@ -32,7 +32,11 @@ final class FaultScenarios {
    * (not root, no iptables, no cgroup v2): the message for exit code 2.
    */
   static Optional<String> refusal(List<String> named) {
-    Optional<String> missing = LoopbackPartition.check();
+    return refusal(named, LoopbackPartition.check());
+  }
+
+  /** {@link #refusal(List)} given what {@link LoopbackPartition#check()} found missing. */
+  static Optional<String> refusal(List<String> named, Optional<String> missing) {
     if (missing.isEmpty()) {
       return Optional.empty();
     }
