@@ -174,7 +174,7 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
 
   private PendingVictim launchVictim() throws IOException {
     int port = freePort();
-    String id = "chaos-victim-" + (++victimSeq);
+    String id = "chaos-victim-" + ProcessHandle.current().pid() + "-" + (++victimSeq);
     Path logs = cluster.dir().resolve("logs");
     ClusterProcess app = spawn(id + "-app", logs, List.of(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-Xmx64m", "-cp", classPath, "dev.vertice.launcher.Main", "demo", "--service", SERVICE, "--port",
@@ -369,11 +369,18 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
+  /** Ports handed out: victims start in parallel, a port free now may be taken by one not listening yet. */
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(false);
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
+    while (true) {
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new InetSocketAddress("127.0.0.1", 0));
+        if (HANDED_OUT.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      }
     }
   }
 }

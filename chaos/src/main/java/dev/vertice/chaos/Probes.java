@@ -79,7 +79,7 @@ final class Probes {
 
   /**
    * The addresses a gateway (admin port) routes {@code service}'s HTTP requests to: instances neither
-   * ejected nor inactive; empty when the gateway does not answer.
+   * not ejected; empty when the gateway does not answer.
    */
   static Optional<List<String>> routed(int gatewayAdminPort, String service) {
     return json("http://127.0.0.1:" + gatewayAdminPort + "/gateway/routes").map(s -> {
@@ -91,9 +91,7 @@ final class Probes {
         for (Value in : subset.getStructValue().getFieldsOrDefault("instances", Value.getDefaultInstance())
             .getListValue().getValuesList()) {
           Struct i = in.getStructValue();
-          boolean active = i.getFieldsOrDefault("active", Value.newBuilder().setBoolValue(true).build()).getBoolValue();
-          boolean ejected = i.getFieldsOrDefault("ejected", Value.getDefaultInstance()).getBoolValue();
-          if (active && !ejected) {
+          if (!i.getFieldsOrDefault("ejected", Value.getDefaultInstance()).getBoolValue()) {
             out.add(i.getFieldsOrDefault("address", Value.getDefaultInstance()).getStringValue());
           }
         }
