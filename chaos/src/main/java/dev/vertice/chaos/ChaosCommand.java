@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "chaos", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Fault scenarios against a cluster up topology, one at a time, under open-loop load through both"
         + " gateways and registration churn, healing in between; reports each against its targets.",
-    footer = {"", "Exit codes: 0 every target met, 1 a target missed (or the run failed), 2 invalid flags."})
+    footer = {"", "Exit codes: 0 every target met, 1 a target missed (or the run failed), 2 invalid flags, or a partition or"
+        + " link-fault scenario named where it cannot run (not root, no iptables, no cgroup v2)."})
 public final class ChaosCommand implements Callable<Integer> {
 
   @Parameters(arity = "0..*", paramLabel = "SCENARIO",
@@ -81,7 +83,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
   /** Scenarios that take a victim: theirs start before the load, in parallel. */
   private static final List<String> VICTIM_SCENARIOS = List.of("kill-instance-with-sidecar", "kill-app-keep-sidecar",
-      "restart-everything");
+      "restart-everything", "outlier-recovery");
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new ChaosCommand());
@@ -110,6 +112,15 @@ public final class ChaosCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid SCENARIO: no scenario '" + n
             + "' (--list shows them; 'all' runs every one)");
       }
+    }
+    Optional<String> refusal = FaultScenarios.refusal(names);
+    if (refusal.isPresent()) {
+      err.println("chaos: cannot run " + refusal.get());
+      err.flush();
+      return 2;
+    }
+    if (chosen.stream().anyMatch(s -> FaultScenarios.needsNetfilter(s.name()))) {
+      FaultScenarios.removeLeftovers().ifPresent(err::println);
     }
     Path d = dir.toAbsolutePath();
     boolean started = false;

@@ -46,6 +46,7 @@ public final class Scenarios {
             + " the registry converges to the live instances", Scenarios::restartEverything))) {
       m.put(s.name(), s);
     }
+    FaultScenarios.all().forEach(s -> m.put(s.name(), s)); // partitions, link faults, outlier recovery
     return m;
   }
 

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./vertice sidecar --exec}: a real sidecar process supervising a real app process (a demo
  * JVM, or a shell that exits at once), against a real control plane in this JVM, watched by a
- * real watcher. The app crashes (kill -9), hangs (SIGSTOP), crash-loops, and the sidecar is told
- * to stop (SIGTERM).
+ * real watcher. The app crashes (kill -9), hangs (SIGSTOP) for good or briefly (then recovers by
+ * itself, without a restart), crash-loops, and the sidecar is told to stop (SIGTERM).
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SidecarSupervisionProcessTest {
@@ -175,6 +175,32 @@ class SidecarSupervisionProcessTest {
     String metrics = get("http://127.0.0.1:" + sidecar.adminPort() + "/metrics");
     assertTrue(metrics.contains("vertice_sidecar_app_restarts_total{reason=\"unhealthy\"} 1.0"), metrics);
     assertTrue(String.join("\n", sidecar.child().lines()).contains("restart-after-unhealthy PT2S"));
+  }
+
+  @Test
+  void appThatHangsShorterThanTheSettingRecoversWithoutARestart() throws Exception {
+    int port = RedisServer.freePort();
+    String id = "127.0.0.1:" + port;
+    Watcher watcher = closeLater(new Watcher(cp.address(), "orders"));
+    Children.SidecarProcess sidecar = children.sidecar(args(port, demoApp(port), "--restart-after-unhealthy", "60s"));
+    ProcessHandle app = appOf(sidecar, -1);
+    Await.until("the instance is SERVING", WAIT, () -> health(watcher, id) == HealthStatus.HEALTH_STATUS_SERVING);
+
+    long stoppedAt = System.nanoTime();
+    signal("STOP", app.pid()); // hangs: its probe times out
+    Await.until("NOT_SERVING is pushed", WAIT, () -> health(watcher, id) == HealthStatus.HEALTH_STATUS_NOT_SERVING);
+    signal("CONT", app.pid()); // recovers by itself, well within restart-after-unhealthy
+    Await.until("SERVING again after the first good probe", WAIT,
+        () -> health(watcher, id) == HealthStatus.HEALTH_STATUS_SERVING);
+    report("app hung then recovered -> SERVING", watcher.firstAfter(id, "HEALTH_STATUS_SERVING", stoppedAt) - stoppedAt);
+    assertTrue(app.isAlive(), "the same process serves: not restarted");
+    assertEquals(List.of(app.pid()), sidecar.child().process().children().map(ProcessHandle::pid).toList());
+    assertEquals(List.of("HEALTH_STATUS_SERVING", "HEALTH_STATUS_NOT_SERVING", "HEALTH_STATUS_SERVING"),
+        sinceFirstServing(watcher.states(id)));
+    String metrics = get("http://127.0.0.1:" + sidecar.adminPort() + "/metrics");
+    assertTrue(metrics.contains("vertice_sidecar_app_restarts_total{reason=\"unhealthy\"} 0.0"), metrics);
+    assertTrue(metrics.contains("vertice_sidecar_app_restarts_total{reason=\"exited\"} 0.0"), metrics);
+    assertTrue(metrics.contains("vertice_sidecar_app_up 1.0"), metrics);
   }
 
   @Test
