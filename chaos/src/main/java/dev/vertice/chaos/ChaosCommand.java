@@ -153,11 +153,7 @@ public final class ChaosCommand implements Callable<Integer> {
     boolean stopAtEnd = started && !keep;
     Thread hook = new Thread(() -> {
       runner.stop();
-      try {
-        runner.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      runner.close();
       stopCluster(stopAtEnd, d, err);
     }, "chaos-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

@@ -348,7 +348,15 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
+    try {
+      closeAll();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void closeAll() throws InterruptedException {
     stopping = true;
     stopVictims(true);
     // Whatever a scenario left stopped is continued: a SIGSTOPped process would outlive everything.

@@ -365,7 +365,15 @@ public final class ChurnWriter implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
+    try {
+      stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void stop() throws InterruptedException {
     running = false;
     thread.interrupt();
     thread.join(5_000);

@@ -207,7 +207,15 @@ public final class LoadDriver implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
+    try {
+      stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void stop() throws InterruptedException {
     running = false;
     for (Thread t : schedulers) {
       t.join(2_000);
