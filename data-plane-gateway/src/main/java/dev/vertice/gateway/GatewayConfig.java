@@ -43,6 +43,8 @@ public final class GatewayConfig {
   public static final int DEFAULT_MAX_CONNECTIONS_PER_INSTANCE = 64;
   /** Default time allowed to receive a request's headers: 10 s. */
   public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+  /** Default time a connection closed after an error answer keeps reading (and dropping) what the client sends: 2 s. */
+  public static final Duration DEFAULT_LINGERING_CLOSE = Duration.ofSeconds(2);
   /** Default idle timeout of keep-alive connections: 60 s. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
   /** Default time to wait for an upstream's response headers: 30 s. */
@@ -73,6 +75,7 @@ public final class GatewayConfig {
   private final int maxConcurrentStreams;
   private final int maxConnectionsPerInstance;
   private final Duration headerTimeout;
+  private final Duration lingeringClose;
   private final Duration idleTimeout;
   private final Duration requestTimeout;
   private final Duration connectTimeout;
@@ -98,6 +101,7 @@ public final class GatewayConfig {
     this.maxConcurrentStreams = b.maxConcurrentStreams;
     this.maxConnectionsPerInstance = b.maxConnectionsPerInstance;
     this.headerTimeout = b.headerTimeout;
+    this.lingeringClose = b.lingeringClose;
     this.idleTimeout = b.idleTimeout;
     this.requestTimeout = b.requestTimeout;
     this.connectTimeout = b.connectTimeout;
@@ -200,6 +204,16 @@ public final class GatewayConfig {
     return headerTimeout;
   }
 
+  /**
+   * {@code lingeringClose} is how long an HTTP/1 connection the gateway closes after its answer (408,
+   * 503, {@code connection: close}) keeps reading and dropping what the client still sends, its
+   * output already shut: a client that was still writing then reads the answer and a clean end of
+   * stream instead of a reset that can discard the answer.
+   */
+  public Duration lingeringClose() {
+    return lingeringClose;
+  }
+
   /** {@code idleTimeout} is how long an idle keep-alive connection stays open. */
   public Duration idleTimeout() {
     return idleTimeout;
@@ -276,6 +290,7 @@ public final class GatewayConfig {
     private int maxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
     private int maxConnectionsPerInstance = DEFAULT_MAX_CONNECTIONS_PER_INSTANCE;
     private Duration headerTimeout = DEFAULT_HEADER_TIMEOUT;
+    private Duration lingeringClose = DEFAULT_LINGERING_CLOSE;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -303,6 +318,7 @@ public final class GatewayConfig {
       maxConcurrentStreams = c.maxConcurrentStreams;
       maxConnectionsPerInstance = c.maxConnectionsPerInstance;
       headerTimeout = c.headerTimeout;
+      lingeringClose = c.lingeringClose;
       idleTimeout = c.idleTimeout;
       requestTimeout = c.requestTimeout;
       connectTimeout = c.connectTimeout;
@@ -414,6 +430,13 @@ public final class GatewayConfig {
     public Builder headerTimeout(Duration v) {
       positive(v, "header-timeout");
       headerTimeout = v;
+      return this;
+    }
+
+    /** {@code lingeringClose} sets how long a closing connection keeps dropping what the client sends (positive). */
+    public Builder lingeringClose(Duration v) {
+      positive(v, "lingering-close");
+      lingeringClose = v;
       return this;
     }
 

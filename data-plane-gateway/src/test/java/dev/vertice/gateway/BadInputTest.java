@@ -276,4 +276,26 @@ class BadInputTest {
     assertTrue(http10.startsWith("HTTP/1.1 200"), http10);
     assertTrue(http10.endsWith("\"bytes\":0}"), http10);
   }
+
+  @Test
+  void aClientStillWritingAfterTheCloseReadsTheAnswerAndACleanEnd() throws Exception {
+    gateway.close();
+    gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(-1)
+        .lingeringClose(Duration.ofMillis(700)).build()).controlPlane(cp.address()).start();
+    dev.vertice.testkit.Await.until("routable", () -> gateway.routingState().table().http().containsKey("echo"));
+    try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(ascii("GET /echo/x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
+      out.flush();
+      String r = readResponse(s.getInputStream());
+      assertTrue(r.startsWith("HTTP/1.1 200"), r);
+      // Bytes sent after the answer, to a socket that closed at once, would come back as a reset.
+      out.write(ascii("GET /echo/late HTTP/1.1\r\nHost: h\r\n\r\n"));
+      out.flush();
+      assertEquals(-1, s.getInputStream().read(), "a clean end of stream, not a reset");
+      // The client keeps its end open: the gateway lets go of the connection after lingering.
+      dev.vertice.testkit.Await.until("the lingering connection closed", () -> gateway.httpProxy().connections() == 0);
+    }
+  }
 }

@@ -127,6 +127,13 @@ public final class GatewayCommand implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}.")
   Duration headerTimeout;
 
+  @Option(names = "--lingering-close", defaultValue = "${env:VERTICE_LINGERING_CLOSE:-2s}",
+      converter = DurationConverter.class,
+      description = "After an answer that closes an HTTP/1 connection (408, 503, connection: close), how long"
+          + " the gateway keeps reading and dropping what the client still sends, so that it gets the answer"
+          + " rather than a reset (VERTICE_LINGERING_CLOSE). Default: ${DEFAULT-VALUE}.")
+  Duration lingeringClose;
+
   @Option(names = "--idle-timeout", defaultValue = "${env:VERTICE_IDLE_TIMEOUT:-60s}",
       converter = DurationConverter.class,
       description = "Idle keep-alive connections close after this (VERTICE_IDLE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
@@ -510,7 +517,7 @@ public final class GatewayCommand implements Callable<Integer> {
           .zone(ZoneConfig.custom().zone(zone).minClusterSize(zoneMinClusterSize).localShare(zoneLocalShare).build())
           .peakEwmaDecay(peakEwmaDecay)
           .rules(rules).requestTimeout(requestTimeout).connectTimeout(connectTimeout).headerTimeout(headerTimeout)
-          .idleTimeout(idleTimeout).maxHeaderBytes(maxHeaderBytes).maxInitialLineBytes(maxInitialLineBytes)
+          .lingeringClose(lingeringClose).idleTimeout(idleTimeout).maxHeaderBytes(maxHeaderBytes).maxInitialLineBytes(maxInitialLineBytes)
           .maxBodyBytes(maxBodyBytes).maxConnections(maxConnections).maxConcurrentStreams(maxConcurrentStreams)
           .maxConnectionsPerClient(maxConnectionsPerClient).responseWriteTimeout(responseWriteTimeout)
           .maxConnectionsPerInstance(maxConnectionsPerInstance).resilience(resilience)

@@ -54,7 +54,7 @@ class GatewayCommandTest {
     String help = out.toString().replaceAll("\\s+", " ");
     for (String s : List.of("--port", "VERTICE_PORT", "Default: 8080", "--control-plane", "VERTICE_CONTROL_PLANE",
         "--grpc-port", "Default: 8081", "--route", "--balancer", "Default: least-request", "--max-body-bytes",
-        "--header-timeout", "--shutdown-grace", "/gateway/status", "--admin-port", "VERTICE_ADMIN_PORT",
+        "--header-timeout", "--lingering-close", "VERTICE_LINGERING_CLOSE", "--shutdown-grace", "/gateway/status", "--admin-port", "VERTICE_ADMIN_PORT",
         "Default: 9701", "/metrics", "/healthz", "/gateway/routes", "--public-status-pages",
         "VERTICE_GATEWAY_PUBLIC_STATUS_PAGES", "Default: false", "--health-check-probe-rate",
         "VERTICE_HEALTH_CHECK_PROBE_RATE", "Default: 20")) {

@@ -12,19 +12,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code HeaderTimeoutHandler} closes a connection whose request headers take longer than the
  * header timeout to arrive (slowloris): the clock starts at the first byte of a request and stops
- * when the decoder has the whole head. It answers 408 with a JSON body, then closes. It sits
+ * when the decoder has the whole head. It answers 408 with a JSON body, then closes
+ * (a {@link LingeringClose}, so that the client still trickling bytes reads the answer). It sits
  * before the HTTP codec; the proxy handler, which sees the upgrade events (they travel towards the
  * tail), takes it out when the connection becomes HTTP/2.
  */
 final class HeaderTimeoutHandler extends ChannelDuplexHandler {
 
   private final long timeoutNanos;
+  private final long lingerNanos;
   private ChannelHandlerContext ctx;
   private boolean awaiting = true;
   private ScheduledFuture<?> timer;
 
-  HeaderTimeoutHandler(long timeoutNanos) {
+  HeaderTimeoutHandler(long timeoutNanos, long lingerNanos) {
     this.timeoutNanos = timeoutNanos;
+    this.lingerNanos = lingerNanos;
   }
 
   @Override
@@ -71,7 +74,13 @@ final class HeaderTimeoutHandler extends ChannelDuplexHandler {
         + "\r\nx-request-id: " + id + "\r\nconnection: close\r\n\r\n";
     // Written below the codec: the decoder holds a partial head and the encoder expects none.
     ctx.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), bytes))
-        .addListener(ChannelFutureListener.CLOSE);
+        .addListener((ChannelFutureListener) f -> {
+          if (f.isSuccess()) {
+            LingeringClose.start(f.channel(), lingerNanos);
+          } else {
+            f.channel().close();
+          }
+        });
   }
 
   /** The connection became HTTP/2: its requests are streams, the clock no longer applies. */

@@ -177,7 +177,8 @@ public final class HttpProxyServer implements AutoCloseable {
       initTlsConnection(ch);
       return;
     }
-    HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos());
+    HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos(),
+        c.lingeringClose().toNanos());
     HttpServerCodec codec = httpCodec();
     HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
         AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
@@ -214,7 +215,8 @@ public final class HttpProxyServer implements AutoCloseable {
           ctx.pipeline().addLast("h2-streams", new Http2MultiplexHandler(streamInitializer()));
           ctx.pipeline().addLast("h2-idle", new Http2IdleHandler(h2));
         } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
-          HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos());
+          HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(c.headerTimeout().toNanos(),
+              c.lingeringClose().toNanos());
           ctx.pipeline().addLast("header-timeout", headerTimeout);
           ctx.pipeline().addLast("http", httpCodec());
           ctx.pipeline().addLast("proxy", new ProxyHandler(px, false, headerTimeout));

@@ -374,7 +374,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     }
   }
 
-  /** Closes once what was written is flushed (a client that stops reading is cut after the idle timeout). */
+  /**
+   * Closes once what was written is flushed (a client that stops reading is cut after the idle
+   * timeout); HTTP/1 connections close lingering, so that a client still sending reads the answer.
+   */
   private void close() {
     if (closed) {
       return;
@@ -382,7 +385,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     closed = true;
     ChannelFuture w = lastWrite;
     if (w == null || w.isDone()) {
-      ctx.close();
+      closeFlushed(w == null || w.isSuccess());
       return;
     }
     ScheduledFuture<?> force = ctx.executor().schedule(() -> {
@@ -390,8 +393,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     }, px.config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
     w.addListener(f -> {
       force.cancel(false);
-      ctx.close();
+      closeFlushed(f.isSuccess());
     });
+  }
+
+  private void closeFlushed(boolean written) {
+    if (written && !http2) {
+      LingeringClose.start(ctx.channel(), px.config.lingeringClose().toNanos());
+    } else {
+      ctx.close();
+    }
   }
 
   /** Closes at once: the exchange broke, what is still queued does not matter. */
