@@ -11,11 +11,15 @@ import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * {@code LocalControlPlane} runs a real control plane (in-process {@link ControlPlaneServer}) on a
@@ -41,7 +45,37 @@ final class LocalControlPlane implements AutoCloseable {
    * to 10 s while the port is still held by a server that just stopped.
    */
   static LocalControlPlane start(ControlPlane.Builder builder, int port) {
+    return bind(builder.build(), port);
+  }
+
+  /**
+   * As {@link #start}, with {@code setUp} run against the control plane's RegistryService (in
+   * process) before the port opens: a client that reconnects the moment it opens finds that state.
+   */
+  static LocalControlPlane start(ControlPlane.Builder builder, int port,
+      Consumer<RegistryServiceGrpc.RegistryServiceBlockingStub> setUp) {
     ControlPlane cp = builder.build();
+    String name = InProcessServerBuilder.generateName();
+    InProcessServerBuilder in = InProcessServerBuilder.forName(name).directExecutor();
+    cp.services().forEach(in::addService);
+    Server server = null;
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try {
+      server = in.build().start();
+      setUp.accept(RegistryServiceGrpc.newBlockingStub(channel).withInterceptors(TestDeadlines.grpc()));
+    } catch (IOException | RuntimeException | Error e) {
+      cp.close();
+      throw new AssertionError("setting up the control plane failed", e);
+    } finally {
+      channel.shutdownNow();
+      if (server != null) {
+        server.shutdownNow();
+      }
+    }
+    return bind(cp, port);
+  }
+
+  private static LocalControlPlane bind(ControlPlane cp, int port) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
       try {
@@ -66,6 +100,12 @@ final class LocalControlPlane implements AutoCloseable {
   }
 
   RegisterResponse register(String service, String instanceId, int port) {
+    return register(registry, service, instanceId, port);
+  }
+
+  /** Registers {@code instanceId} of {@code service} at 127.0.0.1:{@code port}, TTL 60 s, through {@code registry}. */
+  static RegisterResponse register(RegistryServiceGrpc.RegistryServiceBlockingStub registry, String service,
+      String instanceId, int port) {
     return registry.withDeadlineAfter(10, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
         .setInstance(Instance.newBuilder()
             .setService(service).setInstanceId(instanceId).setAddress("127.0.0.1").setPort(port))
