@@ -40,6 +40,7 @@ public final class RegistryView {
   private static final class ServiceEntry {
     final String name;
     final TreeMap<String, Instance> instances = new TreeMap<>(); // guarded by the view lock
+    final ServiceShape.Counts shape = new ServiceShape.Counts(); // of instances; guarded by the view lock
     volatile long version;
     volatile Resource snapshot;
 
@@ -96,14 +97,20 @@ public final class RegistryView {
           entry = new ServiceEntry(service);
           services.put(service, entry);
         }
-        if (entry.instances.put(instanceId, instance) == null) {
+        Instance before = entry.instances.put(instanceId, instance);
+        entry.shape.add(instance); // in before out: an update that moves no label keeps the shape
+        if (before == null) {
           instanceCount++;
+        } else {
+          entry.shape.remove(before);
         }
       } else {
-        if (entry == null || entry.instances.remove(instanceId) == null) {
+        Instance removed = entry == null ? null : entry.instances.remove(instanceId);
+        if (removed == null) {
           this.revision = Math.max(this.revision, revision);
           return;
         }
+        entry.shape.remove(removed);
         instanceCount--;
         if (entry.instances.isEmpty()) {
           services.remove(service);
@@ -194,7 +201,11 @@ public final class RegistryView {
         entry = new ServiceEntry(e.getKey());
         services.put(e.getKey(), entry);
         for (Instance i : e.getValue()) {
-          entry.instances.put(i.getInstanceId(), i);
+          Instance before = entry.instances.put(i.getInstanceId(), i);
+          entry.shape.add(i);
+          if (before != null) {
+            entry.shape.remove(before);
+          }
         }
         instanceCount += entry.instances.size();
         entry.version = version;
@@ -226,6 +237,17 @@ public final class RegistryView {
   public long version(String service) {
     ServiceEntry entry = services.get(service);
     return entry == null ? 0 : entry.version;
+  }
+
+  /**
+   * Returns the shape of {@code service}'s instances ({@link ServiceShape#NONE} when it has none),
+   * kept up to date at each change: no instance is looked at.
+   */
+  public ServiceShape shape(String service) {
+    synchronized (lock) {
+      ServiceEntry entry = services.get(service);
+      return entry == null ? ServiceShape.NONE : entry.shape.shape();
+    }
   }
 
   /** Returns an immutable copy of one service, or null when it has no instance. */

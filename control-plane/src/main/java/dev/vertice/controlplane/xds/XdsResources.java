@@ -9,6 +9,7 @@ import dev.vertice.controlplane.push.ChangeListener;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.ResourceSource;
 import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.registry.ServiceShape;
 import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import java.util.ArrayList;
@@ -32,8 +33,10 @@ import java.util.function.Function;
  * is reported to the downstream listener (the push engine).
  *
  * <p>Cost on the writer's path: Listener, RouteConfiguration and Cluster resources are small
- * (one per version label) and are rebuilt and compared at every change, so one whose content did
- * not change keeps its version and is not sent again. ClusterLoadAssignments grow with the
+ * (one per version label); they are rebuilt and compared only when the service's {@link
+ * ServiceShape} or policy changes (the registry view keeps the shape as instances come and go, so
+ * an ordinary change reads no instance), and one whose content did not change keeps its version
+ * and is not sent again. ClusterLoadAssignments grow with the
  * instances: at an instance change every assignment of the service takes the new version, and
  * each is built only when a subscriber first reads that version, from the instances current then,
  * outside the writer's lock. An assignment is therefore never built when no xDS client watches it,
@@ -47,6 +50,7 @@ public final class XdsResources implements ChangeListener {
 
   private final Object lock = new Object();
   private final Function<String, List<Instance>> instances;
+  private final Function<String, ServiceShape> shapeOf;
   private final Function<String, TrafficPolicy> policies;
   private final ChangeListener downstream;
   private final Map<String, ConcurrentHashMap<String, Resource>> eager = new HashMap<>();
@@ -54,7 +58,7 @@ public final class XdsResources implements ChangeListener {
   private final Map<String, XdsMapping.Resources> byService = new HashMap<>(); // guarded by lock
   private final Map<String, Long> lastVersion = new HashMap<>(); // guarded by lock
   /** The instance shape each service's eager resources were built from; guarded by lock. */
-  private final Map<String, Shape> shapes = new HashMap<>();
+  private final Map<String, ServiceShape> shapes = new HashMap<>();
   private final List<ResourceSource> sources;
 
   /** One ClusterLoadAssignment at one version, built on first read. */
@@ -84,10 +88,20 @@ public final class XdsResources implements ChangeListener {
     this(name -> {
       ServiceView service = view.service(name);
       return service == null ? List.of() : service.instances();
-    }, name -> {
+    }, view::shape, name -> {
       StoredTrafficPolicy policy = view.trafficPolicy(name);
       return policy == null ? null : policy.policy();
     }, downstream);
+  }
+
+  /**
+   * Creates an empty projection that works a service's shape out from its instances at each change.
+   *
+   * @see #XdsResources(Function, Function, Function, ChangeListener)
+   */
+  public XdsResources(Function<String, List<Instance>> instances, Function<String, TrafficPolicy> policies,
+      ChangeListener downstream) {
+    this(instances, name -> ServiceShape.of(instances.apply(name)), policies, downstream);
   }
 
   /**
@@ -96,12 +110,15 @@ public final class XdsResources implements ChangeListener {
    * @param instances the current instances of a service, in any health (empty when none); called
    *     from {@link #onChange} under the caller's lock, and when an assignment is read, with no
    *     lock of this class held
+   * @param shapes the current shape of a service's instances, called from {@link #onChange} under
+   *     the caller's lock; while it stays the same, {@code instances} is not called
    * @param policies the current traffic policy of a service, or null when it has none
    * @param downstream receives the changes of derived resources, in order
    */
-  public XdsResources(Function<String, List<Instance>> instances, Function<String, TrafficPolicy> policies,
-      ChangeListener downstream) {
+  public XdsResources(Function<String, List<Instance>> instances, Function<String, ServiceShape> shapes,
+      Function<String, TrafficPolicy> policies, ChangeListener downstream) {
     this.instances = Objects.requireNonNull(instances, "instances");
+    this.shapeOf = Objects.requireNonNull(shapes, "shapes");
     this.policies = Objects.requireNonNull(policies, "policies");
     this.downstream = Objects.requireNonNull(downstream, "downstream");
     List<ResourceSource> list = new ArrayList<>();
@@ -140,9 +157,8 @@ public final class XdsResources implements ChangeListener {
       if (last != null && last > version) {
         version = last;
       }
-      List<Instance> current = instances.apply(name);
       XdsMapping.Resources prev = byService.getOrDefault(name, XdsMapping.Resources.NONE);
-      Shape shape = Shape.of(current);
+      ServiceShape shape = shapeOf.apply(name);
       if (instancesChanged && prev != XdsMapping.Resources.NONE && shape.equals(shapes.get(name))) {
         // Same labels, protocol and serving subsets (say a port or a weight changed): the Listener,
         // Route and Clusters would come out equal, so only the assignments take the new version,
@@ -158,7 +174,7 @@ public final class XdsResources implements ChangeListener {
         }
         return;
       }
-      XdsMapping.Resources next = XdsMapping.mapWithoutEndpoints(name, current, policies.apply(name));
+      XdsMapping.Resources next = XdsMapping.mapWithoutEndpoints(name, instances.apply(name), policies.apply(name));
       List<String[]> changed = new ArrayList<>();
       for (String type : XdsTypes.ALL) {
         Map<String, Message> before = prev.of(type);
@@ -204,29 +220,6 @@ public final class XdsResources implements ChangeListener {
       for (String[] c : changed) {
         downstream.onChange(c[0], c[1], version, changedAtNanos);
       }
-    }
-  }
-
-  /**
-   * What a service's Listener, RouteConfiguration and Clusters depend on besides its policy (see
-   * {@link XdsMapping}): whether it has instances, whether any speaks gRPC, the version labels present, and the
-   * labels with at least one SERVING instance.
-   */
-  private record Shape(boolean any, boolean grpc, java.util.Set<String> labels, java.util.Set<String> servingLabels) {
-    static Shape of(List<Instance> instances) {
-      boolean grpc = false;
-      java.util.Set<String> labels = new java.util.HashSet<>();
-      java.util.Set<String> serving = new java.util.HashSet<>();
-      for (Instance i : instances) {
-        grpc |= i.getProtocol() == dev.vertice.api.registry.v1.Protocol.PROTOCOL_GRPC;
-        if (!i.getVersion().isEmpty()) {
-          labels.add(i.getVersion());
-          if (i.getHealth() == dev.vertice.api.registry.v1.HealthStatus.HEALTH_STATUS_SERVING) {
-            serving.add(i.getVersion());
-          }
-        }
-      }
-      return new Shape(!instances.isEmpty(), grpc, labels, serving);
     }
   }
 
