@@ -29,10 +29,17 @@ import picocli.CommandLine.Option;
  * at fixed concurrencies (closed loop), h2load over h2c, and h2load at a fixed request rate (open
  * loop, so that a stall shows in the latencies). Targets run one after another, in rounds, so each
  * round sees similar machine load; medians and the ratios to nginx follow.
+ *
+ * <p>gRPC unary: the demo gRPC service ({@code ./vertice demo --protocol grpc}, registered with the
+ * control plane as {@value GrpcUnary#SERVICE}) called directly and through the gateway's gRPC port
+ * by h2load, closed loop and at a fixed rate, with the ratio to direct. Each target answers one real
+ * gRPC call before the runs, and a run counts calls answered without a message as errors ({@link
+ * GrpcUnary}).
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "Proxy throughput and latency, each in its own process: upstream direct, through the gateway,"
-        + " through nginx and through HAProxy (wrk, h2load h2c and fixed-rate load).")
+        + " through nginx and through HAProxy (wrk, h2load h2c and fixed-rate load); gRPC unary calls to the demo"
+        + " gRPC service direct and through the gateway (h2load).")
 final class GatewayBench implements Callable<Integer> {
 
   static final String SERVICE = "bench-upstream";
@@ -65,8 +72,23 @@ final class GatewayBench implements Callable<Integer> {
   String rate;
 
   @Option(names = "--rate-connections", defaultValue = "32",
-      description = "Connections of the fixed-rate run. Default: ${DEFAULT-VALUE}.")
+      description = "Connections of the fixed-rate runs (HTTP/1.1 and gRPC). Default: ${DEFAULT-VALUE}.")
   int rateConnections;
+
+  @Option(names = "--grpc-connections", split = ",", defaultValue = "32,256",
+      description = "Closed-loop gRPC unary runs (h2load, vertice.demo.v1.EchoService/Echo of the demo gRPC service,"
+          + " targets direct and gateway), one per value: connections; 0 skips them. Default: ${DEFAULT-VALUE}.")
+  List<Integer> grpcConnections;
+
+  @Option(names = "--grpc-streams", defaultValue = "1",
+      description = "gRPC runs: calls in flight per connection (h2load -m). Default: ${DEFAULT-VALUE}.")
+  int grpcStreams;
+
+  @Option(names = "--grpc-rate", defaultValue = "auto",
+      description = "Fixed-rate gRPC run (h2load --rps, open loop): calls/s in all, 'auto' for half of the slower of"
+          + " direct and gateway in the first closed-loop gRPC run of round 1 (none without such runs), 0 to skip."
+          + " Default: ${DEFAULT-VALUE}.")
+  String grpcRate;
 
   @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds per run. Default: ${DEFAULT-VALUE}.")
   int seconds;
@@ -91,6 +113,12 @@ final class GatewayBench implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  /** The HTTP/1.1 and gRPC fixed rates: -1 for auto, 0 for none. */
+  private int fixedRate;
+  private int grpcFixedRate;
+  /** The targets of the gRPC runs (direct and gateway, where asked for); empty when there are none. */
+  private List<String> grpcTargets = List.of();
+
   /** One load shape: the tool, and its connections or rate. */
   record Load(String kind, int connections, int rate) {
     String key() {
@@ -100,24 +128,29 @@ final class GatewayBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int fixedRate = validate();
+    validate();
     Wrk.requireInstalled();
-    if (h2cConnections > 0 || fixedRate != 0) {
+    if (h2cConnections > 0 || fixedRate != 0 || !grpcTargets.isEmpty()) {
       H2load.requireInstalled();
     }
     Path work = Files.createTempDirectory("vertice-bench-gateway");
     Report report = new Report("gateway", json);
     Map<String, Map<String, List<Wrk.Result>>> results = new LinkedHashMap<>(); // load key -> target -> runs
     Map<String, Load> loads = new LinkedHashMap<>();
-    try (Processes p = new Processes(work, proxyWorkers)) {
+    boolean grpcClosedLoop = !grpcTargets.isEmpty() && grpcConnections.get(0) > 0;
+    try (Processes p = new Processes(work, proxyWorkers, !grpcTargets.isEmpty())) {
       for (String t : targets) {
         p.start(t);
       }
+      p.verifyGrpc(grpcTargets);
       for (String t : targets) {
         if (warmupSeconds > 0) {
           Wrk.run(p.url(t), threads, connections.get(0), warmupSeconds, work);
           if (h2cConnections > 0) { // the HTTP/2 path has code of its own to warm up
             H2load.h2c(p.h2cUrl(t), h2cConnections, h2cStreams, warmupSeconds, work);
+          }
+          if (grpcTargets.contains(t)) { // and so has the gRPC proxy
+            p.grpc(t, grpcClosedLoop ? grpcConnections.get(0) : rateConnections, grpcStreams, 0, warmupSeconds);
           }
         }
       }
@@ -139,6 +172,19 @@ final class GatewayBench implements Callable<Integer> {
         if (fixedRate > 0) {
           runAll(new Load("rate", rateConnections, fixedRate), round, p, work, report, results, loads);
         }
+        if (grpcClosedLoop) {
+          for (int c : grpcConnections) {
+            runAll(new Load("grpc", c, 0), round, p, work, report, results, loads);
+          }
+        }
+        if (grpcFixedRate < 0 && grpcClosedLoop) { // auto: half of the slower target's first closed-loop run
+          double slowest = results.get(new Load("grpc", grpcConnections.get(0), 0).key()).values().stream()
+              .mapToDouble(runs -> runs.get(0).rps()).min().orElseThrow();
+          grpcFixedRate = (int) Math.max(1, slowest / 2);
+        }
+        if (grpcFixedRate > 0 && !grpcTargets.isEmpty()) {
+          runAll(new Load("grpc-rate", rateConnections, grpcFixedRate), round, p, work, report, results, loads);
+        }
       }
     } finally {
       deleteTree(work);
@@ -148,8 +194,8 @@ final class GatewayBench implements Callable<Integer> {
     return 0;
   }
 
-  /** Checks the options; returns the fixed rate (-1 for auto, 0 for none). */
-  private int validate() {
+  /** Checks the options; sets the fixed rates and the gRPC targets. */
+  private void validate() {
     for (String t : targets) {
       if (!TARGETS.contains(t)) {
         throw new CommandLine.ParameterException(spec.commandLine(),
@@ -163,34 +209,51 @@ final class GatewayBench implements Callable<Integer> {
       }
     }
     if (threads < 1 || h2cConnections < 0 || h2cStreams < 1 || rateConnections < 1 || seconds < 1
-        || warmupSeconds < 0 || rounds < 1 || proxyWorkers < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--threads, --h2c-streams, --rate-connections,"
-          + " --seconds, --rounds and --proxy-workers must be positive, --h2c-connections and --warmup-seconds"
-          + " not negative");
+        || warmupSeconds < 0 || rounds < 1 || proxyWorkers < 1 || grpcStreams < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--threads, --h2c-streams, --grpc-streams,"
+          + " --rate-connections, --seconds, --rounds and --proxy-workers must be positive, --h2c-connections and"
+          + " --warmup-seconds not negative");
     }
-    int fixed;
-    try {
-      fixed = rate.equals("auto") ? -1 : Integer.parseInt(rate);
-    } catch (NumberFormatException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--rate: '" + rate + "' is not 'auto' or a number");
+    for (int c : grpcConnections) {
+      if (c < 0 || (c == 0 && grpcConnections.size() > 1)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--grpc-connections: " + c + " must be positive (or a single 0, which skips the closed-loop gRPC runs)");
+      }
     }
-    if (fixed < -1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--rate: " + rate + " is negative");
-    }
-    if (fixed == -1 && !targets.contains("nginx")) {
+    fixedRate = parseRate("--rate", rate);
+    if (fixedRate == -1 && !targets.contains("nginx")) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--rate auto needs the nginx target (half of its requests/s); give a number or add nginx to --targets");
     }
-    return fixed;
+    grpcFixedRate = parseRate("--grpc-rate", grpcRate);
+    if (grpcConnections.get(0) > 0 || grpcFixedRate > 0) {
+      grpcTargets = targets.stream().filter(t -> t.equals("direct") || t.equals("gateway")).distinct().toList();
+    }
+  }
+
+  /** Parses a rate option: -1 for auto, 0 for none, else calls/s. */
+  private int parseRate(String option, String value) {
+    int parsed;
+    try {
+      parsed = value.equals("auto") ? -1 : Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          option + ": '" + value + "' is not 'auto' or a number");
+    }
+    if (parsed < -1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), option + ": " + value + " is negative");
+    }
+    return parsed;
   }
 
   private void runAll(Load load, int round, Processes p, Path work, Report report,
       Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Load> loads) throws Exception {
     loads.putIfAbsent(load.key(), load);
-    for (String t : targets) {
+    for (String t : load.kind().startsWith("grpc") ? grpcTargets : targets) {
       Wrk.Result r = switch (load.kind()) {
         case "wrk" -> Wrk.run(p.url(t), threads, load.connections(), seconds, work);
         case "h2c" -> H2load.h2c(p.h2cUrl(t), load.connections(), h2cStreams, seconds, work);
+        case "grpc", "grpc-rate" -> p.grpc(t, load.connections(), grpcStreams, load.rate(), seconds);
         default -> H2load.fixedRate(p.url(t), load.connections(), load.rate(), seconds, work);
       };
       results.computeIfAbsent(load.key(), k -> new LinkedHashMap<>()).computeIfAbsent(t, k -> new ArrayList<>()).add(r);
@@ -200,7 +263,10 @@ final class GatewayBench implements Callable<Integer> {
     }
   }
 
-  /** The summary rows: medians over the rounds, with the ratios to nginx (and the fixed-rate p99 over direct). */
+  /**
+   * The summary rows: medians over the rounds, with the ratios to nginx and, closed loop, the
+   * requests/s over direct's (at a fixed rate: the p99 added over direct's).
+   */
   private void summarize(Report report, Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Load> loads) {
     for (Map.Entry<String, Map<String, List<Wrk.Result>>> byLoad : results.entrySet()) {
       Load load = loads.get(byLoad.getKey());
@@ -213,8 +279,12 @@ final class GatewayBench implements Callable<Integer> {
           row.put("rps_vs_nginx", m.rps() / nginx.rps());
           row.put("p99_vs_nginx", (double) m.p99() / nginx.p99());
         }
-        if (direct != null && load.kind().equals("rate") && !e.getKey().equals("direct")) {
-          row.put("p99_over_direct_ms", (m.p99() - direct.p99()) / 1e3);
+        if (direct != null && !e.getKey().equals("direct")) {
+          if (load.rate() > 0) {
+            row.put("p99_over_direct_ms", (m.p99() - direct.p99()) / 1e3);
+          } else {
+            row.put("rps_vs_direct", m.rps() / direct.rps());
+          }
         }
         report.add(row);
       }
@@ -237,6 +307,7 @@ final class GatewayBench implements Callable<Integer> {
     m.put("errors", r.socketErrors() + r.non2xx());
     m.put("rps_vs_nginx", null); // filled in the summary rows, where they apply
     m.put("p99_vs_nginx", null);
+    m.put("rps_vs_direct", null);
     m.put("p99_over_direct_ms", null);
     return m;
   }
@@ -263,21 +334,31 @@ final class GatewayBench implements Callable<Integer> {
     }
   }
 
-  /** The upstream, the proxies and the control plane of one run, each its own process, stopped together. */
+  /**
+   * The upstream, the proxies, the control plane and (with gRPC runs) the demo gRPC service of one
+   * run, each its own process, stopped together.
+   */
   private static final class Processes implements AutoCloseable {
     private final Path work;
     private final int workers;
+    private final boolean grpc;
     private final Nginx upstream;
+    private final Map<String, GrpcUnary.Call> grpcCalls = new LinkedHashMap<>();
     private Nginx nginx;
     private Haproxy haproxy;
     private VerticeProcess controlPlane;
     private VerticeProcess gateway;
+    private VerticeProcess demo;
     private RegistryClient registry;
     private int gatewayPort;
+    private int gatewayGrpcPort;
+    private int demoPort;
+    private String gatewayMetrics;
 
-    Processes(Path work, int workers) throws Exception {
+    Processes(Path work, int workers, boolean grpc) throws Exception {
       this.work = work;
       this.workers = workers;
+      this.grpc = grpc;
       this.upstream = Nginx.upstream(work.resolve("upstream"), 1);
     }
 
@@ -285,7 +366,9 @@ final class GatewayBench implements Callable<Integer> {
       switch (target) {
         case "nginx" -> nginx = Nginx.proxy(work.resolve("nginx"), SERVICE, upstream.port(), workers);
         case "haproxy" -> haproxy = new Haproxy(work.resolve("haproxy"), SERVICE, upstream.port(), workers);
+        case "direct" -> startDemo();
         case "gateway", "health-check" -> {
+          startDemo();
           if (gateway == null) {
             startGateway();
           }
@@ -294,18 +377,62 @@ final class GatewayBench implements Callable<Integer> {
       }
     }
 
+    /** Starts the demo gRPC service as {@code ./vertice demo --protocol grpc} does, when gRPC runs are asked for. */
+    private void startDemo() throws Exception {
+      if (!grpc || demo != null) {
+        return;
+      }
+      demo = VerticeProcess.start(work, "demo", List.of("demo", "--protocol", "grpc", "--service", GrpcUnary.SERVICE,
+          "--host", "127.0.0.1", "--port", "0"));
+      demoPort = Integer.parseInt(demo.await(Pattern.compile("grpc listening on 127\\.0\\.0\\.1:(\\d+)"),
+          START_TIMEOUT));
+    }
+
     private void startGateway() throws Exception {
       controlPlane = VerticeProcess.start(work, "control-plane",
           List.of("control-plane", "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"));
       String cp = "127.0.0.1:" + controlPlane.await(Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)"), START_TIMEOUT);
       gateway = VerticeProcess.start(work, "gateway", List.of("gateway", "--host", "127.0.0.1", "--port", "0",
-          "--grpc-port", "-1", "--admin-port", "0", "--control-plane", cp));
+          "--grpc-port", grpc ? "0" : "-1", "--admin-port", "0", "--control-plane", cp));
       gatewayPort = Integer.parseInt(gateway.await(Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)"), START_TIMEOUT));
       // The writer: the upstream registered as a sidecar would, kept alive while the bench runs.
       registry = RegistryClient.builder().controlPlane(cp).callTimeout(Duration.ofSeconds(60)).build();
       registry.register(InstanceSpec.builder(SERVICE).instanceId("upstream-1").address("127.0.0.1")
           .port(upstream.port()).protocol(Protocol.PROTOCOL_HTTP).build());
+      if (grpc) {
+        gatewayGrpcPort = Integer.parseInt(gateway.await(Pattern.compile(" and :(\\d+) \\(gRPC\\)"), START_TIMEOUT));
+        gatewayMetrics = gateway.await(Pattern.compile("admin: (http://\\S+/metrics)"), START_TIMEOUT);
+        registry.register(InstanceSpec.builder(GrpcUnary.SERVICE).instanceId("demo-grpc-1").address("127.0.0.1")
+            .port(demoPort).protocol(Protocol.PROTOCOL_GRPC).build());
+      }
       awaitRoute(url("gateway"));
+    }
+
+    /**
+     * Calls Echo once on each of {@code targets} with a real gRPC client, through the gateway once
+     * its route has arrived, and keeps the call h2load is to repeat on each.
+     */
+    void verifyGrpc(List<String> targets) throws Exception {
+      Path body = targets.isEmpty() ? null : GrpcUnary.writeBody(work);
+      for (String t : targets) {
+        boolean viaGateway = t.equals("gateway");
+        grpcCalls.put(t, GrpcUnary.verify("127.0.0.1:" + (viaGateway ? gatewayGrpcPort : demoPort),
+            viaGateway ? GrpcUnary.SERVICE : null, body, START_TIMEOUT));
+      }
+    }
+
+    /**
+     * Runs h2load's gRPC calls on {@code target} (closed loop when {@code rate} is 0); through the
+     * gateway, its own count of server-side failures in the meantime is the floor of the errors.
+     */
+    Wrk.Result grpc(String target, int connections, int streams, int rate, int seconds) throws Exception {
+      boolean viaGateway = target.equals("gateway");
+      String url = "http://127.0.0.1:" + (viaGateway ? gatewayGrpcPort : demoPort) + GrpcUnary.PATH;
+      long before = viaGateway ? GrpcUnary.gatewayServerErrors(gatewayMetrics) : 0;
+      Wrk.Result r = H2load.grpc(url, grpcCalls.get(target), connections, streams, rate, seconds, work);
+      long counted = viaGateway ? GrpcUnary.gatewayServerErrors(gatewayMetrics) - before : 0;
+      return counted <= r.non2xx() ? r : new Wrk.Result(r.requests(), r.durationMicros(), r.p50(), r.p99(), r.p999(),
+          r.max(), r.socketErrors(), counted);
     }
 
     /** Waits until the gateway answers 200 on {@code url}: the route arrived by push. */
@@ -351,7 +478,7 @@ final class GatewayBench implements Callable<Integer> {
 
     @Override
     public void close() {
-      for (AutoCloseable c : new AutoCloseable[] {gateway, registry, controlPlane, haproxy, nginx, upstream}) {
+      for (AutoCloseable c : new AutoCloseable[] {gateway, registry, controlPlane, demo, haproxy, nginx, upstream}) {
         if (c != null) {
           try {
             c.close();

@@ -9,17 +9,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code H2load} runs nghttp2's h2load (Debian package {@code nghttp2-client}) as a child process:
- * HTTP/2 over cleartext by prior knowledge (h2c), or HTTP/1.1 at a fixed request rate (open loop:
- * a stalled server does not slow the load down, so its stall shows in the latencies instead of
- * hiding in fewer requests). Quantiles are exact, read from h2load's per-request log (start time,
- * status, microseconds to the end of the response).
+ * HTTP/2 over cleartext by prior knowledge (h2c), gRPC unary calls over h2c ({@link #grpc}), or
+ * HTTP/1.1 at a fixed request rate (open loop: a stalled server does not slow the load down, so its
+ * stall shows in the latencies instead of hiding in fewer requests). Quantiles are exact, read from
+ * h2load's per-request log (start time, status, microseconds to the end of the response).
  */
 final class H2load {
 
   static final Path BINARY = Path.of("/usr/bin/h2load");
+  private static final Pattern DATA_BYTES = Pattern.compile("(?m)^traffic:.*\\((\\d+)\\) data\\s*$");
 
   private H2load() {}
 
@@ -48,7 +51,51 @@ final class H2load {
         url, seconds, workDir);
   }
 
+  /**
+   * gRPC unary over h2c: every request a POST of {@code call.body()} with {@code call.headers()},
+   * {@code streams} in flight per connection; closed loop when {@code rate} is 0, else {@code rate}
+   * requests/s in all (split over the connections, as {@link #fixedRate}). A call answered HTTP 200
+   * without its message (a failed gRPC status: trailers only, no DATA) counts with the non-2xx: the
+   * answers' DATA bytes must hold {@code call.okResponseBytes()} per answered request. Bytes of the
+   * requests still in flight when the run ends count too, so up to that many failures could hide.
+   */
+  static Wrk.Result grpc(String url, GrpcUnary.Call call, int connections, int streams, int rate, int seconds,
+      Path workDir) throws IOException, InterruptedException {
+    List<String> options = new ArrayList<>(List.of("-c", Integer.toString(connections), "-m", Integer.toString(streams),
+        "-t", "1", "-d", call.body().toString()));
+    if (rate > 0) {
+      options.addAll(List.of("--rps", Integer.toString(Math.max(1, Math.round((float) rate / connections)))));
+    }
+    for (String h : call.headers()) {
+      options.addAll(List.of("-H", h));
+    }
+    Run run = exec(options, url, seconds, workDir);
+    Wrk.Result r = fromLog(run.log(), seconds * 1_000_000L, failed(run.output()));
+    long answered = r.requests() - r.non2xx();
+    long withMessage = dataBytes(run.output()) / call.okResponseBytes();
+    long notOk = Math.max(0, answered - withMessage);
+    return new Wrk.Result(r.requests(), r.durationMicros(), r.p50(), r.p99(), r.p999(), r.max(), r.socketErrors(),
+        r.non2xx() + notOk);
+  }
+
+  /** The DATA bytes received, from h2load's "traffic:" line ("..., 12.3KB (12345) data"). */
+  static long dataBytes(String output) throws IOException {
+    Matcher m = DATA_BYTES.matcher(output);
+    if (!m.find()) {
+      throw new IOException("no traffic line in h2load's output:\n" + output);
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  private record Run(String output, Path log) {}
+
   private static Wrk.Result run(List<String> options, String url, int seconds, Path workDir)
+      throws IOException, InterruptedException {
+    Run run = exec(options, url, seconds, workDir);
+    return fromLog(run.log(), seconds * 1_000_000L, failed(run.output()));
+  }
+
+  private static Run exec(List<String> options, String url, int seconds, Path workDir)
       throws IOException, InterruptedException {
     Path log = workDir.resolve("h2load-requests.tsv");
     Files.deleteIfExists(log);
@@ -65,7 +112,7 @@ final class H2load {
       if (p.exitValue() != 0 || !Files.exists(log)) {
         throw new IOException("h2load exited with " + p.exitValue() + ":\n" + out);
       }
-      return fromLog(log, seconds * 1_000_000L, failed(out));
+      return new Run(out, log);
     } finally {
       p.destroyForcibly();
     }

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,16 +19,19 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A short run of {@code vertice bench gateway} as users run it: the upstream (nginx), the control
  * plane, the gateway, nginx and HAProxy each in its own process, loaded by wrk, h2load over h2c and
- * h2load at a fixed rate. It checks the plumbing (every target and load answered, no error, the JSON
+ * h2load at a fixed rate; and the demo gRPC service in its own process, called by h2load directly and
+ * through the gateway's gRPC port, closed loop and at a fixed rate. It checks the plumbing (every
+ * target and load answered, no error: for gRPC, every answered call carried its message, the JSON
  * fields the README quotes), never a figure.
  */
 class GatewayBenchProcessTest {
 
   private static final Pattern ROW = Pattern.compile(
-      "\\{\"bench\":\"gateway\",\"target\":\"(\\w+)\",\"load\":\"(\\w+)\",\"connections\":(\\d+),\"rate\":(\\d+),"
+      "\\{\"bench\":\"gateway\",\"target\":\"(\\w+)\",\"load\":\"([\\w-]+)\",\"connections\":(\\d+),\"rate\":(\\d+),"
           + "\"round\":\"1\",\"rps\":([0-9.]+),\"p50_ms\":[0-9.]+,\"p99_ms\":[0-9.]+,\"p999_ms\":[0-9.]+,"
           + "\"max_ms\":[0-9.]+,\"requests\":(\\d+),\"errors\":(\\d+),\"rps_vs_nginx\":([0-9.]+|null),"
-          + "\"p99_vs_nginx\":([0-9.]+|null),\"p99_over_direct_ms\":(-?[0-9.]+|null)}");
+          + "\"p99_vs_nginx\":([0-9.]+|null),\"rps_vs_direct\":([0-9.]+|null),"
+          + "\"p99_over_direct_ms\":(-?[0-9.]+|null)}");
 
   @Test
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -35,7 +39,8 @@ class GatewayBenchProcessTest {
     try (LauncherProcess cli = new LauncherProcess(dir)) {
       LauncherProcess.Result r = cli.start("bench", "gateway", "--seconds", "1", "--warmup-seconds", "1",
           "--rounds", "1", "--connections", "4", "--h2c-connections", "2", "--h2c-streams", "2", "--rate", "100",
-          "--rate-connections", "2", "--proxy-workers", "1", "--json").await(Duration.ofSeconds(140));
+          "--rate-connections", "2", "--proxy-workers", "1", "--grpc-connections", "2", "--grpc-rate", "50", "--json")
+          .await(Duration.ofSeconds(140));
       assertEquals(0, r.code(), r.err());
       Set<String> seen = new HashSet<>();
       for (String line : r.lines()) {
@@ -46,11 +51,13 @@ class GatewayBenchProcessTest {
         seen.add(target + "/" + load);
         assertTrue(Long.parseLong(m.group(6)) > 0, "no request completed: " + line);
         assertEquals("0", m.group(7), "errors: " + line);
-        assertEquals(target.equals("nginx"), m.group(8).equals("null"), "ratio to nginx: " + line);
-        assertEquals(load.equals("rate") && !target.equals("direct"), !m.group(10).equals("null"),
-            "p99 over direct: " + line);
-        if (load.equals("rate")) {
-          assertEquals("100", m.group(4), line);
+        boolean grpc = load.startsWith("grpc");
+        boolean rate = load.endsWith("rate");
+        assertEquals(target.equals("nginx") || grpc, m.group(8).equals("null"), "ratio to nginx: " + line);
+        assertEquals(!rate && !target.equals("direct"), !m.group(10).equals("null"), "req/s over direct: " + line);
+        assertEquals(rate && !target.equals("direct"), !m.group(11).equals("null"), "p99 over direct: " + line);
+        if (rate) {
+          assertEquals(grpc ? "50" : "100", m.group(4), line);
         }
       }
       for (String target : List.of("direct", "gateway", "nginx", "haproxy")) {
@@ -58,6 +65,10 @@ class GatewayBenchProcessTest {
           assertTrue(seen.contains(target + "/" + load), target + "/" + load + " missing from:\n" + r.out());
         }
       }
+      // gRPC unary on the demo gRPC service: direct and through the gateway only.
+      assertEquals(Set.of("direct/grpc", "gateway/grpc", "direct/grpc-rate", "gateway/grpc-rate"),
+          seen.stream().filter(k -> k.contains("/grpc")).collect(Collectors.toSet()),
+          r.out());
       assertTrue(r.err().contains("rps_vs_nginx"), "the table on stderr:\n" + r.err());
     }
   }
