@@ -9,6 +9,7 @@ import dev.vertice.controlplane.push.ChangeListener;
 import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.ResourceSource;
 import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.registry.ServiceSummary;
 import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import java.util.ArrayList;
@@ -39,6 +40,11 @@ import java.util.function.Function;
  * outside the writer's lock. An assignment is therefore never built when no xDS client watches it,
  * and may be sent again with the same content after a change that did not touch it.
  *
+ * <p>Built from a {@link RegistryView}, the projection starts idle: until {@link #activate()} (the
+ * ADS service calls it when an xDS stream opens) a registry change costs it nothing, and the first
+ * activation builds every service's resources from the view's current state, with no change
+ * applied meanwhile, before following the changes. Built from functions, it follows from the start.
+ *
  * <p>Thread-safe: changes are applied under one lock (a leaf below the registry's, above the
  * engine's); reads ({@link ResourceSource#get}, {@link ResourceSource#names}) take no lock of
  * this class.
@@ -56,6 +62,9 @@ public final class XdsResources implements ChangeListener {
   /** The instance shape each service's eager resources were built from; guarded by lock. */
   private final Map<String, Shape> shapes = new HashMap<>();
   private final List<ResourceSource> sources;
+  /** The view the projection is built from at its first activation; null: active from the start. */
+  private final RegistryView view;
+  private volatile boolean active;
 
   /** One ClusterLoadAssignment at one version, built on first read. */
   private static final class Assignment {
@@ -87,7 +96,7 @@ public final class XdsResources implements ChangeListener {
     }, name -> {
       StoredTrafficPolicy policy = view.trafficPolicy(name);
       return policy == null ? null : policy.policy();
-    }, downstream);
+    }, downstream, Objects.requireNonNull(view, "view"));
   }
 
   /**
@@ -101,6 +110,13 @@ public final class XdsResources implements ChangeListener {
    */
   public XdsResources(Function<String, List<Instance>> instances, Function<String, TrafficPolicy> policies,
       ChangeListener downstream) {
+    this(instances, policies, downstream, null);
+  }
+
+  private XdsResources(Function<String, List<Instance>> instances, Function<String, TrafficPolicy> policies,
+      ChangeListener downstream, RegistryView view) {
+    this.view = view;
+    this.active = view == null;
     this.instances = Objects.requireNonNull(instances, "instances");
     this.policies = Objects.requireNonNull(policies, "policies");
     this.downstream = Objects.requireNonNull(downstream, "downstream");
@@ -129,6 +145,55 @@ public final class XdsResources implements ChangeListener {
    */
   @Override
   public void onChange(String typeUrl, String name, long version, long changedAtNanos) {
+    // Idle: the view holds the change, and activate() reads it from there.
+    if (active) {
+      project(typeUrl, name, version, changedAtNanos, true);
+    }
+  }
+
+  /**
+   * Starts following the view, if not started yet: builds the resources of every service it holds
+   * (instances or policy), each at the service's newest version (its Endpoints version or its
+   * policy's revision, whichever is higher), with no change applied meanwhile. Returns once they are
+   * built, so that a subscription made afterwards lists them. No xDS subscriber exists before the
+   * first activation, so the engine is not told of these.
+   */
+  public void activate() {
+    if (active) {
+      return;
+    }
+    view.withoutChanges(() -> {
+      if (active) {
+        return;
+      }
+      Map<String, Long> versions = new HashMap<>();
+      for (ServiceSummary s : view.services()) {
+        versions.merge(s.service(), s.version(), Math::max);
+      }
+      Map<String, Long> policyOnly = new HashMap<>();
+      for (StoredTrafficPolicy p : view.trafficPolicies()) {
+        if (versions.containsKey(p.service())) {
+          versions.merge(p.service(), p.revision(), Math::max);
+        } else {
+          policyOnly.put(p.service(), p.revision());
+        }
+      }
+      for (Map.Entry<String, Long> e : versions.entrySet()) {
+        project(ResourceTypes.ENDPOINTS, e.getKey(), e.getValue(), 0, false);
+      }
+      for (Map.Entry<String, Long> e : policyOnly.entrySet()) {
+        project(ResourceTypes.TRAFFIC_POLICY, e.getKey(), e.getValue(), 0, false);
+      }
+      active = true;
+    });
+  }
+
+  /** Returns whether the projection follows the registry (see {@link #activate()}). */
+  public boolean active() {
+    return active;
+  }
+
+  private void project(String typeUrl, String name, long version, long changedAtNanos, boolean report) {
     boolean instancesChanged = ResourceTypes.ENDPOINTS.equals(typeUrl);
     if (!instancesChanged && !ResourceTypes.TRAFFIC_POLICY.equals(typeUrl)) {
       return;
@@ -153,8 +218,10 @@ public final class XdsResources implements ChangeListener {
           assignments.put(n, new Assignment(name, subset, n, version));
         }
         lastVersion.put(name, version);
-        for (String n : renewed) {
-          downstream.onChange(XdsTypes.ENDPOINT, n, version, changedAtNanos);
+        if (report) {
+          for (String n : renewed) {
+            downstream.onChange(XdsTypes.ENDPOINT, n, version, changedAtNanos);
+          }
         }
         return;
       }
@@ -201,8 +268,10 @@ public final class XdsResources implements ChangeListener {
         shapes.put(name, shape);
       }
       // Reported after every map is updated: the engine asks the sources whether a name exists.
-      for (String[] c : changed) {
-        downstream.onChange(c[0], c[1], version, changedAtNanos);
+      if (report) {
+        for (String[] c : changed) {
+          downstream.onChange(c[0], c[1], version, changedAtNanos);
+        }
       }
     }
   }
