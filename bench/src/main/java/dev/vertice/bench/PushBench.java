@@ -326,7 +326,7 @@ final class PushBench implements Callable<Integer> {
   /**
    * Runs the stream steps on one target (one process set for every step), after one unmeasured
    * warm-up stream at the first rate for {@code --warmup-seconds}, whose result goes to {@code
-   * warmups[slot]}.
+   * warmups[slot]}, and one awaited change per service.
    */
   private Map<Integer, PushRun.Result> stepRates(Path dir, Shape shape, boolean etcd, PushRun.Result[] warmups,
       int slot) throws Exception {
@@ -334,6 +334,9 @@ final class PushBench implements Callable<Integer> {
     try (Target t = start(dir, shape, etcd)) {
       if (warmupSeconds > 0) {
         warmups[slot] = t.run.stream(rates.get(0), Duration.ofSeconds(warmupSeconds));
+        // A cold target can fall seconds behind its warm-up (changes past the wait are forgotten, not
+        // finished): one change per service, each awaited, so the first step starts with nothing queued.
+        t.run.oneAtATime(Duration.ZERO, shape.services());
       }
       if (rateSearch) {
         RateSteps steps = new RateSteps(rates.get(0), rateFactor, maxRate, p99LimitMs);
