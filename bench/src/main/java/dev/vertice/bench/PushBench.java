@@ -54,7 +54,8 @@ final class PushBench implements Callable<Integer> {
 
   @Option(names = "--warmup-seconds", defaultValue = "20",
       description = "Unmeasured changes first, for this long (the JIT compiles gRPC, Netty and protobuf for well"
-          + " over 10 s in a cold JVM). Default: ${DEFAULT-VALUE}.")
+          + " over 10 s in a cold JVM): one at a time, or with --rate a stream at the first rate. 0: none."
+          + " Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
   @Option(names = "--rate", split = ",",
@@ -151,10 +152,13 @@ final class PushBench implements Callable<Integer> {
         throw bad("invalid --connections: " + c + " must be a positive number or 'all'");
       }
     }
-    if (rounds <= 0 || warmupSeconds < 0 || seconds <= 0 || services <= 0 || watcherProcesses <= 0
-        || perConnection <= 0) {
-      throw bad("--rounds, --seconds, --services, --watcher-processes and --watchers-per-connection must be positive,"
-          + " --warmup-seconds not negative");
+    positive("--rounds", rounds);
+    positive("--seconds", seconds);
+    positive("--services", services);
+    positive("--watcher-processes", watcherProcesses);
+    positive("--watchers-per-connection", perConnection);
+    if (warmupSeconds < 0 || warmupSeconds > 3600) {
+      throw bad("invalid --warmup-seconds: " + warmupSeconds + " must be 0..3600");
     }
     if (!peer.equals("none") && !peer.equals("etcd")) {
       throw bad("invalid --peer: " + peer + " must be none or etcd");
@@ -177,6 +181,12 @@ final class PushBench implements Callable<Integer> {
     }
     if (replicas < 1 || (replicas > 1 && !inProcess)) {
       throw bad("invalid --replicas: " + replicas + " (more than 1 only with --in-process and a Redis --store)");
+    }
+  }
+
+  private void positive(String flag, int value) {
+    if (value <= 0) {
+      throw bad("invalid " + flag + ": " + value + " must be positive");
     }
   }
 
@@ -265,8 +275,9 @@ final class PushBench implements Callable<Integer> {
   }
 
   private void streams(Path dir, Shape shape, boolean etcd, Report report, Report max) throws Exception {
-    Map<Integer, PushRun.Result> vertice = stepRates(dir, shape, false);
-    Map<Integer, PushRun.Result> peerResults = etcd ? stepRates(dir, shape, true) : Map.of();
+    PushRun.Result[] warmups = new PushRun.Result[2];
+    Map<Integer, PushRun.Result> vertice = stepRates(dir, shape, false, warmups, 0);
+    Map<Integer, PushRun.Result> peerResults = etcd ? stepRates(dir, shape, true, warmups, 1) : Map.of();
     List<Integer> all = new ArrayList<>(vertice.keySet());
     peerResults.keySet().stream().filter(r -> !all.contains(r)).forEach(all::add);
     all.sort(Integer::compare);
@@ -279,6 +290,9 @@ final class PushBench implements Callable<Integer> {
       row.put("rate", rate);
       row.put("seconds", seconds);
       row.put("warmup_s", warmupSeconds);
+      // The warm-up stream runs at the first rate, unmeasured; its own p99 shows how cold the start was.
+      row.put("warmup_rate", warmupSeconds > 0 ? rates.get(0) : null);
+      row.put("warmup_p99_ms", warmups[0] == null ? null : warmups[0].toLastWatcher().millis(0.99));
       row.put("changes", v == null ? null : v.changes());
       row.put("achieved_rate", v == null ? null : Math.round(v.achievedRate() * 10) / 10.0);
       row.put("lost", v == null ? null : v.lost());
@@ -289,6 +303,7 @@ final class PushBench implements Callable<Integer> {
       row.put("peer_lost", e == null ? null : e.lost());
       latencies(row, "peer_", e == null ? null : e.toLastWatcher());
       row.put("peer_sustained", e == null ? null : held(e) ? "yes" : "no");
+      row.put("peer_warmup_p99_ms", warmups[1] == null ? null : warmups[1].toLastWatcher().millis(0.99));
       ratios(row);
       report.add(row);
       sustained = v != null && held(v) ? Math.max(sustained, rate) : sustained;
@@ -308,12 +323,20 @@ final class PushBench implements Callable<Integer> {
     return r.lost() == 0 && r.toLastWatcher().count() > 0 && r.toLastWatcher().millis(0.99) <= p99LimitMs;
   }
 
-  /** Runs the stream steps on one target (one process set for every step, warmed up once). */
-  private Map<Integer, PushRun.Result> stepRates(Path dir, Shape shape, boolean etcd) throws Exception {
+  /**
+   * Runs the stream steps on one target (one process set for every step), after one unmeasured
+   * warm-up stream at the first rate for {@code --warmup-seconds}, whose result goes to {@code
+   * warmups[slot]}, and one awaited change per service.
+   */
+  private Map<Integer, PushRun.Result> stepRates(Path dir, Shape shape, boolean etcd, PushRun.Result[] warmups,
+      int slot) throws Exception {
     Map<Integer, PushRun.Result> out = new LinkedHashMap<>();
     try (Target t = start(dir, shape, etcd)) {
       if (warmupSeconds > 0) {
-        t.run.stream(rates.get(0), Duration.ofSeconds(warmupSeconds));
+        warmups[slot] = t.run.stream(rates.get(0), Duration.ofSeconds(warmupSeconds));
+        // A cold target can fall seconds behind its warm-up (changes past the wait are forgotten, not
+        // finished): one change per service, each awaited, so the first step starts with nothing queued.
+        t.run.oneAtATime(Duration.ZERO, shape.services());
       }
       if (rateSearch) {
         RateSteps steps = new RateSteps(rates.get(0), rateFactor, maxRate, p99LimitMs);

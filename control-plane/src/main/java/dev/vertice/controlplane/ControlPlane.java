@@ -94,7 +94,7 @@ public final class ControlPlane implements AutoCloseable {
     // Every replica publishes its watchers' answers to policies, for the canary lease holder.
     this.policyAcks = new PolicyAckReporter(backend.policyAcks());
     this.engine = new PushEngine(pushExecutor, b.ticker, b.pushLimits,
-        ConvergenceListener.both(b.convergenceListener, policyAcks), versions);
+        ConvergenceListener.both(b.convergenceListener, policyAcks), versions, b.inlineDrains);
     XdsResources xds = new XdsResources(registry, engine);
     registry.addListener(engine);
     registry.addListener(xds);
@@ -110,7 +110,8 @@ public final class ControlPlane implements AutoCloseable {
       this.replicaId = id.length() > 12 ? id.substring(0, 12) : id;
       this.registryService = new RegistryGrpcService(backend.registry(), registry, versions, b.authorizer);
       this.discoveryService = new DiscoveryGrpcService(engine, b.authorizer);
-      this.adsService = new AdsGrpcService(engine, b.authorizer);
+      // The xDS projection is built when the first ADS stream opens, not at every change before.
+      this.adsService = new AdsGrpcService(engine, b.authorizer, xds::activate);
       this.autoscale = new LoadSignals(b.autoscale, b.ticker);
       this.statsService = new StatsGrpcService(backend.stats(), wallClock, b.statsLimits, registry,
           autoscale::onReport);
@@ -321,6 +322,7 @@ public final class ControlPlane implements AutoCloseable {
     private ConvergenceListener convergenceListener = ConvergenceListener.NONE;
     private Versions versions;
     private int pushThreads = Runtime.getRuntime().availableProcessors();
+    private int inlineDrains = PushEngine.DEFAULT_INLINE_DRAINS;
     private RedisStoreConfig redis;
     private Clock wallClock = Clock.systemUTC();
     private Duration statsRetention = StatsStore.DEFAULT_RETENTION;
@@ -408,6 +410,19 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalArgumentException("pushThreads must be positive: " + v);
       }
       this.pushThreads = v;
+      return this;
+    }
+
+    /**
+     * Subscribers a change may need for their responses to be built and handed to the transport on
+     * the writer's thread (the Register call's, or the Redis change-log reader's) instead of a push
+     * thread; 0 always uses the push threads. Default {@link PushEngine#DEFAULT_INLINE_DRAINS}.
+     */
+    public Builder inlineDrains(int v) {
+      if (v < 0) {
+        throw new IllegalArgumentException("inlineDrains must not be negative: " + v);
+      }
+      this.inlineDrains = v;
       return this;
     }
 

@@ -361,8 +361,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     ControlPlaneServer server;
     try {
-      List<io.grpc.ServerInterceptor> interceptors = new java.util.ArrayList<>(
-          List.of(tracing.serverInterceptor(), new GrpcServerMetrics(metrics.registry())));
+      // The span interceptor only when spans are exported: off, it still wrapped every callback of
+      // every call in a context (each Watch ACK included) for spans that went nowhere.
+      List<io.grpc.ServerInterceptor> interceptors = new java.util.ArrayList<>(tracing.serverInterceptors());
+      interceptors.add(new GrpcServerMetrics(metrics.registry()));
       if (authSetup.interceptor() != null) {
         // Last: refused calls are still traced and counted.
         interceptors.add(authSetup.interceptor());

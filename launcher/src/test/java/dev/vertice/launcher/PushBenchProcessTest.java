@@ -52,10 +52,11 @@ class PushBenchProcessTest {
     try (LauncherProcess cli = new LauncherProcess(dir)) {
       LauncherProcess.Result r = cli.start("bench", "push", "--watchers", "4", "--connections", "all",
           "--services", "2", "--rate", "10", "--rate-search", "--max-rate", "20", "--p99-limit-ms", "100000",
-          "--seconds", "1", "--warmup-seconds", "0", "--json").await(Duration.ofSeconds(110));
+          "--seconds", "1", "--warmup-seconds", "1", "--json").await(Duration.ofSeconds(110));
       assertEquals(0, r.code(), r.err());
       Pattern step = Pattern.compile("\\{\"bench\":\"push\",\"mode\":\"stream\",\"watchers\":4,\"connections\":4,"
-          + "\"watcher_processes\":1,\"services\":2,\"rate\":(\\d+),\"seconds\":1,\"warmup_s\":0,\"changes\":(\\d+),"
+          + "\"watcher_processes\":1,\"services\":2,\"rate\":(\\d+),\"seconds\":1,\"warmup_s\":1,"
+          + "\"warmup_rate\":10,\"warmup_p99_ms\":" + NUMBER + ",\"changes\":(\\d+),"
           + "\"achieved_rate\":" + NUMBER + ",\"lost\":(\\d+),\"p50_ms\":" + NUMBER + ",.*\"sustained\":\"yes\".*");
       List<String> rows = r.lines();
       assertEquals(3, rows.size(), r.out());
@@ -97,6 +98,12 @@ class PushBenchProcessTest {
       LauncherProcess.Result peer = cli.run("bench", "push", "--peer", "zookeeper");
       assertEquals(2, peer.code(), peer.err());
       assertTrue(peer.err().contains("--peer"), peer.err());
+      LauncherProcess.Result warmup = cli.run("bench", "push", "--rate", "1000", "--warmup-seconds", "-1");
+      assertEquals(2, warmup.code(), warmup.err());
+      assertTrue(warmup.err().contains("--warmup-seconds"), warmup.err());
+      LauncherProcess.Result seconds = cli.run("bench", "push", "--rate", "1000", "--seconds", "0");
+      assertEquals(2, seconds.code(), seconds.err());
+      assertTrue(seconds.err().contains("--seconds"), seconds.err());
       LauncherProcess.Result search = cli.run("bench", "push", "--rate-search");
       assertEquals(2, search.code(), search.err());
       assertTrue(search.err().contains("--rate"), search.err());

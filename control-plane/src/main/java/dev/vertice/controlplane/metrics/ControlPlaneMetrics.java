@@ -60,7 +60,8 @@ public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceLis
   private final Map<RemovalReason, Counter> expirations = new EnumMap<>(RemovalReason.class);
   private final Map<String, Timer> convergence = new ConcurrentHashMap<>();
   private final Map<String, Counter> abandoned = new ConcurrentHashMap<>();
-  private final Map<String, Counter> answers = new ConcurrentHashMap<>();
+  /** Per ACK: looked up by type URL and node-kind label, [ACK, NACK], with no allocation. */
+  private final Map<String, Map<String, Counter[]>> answers = new ConcurrentHashMap<>();
 
   /** Creates the event meters in {@code registry}. */
   public ControlPlaneMetrics(MeterRegistry registry) {
@@ -137,12 +138,29 @@ public final class ControlPlaneMetrics implements RegistryEvents, ConvergenceLis
 
   @Override
   public void onSubscriberAnswered(String typeUrl, String nodeKind, long nanos, boolean nacked) {
+    Map<String, Counter[]> byKind = answers.get(typeUrl);
+    if (byKind == null) {
+      byKind = answers.computeIfAbsent(typeUrl, t -> new ConcurrentHashMap<>());
+    }
+    // Keyed by the label, not the client's string: a client cannot grow the map.
     String kind = KNOWN_NODE_KINDS.contains(nodeKind) ? nodeKind : "other";
-    String answer = nacked ? "nack" : "ack";
+    Counter[] counters = byKind.get(kind);
+    if (counters == null) {
+      counters = byKind.computeIfAbsent(kind, k -> answerCounters(typeUrl, k));
+    }
+    counters[nacked ? 1 : 0].increment();
+  }
+
+  /** The ACK and NACK counters of a type and node kind; Micrometer returns the same meter for equal tags. */
+  private Counter[] answerCounters(String typeUrl, String kind) {
     String type = shortType(typeUrl);
-    answers.computeIfAbsent(type + '|' + kind + '|' + answer, k -> Counter.builder("vertice.watch.answers")
-        .tag("type", type).tag("node_kind", kind).tag("answer", answer)
-        .description("Watch responses ACKed or NACKed by subscribers").register(registry)).increment();
+    Counter[] out = new Counter[2];
+    for (int i = 0; i < 2; i++) {
+      out[i] = Counter.builder("vertice.watch.answers").tag("type", type).tag("node_kind", kind)
+          .tag("answer", i == 0 ? "ack" : "nack")
+          .description("Watch responses ACKed or NACKed by subscribers").register(registry);
+    }
+    return out;
   }
 
   @Override

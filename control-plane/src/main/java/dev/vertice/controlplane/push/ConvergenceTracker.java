@@ -83,7 +83,8 @@ final class ConvergenceTracker {
       return;
     }
     long now = ticker.nanoTime();
-    List<Change> done = new ArrayList<>(1);
+    // Per ACK, the common case completes nothing: no list, no callback object.
+    List<Change> done = null;
     long lastAnsweredChangeAt = Long.MIN_VALUE;
     synchronized (lock) {
       Key key = new Key(typeUrl, name);
@@ -105,6 +106,9 @@ final class ConvergenceTracker {
         }
         if (--c.remaining == 0) {
           it.remove();
+          if (done == null) {
+            done = new ArrayList<>(1);
+          }
           done.add(c);
         }
       }
@@ -113,8 +117,14 @@ final class ConvergenceTracker {
       }
     }
     if (lastAnsweredChangeAt != Long.MIN_VALUE) {
-      long nanos = now - lastAnsweredChangeAt;
-      notify(() -> listener.onSubscriberAnswered(typeUrl, nodeKind, nanos, nacked));
+      try {
+        listener.onSubscriberAnswered(typeUrl, nodeKind, now - lastAnsweredChangeAt, nacked);
+      } catch (RuntimeException e) {
+        Logger.getLogger(ConvergenceTracker.class.getName()).log(Level.WARNING, "convergence listener failed", e);
+      }
+    }
+    if (done == null) {
+      return;
     }
     for (Change c : done) {
       long nanos = now - c.changedAtNanos;

@@ -28,6 +28,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The engine knows nothing of gRPC: the service layer adapts a stream to a {@link PushSink}
  * and feeds requests to the {@link Subscriber}.
  *
+ * <p>A change that only a few subscribers need ({@link #DEFAULT_INLINE_DRAINS} or fewer, set per
+ * engine) is drained on the thread that reports it, right after the engine's lock is released:
+ * the response reaches the transport without waking a push thread, which on a busy machine is the
+ * largest step between a write and a lone watcher. The reporter (the registry view) may still hold
+ * its own locks then; a drain takes the subscriber's and the stream's monitors, which no thread
+ * holds while waiting for those locks.
+ *
  * <p>Thread-safe. Lock order: engine, then subscriber, then the convergence tracker; resource
  * sources are read with no lock held.
  */
@@ -35,6 +42,13 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
 
   /** Tasks that share the drains of one change: the push threads of a typical machine. */
   private static final int DRAIN_TASKS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+  /**
+   * Subscribers a change may need for its drains to run on the reporting thread rather than the
+   * executor: one watcher's write then costs no thread hand-off, while a wide fan-out still leaves
+   * the writer at once.
+   */
+  public static final int DEFAULT_INLINE_DRAINS = 4;
 
   private final Object lock = new Object();
   private final Map<String, ResourceSource> sources = new ConcurrentHashMap<>();
@@ -44,6 +58,7 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
   private final ConvergenceTracker convergence;
   private final Versions versions;
   private final PendingBudget budget;
+  private final int inlineDrains;
 
   // guarded by lock
   private final Map<String, Map<String, Set<Subscriber>>> explicit = new HashMap<>();
@@ -69,6 +84,22 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
    */
   public PushEngine(Executor executor, Ticker ticker, PushLimits limits, ConvergenceListener listener,
       Versions versions) {
+    this(executor, ticker, limits, listener, versions, DEFAULT_INLINE_DRAINS);
+  }
+
+  /**
+   * Creates an engine like {@link #PushEngine(Executor, Ticker, PushLimits, ConvergenceListener,
+   * Versions)} whose changes needed by at most {@code inlineDrains} subscribers are drained on the
+   * thread that reports them (0: always on the executor).
+   *
+   * @throws IllegalArgumentException when {@code inlineDrains} is negative
+   */
+  public PushEngine(Executor executor, Ticker ticker, PushLimits limits, ConvergenceListener listener,
+      Versions versions, int inlineDrains) {
+    if (inlineDrains < 0) {
+      throw new IllegalArgumentException("inlineDrains must not be negative: " + inlineDrains);
+    }
+    this.inlineDrains = inlineDrains;
     this.executor = executor;
     this.ticker = ticker;
     this.limits = limits;
@@ -224,13 +255,20 @@ public final class PushEngine implements ChangeListener, AutoCloseable {
   }
 
   /**
-   * Runs the drains of one change in a few tasks (one per {@link #DRAIN_TASKS} share of the
-   * subscribers) rather than one task each: a change to a thousand watchers costs the writer a
-   * couple of executor hand-offs, not a thousand. Each drain was claimed by its subscriber already.
+   * Runs the drains of one change here when they are few (at most {@code inlineDrains}), else in a
+   * few tasks (one per {@link #DRAIN_TASKS} share of the subscribers) rather than one task each: a
+   * change to a thousand watchers costs the writer a couple of executor hand-offs, not a thousand.
+   * Each drain was claimed by its subscriber already. Called with no lock of the engine held.
    */
   private void scheduleDrains(List<Subscriber> toDrain) {
     int n = toDrain.size();
     if (n == 0) {
+      return;
+    }
+    if (n <= inlineDrains) {
+      for (Subscriber s : toDrain) {
+        s.runDrain();
+      }
       return;
     }
     int tasks = Math.min(n, DRAIN_TASKS);

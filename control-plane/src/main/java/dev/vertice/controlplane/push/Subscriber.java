@@ -470,7 +470,7 @@ public final class Subscriber {
     return signal && wip.getAndIncrement() == 0;
   }
 
-  /** Runs the drain that {@link #markChanged} claimed; on the engine's executor. */
+  /** Runs the drain that {@link #markChanged} claimed: on the engine's executor, or inline for a small fan-out. */
   void runDrain() {
     drainLoop();
   }

@@ -223,6 +223,17 @@ public final class RegistryView {
     }
   }
 
+  /**
+   * Runs {@code action} with no change applied or reported meanwhile (under the lock the listeners
+   * are called under): for a listener that starts late, to read the current state and then hear of
+   * every later change exactly once. {@code action} may read this view; it must not block.
+   */
+  public void withoutChanges(Runnable action) {
+    synchronized (lock) {
+      action.run();
+    }
+  }
+
   // --- reads ---
 
   /** Returns instance {@code service/instanceId}, or null when the view does not hold it. */

@@ -60,6 +60,7 @@ public final class AdsGrpcService implements AggregatedDiscoveryServiceGrpc.Asyn
 
   private final PushEngine engine;
   private final Authorizer authorizer;
+  private final Runnable beforeStream;
 
   /** Creates the service over {@code engine}, which must serve the {@link XdsTypes}, with auth off. */
   public AdsGrpcService(PushEngine engine) {
@@ -73,8 +74,18 @@ public final class AdsGrpcService implements AggregatedDiscoveryServiceGrpc.Asyn
    * that subscribe are rate limited per identity (RESOURCE_EXHAUSTED).
    */
   public AdsGrpcService(PushEngine engine, Authorizer authorizer) {
+    this(engine, authorizer, () -> { });
+  }
+
+  /**
+   * Creates the service like {@link #AdsGrpcService(PushEngine, Authorizer)}, running {@code
+   * beforeStream} as each stream opens, before its first request is read: {@link
+   * XdsResources#activate()}, so that the projection is built only once an xDS client connects.
+   */
+  public AdsGrpcService(PushEngine engine, Authorizer authorizer, Runnable beforeStream) {
     this.engine = engine;
     this.authorizer = authorizer;
+    this.beforeStream = java.util.Objects.requireNonNull(beforeStream, "beforeStream");
   }
 
   /** Returns the service a resource name belongs to: the name up to the first {@code /} (subset clusters). */
@@ -85,6 +96,7 @@ public final class AdsGrpcService implements AggregatedDiscoveryServiceGrpc.Asyn
 
   @Override
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> response) {
+    beforeStream.run();
     return new AdsCall((ServerCallStreamObserver<DiscoveryResponse>) response);
   }
 

@@ -10,6 +10,7 @@ import dev.vertice.controlplane.push.Resource;
 import dev.vertice.controlplane.push.ResourceSource;
 import dev.vertice.controlplane.registry.RegistryView;
 import dev.vertice.controlplane.registry.ServiceShape;
+import dev.vertice.controlplane.registry.ServiceSummary;
 import dev.vertice.controlplane.registry.ServiceView;
 import dev.vertice.controlplane.registry.StoredTrafficPolicy;
 import java.util.ArrayList;
@@ -42,6 +43,11 @@ import java.util.function.Function;
  * outside the writer's lock. An assignment is therefore never built when no xDS client watches it,
  * and may be sent again with the same content after a change that did not touch it.
  *
+ * <p>Built from a {@link RegistryView}, the projection starts idle: until {@link #activate()} (the
+ * ADS service calls it when an xDS stream opens) a registry change costs it nothing, and the first
+ * activation builds every service's resources from the view's current state, with no change
+ * applied meanwhile, before following the changes. Built from functions, it follows from the start.
+ *
  * <p>Thread-safe: changes are applied under one lock (a leaf below the registry's, above the
  * engine's); reads ({@link ResourceSource#get}, {@link ResourceSource#names}) take no lock of
  * this class.
@@ -60,6 +66,9 @@ public final class XdsResources implements ChangeListener {
   /** The instance shape each service's eager resources were built from; guarded by lock. */
   private final Map<String, ServiceShape> shapes = new HashMap<>();
   private final List<ResourceSource> sources;
+  /** The view the projection is built from at its first activation; null: active from the start. */
+  private final RegistryView view;
+  private volatile boolean active;
 
   /** One ClusterLoadAssignment at one version, built on first read. */
   private static final class Assignment {
@@ -91,32 +100,35 @@ public final class XdsResources implements ChangeListener {
     }, view::shape, name -> {
       StoredTrafficPolicy policy = view.trafficPolicy(name);
       return policy == null ? null : policy.policy();
-    }, downstream);
+    }, downstream, Objects.requireNonNull(view, "view"));
   }
 
   /**
-   * Creates an empty projection that works a service's shape out from its instances at each change.
-   *
-   * @see #XdsResources(Function, Function, Function, ChangeListener)
-   */
-  public XdsResources(Function<String, List<Instance>> instances, Function<String, TrafficPolicy> policies,
-      ChangeListener downstream) {
-    this(instances, name -> ServiceShape.of(instances.apply(name)), policies, downstream);
-  }
-
-  /**
-   * Creates an empty projection.
+   * Creates an empty projection, active at once, that works a service's shape out from its
+   * instances at each change.
    *
    * @param instances the current instances of a service, in any health (empty when none); called
    *     from {@link #onChange} under the caller's lock, and when an assignment is read, with no
    *     lock of this class held
-   * @param shapes the current shape of a service's instances, called from {@link #onChange} under
-   *     the caller's lock; while it stays the same, {@code instances} is not called
    * @param policies the current traffic policy of a service, or null when it has none
    * @param downstream receives the changes of derived resources, in order
    */
-  public XdsResources(Function<String, List<Instance>> instances, Function<String, ServiceShape> shapes,
-      Function<String, TrafficPolicy> policies, ChangeListener downstream) {
+  public XdsResources(Function<String, List<Instance>> instances, Function<String, TrafficPolicy> policies,
+      ChangeListener downstream) {
+    this(instances, name -> ServiceShape.of(instances.apply(name)), policies, downstream, null);
+  }
+
+  /**
+   * Creates an empty projection: idle until {@link #activate()} when {@code view} is given, else
+   * active at once.
+   *
+   * @param shapes the current shape of a service's instances, called from {@link #onChange} under
+   *     the caller's lock; while it stays the same, {@code instances} is not called
+   */
+  private XdsResources(Function<String, List<Instance>> instances, Function<String, ServiceShape> shapes,
+      Function<String, TrafficPolicy> policies, ChangeListener downstream, RegistryView view) {
+    this.view = view;
+    this.active = view == null;
     this.instances = Objects.requireNonNull(instances, "instances");
     this.shapeOf = Objects.requireNonNull(shapes, "shapes");
     this.policies = Objects.requireNonNull(policies, "policies");
@@ -146,6 +158,55 @@ public final class XdsResources implements ChangeListener {
    */
   @Override
   public void onChange(String typeUrl, String name, long version, long changedAtNanos) {
+    // Idle: the view holds the change, and activate() reads it from there.
+    if (active) {
+      project(typeUrl, name, version, changedAtNanos, true);
+    }
+  }
+
+  /**
+   * Starts following the view, if not started yet: builds the resources of every service it holds
+   * (instances or policy), each at the service's newest version (its Endpoints version or its
+   * policy's revision, whichever is higher), with no change applied meanwhile. Returns once they are
+   * built, so that a subscription made afterwards lists them. No xDS subscriber exists before the
+   * first activation, so the engine is not told of these.
+   */
+  public void activate() {
+    if (active) {
+      return;
+    }
+    view.withoutChanges(() -> {
+      if (active) {
+        return;
+      }
+      Map<String, Long> versions = new HashMap<>();
+      for (ServiceSummary s : view.services()) {
+        versions.merge(s.service(), s.version(), Math::max);
+      }
+      Map<String, Long> policyOnly = new HashMap<>();
+      for (StoredTrafficPolicy p : view.trafficPolicies()) {
+        if (versions.containsKey(p.service())) {
+          versions.merge(p.service(), p.revision(), Math::max);
+        } else {
+          policyOnly.put(p.service(), p.revision());
+        }
+      }
+      for (Map.Entry<String, Long> e : versions.entrySet()) {
+        project(ResourceTypes.ENDPOINTS, e.getKey(), e.getValue(), 0, false);
+      }
+      for (Map.Entry<String, Long> e : policyOnly.entrySet()) {
+        project(ResourceTypes.TRAFFIC_POLICY, e.getKey(), e.getValue(), 0, false);
+      }
+      active = true;
+    });
+  }
+
+  /** Returns whether the projection follows the registry (see {@link #activate()}). */
+  public boolean active() {
+    return active;
+  }
+
+  private void project(String typeUrl, String name, long version, long changedAtNanos, boolean report) {
     boolean instancesChanged = ResourceTypes.ENDPOINTS.equals(typeUrl);
     if (!instancesChanged && !ResourceTypes.TRAFFIC_POLICY.equals(typeUrl)) {
       return;
@@ -169,8 +230,10 @@ public final class XdsResources implements ChangeListener {
           assignments.put(n, new Assignment(name, subset, n, version));
         }
         lastVersion.put(name, version);
-        for (String n : renewed) {
-          downstream.onChange(XdsTypes.ENDPOINT, n, version, changedAtNanos);
+        if (report) {
+          for (String n : renewed) {
+            downstream.onChange(XdsTypes.ENDPOINT, n, version, changedAtNanos);
+          }
         }
         return;
       }
@@ -217,8 +280,10 @@ public final class XdsResources implements ChangeListener {
         shapes.put(name, shape);
       }
       // Reported after every map is updated: the engine asks the sources whether a name exists.
-      for (String[] c : changed) {
-        downstream.onChange(c[0], c[1], version, changedAtNanos);
+      if (report) {
+        for (String[] c : changed) {
+          downstream.onChange(c[0], c[1], version, changedAtNanos);
+        }
       }
     }
   }
