@@ -148,7 +148,8 @@ final class Validation {
   /** Returns the keepalive interval to use for {@code ttl}, or records a violation. */
   java.time.Duration keepalive(RegisterRequest request, RegistryConfig config, java.time.Duration ttl) {
     if (!request.hasKeepaliveInterval()) {
-      java.time.Duration half = ttl == null ? config.defaultKeepalive() : ttl.dividedBy(2);
+      // Halved in nanoseconds: Duration.dividedBy goes through BigDecimal on every Register.
+      java.time.Duration half = ttl == null ? config.defaultKeepalive() : java.time.Duration.ofNanos(ttl.toNanos() / 2);
       return half.compareTo(config.defaultKeepalive()) < 0 ? half : config.defaultKeepalive();
     }
     java.time.Duration interval = duration("keepalive_interval", request.getKeepaliveInterval());
