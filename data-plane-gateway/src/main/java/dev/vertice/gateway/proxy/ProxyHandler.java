@@ -79,6 +79,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   private boolean upgradeChecked;
   /** Runs out when the client has taken nothing for the response write timeout; null while it reads. */
   private ScheduledFuture<?> writeStall;
+  /** The upstream response timer of this connection's exchanges; made with the first one. */
+  private DeadlineTimer responseTimer;
 
   ProxyHandler(ProxyContext px, boolean http2, HeaderTimeoutHandler headerTimeout) {
     this.px = px;
@@ -419,6 +421,22 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   }
 
   @Override
+  public DeadlineTimer responseTimer() {
+    DeadlineTimer t = responseTimer;
+    if (t == null) {
+      t = new DeadlineTimer(ctx.executor(), this::responseTimedOut);
+      responseTimer = t;
+    }
+    return t;
+  }
+
+  private void responseTimedOut() {
+    if (ex != null) {
+      ex.onTimeout();
+    }
+  }
+
+  @Override
   public void closeAfterResponse() {
     closeAfterResponse = true;
   }
@@ -503,6 +521,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     cancelWriteStall();
     if (ex != null) {
       ex.abort();
+    }
+    if (responseTimer != null) {
+      responseTimer.cancel();
     }
     while (!pending.isEmpty()) {
       ReferenceCountUtil.release(pending.poll());
