@@ -252,7 +252,9 @@ final class Exchange implements UpstreamHandler.Listener {
       bodySent |= c.content().isReadable();
       a.upstream.writeAndFlush(c, a.upstream.voidPromise());
       if (last) {
-        client.autoRead(false); // the next pipelined request waits for this response
+        if (!bodyless) {
+          client.autoRead(false); // the next pipelined request waits for this response (onObject holds it)
+        }
       } else if (!a.upstream.isWritable()) {
         client.autoRead(false);
       }
@@ -403,7 +405,7 @@ final class Exchange implements UpstreamHandler.Listener {
       finished = true;
       px.observer.requestFinished(target.service(), a.endpoint.version(), a.status, System.nanoTime() - startNanos);
       RequestTracing.end(span, a.status);
-      px.inFlight.decrementAndGet();
+      px.inFlight.decrement();
       client.exchangeEnded();
       client.closeNow();
       return;
@@ -470,7 +472,7 @@ final class Exchange implements UpstreamHandler.Listener {
     finishStats(a, true);
     a.discardUpstream();
     attempt = null;
-    px.retries.incrementAndGet();
+    px.retries.increment();
     px.observer.retried(target.service());
     nextAttempt();
   }
@@ -493,7 +495,7 @@ final class Exchange implements UpstreamHandler.Listener {
       up.close();
       UpstreamPools.release(up);
     }
-    px.inFlight.decrementAndGet();
+    px.inFlight.decrement();
     client.exchangeEnded();
     if (!requestDone) {
       acceptsBody = false;
@@ -513,7 +515,7 @@ final class Exchange implements UpstreamHandler.Listener {
     attempt = null;
     acceptsBody = false;
     releaseQueued();
-    px.inFlight.decrementAndGet();
+    px.inFlight.decrement();
     client.exchangeEnded();
     if (responseStarted) {
       client.closeNow();
@@ -536,7 +538,7 @@ final class Exchange implements UpstreamHandler.Listener {
       a.discardUpstream();
     }
     releaseQueued();
-    px.inFlight.decrementAndGet();
+    px.inFlight.decrement();
     client.exchangeEnded();
   }
 

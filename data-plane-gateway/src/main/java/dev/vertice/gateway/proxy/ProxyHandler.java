@@ -5,6 +5,7 @@ import dev.vertice.gateway.admin.AdminResponse;
 import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.routing.RouteResolver;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,6 +30,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.URI;
@@ -55,6 +58,8 @@ import java.util.logging.Logger;
 final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientSide {
 
   private static final Logger log = Logger.getLogger(ProxyHandler.class.getName());
+  /** A connection's client address as text, kept on the connection for its HTTP/2 streams. */
+  private static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.valueOf("vertice.clientAddress");
 
   private final ProxyContext px;
   private final boolean http2;
@@ -166,7 +171,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   private void startRequest(HttpRequest req) {
     requestInFlight = true;
     responseInFlight = true;
-    px.requests.incrementAndGet();
+    px.requests.increment();
     if (headerTimeout != null) {
       headerTimeout.headReceived();
     }
@@ -202,8 +207,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
       answer(framing.status(), framing.code(), framing.message(), requestId, null);
       return;
     }
-    // Until the upstream is connected the body waits in the socket (bounded), not in memory.
-    autoRead(false);
+    // Until the upstream is connected the body waits in the socket (bounded), not in memory. A request
+    // without a body leaves reading on: only a pipelined request can follow, and onObject holds that
+    // back (stopping reads then); turning reads off and on again costs two epoll_ctl calls per request.
+    // (The framing was checked above: Content-Length, when present, is a number.)
+    boolean noBody = http2 ? wholeRequestEmpty
+        : !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0;
+    if (!noBody) {
+      autoRead(false);
+    }
     boolean keepAlive = http2 || HttpUtil.isKeepAlive(req);
     if (!keepAlive || px.draining) {
       closeAfterResponse = true;
@@ -247,7 +259,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     boolean chunked = HttpUtil.isTransferEncodingChunked(req);
     boolean bodyless = http2 ? wholeRequestEmpty || length == 0 : length <= 0 && !chunked;
     ex = new Exchange(px, this, ctx, http2, req, requestId, target, host, bodyless);
-    px.inFlight.incrementAndGet();
+    px.inFlight.increment();
     ex.nextAttempt();
   }
 
@@ -270,11 +282,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   public String clientAddress() {
     String a = clientAddress;
     if (a == null) {
-      java.net.SocketAddress remote = http2 && ctx.channel().parent() != null ? ctx.channel().parent().remoteAddress()
-          : ctx.channel().remoteAddress();
-      a = "";
-      if (remote instanceof java.net.InetSocketAddress isa) {
-        a = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
+      // An HTTP/2 stream asks its connection, which keeps the text for its other streams.
+      Channel conn = http2 && ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+      Attribute<String> kept = conn.attr(CLIENT_ADDRESS);
+      a = kept.get();
+      if (a == null) {
+        a = "";
+        if (conn.remoteAddress() instanceof java.net.InetSocketAddress isa) {
+          a = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
+        }
+        kept.set(a);
       }
       clientAddress = a;
     }
@@ -359,7 +376,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     if (headerTimeout != null) {
       headerTimeout.awaitingHead();
     }
-    while (!pending.isEmpty() && !requestInFlight && !responseInFlight && !closed) {
+    // A held-back request head waits for the exchange before it to end; the held-back content of the
+    // request just started goes to it at once (waiting for the request to end, it waited forever: a
+    // pipelined request after the first one hung, its body or last content never forwarded).
+    while (!pending.isEmpty() && !closed) {
+      boolean ready = pending.peek() instanceof HttpRequest ? !requestInFlight && !responseInFlight
+          : requestInFlight || !responseInFlight;
+      if (!ready) {
+        break;
+      }
       onObject(pending.poll());
     }
     if (!responseInFlight && !closed) {
