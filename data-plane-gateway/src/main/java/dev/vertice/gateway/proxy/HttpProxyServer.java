@@ -193,7 +193,7 @@ public final class HttpProxyServer implements AutoCloseable {
           }
         });
     ch.pipeline().addLast("header-timeout", headerTimeout);
-    ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    ch.pipeline().addLast("idle", new ResponseIdleHandler(c.idleTimeout().toNanos()));
     ch.pipeline().addLast("h2c", cleartext);
     ch.pipeline().addLast("proxy", new ProxyHandler(px, false, headerTimeout));
   }

@@ -86,6 +86,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   private ScheduledFuture<?> writeStall;
   /** The upstream response timer of this connection's exchanges; made with the first one. */
   private DeadlineTimer responseTimer;
+  /** The cleartext HTTP/1.1 idle timeout, told of each response's end; null on other pipelines. */
+  private ResponseIdleHandler idle;
 
   ProxyHandler(ProxyContext px, boolean http2, HeaderTimeoutHandler headerTimeout) {
     this.px = px;
@@ -96,6 +98,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.idle = http2 ? null : ctx.pipeline().get(ResponseIdleHandler.class);
   }
 
   @Override
@@ -369,6 +372,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     if (requestInFlight || responseInFlight || closed) {
       return;
     }
+    if (idle != null) {
+      idle.resetWriteTimeout(); // the response was written: the idle time counts from now
+    }
     if (closeAfterResponse) {
       close();
       return;
@@ -525,6 +531,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     if (headerTimeout != null && (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent
         || evt instanceof io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent)) {
       headerTimeout.upgraded();
+      if (idle != null) {
+        // HTTP/2 now: writes on the streams count as activity again, one by one.
+        if (ctx.pipeline().context(idle) != null) {
+          ctx.pipeline().replace(idle, "idle", idle.tracking());
+        }
+        idle = null;
+      }
       // The upgraded request is served as stream 1 by the HTTP/2 handlers, not here.
       requestInFlight = false;
       responseInFlight = false;
