@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * and a listener). The connection's {@link ProxyHandler} marks the end of each response instead
  * ({@link #resetWriteTimeout}), which is what the idle close looks at: it ignores idle events while a
  * response is in flight. When the connection becomes HTTP/2 (h2c), the proxy handler puts Netty's
- * handler back, since the streams' writes are then the only sign of life a download gives.
+ * handler back, since the streams' writes are then the only sign of life a download gives. Upstream
+ * connections use it too: one in use ignores idle events, and a released one last read a response.
  */
 final class ResponseIdleHandler extends IdleStateHandler {
 
