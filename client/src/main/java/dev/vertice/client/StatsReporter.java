@@ -78,6 +78,16 @@ public final class StatsReporter implements AutoCloseable {
 
   private record Key(String service, String version) {}
 
+  /**
+   * The counters of keys recorded lately, by the strings' hashes: {@link #record} finds them without
+   * making a {@link Key} (a benign race: slots are immutable and a miss falls back on the map).
+   */
+  private final Slot[] recent = new Slot[RECENT_SLOTS];
+
+  private static final int RECENT_SLOTS = 64;
+
+  private record Slot(String service, String version, Counters counters) {}
+
   /** {@code InFlight} tells how many requests are in flight now, for autoscaling. */
   @FunctionalInterface
   public interface InFlight {
@@ -129,14 +139,24 @@ public final class StatsReporter implements AutoCloseable {
    * connection failures and timeouts. Lock-free.
    */
   public void record(String service, String version, long latencyNanos, boolean error) {
-    Key key = new Key(service, version);
-    Counters c = counters.get(key);
-    if (c == null) {
-      if (counters.size() >= MAX_KEYS) {
-        dropped.incrementAndGet();
-        return;
+    int h = 31 * Objects.hashCode(service) + Objects.hashCode(version);
+    int slot = (h ^ (h >>> 16)) & (RECENT_SLOTS - 1);
+    Slot recently = recent[slot];
+    Counters c;
+    if (recently != null && Objects.equals(recently.service, service)
+        && Objects.equals(recently.version, version)) {
+      c = recently.counters;
+    } else {
+      Key key = new Key(service, version);
+      c = counters.get(key);
+      if (c == null) {
+        if (counters.size() >= MAX_KEYS) {
+          dropped.incrementAndGet();
+          return;
+        }
+        c = counters.computeIfAbsent(key, k -> new Counters(bounds.length + 1));
       }
-      c = counters.computeIfAbsent(key, k -> new Counters(bounds.length + 1));
+      recent[slot] = new Slot(service, version, c);
     }
     int i = Arrays.binarySearch(boundsNanos, latencyNanos);
     int bucket = i >= 0 ? i : -i - 1; // bucket i holds latencies <= bound i

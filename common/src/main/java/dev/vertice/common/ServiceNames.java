@@ -2,7 +2,6 @@ package dev.vertice.common;
 
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * {@code ServiceNames} is the one place where service names are normalised and checked.
@@ -18,8 +17,6 @@ public final class ServiceNames {
   /** The longest canonical name, as for a DNS label. */
   public static final int MAX_LENGTH = 63;
 
-  private static final Pattern CANONICAL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-
   private ServiceNames() {}
 
   /**
@@ -32,12 +29,34 @@ public final class ServiceNames {
       return Optional.empty();
     }
     String candidate = name.strip().toLowerCase(Locale.ROOT).replace('_', '-').replace('.', '-');
-    return CANONICAL.matcher(candidate).matches() ? Optional.of(candidate) : Optional.empty();
+    return isCanonical(candidate) ? Optional.of(candidate) : Optional.empty();
   }
 
   /** Returns whether {@code name} is already in canonical form. */
   public static boolean isCanonical(String name) {
-    return name != null && CANONICAL.matcher(name).matches();
+    return name != null && isCanonical(name, 0, name.length());
+  }
+
+  /**
+   * Returns whether {@code s[from, to)} is a name in canonical form (the gateway checks the first
+   * path segment in place, without cutting it out). No regular expression, nothing allocated.
+   */
+  public static boolean isCanonical(CharSequence s, int from, int to) {
+    int len = to - from;
+    if (len < 1 || len > MAX_LENGTH || !isLetterOrDigit(s.charAt(from)) || !isLetterOrDigit(s.charAt(to - 1))) {
+      return false;
+    }
+    for (int i = from + 1; i < to - 1; i++) {
+      char c = s.charAt(i);
+      if (c != '-' && !isLetterOrDigit(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isLetterOrDigit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   }
 
   /** Explains why {@code name} has no canonical form, for error messages. */

@@ -209,6 +209,35 @@ class GatewayProxyTest {
     }
   }
 
+  /**
+   * Pipelined requests (bodyless ones leave the client connection reading while they are proxied)
+   * are answered one by one, in order, the one with a body with all of it.
+   */
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+    Upstream a = upstream("a");
+    cp.register("echo", "a", a.port());
+    awaitRoutable("echo");
+    try (java.net.Socket sock = new java.net.Socket("127.0.0.1", gateway.port())) {
+      sock.setSoTimeout(10_000);
+      sock.getOutputStream().write(("GET /echo/p1 HTTP/1.1\r\nHost: gw\r\n\r\n"
+          + "POST /echo/p2 HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\n\r\nhello"
+          + "GET /echo/p3 HTTP/1.1\r\nHost: gw\r\n\r\n"
+          + "GET /echo/p4 HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String answer = new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+      assertEquals(4, answer.split("HTTP/1.1 200 ", -1).length - 1, answer);
+      int p2 = answer.indexOf("\"bytes\":5");
+      assertTrue(p2 > answer.indexOf("\"bytes\":0") && p2 < answer.lastIndexOf("\"bytes\":0"), answer);
+    }
+    for (String uri : List.of("/p1", "/p2", "/p3", "/p4")) {
+      Upstream.Seen seen = a.seen.poll();
+      assertNotNull(seen, uri);
+      assertEquals(uri, seen.uri());
+      assertEquals(uri.equals("/p2") ? 5 : 0, seen.bodyBytes(), uri);
+    }
+  }
+
   @Test
   void shutdownDrainsRequestsInFlight() throws Exception {
     Upstream slow = upstream("slow");

@@ -5,7 +5,6 @@ import dev.vertice.gateway.resilience.InstanceGuard;
 import dev.vertice.gateway.resilience.ServiceGuard;
 import dev.vertice.gateway.routing.Router;
 import io.netty.channel.Channel;
-import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * {@code Attempt} is one try of an {@code Exchange} on one instance: its upstream connection, its
@@ -19,7 +18,9 @@ final class Attempt {
   private final ProxyObserver observer;
   private final String service;
   Channel upstream;
-  ScheduledFuture<?> timer;
+  /** The connection's response timer while this attempt has it armed, else null. */
+  DeadlineTimer timer;
+  private int arming;
   boolean sent;
   boolean settled;
   int status;
@@ -33,9 +34,15 @@ final class Attempt {
     this.service = service;
   }
 
+  /** Arms the connection's response timer for this attempt. */
+  void startTimer(DeadlineTimer t, long timeoutNanos) {
+    timer = t;
+    arming = t.arm(timeoutNanos);
+  }
+
   void cancelTimer() {
     if (timer != null) {
-      timer.cancel(false);
+      timer.disarm(arming);
       timer = null;
     }
   }

@@ -37,6 +37,12 @@ interface ClientSide {
   /** The client's IP address (for X-Forwarded-For), computed once per connection; null when unknown. */
   String clientAddress();
 
+  /**
+   * The connection's upstream response timer (one per connection, re-armed per attempt); when it
+   * runs out it calls the current exchange's {@code onTimeout}.
+   */
+  DeadlineTimer responseTimer();
+
   /** Answers locally with an error; the request body, if still coming, is read and dropped. */
   void answer(HttpResponseStatus status, String code, String message, String requestId, String service);
 }

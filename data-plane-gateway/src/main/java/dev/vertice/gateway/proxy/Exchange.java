@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -60,9 +59,13 @@ final class Exchange implements UpstreamHandler.Listener {
   final boolean bodyless;
   final long startNanos = System.nanoTime();
   final Duration timeout;
+  private final long timeoutNanos;
   final ServiceGuard serviceGuard;
-  final ArrayDeque<HttpContent> queued = new ArrayDeque<>();
-  final Set<EndpointKey> tried = new HashSet<>(4);
+  /** Request content that came before the upstream connection; made when first needed. */
+  private ArrayDeque<HttpContent> queued;
+  /** The instance of the first attempt; the others tried, on retries only. */
+  private EndpointKey firstTried;
+  private Set<EndpointKey> moreTried;
   boolean acceptsBody = true;
   boolean requestDone;
   boolean bodySent;
@@ -91,15 +94,17 @@ final class Exchange implements UpstreamHandler.Listener {
     this.bodyless = bodyless;
     this.retryableAfterSend = bodyless && IDEMPOTENT.contains(head.method());
     this.timeout = target.timeout() != null ? target.timeout() : px.config.requestTimeout();
+    this.timeoutNanos = timeout.toNanos();
     this.serviceGuard = px.router.state().serviceGuard(target.service());
     this.span = px.tracing.start(head, target.service(), target.path());
   }
 
   /** Picks an instance and connects to it, or answers 404/503. */
   void nextAttempt() {
-    Router.Decision d = px.router.route(target.service(), Protocol.PROTOCOL_HTTP,
-        e -> !tried.contains(e.key()) && Router.GUARDED.admit(e));
-    if (d.outcome() == Router.Outcome.NO_HEALTHY_INSTANCE && !tried.isEmpty()) {
+    // The first attempt admits every instance the breakers admit (no lambda made per request).
+    Router.Decision d = px.router.route(target.service(), Protocol.PROTOCOL_HTTP, firstTried == null ? Router.GUARDED
+        : e -> !tried(e.key()) && Router.GUARDED.admit(e));
+    if (d.outcome() == Router.Outcome.NO_HEALTHY_INSTANCE && firstTried != null) {
       // Every other instance is out: the ones already tried may take the retry.
       d = px.router.route(target.service(), Protocol.PROTOCOL_HTTP, Router.GUARDED);
     }
@@ -123,7 +128,14 @@ final class Exchange implements UpstreamHandler.Listener {
       serviceGuard.retryBudget().onRequest();
     }
     attempts++;
-    tried.add(e.key());
+    if (firstTried == null) {
+      firstTried = e.key();
+    } else {
+      if (moreTried == null) {
+        moreTried = new HashSet<>(4);
+      }
+      moreTried.add(e.key());
+    }
     Attempt a = new Attempt(e, serviceGuard, px.observer, target.service());
     attempt = a;
     e.begin();
@@ -138,6 +150,22 @@ final class Exchange implements UpstreamHandler.Listener {
       onAcquired(a, f, true);
     } else {
       f.addListener(x -> onAcquired(a, f, false));
+    }
+  }
+
+  private boolean tried(EndpointKey k) {
+    return k.equals(firstTried) || (moreTried != null && moreTried.contains(k));
+  }
+
+  private boolean queuedEmpty() {
+    return queued == null || queued.isEmpty();
+  }
+
+  private void releaseQueued() {
+    if (queued != null) {
+      while (!queued.isEmpty()) {
+        queued.poll().release();
+      }
     }
   }
 
@@ -168,11 +196,11 @@ final class Exchange implements UpstreamHandler.Listener {
     up.config().setAutoRead(true);
     up.write(upstreamRequest(a.endpoint), up.voidPromise());
     a.sent = true;
-    if (requestDone && queued.isEmpty()) {
+    if (requestDone && queuedEmpty()) {
       // A retry of a bodyless request: its (empty) last content went to the previous attempt.
       up.write(LastHttpContent.EMPTY_LAST_CONTENT, up.voidPromise());
     }
-    while (!queued.isEmpty()) {
+    while (!queuedEmpty()) {
       HttpContent c = queued.poll();
       bodySent |= c.content().isReadable();
       up.write(c, up.voidPromise());
@@ -180,7 +208,7 @@ final class Exchange implements UpstreamHandler.Listener {
     if (!(inRequestRead && bodyless && !http2 && !requestDone)) {
       up.flush();
     }
-    a.timer = ctx.executor().schedule(() -> onTimeout(a), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    a.startTimer(client.responseTimer(), timeoutNanos);
     if (!requestDone) {
       client.autoRead(up.isWritable());
     }
@@ -224,11 +252,16 @@ final class Exchange implements UpstreamHandler.Listener {
       bodySent |= c.content().isReadable();
       a.upstream.writeAndFlush(c, a.upstream.voidPromise());
       if (last) {
-        client.autoRead(false); // the next pipelined request waits for this response
+        if (!bodyless) {
+          client.autoRead(false); // the next pipelined request waits for this response (onObject holds it)
+        }
       } else if (!a.upstream.isWritable()) {
         client.autoRead(false);
       }
     } else {
+      if (queued == null) {
+        queued = new ArrayDeque<>(4);
+      }
       queued.add(c);
     }
   }
@@ -372,7 +405,7 @@ final class Exchange implements UpstreamHandler.Listener {
       finished = true;
       px.observer.requestFinished(target.service(), a.endpoint.version(), a.status, System.nanoTime() - startNanos);
       RequestTracing.end(span, a.status);
-      px.inFlight.decrementAndGet();
+      px.inFlight.decrement();
       client.exchangeEnded();
       client.closeNow();
       return;
@@ -395,8 +428,10 @@ final class Exchange implements UpstreamHandler.Listener {
     // channelInactive follows the close and settles the attempt.
   }
 
-  void onTimeout(Attempt a) {
-    if (a != attempt || finished || responseStarted) {
+  /** The connection's response timer ran out (armed by the current attempt). */
+  void onTimeout() {
+    Attempt a = attempt;
+    if (a == null || a.timer == null || finished || responseStarted) {
       return;
     }
     attemptFailed(a, new Attempt.UpstreamException("timeout"), true, true, "timeout");
@@ -437,7 +472,7 @@ final class Exchange implements UpstreamHandler.Listener {
     finishStats(a, true);
     a.discardUpstream();
     attempt = null;
-    px.retries.incrementAndGet();
+    px.retries.increment();
     px.observer.retried(target.service());
     nextAttempt();
   }
@@ -460,7 +495,7 @@ final class Exchange implements UpstreamHandler.Listener {
       up.close();
       UpstreamPools.release(up);
     }
-    px.inFlight.decrementAndGet();
+    px.inFlight.decrement();
     client.exchangeEnded();
     if (!requestDone) {
       acceptsBody = false;
@@ -479,10 +514,8 @@ final class Exchange implements UpstreamHandler.Listener {
     RequestTracing.end(span, status.code());
     attempt = null;
     acceptsBody = false;
-    while (!queued.isEmpty()) {
-      queued.poll().release();
-    }
-    px.inFlight.decrementAndGet();
+    releaseQueued();
+    px.inFlight.decrement();
     client.exchangeEnded();
     if (responseStarted) {
       client.closeNow();
@@ -504,10 +537,8 @@ final class Exchange implements UpstreamHandler.Listener {
       a.release();
       a.discardUpstream();
     }
-    while (!queued.isEmpty()) {
-      queued.poll().release();
-    }
-    px.inFlight.decrementAndGet();
+    releaseQueued();
+    px.inFlight.decrement();
     client.exchangeEnded();
   }
 

@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
@@ -15,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * when the decoder has the whole head. It answers 408 with a JSON body, then closes
  * (a {@link LingeringClose}, so that the client still trickling bytes reads the answer). It sits
  * before the HTTP codec; the proxy handler, which sees the upgrade events (they travel towards the
- * tail), takes it out when the connection becomes HTTP/2.
+ * tail), takes it out when the connection becomes HTTP/2. The clock is a {@link DeadlineTimer}:
+ * nothing is scheduled or cancelled per request on a busy keep-alive connection.
  */
 final class HeaderTimeoutHandler extends ChannelDuplexHandler {
 
@@ -23,7 +23,7 @@ final class HeaderTimeoutHandler extends ChannelDuplexHandler {
   private final long lingerNanos;
   private ChannelHandlerContext ctx;
   private boolean awaiting = true;
-  private ScheduledFuture<?> timer;
+  private DeadlineTimer timer;
 
   HeaderTimeoutHandler(long timeoutNanos, long lingerNanos) {
     this.timeoutNanos = timeoutNanos;
@@ -33,12 +33,13 @@ final class HeaderTimeoutHandler extends ChannelDuplexHandler {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.timer = new DeadlineTimer(ctx.executor(), this::expired);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (awaiting && timer == null && msg instanceof ByteBuf b && b.isReadable()) {
-      timer = ctx.executor().schedule(this::expired, timeoutNanos, TimeUnit.NANOSECONDS);
+    if (awaiting && !timer.armed() && msg instanceof ByteBuf b && b.isReadable()) {
+      timer.arm(timeoutNanos);
     }
     ctx.fireChannelRead(msg);
   }
@@ -46,7 +47,7 @@ final class HeaderTimeoutHandler extends ChannelDuplexHandler {
   /** The head of the current request was decoded: stop the clock. */
   void headReceived() {
     awaiting = false;
-    cancel();
+    timer.disarm();
   }
 
   /** The exchange is over: the next request's first byte starts the clock again. */
@@ -55,14 +56,10 @@ final class HeaderTimeoutHandler extends ChannelDuplexHandler {
   }
 
   private void cancel() {
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
-    }
+    timer.cancel();
   }
 
   private void expired() {
-    timer = null;
     if (!awaiting || !ctx.channel().isActive()) {
       return;
     }

@@ -62,19 +62,20 @@ final class Http2TargetCheck extends ChannelInboundHandlerAdapter {
     if (path == null) {
       return "malformed request target: the request has no :path (CONNECT is not proxied)";
     }
-    String target = path.toString();
-    if (!RequestTarget.isValid(target)) {
+    // Checked as the frame holds it (no String made here: the codec makes the request line).
+    if (!RequestTarget.isValid(path)) {
       return "malformed request target: only visible ASCII characters and valid percent-encoding";
     }
-    boolean asterisk = target.equals("*") && h.method() != null && "OPTIONS".contentEquals(h.method());
-    if (!target.startsWith("/") && !asterisk) {
+    boolean asterisk = path.length() == 1 && path.charAt(0) == '*' && h.method() != null
+        && "OPTIONS".contentEquals(h.method());
+    if (path.charAt(0) != '/' && !asterisk) {
       return "malformed request target: an HTTP/2 :path starts with '/'";
     }
     return null;
   }
 
   private void refuse(ChannelHandlerContext ctx, Http2Headers request, String problem) {
-    px.requests.incrementAndGet();
+    px.requests.increment();
     DefaultHttpHeaders ids = new DefaultHttpHeaders();
     CharSequence given = request.get(Headers.X_REQUEST_ID);
     if (given != null) {

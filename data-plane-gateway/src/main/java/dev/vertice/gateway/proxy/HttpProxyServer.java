@@ -193,7 +193,7 @@ public final class HttpProxyServer implements AutoCloseable {
           }
         });
     ch.pipeline().addLast("header-timeout", headerTimeout);
-    ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    ch.pipeline().addLast("idle", new ResponseIdleHandler(c.idleTimeout().toNanos()));
     ch.pipeline().addLast("h2c", cleartext);
     ch.pipeline().addLast("proxy", new ProxyHandler(px, false, headerTimeout));
   }
@@ -273,7 +273,7 @@ public final class HttpProxyServer implements AutoCloseable {
 
   /** {@code inFlight} returns the requests being proxied now. */
   public int inFlight() {
-    return px.inFlight.get();
+    return (int) px.inFlight.sum();
   }
 
   /** {@code connections} returns the client connections open now. */
@@ -283,12 +283,12 @@ public final class HttpProxyServer implements AutoCloseable {
 
   /** {@code requests} returns the requests received since start. */
   public long requests() {
-    return px.requests.get();
+    return px.requests.sum();
   }
 
   /** {@code retries} returns the retries made since start. */
   public long retries() {
-    return px.retries.get();
+    return px.retries.sum();
   }
 
   /** {@code removePools} closes the upstream pools (and their idle connections) of {@code gone} instances. */
@@ -309,10 +309,10 @@ public final class HttpProxyServer implements AutoCloseable {
     px.draining = true;
     serverChannel.close().await();
     long deadline = System.nanoTime() + grace.toNanos();
-    while (px.inFlight.get() > 0 && System.nanoTime() - deadline < 0) {
+    while (px.inFlight.sum() > 0 && System.nanoTime() - deadline < 0) {
       Thread.sleep(10);
     }
-    return px.inFlight.get() == 0;
+    return px.inFlight.sum() == 0;
   }
 
   @Override

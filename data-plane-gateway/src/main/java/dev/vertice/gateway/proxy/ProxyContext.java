@@ -5,7 +5,7 @@ import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.routing.RouteResolver;
 import dev.vertice.gateway.routing.Router;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /** {@code ProxyContext} is what every connection handler of one proxy shares. */
 final class ProxyContext {
@@ -21,9 +21,10 @@ final class ProxyContext {
   /** What {@code X-Forwarded-Proto} says upstream: {@code https} on a TLS listener. */
   final String scheme;
   final AtomicInteger connections = new AtomicInteger();
-  final AtomicInteger inFlight = new AtomicInteger();
-  final AtomicLong requests = new AtomicLong();
-  final AtomicLong retries = new AtomicLong();
+  // Counted on every event loop per request and read only now and then: striped, not one shared atomic.
+  final LongAdder inFlight = new LongAdder();
+  final LongAdder requests = new LongAdder();
+  final LongAdder retries = new LongAdder();
   volatile boolean draining;
 
   ProxyContext(GatewayConfig config, Router router, RouteResolver resolver, UpstreamPools pools, AdminRoutes admin,

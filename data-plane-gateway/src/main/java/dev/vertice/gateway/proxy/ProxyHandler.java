@@ -5,6 +5,7 @@ import dev.vertice.gateway.admin.AdminResponse;
 import dev.vertice.gateway.admin.AdminRoutes;
 import dev.vertice.gateway.routing.RouteResolver;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,6 +30,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.URI;
@@ -55,6 +58,8 @@ import java.util.logging.Logger;
 final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientSide {
 
   private static final Logger log = Logger.getLogger(ProxyHandler.class.getName());
+  /** A connection's client address as text, kept on the connection for its HTTP/2 streams. */
+  private static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.valueOf("vertice.clientAddress");
 
   private final ProxyContext px;
   private final boolean http2;
@@ -79,6 +84,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   private boolean upgradeChecked;
   /** Runs out when the client has taken nothing for the response write timeout; null while it reads. */
   private ScheduledFuture<?> writeStall;
+  /** The upstream response timer of this connection's exchanges; made with the first one. */
+  private DeadlineTimer responseTimer;
+  /** The cleartext HTTP/1.1 idle timeout, told of each response's end; null on other pipelines. */
+  private ResponseIdleHandler idle;
 
   ProxyHandler(ProxyContext px, boolean http2, HeaderTimeoutHandler headerTimeout) {
     this.px = px;
@@ -89,6 +98,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.idle = http2 ? null : ctx.pipeline().get(ResponseIdleHandler.class);
   }
 
   @Override
@@ -164,7 +174,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   private void startRequest(HttpRequest req) {
     requestInFlight = true;
     responseInFlight = true;
-    px.requests.incrementAndGet();
+    px.requests.increment();
     if (headerTimeout != null) {
       headerTimeout.headReceived();
     }
@@ -200,8 +210,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
       answer(framing.status(), framing.code(), framing.message(), requestId, null);
       return;
     }
-    // Until the upstream is connected the body waits in the socket (bounded), not in memory.
-    autoRead(false);
+    // Until the upstream is connected the body waits in the socket (bounded), not in memory. A request
+    // without a body leaves reading on: only a pipelined request can follow, and onObject holds that
+    // back (stopping reads then); turning reads off and on again costs two epoll_ctl calls per request.
+    // (The framing was checked above: Content-Length, when present, is a number.)
+    boolean noBody = http2 ? wholeRequestEmpty
+        : !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0;
+    if (!noBody) {
+      autoRead(false);
+    }
     boolean keepAlive = http2 || HttpUtil.isKeepAlive(req);
     if (!keepAlive || px.draining) {
       closeAfterResponse = true;
@@ -245,7 +262,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     boolean chunked = HttpUtil.isTransferEncodingChunked(req);
     boolean bodyless = http2 ? wholeRequestEmpty || length == 0 : length <= 0 && !chunked;
     ex = new Exchange(px, this, ctx, http2, req, requestId, target, host, bodyless);
-    px.inFlight.incrementAndGet();
+    px.inFlight.increment();
     ex.nextAttempt();
   }
 
@@ -268,11 +285,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   public String clientAddress() {
     String a = clientAddress;
     if (a == null) {
-      java.net.SocketAddress remote = http2 && ctx.channel().parent() != null ? ctx.channel().parent().remoteAddress()
-          : ctx.channel().remoteAddress();
-      a = "";
-      if (remote instanceof java.net.InetSocketAddress isa) {
-        a = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
+      // An HTTP/2 stream asks its connection, which keeps the text for its other streams.
+      Channel conn = http2 && ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+      Attribute<String> kept = conn.attr(CLIENT_ADDRESS);
+      a = kept.get();
+      if (a == null) {
+        a = "";
+        if (conn.remoteAddress() instanceof java.net.InetSocketAddress isa) {
+          a = isa.getAddress() != null ? isa.getAddress().getHostAddress() : isa.getHostString();
+        }
+        kept.set(a);
       }
       clientAddress = a;
     }
@@ -350,6 +372,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     if (requestInFlight || responseInFlight || closed) {
       return;
     }
+    if (idle != null) {
+      idle.resetWriteTimeout(); // the response was written: the idle time counts from now
+    }
     if (closeAfterResponse) {
       close();
       return;
@@ -357,7 +382,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     if (headerTimeout != null) {
       headerTimeout.awaitingHead();
     }
-    while (!pending.isEmpty() && !requestInFlight && !responseInFlight && !closed) {
+    // A held-back request head waits for the exchange before it to end; the held-back content of the
+    // request just started goes to it at once (waiting for the request to end, it waited forever: a
+    // pipelined request after the first one hung, its body or last content never forwarded).
+    while (!pending.isEmpty() && !closed) {
+      boolean ready = pending.peek() instanceof HttpRequest ? !requestInFlight && !responseInFlight
+          : requestInFlight || !responseInFlight;
+      if (!ready) {
+        break;
+      }
       onObject(pending.poll());
     }
     if (!responseInFlight && !closed) {
@@ -416,6 +449,22 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
   public ChannelFuture track(ChannelFuture f) {
     lastWrite = f;
     return f;
+  }
+
+  @Override
+  public DeadlineTimer responseTimer() {
+    DeadlineTimer t = responseTimer;
+    if (t == null) {
+      t = new DeadlineTimer(ctx.executor(), this::responseTimedOut);
+      responseTimer = t;
+    }
+    return t;
+  }
+
+  private void responseTimedOut() {
+    if (ex != null) {
+      ex.onTimeout();
+    }
   }
 
   @Override
@@ -482,6 +531,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     if (headerTimeout != null && (evt instanceof io.netty.handler.codec.http.HttpServerUpgradeHandler.UpgradeEvent
         || evt instanceof io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent)) {
       headerTimeout.upgraded();
+      if (idle != null) {
+        // HTTP/2 now: writes on the streams count as activity again, one by one.
+        if (ctx.pipeline().context(idle) != null) {
+          ctx.pipeline().replace(idle, "idle", idle.tracking());
+        }
+        idle = null;
+      }
       // The upgraded request is served as stream 1 by the HTTP/2 handlers, not here.
       requestInFlight = false;
       responseInFlight = false;
@@ -503,6 +559,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements ClientS
     cancelWriteStall();
     if (ex != null) {
       ex.abort();
+    }
+    if (responseTimer != null) {
+      responseTimer.cancel();
     }
     while (!pending.isEmpty()) {
       ReferenceCountUtil.release(pending.poll());

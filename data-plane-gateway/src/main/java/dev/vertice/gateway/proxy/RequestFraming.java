@@ -39,7 +39,9 @@ final class RequestFraming {
       return bad("malformed request target: only visible ASCII characters and valid percent-encoding");
     }
     HttpHeaders h = req.headers();
-    List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    // Header lists are made only for the headers present (most requests have neither of these two).
+    List<String> te = h.contains(HttpHeaderNames.TRANSFER_ENCODING) ? h.getAll(HttpHeaderNames.TRANSFER_ENCODING)
+        : List.of();
     if (!te.isEmpty()) {
       if (req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
         return bad("Transfer-Encoding is not allowed in an HTTP/1.0 request");
@@ -58,9 +60,11 @@ final class RequestFraming {
             "the gateway supports no transfer coding but chunked");
       }
     }
-    for (String v : h.getAll(HttpHeaderNames.CONTENT_LENGTH)) {
-      if (!v.matches("[0-9]{1,18}")) {
-        return bad("Content-Length must be a decimal number of bytes");
+    if (h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      for (String v : h.getAll(HttpHeaderNames.CONTENT_LENGTH)) {
+        if (!isDecimal(v)) {
+          return bad("Content-Length must be a decimal number of bytes");
+        }
       }
     }
     int hosts = h.getAll(HttpHeaderNames.HOST).size();
@@ -71,6 +75,21 @@ final class RequestFraming {
       return bad("an HTTP/1.1 request needs a Host header");
     }
     return null;
+  }
+
+  /** Whether {@code v} is 1-18 ASCII digits (a Content-Length a long holds), as {@code [0-9]{1,18}}. */
+  static boolean isDecimal(String v) {
+    int n = v.length();
+    if (n < 1 || n > 18) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Problem bad(String message) {

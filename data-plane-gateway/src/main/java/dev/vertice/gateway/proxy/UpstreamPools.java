@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -161,7 +160,8 @@ final class UpstreamPools implements AutoCloseable {
             @Override
             protected void initChannel(Channel ch) {
               ch.attr(POOL).set(self);
-              ch.pipeline().addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS), new HttpClientCodec(),
+              // Idle upstream connections close; their last activity is always a read (the response's end).
+              ch.pipeline().addLast(new ResponseIdleHandler(TimeUnit.SECONDS.toNanos(idleSeconds)), new HttpClientCodec(),
                   handler.get());
             }
           });

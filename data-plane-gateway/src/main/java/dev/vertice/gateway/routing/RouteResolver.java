@@ -13,12 +13,20 @@ import java.util.Map;
  * {@code RouteResolver} maps a request's host and path to a service and the path to forward.
  * Host rules are tried first, then path-prefix rules (longest prefix first), then the default
  * {@code /{service}/rest...}: the first segment, normalised as in the registry, names the service
- * and is stripped. Immutable.
+ * and is stripped. Thread-safe: its only mutable state is a cache of service names.
+ *
+ * <p>The default rule checks the first segment in place and takes its name from a small cache of the
+ * names seen (a benign race: a thread that misses cuts the name out again), so the usual request
+ * allocates only the forwarded path and its {@link Target}.
  */
 public final class RouteResolver {
 
   private final Map<String, RouteRule> hosts = new HashMap<>();
   private final List<RouteRule> paths = new ArrayList<>();
+  /** Canonical service names by a hash of their spelling; entries are replaced, never removed. */
+  private final String[] names = new String[NAME_CACHE];
+
+  private static final int NAME_CACHE = 256;
 
   /** {@code RouteResolver} compiles {@code rules}. */
   public RouteResolver(List<RouteRule> rules) {
@@ -68,13 +76,31 @@ public final class RouteResolver {
     while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
       end++;
     }
-    String first = uri.substring(1, end);
-    String service = ServiceNames.isCanonical(first) ? first : ServiceNames.normalize(first).orElse(null);
+    String service = ServiceNames.isCanonical(uri, 1, end) ? cachedName(uri, 1, end)
+        : ServiceNames.normalize(uri.substring(1, end)).orElse(null);
     if (service == null) {
       return null;
     }
     String rest = uri.substring(end);
     return new Target(service, rest.isEmpty() ? "/" : rest.startsWith("/") ? rest : "/" + rest, null);
+  }
+
+  /** The name {@code uri[from, to)}, from the cache when it holds it, else cut out and cached. */
+  private String cachedName(String uri, int from, int to) {
+    int h = 0;
+    for (int i = from; i < to; i++) {
+      h = 31 * h + uri.charAt(i);
+    }
+    int slot = (h ^ (h >>> 16)) & (NAME_CACHE - 1);
+    String[] cache = names;
+    String cached = cache[slot];
+    int len = to - from;
+    if (cached != null && cached.length() == len && uri.regionMatches(from, cached, 0, len)) {
+      return cached;
+    }
+    String name = uri.substring(from, to);
+    cache[slot] = name;
+    return name;
   }
 
   private static String stripPort(String host) {

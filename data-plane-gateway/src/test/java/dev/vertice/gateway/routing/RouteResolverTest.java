@@ -27,6 +27,23 @@ class RouteResolverTest {
     assertNull(resolver.resolve("gw", "/bad$name/x"));
   }
 
+  /** Names come from a cache of 256 slots: many names (colliding slots), asked for again, each come back right. */
+  @Test
+  void cachedServiceNamesAreAlwaysTheNameAskedFor() {
+    RouteResolver plain = new RouteResolver(List.of());
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 2_000; i++) {
+        String name = "svc-" + Integer.toString(i, 36);
+        RouteResolver.Target t = plain.resolve(null, "/" + name + "/p?i=" + i);
+        assertEquals(name, t.service());
+        assertEquals("/p?i=" + i, t.path());
+      }
+    }
+    assertEquals("ab", plain.resolve(null, "/ab/x").service());
+    assertEquals("ba", plain.resolve(null, "/ba/x").service());
+    assertEquals("ab", plain.resolve(null, "/AB/x").service());
+  }
+
   @Test
   void hostRulesWinThenTheLongestPathPrefix() {
     assertEquals("orders", resolver.resolve("API.example.com:8080", "/api/x").service());
