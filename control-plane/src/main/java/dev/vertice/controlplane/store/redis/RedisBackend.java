@@ -55,6 +55,12 @@ public final class RedisBackend implements StoreBackend {
     ScriptedRedis shared = null;
     try {
       shared = new ScriptedRedis(redis);
+      // Registration scripts carry a deadline in Redis's time; the offset is measured now and every
+      // 30 s on the scheduler, so that a write never waits for the measurement.
+      RedisTimeClock redisTime = new RedisTimeClock(shared, Clock.systemUTC(), ticker);
+      redisTime.millis();
+      registry.fenceWrites(() -> System.currentTimeMillis() + redisTime.offsetMillis());
+      scheduler.scheduleWithFixedDelay(redisTime::millis, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
       return new RedisBackend(registry, shared, new RedisRolloutStore(shared), statsRetention, statsMaxSeries,
           ticker);
     } catch (StoreUnavailableException | RuntimeException e) {

@@ -34,6 +34,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -66,7 +67,12 @@ public final class RedisRegistryStore implements RegistryStore {
       List.of("register_batch", "deregister", "replace", "keepalive", "keepalive_batch", "grace", "expire", "snapshot",
           "policy");
 
+  /** What a registration's deadline allows beyond its command timeout (Redis clock measurement error). */
+  static final long FENCE_SLACK_MILLIS = 1_000;
+
   private final RedisStoreConfig redisConfig;
+  /** Redis's time in milliseconds, for the registration scripts' deadlines; null: none (see fenceWrites). */
+  private volatile LongSupplier redisMillis;
   private final RegistryConfig config;
   private final Ticker ticker;
   private final Supplier<String> ids;
@@ -196,10 +202,12 @@ public final class RedisRegistryStore implements RegistryStore {
       args.add(ids.get());
       args.add(e.ttl().toMillis());
     }
+    args.add(0L); // the deadline, set when the script is sent (see notAfter)
     RedisLink.AsyncWriter w = link.asyncWriter();
     Object[] argv = args.toArray();
     CompletableFuture<List<Object>> written;
     if (entries.size() == 1) {
+      argv[argv.length - 1] = notAfter();
       written = link.evalAsync(w.commands, "register_batch", ScriptOutputType.MULTI, argv);
     } else {
       // Larger batches one at a time per connection: a script queued behind others would spend its
@@ -207,13 +215,19 @@ public final class RedisRegistryStore implements RegistryStore {
       // one script at a time anyway.
       synchronized (w) {
         CompletableFuture<?> before = w.batchTail;
-        written = before.handle((r, e) -> null).thenCompose(v -> link.<List<Object>>evalAsync(w.commands,
-            "register_batch", ScriptOutputType.MULTI, argv));
+        written = before.handle((r, e) -> null).thenCompose(v -> {
+          argv[argv.length - 1] = notAfter();
+          return link.<List<Object>>evalAsync(w.commands, "register_batch", ScriptOutputType.MULTI, argv);
+        });
         w.batchTail = written;
       }
     }
     return written.thenCompose(r -> {
       long highest = (Long) r.get(0);
+      if (highest == -3) {
+        throw new CompletionException(new StoreUnavailableException("the registration reached Redis after its"
+            + " deadline (its connection was cut while it was on the way); it was not applied", null));
+      }
       if (highest == -2) {
         throw new CompletionException(CapacityExceededException.instancesOf(string(r.get(1)),
             config.maxInstancesPerService()));
@@ -240,6 +254,24 @@ public final class RedisRegistryStore implements RegistryStore {
       Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
       return CompletableFuture.<List<Registration>>failedFuture(cause);
     }).thenCompose(java.util.function.Function.identity());
+  }
+
+  /**
+   * {@code fenceWrites} makes every registration script carry a deadline in {@code redisMillis}
+   * (Redis's clock, as {@link RedisTimeClock} tracks it; never blocking): its command timeout and a
+   * second of slack after it is sent. A script that reaches Redis later changes nothing. Without it, a Register whose
+   * connection was cut mid-way (a partition drops packets; the kernel keeps retransmitting) could
+   * run after the partition heals, after the caller had retried it elsewhere and deregistered the
+   * instance: an acknowledged Deregister undone.
+   */
+  void fenceWrites(LongSupplier redisMillis) {
+    this.redisMillis = redisMillis;
+  }
+
+  /** The deadline of a registration script sent now, in Redis's milliseconds (0: none). */
+  private long notAfter() {
+    LongSupplier now = redisMillis;
+    return now == null ? 0 : now.getAsLong() + redisConfig.commandTimeout().toMillis() + FENCE_SLACK_MILLIS;
   }
 
   /** Renews the leases with one script call on the connection that never waits behind a WAIT. */

@@ -1,11 +1,17 @@
 -- ARGV: prefix, max instances, max log length, max instances per service, entry count, then per
--- entry: service, instance id, instance bytes, new lease id, ttl ms.
+-- entry: service, instance id, instance bytes, new lease id, ttl ms; last, the deadline in Redis's
+-- milliseconds (0: none): a call that arrives later returns {-3} and changes nothing (a write cut
+-- mid-way by a partition and retransmitted after it healed, long after its caller gave up).
 -- Registers every entry as register.lua would, all or none: the capacity is checked for the whole
 -- batch before anything is written. Returns {-1} when the registry would be over its limit,
 -- {-2, service} when that service would be; else {highest version, then per entry: lease id,
 -- created (0/1), the version of its service after the batch}.
 local max, maxlog, max_per_service, n = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local base = 5
+local not_after = tonumber(ARGV[base + n * 5 + 1] or '0')
+if not_after > 0 and now_ms() > not_after then
+  return {-3}
+end
 local leases = {}
 local added = {}
 local added_total = 0

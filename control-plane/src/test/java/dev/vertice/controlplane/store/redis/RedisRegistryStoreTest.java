@@ -1,19 +1,31 @@
 package dev.vertice.controlplane.store.redis;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.RegistryEvents;
 import dev.vertice.controlplane.registry.RegistryView;
+import dev.vertice.controlplane.store.Registration;
+import dev.vertice.controlplane.store.RegistrationRequest;
 import dev.vertice.controlplane.store.RegistryStore;
 import dev.vertice.controlplane.store.RegistryStoreContract;
+import dev.vertice.controlplane.store.StoreUnavailableException;
 import dev.vertice.testkit.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The registry store contract on a real redis-server: leases timed by Redis's clock, in real time. */
@@ -58,5 +70,30 @@ class RedisRegistryStoreTest extends RegistryStoreContract {
   @Override
   protected boolean realTime() {
     return true;
+  }
+
+  @Test
+  void aRegistrationThatReachesRedisAfterItsDeadlineChangesNothing() throws Exception {
+    Opened o = open();
+    RedisRegistryStore store = (RedisRegistryStore) o.store();
+    List<RegistrationRequest> one = List.of(
+        new RegistrationRequest(instance("late-1"), Duration.ofSeconds(30),
+            Duration.ofSeconds(10)));
+    // Redis's clock read as 1970: the script's deadline has passed when it arrives, as for a write
+    // retransmitted after a partition healed.
+    store.fenceWrites(() -> 1L);
+    ExecutionException late = assertThrows(
+        ExecutionException.class,
+        () -> store.registerBatch(one).get(10, TimeUnit.SECONDS));
+    assertInstanceOf(StoreUnavailableException.class,
+        late.getCause(), String.valueOf(late.getCause()));
+    assertEquals(0, o.view().instanceCount(), "nothing applied");
+
+    // On time, the same registration is a new one: the late call left no lease behind.
+    store.fenceWrites(System::currentTimeMillis);
+    Registration r = store.registerBatch(one)
+        .get(10, TimeUnit.SECONDS).get(0);
+    assertTrue(r.created(), "created by the call on time");
+    assertEquals(1, o.view().instanceCount());
   }
 }
