@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 final class RedisPair implements AutoCloseable {
 
   static final Path BINARY = Path.of("/usr/bin/redis-server");
+  /** How many ports a redis-server is tried on before giving up. */
+  static final int START_ATTEMPTS = 5;
 
   private final Process master;
   private final Process replica;
@@ -30,22 +32,46 @@ final class RedisPair implements AutoCloseable {
     }
     Files.createDirectories(dir.resolve("master"));
     Files.createDirectories(dir.resolve("replica"));
-    masterPort = BenchPorts.free();
-    int replicaPort = BenchPorts.free();
-    master = start(dir.resolve("master"), masterPort, List.of());
-    Process r = null;
+    Started m = startOnFreePort(dir.resolve("master"), List.of(), "PING", "PONG");
+    master = m.process();
+    masterPort = m.port();
     try {
-      await(masterPort, "PING", "PONG", master);
-      r = start(dir.resolve("replica"), replicaPort, List.of("--replicaof", "127.0.0.1", String.valueOf(masterPort)));
-      await(replicaPort, "INFO replication", "master_link_status:up", r);
+      replica = startOnFreePort(dir.resolve("replica"), List.of("--replicaof", "127.0.0.1", String.valueOf(masterPort)),
+          "INFO replication", "master_link_status:up").process();
     } catch (IOException | InterruptedException | RuntimeException e) {
-      if (r != null) {
-        stop(r);
-      }
       stop(master);
       throw e;
     }
-    replica = r;
+  }
+
+  /** A redis-server that answered, and its port. */
+  private record Started(Process process, int port) {}
+
+  /**
+   * Starts redis-server on a free port and waits for {@code expect} in its answer to {@code
+   * command}. A port found free can be taken before redis-server binds it (by another process's
+   * outgoing connection, say): when the server exits at once, it is started again on another port,
+   * up to {@link #START_ATTEMPTS} times.
+   */
+  private static Started startOnFreePort(Path dir, List<String> more, String command, String expect)
+      throws IOException, InterruptedException {
+    IOException last = null;
+    for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+      int port = BenchPorts.free();
+      Process p = start(dir, port, more);
+      try {
+        await(port, command, expect, p);
+        return new Started(p, port);
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        boolean exited = !p.isAlive();
+        stop(p);
+        if (!exited || !(e instanceof IOException io)) {
+          throw e;
+        }
+        last = io;
+      }
+    }
+    throw last;
   }
 
   /** Returns the master's address as {@code --store} takes it. */
