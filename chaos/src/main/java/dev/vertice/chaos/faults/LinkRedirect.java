@@ -26,6 +26,8 @@ public final class LinkRedirect implements AutoCloseable {
 
   private static final Logger log = Logger.getLogger(LinkRedirect.class.getName());
   private static final Object LOCK = new Object();
+  /** The table the redirects live in. */
+  private static final List<String> NAT = List.of("-t", "nat");
   private static int open; // guarded by LOCK
 
   private final String name;
@@ -124,35 +126,17 @@ public final class LinkRedirect implements AutoCloseable {
       }
       healed = true;
       open--;
-      IOException failure = null;
-      for (int i = rules.size() - 1; i >= 0; i--) {
-        try {
-          LoopbackPartition.run(command("-D", rules.get(i)));
-        } catch (IOException e) {
-          failure = e;
-        }
-      }
-      rules.clear();
+      IOException failure = LoopbackPartition.deleteRules(rules, spec -> command("-D", spec));
       try {
         if (ProcessHandle.of(pid).isPresent()) {
           destroy(ports.values().stream().toList());
-          if (Files.exists(group)) {
-            Files.writeString(cgroupRoot.resolve(originalGroup.substring(1)).resolve("cgroup.procs"), Long.toString(pid));
-          }
         }
-        Files.deleteIfExists(group);
+        LoopbackPartition.restoreCgroup(pid, cgroupRoot, originalGroup, group);
       } catch (IOException e) {
         log.warning(() -> "redirect " + name + ": could not restore pid " + pid + ": " + e);
       }
       if (open == 0) {
-        while (LoopbackPartition.runQuietly(List.of(iptables, "-w", "-t", "nat", "-D", "OUTPUT", "-j",
-            LoopbackPartition.CHAIN))) {
-          // every jump
-        }
-        if (LoopbackPartition.runQuietly(List.of(iptables, "-w", "-t", "nat", "-S", LoopbackPartition.CHAIN))) {
-          LoopbackPartition.run(List.of(iptables, "-w", "-t", "nat", "-F", LoopbackPartition.CHAIN));
-          LoopbackPartition.run(List.of(iptables, "-w", "-t", "nat", "-X", LoopbackPartition.CHAIN));
-        }
+        LoopbackPartition.removeChain(iptables, NAT);
       }
       if (failure != null) {
         throw failure;

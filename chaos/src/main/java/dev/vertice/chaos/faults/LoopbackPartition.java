@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -194,27 +195,14 @@ public final class LoopbackPartition implements AutoCloseable {
       }
       healed = true;
       open--;
-      IOException failure = null;
-      for (int i = rules.size() - 1; i >= 0; i--) {
-        try {
-          run(command("-D", rules.get(i)));
-        } catch (IOException e) {
-          failure = e;
-        }
-      }
-      rules.clear();
+      IOException failure = deleteRules(rules, spec -> command("-D", spec));
       try {
-        if (ProcessHandle.of(pid).isPresent() && Files.exists(group)) {
-          Files.writeString(cgroupRoot.resolve(originalGroup.substring(1)).resolve("cgroup.procs"), Long.toString(pid));
-        }
-        if (Files.exists(group)) {
-          Files.delete(group);
-        }
+        restoreCgroup(pid, cgroupRoot, originalGroup, group);
       } catch (IOException e) {
         log.warning(() -> "partition " + name + ": could not restore pid " + pid + "'s cgroup: " + e);
       }
       if (open == 0) {
-        removeChain(iptables);
+        removeChain(iptables, List.of());
       }
       if (failure != null) {
         throw failure;
@@ -240,7 +228,7 @@ public final class LoopbackPartition implements AutoCloseable {
     }
     synchronized (LOCK) {
       boolean had = runQuietly(List.of(ipt.get(), "-w", "-S", CHAIN));
-      removeChain(ipt.get());
+      removeChain(ipt.get(), List.of());
       cgroup2Root().map(r -> r.resolve(CGROUP_DIR)).filter(Files::isDirectory).ifPresent(dir -> {
         try (Stream<Path> groups = Files.list(dir)) {
           for (Path g : groups.filter(Files::isDirectory).toList()) {
@@ -279,14 +267,53 @@ public final class LoopbackPartition implements AutoCloseable {
     }
   }
 
-  private static void removeChain(String iptables) throws IOException {
-    while (runQuietly(List.of(iptables, "-w", "-D", "OUTPUT", "-j", CHAIN))) {
+  /**
+   * Removes the chain and every jump to it from OUTPUT in {@code table} (empty: the filter table,
+   * else {@code -t <name>}), if it is there.
+   */
+  static void removeChain(String iptables, List<String> table) throws IOException {
+    while (runQuietly(iptables(iptables, table, "-D", "OUTPUT", "-j", CHAIN))) {
       // every jump, should there be more than one
     }
-    if (runQuietly(List.of(iptables, "-w", "-S", CHAIN))) {
-      run(List.of(iptables, "-w", "-F", CHAIN));
-      run(List.of(iptables, "-w", "-X", CHAIN));
+    if (runQuietly(iptables(iptables, table, "-S", CHAIN))) {
+      run(iptables(iptables, table, "-F", CHAIN));
+      run(iptables(iptables, table, "-X", CHAIN));
     }
+  }
+
+  private static List<String> iptables(String iptables, List<String> table, String... args) {
+    List<String> c = new ArrayList<>(List.of(iptables, "-w"));
+    c.addAll(table);
+    c.addAll(List.of(args));
+    return c;
+  }
+
+  /**
+   * Deletes {@code rules} newest first with the command {@code delete} makes of each, and clears the
+   * list; returns the last failure (every rule is tried), or null.
+   */
+  static IOException deleteRules(List<List<String>> rules, Function<List<String>, List<String>> delete) {
+    IOException failure = null;
+    for (int i = rules.size() - 1; i >= 0; i--) {
+      try {
+        run(delete.apply(rules.get(i)));
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    rules.clear();
+    return failure;
+  }
+
+  /**
+   * Moves {@code pid}, if it still runs, from {@code group} back to {@code originalGroup} (its
+   * cgroup path from /proc, under {@code cgroupRoot}), then deletes {@code group}.
+   */
+  static void restoreCgroup(long pid, Path cgroupRoot, String originalGroup, Path group) throws IOException {
+    if (ProcessHandle.of(pid).isPresent() && Files.exists(group)) {
+      Files.writeString(cgroupRoot.resolve(originalGroup.substring(1)).resolve("cgroup.procs"), Long.toString(pid));
+    }
+    Files.deleteIfExists(group);
   }
 
   /** Each TCP connection of {@code pid} whose remote port is one of {@code ports}: {local port, remote port}. */
