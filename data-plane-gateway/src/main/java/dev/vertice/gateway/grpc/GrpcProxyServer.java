@@ -15,7 +15,9 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Drainable;
 import io.grpc.HandlerRegistry;
+import io.grpc.KnownLength;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -26,10 +28,12 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -73,21 +77,49 @@ public final class GrpcProxyServer implements AutoCloseable {
   public static final Metadata.Key<String> SERVICE_HEADER =
       Metadata.Key.of("x-vertice-service", Metadata.ASCII_STRING_MARSHALLER);
 
+  /**
+   * Messages as byte arrays of their exact size: read at once when grpc-java knows the length (it
+   * does for every received message), written in one piece with their length known, so no
+   * message goes through a stream copy's scratch buffer.
+   */
   private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
     @Override
     public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
+      return new MessageStream(value);
     }
 
     @Override
     public byte[] parse(InputStream stream) {
       try {
+        if (stream instanceof KnownLength) {
+          int n = stream.available();
+          byte[] message = new byte[n];
+          if (stream.readNBytes(message, 0, n) == n && stream.read() == -1) {
+            return message;
+          }
+          throw new IOException("a message of " + n + " bytes did not read as announced");
+        }
         return stream.readAllBytes();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
   };
+
+  /** A message to send: its length known, drained into the framer in one write. */
+  private static final class MessageStream extends ByteArrayInputStream implements KnownLength, Drainable {
+    MessageStream(byte[] message) {
+      super(message);
+    }
+
+    @Override
+    public int drainTo(OutputStream target) throws IOException {
+      int n = count - pos;
+      target.write(buf, pos, n);
+      pos = count;
+      return n;
+    }
+  }
 
   private final GatewayConfig config;
   private final EventLoopGroup group;
@@ -97,7 +129,13 @@ public final class GrpcProxyServer implements AutoCloseable {
   private final Server server;
   /** Null when tracing is off. */
   private final dev.vertice.observability.Tracing tracing;
-  private final ConcurrentHashMap<EndpointKey, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /**
+   * One upstream channel per instance and event loop: a call is relayed on its client connection's
+   * event loop both ways, with no hand-over between threads (as the HTTP proxy's pools do).
+   */
+  private final ConcurrentHashMap<LoopKey, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /** The group's event loops, in a fixed order: a loop's index names its upstream channels. */
+  private final EventLoop[] loops;
   /** What a call with a malformed method path is served as: it is refused, never forwarded. */
   private static final MethodDescriptor<byte[], byte[]> MALFORMED = MethodDescriptor.<byte[], byte[]>newBuilder()
       .setType(MethodDescriptor.MethodType.UNKNOWN)
@@ -161,6 +199,9 @@ public final class GrpcProxyServer implements AutoCloseable {
     this.group = group;
     this.router = router;
     this.stats = stats;
+    java.util.List<EventLoop> all = new java.util.ArrayList<>();
+    group.forEach(executor -> all.add((EventLoop) executor));
+    this.loops = all.toArray(new EventLoop[0]);
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes()));
     InetSocketAddress address = new InetSocketAddress(config.host(), config.grpcPort());
     Server s = (credentials == null ? NettyServerBuilder.forAddress(address)
@@ -207,18 +248,19 @@ public final class GrpcProxyServer implements AutoCloseable {
 
   /** {@code remove} closes the channels to {@code gone} instances (calls in flight on them finish). */
   public void remove(Set<EndpointKey> gone) {
-    for (EndpointKey k : gone) {
-      ManagedChannel c = channels.remove(k);
-      if (c != null) {
-        c.shutdown();
+    channels.entrySet().removeIf(e -> {
+      if (gone.contains(e.getKey().instance())) {
+        e.getValue().shutdown();
+        return true;
       }
-    }
+      return false;
+    });
   }
 
   /** {@code retain} closes the channels to instances no longer in {@code live}. */
   public void retain(Set<EndpointKey> live) {
     channels.entrySet().removeIf(e -> {
-      if (!live.contains(e.getKey())) {
+      if (!live.contains(e.getKey().instance())) {
         e.getValue().shutdown();
         return true;
       }
@@ -246,10 +288,24 @@ public final class GrpcProxyServer implements AutoCloseable {
     }
   }
 
+  /** An upstream channel: to {@code instance}, on the event loop numbered {@code loop}. */
+  private record LoopKey(EndpointKey instance, int loop) {}
+
+  /** {@code currentLoop} returns the index of the event loop running this thread (0 off the loops). */
+  private int currentLoop() {
+    for (int i = 0; i < loops.length; i++) {
+      if (loops[i].inEventLoop()) {
+        return i;
+      }
+    }
+    return 0;
+  }
+
   private ManagedChannel channel(EndpointKey key) {
-    return channels.computeIfAbsent(key, k -> NettyChannelBuilder.forAddress(k.address(), k.port())
+    return channels.computeIfAbsent(new LoopKey(key, currentLoop()), k -> NettyChannelBuilder
+        .forAddress(k.instance().address(), k.instance().port())
         .usePlaintext()
-        .eventLoopGroup(group)
+        .eventLoopGroup(loops[k.loop()])
         .channelType(Transports.socketChannel(group))
         .directExecutor() // the upstream's answers are relayed on its event loop
         .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes())))
