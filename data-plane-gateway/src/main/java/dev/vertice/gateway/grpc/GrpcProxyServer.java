@@ -65,13 +65,6 @@ public final class GrpcProxyServer implements AutoCloseable {
       Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> TRACESTATE =
       Metadata.Key.of("tracestate", Metadata.ASCII_STRING_MARSHALLER);
-  private static final io.grpc.ServerInterceptor NO_INTERCEPTOR = new io.grpc.ServerInterceptor() {
-    @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-        ServerCallHandler<Q, R> next) {
-      return next.startCall(call, headers);
-    }
-  };
 
   /** Metadata key naming the target service. */
   public static final Metadata.Key<String> SERVICE_HEADER =
@@ -204,7 +197,7 @@ public final class GrpcProxyServer implements AutoCloseable {
     this.loops = all.toArray(new EventLoop[0]);
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes()));
     InetSocketAddress address = new InetSocketAddress(config.host(), config.grpcPort());
-    Server s = (credentials == null ? NettyServerBuilder.forAddress(address)
+    NettyServerBuilder builder = (credentials == null ? NettyServerBuilder.forAddress(address)
         : NettyServerBuilder.forAddress(address, credentials))
         .channelType(Transports.serverChannel(group))
         .bossEventLoopGroup(group)
@@ -215,9 +208,11 @@ public final class GrpcProxyServer implements AutoCloseable {
         .maxInboundMessageSize(maxMessage)
         .maxInboundMetadataSize(config.maxHeaderBytes())
         .maxConcurrentCallsPerConnection(config.maxConcurrentStreams())
-        .fallbackHandlerRegistry(new Registry())
-        .intercept(this.tracing == null ? NO_INTERCEPTOR : this.tracing.serverInterceptor())
-        .build();
+        .fallbackHandlerRegistry(new Registry());
+    if (this.tracing != null) {
+      builder.intercept(this.tracing.serverInterceptor());
+    }
+    Server s = builder.build();
     try {
       this.server = s.start();
     } catch (IOException e) {
@@ -308,6 +303,9 @@ public final class GrpcProxyServer implements AutoCloseable {
         .eventLoopGroup(loops[k.loop()])
         .channelType(Transports.socketChannel(group))
         .directExecutor() // the upstream's answers are relayed on its event loop
+        // Calls are never retried here (see the class comment): without grpc-java's retry layer no
+        // message is buffered for a replay that cannot happen.
+        .disableRetry()
         .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes())))
         .intercept(tracing == null ? List.of() : List.of(tracing.clientInterceptor()))
         .build());
