@@ -257,18 +257,19 @@ public final class RedisRegistryStore implements RegistryStore {
   }
 
   /**
-   * {@code fenceWrites} makes every registration script carry a deadline in {@code redisMillis}
-   * (Redis's clock, as {@link RedisTimeClock} tracks it; never blocking): its command timeout and a
-   * second of slack after it is sent. A script that reaches Redis later changes nothing. Without it, a Register whose
-   * connection was cut mid-way (a partition drops packets; the kernel keeps retransmitting) could
-   * run after the partition heals, after the caller had retried it elsewhere and deregistered the
-   * instance: an acknowledged Deregister undone.
+   * {@code fenceWrites} makes every registration, deregistration, health and policy script carry a
+   * deadline in {@code redisMillis} (Redis's clock, as {@link RedisTimeClock} tracks it; never
+   * blocking): its command timeout and a second of slack after it is sent. A script that reaches
+   * Redis later changes nothing. Without it, a write whose connection was cut mid-way (a partition
+   * drops packets; the kernel keeps retransmitting) could run after the partition heals, after the
+   * caller had given up and written again: a Register undoing an acknowledged Deregister, a
+   * Deregister or health change undoing an acknowledged Register or health change.
    */
   void fenceWrites(LongSupplier redisMillis) {
     this.redisMillis = redisMillis;
   }
 
-  /** The deadline of a registration script sent now, in Redis's milliseconds (0: none). */
+  /** The deadline of a write script sent now, in Redis's milliseconds (0: none). */
   private long notAfter() {
     LongSupplier now = redisMillis;
     return now == null ? 0 : now.getAsLong() + redisConfig.commandTimeout().toMillis() + FENCE_SLACK_MILLIS;
@@ -452,9 +453,20 @@ public final class RedisRegistryStore implements RegistryStore {
 
 
   /** Runs a write script on write connection {@code w} (see {@link RedisLink#replicated}). */
+  /**
+   * Runs a write script with its deadline as the last argument ({@link #notAfter}): a script that
+   * reaches Redis after it changes nothing, and the caller gets {@link StoreUnavailableException}.
+   */
   private List<Object> write(RedisCommands<String, byte[]> w, String script, Object... args)
       throws StoreUnavailableException {
-    return link.eval(w, script, ScriptOutputType.MULTI, args);
+    Object[] fenced = java.util.Arrays.copyOf(args, args.length + 1);
+    fenced[args.length] = notAfter();
+    List<Object> r = link.eval(w, script, ScriptOutputType.MULTI, fenced);
+    if ((Long) r.get(0) == -3) {
+      throw new StoreUnavailableException("the " + script + " write reached Redis after its deadline (its connection"
+          + " was cut while it was on the way); it was not applied", null);
+    }
+    return r;
   }
 
   private static String string(Object bytes) {

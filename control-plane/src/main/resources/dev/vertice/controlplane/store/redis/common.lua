@@ -5,6 +5,13 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- Whether a write whose last argument is its deadline in Redis's milliseconds (0: none) arrived
+-- after it: such a write changes nothing and returns {-3} (a call cut mid-way by a partition and
+-- retransmitted after it healed, long after its caller gave up and maybe wrote again).
+local function too_late()
+  local not_after = tonumber(ARGV[#ARGV] or '0') or 0
+  return not_after > 0 and now_ms() > not_after
+end
 -- The id of the change-log entry of revision rev: "<rev>-0", or one past the log's last entry when
 -- that is higher (a log written before ids were assigned here). Never the server's clock: a master
 -- promoted with a clock behind the old one would write ids at or below those replicas already read,

@@ -1,7 +1,11 @@
--- ARGV: prefix, service, policy bytes ('' removes it), max policies, max log length.
--- Returns {revision}; {0} when removing a policy that does not exist; {-1} when the limit of
--- policies is reached. Setting the bytes already held changes nothing and returns their revision.
+-- ARGV: prefix, service, policy bytes ('' removes it), max policies, max log length, deadline (see
+-- too_late). Returns {revision}; {0} when removing a policy that does not exist; {-1} when the
+-- limit of policies is reached; {-3} when late. Setting the bytes already held changes nothing and
+-- returns their revision.
 local svc, data, max, maxlog = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+if too_late() then
+  return {-3}
+end
 local current = redis.call('HGET', P .. ':policies', svc)
 if data == '' then
   if not current then

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vertice.api.discovery.v1.Subset;
+import dev.vertice.api.discovery.v1.TrafficPolicy;
+import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.common.Ticker;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.registry.RegistryConfig;
@@ -95,5 +98,41 @@ class RedisRegistryStoreTest extends RegistryStoreContract {
         .get(10, TimeUnit.SECONDS).get(0);
     assertTrue(r.created(), "created by the call on time");
     assertEquals(1, o.view().instanceCount());
+  }
+
+  @Test
+  void deregistrationsHealthAndPolicyWritesThatReachRedisAfterTheirDeadlineChangeNothing() throws Exception {
+    Opened o = open();
+    RedisRegistryStore store = (RedisRegistryStore) o.store();
+    store.fenceWrites(System::currentTimeMillis);
+    store.registerBatch(List.of(new RegistrationRequest(instance("kept"), Duration.ofSeconds(30),
+        Duration.ofSeconds(10)))).get(10, TimeUnit.SECONDS);
+    TrafficPolicy policy = TrafficPolicy.newBuilder().setService("orders")
+        .addSubsets(Subset.newBuilder().setVersion("v1").setWeight(100)).build();
+
+    // Redis's clock read as 1970: every write arrives after its deadline, as one retransmitted
+    // after a partition healed would.
+    store.fenceWrites(() -> 1L);
+    assertThrows(StoreUnavailableException.class, () -> store.deregister("orders", "kept"));
+    assertThrows(StoreUnavailableException.class,
+        () -> store.setHealth("orders", "kept", HealthStatus.HEALTH_STATUS_NOT_SERVING));
+    assertThrows(StoreUnavailableException.class, () -> store.putTrafficPolicy(policy));
+    assertEquals(List.of(instance("kept")), o.view().service("orders").instances(), "instance and health unchanged");
+    assertEquals(0, o.view().trafficPolicyCount(), "no policy written");
+
+    // On time, the same writes apply.
+    store.fenceWrites(System::currentTimeMillis);
+    store.putTrafficPolicy(policy);
+    assertThrows(StoreUnavailableException.class, () -> {
+      store.fenceWrites(() -> 1L);
+      store.removeTrafficPolicy("orders");
+    });
+    store.fenceWrites(System::currentTimeMillis);
+    assertEquals(1, o.view().trafficPolicyCount(), "the late removal left the policy");
+    store.setHealth("orders", "kept", HealthStatus.HEALTH_STATUS_NOT_SERVING);
+    assertEquals(HealthStatus.HEALTH_STATUS_NOT_SERVING,
+        o.view().service("orders").instances().get(0).getHealth());
+    store.deregister("orders", "kept");
+    assertEquals(0, o.view().instanceCount());
   }
 }
