@@ -19,8 +19,16 @@ final class EtcdProcess implements AutoCloseable {
   private final Process process;
   private final String url;
 
-  /** Starts etcd with its data and log under {@code dir}. */
-  EtcdProcess(Path dir) throws IOException, InterruptedException {
+  /**
+   * Starts etcd with its data and log under {@code dir}, on other ports when the first ones were
+   * taken meanwhile (each try with a new data directory: etcd keeps its peer address there).
+   */
+  static EtcdProcess start(Path dir) throws IOException, InterruptedException {
+    int[] attempt = {0};
+    return BenchPorts.onFreePorts(() -> new EtcdProcess(dir, "data-" + attempt[0]++));
+  }
+
+  private EtcdProcess(Path dir, String data) throws IOException, InterruptedException {
     if (!Files.isExecutable(BINARY)) {
       throw new IllegalStateException("etcd is not installed (" + BINARY + "): apt-get install etcd-server");
     }
@@ -31,7 +39,7 @@ final class EtcdProcess implements AutoCloseable {
     String peerUrl = "http://127.0.0.1:" + peer;
     Path log = dir.resolve("etcd.log");
     process = new ProcessBuilder(List.of(BINARY.toString(), "--name", "bench", "--data-dir",
-        dir.resolve("data").toString(), "--listen-client-urls", url, "--advertise-client-urls", url,
+        dir.resolve(data).toString(), "--listen-client-urls", url, "--advertise-client-urls", url,
         "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl,
         "--initial-cluster", "bench=" + peerUrl, "--initial-cluster-state", "new"))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -42,8 +50,10 @@ final class EtcdProcess implements AutoCloseable {
         break;
       }
       if (!process.isAlive() || System.nanoTime() > deadline) {
+        boolean exited = !process.isAlive();
         close();
-        throw new IOException("etcd did not start on " + url + ":\n" + text);
+        String why = "etcd did not start on " + url + ":\n" + text;
+        throw exited ? new BenchPorts.ExitedAtStart(why) : new IOException(why);
       }
       Thread.sleep(20);
     }

@@ -365,7 +365,7 @@ final class GatewayBench implements Callable<Integer> {
     void start(String target) throws Exception {
       switch (target) {
         case "nginx" -> nginx = Nginx.proxy(work.resolve("nginx"), SERVICE, upstream.port(), workers);
-        case "haproxy" -> haproxy = new Haproxy(work.resolve("haproxy"), SERVICE, upstream.port(), workers);
+        case "haproxy" -> haproxy = Haproxy.start(work.resolve("haproxy"), SERVICE, upstream.port(), workers);
         case "direct" -> startDemo();
         case "gateway", "health-check" -> {
           startDemo();

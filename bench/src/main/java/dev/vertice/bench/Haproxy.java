@@ -22,8 +22,16 @@ final class Haproxy implements AutoCloseable {
   private final int h2cPort;
   private final Process process;
 
-  /** Starts HAProxy proxying {@code /service/...} to {@code 127.0.0.1:upstreamPort/...} on {@code threads} threads. */
-  Haproxy(Path dir, String service, int upstreamPort, int threads) throws IOException, InterruptedException {
+  /**
+   * Starts HAProxy proxying {@code /service/...} to {@code 127.0.0.1:upstreamPort/...} on {@code
+   * threads} threads, on other ports when the first ones were taken meanwhile.
+   */
+  static Haproxy start(Path dir, String service, int upstreamPort, int threads) throws IOException,
+      InterruptedException {
+    return BenchPorts.onFreePorts(() -> new Haproxy(dir, service, upstreamPort, threads));
+  }
+
+  private Haproxy(Path dir, String service, int upstreamPort, int threads) throws IOException, InterruptedException {
     if (!Files.isExecutable(BINARY)) {
       throw new IllegalStateException("HAProxy is not installed (" + BINARY + "): apt-get install haproxy");
     }
@@ -56,8 +64,10 @@ final class Haproxy implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!Nginx.accepts(port) || !Nginx.accepts(h2cPort)) {
       if (!process.isAlive() || System.nanoTime() > deadline) {
+        boolean exited = !process.isAlive();
         close();
-        throw new IOException("HAProxy did not start on port " + port + ": " + Files.readString(dir.resolve("haproxy.out")));
+        String why = "HAProxy did not start on port " + port + ": " + Files.readString(dir.resolve("haproxy.out"));
+        throw exited ? new BenchPorts.ExitedAtStart(why) : new IOException(why);
       }
       Thread.sleep(20);
     }

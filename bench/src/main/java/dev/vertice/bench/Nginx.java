@@ -39,17 +39,17 @@ final class Nginx implements AutoCloseable {
         "      proxy_set_header X-Forwarded-Proto $scheme;",
         "      proxy_set_header X-Forwarded-Host $host;",
         "    }");
-    return new Nginx(dir, workers, "  upstream backend { server 127.0.0.1:" + upstreamPort + "; keepalive 64; }",
-        location);
+    return BenchPorts.onFreePorts(() -> new Nginx(dir, workers,
+        "  upstream backend { server 127.0.0.1:" + upstreamPort + "; keepalive 64; }", location));
   }
 
   /** Starts nginx answering every GET with 200 and {@link #BODY} (the upstream every target shares). */
   static Nginx upstream(Path dir, int workers) throws IOException, InterruptedException {
-    return new Nginx(dir, workers, "", String.join("\n",
+    return BenchPorts.onFreePorts(() -> new Nginx(dir, workers, "", String.join("\n",
         "    location / {",
         "      default_type text/plain;",
         "      return 200 \"" + BODY.replace("\n", "\\n") + "\";",
-        "    }"));
+        "    }")));
   }
 
   private Nginx(Path dir, int workers, String httpBlock, String locations) throws IOException, InterruptedException {
@@ -89,9 +89,11 @@ final class Nginx implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!accepts(port) || !accepts(h2cPort)) {
       if (!process.isAlive() || System.nanoTime() > deadline) {
+        boolean exited = !process.isAlive();
         close();
-        throw new IOException("nginx did not start on port " + port + ": "
-            + Files.readString(dir.resolve("nginx.out")) + readIfExists(dir.resolve("error.log")));
+        String why = "nginx did not start on port " + port + ": "
+            + Files.readString(dir.resolve("nginx.out")) + readIfExists(dir.resolve("error.log"));
+        throw exited ? new BenchPorts.ExitedAtStart(why) : new IOException(why);
       }
       Thread.sleep(20);
     }

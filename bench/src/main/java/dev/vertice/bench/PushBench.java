@@ -222,7 +222,7 @@ final class PushBench implements Callable<Integer> {
       ChangeWriter writer;
       List<String> endpoint;
       if (etcd) {
-        EtcdProcess e = new EtcdProcess(dir.resolve(tag));
+        EtcdProcess e = EtcdProcess.start(dir.resolve(tag));
         t.parts.add(e);
         writer = ChangeWriter.etcd(e.url());
         endpoint = List.of("--etcd", e.url());

@@ -18,9 +18,6 @@ import java.util.concurrent.TimeUnit;
 final class RedisPair implements AutoCloseable {
 
   static final Path BINARY = Path.of("/usr/bin/redis-server");
-  /** How many ports a redis-server is tried on before giving up. */
-  static final int START_ATTEMPTS = 5;
-
   private final Process master;
   private final Process replica;
   private final int masterPort;
@@ -49,29 +46,21 @@ final class RedisPair implements AutoCloseable {
 
   /**
    * Starts redis-server on a free port and waits for {@code expect} in its answer to {@code
-   * command}. A port found free can be taken before redis-server binds it (by another process's
-   * outgoing connection, say): when the server exits at once, it is started again on another port,
-   * up to {@link #START_ATTEMPTS} times.
+   * command}; on another port when it exits at once ({@link BenchPorts#onFreePorts}).
    */
   private static Started startOnFreePort(Path dir, List<String> more, String command, String expect)
       throws IOException, InterruptedException {
-    IOException last = null;
-    for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    return BenchPorts.onFreePorts(() -> {
       int port = BenchPorts.free();
       Process p = start(dir, port, more);
       try {
         await(port, command, expect, p);
         return new Started(p, port);
       } catch (IOException | InterruptedException | RuntimeException e) {
-        boolean exited = !p.isAlive();
         stop(p);
-        if (!exited || !(e instanceof IOException io)) {
-          throw e;
-        }
-        last = io;
+        throw e;
       }
-    }
-    throw last;
+    });
   }
 
   /** Returns the master's address as {@code --store} takes it. */
@@ -93,7 +82,7 @@ final class RedisPair implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       if (!p.isAlive()) {
-        throw new IOException("redis-server on port " + port + " exited with " + p.exitValue());
+        throw new BenchPorts.ExitedAtStart("redis-server on port " + port + " exited with " + p.exitValue());
       }
       if (ask(port, command).contains(expect)) {
         return;
