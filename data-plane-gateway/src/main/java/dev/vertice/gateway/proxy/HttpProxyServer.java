@@ -10,7 +10,6 @@ import dev.vertice.security.tls.ReloadingTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -169,7 +168,7 @@ public final class HttpProxyServer implements AutoCloseable {
       ch.pipeline().addLast(new RefuseHandler(px.draining ? "the gateway is shutting down"
           : overall ? "too many connections (limit " + c.maxConnections() + ")"
           : "too many connections from this address (limit " + c.maxConnectionsPerClient()
-              + " per client address, --max-connections-per-client)"));
+              + " per client address, --max-connections-per-client)", c.lingeringClose().toNanos()));
       return;
     }
     connections.add(ch);
@@ -324,12 +323,18 @@ public final class HttpProxyServer implements AutoCloseable {
     log.fine("HTTP proxy closed");
   }
 
-  /** Answers 503 JSON on a connection over the limit, then closes it. */
+  /**
+   * Answers 503 JSON on a connection over the limit, then closes it lingering ({@link
+   * LingeringClose}): the client's request, which may arrive after the answer, must not turn the
+   * close into a reset that discards the 503 before the client reads it.
+   */
   private static final class RefuseHandler extends ChannelInboundHandlerAdapter {
     private final String why;
+    private final long lingerNanos;
 
-    RefuseHandler(String why) {
+    RefuseHandler(String why, long lingerNanos) {
       this.why = why;
+      this.lingerNanos = lingerNanos;
     }
 
     @Override
@@ -340,8 +345,13 @@ public final class HttpProxyServer implements AutoCloseable {
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
       String head = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: "
           + bytes.length + "\r\nx-request-id: " + id + "\r\nretry-after: 1\r\nconnection: close\r\n\r\n";
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), bytes))
-          .addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), bytes)).addListener(f -> {
+        if (f.isSuccess()) {
+          LingeringClose.start(ctx.channel(), lingerNanos);
+        } else {
+          ctx.close();
+        }
+      });
     }
   }
 }
