@@ -69,8 +69,9 @@ final class RegisterBench implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "5", description = "Measured seconds per call. Default: ${DEFAULT-VALUE}.")
   int seconds;
 
-  @Option(names = "--warmup-seconds", defaultValue = "2",
-      description = "Unmeasured seconds before each call's measurement. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--warmup-seconds", defaultValue = "10",
+      description = "Unmeasured seconds before each call's measurement (a fresh control plane and client"
+          + " need about 10 s on 2 cores before the JIT has compiled their write paths). Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
   @Option(names = "--concurrency", defaultValue = "256",
