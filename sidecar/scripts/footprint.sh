@@ -5,6 +5,8 @@
 # waits for the sidecar to register and warm up (20 s), then samples /proc/<pid>/status (VmRSS,
 # RssAnon, RssFile, Threads) and the CPU ticks of /proc/<pid>/stat (utime+stime) over the idle
 # period (default 60 s), and the time from launch to registered. Flags: the sidecar's java_opts from ./vertice, then the extra flags.
+# Diagnostics: CLASSES=1 (loaded classes by package), PMAP=1 (largest mappings), NMT=1 (with
+# -XX:NativeMemoryTracking=summary among the flags: the JVM's own accounting).
 # ./vertice sidecar starts dev.vertice.launcher.SidecarCommand's own main (not the launcher's Main,
 # which would load every command), which is what this measures.
 set -euo pipefail
@@ -45,9 +47,9 @@ t0="$(ticks)"; s0="$(date +%s.%N)"
 sleep "$IDLE"
 t1="$(ticks)"; s1="$(date +%s.%N)"
 echo "flags: $OPTS $*"
-[[ -n "${CLASSES:-}" ]] && jcmd "$SC" VM.class_hierarchy 2>/dev/null | grep -oE "[a-z]+(\.[a-z0-9]+){1,2}" | sort | uniq -c | sort -rn | head -25
-[[ -n "${PMAP:-}" ]] && pmap -x "$SC" | sort -k3 -n | tail -25
-[[ -n "${NMT:-}" ]] && jcmd "$SC" VM.native_memory summary | grep -E "committed" | head -30
+[[ -n "${CLASSES:-}" ]] && jcmd "$SC" VM.class_hierarchy 2>/dev/null | grep -oE "[a-z]+(\.[a-z0-9]+){1,2}" | sort | uniq -c | sort -rn | head -25 || true
+[[ -n "${PMAP:-}" ]] && pmap -x "$SC" | sort -k3 -n | tail -25 || true
+[[ -n "${NMT:-}" ]] && jcmd "$SC" VM.native_memory summary | grep -E "committed" | head -30 || true
 awk -v a="$start" -v b="$registered" 'BEGIN { printf "start: registered %.2f s after launch\n", b - a }'
 grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|Threads)' "/proc/$SC/status" | tr -s ' \t' ' '
 awk -v t="$((t1 - t0))" -v hz="$hz" -v s0="$s0" -v s1="$s1" \
