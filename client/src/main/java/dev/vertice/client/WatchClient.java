@@ -87,6 +87,11 @@ public final class WatchClient implements AutoCloseable {
     }
     Node node = Node.newBuilder().setId(b.nodeId).setKind(b.nodeKind).setZone(b.zone).build();
     this.stream = new WatchStreamClient(connection, node, b.ticker, lock, cache, types);
+    if (b.subscribeAll) {
+      synchronized (lock) {
+        cache.subscribeAllLocked(); // before the stream opens: its first request carries it
+      }
+    }
   }
 
   /** {@code builder} returns a builder; a control plane (addresses or channels) must be set. */
@@ -278,6 +283,16 @@ public final class WatchClient implements AutoCloseable {
   }
 
   /**
+   * {@code isSyncedAndApplied} is {@link #isSynced()} once the answers that brought the sync are in
+   * the cache too: {@link #snapshots()} and {@link #policies()} read after it returned true hold
+   * them. ({@code isSynced} turns true just before the last of those answers is applied, so that a
+   * listener told of a change sees the client synced.) A readiness check wants this one.
+   */
+  public boolean isSyncedAndApplied() {
+    return stream.isSyncApplied();
+  }
+
+  /**
    * {@code staleness} returns how out of date the cache may be: zero while {@link #isSynced()
    * synced}; otherwise the time since the last stream that was in sync was lost (or since the
    * client was created, before its first sync), measured with the injected {@link Ticker}. A
@@ -364,8 +379,20 @@ public final class WatchClient implements AutoCloseable {
     private Executor listenerExecutor;
     private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
     private boolean watchPolicies;
+    private boolean subscribeAll;
 
     private Builder() {}
+
+    /**
+     * {@code subscribeAll} subscribes to every service from the start (default: false): the first
+     * request of the stream carries the subscription, so {@link WatchClient#isSynced()} waits for
+     * its answer. Subscribing after {@link #build()} does not: a stream established with nothing
+     * to await is in sync at once.
+     */
+    public Builder subscribeAll(boolean v) {
+      this.subscribeAll = v;
+      return this;
+    }
 
     /**
      * {@code watchTrafficPolicies} makes the client watch TrafficPolicy resources too, for the same

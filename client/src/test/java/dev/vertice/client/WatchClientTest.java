@@ -72,6 +72,29 @@ class WatchClientTest {
   }
 
   @Test
+  void subscribedFromTheStartItIsSyncedOnlyOnceTheAnswerIsInItsCache() throws Exception {
+    TestControlPlane cp = resources.controlPlane();
+    resources.registryClient(cp).register(InstanceSpec.builder("ready-check").instanceId("r1").address("127.0.0.1")
+        .port(9001).build());
+
+    // Subscribed after build: the stream, established with nothing to await, is in sync at once,
+    // with nothing in the cache (a readiness check built on that answered "ready" with no routes).
+    WatchClient late = resources.track(WatchClient.builder().controlPlane(cp.address()).nodeId("late").build());
+    Await.until("in sync with nothing awaited", TIMEOUT, late::isSyncedAndApplied);
+    assertTrue(late.snapshots().isEmpty(), late.snapshots().toString());
+
+    // Subscribed in the first request: in sync, and applied, only with the answer in the cache.
+    WatchClient early = resources.track(WatchClient.builder().controlPlane(cp.address()).nodeId("early")
+        .subscribeAll(true).build());
+    Await.until("in sync and applied", TIMEOUT, early::isSyncedAndApplied);
+    assertTrue(early.isSynced());
+    assertTrue(early.snapshots().containsKey("ready-check"), "read after isSyncedAndApplied: "
+        + early.snapshots());
+    early.subscribeAll(); // idempotent: already subscribed
+    assertTrue(early.isSyncedAndApplied());
+  }
+
+  @Test
   void listenerSeesRegistrationHealthChangeAndDeregistrationInOrder() throws Exception {
     TestControlPlane cp = resources.controlPlane();
     WatchClient watch = watch(cp.address());

@@ -97,6 +97,9 @@ public final class Gateway implements AutoCloseable {
       } else if (b.controlPlane != null) {
         WatchClient.Builder wb = WatchClient.builder().controlPlane(b.controlPlane).nodeId(b.nodeId)
             .nodeKind("gateway").ticker(b.ticker).watchTrafficPolicies(config.watchTrafficPolicies())
+            // In the first request: readiness (routesReady) must wait for the answer to it. Subscribed
+            // after build, a stream established first would count as in sync with an empty table.
+            .subscribeAll(true)
             .interceptors(b.tracing.clientInterceptors());
         if (b.controlPlaneCredentials != null) {
           wb.channelCredentials(b.controlPlaneCredentials);
@@ -236,7 +239,7 @@ public final class Gateway implements AutoCloseable {
     if (watch == null) {
       return true;
     }
-    if (!watch.isSynced()) {
+    if (!watch.isSyncedAndApplied()) { // not isSynced: it turns true before the last answer is in the cache
       return false;
     }
     for (ServiceSnapshot s : watch.snapshots().values()) {
@@ -267,7 +270,7 @@ public final class Gateway implements AutoCloseable {
     if (!watch.isConnected()) {
       return "no routing snapshot yet: " + cp + " is not reachable (retrying); routes are served once it answers";
     }
-    if (!watch.isSynced()) {
+    if (!watch.isSyncedAndApplied()) {
       return "connected to " + watch.connectedTo().orElse(cp) + ", waiting for its first routing snapshot";
     }
     return "applying the first routing snapshot";

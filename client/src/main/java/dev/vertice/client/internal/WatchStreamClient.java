@@ -81,6 +81,13 @@ public final class WatchStreamClient {
 
   private volatile boolean connected;
   private volatile boolean synced;
+  /**
+   * {@link #synced}, set only once the cache holds the answers that brought it: {@code synced} turns
+   * true just before the last of them is applied (so that whoever sees the cache change sees the
+   * client synced), this just after (so that whoever sees it true and then reads the cache finds
+   * them there: a readiness check needs that order).
+   */
+  private volatile boolean syncApplied;
   private volatile int connectedIndex = -1;
   /** When the last stream that was in sync ended (or the client was created, before its first sync). */
   private volatile long lostAtNanos;
@@ -159,6 +166,14 @@ public final class WatchStreamClient {
     return synced;
   }
 
+  /**
+   * {@code isSyncApplied} returns {@link #isSynced()} once the answers that brought the sync are in
+   * the cache too: a reader that sees true and then reads the cache finds them.
+   */
+  public boolean isSyncApplied() {
+    return syncApplied;
+  }
+
   /** {@code staleness} returns zero while in sync, else the time since the last sync was lost. */
   public Duration staleness() {
     if (synced) {
@@ -224,6 +239,7 @@ public final class WatchStreamClient {
       if (s == stream && !shutdown) {
         markConnectedLocked(s);
         markAnsweredLocked(s); // in sync at once when no type awaits an answer
+        syncApplied = synced;
       }
     }
   }
@@ -278,6 +294,7 @@ public final class WatchStreamClient {
   }
 
   private void markDisconnectedLocked() {
+    syncApplied = false;
     if (synced) {
       // Written before the flags: a reader that sees "not synced" sees when the sync was lost.
       lostAtNanos = ticker.nanoTime();
@@ -321,6 +338,7 @@ public final class WatchStreamClient {
       log.warning(() -> "rejecting " + response.getTypeUrl() + " response " + response.getNonce() + " from "
           + channels.label(s.index) + " (keeping the previous state): " + decoded.problem());
       markAnsweredLocked(s); // before the NACK: whoever sees the NACK sees the client synced
+      syncApplied = synced; // the cache keeps its state: it holds what the sync brought
       s.send(request(type)
           .setResponseNonce(response.getNonce())
           .setErrorDetail(ErrorDetail.newBuilder().setCode(INVALID_ARGUMENT).setMessage(decoded.problem()))
@@ -330,6 +348,7 @@ public final class WatchStreamClient {
     // Synced before the cache changes and before the ACK: whoever sees either sees the client synced.
     markAnsweredLocked(s);
     type.store().applyLocked(decoded.changed(), decoded.removed());
+    syncApplied = synced;
     // Every response is ACKed, an empty one (the answer to a subscription that brought nothing new) too.
     s.send(request(type).setResponseNonce(response.getNonce()).build());
   }
