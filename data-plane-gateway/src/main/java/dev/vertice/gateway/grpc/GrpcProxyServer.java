@@ -37,6 +37,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -192,7 +193,7 @@ public final class GrpcProxyServer implements AutoCloseable {
     this.group = group;
     this.router = router;
     this.stats = stats;
-    java.util.List<EventLoop> all = new java.util.ArrayList<>();
+    List<EventLoop> all = new ArrayList<>();
     group.forEach(executor -> all.add((EventLoop) executor));
     this.loops = all.toArray(new EventLoop[0]);
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes()));

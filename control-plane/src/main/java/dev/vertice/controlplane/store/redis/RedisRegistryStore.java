@@ -452,10 +452,10 @@ public final class RedisRegistryStore implements RegistryStore {
   }
 
 
-  /** Runs a write script on write connection {@code w} (see {@link RedisLink#replicated}). */
   /**
-   * Runs a write script with its deadline as the last argument ({@link #notAfter}): a script that
-   * reaches Redis after it changes nothing, and the caller gets {@link StoreUnavailableException}.
+   * Runs a write script on write connection {@code w} (see {@link RedisLink#replicated}) with its
+   * deadline as the last argument ({@link #notAfter}): a script that reaches Redis after it changes
+   * nothing, and the caller gets {@link StoreUnavailableException}.
    */
   private List<Object> write(RedisCommands<String, byte[]> w, String script, Object... args)
       throws StoreUnavailableException {
