@@ -179,49 +179,55 @@ class BadInputTest {
     }
   }
 
-  @Test
-  void aClientWritingAfterThe503ReadsItAndACleanEnd() throws Exception {
-    Socket[] held = new Socket[8];
-    try {
-      for (int i = 0; i < held.length; i++) {
-        held[i] = new Socket("127.0.0.1", gateway.port());
-      }
-      dev.vertice.testkit.Await.until("8 connections held", () -> gateway.httpProxy().connections() >= 8);
-      try (Socket s = new Socket("127.0.0.1", gateway.port())) {
-        s.setSoTimeout(10_000);
-        String r = readResponse(s.getInputStream()); // the refusal comes before any request
-        assertTrue(r.startsWith("HTTP/1.1 503"), r);
-        // The request sent after it, to a socket that closed at once, would come back as a reset.
-        s.getOutputStream().write(ascii("GET /echo/x HTTP/1.1\r\nHost: h\r\n\r\n"));
-        s.getOutputStream().flush();
-        assertEquals(-1, s.getInputStream().read(), "a clean end of stream, not a reset");
-      }
-    } finally {
-      for (Socket s : held) {
-        if (s != null) {
-          s.close();
+  /** Connections held open up to the gateway's limit (8 in this test's config), closed together. */
+  private final class HeldConnections implements AutoCloseable {
+    private final java.util.List<Socket> sockets = new java.util.ArrayList<>();
+
+    HeldConnections(int n) throws IOException {
+      try {
+        for (int i = 0; i < n; i++) {
+          sockets.add(new Socket("127.0.0.1", gateway.port()));
         }
+      } catch (IOException e) {
+        close();
+        throw e;
+      }
+      dev.vertice.testkit.Await.until(n + " connections held", () -> gateway.httpProxy().connections() >= n);
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (Socket s : sockets) {
+        s.close();
       }
     }
   }
 
   @Test
+  void aClientWritingAfterThe503ReadsItAndACleanEnd() throws Exception {
+    HeldConnections held = new HeldConnections(8);
+    try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+      s.setSoTimeout(10_000);
+      String r = readResponse(s.getInputStream()); // the refusal comes before any request
+      assertTrue(r.startsWith("HTTP/1.1 503"), r);
+      // The request sent after it, to a socket that closed at once, would come back as a reset.
+      s.getOutputStream().write(ascii("GET /echo/x HTTP/1.1\r\nHost: h\r\n\r\n"));
+      s.getOutputStream().flush();
+      assertEquals(-1, s.getInputStream().read(), "a clean end of stream, not a reset");
+    } finally {
+      held.close();
+    }
+  }
+
+  @Test
   void connectionsBeyondTheLimitGet503AndClose() throws Exception {
-    Socket[] held = new Socket[8];
+    HeldConnections held = new HeldConnections(8);
     try {
-      for (int i = 0; i < held.length; i++) {
-        held[i] = new Socket("127.0.0.1", gateway.port());
-      }
-      dev.vertice.testkit.Await.until("8 connections held", () -> gateway.httpProxy().connections() >= 8);
       String r = raw(ascii("GET /echo/x HTTP/1.1\r\nHost: h\r\n\r\n"), Duration.ofSeconds(5));
       assertTrue(r.startsWith("HTTP/1.1 503"), r);
       assertTrue(r.contains("too_many_connections"), r);
     } finally {
-      for (Socket s : held) {
-        if (s != null) {
-          s.close();
-        }
-      }
+      held.close();
     }
   }
 
