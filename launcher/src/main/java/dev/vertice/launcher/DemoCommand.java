@@ -80,6 +80,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** Runs the command as its own process (for tests and scripts). */
   public static void main(String[] args) {
+    ProcessDefaults.apply();
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 

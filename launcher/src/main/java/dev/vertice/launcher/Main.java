@@ -23,7 +23,7 @@ public final class Main implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    Logging.configure();
+    ProcessDefaults.apply();
     System.exit(run(args));
   }
 

@@ -335,7 +335,7 @@ public final class SidecarCommand implements Callable<Integer> {
    * {@link Main}, so that a sidecar's JVM loads no other command's classes.
    */
   public static void main(String[] args) {
-    Logging.configure();
+    ProcessDefaults.apply();
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
