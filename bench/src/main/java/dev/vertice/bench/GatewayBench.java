@@ -93,13 +93,16 @@ final class GatewayBench implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds per run. Default: ${DEFAULT-VALUE}.")
   int seconds;
 
-  @Option(names = "--warmup-seconds", defaultValue = "5",
-      description = "Unmeasured load on each target before round 1 (JIT, connection pools), over HTTP/1.1 and h2c"
-          + " each. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--warmup-seconds", defaultValue = "15",
+      description = "Unmeasured load on each target before round 1 (JIT, connection pools), over HTTP/1.1, h2c"
+          + " and gRPC each: with 5 s, the gateway's JIT was still compiling the gRPC path through the first"
+          + " measured round. Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
-  @Option(names = "--rounds", defaultValue = "2",
-      description = "Runs per target and load, interleaved; the summary takes medians. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--rounds", defaultValue = "3",
+      description = "Runs per target and load, interleaved; the summary takes medians (of an even number, the"
+          + " upper one: the better requests/s, the worse latencies), and each ratio is worked out within its"
+          + " round before its median is taken. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
   @Option(names = "--proxy-workers", defaultValue = "2",
@@ -265,30 +268,51 @@ final class GatewayBench implements Callable<Integer> {
 
   /**
    * The summary rows: medians over the rounds, with the ratios to nginx and, closed loop, the
-   * requests/s over direct's (at a fixed rate: the p99 added over direct's).
+   * requests/s over direct's (at a fixed rate: the p99 added over direct's). Each ratio is paired:
+   * worked out within each round, where the targets ran minutes apart at most, then the median of
+   * those; so a machine that is faster in one round than in another moves every target of that
+   * round together and not the ratio.
    */
   private void summarize(Report report, Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Load> loads) {
     for (Map.Entry<String, Map<String, List<Wrk.Result>>> byLoad : results.entrySet()) {
       Load load = loads.get(byLoad.getKey());
-      Wrk.Result nginx = byLoad.getValue().containsKey("nginx") ? median(byLoad.getValue().get("nginx")) : null;
-      Wrk.Result direct = byLoad.getValue().containsKey("direct") ? median(byLoad.getValue().get("direct")) : null;
+      List<Wrk.Result> nginx = byLoad.getValue().get("nginx");
+      List<Wrk.Result> direct = byLoad.getValue().get("direct");
       for (Map.Entry<String, List<Wrk.Result>> e : byLoad.getValue().entrySet()) {
-        Wrk.Result m = median(e.getValue());
-        Map<String, Object> row = row(e.getKey(), load, rounds > 1 ? "median" : "1", m);
+        List<Wrk.Result> runs = e.getValue();
+        Map<String, Object> row = row(e.getKey(), load, rounds > 1 ? "median" : "1", median(runs));
         if (nginx != null && !e.getKey().equals("nginx")) {
-          row.put("rps_vs_nginx", m.rps() / nginx.rps());
-          row.put("p99_vs_nginx", (double) m.p99() / nginx.p99());
+          row.put("rps_vs_nginx", pairedMedian(runs, nginx, (a, b) -> a.rps() / b.rps()));
+          row.put("p99_vs_nginx", pairedMedian(runs, nginx, (a, b) -> (double) a.p99() / b.p99()));
         }
         if (direct != null && !e.getKey().equals("direct")) {
           if (load.rate() > 0) {
-            row.put("p99_over_direct_ms", (m.p99() - direct.p99()) / 1e3);
+            row.put("p99_over_direct_ms", pairedMedian(runs, direct, (a, b) -> (a.p99() - b.p99()) / 1e3));
           } else {
-            row.put("rps_vs_direct", m.rps() / direct.rps());
+            row.put("rps_vs_direct", pairedMedian(runs, direct, (a, b) -> a.rps() / b.rps()));
           }
         }
         report.add(row);
       }
     }
+  }
+
+  /**
+   * The median over the rounds of {@code f(run, base)}, {@code run} and {@code base} from the same
+   * round (the lists hold one run per round, in order); of an even number, the mean of the middle two.
+   */
+  static double pairedMedian(List<Wrk.Result> runs, List<Wrk.Result> base,
+      java.util.function.ToDoubleBiFunction<Wrk.Result, Wrk.Result> f) {
+    int n = Math.min(runs.size(), base.size());
+    if (n == 0) {
+      throw new IllegalArgumentException("no round to compare");
+    }
+    double[] v = new double[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = f.applyAsDouble(runs.get(i), base.get(i));
+    }
+    java.util.Arrays.sort(v);
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
   private static Map<String, Object> row(String target, Load load, String round, Wrk.Result r) {
