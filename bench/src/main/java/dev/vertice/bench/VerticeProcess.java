@@ -23,7 +23,7 @@ final class VerticeProcess implements AutoCloseable {
   /** The JVM flags {@code ./vertice} gives each component (its {@code java_opts}); kept in step with the script. */
   static List<String> jvmFlags(String command) {
     return switch (command) {
-      case "control-plane", "gateway" -> List.of("-XX:+UseG1GC");
+      case "control-plane", "gateway", "demo" -> List.of("-XX:+UseG1GC");
       case "bench" -> List.of("-Xms2g", "-Xmx8g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10");
       default -> List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     };
