@@ -252,7 +252,9 @@ class GatewayTlsTest {
         .start());
     cp.register("orders", "o1", upstream.port());
     awaitRoute(g, "orders");
-    assertTrue(g.watchClient().isSynced());
+    // The route comes with the Endpoints answer; the client is in sync once TrafficPolicy's has come too,
+    // which the control plane sends as a response of its own, possibly after.
+    Await.until("watch stream in sync", () -> g.watchClient().isSynced());
     HttpResponse<String> r = get(client(clientTls(false).sslContext(), HttpClient.Version.HTTP_2),
         "https://localhost:" + g.port() + "/orders/");
     assertEquals(200, r.statusCode(), r.body());
