@@ -11,11 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.ToDoubleBiFunction;
+import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -302,7 +305,7 @@ final class GatewayBench implements Callable<Integer> {
    * round (the lists hold one run per round, in order); of an even number, the mean of the middle two.
    */
   static double pairedMedian(List<Wrk.Result> runs, List<Wrk.Result> base,
-      java.util.function.ToDoubleBiFunction<Wrk.Result, Wrk.Result> f) {
+      ToDoubleBiFunction<Wrk.Result, Wrk.Result> f) {
     int n = Math.min(runs.size(), base.size());
     if (n == 0) {
       throw new IllegalArgumentException("no round to compare");
@@ -311,7 +314,7 @@ final class GatewayBench implements Callable<Integer> {
     for (int i = 0; i < n; i++) {
       v[i] = f.applyAsDouble(runs.get(i), base.get(i));
     }
-    java.util.Arrays.sort(v);
+    Arrays.sort(v);
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
@@ -345,7 +348,7 @@ final class GatewayBench implements Callable<Integer> {
         med(runs, Wrk.Result::p999), med(runs, Wrk.Result::max), mid.socketErrors(), mid.non2xx());
   }
 
-  private static long med(List<Wrk.Result> runs, java.util.function.ToLongFunction<Wrk.Result> f) {
+  private static long med(List<Wrk.Result> runs, ToLongFunction<Wrk.Result> f) {
     long[] v = runs.stream().mapToLong(f).sorted().toArray();
     return v[v.length / 2];
   }
