@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.RawHttp;
+import dev.vertice.testkit.ReusablePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -265,7 +266,9 @@ class SmallHttpServerTest {
 
   @Test
   void closeFreesThePortAndDropsConnections() throws Exception {
-    SmallHttpServer s = SmallHttpServer.builder("127.0.0.1", 0, echo).bind().start();
+    // Below the ephemeral range: no outgoing connection can take the port between the close and the bind.
+    SmallHttpServer s = ReusablePorts.bindBelowEphemeralRange(
+        port -> SmallHttpServer.builder("127.0.0.1", port, echo).bind()).start();
     RawHttp c = RawHttp.connect(s.port(), READ);
     assertEquals(200, c.exchange(get("/a")).status());
     int port = s.port();

@@ -1,0 +1,62 @@
+package dev.vertice.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(10)
+class ReusablePortsTest {
+
+  @Test
+  void portsAreBelowTheEphemeralRangeAndATakenOneIsSkipped() throws IOException {
+    int start = ReusablePorts.ephemeralRangeStart();
+    List<Integer> tried = new ArrayList<>();
+    int bound = ReusablePorts.bindBelowEphemeralRange(port -> {
+      tried.add(port);
+      if (tried.size() < 3) {
+        throw new IOException("taken: " + port);
+      }
+      return port;
+    });
+    assertEquals(3, tried.size());
+    assertEquals(tried.get(2), bound);
+    tried.forEach(p -> assertTrue(p >= 10_000 && p < start, p + " not in [10000, " + start + ")"));
+  }
+
+  @Test
+  void aClosedListenersPortBindsAgain() throws IOException {
+    ServerSocket first = ReusablePorts.bindBelowEphemeralRange(port -> {
+      ServerSocket s = new ServerSocket();
+      try {
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+        return s;
+      } catch (IOException e) {
+        s.close();
+        throw e;
+      }
+    });
+    int port = first.getLocalPort();
+    first.close();
+    try (ServerSocket again = new ServerSocket()) {
+      again.bind(new InetSocketAddress("127.0.0.1", port));
+      assertEquals(port, again.getLocalPort());
+    }
+  }
+
+  @Test
+  void whenNoPortBindsTheLastFailureIsThrown() {
+    IOException last = new IOException("always taken");
+    assertSame(last, assertThrows(IOException.class, () -> ReusablePorts.bindBelowEphemeralRange(port -> {
+      throw last;
+    })));
+  }
+}
