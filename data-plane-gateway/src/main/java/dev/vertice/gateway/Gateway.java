@@ -89,8 +89,7 @@ public final class Gateway implements AutoCloseable {
     try {
       h = new HttpProxyServer(config, group, router, admin, b.stats, observer, b.tracing, b.tls);
       if (config.grpcPort() >= 0) {
-        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer, b.tracing,
-            b.tls == null ? null : b.tls.serverCredentials());
+        g = new dev.vertice.gateway.grpc.GrpcProxyServer(config, group, router, b.stats, observer, b.tracing, b.tls);
       }
       if (b.watch != null) {
         w = b.watch;

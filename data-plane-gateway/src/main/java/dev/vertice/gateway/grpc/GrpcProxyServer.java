@@ -7,141 +7,94 @@ import dev.vertice.gateway.balancer.Endpoint;
 import dev.vertice.gateway.balancer.EndpointKey;
 import dev.vertice.gateway.proxy.ProxyObserver;
 import dev.vertice.gateway.proxy.RequestTarget;
+import dev.vertice.gateway.proxy.ServerTls;
 import dev.vertice.gateway.proxy.StatsSink;
 import dev.vertice.gateway.proxy.Transports;
 import dev.vertice.gateway.resilience.InstanceGuard;
 import dev.vertice.gateway.routing.Router;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.Context;
-import io.grpc.Deadline;
-import io.grpc.Drainable;
-import io.grpc.HandlerRegistry;
-import io.grpc.KnownLength;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
-import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerMethodDefinition;
+import dev.vertice.security.tls.ReloadingTls;
 import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.AsciiString;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * {@code GrpcProxyServer} proxies gRPC calls of any method, unary and streaming, on a port of its
- * own: grpc-java's fallback handler registry with a byte-array marshaller, so messages pass through
- * undecoded. Headers, messages, trailers and status are relayed as they are; flow control is kept
- * end to end (one message requested at a time, only while the other side is ready).
+ * own, by relaying HTTP/2 frames: each call's stream from the client is relayed to a stream on an
+ * HTTP/2 connection to the chosen instance, headers, messages and trailers as they are, never
+ * decoded into messages. Flow control is kept end to end: what one side sends is given back to its
+ * window only once the other side has written it.
  *
  * <p>The target service is named by the {@code x-vertice-service} header, else by the call's
  * authority (host part). Instances registered with protocol {@code grpc} serve it, picked by the
  * same router as HTTP. Unknown service: NOT_FOUND; no instance: UNAVAILABLE; a method path that is
  * not {@code /<service>/<method>} under {@link RequestTarget}'s rule: INVALID_ARGUMENT, never
- * forwarded. The client's deadline is propagated. gRPC calls are not retried (a stream cannot be replayed).
+ * forwarded; not a POST: HTTP 405; not {@code application/grpc}: HTTP 415; a malformed {@code
+ * grpc-timeout}: INVALID_ARGUMENT. The client's {@code grpc-timeout} goes to the instance as it came
+ * and is enforced here too (DEADLINE_EXCEEDED, the instance's stream reset). A message longer than
+ * {@code max(4096, maxBodyBytes)} either way ends the call with RESOURCE_EXHAUSTED. The instance
+ * unreachable, or its connection lost mid-call: UNAVAILABLE. gRPC calls are not retried (a stream
+ * cannot be replayed).
  *
- * <p>Both sides run on the gateway's event loops with grpc-java's direct executor: every callback
- * (routing, relaying, accounting) is short and never blocks.
+ * <p>A client connection's calls are relayed on its event loop, over that loop's own connection to
+ * each instance ({@link UpstreamConnection}): no call crosses threads, and nothing locks.
  */
 public final class GrpcProxyServer implements AutoCloseable {
 
-  private static final Metadata.Key<String> TRACEPARENT =
-      Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
-  private static final Metadata.Key<String> TRACESTATE =
-      Metadata.Key.of("tracestate", Metadata.ASCII_STRING_MARSHALLER);
+  /** The header naming the target service (gRPC metadata {@code x-vertice-service}). */
+  public static final io.grpc.Metadata.Key<String> SERVICE_HEADER =
+      io.grpc.Metadata.Key.of("x-vertice-service", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
 
-  /** Metadata key naming the target service. */
-  public static final Metadata.Key<String> SERVICE_HEADER =
-      Metadata.Key.of("x-vertice-service", Metadata.ASCII_STRING_MARSHALLER);
-
-  /**
-   * Messages as byte arrays of their exact size: read at once when grpc-java knows the length (it
-   * does for every received message), written in one piece with their length known, so no
-   * message goes through a stream copy's scratch buffer.
-   */
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new MessageStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        if (stream instanceof KnownLength) {
-          int n = stream.available();
-          byte[] message = new byte[n];
-          if (stream.readNBytes(message, 0, n) == n && stream.read() == -1) {
-            return message;
-          }
-          throw new IOException("a message of " + n + " bytes did not read as announced");
-        }
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
-
-  /** A message to send: its length known, drained into the framer in one write. */
-  private static final class MessageStream extends ByteArrayInputStream implements KnownLength, Drainable {
-    MessageStream(byte[] message) {
-      super(message);
-    }
-
-    @Override
-    public int drainTo(OutputStream target) throws IOException {
-      int n = count - pos;
-      target.write(buf, pos, n);
-      pos = count;
-      return n;
-    }
-  }
+  private static final String MALFORMED_PATH = "malformed method path: expected /<service>/<method>"
+      + " in visible ASCII characters with valid percent-encoding";
 
   private final GatewayConfig config;
   private final EventLoopGroup group;
   private final Router router;
   private final StatsSink stats;
   private final ProxyObserver observer;
-  private final Server server;
   /** Null when tracing is off. */
-  private final dev.vertice.observability.Tracing tracing;
-  /**
-   * One upstream channel per instance and event loop: a call is relayed on its client connection's
-   * event loop both ways, with no hand-over between threads (as the HTTP proxy's pools do).
-   */
-  private final ConcurrentHashMap<LoopKey, ManagedChannel> channels = new ConcurrentHashMap<>();
-  /** The group's event loops, in a fixed order: a loop's index names its upstream channels. */
+  private final CallTracing tracing;
+  private final SslContext sslContext;
+  private final Channel serverChannel;
+  /** The group's event loops, in a fixed order: a loop's index names its flush batch and upstream connections. */
   private final EventLoop[] loops;
-  /** What a call with a malformed method path is served as: it is refused, never forwarded. */
-  private static final MethodDescriptor<byte[], byte[]> MALFORMED = MethodDescriptor.<byte[], byte[]>newBuilder()
-      .setType(MethodDescriptor.MethodType.UNKNOWN)
-      .setFullMethodName("vertice.gateway/MalformedMethodPath")
-      .setRequestMarshaller(BYTES)
-      .setResponseMarshaller(BYTES)
-      .build();
-  private final ConcurrentHashMap<String, MethodDescriptor<byte[], byte[]>> methods = new ConcurrentHashMap<>();
+  private final FlushBatch[] batches;
+  /** Per event loop, used only on it: its connection to each instance. */
+  private final List<HashMap<EndpointKey, UpstreamConnection>> upstreams;
+  private final ChannelGroup clientChannels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup upstreamChannels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final Http2Settings serverSettings;
+  private final Http2Settings clientSettings;
+  private final long maxMessageBytes;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong calls = new AtomicLong();
   private volatile boolean draining;
-  private final boolean secure;
 
   /**
    * {@code GrpcProxyServer} binds {@code config.host():config.grpcPort()}.
@@ -178,17 +131,17 @@ public final class GrpcProxyServer implements AutoCloseable {
 
   /**
    * {@code GrpcProxyServer} is {@link #GrpcProxyServer(GatewayConfig, EventLoopGroup, Router,
-   * StatsSink, ProxyObserver, dev.vertice.observability.Tracing)} secured by {@code credentials}
-   * (for example {@code ReloadingTls.serverCredentials()}, with or without client certificates);
-   * null serves plaintext. Upstream calls stay plaintext.
+   * StatsSink, ProxyObserver, dev.vertice.observability.Tracing)} serving TLS with {@code tls}
+   * (HTTP/2 by ALPN; client certificates as {@code tls} asks for them; each new handshake sees the
+   * files as last reloaded); null serves plaintext. Upstream calls stay plaintext.
    *
    * @throws IllegalStateException when the port cannot be bound
    */
   public GrpcProxyServer(GatewayConfig config, EventLoopGroup group, Router router, StatsSink stats,
-      ProxyObserver observer, dev.vertice.observability.Tracing tracing, io.grpc.ServerCredentials credentials) {
-    this.secure = credentials != null;
-    this.tracing = tracing.enabled() ? tracing : null;
+      ProxyObserver observer, dev.vertice.observability.Tracing tracing, ReloadingTls tls) {
     this.observer = java.util.Objects.requireNonNull(observer, "observer");
+    this.tracing = CallTracing.of(tracing);
+    this.sslContext = tls == null ? null : ServerTls.sslContext(tls, ApplicationProtocolNames.HTTP_2);
     this.config = config;
     this.group = group;
     this.router = router;
@@ -196,40 +149,78 @@ public final class GrpcProxyServer implements AutoCloseable {
     List<EventLoop> all = new ArrayList<>();
     group.forEach(executor -> all.add((EventLoop) executor));
     this.loops = all.toArray(new EventLoop[0]);
-    int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes()));
-    InetSocketAddress address = new InetSocketAddress(config.host(), config.grpcPort());
-    NettyServerBuilder builder = (credentials == null ? NettyServerBuilder.forAddress(address)
-        : NettyServerBuilder.forAddress(address, credentials))
-        .channelType(Transports.serverChannel(group))
-        .bossEventLoopGroup(group)
-        .workerEventLoopGroup(group)
-        // Nothing here blocks: calls are routed and relayed on the connection's event loop, with no
-        // hop through an executor per callback (as the HTTP proxy does).
-        .directExecutor()
-        .maxInboundMessageSize(maxMessage)
-        .maxInboundMetadataSize(config.maxHeaderBytes())
-        .maxConcurrentCallsPerConnection(config.maxConcurrentStreams())
-        .fallbackHandlerRegistry(new Registry());
-    if (this.tracing != null) {
-      builder.intercept(this.tracing.serverInterceptor());
+    this.batches = new FlushBatch[loops.length];
+    this.upstreams = new ArrayList<>(loops.length);
+    for (int i = 0; i < loops.length; i++) {
+      batches[i] = new FlushBatch(loops[i]);
+      upstreams.add(new HashMap<>());
     }
-    Server s = builder.build();
+    this.maxMessageBytes = Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes()));
+    this.serverSettings = Http2Settings.defaultSettings()
+        .maxConcurrentStreams(config.maxConcurrentStreams())
+        .maxHeaderListSize(config.maxHeaderBytes())
+        .initialWindowSize(RelayConnection.WINDOW_BYTES);
+    this.clientSettings = Http2Settings.defaultSettings()
+        .pushEnabled(false)
+        .maxHeaderListSize(config.maxHeaderBytes())
+        .initialWindowSize(RelayConnection.WINDOW_BYTES);
+    ServerBootstrap b = new ServerBootstrap()
+        .group(group)
+        .channel(Transports.serverChannel(group))
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            clientChannels.add(ch);
+            if (sslContext == null) {
+              ch.pipeline().addLast(newClientConnection(ch));
+              return;
+            }
+            ch.pipeline().addLast(sslContext.newHandler(ch.alloc()), new ApplicationProtocolNegotiationHandler("") {
+              @Override
+              protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                  ctx.pipeline().addLast(newClientConnection(ctx.channel()));
+                } else {
+                  ctx.close(); // gRPC is HTTP/2 only; a client that did not negotiate it gets nothing
+                }
+              }
+            });
+          }
+        });
     try {
-      this.server = s.start();
-    } catch (IOException e) {
+      this.serverChannel = b.bind(new InetSocketAddress(config.host(), config.grpcPort())).sync().channel();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while binding " + config.host() + ":" + config.grpcPort(), e);
+    } catch (RuntimeException e) {
       throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.grpcPort() + ": "
           + e.getMessage(), e);
     }
   }
 
+  private DownstreamConnection newClientConnection(Channel ch) {
+    int loop = loopIndex(ch.eventLoop());
+    return DownstreamConnection.create(this, serverSettings, batches[loop], loop);
+  }
+
+  private int loopIndex(EventLoop loop) {
+    for (int i = 0; i < loops.length; i++) {
+      if (loops[i] == loop) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("a channel on an event loop outside the proxy's group");
+  }
+
   /** {@code secure} says whether the listener serves TLS. */
   public boolean secure() {
-    return secure;
+    return sslContext != null;
   }
 
   /** {@code port} returns the bound port. */
   public int port() {
-    return server.getPort();
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
 
   /** {@code inFlight} returns the calls being proxied now. */
@@ -242,291 +233,212 @@ public final class GrpcProxyServer implements AutoCloseable {
     return calls.get();
   }
 
-  /** {@code remove} closes the channels to {@code gone} instances (calls in flight on them finish). */
+  long maxMessageBytes() {
+    return maxMessageBytes;
+  }
+
+  /** {@code remove} retires the connections to {@code gone} instances (calls in flight on them finish). */
   public void remove(Set<EndpointKey> gone) {
-    channels.entrySet().removeIf(e -> {
-      if (gone.contains(e.getKey().instance())) {
-        e.getValue().shutdown();
-        return true;
-      }
-      return false;
-    });
+    retireWhere(gone::contains);
   }
 
-  /** {@code retain} closes the channels to instances no longer in {@code live}. */
+  /** {@code retain} retires the connections to instances no longer in {@code live}. */
   public void retain(Set<EndpointKey> live) {
-    channels.entrySet().removeIf(e -> {
-      if (!live.contains(e.getKey().instance())) {
-        e.getValue().shutdown();
-        return true;
-      }
-      return false;
-    });
+    retireWhere(k -> !live.contains(k));
   }
 
-  /** {@code drain} refuses new calls and waits up to {@code grace} for the calls in flight. */
+  private void retireWhere(Predicate<EndpointKey> retired) {
+    for (int i = 0; i < loops.length; i++) {
+      HashMap<EndpointKey, UpstreamConnection> mine = upstreams.get(i);
+      loops[i].execute(() -> {
+        List<UpstreamConnection> out = new ArrayList<>();
+        mine.forEach((k, c) -> {
+          if (retired.test(k)) {
+            out.add(c);
+          }
+        });
+        out.forEach(UpstreamConnection::retire);
+      });
+    }
+  }
+
+  /**
+   * {@code drain} refuses new calls (GOAWAY to every client) and waits up to {@code grace} for the
+   * calls in flight; returns whether they all ended.
+   */
   public boolean drain(Duration grace) throws InterruptedException {
     draining = true;
-    server.shutdown();
-    return server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS);
+    serverChannel.close().await(grace.toMillis(), TimeUnit.MILLISECONDS);
+    for (Channel ch : clientChannels) {
+      ch.eventLoop().execute(() -> {
+        DownstreamConnection c = ch.pipeline().get(DownstreamConnection.class);
+        if (c != null) {
+          c.gracefulShutdownTimeoutMillis(grace.toMillis());
+        }
+        ch.close(); // GOAWAY, then the connection closes when its last call ends
+      });
+    }
+    clientChannels.newCloseFuture().await(grace.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    return inFlight.get() == 0;
   }
 
   @Override
   public void close() {
     draining = true;
-    server.shutdownNow();
-    channels.values().forEach(ManagedChannel::shutdownNow);
-    channels.clear();
-    try {
-      server.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    for (Channel ch : clientChannels) {
+      ch.eventLoop().execute(() -> {
+        DownstreamConnection c = ch.pipeline().get(DownstreamConnection.class);
+        if (c != null) {
+          c.gracefulShutdownTimeoutMillis(0);
+        }
+        ch.close();
+      });
     }
+    clientChannels.newCloseFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    upstreamChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
   }
 
-  /** An upstream channel: to {@code instance}, on the event loop numbered {@code loop}. */
-  private record LoopKey(EndpointKey instance, int loop) {}
-
-  /** {@code currentLoop} returns the index of the event loop running this thread (0 off the loops). */
-  private int currentLoop() {
-    for (int i = 0; i < loops.length; i++) {
-      if (loops[i].inEventLoop()) {
-        return i;
-      }
-    }
-    return 0;
+  /** {@code forget} drops a retired upstream connection from its loop's table (on that loop). */
+  void forget(UpstreamConnection c) {
+    upstreams.get(c.loop).values().removeIf(x -> x == c);
   }
 
-  private ManagedChannel channel(EndpointKey key) {
-    return channels.computeIfAbsent(new LoopKey(key, currentLoop()), k -> NettyChannelBuilder
-        .forAddress(k.instance().address(), k.instance().port())
-        .usePlaintext()
-        .eventLoopGroup(loops[k.loop()])
-        .channelType(Transports.socketChannel(group))
-        .directExecutor() // the upstream's answers are relayed on its event loop
-        // Calls are never retried here (see the class comment): without grpc-java's retry layer no
-        // message is buffered for a replay that cannot happen.
-        .disableRetry()
-        .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, Math.max(4096, config.maxBodyBytes())))
-        .intercept(tracing == null ? List.of() : List.of(tracing.clientInterceptor()))
-        .build());
-  }
-
-  private MethodDescriptor<byte[], byte[]> method(String fullName) {
-    return methods.computeIfAbsent(fullName, n -> MethodDescriptor.<byte[], byte[]>newBuilder()
-        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-        .setFullMethodName(n)
-        .setRequestMarshaller(BYTES)
-        .setResponseMarshaller(BYTES)
-        .build());
-  }
-
-  /** Answers every method with the proxying handler. */
-  private final class Registry extends HandlerRegistry {
-    private final ServerCallHandler<byte[], byte[]> handler = GrpcProxyServer.this::startCall;
-    private final ServerCallHandler<byte[], byte[]> refuseMalformed = (call, headers) -> {
-      calls.incrementAndGet();
-      call.close(Status.INVALID_ARGUMENT.withDescription("malformed method path: expected /<service>/<method>"
-          + " in visible ASCII characters with valid percent-encoding"), new Metadata());
-      return new ServerCall.Listener<>() {};
-    };
-
-    @Override
-    public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
-      if (!RequestTarget.isValidGrpcMethod(methodName)) {
-        // Refused before anything is cached, routed or sent: upstreams would parse such a path each their own way.
-        return ServerMethodDefinition.create(MALFORMED, refuseMalformed);
-      }
-      if (methods.size() > 10_000) {
-        methods.clear(); // bounded: a client inventing method names cannot grow the map forever
-      }
-      return ServerMethodDefinition.create(method(methodName), handler);
-    }
-  }
-
-  private ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> serverCall, Metadata headers) {
+  /** {@code startCall} routes a new stream of {@code down} and relays it, or answers it itself. */
+  void startCall(DownstreamConnection down, int streamId, Http2Headers headers, boolean endOfStream) {
     calls.incrementAndGet();
     if (draining) {
-      serverCall.close(Status.UNAVAILABLE.withDescription("the gateway is shutting down"), new Metadata());
-      return new ServerCall.Listener<>() {};
+      down.refuse(streamId, Status.Code.UNAVAILABLE, "the gateway is shutting down");
+      return;
     }
-    String named = headers.get(SERVICE_HEADER);
+    if (!GrpcWire.POST.contentEquals(headers.method())) {
+      down.refuseHttp(streamId, 405);
+      return;
+    }
+    if (!isGrpcContentType(headers.get(GrpcWire.CONTENT_TYPE))) {
+      down.refuseHttp(streamId, 415);
+      return;
+    }
+    CharSequence path = headers.path();
+    String method = path != null && path.length() > 1 && path.charAt(0) == '/'
+        ? path.subSequence(1, path.length()).toString() : null;
+    if (method == null || !RequestTarget.isValidGrpcMethod(method)) {
+      // Refused before anything is routed or sent: upstreams would parse such a path each their own way.
+      down.refuse(streamId, Status.Code.INVALID_ARGUMENT, MALFORMED_PATH);
+      return;
+    }
+    CharSequence timeout = headers.get(GrpcWire.GRPC_TIMEOUT);
+    long timeoutNanos = timeout == null ? -1 : GrpcWire.timeoutNanos(timeout);
+    if (timeout != null && timeoutNanos < 0) {
+      down.refuse(streamId, Status.Code.INVALID_ARGUMENT, "malformed grpc-timeout '" + timeout
+          + "': expected 1 to 8 digits and a unit (H, M, S, m, u, n)");
+      return;
+    }
+    CharSequence named = headers.get(GrpcWire.SERVICE_HEADER);
     if (named == null) {
-      String authority = serverCall.getAuthority();
+      CharSequence authority = headers.authority();
       if (authority != null) {
-        int colon = authority.lastIndexOf(':');
-        named = colon > 0 && !authority.endsWith("]") ? authority.substring(0, colon) : authority;
+        String a = authority.toString();
+        int colon = a.lastIndexOf(':');
+        named = colon > 0 && !a.endsWith("]") ? a.substring(0, colon) : a;
       }
     }
-    String service = named == null ? null : ServiceNames.normalize(named).orElse(null);
+    String service = named == null ? null : ServiceNames.normalize(named.toString()).orElse(null);
     if (service == null) {
-      serverCall.close(Status.NOT_FOUND.withDescription("no target service: set the x-vertice-service header or"
-          + " the call's authority to a service name (got '" + named + "')"), new Metadata());
-      return new ServerCall.Listener<>() {};
+      down.refuse(streamId, Status.Code.NOT_FOUND, "no target service: set the x-vertice-service header or"
+          + " the call's authority to a service name (got '" + named + "')");
+      return;
     }
     Router.Decision d = router.route(service, Protocol.PROTOCOL_GRPC, Router.GUARDED);
     if (d.outcome() != Router.Outcome.ROUTED) {
       if (d.outcome() != Router.Outcome.UNKNOWN_SERVICE) {
         observer.requestFinished(service, ProxyObserver.VERSION_NONE, 503, 0);
+        down.refuse(streamId, Status.Code.UNAVAILABLE,
+            "service '" + service + "' has no gRPC instance able to take the call");
+      } else {
+        down.refuse(streamId, Status.Code.NOT_FOUND, "no service named '" + service + "'");
       }
-      Status st = d.outcome() == Router.Outcome.UNKNOWN_SERVICE
-          ? Status.NOT_FOUND.withDescription("no service named '" + service + "'")
-          : Status.UNAVAILABLE.withDescription("service '" + service + "' has no gRPC instance able to take the call");
-      serverCall.close(st, new Metadata());
-      return new ServerCall.Listener<>() {};
+      return;
     }
     Endpoint e = d.endpoint();
-    CallOptions options = CallOptions.DEFAULT;
-    Deadline deadline = Context.current().getDeadline();
-    if (deadline != null) {
-      options = options.withDeadline(deadline);
-    }
-    ClientCall<byte[], byte[]> clientCall = channel(e.key())
-        .newCall(method(serverCall.getMethodDescriptor().getFullMethodName()), options);
-    ProxiedCall call = new ProxiedCall(serverCall, clientCall, e, service);
+    headers.authority(e.key().hostPort());
+    headers.scheme(GrpcWire.HTTP);
+    RelayedCall call = new RelayedCall(this, down, streamId, headers, endOfStream, e, service, method,
+        maxMessageBytes);
+    down.calls.put(streamId, call);
     inFlight.incrementAndGet();
     e.begin();
     if (tracing != null) {
-      // The client interceptor sends the gateway's own span context in place of the caller's.
-      headers.removeAll(TRACEPARENT);
-      headers.removeAll(TRACESTATE);
+      tracing.start(call, headers);
     }
-    synchronized (call) {
-      clientCall.start(call.upstreamListener, headers);
-      serverCall.request(1);
-      clientCall.request(1);
+    if (timeoutNanos >= 0) {
+      call.deadline = down.ctx.executor().schedule(call::deadlineExpired, timeoutNanos, TimeUnit.NANOSECONDS);
     }
-    return call.clientListener;
+    upstream(e.key(), down).start(call);
   }
 
-  /** One proxied call: relays both ways under one lock (ServerCall and ClientCall are not thread-safe). */
-  private final class ProxiedCall {
-    final ServerCall<byte[], byte[]> serverCall;
-    final ClientCall<byte[], byte[]> clientCall;
-    final Endpoint endpoint;
-    final String service;
-    final long startNanos = System.nanoTime();
-    boolean waitingClientMessage; // a client message is wanted once the upstream is ready
-    boolean waitingUpstreamMessage; // an upstream message is wanted once the client is ready
-    boolean done;
-
-    ProxiedCall(ServerCall<byte[], byte[]> serverCall, ClientCall<byte[], byte[]> clientCall, Endpoint endpoint,
-        String service) {
-      this.serverCall = serverCall;
-      this.clientCall = clientCall;
-      this.endpoint = endpoint;
-      this.service = service;
+  /** {@code isGrpcContentType} accepts {@code application/grpc}, alone or followed by {@code +...} or {@code ;...}. */
+  private static boolean isGrpcContentType(CharSequence v) {
+    int n = GrpcWire.APPLICATION_GRPC.length();
+    if (v == null || v.length() < n || !AsciiString.regionMatches(v, true, 0, GrpcWire.APPLICATION_GRPC, 0, n)) {
+      return false;
     }
+    return v.length() == n || v.charAt(n) == '+' || v.charAt(n) == ';';
+  }
 
-    final ServerCall.Listener<byte[]> clientListener = new ServerCall.Listener<>() {
-      @Override
-      public void onMessage(byte[] message) {
-        synchronized (ProxiedCall.this) {
-          clientCall.sendMessage(message);
-          if (clientCall.isReady()) {
-            serverCall.request(1);
-          } else {
-            waitingClientMessage = true;
-          }
-        }
-      }
-
-      @Override
-      public void onHalfClose() {
-        synchronized (ProxiedCall.this) {
-          clientCall.halfClose();
-        }
-      }
-
-      @Override
-      public void onCancel() {
-        synchronized (ProxiedCall.this) {
-          clientCall.cancel("the client cancelled the call", null);
-        }
-      }
-
-      @Override
-      public void onReady() {
-        synchronized (ProxiedCall.this) {
-          if (waitingUpstreamMessage && serverCall.isReady()) {
-            waitingUpstreamMessage = false;
-            clientCall.request(1);
-          }
-        }
-      }
-    };
-
-    final ClientCall.Listener<byte[]> upstreamListener = new ClientCall.Listener<>() {
-      @Override
-      public void onHeaders(Metadata headers) {
-        synchronized (ProxiedCall.this) {
-          serverCall.sendHeaders(headers);
-        }
-      }
-
-      @Override
-      public void onMessage(byte[] message) {
-        synchronized (ProxiedCall.this) {
-          serverCall.sendMessage(message);
-          if (serverCall.isReady()) {
-            clientCall.request(1);
-          } else {
-            waitingUpstreamMessage = true;
-          }
-        }
-      }
-
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        synchronized (ProxiedCall.this) {
-          if (done) {
-            return;
-          }
-          done = true;
-          try {
-            serverCall.close(status, trailers);
-          } catch (IllegalStateException alreadyClosed) {
-            // the client cancelled first: nothing to tell it
-          }
-        }
-        finish(status);
-      }
-
-      @Override
-      public void onReady() {
-        synchronized (ProxiedCall.this) {
-          if (waitingClientMessage && clientCall.isReady()) {
-            waitingClientMessage = false;
-            serverCall.request(1);
-          }
-        }
-      }
-    };
-
-    private void finish(Status status) {
-      long nanos = System.nanoTime() - startNanos;
-      Status.Code c = status.getCode();
-      if (c == Status.Code.CANCELLED) {
-        endpoint.end();
-      } else {
-        endpoint.end(nanos);
-      }
-      inFlight.decrementAndGet();
-      boolean error = c == Status.Code.UNAVAILABLE || c == Status.Code.INTERNAL || c == Status.Code.UNKNOWN
-          || c == Status.Code.DEADLINE_EXCEEDED || c == Status.Code.DATA_LOSS;
-      InstanceGuard g = Router.guard(endpoint);
-      if (c == Status.Code.CANCELLED) {
-        g.release();
-      } else if (error) {
-        if (g.onFailure(nanos, status.asException())) {
-          observer.ejected(service);
-        }
-      } else {
-        g.onSuccess(nanos);
-      }
-      stats.record(service, endpoint.version(), nanos, error);
-      observer.attemptFinished(service, nanos);
-      observer.requestFinished(service, endpoint.version(), ProxyObserver.grpcStatusCode(c), nanos);
+  /** {@code upstream} returns {@code down}'s loop's usable connection to {@code key}, connecting one if needed. */
+  private UpstreamConnection upstream(EndpointKey key, DownstreamConnection down) {
+    HashMap<EndpointKey, UpstreamConnection> mine = upstreams.get(down.loop);
+    UpstreamConnection c = mine.get(key);
+    if (c != null && c.usable()) {
+      return c;
     }
+    UpstreamConnection fresh = UpstreamConnection.create(this, clientSettings, batches[down.loop], down.loop);
+    mine.put(key, fresh);
+    ChannelFuture f = new Bootstrap()
+        .group(down.ctx.channel().eventLoop())
+        .channel(Transports.socketChannel(group))
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+            config.connectTimeout().toMillis()))
+        .handler(fresh)
+        .connect(InetSocketAddress.createUnresolved(key.address(), key.port()));
+    upstreamChannels.add(f.channel());
+    f.addListener(done -> {
+      if (!done.isSuccess()) {
+        fresh.connectFailed(done.cause());
+      }
+    });
+    return fresh;
+  }
+
+  /** {@code finished} accounts for a call that ended with {@code code}. */
+  void finished(RelayedCall call, Status.Code c) {
+    long nanos = System.nanoTime() - call.startNanos;
+    Endpoint endpoint = call.endpoint;
+    if (c == Status.Code.CANCELLED) {
+      endpoint.end();
+    } else {
+      endpoint.end(nanos);
+    }
+    inFlight.decrementAndGet();
+    boolean error = c == Status.Code.UNAVAILABLE || c == Status.Code.INTERNAL || c == Status.Code.UNKNOWN
+        || c == Status.Code.DEADLINE_EXCEEDED || c == Status.Code.DATA_LOSS;
+    InstanceGuard g = Router.guard(endpoint);
+    if (c == Status.Code.CANCELLED) {
+      g.release();
+    } else if (error) {
+      if (g.onFailure(nanos, Status.fromCode(c).asException())) {
+        observer.ejected(call.service);
+      }
+    } else {
+      g.onSuccess(nanos);
+    }
+    if (tracing != null) {
+      CallTracing.end(call, c, error);
+    }
+    stats.record(call.service, endpoint.version(), nanos, error);
+    observer.attemptFinished(call.service, nanos);
+    observer.requestFinished(call.service, endpoint.version(), ProxyObserver.grpcStatusCode(c), nanos);
   }
 }

@@ -17,7 +17,7 @@ import javax.net.ssl.SSLException;
  * context holds the reloading key and trust managers themselves, not a copy of their material, so
  * each new handshake sees the files as last reloaded.
  */
-final class ServerTls {
+public final class ServerTls {
 
   private ServerTls() {}
 
@@ -28,13 +28,24 @@ final class ServerTls {
    * @throws IllegalStateException when the JDK cannot build the context
    */
   static SslContext sslContext(ReloadingTls tls) {
+    return sslContext(tls, ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+  }
+
+  /**
+   * {@code sslContext} builds a server context offering {@code protocols} by ALPN (the gRPC
+   * port: {@code h2} only), with HTTP/2's cipher suites, asking for client certificates as {@code
+   * tls} is configured.
+   *
+   * @throws IllegalStateException when the JDK cannot build the context
+   */
+  public static SslContext sslContext(ReloadingTls tls, String... protocols) {
     SslContextBuilder b = SslContextBuilder.forServer(tls.keyManager())
         .sslProvider(SslProvider.JDK)
         .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
         .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+            protocols));
     TlsSettings.ClientAuth auth = tls.settings().clientAuth();
     if (auth != TlsSettings.ClientAuth.NONE) {
       b.trustManager(tls.trustManager())

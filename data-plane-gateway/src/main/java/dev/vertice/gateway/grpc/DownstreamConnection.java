@@ -1,0 +1,110 @@
+package dev.vertice.gateway.grpc;
+
+import io.grpc.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Settings;
+
+/**
+ * {@code DownstreamConnection} is a client's connection to the gRPC port: each new stream is a
+ * call, handed to {@link GrpcProxyServer#startCall}; the call's DATA goes to its {@link
+ * RelayedCall}, and a stream that closes before its call ended (RST_STREAM, the connection lost)
+ * cancels the call upstream.
+ */
+final class DownstreamConnection extends RelayConnection {
+
+  private final GrpcProxyServer proxy;
+  /** The index of the connection's event loop in the proxy's group. */
+  final int loop;
+
+  private DownstreamConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
+      FlushBatch batch, GrpcProxyServer proxy, int loop) {
+    super(decoder, encoder, settings, batch);
+    this.proxy = proxy;
+    this.loop = loop;
+  }
+
+  /** {@code create} returns the handler of a new client connection on the event loop numbered {@code loop}. */
+  static DownstreamConnection create(GrpcProxyServer proxy, Http2Settings settings, FlushBatch batch, int loop) {
+    return new Builder(proxy, batch, loop).initialSettings(settings).server(true).build();
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    super.handlerAdded(ctx); // the server's preface (SETTINGS) is written here: the window update may follow
+    openConnectionWindow();
+  }
+
+  @Override
+  public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
+      boolean endOfStream) {
+    RelayedCall call = calls.get(streamId);
+    if (call == null) {
+      proxy.startCall(this, streamId, headers, endOfStream);
+    } else if (endOfStream) {
+      call.clientEnded(); // trailers from a client: gRPC has none to relay, only the end of the stream
+    }
+  }
+
+  @Override
+  public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+    RelayedCall call = calls.get(streamId);
+    if (call == null) {
+      return data.readableBytes() + padding; // a call the gateway answered itself: its bytes are dropped
+    }
+    call.clientData(data, endOfStream);
+    return padding; // the data's bytes are given back once written upstream
+  }
+
+  @Override
+  void streamClosed(RelayedCall call) {
+    call.downstreamClosed();
+  }
+
+  /** {@code refuse} answers a new stream with {@code code} without relaying it. */
+  void refuse(int streamId, Status.Code code, String message) {
+    writeHeaders(streamId, GrpcWire.trailersOnly(code, message), true);
+  }
+
+  /** {@code refuseHttp} answers a new stream that is not a gRPC call with an HTTP {@code status}. */
+  void refuseHttp(int streamId, int status) {
+    writeHeaders(streamId, GrpcWire.httpError(status), true);
+  }
+
+  private static final class Builder extends AbstractHttp2ConnectionHandlerBuilder<DownstreamConnection, Builder> {
+    private final GrpcProxyServer proxy;
+    private final FlushBatch batch;
+    private final int loop;
+
+    Builder(GrpcProxyServer proxy, FlushBatch batch, int loop) {
+      this.proxy = proxy;
+      this.batch = batch;
+      this.loop = loop;
+    }
+
+    @Override
+    protected Builder initialSettings(Http2Settings settings) {
+      return super.initialSettings(settings);
+    }
+
+    @Override
+    protected Builder server(boolean isServer) {
+      return super.server(isServer);
+    }
+
+    @Override
+    protected DownstreamConnection build() {
+      return super.build();
+    }
+
+    @Override
+    protected DownstreamConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+        Http2Settings initialSettings) {
+      return new DownstreamConnection(decoder, encoder, initialSettings, batch, proxy, loop);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package dev.vertice.gateway.grpc;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2Flags;
+import io.netty.handler.codec.http2.Http2FrameListener;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.util.collection.IntObjectHashMap;
+
+/**
+ * {@code RelayConnection} is one HTTP/2 connection of the relay, client side ({@link
+ * DownstreamConnection}) or upstream side ({@link UpstreamConnection}): Netty's connection handler
+ * is its codec, flow control and stream state; this class listens to its frames and writes the
+ * other side's. Every method runs on the connection's event loop, which the calls it carries share
+ * with their other connection: nothing here locks.
+ *
+ * <p>Flow control is end to end: received DATA is not given back to the sender's window when read
+ * but when the other connection has written it ({@link #consumed}), so a slow reader on one side
+ * stops the writer on the other after one window.
+ */
+abstract class RelayConnection extends Http2ConnectionHandler implements Http2FrameListener {
+
+  /** Stream window and connection window of both sides, as grpc-java's default. */
+  static final int WINDOW_BYTES = 1 << 20;
+
+  /** The calls on this connection by stream id. */
+  final IntObjectHashMap<RelayedCall> calls = new IntObjectHashMap<>();
+  final FlushBatch batch;
+  ChannelHandlerContext ctx;
+  /** Set while {@link #batch} holds this connection. */
+  boolean queuedForFlush;
+
+  RelayConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
+      FlushBatch batch) {
+    super(decoder, encoder, settings);
+    this.batch = batch;
+    decoder.frameListener(this);
+    connection().addListener(new Http2ConnectionAdapter() {
+      @Override
+      public void onStreamClosed(Http2Stream stream) {
+        RelayedCall call = calls.remove(stream.id());
+        if (call != null) {
+          streamClosed(call);
+        }
+      }
+    });
+  }
+
+  /** {@code streamClosed} tells {@code call} that its stream on this connection closed, for any reason. */
+  abstract void streamClosed(RelayedCall call);
+
+  /** {@code openConnectionWindow} widens the connection's receive window to {@link #WINDOW_BYTES}. */
+  final void openConnectionWindow() throws Http2Exception {
+    Http2Stream connectionStream = connection().connectionStream();
+    int delta = WINDOW_BYTES - decoder().flowController().initialWindowSize(connectionStream);
+    if (delta > 0) {
+      decoder().flowController().incrementWindowSize(connectionStream, delta);
+    }
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    this.ctx = ctx;
+    super.handlerAdded(ctx);
+  }
+
+  /** {@code flushNow} writes what flow control allows of the queued frames, and flushes. */
+  final void flushNow() {
+    if (ctx != null) {
+      flush(ctx);
+    }
+  }
+
+  final void writeHeaders(int streamId, Http2Headers headers, boolean endStream, ChannelPromise promise) {
+    encoder().writeHeaders(ctx, streamId, headers, 0, endStream, promise);
+    batch.wrote(this);
+  }
+
+  final void writeHeaders(int streamId, Http2Headers headers, boolean endStream) {
+    writeHeaders(streamId, headers, endStream, ctx.newPromise());
+  }
+
+  final void writeData(int streamId, ByteBuf data, boolean endStream, ChannelPromise promise) {
+    encoder().writeData(ctx, streamId, data, 0, endStream, promise);
+    batch.wrote(this);
+  }
+
+  /** {@code reset} resets the stream if it is still open here (a closed one needs no RST_STREAM). */
+  void reset(int streamId, Http2Error error) {
+    Http2Stream s = connection().stream(streamId);
+    if (s != null && s.state() != Http2Stream.State.CLOSED) {
+      resetStream(ctx, streamId, error.code(), ctx.newPromise());
+      batch.wrote(this);
+    }
+  }
+
+  /** {@code consumed} gives {@code bytes} of a stream's received DATA back to the sender's windows. */
+  final void consumed(int streamId, int bytes) {
+    Http2Stream s = connection().stream(streamId);
+    if (s == null) {
+      return; // closed: Netty gave the connection window back then
+    }
+    try {
+      if (decoder().flowController().consumeBytes(s, bytes)) {
+        batch.wrote(this);
+      }
+    } catch (Http2Exception e) {
+      onError(ctx, false, e);
+    }
+  }
+
+  // The frames the relay does not act on: Netty answers PING and SETTINGS and keeps the windows.
+
+  @Override
+  public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int streamDependency,
+      short weight, boolean exclusive, int padding, boolean endOfStream) throws Http2Exception {
+    onHeadersRead(ctx, streamId, headers, padding, endOfStream);
+  }
+
+  @Override
+  public void onPriorityRead(ChannelHandlerContext ctx, int streamId, int streamDependency, short weight,
+      boolean exclusive) {}
+
+  @Override
+  public void onSettingsAckRead(ChannelHandlerContext ctx) {}
+
+  @Override
+  public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {}
+
+  @Override
+  public void onPingRead(ChannelHandlerContext ctx, long data) {}
+
+  @Override
+  public void onPingAckRead(ChannelHandlerContext ctx, long data) {}
+
+  @Override
+  public void onPushPromiseRead(ChannelHandlerContext ctx, int streamId, int promisedStreamId, Http2Headers headers,
+      int padding) {}
+
+  @Override
+  public void onWindowUpdateRead(ChannelHandlerContext ctx, int streamId, int windowSizeIncrement) {}
+
+  @Override
+  public void onUnknownFrame(ChannelHandlerContext ctx, byte frameType, int streamId, Http2Flags flags,
+      ByteBuf payload) {}
+
+  @Override
+  public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {}
+
+  @Override
+  public void onGoAwayRead(ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {}
+}
