@@ -361,8 +361,6 @@ public final class GrpcProxyServer implements AutoCloseable {
       return;
     }
     Endpoint e = d.endpoint();
-    headers.authority(e.key().hostPort());
-    headers.scheme(GrpcWire.HTTP);
     RelayedCall call = new RelayedCall(this, down, streamId, headers, endOfStream, e, service, method,
         maxMessageBytes);
     down.calls.put(streamId, call);
@@ -393,7 +391,7 @@ public final class GrpcProxyServer implements AutoCloseable {
     if (c != null && c.usable()) {
       return c;
     }
-    UpstreamConnection fresh = UpstreamConnection.create(this, clientSettings, batches[down.loop], down.loop);
+    UpstreamConnection fresh = UpstreamConnection.create(this, key, clientSettings, batches[down.loop], down.loop);
     mine.put(key, fresh);
     ChannelFuture f = new Bootstrap()
         .group(down.ctx.channel().eventLoop())

@@ -1,5 +1,6 @@
 package dev.vertice.gateway.grpc;
 
+import dev.vertice.gateway.balancer.EndpointKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -9,6 +10,7 @@ import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,20 +26,24 @@ final class UpstreamConnection extends RelayConnection {
   private final GrpcProxyServer proxy;
   /** The index of the connection's event loop in the proxy's group. */
   final int loop;
+  /** The {@code :authority} of the calls sent to the instance: its {@code host:port}. */
+  private final AsciiString authority;
   private List<RelayedCall> waiting = new ArrayList<>();
   private boolean active;
   private boolean retired;
 
   private UpstreamConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
-      FlushBatch batch, GrpcProxyServer proxy, int loop) {
+      FlushBatch batch, GrpcProxyServer proxy, int loop, AsciiString authority) {
     super(decoder, encoder, settings, batch);
     this.proxy = proxy;
     this.loop = loop;
+    this.authority = authority;
   }
 
-  /** {@code create} returns the handler of a new upstream connection, not yet connected. */
-  static UpstreamConnection create(GrpcProxyServer proxy, Http2Settings settings, FlushBatch batch, int loop) {
-    return new Builder(proxy, batch, loop).initialSettings(settings).server(false)
+  /** {@code create} returns the handler of a new upstream connection to {@code instance}, not yet connected. */
+  static UpstreamConnection create(GrpcProxyServer proxy, EndpointKey instance, Http2Settings settings,
+      FlushBatch batch, int loop) {
+    return new Builder(proxy, batch, loop, new AsciiString(instance.hostPort())).initialSettings(settings).server(false)
         .encoderEnforceMaxConcurrentStreams(true)
         .gracefulShutdownTimeoutMillis(-1) // retired: closes once its last call ends, however long that takes
         .build();
@@ -99,7 +105,10 @@ final class UpstreamConnection extends RelayConnection {
         call.upstreamUnavailable("cannot start the call on the instance: " + f.cause().getMessage());
       }
     });
-    writeHeaders(id, call.requestHeaders(), call.endsWithHeaders(), headersSent);
+    Http2Headers headers = call.requestHeaders();
+    headers.authority(authority);
+    headers.scheme(GrpcWire.HTTP);
+    writeHeaders(id, headers, call.endsWithHeaders(), headersSent);
     call.opened(this, id);
   }
 
@@ -176,11 +185,13 @@ final class UpstreamConnection extends RelayConnection {
     private final GrpcProxyServer proxy;
     private final FlushBatch batch;
     private final int loop;
+    private final AsciiString authority;
 
-    Builder(GrpcProxyServer proxy, FlushBatch batch, int loop) {
+    Builder(GrpcProxyServer proxy, FlushBatch batch, int loop, AsciiString authority) {
       this.proxy = proxy;
       this.batch = batch;
       this.loop = loop;
+      this.authority = authority;
     }
 
     @Override
@@ -211,7 +222,7 @@ final class UpstreamConnection extends RelayConnection {
     @Override
     protected UpstreamConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
         Http2Settings initialSettings) {
-      return new UpstreamConnection(decoder, encoder, initialSettings, batch, proxy, loop);
+      return new UpstreamConnection(decoder, encoder, initialSettings, batch, proxy, loop, authority);
     }
   }
 }
