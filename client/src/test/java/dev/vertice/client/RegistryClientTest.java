@@ -115,8 +115,8 @@ class RegistryClientTest {
    * expired}, and the client registers each instance again, with its current health.
    */
   @Test
-  void registersEveryInstanceAgainAfterAControlPlaneRestartLostTheirLeases() {
-    TestControlPlane first = resources.controlPlane();
+  void registersEveryInstanceAgainAfterAControlPlaneRestartLostTheirLeases() throws Exception {
+    TestControlPlane first = resources.controlPlaneOnReusablePort();
     int port = first.port();
     RegistryClient client = resources.registryClient(first);
     Map<String, HealthStatus> healths = Map.of(

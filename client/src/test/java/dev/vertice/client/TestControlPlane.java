@@ -12,6 +12,7 @@ import dev.vertice.client.internal.ProtoDurations;
 import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.controlplane.registry.ServiceView;
+import dev.vertice.testkit.ReusablePorts;
 import dev.vertice.testkit.TestDeadlines;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
@@ -42,6 +43,22 @@ final class TestControlPlane implements AutoCloseable {
   /** Starts a control plane with defaults on a free port. */
   static TestControlPlane start() {
     return start(ControlPlane.builder(), 0);
+  }
+
+  /**
+   * Starts a control plane with defaults on a port below the kernel's ephemeral range, for a test
+   * that stops it and starts another on the same port: no outgoing connection can take that port
+   * in between ({@link ReusablePorts}).
+   */
+  static TestControlPlane startOnReusablePort() throws IOException {
+    ControlPlane cp = ControlPlane.builder().build();
+    try {
+      return ReusablePorts.bindBelowEphemeralRange(port -> new TestControlPlane(cp,
+          new ControlPlaneServer(cp, "127.0.0.1", port, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES)));
+    } catch (IOException | RuntimeException e) {
+      cp.close();
+      throw e;
+    }
   }
 
   /**

@@ -32,6 +32,11 @@ final class TestResources implements AfterEachCallback {
     return track(TestControlPlane.start());
   }
 
+  /** Starts a control plane to be restarted on its port ({@link TestControlPlane#startOnReusablePort}). */
+  TestControlPlane controlPlaneOnReusablePort() throws java.io.IOException {
+    return track(TestControlPlane.startOnReusablePort());
+  }
+
   /** Starts {@code builder}'s control plane on {@code port} (0: a free one). */
   TestControlPlane controlPlane(ControlPlane.Builder builder, int port) {
     return track(TestControlPlane.start(builder, port));

@@ -320,8 +320,8 @@ class WatchClientTest {
    * start again; what the client holds is resent because its version names the old history.
    */
   @Test
-  void aRestartedControlPlaneResendsWhatTheClientHeldFromBeforeTheRestart() {
-    TestControlPlane first = resources.controlPlane();
+  void aRestartedControlPlaneResendsWhatTheClientHeldFromBeforeTheRestart() throws Exception {
+    TestControlPlane first = resources.controlPlaneOnReusablePort();
     int port = first.port();
     first.register("echo", "before", 9001);
     WatchClient watch = watch(first.address());

@@ -171,7 +171,9 @@ class SidecarProcessTest {
 
   @Test
   void everyInstanceIsBackWithinOneBackoffPeriodAfterAControlPlaneRestart() throws Exception {
-    setUp(Duration.ofSeconds(5));
+    // Restarted on its port below: a port no outgoing connection can take in between.
+    cp = closeLater(TestControlPlane.startOnReusablePort(Duration.ofSeconds(5)));
+    children = closeLater(new Children(dir));
     List<String> services = List.of("nmap-service", "osint-service", "immunis-api");
     List<String> ids = new ArrayList<>();
     List<Integer> ports = children.apps(new Children.Child[1], services); // one app process, three services

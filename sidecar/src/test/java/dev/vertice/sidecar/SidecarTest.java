@@ -14,6 +14,7 @@ import dev.vertice.client.RegistryClient;
 import dev.vertice.demo.DemoConfig;
 import dev.vertice.demo.EchoGrpcServer;
 import dev.vertice.demo.EchoHttpServer;
+import dev.vertice.testkit.ReusablePorts;
 import dev.vertice.testkit.Await;
 import dev.vertice.testkit.FakeClock;
 import dev.vertice.testkit.RawHttp;
@@ -142,8 +143,10 @@ class SidecarTest {
   @Test
   void registrationIsRetriedWithBackoffUntilTheControlPlaneComesUp() throws Exception {
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort(); // free now; the control plane takes it later
+    // Free now; the control plane takes it later. Below the ephemeral range, so nothing else can.
+    try (ServerSocket s = ReusablePorts.bindBelowEphemeralRange(p -> new ServerSocket(p, 50,
+        java.net.InetAddress.getLoopbackAddress()))) {
+      port = s.getLocalPort();
     }
     EchoHttpServer app = closeLater(startHttp("orders"));
     Sidecar sidecar = start(SidecarConfig.custom("orders", app.port()).controlPlane("127.0.0.1:" + port).apiPort(0)
@@ -216,8 +219,8 @@ class SidecarTest {
   }
 
   @Test
-  void controlPlaneRestartReRegistersWithTheCurrentHealth() {
-    controlPlane();
+  void controlPlaneRestartReRegistersWithTheCurrentHealth() throws Exception {
+    cp = closeLater(TestControlPlane.startOnReusablePort(Duration.ofSeconds(5))); // restarted on its port below
     int port = cp.port();
     EchoHttpServer app = closeLater(startHttp("orders"));
     Sidecar sidecar = start(config("orders", app.port()).failureThreshold(1).build());

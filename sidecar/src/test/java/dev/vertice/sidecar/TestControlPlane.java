@@ -5,6 +5,7 @@ import dev.vertice.controlplane.ControlPlane;
 import dev.vertice.controlplane.ControlPlaneServer;
 import dev.vertice.controlplane.registry.RegistryConfig;
 import dev.vertice.controlplane.registry.ServiceView;
+import dev.vertice.testkit.ReusablePorts;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -28,9 +29,7 @@ public final class TestControlPlane implements AutoCloseable {
 
   /** Starts a control plane whose broken streams' leases survive {@code grace}, on {@code port} (0: free). */
   public static TestControlPlane start(Duration grace, int port) {
-    ControlPlane cp = ControlPlane.builder()
-        .registryConfig(RegistryConfig.custom().grace(grace).minTtl(Duration.ofSeconds(1)).build())
-        .build();
+    ControlPlane cp = controlPlane(grace);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
       try {
@@ -45,6 +44,28 @@ public final class TestControlPlane implements AutoCloseable {
         Thread.onSpinWait();
       }
     }
+  }
+
+  /**
+   * {@code startOnReusablePort} starts a control plane on a port below the kernel's ephemeral
+   * range, for a test that stops it and starts another on the same port: no outgoing connection
+   * can take that port in between ({@link ReusablePorts}).
+   */
+  public static TestControlPlane startOnReusablePort(Duration grace) throws IOException {
+    ControlPlane cp = controlPlane(grace);
+    try {
+      return ReusablePorts.bindBelowEphemeralRange(port -> new TestControlPlane(cp,
+          new ControlPlaneServer(cp, "127.0.0.1", port, ControlPlaneServer.DEFAULT_MAX_MESSAGE_BYTES)));
+    } catch (IOException | RuntimeException e) {
+      cp.close();
+      throw e;
+    }
+  }
+
+  private static ControlPlane controlPlane(Duration grace) {
+    return ControlPlane.builder()
+        .registryConfig(RegistryConfig.custom().grace(grace).minTtl(Duration.ofSeconds(1)).build())
+        .build();
   }
 
   /**
