@@ -95,8 +95,14 @@ final class ControlPlaneFixture implements AutoCloseable {
   }
 
   void register(String service, String id, int port, String version, int weight, Protocol protocol) {
+    registerAt(service, id, "127.0.0.1", port, version, weight, protocol);
+  }
+
+  /** Registers an instance at {@code address} (a name or an IP literal), not at 127.0.0.1. */
+  void registerAt(String service, String id, String address, int port, String version, int weight,
+      Protocol protocol) {
     registry.withDeadlineAfter(30, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
-        .setInstance(Instance.newBuilder().setService(service).setInstanceId(id).setAddress("127.0.0.1")
+        .setInstance(Instance.newBuilder().setService(service).setInstanceId(id).setAddress(address)
             .setPort(port).setVersion(version).setWeight(weight).setProtocol(protocol))
         .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(Duration.ofMinutes(10).toSeconds()))
         .build());

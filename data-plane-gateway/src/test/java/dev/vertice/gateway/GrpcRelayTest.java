@@ -43,8 +43,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What the gRPC relay enforces itself, against a real grpc-java instance: the client's deadline,
- * the message size limit both ways, end-to-end flow control, cancellation both ways, an unreachable
- * instance, and requests that are not gRPC calls.
+ * the message size limit both ways, end-to-end flow control (without one stalled call stopping the
+ * others), cancellation both ways, an unreachable or unresolvable instance, and requests that are
+ * not gRPC calls.
  */
 @Timeout(120)
 class GrpcRelayTest {
@@ -130,9 +131,10 @@ class GrpcRelayTest {
     };
     upstream = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(def, counting)).build().start();
+    // One event loop: every client connection shares it, and its one connection to the instance.
     gateway = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(0)
             .maxBodyBytes(MAX_MESSAGE).connectTimeout(Duration.ofSeconds(2)).build())
-        .controlPlane(cp.address()).start();
+        .controlPlane(cp.address()).threads(1).start();
     cp.register("relay", "r1", upstream.getPort(), "v1", 100, Protocol.PROTOCOL_GRPC);
     awaitGrpcRoute("relay");
     channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.grpcPort()).overrideAuthority("relay")
@@ -299,5 +301,69 @@ class GrpcRelayTest {
     assertTrue(closed.await(60, TimeUnit.SECONDS));
     assertEquals(Status.Code.OK, status.get().getCode(), status.get().toString());
     assertEquals(FLOOD_MESSAGES, received.get());
+  }
+  @Test
+  void aClientThatDoesNotReadDoesNotHoldUpOtherCallsToTheSameInstance() throws Exception {
+    ManagedChannel stalled = NettyChannelBuilder.forAddress("127.0.0.1", gateway.grpcPort())
+        .overrideAuthority("relay").usePlaintext().flowControlWindow(65_535).build();
+    try {
+      ClientCall<byte[], byte[]> flood = stalled.newCall(FLOOD, CallOptions.DEFAULT.withDeadlineAfter(60,
+          TimeUnit.SECONDS));
+      flood.start(new ClientCall.Listener<>() {}, new Metadata());
+      flood.sendMessage(new byte[1]);
+      flood.halfClose(); // never reads: its stream's windows fill and stay full
+      Await.until("the instance is held back", () -> floodPauses.get() > 0);
+      // Another client, on the same event loop and the same connection to the instance.
+      byte[] reply = ClientCalls.blockingUnaryCall(channel, ECHO, TEN_SECONDS, new byte[100]);
+      assertEquals(100, reply.length);
+      flood.cancel("done", null);
+    } finally {
+      stalled.shutdownNow();
+    }
+  }
+
+  @Test
+  void manyCancelsOnOneConnectionLeaveItsOtherCallsAlone() throws Exception {
+    ClientCall<byte[], byte[]> longCall = channel.newCall(HANG, CallOptions.DEFAULT.withDeadlineAfter(100,
+        TimeUnit.SECONDS));
+    AtomicReference<Status> longStatus = new AtomicReference<>();
+    longCall.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        longStatus.set(status);
+      }
+    }, new Metadata());
+    longCall.sendMessage(new byte[1]);
+    longCall.halfClose();
+    Await.until("the long call reached the instance", () -> upstreamCalls.get() == 1);
+    // More than Netty's default limit of 200 RST_STREAM frames in 30 s, which closes the connection.
+    for (int i = 0; i < 300; i++) {
+      int before = upstreamCalls.get();
+      ClientCall<byte[], byte[]> c = channel.newCall(HANG, TEN_SECONDS);
+      c.start(new ClientCall.Listener<>() {}, new Metadata());
+      c.sendMessage(new byte[1]);
+      c.halfClose();
+      Await.until("call " + i + " reached the instance", () -> upstreamCalls.get() > before);
+      c.cancel("the client gives up", null);
+    }
+    assertEquals(1, ClientCalls.blockingUnaryCall(channel, ECHO, TEN_SECONDS, new byte[1]).length);
+    assertEquals(null, longStatus.get(), "the long call is still open");
+    longCall.cancel("done", null);
+  }
+
+  @Test
+  void anInstanceWhoseNameDoesNotResolveIsUnavailable() {
+    cp.registerAt("nowhere", "n1", "no-such-host.invalid", 4242, "v1", 100, Protocol.PROTOCOL_GRPC);
+    awaitGrpcRoute("nowhere");
+    ManagedChannel other = NettyChannelBuilder.forAddress("127.0.0.1", gateway.grpcPort())
+        .overrideAuthority("nowhere").usePlaintext().build();
+    try {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> ClientCalls.blockingUnaryCall(other, ECHO, TEN_SECONDS, new byte[1]));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+    } finally {
+      other.shutdownNow();
+    }
+    Await.until("no call in flight", () -> gateway.grpcProxy().inFlight() == 0);
   }
 }

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
 
 /**
  * {@code DownstreamConnection} is a client's connection to the gRPC port: each new stream is a
@@ -16,6 +17,10 @@ import io.netty.handler.codec.http2.Http2Settings;
  * cancels the call upstream.
  */
 final class DownstreamConnection extends RelayConnection {
+
+  /** The RST_STREAM frames a client may send in {@link #RESET_WINDOW_SECONDS} before its connection is closed. */
+  static final int MAX_RESETS_PER_WINDOW = 10_000;
+  static final int RESET_WINDOW_SECONDS = 30;
 
   private final GrpcProxyServer proxy;
   /** The index of the connection's event loop in the proxy's group. */
@@ -30,13 +35,17 @@ final class DownstreamConnection extends RelayConnection {
 
   /** {@code create} returns the handler of a new client connection on the event loop numbered {@code loop}. */
   static DownstreamConnection create(GrpcProxyServer proxy, Http2Settings settings, FlushBatch batch, int loop) {
-    return new Builder(proxy, batch, loop).initialSettings(settings).server(true).build();
+    return new Builder(proxy, batch, loop).initialSettings(settings).server(true)
+        // Netty's server default (200 in 30 s) would end a busy client's connection: a gRPC client
+        // resets a stream at each cancel and each deadline it enforces. Still a bound on rapid reset.
+        .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+        .build();
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     super.handlerAdded(ctx); // the server's preface (SETTINGS) is written here: the window update may follow
-    openConnectionWindow();
+    openConnectionWindow(proxy.maxConcurrentStreams());
   }
 
   @Override
@@ -44,6 +53,10 @@ final class DownstreamConnection extends RelayConnection {
       boolean endOfStream) {
     RelayedCall call = calls.get(streamId);
     if (call == null) {
+      Http2Stream stream = connection().stream(streamId);
+      if (stream != null && stream.isHeadersSent()) {
+        return; // trailers on a stream the gateway answered itself: nothing to relay
+      }
       proxy.startCall(this, streamId, headers, endOfStream);
     } else if (endOfStream) {
       call.clientEnded(); // trailers from a client: gRPC has none to relay, only the end of the stream
@@ -94,6 +107,11 @@ final class DownstreamConnection extends RelayConnection {
     @Override
     protected Builder server(boolean isServer) {
       return super.server(isServer);
+    }
+
+    @Override
+    protected Builder decoderEnforceMaxRstFramesPerWindow(int maxRstFramesPerWindow, int secondsPerWindow) {
+      return super.decoderEnforceMaxRstFramesPerWindow(maxRstFramesPerWindow, secondsPerWindow);
     }
 
     @Override

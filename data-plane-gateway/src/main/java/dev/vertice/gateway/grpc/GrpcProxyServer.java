@@ -159,11 +159,11 @@ public final class GrpcProxyServer implements AutoCloseable {
     this.serverSettings = Http2Settings.defaultSettings()
         .maxConcurrentStreams(config.maxConcurrentStreams())
         .maxHeaderListSize(config.maxHeaderBytes())
-        .initialWindowSize(RelayConnection.WINDOW_BYTES);
+        .initialWindowSize(RelayConnection.STREAM_WINDOW_BYTES);
     this.clientSettings = Http2Settings.defaultSettings()
         .pushEnabled(false)
         .maxHeaderListSize(config.maxHeaderBytes())
-        .initialWindowSize(RelayConnection.WINDOW_BYTES);
+        .initialWindowSize(RelayConnection.STREAM_WINDOW_BYTES);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(Transports.serverChannel(group))
@@ -235,6 +235,11 @@ public final class GrpcProxyServer implements AutoCloseable {
 
   long maxMessageBytes() {
     return maxMessageBytes;
+  }
+
+  /** The streams a client connection may have open at once (its receive window is sized for them). */
+  int maxConcurrentStreams() {
+    return config.maxConcurrentStreams();
   }
 
   /** {@code remove} retires the connections to {@code gone} instances (calls in flight on them finish). */

@@ -29,8 +29,18 @@ import io.netty.util.collection.IntObjectHashMap;
  */
 abstract class RelayConnection extends Http2ConnectionHandler implements Http2FrameListener {
 
-  /** Stream window and connection window of both sides, as grpc-java's default. */
-  static final int WINDOW_BYTES = 1 << 20;
+  /**
+   * The receive window of each stream, both sides. A stream whose other side does not take its
+   * DATA holds at most this much in the gateway.
+   */
+  static final int STREAM_WINDOW_BYTES = 256 * 1024;
+  /**
+   * The most streams a connection's receive window is sized for: that many stalled streams, each
+   * holding its whole window, still leave the connection's window open for the others (a
+   * connection window no larger than a stream's would let one stream that is not read stop every
+   * call sharing the connection).
+   */
+  static final int WINDOW_STREAMS = 128;
 
   /** The calls on this connection by stream id. */
   final IntObjectHashMap<RelayedCall> calls = new IntObjectHashMap<>();
@@ -58,10 +68,14 @@ abstract class RelayConnection extends Http2ConnectionHandler implements Http2Fr
   /** {@code streamClosed} tells {@code call} that its stream on this connection closed, for any reason. */
   abstract void streamClosed(RelayedCall call);
 
-  /** {@code openConnectionWindow} widens the connection's receive window to {@link #WINDOW_BYTES}. */
-  final void openConnectionWindow() throws Http2Exception {
+  /**
+   * {@code openConnectionWindow} widens the connection's receive window to {@code streams} stream
+   * windows ({@link #STREAM_WINDOW_BYTES} each).
+   */
+  final void openConnectionWindow(int streams) throws Http2Exception {
     Http2Stream connectionStream = connection().connectionStream();
-    int delta = WINDOW_BYTES - decoder().flowController().initialWindowSize(connectionStream);
+    int delta = STREAM_WINDOW_BYTES * Math.min(streams, WINDOW_STREAMS)
+        - decoder().flowController().initialWindowSize(connectionStream);
     if (delta > 0) {
       decoder().flowController().incrementWindowSize(connectionStream, delta);
     }

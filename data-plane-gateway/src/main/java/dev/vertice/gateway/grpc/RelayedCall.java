@@ -40,6 +40,8 @@ final class RelayedCall {
   private boolean clientEnded;
   private boolean responseStarted;
   private boolean finished;
+  /** The instance reset the stream: it gets no RST_STREAM back (RFC 9113 §5.4.2). */
+  private boolean upstreamWasReset;
   private final GrpcWire.MessageSizes requestSizes;
   private final GrpcWire.MessageSizes responseSizes;
   ScheduledFuture<?> deadline;
@@ -209,6 +211,9 @@ final class RelayedCall {
     down.writeData(downId, data.retain(), endOfStream, written);
     if (endOfStream) { // a response without trailers: the client sees it end without a status
       finished = true;
+      if (!clientEnded) {
+        up.reset(upId, Http2Error.CANCEL); // else the stream stays half open, holding one of the instance's slots
+      }
       release();
       proxy.finished(this, Status.Code.UNKNOWN);
     }
@@ -216,6 +221,7 @@ final class RelayedCall {
 
   /** {@code upstreamReset}: the instance reset the call's stream. */
   void upstreamReset(long errorCode) {
+    upstreamWasReset = true;
     fail(GrpcWire.resetStatus(errorCode), "the instance reset the stream (HTTP/2 error code " + errorCode + ")");
   }
 
@@ -238,7 +244,7 @@ final class RelayedCall {
     finished = true;
     down.writeHeaders(downId, responseStarted ? GrpcWire.trailers(code, message)
         : GrpcWire.trailersOnly(code, message), true);
-    if (upId != 0) {
+    if (upId != 0 && !upstreamWasReset) {
       up.reset(upId, Http2Error.CANCEL);
     }
     release();

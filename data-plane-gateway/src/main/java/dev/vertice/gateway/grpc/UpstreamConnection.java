@@ -31,6 +31,8 @@ final class UpstreamConnection extends RelayConnection {
   private List<RelayedCall> waiting = new ArrayList<>();
   private boolean active;
   private boolean retired;
+  /** Why the connection could not be made; null until then. */
+  private Throwable connectFailure;
 
   private UpstreamConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
       FlushBatch batch, GrpcProxyServer proxy, int loop, AsciiString authority) {
@@ -56,7 +58,9 @@ final class UpstreamConnection extends RelayConnection {
 
   /** {@code start} opens {@code call}'s stream now, or once the connection is up. */
   void start(RelayedCall call) {
-    if (active) {
+    if (connectFailure != null) { // failed at once, before this call came (an unresolvable name, say)
+      call.upstreamUnavailable("cannot connect to the instance: " + connectFailure.getMessage());
+    } else if (active) {
       open(call);
     } else {
       waiting.add(call);
@@ -66,7 +70,7 @@ final class UpstreamConnection extends RelayConnection {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     super.channelActive(ctx); // the client preface: streams may be opened right after it
-    openConnectionWindow();
+    openConnectionWindow(RelayConnection.WINDOW_STREAMS);
     active = true;
     List<RelayedCall> w = waiting;
     waiting = null;
@@ -76,10 +80,14 @@ final class UpstreamConnection extends RelayConnection {
       }
     }
     batch.wrote(this);
+    if (retired) { // the instance left while this connection was being made: close once these calls end
+      ctx.channel().close();
+    }
   }
 
   /** {@code connectFailed} fails the calls that waited for a connection that could not be made. */
   void connectFailed(Throwable cause) {
+    connectFailure = cause;
     if (!retired) {
       retired = true;
       proxy.forget(this);
@@ -102,6 +110,9 @@ final class UpstreamConnection extends RelayConnection {
     ChannelPromise headersSent = ctx.newPromise();
     headersSent.addListener(f -> {
       if (!f.isSuccess()) {
+        if (connection().stream(id) == null) {
+          calls.remove(id); // never created: no stream-closed event will take it out
+        }
         call.upstreamUnavailable("cannot start the call on the instance: " + f.cause().getMessage());
       }
     });
@@ -129,6 +140,7 @@ final class UpstreamConnection extends RelayConnection {
       // Not opened yet: held by the buffering encoder beyond the instance's MAX_CONCURRENT_STREAMS.
       // Resetting it there drops it; it never reaches the instance.
       encoder().writeRstStream(ctx, streamId, error.code(), ctx.newPromise());
+      calls.remove(streamId); // never created: no stream-closed event will take it out
       return;
     }
     super.reset(streamId, error);
@@ -157,7 +169,7 @@ final class UpstreamConnection extends RelayConnection {
   public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
     RelayedCall call = calls.get(streamId);
     if (call != null) {
-      call.upstreamReset(errorCode);
+      call.upstreamReset(errorCode); // before Netty closes the stream: the call must not reset it back
     }
   }
 
