@@ -366,4 +366,13 @@ class GrpcRelayTest {
     }
     Await.until("no call in flight", () -> gateway.grpcProxy().inFlight() == 0);
   }
+  @Test
+  void aGrpcPortInUseIsAClearError() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      GatewayConfig config = GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(taken.getLocalPort()).build();
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> Gateway.builder(config).controlPlane(cp.address()).threads(1).start());
+      assertTrue(e.getMessage().startsWith("cannot listen on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
+    }
+  }
 }

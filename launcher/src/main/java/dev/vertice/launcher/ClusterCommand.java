@@ -1,5 +1,6 @@
 package dev.vertice.launcher;
 
+import dev.vertice.common.LocalPorts;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -61,6 +62,7 @@ public final class ClusterCommand implements Runnable {
     @Option(names = "--base-port", defaultValue = "${env:VERTICE_CLUSTER_BASE_PORT:-0}",
         description = "First of 17 consecutive ports (Redis, its replica, 3 Sentinels, 3 control planes, their 3"
             + " admin ports, 2 gateways, their 2 gRPC ports, their 2 admin ports); 0 picks free ports"
+            + " below the kernel's ephemeral range"
             + " (VERTICE_CLUSTER_BASE_PORT)."
             + " Default: ${DEFAULT-VALUE}.")
     int basePort;
@@ -121,8 +123,9 @@ public final class ClusterCommand implements Runnable {
       Files.deleteIfExists(dir.resolve(ClusterState.STATE));
       // redis, replica, 3 sentinels, 3 control planes + their admin ports, 2 gateways + gRPC + admin ports
       int[] ports = new int[17];
+      java.util.Set<Integer> chosen = new java.util.HashSet<>();
       for (int i = 0; i < ports.length; i++) {
-        ports[i] = basePort == 0 ? freePort() : basePort + i;
+        ports[i] = basePort == 0 ? freePort(chosen) : basePort + i;
       }
       int redis = ports[0];
       int replica = ports[1];
@@ -343,12 +346,22 @@ public final class ClusterCommand implements Runnable {
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
-  /** Returns a port free on loopback now. */
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(false);
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
-    }
+  /**
+   * Returns a port free on loopback now and not in {@code chosen} (added to it), below the kernel's
+   * ephemeral range: the processes started after it connect to each other meanwhile, and an
+   * ephemeral port could be taken by one of those connections before its server binds it.
+   */
+  static int freePort(java.util.Set<Integer> chosen) throws IOException {
+    return LocalPorts.bindBelowEphemeralRange(port -> {
+      if (chosen.contains(port)) {
+        throw new IOException("port " + port + " is chosen already");
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+      }
+      chosen.add(port);
+      return port;
+    });
   }
 }

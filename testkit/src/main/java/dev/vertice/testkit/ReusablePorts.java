@@ -1,26 +1,14 @@
 package dev.vertice.testkit;
 
+import dev.vertice.common.LocalPorts;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code ReusablePorts} finds ports for a test that must close a listener and bind the same port
- * again. A port from the kernel's ephemeral range (what binding port 0 gives) can be taken in
- * between by any outgoing connection of any process; a port below that range is taken only by a
- * bind that names it.
+ * again: below the kernel's ephemeral range, where no outgoing connection can take the port in
+ * between ({@link LocalPorts}).
  */
 public final class ReusablePorts {
-
-  /** How a test binds a port: returns what it bound, or throws when the port is taken. */
-  @FunctionalInterface
-  public interface Binder<T> {
-    T bind(int port) throws IOException;
-  }
-
-  private static final int LOWEST = 10_000;
-  private static final int TRIES = 50;
 
   private ReusablePorts() {}
 
@@ -30,28 +18,7 @@ public final class ReusablePorts {
    *
    * @throws IOException the last failure, when none of 50 ports could be bound
    */
-  public static <T> T bindBelowEphemeralRange(Binder<T> binder) throws IOException {
-    int high = ephemeralRangeStart();
-    IOException last = null;
-    for (int i = 0; i < TRIES; i++) {
-      int port = ThreadLocalRandom.current().nextInt(LOWEST, high);
-      try {
-        return binder.bind(port);
-      } catch (IOException e) {
-        last = e;
-      }
-    }
-    throw last;
-  }
-
-  /** The first port of the kernel's ephemeral range (32768 where it cannot be read). */
-  static int ephemeralRangeStart() {
-    try {
-      String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
-      int start = Integer.parseInt(range[0]);
-      return start > LOWEST + 1_000 ? start : 32_768;
-    } catch (IOException | RuntimeException e) {
-      return 32_768;
-    }
+  public static <T> T bindBelowEphemeralRange(LocalPorts.Binder<T> binder) throws IOException {
+    return LocalPorts.bindBelowEphemeralRange(binder);
   }
 }

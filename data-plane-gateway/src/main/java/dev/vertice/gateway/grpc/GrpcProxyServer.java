@@ -188,15 +188,12 @@ public final class GrpcProxyServer implements AutoCloseable {
             });
           }
         });
-    try {
-      this.serverChannel = b.bind(new InetSocketAddress(config.host(), config.grpcPort())).sync().channel();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while binding " + config.host() + ":" + config.grpcPort(), e);
-    } catch (RuntimeException e) {
+    ChannelFuture bound = b.bind(new InetSocketAddress(config.host(), config.grpcPort())).awaitUninterruptibly();
+    if (!bound.isSuccess()) { // the cause is a checked BindException, which sync() would throw unchecked
       throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.grpcPort() + ": "
-          + e.getMessage(), e);
+          + bound.cause().getMessage(), bound.cause());
     }
+    this.serverChannel = bound.channel();
   }
 
   private DownstreamConnection newClientConnection(Channel ch) {

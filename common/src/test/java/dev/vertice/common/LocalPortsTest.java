@@ -1,4 +1,4 @@
-package dev.vertice.testkit;
+package dev.vertice.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -14,13 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(10)
-class ReusablePortsTest {
+class LocalPortsTest {
 
   @Test
   void portsAreBelowTheEphemeralRangeAndATakenOneIsSkipped() throws IOException {
-    int start = ReusablePorts.ephemeralRangeStart();
+    int start = LocalPorts.ephemeralRangeStart();
     List<Integer> tried = new ArrayList<>();
-    int bound = ReusablePorts.bindBelowEphemeralRange(port -> {
+    int bound = LocalPorts.bindBelowEphemeralRange(port -> {
       tried.add(port);
       if (tried.size() < 3) {
         throw new IOException("taken: " + port);
@@ -34,7 +34,7 @@ class ReusablePortsTest {
 
   @Test
   void aClosedListenersPortBindsAgain() throws IOException {
-    ServerSocket first = ReusablePorts.bindBelowEphemeralRange(port -> {
+    ServerSocket first = LocalPorts.bindBelowEphemeralRange(port -> {
       ServerSocket s = new ServerSocket();
       try {
         s.bind(new InetSocketAddress("127.0.0.1", port));
@@ -55,7 +55,7 @@ class ReusablePortsTest {
   @Test
   void whenNoPortBindsTheLastFailureIsThrown() {
     IOException last = new IOException("always taken");
-    assertSame(last, assertThrows(IOException.class, () -> ReusablePorts.bindBelowEphemeralRange(port -> {
+    assertSame(last, assertThrows(IOException.class, () -> LocalPorts.bindBelowEphemeralRange(port -> {
       throw last;
     })));
   }
