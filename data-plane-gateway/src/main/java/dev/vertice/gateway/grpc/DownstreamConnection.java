@@ -3,7 +3,6 @@ package dev.vertice.gateway.grpc;
 import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -35,7 +34,9 @@ final class DownstreamConnection extends RelayConnection {
 
   /** {@code create} returns the handler of a new client connection on the event loop numbered {@code loop}. */
   static DownstreamConnection create(GrpcProxyServer proxy, Http2Settings settings, FlushBatch batch, int loop) {
-    return new Builder(proxy, batch, loop).initialSettings(settings).server(true)
+    return new Builder<>((decoder, encoder, initial) ->
+        new DownstreamConnection(decoder, encoder, initial, batch, proxy, loop))
+        .initialSettings(settings).server(true)
         // Netty's server default (200 in 30 s) would end a busy client's connection: a gRPC client
         // resets a stream at each cancel and each deadline it enforces. Still a bound on rapid reset.
         .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
@@ -86,43 +87,5 @@ final class DownstreamConnection extends RelayConnection {
   /** {@code refuseHttp} answers a new stream that is not a gRPC call with an HTTP {@code status}. */
   void refuseHttp(int streamId, int status) {
     writeHeaders(streamId, GrpcWire.httpError(status), true);
-  }
-
-  private static final class Builder extends AbstractHttp2ConnectionHandlerBuilder<DownstreamConnection, Builder> {
-    private final GrpcProxyServer proxy;
-    private final FlushBatch batch;
-    private final int loop;
-
-    Builder(GrpcProxyServer proxy, FlushBatch batch, int loop) {
-      this.proxy = proxy;
-      this.batch = batch;
-      this.loop = loop;
-    }
-
-    @Override
-    protected Builder initialSettings(Http2Settings settings) {
-      return super.initialSettings(settings);
-    }
-
-    @Override
-    protected Builder server(boolean isServer) {
-      return super.server(isServer);
-    }
-
-    @Override
-    protected Builder decoderEnforceMaxRstFramesPerWindow(int maxRstFramesPerWindow, int secondsPerWindow) {
-      return super.decoderEnforceMaxRstFramesPerWindow(maxRstFramesPerWindow, secondsPerWindow);
-    }
-
-    @Override
-    protected DownstreamConnection build() {
-      return super.build();
-    }
-
-    @Override
-    protected DownstreamConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
-        Http2Settings initialSettings) {
-      return new DownstreamConnection(decoder, encoder, initialSettings, batch, proxy, loop);
-    }
   }
 }

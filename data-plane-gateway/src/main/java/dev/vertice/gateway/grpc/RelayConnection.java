@@ -3,6 +3,7 @@ package dev.vertice.gateway.grpc;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
@@ -172,4 +173,54 @@ abstract class RelayConnection extends Http2ConnectionHandler implements Http2Fr
 
   @Override
   public void onGoAwayRead(ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {}
+
+  /** What makes a connection handler once Netty's builder has made its codec. */
+  @FunctionalInterface
+  interface Factory<T extends RelayConnection> {
+    T make(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings initialSettings);
+  }
+
+  /** Netty's handler builder with the settings the relay uses made callable here. */
+  static final class Builder<T extends RelayConnection> extends AbstractHttp2ConnectionHandlerBuilder<T, Builder<T>> {
+    private final Factory<T> factory;
+
+    Builder(Factory<T> factory) {
+      this.factory = factory;
+    }
+
+    @Override
+    protected Builder<T> initialSettings(Http2Settings settings) {
+      return super.initialSettings(settings);
+    }
+
+    @Override
+    protected Builder<T> server(boolean isServer) {
+      return super.server(isServer);
+    }
+
+    @Override
+    protected Builder<T> encoderEnforceMaxConcurrentStreams(boolean enforce) {
+      return super.encoderEnforceMaxConcurrentStreams(enforce);
+    }
+
+    @Override
+    protected Builder<T> gracefulShutdownTimeoutMillis(long millis) {
+      return super.gracefulShutdownTimeoutMillis(millis);
+    }
+
+    @Override
+    protected Builder<T> decoderEnforceMaxRstFramesPerWindow(int maxRstFramesPerWindow, int secondsPerWindow) {
+      return super.decoderEnforceMaxRstFramesPerWindow(maxRstFramesPerWindow, secondsPerWindow);
+    }
+
+    @Override
+    protected T build() {
+      return super.build();
+    }
+
+    @Override
+    protected T build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings initialSettings) {
+      return factory.make(decoder, encoder, initialSettings);
+    }
+  }
 }

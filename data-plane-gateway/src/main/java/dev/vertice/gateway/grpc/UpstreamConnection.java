@@ -4,7 +4,6 @@ import dev.vertice.gateway.balancer.EndpointKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Error;
@@ -45,7 +44,10 @@ final class UpstreamConnection extends RelayConnection {
   /** {@code create} returns the handler of a new upstream connection to {@code instance}, not yet connected. */
   static UpstreamConnection create(GrpcProxyServer proxy, EndpointKey instance, Http2Settings settings,
       FlushBatch batch, int loop) {
-    return new Builder(proxy, batch, loop, new AsciiString(instance.hostPort())).initialSettings(settings).server(false)
+    AsciiString authority = new AsciiString(instance.hostPort());
+    return new Builder<>((decoder, encoder, initial) ->
+        new UpstreamConnection(decoder, encoder, initial, batch, proxy, loop, authority))
+        .initialSettings(settings).server(false)
         .encoderEnforceMaxConcurrentStreams(true)
         .gracefulShutdownTimeoutMillis(-1) // retired: closes once its last call ends, however long that takes
         .build();
@@ -191,50 +193,5 @@ final class UpstreamConnection extends RelayConnection {
   @Override
   void streamClosed(RelayedCall call) {
     call.upstreamUnavailable("the instance closed the stream before the call ended");
-  }
-
-  private static final class Builder extends AbstractHttp2ConnectionHandlerBuilder<UpstreamConnection, Builder> {
-    private final GrpcProxyServer proxy;
-    private final FlushBatch batch;
-    private final int loop;
-    private final AsciiString authority;
-
-    Builder(GrpcProxyServer proxy, FlushBatch batch, int loop, AsciiString authority) {
-      this.proxy = proxy;
-      this.batch = batch;
-      this.loop = loop;
-      this.authority = authority;
-    }
-
-    @Override
-    protected Builder initialSettings(Http2Settings settings) {
-      return super.initialSettings(settings);
-    }
-
-    @Override
-    protected Builder server(boolean isServer) {
-      return super.server(isServer);
-    }
-
-    @Override
-    protected Builder encoderEnforceMaxConcurrentStreams(boolean enforce) {
-      return super.encoderEnforceMaxConcurrentStreams(enforce);
-    }
-
-    @Override
-    protected Builder gracefulShutdownTimeoutMillis(long millis) {
-      return super.gracefulShutdownTimeoutMillis(millis);
-    }
-
-    @Override
-    protected UpstreamConnection build() {
-      return super.build();
-    }
-
-    @Override
-    protected UpstreamConnection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
-        Http2Settings initialSettings) {
-      return new UpstreamConnection(decoder, encoder, initialSettings, batch, proxy, loop, authority);
-    }
   }
 }
