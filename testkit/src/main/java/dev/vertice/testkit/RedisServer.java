@@ -85,11 +85,15 @@ public final class RedisServer implements AutoCloseable {
     return "rediss://127.0.0.1:" + tlsPort + "/0";
   }
 
-  /** Returns a loopback port that was free a moment ago. */
+  /** Returns a loopback port that was free a moment ago, below the kernel's ephemeral range. */
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    // Below the ephemeral range: the port is bound later, by another process, and an ephemeral one
+    // can be taken meanwhile by any outgoing connection.
+    return dev.vertice.common.LocalPorts.bindBelowEphemeralRange(port -> {
+      try (ServerSocket s = new ServerSocket(port)) {
+        return s.getLocalPort();
+      }
+    });
   }
 
   /** Returns the server's port. */
