@@ -1,5 +1,6 @@
 package dev.vertice.bench;
 
+import dev.vertice.common.LocalPorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -15,11 +16,17 @@ final class BenchPorts {
 
   private BenchPorts() {}
 
-  /** Returns a loopback port that was free a moment ago. */
+  /**
+   * Returns a loopback port that was free a moment ago, below the kernel's ephemeral range: the
+   * process it is for binds it later, and an ephemeral port can be taken meanwhile by any outgoing
+   * connection.
+   */
   static int free() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return LocalPorts.bindBelowEphemeralRange(port -> {
+      try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      }
+    });
   }
 
   /**

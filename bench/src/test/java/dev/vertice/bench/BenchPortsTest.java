@@ -3,13 +3,20 @@ package dev.vertice.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vertice.common.LocalPorts;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A peer process that exits while starting is started again; any other failure is not retried. */
+/**
+ * A peer process that exits while starting is started again; any other failure is not retried; the
+ * ports handed out are below the ephemeral range.
+ */
 @Timeout(10)
 class BenchPortsTest {
 
@@ -46,5 +53,14 @@ class BenchPortsTest {
     }));
     assertSame(timeout, e);
     assertEquals(1, tries.get());
+  }
+
+  @Test
+  void aFreePortIsBelowTheEphemeralRangeAndCanBeBound() throws IOException {
+    int port = BenchPorts.free();
+    assertTrue(port >= 10_000 && port < LocalPorts.ephemeralRangeStart(), port + " is not below the ephemeral range");
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      assertEquals(port, s.getLocalPort());
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.vertice.chaos;
 
+import dev.vertice.common.LocalPorts;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -380,15 +381,21 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
   /** Ports handed out: victims start in parallel, a port free now may be taken by one not listening yet. */
   private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+  /**
+   * {@code freePort} returns a loopback port free a moment ago and not handed out before, below the
+   * kernel's ephemeral range: the victim binds it later, and an ephemeral port can be taken
+   * meanwhile by any outgoing connection (the cluster's own, for one).
+   */
   static int freePort() throws IOException {
-    while (true) {
+    return LocalPorts.bindBelowEphemeralRange(port -> {
       try (ServerSocket s = new ServerSocket()) {
         s.setReuseAddress(false);
-        s.bind(new InetSocketAddress("127.0.0.1", 0));
-        if (HANDED_OUT.add(s.getLocalPort())) {
-          return s.getLocalPort();
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+        if (!HANDED_OUT.add(port)) {
+          throw new java.net.BindException("port " + port + " was handed out already");
         }
+        return port;
       }
-    }
+    });
   }
 }

@@ -158,9 +158,12 @@ class SidecarJarProcessTest {
     }
   }
 
+  // Below the ephemeral range: the processes started here bind it later.
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return dev.vertice.common.LocalPorts.bindBelowEphemeralRange(port -> {
+      try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      }
+    });
   }
 }
