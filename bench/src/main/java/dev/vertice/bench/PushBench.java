@@ -52,9 +52,10 @@ final class PushBench implements Callable<Integer> {
       description = "Measured changes per run, one at a time. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--warmup-seconds", defaultValue = "20",
-      description = "Unmeasured changes first, for this long (the JIT compiles gRPC, Netty and protobuf for well"
-          + " over 10 s in a cold JVM): one at a time, or with --rate a stream at the first rate. 0: none."
+  @Option(names = "--warmup-seconds", defaultValue = "60",
+      description = "Unmeasured changes first, for this long, on both Vertice and the peer (on 2 cores the JIT"
+          + " compiles the push path for well over 20 s in a cold control plane: 60 s measures one that has"
+          + " been up a minute): one at a time, or with --rate a stream at the first rate. 0: none."
           + " Default: ${DEFAULT-VALUE}.")
   int warmupSeconds;
 
