@@ -37,7 +37,7 @@ APP="$(wait_for "$TMP/app.log" 'listening on 127\.0\.0\.1:\K\d+')"
 # Exactly what users run: ./vertice sidecar (it execs java, so the pid stays), extra flags in JAVA_OPTS.
 start="$(date +%s.%N)"
 JAVA_OPTS="$*" "$ROOT/vertice" sidecar --service-name footprint --port "$APP" --control-plane "127.0.0.1:$CP" \
-  --api-port 0 --upstreams footprint >"$TMP/sidecar.log" 2>&1 & SC=$!; pids+=($SC)
+  --api-port 0 --admin-host 127.0.0.1 --admin-port 0 --upstreams footprint >"$TMP/sidecar.log" 2>&1 & SC=$!; pids+=($SC)
 wait_for "$TMP/sidecar.log" 'registered footprint/' >/dev/null
 registered="$(date +%s.%N)"
 sleep 20 # warm-up: the first probes, keepalives and pushes are behind it

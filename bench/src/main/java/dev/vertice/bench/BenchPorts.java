@@ -2,8 +2,6 @@ package dev.vertice.bench;
 
 import dev.vertice.common.LocalPorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 
 /**
  * {@code BenchPorts} finds free loopback ports for the processes a bench starts, and starts them
@@ -22,11 +20,7 @@ final class BenchPorts {
    * connection.
    */
   static int free() throws IOException {
-    return LocalPorts.bindBelowEphemeralRange(port -> {
-      try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-        return s.getLocalPort();
-      }
-    });
+    return LocalPorts.freeLoopbackPort();
   }
 
   /**

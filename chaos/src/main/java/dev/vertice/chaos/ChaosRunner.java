@@ -3,8 +3,6 @@ package dev.vertice.chaos;
 import dev.vertice.common.LocalPorts;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -387,15 +385,6 @@ public final class ChaosRunner implements ChaosRun, AutoCloseable {
    * meanwhile by any outgoing connection (the cluster's own, for one).
    */
   static int freePort() throws IOException {
-    return LocalPorts.bindBelowEphemeralRange(port -> {
-      try (ServerSocket s = new ServerSocket()) {
-        s.setReuseAddress(false);
-        s.bind(new InetSocketAddress("127.0.0.1", port));
-        if (!HANDED_OUT.add(port)) {
-          throw new java.net.BindException("port " + port + " was handed out already");
-        }
-        return port;
-      }
-    });
+    return LocalPorts.freeLoopbackPort(HANDED_OUT);
   }
 }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.testkit.Await;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -160,10 +158,6 @@ class SidecarJarProcessTest {
 
   // Below the ephemeral range: the processes started here bind it later.
   private static int freePort() throws IOException {
-    return dev.vertice.common.LocalPorts.bindBelowEphemeralRange(port -> {
-      try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-        return s.getLocalPort();
-      }
-    });
+    return dev.vertice.common.LocalPorts.freeLoopbackPort();
   }
 }

@@ -1,8 +1,13 @@
 package dev.vertice.common;
 
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -43,6 +48,33 @@ public final class LocalPorts {
       }
     }
     throw last;
+  }
+
+  /**
+   * {@code freeLoopbackPort} returns a port below the ephemeral range that could be bound on
+   * 127.0.0.1 a moment ago, for a server another process starts later.
+   */
+  public static int freeLoopbackPort() throws IOException {
+    return freeLoopbackPort(new HashSet<>());
+  }
+
+  /**
+   * {@code freeLoopbackPort} returns a port below the ephemeral range that could be bound on
+   * 127.0.0.1 a moment ago and is not in {@code handedOut}, and adds it there: servers started in
+   * parallel each get their own port although none listens yet. {@code handedOut} must be
+   * thread-safe when callers are.
+   */
+  public static int freeLoopbackPort(Set<Integer> handedOut) throws IOException {
+    return bindBelowEphemeralRange(port -> {
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+      }
+      if (!handedOut.add(port)) {
+        throw new BindException("port " + port + " was handed out already");
+      }
+      return port;
+    });
   }
 
   /** The first port of the kernel's ephemeral range (32768 where it cannot be read). */

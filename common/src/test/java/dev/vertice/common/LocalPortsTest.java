@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -58,5 +60,18 @@ class LocalPortsTest {
     assertSame(last, assertThrows(IOException.class, () -> LocalPorts.bindBelowEphemeralRange(port -> {
       throw last;
     })));
+  }
+
+  @Test
+  void freeLoopbackPortsAreBindableAndNeverHandedOutTwice() throws IOException {
+    Set<Integer> handedOut = new HashSet<>();
+    for (int i = 0; i < 100; i++) {
+      int port = LocalPorts.freeLoopbackPort(handedOut);
+      assertTrue(port >= 10_000 && port < LocalPorts.ephemeralRangeStart(), port + " is not below the range");
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+      }
+    }
+    assertEquals(100, handedOut.size());
   }
 }

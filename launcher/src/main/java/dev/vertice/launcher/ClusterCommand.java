@@ -4,8 +4,6 @@ import dev.vertice.common.LocalPorts;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -352,16 +350,6 @@ public final class ClusterCommand implements Runnable {
    * ephemeral port could be taken by one of those connections before its server binds it.
    */
   static int freePort(java.util.Set<Integer> chosen) throws IOException {
-    return LocalPorts.bindBelowEphemeralRange(port -> {
-      if (chosen.contains(port)) {
-        throw new IOException("port " + port + " is chosen already");
-      }
-      try (ServerSocket s = new ServerSocket()) {
-        s.setReuseAddress(false);
-        s.bind(new InetSocketAddress("127.0.0.1", port));
-      }
-      chosen.add(port);
-      return port;
-    });
+    return LocalPorts.freeLoopbackPort(chosen);
   }
 }
