@@ -24,6 +24,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -204,6 +205,30 @@ class GrpcRelayTest {
       assertEquals("0", client.send(proto, SMALL_MESSAGE).grpcStatus());
     }
     assertEquals(1, upstreamCalls.get());
+  }
+
+  @Test
+  void aClientThatPingsTooOftenIsToldToCalmDownAndClosed() throws Exception {
+    try (H2Client client = H2Client.h2c(gateway.grpcPort())) {
+      for (int i = 0; i <= 2; i++) { // two early PINGs are forgiven, as grpc-java's server forgives them
+        client.ping(i);
+      }
+      assertEquals(Http2Error.ENHANCE_YOUR_CALM.code(), client.goAway().get(10, TimeUnit.SECONDS));
+      Await.until("the connection closed", () -> !client.isOpen());
+    }
+  }
+
+  @Test
+  void pingsBetweenAnswersAreWelcome() throws Exception {
+    try (H2Client client = H2Client.h2c(gateway.grpcPort())) {
+      for (int i = 0; i < 5; i++) { // like a client's BDP pings: each after data it received
+        client.ping(2 * i);
+        client.ping(2 * i + 1);
+        assertEquals("0", client.send(grpcRequest("/test.Relay/Echo"), SMALL_MESSAGE).grpcStatus());
+      }
+      assertTrue(client.isOpen());
+      assertTrue(!client.goAway().isDone(), "no GOAWAY");
+    }
   }
 
   @Test

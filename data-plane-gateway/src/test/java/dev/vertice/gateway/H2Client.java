@@ -15,8 +15,10 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -58,6 +60,7 @@ final class H2Client implements AutoCloseable {
 
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final Channel connection;
+  private final CompletableFuture<Long> goAway = new CompletableFuture<>();
 
   private H2Client(int port, SslContext ssl) throws IOException {
     try {
@@ -71,7 +74,15 @@ final class H2Client implements AutoCloseable {
                 ch.pipeline().addLast(ssl.newHandler(ch.alloc(), "localhost", port));
               }
               ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                  new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                  new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()), new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                      if (msg instanceof Http2GoAwayFrame g) {
+                        goAway.complete(g.errorCode());
+                      }
+                      ReferenceCountUtil.release(msg);
+                    }
+                  });
             }
           })
           .connect("127.0.0.1", port).syncUninterruptibly().channel();
@@ -116,6 +127,16 @@ final class H2Client implements AutoCloseable {
       stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), true));
     }
     return answer.get(10, TimeUnit.SECONDS);
+  }
+
+  /** Sends a PING on the connection and waits up to 10 s for it to be written. */
+  void ping(long data) throws Exception {
+    connection.writeAndFlush(new DefaultHttp2PingFrame(data)).get(10, TimeUnit.SECONDS);
+  }
+
+  /** Completes with the error code of the first GOAWAY the server sends. */
+  CompletableFuture<Long> goAway() {
+    return goAway;
   }
 
   /** Returns whether the connection is still open (the gateway has not closed it). */

@@ -1,10 +1,14 @@
 package dev.vertice.gateway.grpc;
 
+import dev.vertice.common.Ticker;
 import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
@@ -13,7 +17,8 @@ import io.netty.handler.codec.http2.Http2Stream;
  * {@code DownstreamConnection} is a client's connection to the gRPC port: each new stream is a
  * call, handed to {@link GrpcProxyServer#startCall}; the call's DATA goes to its {@link
  * RelayedCall}, and a stream that closes before its call ended (RST_STREAM, the connection lost)
- * cancels the call upstream.
+ * cancels the call upstream. A client that pings too often is told to calm down and closed ({@link
+ * PingLimit}).
  */
 final class DownstreamConnection extends RelayConnection {
 
@@ -24,6 +29,8 @@ final class DownstreamConnection extends RelayConnection {
   private final GrpcProxyServer proxy;
   /** The index of the connection's event loop in the proxy's group. */
   final int loop;
+  private final PingLimit pings = new PingLimit(Ticker.system());
+  private boolean toldToCalmDown;
 
   private DownstreamConnection(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
       FlushBatch batch, GrpcProxyServer proxy, int loop) {
@@ -72,6 +79,23 @@ final class DownstreamConnection extends RelayConnection {
     }
     call.clientData(data, endOfStream);
     return padding; // the data's bytes are given back once written upstream
+  }
+
+  @Override
+  public void onPingRead(ChannelHandlerContext ctx, long data) {
+    if (!pings.accept(!calls.isEmpty()) && !toldToCalmDown) {
+      // grpc-java's answer to the same client: its calls in flight end with the connection.
+      toldToCalmDown = true;
+      goAway(ctx, connection().remote().lastStreamCreated(), Http2Error.ENHANCE_YOUR_CALM.code(),
+          ByteBufUtil.writeAscii(ctx.alloc(), "too_many_pings"), ctx.newPromise())
+          .addListener(ChannelFutureListener.CLOSE);
+      ctx.flush();
+    }
+  }
+
+  @Override
+  void sent() {
+    pings.sent();
   }
 
   @Override

@@ -98,6 +98,7 @@ abstract class RelayConnection extends Http2ConnectionHandler implements Http2Fr
   final void writeHeaders(int streamId, Http2Headers headers, boolean endStream, ChannelPromise promise) {
     encoder().writeHeaders(ctx, streamId, headers, 0, endStream, promise);
     batch.wrote(this);
+    sent();
   }
 
   final void writeHeaders(int streamId, Http2Headers headers, boolean endStream) {
@@ -107,7 +108,11 @@ abstract class RelayConnection extends Http2ConnectionHandler implements Http2Fr
   final void writeData(int streamId, ByteBuf data, boolean endStream, ChannelPromise promise) {
     encoder().writeData(ctx, streamId, data, 0, endStream, promise);
     batch.wrote(this);
+    sent();
   }
+
+  /** {@code sent} is told of each HEADERS or DATA frame written to the other end. */
+  void sent() {}
 
   /** {@code reset} resets the stream if it is still open here (a closed one needs no RST_STREAM). */
   void reset(int streamId, Http2Error error) {
