@@ -1,6 +1,7 @@
 package dev.vertice.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -227,7 +228,7 @@ class GrpcRelayTest {
         assertEquals("0", client.send(grpcRequest("/test.Relay/Echo"), SMALL_MESSAGE).grpcStatus());
       }
       assertTrue(client.isOpen());
-      assertTrue(!client.goAway().isDone(), "no GOAWAY");
+      assertFalse(client.goAway().isDone(), "no GOAWAY");
     }
   }
 
