@@ -51,6 +51,24 @@ public final class LocalPorts {
   }
 
   /**
+   * {@code listenOnLoopback} returns a server socket listening on 127.0.0.1 on a port below the
+   * ephemeral range: once closed, its port can be bound again by a test, and nothing connects to it
+   * by accident meanwhile.
+   */
+  public static ServerSocket listenOnLoopback() throws IOException {
+    return bindBelowEphemeralRange(port -> {
+      ServerSocket s = new ServerSocket();
+      try {
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+        return s;
+      } catch (IOException e) {
+        s.close();
+        throw e;
+      }
+    });
+  }
+
+  /**
    * {@code freeLoopbackPort} returns a port below the ephemeral range that could be bound on
    * 127.0.0.1 a moment ago, for a server another process starts later.
    */

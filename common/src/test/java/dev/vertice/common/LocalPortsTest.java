@@ -36,16 +36,7 @@ class LocalPortsTest {
 
   @Test
   void aClosedListenersPortBindsAgain() throws IOException {
-    ServerSocket first = LocalPorts.bindBelowEphemeralRange(port -> {
-      ServerSocket s = new ServerSocket();
-      try {
-        s.bind(new InetSocketAddress("127.0.0.1", port));
-        return s;
-      } catch (IOException e) {
-        s.close();
-        throw e;
-      }
-    });
+    ServerSocket first = LocalPorts.listenOnLoopback();
     int port = first.getLocalPort();
     first.close();
     try (ServerSocket again = new ServerSocket()) {

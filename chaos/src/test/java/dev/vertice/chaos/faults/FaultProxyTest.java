@@ -42,16 +42,7 @@ class FaultProxyTest {
     // Below the ephemeral range: once closedTargetClosesTheClient closes it, the proxy's connection to
     // its port must be refused. With an ephemeral port, that connection could get the same port as
     // its own local port and connect to itself (a loopback self-connect), and the client would wait.
-    echo = dev.vertice.testkit.ReusablePorts.bindBelowEphemeralRange(port -> {
-      ServerSocket s = new ServerSocket();
-      try {
-        s.bind(new InetSocketAddress("127.0.0.1", port));
-        return s;
-      } catch (IOException e) {
-        s.close();
-        throw e;
-      }
-    });
+    echo = dev.vertice.common.LocalPorts.listenOnLoopback();
     Thread acceptor = new Thread(() -> {
       while (!echo.isClosed()) {
         try {
