@@ -5,6 +5,8 @@
 # waits for the sidecar to register and warm up (20 s), then samples /proc/<pid>/status (VmRSS,
 # RssAnon, RssFile, Threads) and the CPU ticks of /proc/<pid>/stat (utime+stime) over the idle
 # period (default 60 s), and the time from launch to registered. Flags: the sidecar's java_opts from ./vertice, then the extra flags.
+# The admin port's /metrics is scraped as Prometheus would, every SCRAPE seconds (default 15; 0: never),
+# from the end of the warm-up, so that what a scrape loads and allocates is counted.
 # Diagnostics: CLASSES=1 (loaded classes by package), PMAP=1 (largest mappings), NMT=1 (with
 # -XX:NativeMemoryTracking=summary among the flags: the JVM's own accounting).
 # ./vertice sidecar starts dev.vertice.launcher.SidecarCommand's own main (not the launcher's Main,
@@ -40,7 +42,12 @@ JAVA_OPTS="$*" "$ROOT/vertice" sidecar --service-name footprint --port "$APP" --
   --api-port 0 --admin-host 127.0.0.1 --admin-port 0 --upstreams footprint >"$TMP/sidecar.log" 2>&1 & SC=$!; pids+=($SC)
 wait_for "$TMP/sidecar.log" 'registered footprint/' >/dev/null
 registered="$(date +%s.%N)"
+ADMIN="$(wait_for "$TMP/sidecar.log" 'admin: http://127\.0\.0\.1:\K\d+')"
 sleep 20 # warm-up: the first probes, keepalives and pushes are behind it
+SCRAPE="${SCRAPE:-15}"
+if (( SCRAPE > 0 )); then
+  (while curl -sf -m 5 -o /dev/null "http://127.0.0.1:$ADMIN/metrics"; do sleep "$SCRAPE"; done) & pids+=($!)
+fi
 ticks() { awk '{print $14 + $15}' "/proc/$SC/stat"; }
 hz="$(getconf CLK_TCK)"
 t0="$(ticks)"; s0="$(date +%s.%N)"

@@ -92,6 +92,20 @@ class SidecarJarProcessTest {
       String metrics = get(admin + "/metrics");
       return metrics.contains("vertice_sidecar_app_up 1.0") && metrics.contains("vertice_sidecar_registered 1.0");
     });
+    String metrics = get(admin + "/metrics");
+    // The series the dashboards read from every job, written by SmallMetrics: Micrometer is not in this jar.
+    for (String series : List.of("jvm_memory_used_bytes{area=\"heap\"", "jvm_gc_pause_seconds_sum{gc=",
+        "jvm_threads_live_threads ", "process_cpu_usage ", "process_files_open_files ",
+        "vertice_watch_synced 1.0", "vertice_sidecar_probe_seconds_bucket{le=\"0.001\"}")) {
+      assertTrue(metrics.contains(series), "the packaged sidecar's /metrics lacks " + series + ":\n" + metrics);
+    }
+    try (var jars = Files.list(ROOT.resolve("sidecar/target"))) {
+      Path all = jars.filter(p -> p.getFileName().toString().endsWith("-all.jar")).findFirst().orElseThrow();
+      try (var zip = new java.util.zip.ZipFile(all.toFile())) {
+        assertFalse(zip.stream().anyMatch(e -> e.getName().startsWith("io/micrometer/")),
+            all + " leaves Micrometer out");
+      }
+    }
 
     sidecar.destroy(); // SIGTERM: drain, deregister, stop the app, exit 0
     assertTrue(sidecar.waitFor(60, TimeUnit.SECONDS), "the sidecar exits after its drain");

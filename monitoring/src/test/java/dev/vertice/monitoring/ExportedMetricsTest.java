@@ -19,6 +19,7 @@ import dev.vertice.gateway.resilience.ResilienceConfig;
 import dev.vertice.observability.AdminServer;
 import dev.vertice.observability.GrpcServerMetrics;
 import dev.vertice.observability.Metrics;
+import dev.vertice.observability.SmallMetrics;
 import dev.vertice.sidecar.Sidecar;
 import dev.vertice.sidecar.SidecarConfig;
 import dev.vertice.testkit.Await;
@@ -91,6 +92,49 @@ class ExportedMetricsTest {
     }
     assertEquals(List.of(), missing, "queried by monitoring/ but not exported");
     assertEquals(List.of(), wrongLabels(exported), "labels queried by monitoring/ that no exported series has");
+  }
+
+  private static final Pattern JVM_NAME = Pattern.compile("\\b((?:jvm|process|system)_[a-z0-9_]+)");
+
+  /**
+   * The {@code jvm_*} and {@code process_*} series the dashboards read are exported by Micrometer's
+   * JVM binders (the control plane, the gateway) and by the sidecar's {@link SmallMetrics} alike,
+   * and the sidecar's exposition passes {@code promtool check metrics} but for the one lint
+   * Micrometer's shares ({@code system_cpu_count} ends in {@code _count}).
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 60, unit = java.util.concurrent.TimeUnit.SECONDS)
+  void bothRegistriesExportTheJvmSeriesTheDashboardsReadAndTheSmallOnePassesPromtool() throws Exception {
+    Set<String> queried = new TreeSet<>();
+    Matcher m = JVM_NAME.matcher(Tool.ok("python3", "grafana/generate.py", "--queries"));
+    while (m.find()) {
+      queried.add(m.group(1));
+    }
+    assertTrue(queried.containsAll(Set.of("jvm_memory_used_bytes", "jvm_gc_pause_seconds_sum", "process_cpu_usage")),
+        "the dashboards' JVM queries: " + queried);
+    SmallMetrics small = SmallMetrics.withJvmMetrics();
+    small.counter("vertice.sidecar.probes", "Health probes of the app, by result", "result", "success").increment();
+    String smallText = small.scrape();
+    try (Metrics micrometer = Metrics.withJvmMetrics()) {
+      // Micrometer writes a collector's pauses once it has been notified of one.
+      System.gc();
+      String micrometerText = Await.value("Micrometer's JVM binders saw a collection", Duration.ofSeconds(20), () -> {
+        String text = micrometer.scrape();
+        return text.contains("jvm_gc_pause_seconds_sum") ? text : null;
+      });
+      for (String name : queried) {
+        Pattern series = Pattern.compile("(?m)^" + Pattern.quote(name) + "[{ ]");
+        assertTrue(series.matcher(smallText).find(), "SmallMetrics lacks " + name + ":\n" + smallText);
+        assertTrue(series.matcher(micrometerText).find(), "Micrometer lacks " + name + ":\n" + micrometerText);
+      }
+    }
+    Path file = tmp.resolve("sidecar.prom");
+    Files.writeString(file, smallText);
+    Tool lint = Tool.run("bash", "-c", "promtool check metrics < \"$0\"", file.toString());
+    List<String> problems = lint.output().lines().filter(l -> !l.isBlank())
+        .filter(l -> !l.startsWith("system_cpu_count non-histogram and non-summary metrics should not have \"_count\""))
+        .toList();
+    assertEquals(List.of(), problems, "promtool check metrics (exit " + lint.exitCode() + "):\n" + smallText);
   }
 
   /** Labels Prometheus adds to every series itself, and {@code le} of histogram buckets. */
@@ -254,10 +298,11 @@ class ExportedMetricsTest {
     // A sidecar for an app (the 200 upstream answers its /health probe), watching orders; it also
     // supervises a process (--exec), so that the vertice_sidecar_app_* meters exist. Closing the
     // sidecar stops the process.
-    Metrics scMetrics = Metrics.bare();
+    // As the sidecar process does: its own small registry, not Micrometer's.
+    SmallMetrics scMetrics = SmallMetrics.bare();
     Sidecar sidecar = Sidecar.builder(SidecarConfig.custom("inventory", ok).controlPlane("127.0.0.1:" + server.port())
         .apiPort(0).upstreams(List.of("orders")).exec(List.of("sleep", "600")).appStopGrace(Duration.ofSeconds(2))
-        .build()).meterRegistry(scMetrics.registry()).build();
+        .build()).meters(scMetrics).build();
     closeables.add(sidecar);
     sidecar.start();
     AdminServer scAdmin = AdminServer.bind("127.0.0.1", 0, scMetrics, () -> true).start();

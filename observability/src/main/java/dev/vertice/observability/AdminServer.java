@@ -87,27 +87,28 @@ public final class AdminServer implements AutoCloseable {
    * @param metrics what {@code /metrics} serves
    * @param ready what {@code /healthz} reports
    */
-  public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready) throws IOException {
+  public static AdminServer bind(String host, int port, MetricsSource metrics, BooleanSupplier ready)
+      throws IOException {
     return bind(host, port, metrics, ready, null);
   }
 
   /**
-   * Binds the admin port like {@link #bind(String, int, Metrics, BooleanSupplier)}, serving HTTPS
+   * Binds the admin port like {@link #bind(String, int, MetricsSource, BooleanSupplier)}, serving HTTPS
    * with {@code tls} when it is not null (plain HTTP otherwise).
    *
    * @param tls the TLS context of the listener (for example a reloading one), or null
    */
-  public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls)
-      throws IOException {
+  public static AdminServer bind(String host, int port, MetricsSource metrics, BooleanSupplier ready,
+      SSLContext tls) throws IOException {
     return bind(host, port, metrics, ready, tls, DEFAULT_CONFIG);
   }
 
   /**
-   * Binds the admin port like {@link #bind(String, int, Metrics, BooleanSupplier, SSLContext)}
+   * Binds the admin port like {@link #bind(String, int, MetricsSource, BooleanSupplier, SSLContext)}
    * with the limits of {@code config} instead of {@link #DEFAULT_CONFIG}.
    */
-  public static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls,
-      SmallHttpServerConfig config) throws IOException {
+  public static AdminServer bind(String host, int port, MetricsSource metrics, BooleanSupplier ready,
+      SSLContext tls, SmallHttpServerConfig config) throws IOException {
     return bind(host, port, metrics, ready, tls, config, null);
   }
 
@@ -123,17 +124,17 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Binds the admin port like {@link #bind(String, int, Metrics, BooleanSupplier, SSLContext,
+   * Binds the admin port like {@link #bind(String, int, MetricsSource, BooleanSupplier, SSLContext,
    * SmallHttpServerConfig)}, serving HTTPS with an engine from {@code tlsEngines} per connection (for
    * example one that asks for a client certificate), plain HTTP when it is null.
    */
-  public static AdminServer bindWithEngines(String host, int port, Metrics metrics, BooleanSupplier ready,
+  public static AdminServer bindWithEngines(String host, int port, MetricsSource metrics, BooleanSupplier ready,
       Supplier<javax.net.ssl.SSLEngine> tlsEngines, SmallHttpServerConfig config) throws IOException {
     return bind(host, port, metrics, ready, null, config, tlsEngines);
   }
 
-  private static AdminServer bind(String host, int port, Metrics metrics, BooleanSupplier ready, SSLContext tls,
-      SmallHttpServerConfig config, Supplier<javax.net.ssl.SSLEngine> tlsEngines) throws IOException {
+  private static AdminServer bind(String host, int port, MetricsSource metrics, BooleanSupplier ready,
+      SSLContext tls, SmallHttpServerConfig config, Supplier<javax.net.ssl.SSLEngine> tlsEngines) throws IOException {
     AdminServer admin = new AdminServer();
     admin.route("/metrics", path -> new Response(200, PROMETHEUS_TEXT, metrics.scrape()));
     admin.route("/healthz", path -> ready.getAsBoolean()

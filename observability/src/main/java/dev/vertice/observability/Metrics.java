@@ -19,7 +19,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * {@code _seconds} histograms. Label values must come from bounded sets: never an instance id or a
  * request path.
  */
-public final class Metrics implements AutoCloseable {
+public final class Metrics implements MetricsSource, AutoCloseable {
 
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gc;
@@ -53,7 +53,7 @@ public final class Metrics implements AutoCloseable {
     return registry;
   }
 
-  /** Returns every meter in the Prometheus text exposition format (version 0.0.4). */
+  @Override
   public String scrape() {
     return registry.scrape();
   }

@@ -164,7 +164,7 @@ final class Prober {
     boolean ok = probe.check();
     probesRun++;
     if (meters != null) {
-      meters.probeTime.record(ticker.nanoTime() - start, TimeUnit.NANOSECONDS);
+      meters.probeTime.record(ticker.nanoTime() - start);
       (ok ? meters.success : meters.failure).increment();
     }
     results.accept(ok);

@@ -4,9 +4,9 @@ import dev.vertice.api.registry.v1.HealthStatus;
 import dev.vertice.client.Registration;
 import dev.vertice.client.RegistryClient;
 import dev.vertice.client.WatchClient;
-import dev.vertice.client.WatchClientMetrics;
 import dev.vertice.common.Threads;
 import dev.vertice.common.Ticker;
+import dev.vertice.observability.Meters;
 import dev.vertice.observability.Tracing;
 import dev.vertice.security.tls.ReloadingTls;
 import dev.vertice.sidecar.internal.GrpcHealthProbe;
@@ -176,7 +176,7 @@ public final class Sidecar implements AutoCloseable {
         .build();
     this.registrar = new Registrar(lock, config, scheduler, worker, channels, registry, random,
         () -> phase == Phase.RUNNING, this::stopLocked, this::rejected);
-    this.meters = b.meterRegistry == null ? null : new SidecarMeters(b.meterRegistry, this::registeredNow);
+    this.meters = b.meters == null ? null : new SidecarMeters(b.meters, this::registeredNow);
     this.prober = new Prober(lock, config, ticker, scheduler, worker, probe, registrar, meters,
         () -> phase == Phase.RUNNING, this::probed);
     this.supervisor = config.exec().isEmpty() ? null : new Supervisor(lock, config, ticker, scheduler,
@@ -190,8 +190,8 @@ public final class Sidecar implements AutoCloseable {
           return true;
         }, this::release);
     this.api = new LocalApi(config, watch, this::statusJson, b.apiTls);
-    if (b.meterRegistry != null && watch != null) {
-      WatchClientMetrics.bind(watch, b.meterRegistry);
+    if (b.meters != null && watch != null) {
+      SidecarMeters.bindWatch(b.meters, watch);
     }
   }
 
@@ -454,7 +454,7 @@ public final class Sidecar implements AutoCloseable {
     private Executor worker;
     private HealthProbe probe;
     private Random random = new Random();
-    private MeterRegistry meterRegistry;
+    private Meters meters;
     private Tracing tracing = Tracing.off();
     private ReloadingTls apiTls;
     private ChannelCredentials controlPlaneCredentials;
@@ -503,12 +503,21 @@ public final class Sidecar implements AutoCloseable {
     }
 
     /**
-     * {@code meterRegistry} sets where the sidecar's {@code vertice_sidecar_*} metrics (and its
-     * upstream watch's) are registered (default: none, nothing is measured). Give each sidecar a
-     * registry of its own: the meters carry no per-sidecar label.
+     * {@code meterRegistry} sets the Micrometer registry where the sidecar's {@code
+     * vertice_sidecar_*} metrics (and its upstream watch's) are registered (default: none, nothing
+     * is measured). Give each sidecar a registry of its own: the meters carry no per-sidecar label.
      */
     public Builder meterRegistry(MeterRegistry v) {
-      this.meterRegistry = Objects.requireNonNull(v, "meterRegistry");
+      return meters(Meters.of(Objects.requireNonNull(v, "meterRegistry")));
+    }
+
+    /**
+     * {@code meters} sets where the sidecar's metrics are registered, like {@link #meterRegistry}
+     * but on any {@link Meters}: the sidecar process gives its {@code SmallMetrics}, which loads no
+     * Micrometer class.
+     */
+    public Builder meters(Meters v) {
+      this.meters = Objects.requireNonNull(v, "meters");
       return this;
     }
 

@@ -1,13 +1,18 @@
 package dev.vertice.sidecar;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import dev.vertice.client.WatchClient;
+import dev.vertice.client.WatchClientMeters;
+import dev.vertice.observability.Meters;
+import dev.vertice.observability.Meters.Counter;
+import dev.vertice.observability.Meters.Timer;
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
 
-/** {@code SidecarMeters} are a sidecar's {@code vertice_sidecar_*} meters; one set per sidecar and registry. */
+/**
+ * {@code SidecarMeters} are a sidecar's {@code vertice_sidecar_*} meters; one set per sidecar and
+ * registry, on Micrometer (a sidecar embedded in a process that has a registry) or on the sidecar
+ * process's {@code SmallMetrics}.
+ */
 final class SidecarMeters {
 
   /** Fixed buckets of {@code vertice_sidecar_probe_seconds}: 1 ms to 10 s. */
@@ -22,29 +27,23 @@ final class SidecarMeters {
   final Counter toNotServing;
   final Counter toDraining;
   final Timer probeTime;
-  // The gauge holds its state weakly: this strong reference keeps it as long as the sidecar.
-  private final DoubleSupplier registered;
-  private final MeterRegistry registry;
+  private final Meters meters;
 
   // Supervision of the app (--exec) only; registered by supervised().
   Counter restartsExited;
   Counter restartsUnhealthy;
-  private DoubleSupplier appUp;
-  private DoubleSupplier crashLoop;
 
   /** {@code SidecarMeters} registers the meters; {@code registered} is 1 while the instance is registered. */
-  SidecarMeters(MeterRegistry registry, DoubleSupplier registered) {
-    this.registry = registry;
-    this.registered = registered;
-    success = probes(registry, "success");
-    failure = probes(registry, "failure");
-    toServing = transitions(registry, "serving");
-    toNotServing = transitions(registry, "not_serving");
-    toDraining = transitions(registry, "draining");
-    probeTime = Timer.builder("vertice.sidecar.probe").description("Time of each health probe of the app")
-        .serviceLevelObjectives(PROBE_BUCKETS).register(registry);
-    Gauge.builder("vertice.sidecar.registered", this.registered, DoubleSupplier::getAsDouble)
-        .description("1 while the instance is registered with the control plane, else 0").register(registry);
+  SidecarMeters(Meters meters, DoubleSupplier registered) {
+    this.meters = meters;
+    success = probes("success");
+    failure = probes("failure");
+    toServing = transitions("serving");
+    toNotServing = transitions("not_serving");
+    toDraining = transitions("draining");
+    probeTime = meters.timer("vertice.sidecar.probe", "Time of each health probe of the app", PROBE_BUCKETS);
+    meters.gauge("vertice.sidecar.registered", null,
+        "1 while the instance is registered with the control plane, else 0", registered);
   }
 
   /**
@@ -53,28 +52,35 @@ final class SidecarMeters {
    * the gauges {@code up} (1 while its process runs) and {@code crashLoop} (1 once it stays down).
    */
   void supervised(DoubleSupplier up, DoubleSupplier crashLoop) {
-    this.appUp = up;
-    this.crashLoop = crashLoop;
-    restartsExited = restarts(registry, "exited");
-    restartsUnhealthy = restarts(registry, "unhealthy");
-    Gauge.builder("vertice.sidecar.app.up", this.appUp, DoubleSupplier::getAsDouble)
-        .description("1 while the supervised app's process runs, else 0").register(registry);
-    Gauge.builder("vertice.sidecar.app.crash.loop", this.crashLoop, DoubleSupplier::getAsDouble)
-        .description("1 once the supervised app restarted too often and stays down, else 0").register(registry);
+    restartsExited = restarts("exited");
+    restartsUnhealthy = restarts("unhealthy");
+    meters.gauge("vertice.sidecar.app.up", null, "1 while the supervised app's process runs, else 0", up);
+    meters.gauge("vertice.sidecar.app.crash.loop", null,
+        "1 once the supervised app restarted too often and stays down, else 0", crashLoop);
   }
 
-  private static Counter restarts(MeterRegistry registry, String reason) {
-    return Counter.builder("vertice.sidecar.app.restarts").tag("reason", reason)
-        .description("Restarts of the supervised app, by reason").register(registry);
+  /** {@code bindWatch} registers {@code watch}'s {@link WatchClientMeters} ({@code vertice_watch_*}). */
+  static void bindWatch(Meters meters, WatchClient watch) {
+    for (WatchClientMeters.Meter m : WatchClientMeters.ALL) {
+      if (m.counter()) {
+        meters.functionCounter(m.name(), m.description(), watch, m.read());
+      } else {
+        meters.gauge(m.name(), m.baseUnit(), m.description(), () -> m.read().applyAsDouble(watch));
+      }
+    }
   }
 
-  private static Counter probes(MeterRegistry registry, String result) {
-    return Counter.builder("vertice.sidecar.probes").tag("result", result)
-        .description("Health probes of the app, by result").register(registry);
+  private Counter restarts(String reason) {
+    return meters.counter("vertice.sidecar.app.restarts", "Restarts of the supervised app, by reason",
+        "reason", reason);
   }
 
-  private static Counter transitions(MeterRegistry registry, String to) {
-    return Counter.builder("vertice.sidecar.health.transitions").tag("to", to)
-        .description("Changes of the health the sidecar holds for the app").register(registry);
+  private Counter probes(String result) {
+    return meters.counter("vertice.sidecar.probes", "Health probes of the app, by result", "result", result);
+  }
+
+  private Counter transitions(String to) {
+    return meters.counter("vertice.sidecar.health.transitions", "Changes of the health the sidecar holds for the app",
+        "to", to);
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vertice.observability.Meters;
 import dev.vertice.testkit.FakeClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -46,7 +47,7 @@ class SupervisorTest {
 
   private Supervisor supervisor(SidecarConfig.Builder b) {
     SidecarConfig config = b.exec(List.of("app")).build();
-    SidecarMeters meters = new SidecarMeters(registry, () -> 0);
+    SidecarMeters meters = new SidecarMeters(Meters.of(registry), () -> 0);
     return new Supervisor(lock, config, clock, clock.scheduler(), launcher, noJitter(), meters, running::get,
         appDowns::incrementAndGet);
   }
