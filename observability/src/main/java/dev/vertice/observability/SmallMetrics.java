@@ -208,12 +208,18 @@ public final class SmallMetrics implements Meters, MetricsSource {
     }
   }
 
-  /** A gauge, or a counter whose value is read. */
+  /** A gauge, or a counter whose value is read; one that throws reads NaN (as Micrometer's do), the scrape goes on. */
   private record Read(DoubleSupplier read) implements Child {
 
     @Override
     public void write(String family, String labels, StringBuilder out) {
-      out.append(family).append(labels).append(' ').append(value(read.getAsDouble())).append('\n');
+      double v;
+      try {
+        v = read.getAsDouble();
+      } catch (RuntimeException e) {
+        v = Double.NaN;
+      }
+      out.append(family).append(labels).append(' ').append(value(v)).append('\n');
     }
   }
 

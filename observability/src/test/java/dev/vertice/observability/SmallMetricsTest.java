@@ -85,6 +85,17 @@ class SmallMetricsTest {
   }
 
   @Test
+  void aGaugeThatThrowsReadsNaNAndTheRestOfTheScrapeIsWritten() {
+    SmallMetrics m = SmallMetrics.bare();
+    m.gauge("broken", null, "throws", () -> {
+      throw new IllegalStateException("the bean went away");
+    });
+    m.gauge("fine", null, "reads", () -> 2);
+    String text = m.scrape();
+    assertTrue(text.contains("\nbroken NaN\n") && text.contains("\nfine 2.0\n"), text);
+  }
+
+  @Test
   void badNamesTagsAndBucketsAreRefusedAndRegisterNothing() {
     SmallMetrics m = SmallMetrics.bare();
     m.counter("vertice.ok", "fine");
@@ -127,8 +138,9 @@ class SmallMetricsTest {
   void theJvmSeriesAreThereWithMicrometersNamesAndLabels() {
     System.gc(); // so that each collector has a pause to count
     String text = SmallMetrics.withJvmMetrics().scrape();
-    for (String line : List.of("jvm_memory_used_bytes{area=\"heap\",id=", "jvm_memory_committed_bytes{area=\"nonheap\",id=",
-        "jvm_gc_pause_seconds_count{gc=", "jvm_gc_pause_seconds_sum{gc=", "jvm_threads_live_threads ",
+    for (String line : List.of("jvm_memory_used_bytes{area=\"heap\",id=",
+        "jvm_memory_committed_bytes{area=\"nonheap\",id=", "jvm_gc_pause_seconds_count{gc=",
+        "jvm_gc_pause_seconds_sum{gc=", "jvm_threads_live_threads ",
         "jvm_classes_loaded_classes ", "process_cpu_usage ", "process_files_open_files ", "process_start_time_seconds ",
         "process_uptime_seconds ", "system_cpu_count ")) {
       assertTrue(text.contains("\n" + line), "no " + line + " in\n" + text);
