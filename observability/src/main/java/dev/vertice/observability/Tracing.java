@@ -1,18 +1,8 @@
 package dev.vertice.observability;
 
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
-import io.grpc.ClientInterceptors;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.time.Duration;
@@ -21,8 +11,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code Tracing} is a process's OpenTelemetry setup: spans for every gRPC call (the
- * opentelemetry-grpc-1.6 library instrumentation) and W3C trace context propagation.
+ * {@code Tracing} is a process's OpenTelemetry setup: spans for every gRPC call ({@link RpcSpans})
+ * and W3C trace context propagation.
  *
  * <p>It is off unless configured by the standard OpenTelemetry environment variables: setting
  * {@code OTEL_EXPORTER_OTLP_ENDPOINT}, {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} or {@code
@@ -39,25 +29,14 @@ public final class Tracing implements AutoCloseable {
 
   private final OpenTelemetry openTelemetry;
   private final OpenTelemetrySdk owned;
-  private final GrpcTelemetry grpc; // null when off: then the shared NoopGrpc's, made on first use
+  private final RpcSpans spans;
   private final Object lock = new Object();
   private int closingCalls; // guarded by lock
 
   private Tracing(OpenTelemetry openTelemetry, OpenTelemetrySdk owned) {
     this.openTelemetry = openTelemetry;
     this.owned = owned;
-    // Off, the library's instrumentation (some 250 classes, 1.3 MiB of a sidecar's RSS) is made only
-    // if an interceptor is asked for: the sidecar, which asks for none then, never loads it.
-    this.grpc = openTelemetry == OpenTelemetry.noop() ? null : GrpcTelemetry.create(openTelemetry);
-  }
-
-  /** The instrumentation of every {@code Tracing} that is off (it records nothing, so one serves all). */
-  private static final class NoopGrpc {
-    static final GrpcTelemetry TELEMETRY = GrpcTelemetry.create(OpenTelemetry.noop());
-  }
-
-  private GrpcTelemetry grpc() {
-    return grpc != null ? grpc : NoopGrpc.TELEMETRY;
+    this.spans = new RpcSpans(openTelemetry);
   }
 
   /** Returns tracing that records nothing: interceptors pass calls through. */
@@ -127,55 +106,28 @@ public final class Tracing implements AutoCloseable {
 
   /** Returns an interceptor that opens a server span per gRPC call. */
   public ServerInterceptor serverInterceptor() {
-    return grpc().createServerInterceptor();
+    return spans.server();
   }
 
   /**
    * Returns an interceptor that opens a client span per gRPC call and propagates its context.
    *
-   * <p>The library ends a call's span after the caller's listener has heard of the call's end, so
-   * a caller that stops the process as soon as its last call returned could close this object
-   * before that span ended, and lose it: the interceptor counts the calls whose end is being
-   * delivered, and {@link #close()} waits for them.
+   * <p>A call's span ends after the caller's listener has heard of the call's end, so a caller that
+   * stops the process as soon as its last call returned could close this object before that span
+   * ended, and lose it: the interceptor counts the calls whose end is being delivered, and {@link
+   * #close()} waits for them.
    */
   public ClientInterceptor clientInterceptor() {
-    ClientInterceptor spans = grpc().createClientInterceptor();
-    ClientInterceptor tracker = new ClientInterceptor() {
-      @Override
-      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
-          Channel next) {
-        return new ForwardingClientCall.SimpleForwardingClientCall<Q, R>(next.newCall(method, options)) {
-          @Override
-          public void start(Listener<R> listener, Metadata headers) {
-            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<R>(listener) {
-              @Override
-              public void onClose(Status status, Metadata trailers) {
-                synchronized (lock) {
-                  closingCalls++;
-                }
-                try {
-                  super.onClose(status, trailers); // the span's listener: the caller's, then the span's end
-                } finally {
-                  synchronized (lock) {
-                    closingCalls--;
-                    lock.notifyAll();
-                  }
-                }
-              }
-            }, headers);
-          }
-        };
+    return spans.client(() -> {
+      synchronized (lock) {
+        closingCalls++;
       }
-    };
-    // The tracker sits between the span's interceptor and the transport, so that its onClose wraps
-    // the span's.
-    return new ClientInterceptor() {
-      @Override
-      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
-          Channel next) {
-        return spans.interceptCall(method, options, ClientInterceptors.intercept(next, tracker));
+    }, () -> {
+      synchronized (lock) {
+        closingCalls--;
+        lock.notifyAll();
       }
-    };
+    });
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.vertice.observability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vertice.testkit.TestDeadlines;
@@ -13,6 +14,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCalls;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -20,8 +24,13 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
@@ -32,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -74,6 +84,78 @@ class TracingTest {
     assertEquals("grpc.health.v1.Health/Check", client.getName());
     assertEquals(client.getTraceId(), serverSpan.getTraceId());
     assertEquals(client.getSpanId(), serverSpan.getParentSpanId());
+  }
+
+  @Test
+  void theServerSpanIsCurrentInTheHandlerAndBothSpansCarryTheStatus() throws Exception {
+    Tracing tracing = Tracing.of(sdk);
+    AtomicReference<SpanContext> inHandler = new AtomicReference<>();
+    ServerServiceDefinition failing = ServerServiceDefinition.builder(HealthGrpc.SERVICE_NAME)
+        .addMethod(HealthGrpc.getCheckMethod(), ServerCalls.<HealthCheckRequest, HealthCheckResponse>asyncUnaryCall(
+            (request, responses) -> {
+              inHandler.set(Span.current().getSpanContext());
+              responses.onError(Status.INTERNAL.withDescription("broken").asRuntimeException());
+            }))
+        .build();
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name).directExecutor()
+        .addService(ServerInterceptors.intercept(failing, tracing.serverInterceptor())).build().start();
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    Span outer = sdk.getTracer("test").spanBuilder("outer").startSpan();
+    StatusRuntimeException thrown;
+    try (Scope ignored = outer.makeCurrent()) {
+      thrown = assertThrows(StatusRuntimeException.class, () -> HealthGrpc.newBlockingStub(
+          ClientInterceptors.intercept(channel, tracing.clientInterceptor())).withInterceptors(TestDeadlines.grpc())
+          .check(HealthCheckRequest.getDefaultInstance()));
+    } finally {
+      outer.end();
+    }
+    assertEquals(Status.Code.INTERNAL, thrown.getStatus().getCode());
+
+    List<SpanData> finished = spans.getFinishedSpanItems();
+    assertEquals(3, finished.size(), finished.toString());
+    SpanData client = finished.stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
+    SpanData serverSpan = finished.stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+    assertEquals(outer.getSpanContext().getSpanId(), client.getParentSpanId(), "the client span is the caller's child");
+    assertEquals(client.getSpanId(), serverSpan.getParentSpanId());
+    assertEquals(serverSpan.getSpanId(), inHandler.get().getSpanId(), "the handler runs in the server span");
+    for (SpanData s : List.of(client, serverSpan)) {
+      assertEquals("grpc.health.v1.Health/Check", s.getName());
+      assertEquals(StatusCode.ERROR, s.getStatus().getStatusCode(), s.toString());
+      assertEquals(13L, s.getAttributes().get(AttributeKey.longKey("rpc.grpc.status_code")));
+      assertEquals("grpc", s.getAttributes().get(AttributeKey.stringKey("rpc.system")));
+      assertEquals("grpc.health.v1.Health", s.getAttributes().get(AttributeKey.stringKey("rpc.service")));
+      assertEquals("Check", s.getAttributes().get(AttributeKey.stringKey("rpc.method")));
+    }
+  }
+
+  @Test
+  void aClientErrorIsNotTheServerSpansError() throws Exception {
+    Tracing tracing = Tracing.of(sdk);
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name).directExecutor()
+        .addService(ServerInterceptors.intercept(new HealthStatusManager().getHealthService(),
+            tracing.serverInterceptor()))
+        .build().start();
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    StatusRuntimeException thrown = assertThrows(StatusRuntimeException.class, () -> HealthGrpc.newBlockingStub(
+        ClientInterceptors.intercept(channel, tracing.clientInterceptor())).withInterceptors(TestDeadlines.grpc())
+        .check(HealthCheckRequest.newBuilder().setService("no-such-service").build()));
+    assertEquals(Status.Code.NOT_FOUND, thrown.getStatus().getCode());
+    List<SpanData> finished = spans.getFinishedSpanItems();
+    assertEquals(2, finished.size(), finished.toString());
+    SpanData client = finished.stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
+    SpanData serverSpan = finished.stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+    assertEquals(StatusCode.ERROR, client.getStatus().getStatusCode());
+    assertEquals(StatusCode.UNSET, serverSpan.getStatus().getStatusCode(), "NOT_FOUND is the caller's error");
+    assertEquals(5L, serverSpan.getAttributes().get(AttributeKey.longKey("rpc.grpc.status_code")));
+  }
+
+  @Test
+  void noGrpcContextStorageOverrideIsOnTheClassPath() {
+    // gRPC loads this class by name when present; OpenTelemetry's gRPC instrumentation jar ships one, and
+    // with it every gRPC context attach builds an OpenTelemetry context, traced or not (RpcSpans).
+    assertThrows(ClassNotFoundException.class, () -> Class.forName("io.grpc.override.ContextStorageOverride"));
   }
 
   @Test
