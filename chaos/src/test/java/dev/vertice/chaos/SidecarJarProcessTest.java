@@ -104,7 +104,13 @@ class SidecarJarProcessTest {
       try (var zip = new java.util.zip.ZipFile(all.toFile())) {
         assertFalse(zip.stream().anyMatch(e -> e.getName().startsWith("io/micrometer/")),
             all + " leaves Micrometer out");
+        assertFalse(zip.stream().anyMatch(e -> e.getName().startsWith("picocli/")), all + " leaves picocli out");
       }
+    }
+    try (var launcher = new java.util.jar.JarFile(sidecarJar.toFile())) {
+      String classPath = launcher.getManifest().getMainAttributes().getValue("Class-Path");
+      // The sidecar command parses its own flags (SidecarFlags): picocli's command model cost 3 MiB of RSS.
+      assertFalse(classPath.contains("picocli"), sidecarJar + "'s classpath: " + classPath);
     }
 
     sidecar.destroy(); // SIGTERM: drain, deregister, stop the app, exit 0

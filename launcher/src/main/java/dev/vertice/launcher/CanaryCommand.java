@@ -242,7 +242,7 @@ public final class CanaryCommand implements Runnable {
       }
       if (latencyMargin != null) {
         if (latencyMargin.compareTo(Duration.ofMinutes(1)) > 0) {
-          throw bad("--latency-margin", DurationConverter.format(latencyMargin) + " is above 60s");
+          throw bad("--latency-margin", DurationFormat.format(latencyMargin) + " is above 60s");
         }
         t.setLatencyMargin(Durations.fromMillis(latencyMargin.toMillis()));
       }

@@ -16,9 +16,12 @@ final class ControlPlaneAddressFlag {
   @Option(names = "--control-plane", paramLabel = "<controlPlane>",
       defaultValue = "${env:VERTICE_CONTROL_PLANE:-${bundle:" + FlagTexts.CONTROL_PLANE_DEFAULT + "}}",
       descriptionKey = FlagTexts.CONTROL_PLANE,
-      description = "Control-plane replicas, host:port separated by commas (VERTICE_CONTROL_PLANE)."
-          + " Default: ${DEFAULT-VALUE}.")
+      description = DESCRIPTION)
   String value;
+
+  /** The flag's description where the command's bundle gives none (the sidecar's table uses it too). */
+  static final String DESCRIPTION = "Control-plane replicas, host:port separated by commas (VERTICE_CONTROL_PLANE)."
+      + " Default: ${DEFAULT-VALUE}.";
 
   /** Returns the flag's value: host:port, separated by commas. */
   String value() {

@@ -2,6 +2,7 @@ package dev.vertice.launcher;
 
 import dev.vertice.bench.BenchCommand;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vertice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Vertice: a push-based service registry and control plane.",
-    subcommands = {DevCommand.class, ClusterCommand.class, ControlPlaneCommand.class, GatewayCommand.class, SidecarCommand.class, DemoCommand.class,
+    subcommands = {DevCommand.class, ClusterCommand.class, ControlPlaneCommand.class, GatewayCommand.class, DemoCommand.class,
         CanaryCommand.class, ServicesCommand.class, InstancesCommand.class, WatchCommand.class,
         DeregisterCommand.class, SetHealthCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
@@ -34,7 +35,17 @@ public final class Main implements Runnable {
 
   /** Runs the command line with the given output streams and returns the exit code (for tests). */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
+    // The sidecar parses its own command line (SidecarFlags, not picocli): its arguments go to it as they are.
+    if (args.length > 0 && args[0].equals("sidecar")) {
+      return SidecarCommand.run(out, err, Arrays.copyOfRange(args, 1, args.length));
+    }
+    if (args.length > 1 && args[0].equals("help") && args[1].equals("sidecar")) {
+      return SidecarCommand.run(out, err, "--help");
+    }
     CommandLine cli = new CommandLine(new Main());
+    // Listed with the others in the usage; run above.
+    cli.addSubcommand("sidecar", CommandLine.Model.CommandSpec.create().name("sidecar")
+        .usageMessage(new CommandLine.Model.UsageMessageSpec().description(SidecarFlags.SUMMARY)));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setOut(out);
     cli.setErr(err);

@@ -19,15 +19,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /**
  * {@code SidecarCommand} runs one {@link Sidecar} until SIGTERM (then drains and exits 0).
@@ -36,279 +31,28 @@ import picocli.CommandLine.Option;
  * invalid configuration, including a registration the control plane rejects as invalid; the
  * message names the flag and its environment variable. An unreachable control plane is never a
  * reason to exit.
+ *
+ * <p>Its command line is {@link SidecarFlags}, not picocli: {@code ./vertice sidecar} starts this
+ * class's {@link #main}, and {@code vertice sidecar} through {@link Main} hands its arguments here.
  */
-@Command(name = "sidecar", sortOptions = false, resourceBundle = "dev.vertice.launcher.SidecarCommand$Texts",
-    description = {"Registers an app with the control plane without a line of code in the app: keeps its lease"
-        + " alive, probes its health (HTTP GET or grpc.health.v1) and pushes every change at once, drains it on"
-        + " SIGTERM (DRAINING, wait, deregister), and serves the app the pushed endpoints of its upstreams on a"
-        + " local port: GET /v1/endpoints/{service}. With --exec (last) it also starts the app and restarts it"
-        + " when it exits or stops answering its probe.",
-        "Every option can also be set with the environment variable shown; flags win."},
-    footer = {"", "Durations are whole numbers with ms, s, m or h (e.g. 500ms, 30s, 5m).",
-        "Exit codes: 0 after a clean drain, 1 on a run-time failure, 2 on invalid configuration."})
-public final class SidecarCommand implements Callable<Integer> {
+public final class SidecarCommand {
 
   private static final Logger log = Logger.getLogger("vertice.sidecar");
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  private final SidecarFlags.Parsed flags;
 
-  // No standard --version flag: --version sets the version label.
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help and exits.")
-  boolean help;
-
-  @Option(names = "--service-name", defaultValue = "${env:VERTICE_SERVICE_NAME}",
-      description = "Service the app belongs to; OSINT_SERVICE style names normalise to osint-service"
-          + " (VERTICE_SERVICE_NAME). Required.")
-  String service;
-
-  @Option(names = "--address", defaultValue = "${env:VERTICE_ADDRESS:-127.0.0.1}",
-      description = "Address the app is reached at, registered and probed (VERTICE_ADDRESS). Default: ${DEFAULT-VALUE}.")
-  String address;
-
-  @Option(names = "--port", defaultValue = "${env:VERTICE_PORT}",
-      description = "The app's port (VERTICE_PORT). Required.")
-  Integer port;
-
-  @Option(names = "--protocol", defaultValue = "${env:VERTICE_PROTOCOL:-http}",
-      description = "http or grpc: how the app is probed and registered (VERTICE_PROTOCOL). Default: ${DEFAULT-VALUE}.")
-  String protocol;
-
-  @Option(names = "--instance-id", defaultValue = "${env:VERTICE_INSTANCE_ID:-}",
-      description = "Instance id (VERTICE_INSTANCE_ID). Default: address:port, stable across restarts.")
-  String instanceId;
-
-  @Option(names = "--version", defaultValue = "${env:VERTICE_VERSION:-v1}",
-      description = "Version label, for canary subsets (VERTICE_VERSION). Default: ${DEFAULT-VALUE}.")
-  String version;
-
-  @Option(names = "--zone", defaultValue = "${env:VERTICE_ZONE:-}",
-      description = "Zone or locality (VERTICE_ZONE). Default: none.")
-  String zone;
-
-  @Option(names = "--weight", defaultValue = "${env:VERTICE_WEIGHT:-100}",
-      description = "Load-balancing weight, 1-10000 (VERTICE_WEIGHT). Default: ${DEFAULT-VALUE}.")
-  int weight;
-
-  @Option(names = "--metadata", defaultValue = "${env:VERTICE_METADATA:-}",
-      description = "Labels as key=value pairs separated by commas (VERTICE_METADATA). Default: none.")
-  String metadata;
-
-  @Option(names = "--health-path", defaultValue = "${env:VERTICE_HEALTH_PATH:-/health}",
-      description = "Path probed with HTTP GET; 200-399 is healthy (VERTICE_HEALTH_PATH). Default: ${DEFAULT-VALUE}.")
-  String healthPath;
-
-  @Option(names = "--grpc-health-service", defaultValue = "${env:VERTICE_GRPC_HEALTH_SERVICE:-}",
-      description = "Service name sent in grpc.health.v1 Check for a grpc app; empty asks about the whole"
-          + " server (VERTICE_GRPC_HEALTH_SERVICE). Default: empty.")
-  String grpcHealthService;
-
-  @Mixin
-  ControlPlaneAddressFlag controlPlane;
-
-  @Option(names = "--upstreams", defaultValue = "${env:VERTICE_UPSTREAMS:-}",
-      description = "Services the app calls, separated by commas: their endpoints are pushed to the sidecar and"
-          + " served on the local API (VERTICE_UPSTREAMS). Default: none.")
-  String upstreams;
-
-  @Option(names = "--probe-interval", defaultValue = "${env:VERTICE_PROBE_INTERVAL:-5s}",
-      converter = DurationConverter.class,
-      description = "Time between probes (VERTICE_PROBE_INTERVAL). Default: ${DEFAULT-VALUE}.")
-  Duration probeInterval;
-
-  @Option(names = "--probe-timeout", defaultValue = "${env:VERTICE_PROBE_TIMEOUT:-1s}",
-      converter = DurationConverter.class,
-      description = "Time one probe may take; longer counts as a failure (VERTICE_PROBE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
-  Duration probeTimeout;
-
-  @Option(names = "--success-threshold", defaultValue = "${env:VERTICE_SUCCESS_THRESHOLD:-1}",
-      description = "Consecutive successes that make an unhealthy app SERVING (VERTICE_SUCCESS_THRESHOLD)."
-          + " Default: ${DEFAULT-VALUE}.")
-  int successThreshold;
-
-  @Option(names = "--failure-threshold", defaultValue = "${env:VERTICE_FAILURE_THRESHOLD:-3}",
-      description = "Consecutive failures that make a healthy app NOT_SERVING (VERTICE_FAILURE_THRESHOLD)."
-          + " Default: ${DEFAULT-VALUE}.")
-  int failureThreshold;
-
-  @Option(names = "--ttl", defaultValue = "${env:VERTICE_TTL:-60s}", converter = DurationConverter.class,
-      description = "Lease TTL asked for (VERTICE_TTL). Default: ${DEFAULT-VALUE}.")
-  Duration ttl;
-
-  @Option(names = "--keepalive-interval", defaultValue = "${env:VERTICE_KEEPALIVE_INTERVAL:-30s}",
-      converter = DurationConverter.class,
-      description = "Interval of lease keepalives; shorter than the TTL (VERTICE_KEEPALIVE_INTERVAL). Default: ${DEFAULT-VALUE}.")
-  Duration keepalive;
-
-  @Option(names = "--drain-period", defaultValue = "${env:VERTICE_DRAIN_PERIOD:-10s}",
-      converter = DurationConverter.class,
-      description = "Longest wait between DRAINING and deregistration on SIGTERM (VERTICE_DRAIN_PERIOD)."
-          + " Default: ${DEFAULT-VALUE}.")
-  Duration drainPeriod;
-
-  @Option(names = "--inflight-url", defaultValue = "${env:VERTICE_INFLIGHT_URL:-}",
-      description = "Optional app endpoint reporting its requests in flight (HTTP GET answering N or"
-          + " {\"inflight\":N}); the drain ends early once it reads 0 (VERTICE_INFLIGHT_URL). Default: none.")
-  String inflightUrl;
-
-  @Option(names = "--drain-settle", defaultValue = "${env:VERTICE_DRAIN_SETTLE:-1s}",
-      converter = DurationConverter.class,
-      description = "Time after DRAINING before the in-flight count may end the drain: gateways receive the push"
-          + " and requests already routed arrive (VERTICE_DRAIN_SETTLE). Default: ${DEFAULT-VALUE}.")
-  Duration drainSettle;
-
-  @Option(names = "--api-host", defaultValue = "${env:VERTICE_API_HOST:-127.0.0.1}",
-      description = "Address of the local API for the app (VERTICE_API_HOST). Default: ${DEFAULT-VALUE}.")
-  String apiHost;
-
-  @Option(names = "--api-port", defaultValue = "${env:VERTICE_API_PORT:-15000}",
-      description = "Port of the local API; 0 picks a free one (VERTICE_API_PORT). Default: ${DEFAULT-VALUE}.")
-  int apiPort;
-
-  // The admin port is for Prometheus and orchestrator probes, which come from other hosts or
-  // containers: unlike the local API (the app's, on the loopback) it listens on every interface by
-  // default, as the gateway's and the control plane's admin ports do. It serves read-only
-  // metrics and readiness only.
-  @Option(names = "--admin-host", defaultValue = "${env:VERTICE_ADMIN_HOST:-0.0.0.0}",
-      description = "Address the admin port listens on; 127.0.0.1 keeps it local (VERTICE_ADMIN_HOST)."
-          + " Default: ${DEFAULT-VALUE} (every interface, so that Prometheus can scrape it).")
-  String adminHost;
-
-  @Option(names = "--admin-port", defaultValue = "${env:VERTICE_ADMIN_PORT:-9702}",
-      description = "Admin HTTP port serving /metrics (Prometheus) and /healthz (200 while registered); 0 picks"
-          + " a free one, -1 turns it off (VERTICE_ADMIN_PORT). Default: ${DEFAULT-VALUE}.")
-  int adminPort;
-
-  @Option(names = "--call-timeout", defaultValue = "${env:VERTICE_CALL_TIMEOUT:-5s}",
-      converter = DurationConverter.class,
-      description = "Deadline of each call to the control plane (VERTICE_CALL_TIMEOUT). Default: ${DEFAULT-VALUE}.")
-  Duration callTimeout;
-
-  @Option(names = "--backoff-initial", defaultValue = "${env:VERTICE_BACKOFF_INITIAL:-100ms}",
-      converter = DurationConverter.class,
-      description = "First retry delay while the control plane is unreachable, growing x1.6 with ±20%% jitter"
-          + " (VERTICE_BACKOFF_INITIAL). Default: ${DEFAULT-VALUE}.")
-  Duration backoffInitial;
-
-  @Option(names = "--backoff-max", defaultValue = "${env:VERTICE_BACKOFF_MAX:-5s}", converter = DurationConverter.class,
-      description = "Longest retry delay while the control plane is unreachable (VERTICE_BACKOFF_MAX)."
-          + " Default: ${DEFAULT-VALUE}.")
-  Duration backoffMax;
-
-  // TLS (issue 9): the local API and admin port, then the control-plane connection.
-  @Option(names = "--tls-cert", defaultValue = "${env:VERTICE_TLS_CERT:-}",
-      description = "PEM certificate chain of the local API and the admin port; with --tls-key they serve HTTPS,"
-          + " reloaded when the file changes (VERTICE_TLS_CERT). Default: none (plain HTTP, with a warning).")
-  String tlsCert;
-
-  @Option(names = "--tls-key", defaultValue = "${env:VERTICE_TLS_KEY:-}",
-      description = "PKCS#8 PEM private key of --tls-cert (VERTICE_TLS_KEY). Default: none.")
-  String tlsKey;
-
-  @Option(names = "--tls-client-ca", defaultValue = "${env:VERTICE_TLS_CLIENT_CA:-}",
-      description = "PEM CA bundle that the app's client certificates are verified against on the local API"
-          + " (mutual TLS) (VERTICE_TLS_CLIENT_CA). Default: none.")
-  String tlsClientCa;
-
-  @Option(names = "--tls-client-auth", defaultValue = "${env:VERTICE_TLS_CLIENT_AUTH:-}",
-      description = "none, optional or require: whether the local API asks for client certificates"
-          + " (VERTICE_TLS_CLIENT_AUTH). Default: require with --tls-client-ca, else none.")
-  String tlsClientAuth;
-
-  @Option(names = "--tls-refresh", defaultValue = "${env:VERTICE_TLS_REFRESH:-30s}", converter = DurationConverter.class,
-      description = "How often the certificate, key and CA files (listener and control plane) are checked for"
-          + " changes (VERTICE_TLS_REFRESH). Default: ${DEFAULT-VALUE}.")
-  Duration tlsRefresh;
-
-  @Mixin
-  ControlPlaneTlsFlags controlPlaneTls;
-
-  // Supervision of the app (issue 19, R10). --exec comes last: everything after it is the app's
-  // command line, its own flags included, so that no quoting is needed.
-  @Option(names = "--exec", arity = "1..*", paramLabel = "CMD", parameterConsumer = RestOfLine.class,
-      description = "Starts the app as a child process and supervises it: every argument after --exec is the"
-          + " app's command line (put --exec last). The sidecar restarts the app when it exits or fails its probe"
-          + " for --restart-after-unhealthy, with backoff, up to the crash-loop limit; on SIGTERM it drains, then"
-          + " stops the app (SIGTERM, SIGKILL after --app-stop-grace). No environment variable. Default: none"
-          + " (the app runs on its own).")
-  List<String> exec = List.of();
-
-  @Option(names = "--restart-after-unhealthy", defaultValue = "${env:VERTICE_RESTART_AFTER_UNHEALTHY:-}",
-      description = "With --exec: how long the app may go without a good probe after its last one before it is"
-          + " stopped and restarted; at least --probe-interval (VERTICE_RESTART_AFTER_UNHEALTHY)."
-          + " Default: 6 probe intervals (30s at the default interval).")
-  String restartAfterUnhealthy;
-
-  @Option(names = "--app-start-timeout", defaultValue = "${env:VERTICE_APP_START_TIMEOUT:-60s}",
-      converter = DurationConverter.class,
-      description = "With --exec: time the app has after each start to answer its first good probe before it is"
-          + " stopped and restarted (VERTICE_APP_START_TIMEOUT). Default: ${DEFAULT-VALUE}.")
-  Duration appStartTimeout;
-
-  @Option(names = "--restart-backoff-initial", defaultValue = "${env:VERTICE_RESTART_BACKOFF_INITIAL:-1s}",
-      converter = DurationConverter.class,
-      description = "With --exec: delay before the first restart, doubling with ±20%% jitter after each one and"
-          + " starting over once the app stayed healthy for a crash-loop window (VERTICE_RESTART_BACKOFF_INITIAL)."
-          + " Default: ${DEFAULT-VALUE}.")
-  Duration restartBackoffInitial;
-
-  @Option(names = "--restart-backoff-max", defaultValue = "${env:VERTICE_RESTART_BACKOFF_MAX:-30s}",
-      converter = DurationConverter.class,
-      description = "With --exec: longest delay before a restart (VERTICE_RESTART_BACKOFF_MAX). Default: ${DEFAULT-VALUE}.")
-  Duration restartBackoffMax;
-
-  @Option(names = "--crash-loop-restarts", defaultValue = "${env:VERTICE_CRASH_LOOP_RESTARTS:-5}",
-      description = "With --exec: restarts within --crash-loop-window after which the app stays down (crash loop:"
-          + " NOT_SERVING, /healthz 503, vertice_sidecar_app_crash_loop 1) (VERTICE_CRASH_LOOP_RESTARTS)."
-          + " Default: ${DEFAULT-VALUE}.")
-  int crashLoopRestarts;
-
-  @Option(names = "--crash-loop-window", defaultValue = "${env:VERTICE_CRASH_LOOP_WINDOW:-5m}",
-      converter = DurationConverter.class,
-      description = "With --exec: the window in which restarts are counted (VERTICE_CRASH_LOOP_WINDOW)."
-          + " Default: ${DEFAULT-VALUE}.")
-  Duration crashLoopWindow;
-
-  @Option(names = "--app-stop-grace", defaultValue = "${env:VERTICE_APP_STOP_GRACE:-10s}",
-      converter = DurationConverter.class,
-      description = "With --exec: time between SIGTERM and SIGKILL when the app is stopped, after a drain or for"
-          + " failing its probe (VERTICE_APP_STOP_GRACE). Default: ${DEFAULT-VALUE}.")
-  Duration appStopGrace;
-
-  /** Takes every remaining argument as the app's command line (a leading {@code --} is skipped). */
-  static final class RestOfLine implements CommandLine.IParameterConsumer {
-    @Override
-    public void consumeParameters(java.util.Stack<String> args, CommandLine.Model.ArgSpec argSpec,
-        CommandLine.Model.CommandSpec commandSpec) {
-      List<String> command = new java.util.ArrayList<>();
-      while (!args.isEmpty()) {
-        command.add(args.pop());
-      }
-      if (!command.isEmpty() && command.get(0).equals("--")) {
-        command.remove(0);
-      }
-      if (command.isEmpty()) {
-        throw new CommandLine.ParameterException(commandSpec.commandLine(),
-            "invalid --exec: the app's command line is missing (put it after --exec)", argSpec, "");
-      }
-      argSpec.setValue(command);
-    }
-  }
-
-  /** What the shared control-plane flags say in this command. */
-  public static final class Texts extends FlagTexts {
-    /** {@code Texts} holds the sidecar's words; picocli loads it by name. */
-    public Texts() {
-      super("localhost:7700", null, null);
-    }
+  private SidecarCommand(SidecarFlags.Parsed flags) {
+    this.flags = flags;
   }
 
   /** Checks and loads the TLS flags; a bad one ends the command with exit code 2 naming it. */
   private Material tls() {
     try {
-      return TlsFlagRules.load(ListenerFlags.TLS, tlsCert, tlsKey, tlsClientCa, tlsClientAuth,
-          ClientFlags.CONTROL_PLANE, controlPlaneTls.ca, controlPlaneTls.cert, controlPlaneTls.key,
-          controlPlaneTls.tokenFile, tlsRefresh);
+      return TlsFlagRules.load(ListenerFlags.TLS, flags.string("--tls-cert"), flags.string("--tls-key"),
+          flags.string("--tls-client-ca"), flags.string("--tls-client-auth"), ClientFlags.CONTROL_PLANE,
+          flags.string("--control-plane-ca"), flags.string("--control-plane-cert"),
+          flags.string("--control-plane-key"), flags.string("--control-plane-token-file"),
+          flags.duration("--tls-refresh"));
     } catch (TlsFlagRules.InvalidFlagException e) {
       check(e.flag(), false, e.problem());
       throw e;
@@ -339,43 +83,39 @@ public final class SidecarCommand implements Callable<Integer> {
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
-  /** Runs the command line and returns the exit code (for tests). */
+  /** Runs the command line and returns the exit code (for tests, and {@link Main}'s {@code sidecar}). */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    CommandLine cli = commandLine();
-    cli.setOut(out);
-    cli.setErr(err);
-    return cli.execute(args);
-  }
-
-  /**
-   * {@code commandLine} returns the command, with error messages that name each flag's
-   * environment variable too.
-   */
-  public static CommandLine commandLine() {
-    CommandLine cli = new CommandLine(new SidecarCommand());
-    cli.setParameterExceptionHandler((e, args) -> {
-      PrintWriter err = e.getCommandLine().getErr();
-      String message = e.getMessage();
-      CommandLine.Model.ArgSpec arg = e.getArgSpec();
-      if (arg instanceof CommandLine.Model.OptionSpec o && !message.contains(envOf(o.longestName()))) {
-        message = message + " (" + o.longestName() + ", " + envOf(o.longestName()) + ")";
+    try {
+      SidecarFlags.Parsed flags = SidecarFlags.parse(List.of(args), System.getenv());
+      if (flags.help()) {
+        SidecarFlags.printHelp(out);
+        return 0;
       }
-      err.println(message);
+      return new SidecarCommand(flags).call();
+    } catch (SidecarFlags.InvalidFlagException e) {
+      err.println(e.getMessage());
       err.println("Run with --help for every setting.");
+      err.flush();
       return 2;
-    });
-    return cli;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } catch (RuntimeException e) {
+      e.printStackTrace(err);
+      err.flush();
+      return 1;
+    }
   }
 
   /** Returns the environment variable of {@code --some-flag}: VERTICE_SOME_FLAG. */
   static String envOf(String flag) {
-    String name = flag.replaceFirst("^--", "").replace('-', '_').toUpperCase(java.util.Locale.ROOT);
-    return "VERTICE_" + name;
+    return SidecarFlags.envOf(flag);
   }
 
-  @Override
-  public Integer call() throws InterruptedException {
+  private int call() throws InterruptedException {
     SidecarConfig config = config();
+    int adminPort = flags.integer("--admin-port");
+    String adminHost = flags.string("--admin-host");
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
     check("--admin-host", adminHost != null && !adminHost.isBlank(), "is empty");
     String adminAt = adminHost == null ? "" : adminHost.strip();
@@ -486,45 +226,49 @@ public final class SidecarCommand implements Callable<Integer> {
   }
 
   private SidecarConfig config() {
+    String service = flags.string("--service-name");
+    Integer port = flags.integer("--port");
+    String protocol = flags.string("--protocol");
     check("--service-name", service != null && !service.isBlank(), "is required");
     check("--port", port != null, "is required");
     check("--protocol", protocol.equals("http") || protocol.equals("grpc"), "'" + protocol + "' is not http or grpc");
     try {
       SidecarConfig.Builder b = SidecarConfig.custom(service, port)
-          .address(address)
+          .address(flags.string("--address"))
           .protocol(protocol.equals("grpc") ? Protocol.PROTOCOL_GRPC : Protocol.PROTOCOL_HTTP)
-          .instanceId(instanceId)
-          .version(version)
-          .zone(zone)
-          .weight(weight)
+          .instanceId(flags.string("--instance-id"))
+          .version(flags.string("--version"))
+          .zone(flags.string("--zone"))
+          .weight(flags.integer("--weight"))
           .metadata(metadata())
-          .healthPath(healthPath)
-          .grpcHealthService(grpcHealthService)
-          .controlPlane(controlPlane.value())
-          .upstreams(List.of(upstreams.split(",")))
-          .probeInterval(probeInterval)
-          .probeTimeout(probeTimeout)
-          .successThreshold(successThreshold)
-          .failureThreshold(failureThreshold)
-          .ttl(ttl)
-          .keepalive(keepalive)
-          .drainPeriod(drainPeriod)
-          .drainSettle(drainSettle)
-          .apiHost(apiHost)
-          .apiPort(apiPort)
-          .callTimeout(callTimeout)
-          .backoffInitial(backoffInitial)
-          .backoffMax(backoffMax)
-          .exec(exec)
-          .restartBackoffInitial(restartBackoffInitial)
-          .restartBackoffMax(restartBackoffMax)
-          .crashLoopRestarts(crashLoopRestarts)
-          .crashLoopWindow(crashLoopWindow)
-          .appStopGrace(appStopGrace)
-          .appStartTimeout(appStartTimeout);
-      if (!restartAfterUnhealthy.isBlank()) {
-        b.restartAfterUnhealthy(duration("--restart-after-unhealthy", restartAfterUnhealthy));
+          .healthPath(flags.string("--health-path"))
+          .grpcHealthService(flags.string("--grpc-health-service"))
+          .controlPlane(flags.string("--control-plane"))
+          .upstreams(List.of(flags.string("--upstreams").split(",")))
+          .probeInterval(flags.duration("--probe-interval"))
+          .probeTimeout(flags.duration("--probe-timeout"))
+          .successThreshold(flags.integer("--success-threshold"))
+          .failureThreshold(flags.integer("--failure-threshold"))
+          .ttl(flags.duration("--ttl"))
+          .keepalive(flags.duration("--keepalive-interval"))
+          .drainPeriod(flags.duration("--drain-period"))
+          .drainSettle(flags.duration("--drain-settle"))
+          .apiHost(flags.string("--api-host"))
+          .apiPort(flags.integer("--api-port"))
+          .callTimeout(flags.duration("--call-timeout"))
+          .backoffInitial(flags.duration("--backoff-initial"))
+          .backoffMax(flags.duration("--backoff-max"))
+          .exec(flags.exec())
+          .restartBackoffInitial(flags.duration("--restart-backoff-initial"))
+          .restartBackoffMax(flags.duration("--restart-backoff-max"))
+          .crashLoopRestarts(flags.integer("--crash-loop-restarts"))
+          .crashLoopWindow(flags.duration("--crash-loop-window"))
+          .appStopGrace(flags.duration("--app-stop-grace"))
+          .appStartTimeout(flags.duration("--app-start-timeout"));
+      if (!flags.string("--restart-after-unhealthy").isBlank()) {
+        b.restartAfterUnhealthy(flags.duration("--restart-after-unhealthy"));
       }
+      String inflightUrl = flags.string("--inflight-url");
       if (!inflightUrl.isBlank()) {
         try {
           b.inflightUrl(new URI(inflightUrl.strip()));
@@ -539,19 +283,9 @@ public final class SidecarCommand implements Callable<Integer> {
     }
   }
 
-  /** Reads a duration flag that may be empty (its default is derived), naming it when invalid. */
-  private Duration duration(String option, String value) {
-    try {
-      return new DurationConverter().convert(value);
-    } catch (CommandLine.TypeConversionException e) {
-      check(option, false, e.getMessage());
-      throw e;
-    }
-  }
-
   private Map<String, String> metadata() {
     Map<String, String> m = new LinkedHashMap<>();
-    for (String pair : metadata.split(",")) {
+    for (String pair : flags.string("--metadata").split(",")) {
       if (pair.isBlank()) {
         continue;
       }
@@ -562,18 +296,13 @@ public final class SidecarCommand implements Callable<Integer> {
     return m;
   }
 
-  private CommandLine.ParameterException invalidSetting(InvalidSettingException e) {
-    String flag = "--" + e.setting();
-    // --exec has no environment variable: the app's command line is not one string.
-    String env = flag.equals("--exec") ? "" : " (" + envOf(flag) + ")";
-    return new CommandLine.ParameterException(spec.commandLine(), "invalid " + flag + env + ": "
-        + e.getMessage().substring(e.setting().length() + 2));
+  private static SidecarFlags.InvalidFlagException invalidSetting(InvalidSettingException e) {
+    return SidecarFlags.invalid("--" + e.setting(), e.getMessage().substring(e.setting().length() + 2));
   }
 
-  private void check(String option, boolean ok, String problem) {
+  private static void check(String option, boolean ok, String problem) {
     if (!ok) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "invalid " + option + " (" + envOf(option) + "): "
-          + problem);
+      throw SidecarFlags.invalid(option, problem);
     }
   }
 

@@ -98,11 +98,11 @@ public final class WatchCommand extends RegistryCall {
         if (next == null) {
           if (!synced) {
             err.println("cannot reach the control plane at " + connection.controlPlane() + ": no answer within "
-                + DurationConverter.format(timeout));
+                + DurationFormat.format(timeout));
             return 1;
           }
           if (count != null) {
-            err.println(printed + " of " + count + " changes within " + DurationConverter.format(timeout));
+            err.println(printed + " of " + count + " changes within " + DurationFormat.format(timeout));
             return 1;
           }
           return 0;
@@ -135,7 +135,7 @@ public final class WatchCommand extends RegistryCall {
           boolean all = service.equals(ResourceTypes.WILDCARD);
           err.println("watching " + (all ? "every service" : service) + " at " + connection.controlPlane() + " ("
               + (all ? held.size() + " services, " : "") + instances + " instances now); "
-              + (bounded ? "for " + DurationConverter.format(timeout) : "Ctrl-C to stop"));
+              + (bounded ? "for " + DurationFormat.format(timeout) : "Ctrl-C to stop"));
           err.flush();
           continue;
         }

@@ -103,11 +103,13 @@ class TracingTest {
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     Span outer = sdk.getTracer("test").spanBuilder("outer").startSpan();
     StatusRuntimeException thrown;
-    try (Scope ignored = outer.makeCurrent()) {
+    Scope scope = outer.makeCurrent();
+    try {
       thrown = assertThrows(StatusRuntimeException.class, () -> HealthGrpc.newBlockingStub(
           ClientInterceptors.intercept(channel, tracing.clientInterceptor())).withInterceptors(TestDeadlines.grpc())
           .check(HealthCheckRequest.getDefaultInstance()));
     } finally {
+      scope.close();
       outer.end();
     }
     assertEquals(Status.Code.INTERNAL, thrown.getStatus().getCode());
