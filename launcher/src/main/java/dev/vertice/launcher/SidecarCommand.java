@@ -107,11 +107,6 @@ public final class SidecarCommand {
     }
   }
 
-  /** Returns the environment variable of {@code --some-flag}: VERTICE_SOME_FLAG. */
-  static String envOf(String flag) {
-    return SidecarFlags.envOf(flag);
-  }
-
   private int call() throws InterruptedException {
     SidecarConfig config = config();
     int adminPort = flags.integer("--admin-port");

@@ -1,6 +1,7 @@
 package dev.vertice.launcher;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -41,11 +42,11 @@ final class SidecarFlags {
       + " upstreams on a local port: GET /v1/endpoints/{service}. With --exec (last) it also starts the app and"
       + " restarts it when it exits or stops answering its probe.";
 
-  private static final String EXEC_DESCRIPTION = "Starts the app as a child process and supervises it: every argument after --exec is the"
-      + " app's command line (put --exec last). The sidecar restarts the app when it exits or fails its probe"
-      + " for --restart-after-unhealthy, with backoff, up to the crash-loop limit; on SIGTERM it drains, then"
-      + " stops the app (SIGTERM, SIGKILL after --app-stop-grace). No environment variable. Default: none"
-      + " (the app runs on its own).";
+  private static final String EXEC_DESCRIPTION = "Starts the app as a child process and supervises it: every"
+      + " argument after --exec is the app's command line (put --exec last). The sidecar restarts the app when"
+      + " it exits or fails its probe for --restart-after-unhealthy, with backoff, up to the crash-loop limit;"
+      + " on SIGTERM it drains, then stops the app (SIGTERM, SIGKILL after --app-stop-grace). No environment"
+      + " variable. Default: none (the app runs on its own).";
 
   static final List<Flag> FLAGS = List.of(
       new Flag("--service-name", null,
@@ -89,7 +90,8 @@ final class SidecarFlags {
       new Flag("--ttl", "60s",
           "Lease TTL asked for (VERTICE_TTL). Default: ${DEFAULT-VALUE}."),
       new Flag("--keepalive-interval", "30s",
-          "Interval of lease keepalives; shorter than the TTL (VERTICE_KEEPALIVE_INTERVAL). Default: ${DEFAULT-VALUE}."),
+          "Interval of lease keepalives; shorter than the TTL (VERTICE_KEEPALIVE_INTERVAL)."
+          + " Default: ${DEFAULT-VALUE}."),
       new Flag("--drain-period", "10s",
           "Longest wait between DRAINING and deregistration on SIGTERM (VERTICE_DRAIN_PERIOD)."
           + " Default: ${DEFAULT-VALUE}."),
@@ -226,7 +228,7 @@ final class SidecarFlags {
     }
 
     /** Returns {@code flag}'s duration ({@link DurationFormat}); another value is an invalid flag. */
-    java.time.Duration duration(String flag) {
+    Duration duration(String flag) {
       String v = string(flag);
       try {
         return DurationFormat.parse(v);

@@ -110,6 +110,6 @@ class SidecarCommandTest {
 
   @Test
   void environmentVariableNamesFollowTheFlags() {
-    assertEquals("VERTICE_PROBE_INTERVAL", SidecarCommand.envOf("--probe-interval"));
+    assertEquals("VERTICE_PROBE_INTERVAL", SidecarFlags.envOf("--probe-interval"));
   }
 }

@@ -49,7 +49,8 @@ class SidecarFlagsTest {
       assertTrue(f.description().contains("(" + f.env() + ")"), f.name() + "'s help names " + f.env());
       assertTrue(f.defaultValue() != null || f.description().contains("Required"), f.name() + " has a default");
     }
-    assertEquals(SidecarFlags.FLAGS.size(), SidecarFlags.FLAGS.stream().map(SidecarFlags.Flag::name).distinct().count());
+    assertEquals(SidecarFlags.FLAGS.size(),
+        SidecarFlags.FLAGS.stream().map(SidecarFlags.Flag::name).distinct().count(), "no flag twice");
   }
 
   @Test

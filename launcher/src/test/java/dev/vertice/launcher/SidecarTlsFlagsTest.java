@@ -39,7 +39,7 @@ class SidecarTlsFlagsTest {
     int code = SidecarCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err, true),
         args.toArray(String[]::new));
     assertEquals(2, code, err.toString());
-    assertTrue(err.toString().contains("invalid " + named + " (" + SidecarCommand.envOf(named) + ")"), err.toString());
+    assertTrue(err.toString().contains("invalid " + named + " (" + SidecarFlags.envOf(named) + ")"), err.toString());
     return err.toString();
   }
 
