@@ -275,7 +275,15 @@ class SmallHttpServerTest {
     s.close();
     assertTrue(c.closedByServer(null));
     c.close();
-    SmallHttpServer again = SmallHttpServer.builder("127.0.0.1", port, echo).bind().start();
+    // The JDK closes a listening socket registered with a selector when the selector next deregisters it,
+    // on the event loop just after close() returned: the port is free within moments, not at once.
+    SmallHttpServer again = Await.value("port " + port + " bound again", Await.DEFAULT_TIMEOUT, () -> {
+      try {
+        return SmallHttpServer.builder("127.0.0.1", port, echo).bind().start();
+      } catch (IOException stillBound) {
+        return null;
+      }
+    });
     closing.add(again);
     assertEquals(port, again.port());
   }
