@@ -214,7 +214,10 @@ public final class GatewayConfig {
     return lingeringClose;
   }
 
-  /** {@code idleTimeout} is how long an idle keep-alive connection stays open. */
+  /**
+   * {@code idleTimeout} is how long an idle keep-alive connection stays open, and a gRPC client
+   * connection without a call.
+   */
   public Duration idleTimeout() {
     return idleTimeout;
   }

@@ -180,6 +180,26 @@ class GrpcRelayTest {
   }
 
   @Test
+  void aConnectionWithoutCallsIsClosedWithGoAwayAfterTheIdleTimeout() throws Exception {
+    try (Gateway idling = Gateway.builder(GatewayConfig.custom().host("127.0.0.1").port(0).grpcPort(0)
+            .idleTimeout(Duration.ofSeconds(1)).build())
+        .controlPlane(cp.address()).threads(1).start()) {
+      Await.until("grpc route relay", () -> idling.routingState().table().grpc().containsKey("relay")
+          && idling.routingState().table().grpc().get("relay").hasInstances());
+      try (H2Client client = H2Client.h2c(idling.grpcPort())) {
+        // A call open for longer than the idle timeout keeps the connection: only time without a call counts.
+        Http2Headers h = grpcRequest("/test.Relay/Hang");
+        h.set("grpc-timeout", "2500m");
+        H2Client.Response r = client.send(h, SMALL_MESSAGE);
+        assertEquals(String.valueOf(Status.Code.DEADLINE_EXCEEDED.value()), r.grpcStatus(), r.toString());
+        assertFalse(client.goAway().isDone(), "no GOAWAY while a call was in flight");
+        assertEquals(0L, client.goAway().get(10, TimeUnit.SECONDS), "GOAWAY with NO_ERROR once idle");
+        Await.until("the gateway closed the idle connection", () -> !client.isOpen());
+      }
+    }
+  }
+
+  @Test
   void aMalformedGrpcTimeoutIsRefusedAndNeverForwarded() throws Exception {
     Http2Headers h = grpcRequest("/test.Relay/Echo");
     h.set("grpc-timeout", "1.5S");

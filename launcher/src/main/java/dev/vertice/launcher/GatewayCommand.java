@@ -136,7 +136,8 @@ public final class GatewayCommand implements Callable<Integer> {
 
   @Option(names = "--idle-timeout", defaultValue = "${env:VERTICE_IDLE_TIMEOUT:-60s}",
       converter = DurationConverter.class,
-      description = "Idle keep-alive connections close after this (VERTICE_IDLE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+      description = "Idle keep-alive connections close after this, and gRPC connections without a call"
+          + " (VERTICE_IDLE_TIMEOUT). Default: ${DEFAULT-VALUE}.")
   Duration idleTimeout;
 
   @Option(names = "--max-header-bytes", defaultValue = "${env:VERTICE_MAX_HEADER_BYTES:-16384}",

@@ -198,7 +198,7 @@ public final class GrpcProxyServer implements AutoCloseable {
 
   private DownstreamConnection newClientConnection(Channel ch) {
     int loop = loopIndex(ch.eventLoop());
-    return DownstreamConnection.create(this, serverSettings, batches[loop], loop);
+    return DownstreamConnection.create(this, serverSettings, batches[loop], loop, config.idleTimeout());
   }
 
   private int loopIndex(EventLoop loop) {
