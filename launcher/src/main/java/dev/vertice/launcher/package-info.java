@@ -15,6 +15,8 @@
  * <p>May not touch: the components' behaviour. Nothing here routes, stores, probes or pushes; a
  * component runs the same when embedded as a library. {@link dev.vertice.launcher.SidecarCommand}
  * has its own {@code main} (what {@code ./vertice sidecar} starts) and must not reach {@link
- * dev.vertice.launcher.Main} or another command, so that a sidecar's JVM loads only its classes.
+ * dev.vertice.launcher.Main}, another command or picocli, so that a sidecar's JVM loads only its
+ * classes: its flags are {@link dev.vertice.launcher.SidecarFlags}, which shares the descriptions of
+ * the control-plane mixins' flags.
  */
 package dev.vertice.launcher;
