@@ -57,6 +57,7 @@ final class RpcSpans {
 
   private static final TextMapGetter<Metadata> GETTER = new TextMapGetter<>() {
     @Override
+    @SuppressWarnings("deprecation") // still abstract in the interface; the W3C propagator does not call it
     public Iterable<String> keys(Metadata carrier) {
       return carrier.keys();
     }
@@ -98,7 +99,8 @@ final class RpcSpans {
         Context traced = context.with(span);
         SpanEnd end = new SpanEnd(span, true);
         ServerCall.Listener<Q> listener;
-        try (Scope ignored = traced.makeCurrent()) {
+        Scope starting = traced.makeCurrent();
+        try {
           listener = next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<Q, R>(call) {
             @Override
             public void close(Status status, Metadata trailers) {
@@ -112,42 +114,58 @@ final class RpcSpans {
         } catch (RuntimeException e) {
           end.end(Status.fromThrowable(e));
           throw e;
+        } finally {
+          starting.close();
         }
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<Q>(listener) {
           @Override
           public void onMessage(Q message) {
-            try (Scope ignored = traced.makeCurrent()) {
+            Scope scope = traced.makeCurrent();
+            try {
               super.onMessage(message);
+            } finally {
+              scope.close();
             }
           }
 
           @Override
           public void onHalfClose() {
-            try (Scope ignored = traced.makeCurrent()) {
+            Scope scope = traced.makeCurrent();
+            try {
               super.onHalfClose();
+            } finally {
+              scope.close();
             }
           }
 
           @Override
           public void onCancel() {
-            try (Scope ignored = traced.makeCurrent()) {
+            Scope scope = traced.makeCurrent();
+            try {
               super.onCancel();
             } finally {
+              scope.close();
               end.end(Status.CANCELLED);
             }
           }
 
           @Override
           public void onComplete() {
-            try (Scope ignored = traced.makeCurrent()) {
+            Scope scope = traced.makeCurrent();
+            try {
               super.onComplete();
+            } finally {
+              scope.close();
             }
           }
 
           @Override
           public void onReady() {
-            try (Scope ignored = traced.makeCurrent()) {
+            Scope scope = traced.makeCurrent();
+            try {
               super.onReady();
+            } finally {
+              scope.close();
             }
           }
         };
@@ -171,45 +189,60 @@ final class RpcSpans {
         Context traced = parent.with(span);
         SpanEnd end = new SpanEnd(span, false);
         ClientCall<Q, R> call;
-        try (Scope ignored = traced.makeCurrent()) {
+        Scope starting = traced.makeCurrent();
+        try {
           call = next.newCall(method, options);
         } catch (RuntimeException e) {
           end.end(Status.fromThrowable(e));
           throw e;
+        } finally {
+          starting.close();
         }
         return new ForwardingClientCall.SimpleForwardingClientCall<Q, R>(call) {
           @Override
           public void start(Listener<R> listener, Metadata headers) {
             propagator.inject(traced, headers, SETTER);
-            try (Scope ignored = traced.makeCurrent()) {
+            Scope current = traced.makeCurrent();
+            try {
               super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<R>(listener) {
                 @Override
                 public void onHeaders(Metadata responseHeaders) {
-                  try (Scope ignored = traced.makeCurrent()) {
+                  Scope scope = traced.makeCurrent();
+                  try {
                     super.onHeaders(responseHeaders);
+                  } finally {
+                    scope.close();
                   }
                 }
 
                 @Override
                 public void onMessage(R message) {
-                  try (Scope ignored = traced.makeCurrent()) {
+                  Scope scope = traced.makeCurrent();
+                  try {
                     super.onMessage(message);
+                  } finally {
+                    scope.close();
                   }
                 }
 
                 @Override
                 public void onReady() {
-                  try (Scope ignored = traced.makeCurrent()) {
+                  Scope scope = traced.makeCurrent();
+                  try {
                     super.onReady();
+                  } finally {
+                    scope.close();
                   }
                 }
 
                 @Override
                 public void onClose(Status status, Metadata trailers) {
                   closingStarts.run();
-                  try (Scope ignored = traced.makeCurrent()) {
+                  Scope scope = traced.makeCurrent();
+                  try {
                     super.onClose(status, trailers);
                   } finally {
+                    scope.close();
                     end.end(status);
                     closingEnds.run();
                   }
@@ -218,6 +251,8 @@ final class RpcSpans {
             } catch (RuntimeException e) {
               end.end(Status.fromThrowable(e));
               throw e;
+            } finally {
+              current.close();
             }
           }
         };
