@@ -37,6 +37,7 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -44,7 +45,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(60)
 class TracingTest {
 
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
@@ -64,17 +67,20 @@ class TracingTest {
     sdk.close();
   }
 
-  @Test
-  void aCallHasAClientAndAServerSpanInOneTrace() throws Exception {
-    Tracing tracing = Tracing.of(sdk);
+  /** Serves {@code service} in process, SERVER spans on, and returns a stub whose calls have CLIENT spans. */
+  private HealthGrpc.HealthBlockingStub serveTraced(ServerServiceDefinition service, Tracing tracing)
+      throws IOException {
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(ServerInterceptors.intercept(new HealthStatusManager().getHealthService(),
-            tracing.serverInterceptor()))
-        .build().start();
+        .addService(ServerInterceptors.intercept(service, tracing.serverInterceptor())).build().start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    HealthGrpc.newBlockingStub(ClientInterceptors.intercept(channel, tracing.clientInterceptor()))
-        .withInterceptors(TestDeadlines.grpc())
+    return HealthGrpc.newBlockingStub(ClientInterceptors.intercept(channel, tracing.clientInterceptor()))
+        .withInterceptors(TestDeadlines.grpc());
+  }
+
+  @Test
+  void aCallHasAClientAndAServerSpanInOneTrace() throws Exception {
+    serveTraced(new HealthStatusManager().getHealthService().bindService(), Tracing.of(sdk))
         .check(HealthCheckRequest.getDefaultInstance());
 
     List<SpanData> finished = spans.getFinishedSpanItems();
@@ -97,17 +103,12 @@ class TracingTest {
               responses.onError(Status.INTERNAL.withDescription("broken").asRuntimeException());
             }))
         .build();
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(ServerInterceptors.intercept(failing, tracing.serverInterceptor())).build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    HealthGrpc.HealthBlockingStub stub = serveTraced(failing, tracing);
     Span outer = sdk.getTracer("test").spanBuilder("outer").startSpan();
     StatusRuntimeException thrown;
     Scope scope = outer.makeCurrent();
     try {
-      thrown = assertThrows(StatusRuntimeException.class, () -> HealthGrpc.newBlockingStub(
-          ClientInterceptors.intercept(channel, tracing.clientInterceptor())).withInterceptors(TestDeadlines.grpc())
-          .check(HealthCheckRequest.getDefaultInstance()));
+      thrown = assertThrows(StatusRuntimeException.class, () -> stub.check(HealthCheckRequest.getDefaultInstance()));
     } finally {
       scope.close();
       outer.end();
@@ -133,16 +134,10 @@ class TracingTest {
 
   @Test
   void aClientErrorIsNotTheServerSpansError() throws Exception {
-    Tracing tracing = Tracing.of(sdk);
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(ServerInterceptors.intercept(new HealthStatusManager().getHealthService(),
-            tracing.serverInterceptor()))
-        .build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    StatusRuntimeException thrown = assertThrows(StatusRuntimeException.class, () -> HealthGrpc.newBlockingStub(
-        ClientInterceptors.intercept(channel, tracing.clientInterceptor())).withInterceptors(TestDeadlines.grpc())
-        .check(HealthCheckRequest.newBuilder().setService("no-such-service").build()));
+    HealthGrpc.HealthBlockingStub stub =
+        serveTraced(new HealthStatusManager().getHealthService().bindService(), Tracing.of(sdk));
+    StatusRuntimeException thrown = assertThrows(StatusRuntimeException.class,
+        () -> stub.check(HealthCheckRequest.newBuilder().setService("no-such-service").build()));
     assertEquals(Status.Code.NOT_FOUND, thrown.getStatus().getCode());
     List<SpanData> finished = spans.getFinishedSpanItems();
     assertEquals(2, finished.size(), finished.toString());
