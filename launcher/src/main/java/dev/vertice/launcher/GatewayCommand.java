@@ -49,6 +49,8 @@ import picocli.CommandLine.Option;
 public final class GatewayCommand implements Callable<Integer> {
 
   private static final Logger log = Logger.getLogger("vertice.gateway");
+  /** The most event loops {@code --event-loops} takes. */
+  static final int MAX_EVENT_LOOPS = 1024;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -173,6 +175,11 @@ public final class GatewayCommand implements Callable<Integer> {
       description = "Most concurrent HTTP/2 streams (and gRPC calls) per connection"
           + " (VERTICE_MAX_CONCURRENT_STREAMS). Default: ${DEFAULT-VALUE}.")
   int maxConcurrentStreams;
+
+  @Option(names = "--event-loops", defaultValue = "${env:VERTICE_EVENT_LOOPS:-0}",
+      description = "Event-loop threads serving the HTTP and gRPC listeners and their upstream connections; 0 is"
+          + " two per available core (VERTICE_EVENT_LOOPS). Default: ${DEFAULT-VALUE}.")
+  int eventLoops;
 
   @Option(names = "--max-connections-per-instance", defaultValue = "${env:VERTICE_MAX_CONNECTIONS_PER_INSTANCE:-64}",
       description = "Most pooled upstream connections per instance and event loop"
@@ -299,11 +306,13 @@ public final class GatewayCommand implements Callable<Integer> {
     String node = nodeId == null || nodeId.isBlank() ? "gateway-" + ProcessHandle.current().pid() : nodeId.strip();
     check("--node-id", node.length() <= 128, "is longer than 128 characters");
     check("--admin-port", adminPort >= -1 && adminPort <= 65535, adminPort + " is outside -1..65535");
+    check("--event-loops", eventLoops >= 0 && eventLoops <= MAX_EVENT_LOOPS, eventLoops + " is outside 0.."
+        + MAX_EVENT_LOOPS);
     StatsReporter reporter = null;
     java.util.concurrent.atomic.AtomicReference<Gateway> started = new java.util.concurrent.atomic.AtomicReference<>();
     Metrics metrics = Metrics.withJvmMetrics();
     Gateway.Builder builder = Gateway.builder(config).nodeId(node).meterRegistry(metrics.registry())
-        .exposeStatusPages(publicStatusPages);
+        .exposeStatusPages(publicStatusPages).threads(eventLoops);
     HealthCheckConfig.Builder healthCheck = HealthCheckConfig.custom();
     try {
       healthCheck.maxProbeRoundsPerSecond(healthCheckProbeRate);

@@ -29,6 +29,8 @@ class GatewayCommandTest {
     "--max-connections-per-client|0|--max-connections-per-client",
     "--response-write-timeout|0s|--response-write-timeout",
     "--max-concurrent-streams|0|--max-concurrent-streams",
+    "--event-loops|-1|--event-loops",
+    "--event-loops|1025|--event-loops",
     "--retry-budget|2|--retry-budget",
     "--max-attempts|0|--max-attempts",
     "--admin-port|-2|--admin-port",
@@ -57,7 +59,7 @@ class GatewayCommandTest {
         "--header-timeout", "--lingering-close", "VERTICE_LINGERING_CLOSE", "--shutdown-grace", "/gateway/status", "--admin-port", "VERTICE_ADMIN_PORT",
         "Default: 9701", "/metrics", "/healthz", "/gateway/routes", "--public-status-pages",
         "VERTICE_GATEWAY_PUBLIC_STATUS_PAGES", "Default: false", "--health-check-probe-rate",
-        "VERTICE_HEALTH_CHECK_PROBE_RATE", "Default: 20")) {
+        "VERTICE_HEALTH_CHECK_PROBE_RATE", "Default: 20", "--event-loops", "VERTICE_EVENT_LOOPS")) {
       assertTrue(help.contains(s), "help lacks " + s + ":\n" + out);
     }
   }
