@@ -142,6 +142,7 @@ final class GatewayBench implements Callable<Integer> {
     Path work = Files.createTempDirectory("vertice-bench-gateway");
     Report report = new Report("gateway", json);
     Map<String, Map<String, List<Wrk.Result>>> results = new LinkedHashMap<>(); // load key -> target -> runs
+    Map<String, Map<String, List<Double>>> cpu = new LinkedHashMap<>(); // the same, the target's CPU per request
     Map<String, Load> loads = new LinkedHashMap<>();
     boolean grpcClosedLoop = !grpcTargets.isEmpty() && grpcConnections.get(0) > 0;
     try (Processes p = new Processes(work, proxyWorkers, !grpcTargets.isEmpty())) {
@@ -169,18 +170,18 @@ final class GatewayBench implements Callable<Integer> {
           roundLoads.add(new Load("h2c", h2cConnections, 0));
         }
         for (Load load : roundLoads) {
-          runAll(load, round, p, work, report, results, loads);
+          runAll(load, round, p, work, report, results, cpu, loads);
         }
         if (fixedRate < 0) { // auto: half of nginx's first closed-loop result
           List<Wrk.Result> nginx = results.get(new Load("wrk", connections.get(0), 0).key()).get("nginx");
           fixedRate = (int) Math.max(1, nginx.get(0).rps() / 2);
         }
         if (fixedRate > 0) {
-          runAll(new Load("rate", rateConnections, fixedRate), round, p, work, report, results, loads);
+          runAll(new Load("rate", rateConnections, fixedRate), round, p, work, report, results, cpu, loads);
         }
         if (grpcClosedLoop) {
           for (int c : grpcConnections) {
-            runAll(new Load("grpc", c, 0), round, p, work, report, results, loads);
+            runAll(new Load("grpc", c, 0), round, p, work, report, results, cpu, loads);
           }
         }
         if (grpcFixedRate < 0 && grpcClosedLoop) { // auto: half of the slower target's first closed-loop run
@@ -189,13 +190,13 @@ final class GatewayBench implements Callable<Integer> {
           grpcFixedRate = (int) Math.max(1, slowest / 2);
         }
         if (grpcFixedRate > 0 && !grpcTargets.isEmpty()) {
-          runAll(new Load("grpc-rate", rateConnections, grpcFixedRate), round, p, work, report, results, loads);
+          runAll(new Load("grpc-rate", rateConnections, grpcFixedRate), round, p, work, report, results, cpu, loads);
         }
       }
     } finally {
       deleteTree(work);
     }
-    summarize(report, results, loads);
+    summarize(report, results, cpu, loads);
     report.printTable();
     return 0;
   }
@@ -253,18 +254,24 @@ final class GatewayBench implements Callable<Integer> {
   }
 
   private void runAll(Load load, int round, Processes p, Path work, Report report,
-      Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Load> loads) throws Exception {
+      Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Map<String, List<Double>>> cpu,
+      Map<String, Load> loads) throws Exception {
     loads.putIfAbsent(load.key(), load);
     for (String t : load.kind().startsWith("grpc") ? grpcTargets : targets) {
+      ProcessHandle server = p.server(t, load.kind());
+      long cpuBefore = ProcessCpu.nanos(server);
       Wrk.Result r = switch (load.kind()) {
         case "wrk" -> Wrk.run(p.url(t), threads, load.connections(), seconds, work);
         case "h2c" -> H2load.h2c(p.h2cUrl(t), load.connections(), h2cStreams, seconds, work);
         case "grpc", "grpc-rate" -> p.grpc(t, load.connections(), grpcStreams, load.rate(), seconds);
         default -> H2load.fixedRate(p.url(t), load.connections(), load.rate(), seconds, work);
       };
+      double cpuPerRequest = ProcessCpu.microsPerRequest(ProcessCpu.nanos(server) - cpuBefore, r.requests());
       results.computeIfAbsent(load.key(), k -> new LinkedHashMap<>()).computeIfAbsent(t, k -> new ArrayList<>()).add(r);
+      cpu.computeIfAbsent(load.key(), k -> new LinkedHashMap<>()).computeIfAbsent(t, k -> new ArrayList<>())
+          .add(cpuPerRequest);
       if (rounds > 1) {
-        report.add(row(t, load, Integer.toString(round), r));
+        report.add(row(t, load, Integer.toString(round), r, cpuPerRequest));
       }
     }
   }
@@ -276,14 +283,17 @@ final class GatewayBench implements Callable<Integer> {
    * those; so a machine that is faster in one round than in another moves every target of that
    * round together and not the ratio.
    */
-  private void summarize(Report report, Map<String, Map<String, List<Wrk.Result>>> results, Map<String, Load> loads) {
+  private void summarize(Report report, Map<String, Map<String, List<Wrk.Result>>> results,
+      Map<String, Map<String, List<Double>>> cpu, Map<String, Load> loads) {
     for (Map.Entry<String, Map<String, List<Wrk.Result>>> byLoad : results.entrySet()) {
       Load load = loads.get(byLoad.getKey());
+      Map<String, List<Double>> cpuByTarget = cpu.get(byLoad.getKey());
       List<Wrk.Result> nginx = byLoad.getValue().get("nginx");
       List<Wrk.Result> direct = byLoad.getValue().get("direct");
       for (Map.Entry<String, List<Wrk.Result>> e : byLoad.getValue().entrySet()) {
         List<Wrk.Result> runs = e.getValue();
-        Map<String, Object> row = row(e.getKey(), load, rounds > 1 ? "median" : "1", median(runs));
+        Map<String, Object> row = row(e.getKey(), load, rounds > 1 ? "median" : "1", median(runs),
+            medianOf(cpuByTarget.get(e.getKey())));
         if (nginx != null && !e.getKey().equals("nginx")) {
           row.put("rps_vs_nginx", pairedMedian(runs, nginx, (a, b) -> a.rps() / b.rps()));
           row.put("p99_vs_nginx", pairedMedian(runs, nginx, (a, b) -> (double) a.p99() / b.p99()));
@@ -318,7 +328,16 @@ final class GatewayBench implements Callable<Integer> {
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
-  private static Map<String, Object> row(String target, Load load, String round, Wrk.Result r) {
+  /** The median of {@code values} (of an even number, the mean of the middle two); NaN for none. */
+  static double medianOf(List<Double> values) {
+    double[] v = values.stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d)).sorted().toArray();
+    if (v.length == 0) {
+      return Double.NaN;
+    }
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static Map<String, Object> row(String target, Load load, String round, Wrk.Result r, double cpuPerRequest) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("target", target);
     m.put("load", load.kind());
@@ -332,6 +351,9 @@ final class GatewayBench implements Callable<Integer> {
     m.put("max_ms", r.max() / 1e3);
     m.put("requests", r.requests());
     m.put("errors", r.socketErrors() + r.non2xx());
+    // The CPU the target's server used over the run per request: the gateway, nginx or HAProxy
+    // for a proxy (not the upstream behind it), the upstream itself for direct.
+    m.put("cpu_us_per_request", Double.isNaN(cpuPerRequest) ? null : cpuPerRequest);
     m.put("rps_vs_nginx", null); // filled in the summary rows, where they apply
     m.put("p99_vs_nginx", null);
     m.put("rps_vs_direct", null);
@@ -490,6 +512,21 @@ final class GatewayBench implements Callable<Integer> {
         case "haproxy" -> "http://127.0.0.1:" + haproxy.port() + "/" + SERVICE + "/hello";
         case "gateway" -> "http://127.0.0.1:" + gatewayPort + "/" + SERVICE + "/hello";
         case "health-check" -> "http://127.0.0.1:" + gatewayPort + "/gateway/health-check/" + SERVICE;
+        default -> throw new IllegalArgumentException(target);
+      };
+    }
+
+    /**
+     * {@code server} returns the process that serves {@code target}'s requests of a load of kind
+     * {@code kind}: the proxy itself (its workers are its descendants), or for direct the upstream
+     * (the demo gRPC service for gRPC loads).
+     */
+    ProcessHandle server(String target, String kind) {
+      return switch (target) {
+        case "direct" -> kind.startsWith("grpc") ? demo.handle() : upstream.handle();
+        case "nginx" -> nginx.handle();
+        case "haproxy" -> haproxy.handle();
+        case "gateway", "health-check" -> gateway.handle();
         default -> throw new IllegalArgumentException(target);
       };
     }

@@ -73,6 +73,11 @@ final class Haproxy implements AutoCloseable {
     }
   }
 
+  /** Returns HAProxy's process. */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   /** Returns the HTTP/1.1 port. */
   int port() {
     return port;

@@ -104,6 +104,11 @@ final class Nginx implements AutoCloseable {
     return h2cPort;
   }
 
+  /** Returns nginx's master process: its workers are its children. */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   /** Returns nginx's port. */
   int port() {
     return port;

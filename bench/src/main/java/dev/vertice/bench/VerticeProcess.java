@@ -134,6 +134,11 @@ final class VerticeProcess implements AutoCloseable {
     }
   }
 
+  /** Returns the process (to sample its CPU). */
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   /** Returns the process id (to sample its CPU and RSS). */
   long pid() {
     return process.pid();
