@@ -68,7 +68,7 @@ final class DownstreamConnection extends RelayConnection {
       Duration idleTimeout) {
     return new Builder<>((decoder, encoder, initial) ->
         new DownstreamConnection(decoder, encoder, initial, batch, proxy, loop, idleTimeout))
-        .initialSettings(settings).server(true)
+        .initialSettings(settings).side(true)
         // Netty's server default (200 in 30 s) would end a busy client's connection: a gRPC client
         // resets a stream at each cancel and each deadline it enforces. Still a bound on rapid reset.
         .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
@@ -15,6 +17,7 @@ import io.netty.handler.codec.http2.Http2FrameListener;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.util.collection.IntObjectHashMap;
 
 /**
@@ -198,9 +201,18 @@ abstract class RelayConnection extends Http2ConnectionHandler implements Http2Fr
       return super.initialSettings(settings);
     }
 
-    @Override
-    protected Builder<T> server(boolean isServer) {
-      return super.server(isServer);
+    /**
+     * {@code side} makes the handler's connection, server or client side, with its outbound DATA
+     * shared out among its streams evenly ({@link UniformStreamByteDistributor}) rather than by
+     * HTTP/2 priorities: gRPC sends none, and Netty's default ({@code
+     * WeightedFairQueueByteDistributor}) kept a priority tree up to date at each stream's start and
+     * end, about 5 % of the relay's CPU in a profile.
+     */
+    Builder<T> side(boolean server) {
+      DefaultHttp2Connection connection = new DefaultHttp2Connection(server, maxReservedStreams());
+      connection.remote().flowController(
+          new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
+      return connection(connection);
     }
 
     @Override

@@ -47,7 +47,7 @@ final class UpstreamConnection extends RelayConnection {
     AsciiString authority = new AsciiString(instance.hostPort());
     return new Builder<>((decoder, encoder, initial) ->
         new UpstreamConnection(decoder, encoder, initial, batch, proxy, loop, authority))
-        .initialSettings(settings).server(false)
+        .initialSettings(settings).side(false)
         .encoderEnforceMaxConcurrentStreams(true)
         .gracefulShutdownTimeoutMillis(-1) // retired: closes once its last call ends, however long that takes
         .build();
