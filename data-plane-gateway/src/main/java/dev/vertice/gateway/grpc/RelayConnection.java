@@ -212,7 +212,21 @@ abstract class RelayConnection extends Http2ConnectionHandler implements Http2Fr
       DefaultHttp2Connection connection = new DefaultHttp2Connection(server, maxReservedStreams());
       connection.remote().flowController(
           new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
-      return connection(connection);
+      connection(connection);
+      if (!server) {
+        // Netty's builder cannot be told both server(false) and the connection, and takes a builder
+        // told neither for a server: a server's limits on RST_STREAM frames received and sent (200
+        // in 30 s, then the connection is closed) would cut an instance's connection, and every
+        // call on it, when the instance ends many calls by reset. A client has none; nor has this.
+        decoderEnforceMaxRstFramesPerWindow(0, 0);
+        encoderEnforceMaxRstFramesPerWindow(0, 0);
+      }
+      return this;
+    }
+
+    @Override
+    protected Builder<T> encoderEnforceMaxRstFramesPerWindow(int maxRstFramesPerWindow, int secondsPerWindow) {
+      return super.encoderEnforceMaxRstFramesPerWindow(maxRstFramesPerWindow, secondsPerWindow);
     }
 
     @Override
