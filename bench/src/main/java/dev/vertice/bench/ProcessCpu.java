@@ -8,8 +8,9 @@ import java.util.stream.Stream;
  * {@code ProcessCpu} reads the CPU time (user and system, every thread) a process and its
  * descendants have used so far, as the kernel counts it ({@code /proc/PID/stat} on Linux, through
  * {@link ProcessHandle.Info#totalCpuDuration}). A proxy's CPU over a run divided by the run's
- * requests is its cost per request: unlike requests/s on a machine whose load generator, upstream
- * and proxy share the cores, it does not move with who got the CPU.
+ * requests is its cost per request. On a machine whose load generator, upstream and proxy share
+ * the cores, requests/s moves with who got the CPU; this moves much less (it still rises when a
+ * process is woken for fewer requests at a time).
  */
 final class ProcessCpu {
 

@@ -3,6 +3,7 @@ package dev.vertice.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,7 @@ class ProcessCpuTest {
         "sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo done; exec sleep 20' & wait")
         .redirectErrorStream(true).start();
     try {
-      String line = new String(shell.getInputStream().readNBytes(5));
+      String line = new String(shell.getInputStream().readNBytes(5), StandardCharsets.US_ASCII);
       assertEquals("done\n", line);
       ProcessHandle parent = shell.toHandle();
       long child = parent.children().map(p -> ProcessCpu.nanos(p)).findFirst().orElseThrow();
