@@ -24,7 +24,6 @@ import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -247,7 +246,7 @@ public final class HttpProxyServer implements AutoCloseable {
   }
 
   private Http2FrameCodec http2Codec() {
-    return Http2FrameCodecBuilder.forServer()
+    return ServerHttp2Codec.builder()
         .initialSettings(Http2Settings.defaultSettings()
             .maxConcurrentStreams(px.config.maxConcurrentStreams())
             .maxHeaderListSize(px.config.maxHeaderBytes()))
