@@ -1,11 +1,10 @@
 package dev.vertice.gateway.grpc;
 
+import dev.vertice.gateway.proxy.Http2Connections;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
-import io.netty.handler.codec.http2.DefaultHttp2Connection;
-import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
@@ -17,7 +16,6 @@ import io.netty.handler.codec.http2.Http2FrameListener;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
-import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.util.collection.IntObjectHashMap;
 
 /**
@@ -203,16 +201,10 @@ abstract class RelayConnection extends Http2ConnectionHandler implements Http2Fr
 
     /**
      * {@code side} makes the handler's connection, server or client side, with its outbound DATA
-     * shared out among its streams evenly ({@link UniformStreamByteDistributor}) rather than by
-     * HTTP/2 priorities: gRPC sends none, and Netty's default ({@code
-     * WeightedFairQueueByteDistributor}) kept a priority tree up to date at each stream's start and
-     * end, about 5 % of the relay's CPU in a profile.
+     * shared out among its streams evenly ({@link Http2Connections#evenlyShared}).
      */
     Builder<T> side(boolean server) {
-      DefaultHttp2Connection connection = new DefaultHttp2Connection(server, maxReservedStreams());
-      connection.remote().flowController(
-          new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
-      connection(connection);
+      connection(Http2Connections.evenlyShared(server, maxReservedStreams()));
       if (!server) {
         // Netty's builder cannot be told both server(false) and the connection, and takes a builder
         // told neither for a server: a server's limits on RST_STREAM frames received and sent (200
