@@ -101,6 +101,12 @@ final class PushBench implements Callable<Integer> {
       description = "With --in-process: control-plane replicas sharing a Redis --store. Default: ${DEFAULT-VALUE}.")
   int replicas;
 
+  @Option(names = "--samples", paramLabel = "FILE",
+      description = "Also write every measured change of the one-at-a-time runs to FILE (CSV, replaced): target,"
+          + " watchers, connections, start_us (wall clock, microseconds since the epoch), to_last_watcher_us,"
+          + " write_us; to line the slowest changes up with a GC log (-Xlog:gc:file=...:time), say.")
+  Path samplesFile;
+
   @Option(names = "--json", description = "One JSON object per run on stdout (the table goes to stderr).")
   boolean json;
 
@@ -179,6 +185,13 @@ final class PushBench implements Callable<Integer> {
       }
     } else if (rateSearch) {
       throw bad("--rate-search needs --rate (the first rate)");
+    }
+    if (samplesFile != null) {
+      try { // before anything starts: a path that cannot be written fails now, not after the runs
+        Files.writeString(samplesFile, PushSamples.HEADER + "\n");
+      } catch (java.io.IOException e) {
+        throw bad("invalid --samples: cannot write " + samplesFile + " (" + e + ")");
+      }
     }
     if (replicas < 1 || (replicas > 1 && !inProcess)) {
       throw bad("invalid --replicas: " + replicas + " (more than 1 only with --in-process and a Redis --store)");
@@ -259,6 +272,12 @@ final class PushBench implements Callable<Integer> {
     if (etcd) {
       try (Target t = start(dir, shape, true)) {
         e = t.run.oneAtATime(Duration.ofSeconds(warmupSeconds), rounds);
+      }
+    }
+    if (samplesFile != null) {
+      PushSamples.append(samplesFile, "vertice", shape, v.samples());
+      if (e != null) {
+        PushSamples.append(samplesFile, "etcd", shape, e.samples());
       }
     }
     Map<String, Object> row = shapeRow("out-of-process", shape);

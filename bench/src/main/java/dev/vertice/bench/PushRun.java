@@ -19,8 +19,19 @@ final class PushRun {
   /** How long one change may take to reach every watcher before it counts as lost. */
   static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(30);
 
-  /** What one phase measured. */
-  record Result(Latencies toLastWatcher, Latencies write, int changes, int lost, double achievedRate) {}
+  /**
+   * What one phase measured; {@code samples} holds each measured change in order (one-at-a-time
+   * phases only, empty for streams).
+   */
+  record Result(Latencies toLastWatcher, Latencies write, int changes, int lost, double achievedRate,
+      List<Sample> samples) {}
+
+  /**
+   * One measured change: when its write started (wall clock, microseconds since the epoch, the
+   * clock the watcher processes stamp arrivals with), the time to the last watcher and the write's
+   * own time, in nanoseconds.
+   */
+  record Sample(long startMicros, long toLastNanos, long writeNanos) {}
 
   private final ChangeWriter writer;
   private final Arrivals arrivals;
@@ -50,16 +61,18 @@ final class PushRun {
     }
     long[] toLast = new long[rounds];
     long[] write = new long[rounds];
+    List<Sample> samples = new ArrayList<>(rounds);
     for (int r = 0; r < rounds; r++) {
-      long[] m = change(r);
-      toLast[r] = m[0];
-      write[r] = m[1];
+      Sample m = change(r);
+      toLast[r] = m.toLastNanos();
+      write[r] = m.writeNanos();
+      samples.add(m);
     }
-    return new Result(Latencies.of(toLast), Latencies.of(write), rounds, 0, 0);
+    return new Result(Latencies.of(toLast), Latencies.of(write), rounds, 0, 0, List.copyOf(samples));
   }
 
-  /** Returns {to last watcher, write} in nanoseconds for one change. */
-  private long[] change(int round) throws Exception {
+  /** Times one change. */
+  private Sample change(int round) throws Exception {
     int s = round % seqs.length;
     long seq = ++seqs[s];
     CompletableFuture<Long> arrived = arrivals.expect(s, seq);
@@ -75,7 +88,7 @@ final class PushRun {
       throw new IllegalStateException("change " + seq + " of service " + s + " did not reach every watcher within "
           + CHANGE_TIMEOUT);
     }
-    return new long[] {Math.max(0, last - startMicros) * 1_000, write};
+    return new Sample(startMicros, Math.max(0, last - startMicros) * 1_000, write);
   }
 
   /**
@@ -132,6 +145,6 @@ final class PushRun {
       }
     }
     return new Result(Latencies.of(java.util.Arrays.copyOf(measured, n)),
-        Latencies.of(java.util.Arrays.copyOf(writesDone, n)), (int) count, lost, achieved);
+        Latencies.of(java.util.Arrays.copyOf(writesDone, n)), (int) count, lost, achieved, List.of());
   }
 }

@@ -37,6 +37,17 @@ class PushBenchHelpersTest {
   }
 
   @Test
+  void samplesAreOneCsvLinePerChangeInMicroseconds() {
+    PushBench.Shape shape = new PushBench.Shape(100, 8, 1, 1);
+    List<PushRun.Sample> samples = List.of(new PushRun.Sample(1_765_000_000_000_000L, 812_345, 301_999),
+        new PushRun.Sample(1_765_000_000_002_000L, 4_000_000, 999));
+    assertEquals("vertice,100,8,1765000000000000,812,301\n" + "vertice,100,8,1765000000002000,4000,0\n",
+        PushSamples.lines("vertice", shape, samples));
+    assertEquals("", PushSamples.lines("etcd", shape, List.of()));
+    assertEquals(6, PushSamples.HEADER.split(",").length, "one header column per field of a line");
+  }
+
+  @Test
   void emptySamplesAndRatiosGiveNoFigure() {
     Latencies empty = Latencies.of(new long[0]);
     assertNull(empty.millis(0.5));

@@ -3,6 +3,7 @@ package dev.vertice.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,9 +27,11 @@ class PushBenchProcessTest {
   @Test
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
   void oneChangeAtATimeReachesVerticeAndEtcdWatchersInOtherProcesses(@TempDir Path dir) throws Exception {
+    Path samples = dir.resolve("samples.csv");
     try (LauncherProcess cli = new LauncherProcess(dir)) {
       LauncherProcess.Result r = cli.start("bench", "push", "--watchers", "3", "--connections", "2",
-          "--watcher-processes", "2", "--rounds", "4", "--warmup-seconds", "0", "--peer", "etcd", "--json")
+          "--watcher-processes", "2", "--rounds", "4", "--warmup-seconds", "0", "--peer", "etcd", "--json",
+          "--samples", samples.toString())
           .await(Duration.ofSeconds(140));
       assertEquals(0, r.code(), r.err());
       List<String> rows = r.lines();
@@ -43,6 +46,22 @@ class PushBenchProcessTest {
       assertTrue(row.contains("\"peer\":\"etcd\""), row);
       assertTrue(row.contains("\"p999_ms\":null"), "4 changes give no p99.9: " + row);
       assertTrue(r.err().contains("p99_vs_peer"), "the table on stderr:\n" + r.err());
+      // Every measured change of both targets, in order, on the wall clock of today.
+      List<String> csv = Files.readAllLines(samples);
+      assertEquals("target,watchers,connections,start_us,to_last_watcher_us,write_us", csv.get(0));
+      assertEquals(9, csv.size(), String.join("\n", csv));
+      long now = System.currentTimeMillis() * 1_000;
+      long previous = 0;
+      for (int i = 1; i < csv.size(); i++) {
+        String[] f = csv.get(i).split(",");
+        assertEquals(i <= 4 ? "vertice" : "etcd", f[0], csv.get(i));
+        assertEquals(List.of("3", "2"), List.of(f[1], f[2]), csv.get(i));
+        long start = Long.parseLong(f[3]);
+        assertTrue(start > now - 600_000_000L && start <= now + 600_000_000L, "start within 10 minutes: " + csv.get(i));
+        assertTrue(start > previous, "in the order made: " + csv.get(i));
+        previous = start;
+        assertTrue(Long.parseLong(f[4]) >= 0 && Long.parseLong(f[5]) > 0, csv.get(i));
+      }
     }
   }
 
@@ -98,6 +117,10 @@ class PushBenchProcessTest {
       LauncherProcess.Result peer = cli.run("bench", "push", "--peer", "zookeeper");
       assertEquals(2, peer.code(), peer.err());
       assertTrue(peer.err().contains("--peer"), peer.err());
+      LauncherProcess.Result samples = cli.run("bench", "push", "--samples",
+          dir.resolve("no-such-directory").resolve("samples.csv").toString());
+      assertEquals(2, samples.code(), samples.err());
+      assertTrue(samples.err().contains("--samples"), samples.err());
       LauncherProcess.Result warmup = cli.run("bench", "push", "--rate", "1000", "--warmup-seconds", "-1");
       assertEquals(2, warmup.code(), warmup.err());
       assertTrue(warmup.err().contains("--warmup-seconds"), warmup.err());
